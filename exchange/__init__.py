@@ -1,0 +1,61 @@
+"""Practice Exchange: a library where partner cities share disaster-risk practices."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE = "instance"
+
+
+def instance_path_from_environment() -> Path:
+    """The instance folder named by ``EXCHANGE_INSTANCE`` (default ``./instance``)."""
+    return Path(os.environ.get("EXCHANGE_INSTANCE", DEFAULT_INSTANCE)).resolve()
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """The web application for one library instance; wiring only, no side effects on disk."""
+    from exchange import errors
+    from exchange import presentation
+    from exchange.extensions import library
+    from exchange.instance import Instance
+    from exchange.web import api
+    from exchange.web import pages
+
+    config = dict(test_config or {})
+    instance_path = Path(config.pop("INSTANCE", None) or instance_path_from_environment())
+    app = Flask(
+        __name__,
+        instance_path=str(instance_path.resolve()),
+        template_folder=str(ROOT / "templates"),
+    )
+    app.config.from_mapping(
+        SECRET_KEY=_secret_key(instance_path),
+        DATABASE_URL=os.environ.get("EXCHANGE_DATABASE_URL"),
+        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        JSON_SORT_KEYS=False,
+        PER_PAGE=20,
+    )
+    app.config.update(config)
+    instance = Instance.open(instance_path, app.config["DATABASE_URL"])
+    library.init_app(app, instance)
+    errors.init_app(app)
+    presentation.init_app(app)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    return app
+
+
+def _secret_key(instance_path: Path) -> str:
+    """The key ``exchange init`` stored in the instance, or the environment's, or a per-process one."""
+    if os.environ.get("EXCHANGE_SECRET_KEY"):
+        return os.environ["EXCHANGE_SECRET_KEY"]
+    key_file = instance_path / "secret_key"
+    if key_file.is_file():
+        return key_file.read_text().strip()
+    return secrets.token_hex(32)

@@ -1,0 +1,116 @@
+"""Reading and writing bundles of practice files: folders and ``.zip`` archives from outside."""
+
+from __future__ import annotations
+
+import os
+import stat
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from exchange.practice import MAX_DOCUMENT_BYTES
+
+MAX_ENTRIES = 5_000
+MAX_TOTAL_BYTES = 200 * 1024 * 1024
+CITIES_FILE = "cities.yaml"
+
+
+class BadBundle(ValueError):
+    """A bundle is refused as a whole; the message says why. Nothing of it is used."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One file of a bundle: where it came from, its slug (from its name) and its bytes or problem."""
+
+    source: str
+    slug: str
+    data: bytes | None
+    problem: str | None = None
+
+
+def read_folder(root: Path) -> Iterator[Entry]:
+    """Every ``.md`` file under ``root`` (symbolic links are reported, never followed)."""
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if not name.endswith(".md") or name.startswith("."):
+                continue
+            path = Path(folder, name)
+            source = str(path)
+            if path.is_symlink():
+                yield Entry(source, name[:-3], None, "is a symbolic link; not followed")
+            elif path.stat().st_size > MAX_DOCUMENT_BYTES:
+                yield Entry(source, name[:-3], None, f"is larger than {MAX_DOCUMENT_BYTES // 1024} KB")
+            else:
+                yield Entry(source, name[:-3], path.read_bytes())
+
+
+def read_zip(path: Path) -> tuple[list[Entry], bytes | None]:
+    """The ``.md`` entries of a zip and its ``cities.yaml``; BadBundle when any entry is unsafe.
+
+    Every entry is checked from the central directory before anything is read (threats I-7..I-10).
+    """
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as error:
+        raise BadBundle(f"{path}: not a readable zip file ({error})") from None
+    with archive:
+        infos = archive.infolist()
+        if len(infos) > MAX_ENTRIES:
+            raise BadBundle(f"{path}: {len(infos)} entries; at most {MAX_ENTRIES} are allowed")
+        if sum(info.file_size for info in infos) > MAX_TOTAL_BYTES:
+            raise BadBundle(f"{path}: unpacks to more than {MAX_TOTAL_BYTES // 2**20} MB")
+        wanted = []
+        for info in infos:
+            _check_entry(path, info)
+            if not info.is_dir():
+                wanted.append(info)
+        entries, cities = [], None
+        for info in wanted:
+            data = _read_bounded(archive, info)
+            if info.filename == CITIES_FILE:
+                cities = data
+            else:
+                entries.append(Entry(f"{path}:{info.filename}", Path(info.filename).stem, data))
+        return entries, cities
+
+
+def _check_entry(path: Path, info: zipfile.ZipInfo) -> None:
+    name = info.filename
+    parts = name.replace("\\", "/").split("/")
+    if name.startswith(("/", "\\")) or ".." in parts or ":" in name or "\x00" in name:
+        raise BadBundle(f"{path}: entry {name!r} would be written outside the library")
+    if stat.S_ISLNK(info.external_attr >> 16):
+        raise BadBundle(f"{path}: entry {name!r} is a symbolic link")
+    if info.is_dir():
+        return
+    if name != CITIES_FILE and not name.endswith(".md"):
+        raise BadBundle(f"{path}: entry {name!r} is not a Markdown (.md) file")
+    if info.file_size > MAX_DOCUMENT_BYTES:
+        raise BadBundle(f"{path}: entry {name!r} is larger than {MAX_DOCUMENT_BYTES // 1024} KB")
+
+
+def _read_bounded(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """The entry's bytes, counting while streaming: the declared size may lie."""
+    chunks, total = [], 0
+    with archive.open(info) as handle:
+        while chunk := handle.read(64 * 1024):
+            total += len(chunk)
+            if total > MAX_DOCUMENT_BYTES:
+                raise BadBundle(f"entry {info.filename!r} unpacks to more than its declared size")
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def write_zip(dest: Path, files: dict[str, bytes]) -> None:
+    """A zip at ``dest`` holding ``files`` (name → bytes), written to a temporary file first."""
+    temp = dest.with_name(f".tmp-{dest.name}")
+    with zipfile.ZipFile(temp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0)), data,
+                             compress_type=zipfile.ZIP_DEFLATED)
+    with open(temp, "rb+") as handle:
+        os.fsync(handle.fileno())
+    os.replace(temp, dest)

@@ -1,0 +1,146 @@
+"""The ``exchange`` command: create, fill, export and serve a library instance."""
+
+from __future__ import annotations
+
+import getpass
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup
+from flask.cli import with_appcontext
+
+from exchange import cities as city_service
+from exchange.errors import InvalidCity
+from exchange import library as practices
+from exchange.extensions import library
+
+BUNDLED_PRACTICES = Path(__file__).resolve().parent.parent / "practices"
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _create_app():  # type: ignore[no-untyped-def]
+    from exchange import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True, add_version_option=False)
+def main() -> None:
+    """Practice Exchange: manage and serve a library of disaster-risk practices.
+
+    The instance folder is EXCHANGE_INSTANCE (default ./instance).
+    """
+
+
+@main.command("init")
+@click.option("--empty", is_flag=True, help="Create the instance without the bundled practices.")
+@with_appcontext
+def init_command(empty: bool) -> None:
+    """Create or upgrade the instance: database, partner cities, and (once) the bundled practices."""
+    instance = library.instance
+    instance.db.migrate()
+    key_file = instance.path / "secret_key"
+    if not key_file.exists():
+        from exchange.storage import write_durably
+
+        write_durably(key_file, secrets.token_hex(32).encode())
+        key_file.chmod(0o600)
+    instance.store.sweep_temporary_files()
+    added = [spec.slug for spec in city_service.bundled() if city_service.add(instance, spec, _actor())]
+    click.echo(f"Instance {instance.path}: database ready; {len(added)} partner cities added.")
+    if empty or any(instance.store.practice_ids()):
+        return
+    outcomes = practices.import_paths(instance, [BUNDLED_PRACTICES], _actor())
+    _report(outcomes, quiet=True)
+    click.echo(f"Seeded {sum(not o.failed for o in outcomes)} bundled practices from {BUNDLED_PRACTICES}.")
+
+
+@main.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@with_appcontext
+def import_command(paths: tuple[Path, ...]) -> None:
+    """Publish practice files, folders or .zip bundles: one line per file; exit 1 if any failed."""
+    outcomes = practices.import_paths(library.instance, list(paths), _actor())
+    _report(outcomes)
+
+
+def _report(outcomes: list[practices.Outcome], quiet: bool = False) -> None:
+    for outcome in outcomes:
+        if outcome.failed or not quiet:
+            click.echo(outcome.line(), err=outcome.failed)
+    failed = sum(o.failed for o in outcomes)
+    if not quiet:
+        done = {s: sum(o.status == s for o in outcomes) for s in ("created", "updated", "unchanged")}
+        click.echo(f"{done['created']} created, {done['updated']} updated, {done['unchanged']} unchanged, "
+                   f"{failed} failed")
+    if failed:
+        sys.exit(1)
+
+
+@main.command("export")
+@click.argument("dest", type=click.Path(path_type=Path))
+@with_appcontext
+def export_command(dest: Path) -> None:
+    """Write every current practice to folder DEST (or DEST.zip), ready for 'exchange import'."""
+    if dest.suffix != ".zip" and dest.exists() and any(dest.iterdir()):
+        raise click.ClickException(f"{dest} is not empty; export into a new folder or a .zip")
+    count = practices.export(library.instance, dest, _actor())
+    click.echo(f"Exported {count} practices to {dest}.")
+
+
+@main.group("cities")
+def cities_group() -> None:
+    """Partner cities."""
+
+
+@cities_group.command("add")
+@click.argument("slug")
+@click.option("--country", required=True, help="ISO 3166-1 alpha-2 code, e.g. ID.")
+@click.option("--name", required=True, help="The city's usual name.")
+@click.option("--name-en", help="Name in English.")
+@click.option("--name-id", help="Name in Indonesian.")
+@click.option("--name-ja", help="Name in Japanese.")
+@with_appcontext
+def cities_add(slug: str, country: str, name: str, name_en: str | None, name_id: str | None,
+               name_ja: str | None) -> None:
+    """Add partner city SLUG."""
+    spec = city_service.CitySpec(slug=slug, country=country.upper(), name=name,
+                                 name_en=name_en or name, name_id=name_id, name_ja=name_ja)
+    try:
+        added = city_service.add(library.instance, spec, _actor())
+    except InvalidCity as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Added city {slug}." if added else f"City {slug} already exists; nothing changed.")
+
+
+@cities_group.command("list")
+@with_appcontext
+def cities_list() -> None:
+    """List the partner cities."""
+    with library.instance.db.session() as session:
+        for city in city_service.all_cities(session):
+            click.echo(f"{city.slug:<20} {city.country}  {city.name_en or city.name} / {city.name_id or '-'}"
+                       f" / {city.name_ja or '-'}")
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+@with_appcontext
+def serve_command(host: str, port: int, threads: int) -> None:
+    """Serve the library with waitress, a production WSGI server."""
+    import waitress
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    click.echo(f"Serving {library.instance.path} on http://{host}:{port}/")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="practice-exchange")

@@ -1,0 +1,53 @@
+"""Domain errors, and their one mapping to HTTP responses."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from flask import jsonify
+from flask import render_template
+from flask import request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class PracticeNotFound(LookupError):
+    """No such practice, or one the viewer may not see (the two look the same outside)."""
+
+
+class CityNotFound(LookupError):
+    """No such partner city."""
+
+
+class InvalidCity(ValueError):
+    """A city cannot be added as given; the message says why."""
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers that turn errors into pages or JSON, never stack traces."""
+
+    @app.errorhandler(PracticeNotFound)
+    @app.errorhandler(CityNotFound)
+    def not_found(_error: Exception):  # type: ignore[no-untyped-def]
+        return _http_error(404, "Not found")
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+        return _http_error(error.code or 500, error.name, error.description)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):  # type: ignore[no-untyped-def]
+        log.exception("unexpected error on %s %r", request.method, request.path)
+        return _http_error(500, "Something went wrong")
+
+
+def _http_error(code: int, title: str, description: str | None = None):  # type: ignore[no-untyped-def]
+    if _wants_json():
+        return jsonify(error=description or title), code
+    return render_template("error.html", code=code, title=title), code

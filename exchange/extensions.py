@@ -1,0 +1,38 @@
+"""The app's link to its library instance, created unbound and bound by the factory."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask import current_app
+from flask import g
+from sqlalchemy.orm import Session
+
+from exchange.instance import Instance
+
+
+class LibraryExtension:
+    """Gives views the current app's instance and a request-scoped database session."""
+
+    def init_app(self, app: Flask, instance: Instance) -> None:
+        app.extensions["exchange"] = instance
+        app.teardown_appcontext(self._close_session)
+
+    @property
+    def instance(self) -> Instance:
+        return current_app.extensions["exchange"]
+
+    @property
+    def session(self) -> Session:
+        """The session of this request (read-only use; writes go through services)."""
+        if "db_session" not in g:
+            g.db_session = self.instance.db.session()
+        return g.db_session
+
+    @staticmethod
+    def _close_session(_error: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+
+library = LibraryExtension()

@@ -1,0 +1,26 @@
+"""One running library's state: its folder, database and practice files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from exchange.db import Database
+from exchange.storage import LibraryStore
+
+
+@dataclass
+class Instance:
+    """Everything a service needs to read or write one library instance."""
+
+    path: Path
+    db: Database
+    store: LibraryStore
+
+    @classmethod
+    def open(cls, path: Path, database_url: str | None = None) -> Instance:
+        """The instance in ``path`` (its database defaults to ``exchange.db`` inside it)."""
+        path = Path(path).resolve()
+        path.mkdir(parents=True, exist_ok=True)
+        url = database_url or f"sqlite:///{path / 'exchange.db'}"
+        return cls(path=path, db=Database(url), store=LibraryStore(path))

@@ -1,0 +1,86 @@
+"""Database tables for people and processes; practice content itself lives in the library files."""
+
+from __future__ import annotations
+
+import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+
+
+def utcnow() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class City(Base):
+    """A partner city; practices belong to one."""
+
+    __tablename__ = "cities"
+
+    slug: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    country: Mapped[str] = mapped_column(sa.String(2))
+    name_en: Mapped[str | None] = mapped_column(sa.String(200))
+    name_id: Mapped[str | None] = mapped_column(sa.String(200))
+    name_ja: Mapped[str | None] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+
+    def display_name(self, language: str = "en") -> str:
+        """The city's name in ``language``, falling back to its main name."""
+        return getattr(self, f"name_{language}", None) or self.name
+
+
+class PracticeRecord(Base):
+    """The catalogue row of a published practice: its metadata, so listings need not read files."""
+
+    __tablename__ = "practices"
+
+    id: Mapped[str] = mapped_column(sa.String(161), primary_key=True)
+    city: Mapped[str] = mapped_column(sa.ForeignKey("cities.slug"), index=True)
+    slug: Mapped[str] = mapped_column(sa.String(80))
+    version: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    title: Mapped[str] = mapped_column(sa.Text)
+    summary: Mapped[str] = mapped_column(sa.Text)
+    country: Mapped[str] = mapped_column(sa.String(2), index=True)
+    language: Mapped[str] = mapped_column(sa.String(3), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(40), index=True)
+    hazards: Mapped[list[str]] = mapped_column(sa.JSON)
+    phases: Mapped[list[str]] = mapped_column(sa.JSON)
+    published: Mapped[datetime.date] = mapped_column(index=True)
+    visibility: Mapped[str] = mapped_column(sa.String(20), index=True)
+    translation_of: Mapped[str | None] = mapped_column(sa.String(161), index=True)
+    meta: Mapped[dict] = mapped_column(sa.JSON)
+    updated_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+
+
+class PracticeVersion(Base):
+    """One published version of a practice: who published it, when, and why."""
+
+    __tablename__ = "practice_versions"
+
+    practice_id: Mapped[str] = mapped_column(sa.String(161), primary_key=True)
+    version: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    published_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(sa.String(200))
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+
+
+class AuditEntry(Base):
+    """One write or security event: who did what to which thing, and when."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime.datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(sa.String(200), index=True)
+    action: Mapped[str] = mapped_column(sa.String(80), index=True)
+    target: Mapped[str] = mapped_column(sa.String(300), default="")
+    detail: Mapped[dict] = mapped_column(sa.JSON, default=dict)

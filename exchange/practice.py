@@ -1,0 +1,296 @@
+"""The practice document: Markdown with YAML front matter, parsed and validated against the schema."""
+
+from __future__ import annotations
+
+import datetime
+import re
+import unicodedata
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+
+from exchange import vocabularies
+from exchange import yamlfile
+
+#: A whole practice file larger than this is refused (threats R-2).
+MAX_DOCUMENT_BYTES = 512 * 1024
+MAX_SUMMARY_CHARS = 400
+MAX_TITLE_CHARS = 300
+MAX_LIST_ITEMS = 50
+MAX_TEXT_CHARS = 500
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+PRACTICE_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}/[a-z0-9][a-z0-9-]{0,79}$")
+LANGUAGE_PATTERN = re.compile(r"^[a-z]{2,3}$")
+LICENCE_REF_PATTERN = re.compile(r"^LicenseRef-[A-Za-z0-9.-]{1,64}$")
+# Windows device names are refused as slugs: the library may be copied to any file system.
+RESERVED_SLUGS = frozenset(
+    ["con", "prn", "aux", "nul"] + [f"com{i}" for i in range(10)] + [f"lpt{i}" for i in range(10)]
+)
+FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)(?:\r?\n)?^---[ \t]*(?:\r?\n|\Z)", re.S | re.M)
+
+REQUIRED = ("title", "summary", "city", "country", "language", "kind", "hazards", "phases", "published")
+OPTIONAL = (
+    "updated", "review_by", "organisation", "authors", "sendai_priorities", "tags", "license",
+    "visibility", "translation_of", "source",
+)
+DEFAULT_LICENCE = "CC-BY-4.0"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a document: the key it concerns (or ``None``) and what is wrong."""
+
+    key: str | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.message}" if self.key else self.message
+
+
+class InvalidPractice(ValueError):
+    """A practice file failed validation; ``problems`` lists every problem found."""
+
+    def __init__(self, source: str, problems: list[Problem]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: " + "; ".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True)
+class Practice:
+    """A validated practice: its id, its front matter values, its Markdown body and its exact text."""
+
+    city: str
+    slug: str
+    meta: dict[str, Any]
+    body: str
+    text: bytes = field(repr=False)
+
+    @property
+    def id(self) -> str:
+        return f"{self.city}/{self.slug}"
+
+    def __getattr__(self, name: str) -> Any:
+        if name in REQUIRED or name in OPTIONAL:
+            return self.meta.get(name)
+        raise AttributeError(name)
+
+    @property
+    def licence(self) -> str:
+        return self.meta.get("license") or DEFAULT_LICENCE
+
+    @property
+    def visibility(self) -> str:
+        return self.meta.get("visibility") or "public"
+
+    def json_meta(self) -> dict[str, Any]:
+        """The front matter as JSON-ready values (dates as ISO strings), defaults filled in."""
+        out: dict[str, Any] = {}
+        for key in REQUIRED + OPTIONAL:
+            value = self.meta.get(key)
+            if isinstance(value, datetime.date):
+                value = value.isoformat()
+            out[key] = value
+        out["license"] = self.licence
+        out["visibility"] = self.visibility
+        return out
+
+
+def check_slug(slug: str) -> str | None:
+    """Why ``slug`` is not acceptable as a file or city name, or ``None`` when it is."""
+    if unicodedata.normalize("NFKC", slug) != slug or not SLUG_PATTERN.match(slug):
+        return f"{slug!r} is not a valid slug (lowercase ASCII letters, digits and hyphens, 1–80)"
+    if slug in RESERVED_SLUGS:
+        return f"{slug!r} is a reserved device name"
+    return None
+
+
+def decode(raw: bytes) -> str:
+    """The text of a practice file: strict UTF-8, no NUL, within the size cap (raises ValueError)."""
+    if len(raw) > MAX_DOCUMENT_BYTES:
+        raise ValueError(f"file is {len(raw) // 1024} KB; the limit is {MAX_DOCUMENT_BYTES // 1024} KB")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"not valid UTF-8: byte 0x{raw[error.start]:02x} at offset {error.start}"
+        ) from None
+    if "\x00" in text:
+        raise ValueError(f"contains a NUL character at offset {text.index(chr(0))}")
+    return text.removeprefix("\ufeff")
+
+
+def parse(raw: bytes, slug: str, source: str | None = None) -> Practice:
+    """The practice in ``raw``, whose file name is ``<slug>.md``; raises InvalidPractice listing all problems."""
+    source = source or f"{slug}.md"
+    problems: list[Problem] = []
+    slug_problem = check_slug(slug)
+    if slug_problem:
+        problems.append(Problem("slug", slug_problem + " (taken from the file name)"))
+    try:
+        text = decode(raw)
+    except ValueError as error:
+        raise InvalidPractice(source, problems + [Problem(None, str(error))]) from None
+    match = FRONT_MATTER.match(text)
+    if not match:
+        problems.append(Problem(None, "no front matter: the file must start with a '---' line, "
+                                      "the YAML keys, and a closing '---' line"))
+        raise InvalidPractice(source, problems)
+    try:
+        data = yamlfile.load_untrusted(match.group(1))
+    except yamlfile.YamlProblem as error:
+        raise InvalidPractice(source, problems + [Problem(None, f"front matter: {error}")]) from None
+    if not isinstance(data, dict):
+        problems.append(Problem(None, "front matter must be a mapping of keys to values"))
+        raise InvalidPractice(source, problems)
+    meta = validate(data, problems)
+    body = text[match.end():]
+    if not body.strip():
+        problems.append(Problem("body", "the practice has no text after the front matter"))
+    if problems:
+        raise InvalidPractice(source, problems)
+    return Practice(city=meta["city"], slug=slug, meta=meta, body=body, text=raw)
+
+
+def validate(data: dict[Any, Any], problems: list[Problem]) -> dict[str, Any]:
+    """The front matter ``data`` as checked values; every problem found is appended to ``problems``."""
+    meta: dict[str, Any] = {}
+    for key in data:
+        if key not in REQUIRED and key not in OPTIONAL:
+            problems.append(Problem(str(key), f"unknown key; allowed keys are {', '.join(REQUIRED + OPTIONAL)}"))
+    for key in REQUIRED:
+        if data.get(key) in (None, "", []):
+            problems.append(Problem(key, "is required"))
+    for key, check in _CHECKS.items():
+        if data.get(key) in (None, "", []):
+            continue
+        value, message = check(data[key])
+        if message:
+            problems.append(Problem(key, f"{_show(data[key])} {message}"))
+        else:
+            meta[key] = value
+    if "published" in meta and "updated" in meta and meta["updated"] < meta["published"]:
+        problems.append(Problem("updated", f"{meta['updated']} is earlier than published ({meta['published']})"))
+    return meta
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "…"
+
+
+def _text(limit: int):  # type: ignore[no-untyped-def]
+    def check(value: Any) -> tuple[Any, str | None]:
+        if not isinstance(value, str):
+            return None, f"must be text, not {type(value).__name__}"
+        value = value.strip()
+        if len(value) > limit:
+            return None, f"is {len(value)} characters; at most {limit} are allowed"
+        if any(unicodedata.category(c) == "Cc" for c in value):
+            return None, "contains control characters"
+        return value, None
+    return check
+
+
+def _choice(vocabulary_name: str):  # type: ignore[no-untyped-def]
+    def check(value: Any) -> tuple[Any, str | None]:
+        vocabulary = vocabularies.get(vocabulary_name)
+        if value not in vocabulary:
+            return None, f"is not a known {vocabulary_name}; allowed: {', '.join(vocabulary.keys())}"
+        return value, None
+    return check
+
+
+def _choices(vocabulary_name: str):  # type: ignore[no-untyped-def]
+    single = _choice(vocabulary_name)
+
+    def check(value: Any) -> tuple[Any, str | None]:
+        if not isinstance(value, list):
+            return None, f"must be a list, e.g. [{vocabularies.get(vocabulary_name).keys()[0]}]"
+        bad = [v for v in value if single(v)[1]]
+        if bad:
+            allowed = ", ".join(str(k) for k in vocabularies.get(vocabulary_name).keys())
+            return None, f"contains unknown {vocabulary_name} {_show(bad[0])}; allowed: {allowed}"
+        if len(set(value)) != len(value):
+            return None, "lists a value twice"
+        return list(value), None
+    return check
+
+
+def _texts(value: Any) -> tuple[Any, str | None]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        return None, "must be a list of text values, e.g. [early warning, community]"
+    if len(value) > MAX_LIST_ITEMS:
+        return None, f"has {len(value)} items; at most {MAX_LIST_ITEMS} are allowed"
+    if any(len(v) > 200 for v in value):
+        return None, "has an item longer than 200 characters"
+    return [v.strip() for v in value], None
+
+
+def _date(value: Any) -> tuple[Any, str | None]:
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        try:
+            return datetime.date.fromisoformat(value.strip()), None
+        except ValueError:
+            return None, "is not a real calendar date (YYYY-MM-DD)"
+    return None, "must be a date written YYYY-MM-DD"
+
+
+def _country(value: Any) -> tuple[Any, str | None]:
+    if value not in vocabularies.country_codes():
+        return None, "is not an ISO 3166-1 alpha-2 country code (two capital letters, e.g. ID, JP, AU)"
+    return value, None
+
+
+def _language(value: Any) -> tuple[Any, str | None]:
+    if not isinstance(value, str) or not LANGUAGE_PATTERN.match(value):
+        return None, "is not a BCP 47 primary language tag (lowercase, e.g. en, id, ja)"
+    return value, None
+
+
+def _city(value: Any) -> tuple[Any, str | None]:
+    if not isinstance(value, str) or check_slug(value):
+        return None, "is not a city slug (lowercase ASCII letters, digits and hyphens)"
+    return value, None
+
+
+def _sendai(value: Any) -> tuple[Any, str | None]:
+    if not isinstance(value, list) or not all(type(v) is int and 1 <= v <= 4 for v in value):
+        return None, "must be a list of Sendai Framework priorities, numbers 1 to 4"
+    return sorted(set(value)), None
+
+
+def _licence(value: Any) -> tuple[Any, str | None]:
+    if value in vocabularies.licences() or (isinstance(value, str) and LICENCE_REF_PATTERN.match(value)):
+        return value, None
+    return None, f"is not an accepted SPDX licence id; allowed: {', '.join(vocabularies.licences())}"
+
+
+def _practice_id(value: Any) -> tuple[Any, str | None]:
+    if not isinstance(value, str) or not PRACTICE_ID_PATTERN.match(value):
+        return None, "must be a practice id written <city>/<slug>"
+    return value, None
+
+
+_CHECKS = {
+    "title": _text(MAX_TITLE_CHARS),
+    "summary": _text(MAX_SUMMARY_CHARS),
+    "city": _city,
+    "country": _country,
+    "language": _language,
+    "kind": _choice("kind"),
+    "hazards": _choices("hazard"),
+    "phases": _choices("phase"),
+    "published": _date,
+    "updated": _date,
+    "review_by": _date,
+    "organisation": _text(MAX_TEXT_CHARS),
+    "authors": _texts,
+    "sendai_priorities": _sendai,
+    "tags": _texts,
+    "license": _licence,
+    "visibility": _choice("visibility"),
+    "translation_of": _practice_id,
+    "source": _text(2 * MAX_TEXT_CHARS),
+}

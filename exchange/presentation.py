@@ -1,0 +1,82 @@
+"""What templates may call: human labels for vocabulary keys, and the HTTP headers every page gets."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask import Response
+from flask import request
+
+from exchange import vocabularies
+from exchange.extensions import library
+
+#: Pages carry no scripts; images in practices may come from any https server.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+
+
+class Labels:
+    """Human labels in the interface language (English until the interface is translated)."""
+
+    language = "en"
+
+    def hazard(self, key: str) -> str:
+        return vocabularies.hazards().label(key, self.language)
+
+    def phase(self, key: str) -> str:
+        return vocabularies.phases().label(key, self.language)
+
+    def kind(self, key: str) -> str:
+        return vocabularies.kinds().label(key, self.language)
+
+    def language_name(self, code: str) -> str:
+        return vocabularies.language_name(code, self.language)
+
+    def native(self, code: str) -> str:
+        return vocabularies.native_language_name(code)
+
+    def country(self, code: str) -> str:
+        return vocabularies.country_name(code, self.language)
+
+    def sendai(self, number: int) -> str:
+        return vocabularies.sendai_priorities().label(number, self.language)
+
+    def visibility(self, key: str) -> str:
+        return vocabularies.visibilities().label(key, self.language)
+
+    def hips(self, key: str) -> str | None:
+        term = vocabularies.hazards().terms.get(key)
+        return term.code if term else None
+
+    def licence(self, spdx: str) -> dict[str, str]:
+        return vocabularies.licences().get(spdx, {"name": spdx, "url": ""})
+
+    def city(self, slug: str) -> str:
+        from exchange.models import City
+
+        city = library.session.get(City, slug)
+        return city.display_name(self.language) if city else slug
+
+    def facet(self, facet: str, key: str) -> str:
+        """The label of a value of any facet."""
+        return {
+            "hazard": self.hazard, "phase": self.phase, "kind": self.kind, "language": self.language_name,
+            "country": self.country, "city": self.city,
+        }.get(facet, str)(key)
+
+
+def init_app(app: Flask) -> None:
+    """Make labels available to templates and secure every response."""
+    app.context_processor(lambda: {"labels": Labels()})
+    app.after_request(_secure_headers)
+
+
+def _secure_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    if request.path.startswith("/api/"):
+        response.headers.setdefault("Access-Control-Allow-Origin", "*")
+    return response

@@ -1,0 +1,156 @@
+"""The library on disk: current practices in ``library/``, every published version in ``history/``.
+
+Every write is atomic and durable: a temporary file in the same folder, fsync, rename, fsync of the
+folder. Nothing here ever deletes or overwrites a published version.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from exchange.practice import SLUG_PATTERN
+from exchange.practice import check_slug
+
+log = logging.getLogger(__name__)
+
+TEMP_PREFIX = ".tmp-"
+_VERSION_FILE = re.compile(r"^([1-9][0-9]{0,8})\.md$")
+
+
+class UnsafePath(ValueError):
+    """A path would leave the library, or passes through a symbolic link."""
+
+
+def write_durably(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so that a crash leaves either the old or the new file, whole."""
+    _make_folder(path.parent)
+    fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    _fsync_folder(path.parent)
+
+
+def _make_folder(folder: Path) -> None:
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for created in reversed(missing):
+        created.mkdir(exist_ok=True)
+        _fsync_folder(created.parent)
+
+
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_file(path: Path) -> bytes:
+    """The bytes of ``path``, refusing to follow a symbolic link at the last step."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read()
+
+
+class LibraryStore:
+    """Practice files of one instance: ``library/<city>/<slug>.md`` and ``history/<city>/<slug>/<n>.md``."""
+
+    def __init__(self, instance: Path) -> None:
+        self.library = instance / "library"
+        self.history = instance / "history"
+
+    def _inside(self, root: Path, *parts: str) -> Path:
+        path = root.joinpath(*parts)
+        real_root = os.path.realpath(root)
+        if os.path.commonpath([os.path.realpath(path), real_root]) != real_root:
+            log.warning("refused a path outside the library: %r", str(path))
+            raise UnsafePath(f"{'/'.join(parts)} leaves the library")
+        return path
+
+    @staticmethod
+    def _split(practice_id: str) -> tuple[str, str]:
+        city, _, slug = practice_id.partition("/")
+        if check_slug(city) or check_slug(slug):
+            raise UnsafePath(f"{practice_id!r} is not a practice id")
+        return city, slug
+
+    def current_path(self, practice_id: str) -> Path:
+        city, slug = self._split(practice_id)
+        return self._inside(self.library, city, f"{slug}.md")
+
+    def version_path(self, practice_id: str, version: int) -> Path:
+        city, slug = self._split(practice_id)
+        return self._inside(self.history, city, slug, f"{int(version)}.md")
+
+    def read_current(self, practice_id: str) -> bytes:
+        """The current text of a practice (FileNotFoundError when there is none)."""
+        return read_file(self.current_path(practice_id))
+
+    def read_version(self, practice_id: str, version: int) -> bytes:
+        """The text of one published version (FileNotFoundError when there is no such version)."""
+        return read_file(self.version_path(practice_id, version))
+
+    def versions(self, practice_id: str) -> list[int]:
+        """The version numbers kept for a practice, oldest first."""
+        city, slug = self._split(practice_id)
+        folder = self._inside(self.history, city, slug)
+        if not folder.is_dir():
+            return []
+        return sorted(int(m.group(1)) for m in map(_VERSION_FILE.match, os.listdir(folder)) if m)
+
+    def publish(self, practice_id: str, version: int, text: bytes) -> None:
+        """Keep ``text`` as version ``version`` and make it the current text.
+
+        The history file is written first, so the current file is never newer than the record.
+        A history file left by an interrupted earlier attempt (never acknowledged) is set aside,
+        not overwritten.
+        """
+        history_file = self.version_path(practice_id, version)
+        if history_file.exists():
+            aside = history_file.with_name(f"{version}.md.interrupted-{os.getpid()}")
+            log.warning("setting aside an unacknowledged version file %s", history_file)
+            os.replace(history_file, aside)
+        write_durably(history_file, text)
+        write_durably(self.current_path(practice_id), text)
+
+    def practice_ids(self) -> Iterator[str]:
+        """The ids of every current practice file, in a stable order."""
+        if not self.library.is_dir():
+            return
+        for city in sorted(os.listdir(self.library)):
+            folder = self.library / city
+            if not SLUG_PATTERN.match(city) or folder.is_symlink() or not folder.is_dir():
+                continue
+            for name in sorted(os.listdir(folder)):
+                if name.endswith(".md") and SLUG_PATTERN.match(name[:-3]):
+                    yield f"{city}/{name[:-3]}"
+
+    def sweep_temporary_files(self) -> int:
+        """Remove temporary files left by interrupted writes; the number removed."""
+        removed = 0
+        for root in (self.library, self.history):
+            if not root.is_dir():
+                continue
+            for folder, _dirs, files in os.walk(root):
+                for name in files:
+                    if name.startswith(TEMP_PREFIX):
+                        Path(folder, name).unlink()
+                        removed += 1
+        if removed:
+            log.info("removed %d temporary files left by interrupted writes", removed)
+        return removed
