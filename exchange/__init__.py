@@ -20,6 +20,7 @@ def instance_path_from_environment() -> Path:
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """The web application for one library instance; wiring only, no side effects on disk."""
+    from exchange import cli
     from exchange import errors
     from exchange import presentation
     from exchange.extensions import library
@@ -45,6 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     instance = Instance.open(instance_path, app.config["DATABASE_URL"])
     library.init_app(app, instance)
     errors.init_app(app)
+    cli.init_app(app)
     presentation.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)

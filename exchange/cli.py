@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import getpass
-import secrets
 import sys
 from pathlib import Path
 
 import click
+from flask import Flask
 from flask import current_app
 from flask.cli import FlaskGroup
 from flask.cli import with_appcontext
 
 from exchange import cities as city_service
-from exchange.errors import InvalidCity
 from exchange import library as practices
+from exchange.errors import InvalidCity
 from exchange.extensions import library
-
-BUNDLED_PRACTICES = Path(__file__).resolve().parent.parent / "practices"
+from exchange.initialise import initialise
 
 
 def _actor() -> str:
@@ -33,38 +32,35 @@ def _create_app():  # type: ignore[no-untyped-def]
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True, add_version_option=False)
-def main() -> None:
-    """Practice Exchange: manage and serve a library of disaster-risk practices.
+main = FlaskGroup(
+    name="exchange",
+    create_app=_create_app,
+    add_version_option=False,
+    help="Practice Exchange: manage and serve a library of disaster-risk practices.\n\n"
+         "The instance folder is EXCHANGE_INSTANCE (default ./instance).",
+)
 
-    The instance folder is EXCHANGE_INSTANCE (default ./instance).
-    """
+
+def init_app(app: Flask) -> None:
+    """Add our commands to the app's command group (so the test runner and ``exchange`` both see them)."""
+    for command in (init_command, import_command, export_command, cities_group, serve_command):
+        app.cli.add_command(command)
 
 
-@main.command("init")
+@click.command("init")
 @click.option("--empty", is_flag=True, help="Create the instance without the bundled practices.")
 @with_appcontext
 def init_command(empty: bool) -> None:
     """Create or upgrade the instance: database, partner cities, and (once) the bundled practices."""
-    instance = library.instance
-    instance.db.migrate()
-    key_file = instance.path / "secret_key"
-    if not key_file.exists():
-        from exchange.storage import write_durably
-
-        write_durably(key_file, secrets.token_hex(32).encode())
-        key_file.chmod(0o600)
-    instance.store.sweep_temporary_files()
-    added = [spec.slug for spec in city_service.bundled() if city_service.add(instance, spec, _actor())]
-    click.echo(f"Instance {instance.path}: database ready; {len(added)} partner cities added.")
-    if empty or any(instance.store.practice_ids()):
-        return
-    outcomes = practices.import_paths(instance, [BUNDLED_PRACTICES], _actor())
-    _report(outcomes, quiet=True)
-    click.echo(f"Seeded {sum(not o.failed for o in outcomes)} bundled practices from {BUNDLED_PRACTICES}.")
+    report = initialise(library.instance, _actor(), seed=not empty)
+    click.echo(f"Instance {library.instance.path}: database ready; "
+               f"{len(report.cities_added)} partner cities added.")
+    if report.seeded:
+        _report(report.seeded, quiet=True)
+        click.echo(f"Seeded {sum(not o.failed for o in report.seeded)} bundled practices.")
 
 
-@main.command("import")
+@click.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @with_appcontext
 def import_command(paths: tuple[Path, ...]) -> None:
@@ -86,7 +82,7 @@ def _report(outcomes: list[practices.Outcome], quiet: bool = False) -> None:
         sys.exit(1)
 
 
-@main.command("export")
+@click.command("export")
 @click.argument("dest", type=click.Path(path_type=Path))
 @with_appcontext
 def export_command(dest: Path) -> None:
@@ -97,7 +93,7 @@ def export_command(dest: Path) -> None:
     click.echo(f"Exported {count} practices to {dest}.")
 
 
-@main.group("cities")
+@click.group("cities")
 def cities_group() -> None:
     """Partner cities."""
 
@@ -132,7 +128,7 @@ def cities_list() -> None:
                        f" / {city.name_ja or '-'}")
 
 
-@main.command("serve")
+@click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
@@ -144,3 +140,7 @@ def serve_command(host: str, port: int, threads: int) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     click.echo(f"Serving {library.instance.path} on http://{host}:{port}/")
     waitress.serve(app, host=host, port=port, threads=threads, ident="practice-exchange")
+
+
+if __name__ == "__main__":
+    main()

@@ -138,7 +138,7 @@ def parse(raw: bytes, slug: str, source: str | None = None) -> Practice:
                                       "the YAML keys, and a closing '---' line"))
         raise InvalidPractice(source, problems)
     try:
-        data = yamlfile.load_untrusted(match.group(1))
+        data = yamlfile.load_untrusted(match.group(1), first_line=2)
     except yamlfile.YamlProblem as error:
         raise InvalidPractice(source, problems + [Problem(None, f"front matter: {error}")]) from None
     if not isinstance(data, dict):

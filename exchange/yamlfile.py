@@ -51,12 +51,16 @@ def _where(event_or_mark) -> str:  # type: ignore[no-untyped-def]
     return f"line {mark.line + 1}: "
 
 
-def load_untrusted(text: str) -> object:
-    """The Python value of a YAML document from outside: safe types only, no aliases, bounded size."""
+def load_untrusted(text: str, first_line: int = 1) -> object:
+    """The Python value of a YAML document from outside: safe types only, no aliases, bounded size.
+
+    Error messages count lines from ``first_line`` (the document's place in its file).
+    """
     if len(text.encode("utf-8")) > MAX_FRONT_MATTER_BYTES:
         raise YamlProblem(f"front matter is larger than {MAX_FRONT_MATTER_BYTES // 1024} KB")
     try:
-        return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+        # Blank lines in front keep PyYAML's line numbers equal to the file's.
+        return yaml.load("\n" * (first_line - 1) + text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader
     except YamlProblem:
         raise
     except yaml.constructor.ConstructorError as error:

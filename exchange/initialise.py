@@ -1,0 +1,43 @@
+"""Creating or upgrading an instance: schema, secret key, partner cities and the bundled practices."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+
+from exchange import cities
+from exchange import library
+from exchange.instance import Instance
+from exchange.storage import write_durably
+
+BUNDLED_PRACTICES = Path(__file__).resolve().parent.parent / "practices"
+
+
+@dataclass
+class Report:
+    """What ``initialise`` did."""
+
+    cities_added: list[str] = field(default_factory=list)
+    seeded: list[library.Outcome] = field(default_factory=list)
+    temporary_files_removed: int = 0
+
+
+def initialise(instance: Instance, actor: str, seed: bool = True,
+               practices: Path = BUNDLED_PRACTICES) -> Report:
+    """Bring ``instance`` up to date; seed ``practices`` only into a library that has none yet.
+
+    Safe to run again: it upgrades the schema and adds only what is missing.
+    """
+    report = Report()
+    instance.db.migrate()
+    key_file = instance.path / "secret_key"
+    if not key_file.exists():
+        write_durably(key_file, secrets.token_hex(32).encode())
+        key_file.chmod(0o600)
+    report.temporary_files_removed = instance.store.sweep_temporary_files()
+    report.cities_added = [spec.slug for spec in cities.bundled() if cities.add(instance, spec, actor)]
+    if seed and not any(instance.store.practice_ids()):
+        report.seeded = library.import_paths(instance, [practices], actor)
+    return report

@@ -1,0 +1,80 @@
+"""Shared fixtures: a fresh instance per test, a seeded library per module, and a practice builder."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from exchange import create_app
+from exchange.initialise import initialise
+from exchange.instance import Instance
+
+DATA = Path(__file__).parent / "data"
+
+DEFAULTS: dict[str, Any] = {
+    "title": "Community flood early warning",
+    "summary": "How a city relays upstream gauge alerts to riverside neighbourhoods.",
+    "city": "jakarta",
+    "country": "ID",
+    "language": "en",
+    "kind": "procedure",
+    "hazards": "[riverine-flood, extreme-rainfall]",
+    "phases": "[preparedness, response]",
+    "published": "2023-12-05",
+}
+
+
+def practice_text(body: str = "## Steps\n\n1. Watch the gauge.\n2. Warn the neighbourhood.\n", **fields: Any) -> bytes:
+    """A practice file: DEFAULTS overridden by ``fields`` (None drops a key; values are YAML text)."""
+    meta = {**DEFAULTS, **fields}
+    lines = [f"{key}: {value}" for key, value in meta.items() if value is not None]
+    return ("---\n" + "\n".join(lines) + "\n---\n" + textwrap.dedent(body)).encode("utf-8")
+
+
+@pytest.fixture
+def make_practice() -> Callable[..., bytes]:
+    """Build the bytes of a practice file from front-matter fields."""
+    return practice_text
+
+
+@pytest.fixture
+def app(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """An app on a fresh, empty instance (schema and partner cities, no practices)."""
+    app = create_app({"INSTANCE": tmp_path / "instance", "TESTING": True, "SERVER_NAME": "px.test"})
+    initialise(app.extensions["exchange"], "test", seed=False)
+    yield app
+    app.extensions["exchange"].db.dispose()
+
+
+@pytest.fixture
+def instance(app) -> Instance:  # type: ignore[no-untyped-def]
+    return app.extensions["exchange"]
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):  # type: ignore[no-untyped-def]
+    return app.test_cli_runner()
+
+
+@pytest.fixture(scope="module")
+def library_app(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """An app on an instance seeded with the bundled practices (shared by a module's read-only tests)."""
+    app = create_app({"INSTANCE": tmp_path_factory.mktemp("seeded"), "TESTING": True, "SERVER_NAME": "px.test"})
+    report = initialise(app.extensions["exchange"], "test", seed=True)
+    assert not [o for o in report.seeded if o.failed]
+    yield app
+    app.extensions["exchange"].db.dispose()
+
+
+@pytest.fixture
+def library_client(library_app):  # type: ignore[no-untyped-def]
+    return library_app.test_client()

@@ -1,0 +1,48 @@
+"""The database: SQLite settings that make writes durable and serialised, and migrations at head."""
+
+from __future__ import annotations
+
+import threading
+
+import sqlalchemy as sa
+
+from exchange.models import City
+
+
+def test_sqlite_runs_in_wal_with_full_sync_and_a_busy_timeout(instance):
+    with instance.db.session() as session:
+        assert session.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
+        assert session.execute(sa.text("PRAGMA synchronous")).scalar() == 2  # FULL
+        assert session.execute(sa.text("PRAGMA busy_timeout")).scalar() >= 5000
+
+
+def test_migrations_are_at_head_and_create_the_tables(instance):
+    with instance.db.session() as session:
+        assert session.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        tables = set(sa.inspect(session.connection()).get_table_names())
+    assert {"cities", "practices", "practice_versions", "audit_log"} <= tables
+    instance.db.migrate()  # running again changes nothing and does not fail
+
+
+def test_writes_take_the_lock_up_front_so_a_second_writer_waits(instance):
+    order: list[str] = []
+    first_has_lock = threading.Event()
+    release = threading.Event()
+
+    def first() -> None:
+        with instance.db.writing() as session:
+            first_has_lock.set()
+            release.wait(5)
+            session.add(City(slug="first", country="ID", name="First"))
+            order.append("first committed")
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    first_has_lock.wait(5)
+    timer = threading.Timer(0.3, release.set)
+    timer.start()
+    with instance.db.writing() as session:  # blocks on BEGIN IMMEDIATE until the first commits
+        order.append("second began")
+        session.add(City(slug="second", country="ID", name="Second"))
+    thread.join()
+    assert order == ["first committed", "second began"]

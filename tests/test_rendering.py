@@ -1,0 +1,136 @@
+"""Markdown rendering: useful features on, every hostile input inert (threats X-1..X-11, R-1, R-4)."""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+from html.parser import HTMLParser
+
+import pytest
+
+from exchange.rendering import render
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "[x](javascript:alert(document.domain))",
+    "[x](JaVaScRiPt:alert(1))",
+    "[x]( javascript:alert(1))",
+    "[x](&#106;avascript:alert(1))",
+    "[x](javascript&colon;alert(1))",
+    "[x](java&#x09;script:alert(1))",
+    "[x](jav&#x0A;ascript:alert(1))",
+    "[x](java%09script:alert(1))",
+    "[x](<javascript:alert(1)>)",
+    "![x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+    "[x](data:text/html,<script>alert(1)</script>)",
+    "![x](data:image/svg+xml;base64,PHN2Zz4=)",
+    "[x][r]\n\n[r]: javascript:alert(1)",
+    "[x](vbscript:msgbox(1))",
+    "[x](file:///etc/passwd)",
+    '<iframe srcdoc="<script>alert(1)</script>">',
+    "<form><button formaction=javascript:alert(1)>x</button></form>",
+    '<meta http-equiv=refresh content="0;url=//evil.example">',
+    "<a a=\"<img src=1 onerror='alert(1)'>\">x</a>",
+    "<IMG SRC=`javascript:alert(1)`>",
+    "<svg><a xlink:href=\"javascript:alert(1)\"><text>x</text></a></svg>",
+    "<svg><animate attributeName=href values=javascript:alert(1) /></svg>",
+    "<svg><set attributeName=href to=javascript:alert(1) /></svg>",
+    "# <img src=x onerror=alert(1)>",
+    "<div onmouseover=alert(1)>hover</div>",
+    "<style>body{display:none}</style>",
+]
+
+
+class _Collector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.attributes: list[tuple[str, str, str]] = []
+
+    def handle_starttag(self, tag, attrs):  # type: ignore[no-untyped-def]
+        self.tags.append(tag)
+        self.attributes.extend((tag, name, value or "") for name, value in attrs)
+
+
+def browser_scheme(url: str) -> str | None:
+    """The scheme a WHATWG parser would find: entities decoded, tab/newline/leading C0 and space stripped."""
+    url = re.sub(r"[\t\n\r]", "", html.unescape(url)).lstrip("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f"
+                                                         "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b"
+                                                         "\x1c\x1d\x1e\x1f ")
+    match = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*):", url)
+    return match.group(1).lower() if match else None
+
+
+def assert_inert(markup: str) -> None:
+    collected = _Collector()
+    collected.feed(markup)
+    assert not {"script", "iframe", "form", "button", "meta", "svg", "style", "object", "embed"} & set(collected.tags)
+    for tag, name, value in collected.attributes:
+        assert not name.startswith("on"), (tag, name)
+        assert name not in {"style", "srcdoc", "formaction", "xlink:href"} or (name == "style" and tag in ("th", "td"))
+        if name in ("href", "src"):
+            assert browser_scheme(value) in (None, "http", "https", "mailto"), (tag, name, value)
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_hostile_markdown_renders_inert(payload):
+    assert_inert(render(payload).html)
+
+
+def test_raw_html_is_shown_as_text():
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in render("<script>alert(1)</script>").html
+
+
+def test_template_syntax_stays_literal():
+    out = render("{{ config }} {{ 7+7 }} {% for x in y %} &#x7b;&#x7b;7+7&#x7d;&#x7d;").html
+    assert "{{ config }}" in out and "{{ 7+7 }}" in out and "{% for x in y %}" in out and "{{7+7}}" in out
+    assert "14" not in out and "SECRET" not in out
+
+
+def test_safe_links_and_relative_links_survive():
+    out = render("[a](https://bnpb.go.id) [b](/practices/jakarta) [c](mailto:ops@example.org) [d](#h-steps)").html
+    assert 'href="https://bnpb.go.id"' in out and 'href="/practices/jakarta"' in out
+    assert 'href="mailto:ops@example.org"' in out and 'href="#h-steps"' in out
+    assert 'rel="noopener noreferrer nofollow"' in out
+
+
+def test_headings_get_prefixed_ids_and_a_table_of_contents():
+    rendered = render("## Roles\n\n### Who warns\n\n## \\_\\_proto\\_\\_\n\n## location\n\n## 避難所の運営\n")
+    ids = [h.id for h in rendered.toc]
+    assert ids == ["h-roles", "h-who-warns", "h-__proto__", "h-location", "h-避難所の運営"]
+    assert all(f'id="{i}"' in rendered.html for i in ids)
+    assert [h.level for h in rendered.toc] == [2, 3, 2, 2, 2]
+
+
+def test_tables_footnotes_and_task_lists():
+    out = render("| Level | Action |\n|---|--:|\n| Siaga 1 | Evacuate |\n\nSee note[^1].\n\n"
+                 "[^1]: BPBD data.\n\n- [ ] Check sirens\n- [x] Update contacts\n").html
+    assert "<table>" in out and '<td style="text-align:right">Evacuate</td>' in out
+    assert 'href="#fn-note-1"' in out and 'id="fn-note-1"' in out
+    assert out.count('type="checkbox"') == 2 and 'checked="checked"' in out and 'disabled' in out
+
+
+PATHOLOGICAL = {
+    "emphasis": "*a **a " * 65000 + "b" + " a** a*" * 65000,
+    "underscores": "a_ " * 65000,
+    "underscore-words": "_a " * 65000,
+    "close-brackets": "a]" * 65000,
+    "open-brackets": "[a" * 65000,
+    "nested-brackets": "[" * 50000 + "a" + "]" * 50000,
+    "blockquotes": "> " * 50000 + "a",
+    "nested-list": "".join("  " * i + "- a\n" for i in range(1000)),
+    "backticks": "e" + "`" * 9999,
+    "angle-links": "[a](<b" * 50000,
+    "linkify-stars": "*" * 100000 + "x",
+    "email-like": "a@" * 25000 + "b.com",
+}
+
+
+@pytest.mark.parametrize("name", PATHOLOGICAL)
+def test_pathological_input_renders_within_budget(name):
+    text = PATHOLOGICAL[name][: 512 * 1024]
+    started = time.perf_counter()
+    render(text)
+    assert time.perf_counter() - started < 4.0
