@@ -63,10 +63,17 @@ def browser_scheme(url: str) -> str | None:
     return match.group(1).lower() if match else None
 
 
-def assert_inert(markup: str) -> None:
+def assert_inert(markup: str, whole_page: bool = False) -> None:
+    """No element, attribute or URL in ``markup`` can run script (a whole page may have our own forms)."""
     collected = _Collector()
     collected.feed(markup)
-    assert not {"script", "iframe", "form", "button", "meta", "svg", "style", "object", "embed"} & set(collected.tags)
+    forbidden = {"script", "iframe", "svg", "style", "object", "embed", "base"}
+    if not whole_page:
+        forbidden |= {"form", "button", "meta", "link"}
+    assert not forbidden & set(collected.tags)
+    for tag, name, value in collected.attributes:
+        if tag == "meta":
+            assert name in ("charset", "name", "content") and "url" not in value.lower(), (name, value)
     for tag, name, value in collected.attributes:
         assert not name.startswith("on"), (tag, name)
         assert name not in {"style", "srcdoc", "formaction", "xlink:href"} or (name == "style" and tag in ("th", "td"))

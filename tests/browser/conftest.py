@@ -1,0 +1,68 @@
+"""Browser tests: Playwright driving Debian's Chromium against a real HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from exchange import create_app
+from exchange.initialise import initialise
+
+CHROMIUM = os.environ.get("EXCHANGE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = Path(os.environ.get("EXCHANGE_SCREENSHOTS") or Path(tempfile.gettempdir()) / "px-screenshots")
+
+
+def pytest_collection_modifyitems(items):  # type: ignore[no-untyped-def]
+    for item in items:
+        if "browser" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _chromium_is_installed():  # type: ignore[no-untyped-def]
+    if Path(CHROMIUM).exists():
+        return
+    message = (f"Chromium not found at {CHROMIUM}: browser tests cannot run. Install it with "
+               "'apt-get install chromium' (scripts/test does this) or set EXCHANGE_CHROMIUM.")
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message, pytrace=False)
+    pytest.skip("!!! SKIPPING BROWSER TESTS !!! " + message)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):  # type: ignore[no-untyped-def]
+    # The resolver rule stops Chromium's background calls to Google; 127.0.0.1 still resolves.
+    return {**browser_type_launch_args, "executable_path": CHROMIUM,
+            "args": ["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]}
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """The bundled library served over real HTTP on a free port."""
+    app = create_app({"INSTANCE": tmp_path_factory.mktemp("browser-instance")})
+    initialise(app.extensions["exchange"], "test", seed=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+@pytest.fixture
+def screenshot(page):  # type: ignore[no-untyped-def]
+    """Save a full-page screenshot to look at: screenshot("name")."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(name: str) -> Path:
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take

@@ -1,0 +1,138 @@
+"""The reading pages and the practice API, as a visitor meets them."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from exchange import library
+from tests.test_rendering import HOSTILE
+from tests.test_rendering import assert_inert
+
+
+def test_home_shows_what_the_library_holds(library_client):
+    page = library_client.get("/").get_data(as_text=True)
+    assert "44 practices from 11 partner cities in 3 languages" in page
+    for label in ("Riverine flood", "Tsunami", "Heatwave", "Case study", "Bahasa Indonesia", "日本語", "Jakarta",
+                  "Tokyo", "Melbourne", "Recently published"):
+        assert label in page
+    assert 'href="/practices?hazard=tsunami"' in page and 'href="/cities/tokyo"' in page
+
+
+def test_browse_filters_combine_and_count(library_client):
+    page = library_client.get("/practices?language=ja").get_data(as_text=True)
+    assert "<strong>11</strong> practices" in page
+    page = library_client.get("/practices?language=ja&hazard=tsunami").get_data(as_text=True)
+    assert "<strong>3</strong> practices" in page and "津波" in page
+    page = library_client.get("/practices?hazard=tsunami&hazard=heatwave").get_data(as_text=True)
+    assert "<strong>11</strong> practices" in page
+    empty = library_client.get("/practices?hazard=tsunami&city=melbourne").get_data(as_text=True)
+    assert "No practice matches these filters" in empty
+
+
+def test_browse_paginates(library_client):
+    first = library_client.get("/practices").get_data(as_text=True)
+    assert "Page 1 of 3" in first and 'rel="next"' in first
+    third = library_client.get("/practices?page=3").get_data(as_text=True)
+    assert third.count('class="card practice-card"') == 4
+    assert library_client.get("/practices?page=abc").status_code == 200
+
+
+def test_city_page_lists_its_practices_with_names_in_three_languages(library_client):
+    page = library_client.get("/cities/kobe").get_data(as_text=True)
+    assert "<h1>Kobe</h1>" in page and "神戸" in page and "4 practices" in page
+    assert "大規模地震時の避難所開設・運営の手順" in page
+
+
+def test_practice_page_has_card_contents_body_translations_history_and_citation(library_client):
+    response = library_client.get("/practices/jakarta/peringatan-dini-banjir-ciliwung")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert '<article class="practice" lang="id">' in page
+    assert "About this practice" in page and "BPBD DKI Jakarta" in page and "Riverine flood" in page
+    assert 'title="UNDRR-ISC HIPs 2025: MH0604"' in page
+    assert '<nav class="toc"' in page and re.search(r'<a href="#h-[^"]+">', page)
+    assert 'Also in:' in page and 'href="/practices/jakarta/ciliwung-flood-early-warning"' in page
+    assert "Version history" in page and "Version 1" in page
+    assert 'rel="license" href="https://creativecommons.org/licenses/by/4.0/"' in page
+    assert "http://px.test/practices/jakarta/peringatan-dini-banjir-ciliwung" in page
+    assert 'media="print"' in page and 'type="checkbox"' in page
+
+
+def test_translation_links_back_to_its_original(library_client):
+    page = library_client.get("/practices/jakarta/ciliwung-flood-early-warning").get_data(as_text=True)
+    assert "Translated from" in page and 'href="/practices/jakarta/peringatan-dini-banjir-ciliwung"' in page
+
+
+def test_every_bundled_practice_is_readable(library_app, library_client):
+    instance = library_app.extensions["exchange"]
+    ids = list(instance.store.practice_ids())
+    assert len(ids) == 44
+    for practice_id in ids:
+        assert library_client.get(f"/practices/{practice_id}").status_code == 200, practice_id
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/practices/jakarta/nope", "/practices/../../instance/app", "/practices/..%2f..%2fetc%2fpasswd/x",
+     "/practices/jakarta/peringatan-dini-banjir-ciliwung/versions/7",
+     "/practices/jakarta/peringatan-dini-banjir-ciliwung/versions/0",
+     "/practices/jakarta/peringatan-dini-banjir-ciliwung/versions/99999999999999999999", "/cities/atlantis",
+     "/practices/JAKARTA/x", "/practices/jakarta/x.md", "/no-such-page", "/practices/jakarta/%00"],
+)
+def test_unknown_ids_and_bad_paths_get_a_404_page(library_client, path):
+    response = library_client.get(path)
+    assert response.status_code == 404
+    assert "We could not find that page" in response.get_data(as_text=True)
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_practice_api_returns_the_document(library_client):
+    data = library_client.get("/api/v1/practices/tokyo/koto5ku-kouiki-hinan-keikaku").get_json()
+    assert data["id"] == "tokyo/koto5ku-kouiki-hinan-keikaku" and data["language"] == "ja"
+    assert data["hazards"] == ["riverine-flood", "storm-surge"] and data["version"] == 1
+    assert data["markdown"].lstrip().startswith("##") and "<h2 id=\"h-" in data["html"]
+    assert data["url"] == "http://px.test/practices/tokyo/koto5ku-kouiki-hinan-keikaku"
+    assert [t["id"] for t in data["translations"]] == ["tokyo/koto-five-wards-wide-area-evacuation"]
+    assert data["license"] == "CC-BY-4.0" and data["published"].count("-") == 2
+
+
+def test_practice_api_404_is_json(library_client):
+    response = library_client.get("/api/v1/practices/jakarta/nope")
+    assert response.status_code == 404 and response.get_json() == {"error": "Not found"}
+
+
+def test_security_headers_on_every_page(library_client):
+    response = library_client.get("/")
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_partners_only_practice_is_invisible_to_anonymous_visitors(client, instance, make_practice):
+    library.publish(instance, make_practice(visibility="partners", title="Internal radio channels"), "radio", "t")
+    assert client.get("/practices/jakarta/radio").status_code == 404
+    assert client.get("/practices/jakarta/radio/versions/1").status_code == 404
+    assert client.get("/api/v1/practices/jakarta/radio").status_code == 404
+    for path in ("/", "/practices", "/cities/jakarta", "/practices?city=jakarta"):
+        assert "Internal radio channels" not in client.get(path).get_data(as_text=True)
+    assert "0 practices from 0 partner cities" in client.get("/").get_data(as_text=True)
+
+
+def test_hostile_practice_is_inert_on_every_page(client, instance, make_practice):
+    body = "\n\n".join(HOSTILE)
+    library.publish(instance, make_practice(
+        title='"My <cool> Page <img src=x onerror=alert(1)>"',
+        summary='"<script>alert(2)</script> {{ config }}"',
+        organisation='"<b onmouseover=alert(3)>BPBD</b>"',
+        tags='["<svg onload=alert(4)>"]',
+        source='"javascript:alert(5)"',
+        body=body), "hostile", "t")
+    for path in ("/", "/practices", "/cities/jakarta", "/practices/jakarta/hostile",
+                 "/practices/jakarta/hostile/versions/1"):
+        page = client.get(path).get_data(as_text=True)
+        assert "My &lt;cool&gt; Page" in page, path
+        assert_inert(page, whole_page=True)
+        assert "{{ config }}" not in page or "SECRET_KEY" not in page
+    data = client.get("/api/v1/practices/jakarta/hostile").get_json()
+    assert_inert(data["html"])
