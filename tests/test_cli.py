@@ -157,3 +157,31 @@ def test_console_script_shows_commands():
     result = subprocess.run([sys.executable, "-m", "exchange.cli", "--help"], capture_output=True, text=True)
     for command in ("init", "import", "export", "cities", "run", "serve"):
         assert command in result.stdout
+
+
+def test_serve_answers_over_real_http(tmp_path):
+    import socket
+    import time
+    import urllib.request
+
+    env = {**os.environ, "EXCHANGE_INSTANCE": str(tmp_path / "inst")}
+    assert subprocess.run(["exchange", "init"], env=env, capture_output=True).returncode == 0
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(["exchange", "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/practices/tokyo/kitaku-konnansha-taisaku") as r:
+                    assert r.status == 200 and "帰宅困難者" in r.read().decode()
+                    assert r.headers["Server"] == "practice-exchange"
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("exchange serve did not answer")
+    finally:
+        server.terminate()
+        server.wait(10)
