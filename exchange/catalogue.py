@@ -1,7 +1,6 @@
-"""Listing published practices by their metadata, for the home, browse and city pages.
+"""Listing published practices from the catalogue table alone (no practice file is parsed).
 
-Reads the catalogue table only (no practice file is parsed). Browsing by text is the search
-service's job; this is the metadata view every page can afford.
+Search normally answers from the index; this is what answers while the index is being rebuilt.
 """
 
 from __future__ import annotations
@@ -55,17 +54,15 @@ def visible(session: Session, viewer: policy.Viewer | None) -> list[PracticeReco
 
 
 def browse(session: Session, viewer: policy.Viewer | None, filters: dict[str, list[str]],
-           page: int = 1, per_page: int = 20) -> Listing:
-    """Practices matching every filter (any of the values within one filter), with facet counts."""
+           page: int = 1, per_page: int = 20, text: str = "") -> Listing:
+    """Practices matching every filter (any value within one filter) and every word of ``text`` in
+    their title or summary, with facet counts."""
+    words = text.casefold().split()
     records = [r for r in visible(session, viewer)
-               if all(not wanted or set(wanted) & set(_values(r, facet)) for facet, wanted in filters.items())]
+               if all(not wanted or set(wanted) & set(_values(r, facet)) for facet, wanted in filters.items())
+               and all(w in f"{r.title} {r.summary}".casefold() for w in words)]
     facets = {facet: dict(Counter(v for r in records for v in _values(r, facet)).most_common())
               for facet in FACETS}
     start = (page - 1) * per_page
     return Listing(records=records[start:start + per_page], total=len(records), page=page,
                    per_page=per_page, facets=facets)
-
-
-def counts(session: Session, viewer: policy.Viewer | None) -> dict[str, dict[str, int]]:
-    """How many readable practices each facet value has, for the home page."""
-    return browse(session, viewer, {}, per_page=1).facets

@@ -13,10 +13,12 @@ from flask.cli import FlaskGroup
 from flask.cli import with_appcontext
 
 from exchange import cities as city_service
+from exchange import indexing
 from exchange import library as practices
 from exchange.errors import InvalidCity
 from exchange.extensions import library
 from exchange.initialise import initialise
+from exchange.initialise import prepare_search
 
 
 def _actor() -> str:
@@ -43,7 +45,8 @@ main = FlaskGroup(
 
 def init_app(app: Flask) -> None:
     """Add our commands to the app's command group (so the test runner and ``exchange`` both see them)."""
-    for command in (init_command, import_command, export_command, cities_group, serve_command):
+    for command in (init_command, import_command, export_command, cities_group, serve_command, reindex_command,
+                    check_command):
         app.cli.add_command(command)
 
 
@@ -128,6 +131,39 @@ def cities_list() -> None:
                        f" / {city.name_ja or '-'}")
 
 
+@click.command("reindex")
+@with_appcontext
+def reindex_command() -> None:
+    """Build a fresh search index beside the live one and swap it in; searches keep working meanwhile."""
+    try:
+        count = indexing.rebuild(library.instance, wait=False)
+    except indexing.ReindexRunning as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Indexed {count} practices; the new index is live.")
+
+
+@click.command("check")
+@click.option("--repair", is_flag=True, help="Fix what is found (library files are the truth for content).")
+@with_appcontext
+def check_command(repair: bool) -> None:
+    """Report drift between library files, database and search index; exit 1 when any remains."""
+    drifts = indexing.check(library.instance)
+    for drift in drifts:
+        click.echo(drift.line())
+    if not drifts:
+        click.echo("Library, database and search index agree.")
+        return
+    if not repair:
+        click.echo(f"{len(drifts)} problems found; run 'exchange check --repair' to fix them.")
+        sys.exit(1)
+    for line in indexing.repair(library.instance, drifts, _actor()):
+        click.echo(f"repaired: {line}")
+    remaining = indexing.check(library.instance)
+    for drift in remaining:
+        click.echo(f"still wrong: {drift.line()}")
+    sys.exit(1 if remaining else 0)
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -138,6 +174,7 @@ def serve_command(host: str, port: int, threads: int) -> None:
     import waitress
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    prepare_search(library.instance)
     click.echo(f"Serving {library.instance.path} on http://{host}:{port}/")
     waitress.serve(app, host=host, port=port, threads=threads, ident="practice-exchange")
 

@@ -8,6 +8,7 @@ from dataclasses import field
 from pathlib import Path
 
 from exchange import cities
+from exchange import indexing
 from exchange import library
 from exchange.instance import Instance
 from exchange.storage import write_durably
@@ -22,6 +23,7 @@ class Report:
     cities_added: list[str] = field(default_factory=list)
     seeded: list[library.Outcome] = field(default_factory=list)
     temporary_files_removed: int = 0
+    indexed: int = 0
 
 
 def initialise(instance: Instance, actor: str, seed: bool = True,
@@ -40,4 +42,14 @@ def initialise(instance: Instance, actor: str, seed: bool = True,
     report.cities_added = [spec.slug for spec in cities.bundled() if cities.add(instance, spec, actor)]
     if seed and not any(instance.store.practice_ids()):
         report.seeded = library.import_paths(instance, [practices], actor)
+    report.indexed = prepare_search(instance)
     return report
+
+
+def prepare_search(instance: Instance) -> int:
+    """Make the search index ready: rebuilt when missing or unusable, else caught up with the outbox."""
+    try:
+        instance.search.open()
+    except indexing.IndexUnavailable:
+        return indexing.rebuild(instance)
+    return indexing.drain(instance)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from exchange.db import Database
+from exchange.search.index import SearchIndex
 from exchange.storage import LibraryStore
 
 
@@ -16,6 +17,7 @@ class Instance:
     path: Path
     db: Database
     store: LibraryStore
+    search: SearchIndex
 
     @classmethod
     def open(cls, path: Path, database_url: str | None = None) -> Instance:
@@ -23,4 +25,4 @@ class Instance:
         path = Path(path).resolve()
         path.mkdir(parents=True, exist_ok=True)
         url = database_url or f"sqlite:///{path / 'exchange.db'}"
-        return cls(path=path, db=Database(url), store=LibraryStore(path))
+        return cls(path=path, db=Database(url), store=LibraryStore(path), search=SearchIndex(path / "index"))

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from exchange import audit
 from exchange import bundles
 from exchange import cities
+from exchange import indexing
 from exchange import policy
 from exchange.errors import InvalidCity
 from exchange.errors import PracticeNotFound
@@ -56,10 +57,11 @@ def sha256(data: bytes) -> str:
 
 
 def publish(instance: Instance, data: bytes, slug: str, actor: str, note: str = "",
-            source: str | None = None) -> Outcome:
+            source: str | None = None, index: bool = True) -> Outcome:
     """Publish ``data`` as practice ``<city>/<slug>``: a new version when it differs from the current one.
 
-    Raises InvalidPractice listing every problem; nothing is written then.
+    Raises InvalidPractice listing every problem; nothing is written then. The practice is searchable
+    when this returns (``index=False`` leaves it to the caller's one ``indexing.drain`` for a batch).
     """
     source = source or f"{slug}.md"
     practice = parse(data, slug, source)
@@ -76,8 +78,21 @@ def publish(instance: Instance, data: bytes, slug: str, actor: str, note: str = 
                                     actor=actor, note=note))
         audit.record(session, actor, "practice.publish", practice.id, version=version, sha256=digest,
                      note=note)
+        indexing.enqueue(session, practice.id)
     log.info("published %s v%d by %r", practice.id, version, actor)
+    if index:
+        _index_now(instance)
     return Outcome(source, "created" if version == 1 else "updated", practice.id, version)
+
+
+def _index_now(instance: Instance) -> None:
+    """Make a publish searchable now; if the index cannot take it, the outbox keeps it for later."""
+    if not instance.search.exists():
+        return  # the first search or 'exchange init' builds the index from the library
+    try:
+        indexing.drain(instance)
+    except Exception as error:
+        log.warning("indexing after publish deferred to the outbox: %r", error)
 
 
 def _check_city(session: Session, practice: Practice, source: str) -> None:
@@ -124,6 +139,8 @@ def import_paths(instance: Instance, paths: list[Path], actor: str) -> list[Outc
             continue
         for entry in entries:
             outcomes.append(_import_entry(instance, entry, actor))
+    if any(o.status in ("created", "updated") for o in outcomes):
+        _index_now(instance)
     return outcomes
 
 
@@ -160,7 +177,7 @@ def _import_entry(instance: Instance, entry: bundles.Entry, actor: str) -> Outco
     if entry.problem or entry.data is None:
         return Outcome(entry.source, "failed", problems=(Problem(None, entry.problem or "unreadable"),))
     try:
-        return publish(instance, entry.data, entry.slug, actor, note="imported", source=entry.source)
+        return publish(instance, entry.data, entry.slug, actor, note="imported", source=entry.source, index=False)
     except InvalidPractice as error:
         log.info("import refused %r: %s", entry.source, error)
         return Outcome(entry.source, "failed", problems=tuple(error.problems))
@@ -226,3 +243,37 @@ def get(instance: Instance, session: Session, practice_id: str, viewer: policy.V
         PracticeRecord.visibility.in_(policy.readable_visibilities(viewer))).order_by(PracticeRecord.language))
     return PracticeView(practice=parse(data, record.slug), record=record, version=number,
                         versions=versions, original=original, translations=tuple(family))
+
+
+def restore_missing_file(instance: Instance, practice_id: str, actor: str) -> str:
+    """Put back a current file that vanished from disk, from its kept version; what was done."""
+    with instance.db.writing() as session:
+        record = session.get(PracticeRecord, practice_id)
+        if record is None:
+            return f"{practice_id}: nothing to restore"
+        try:
+            data = instance.store.read_version(practice_id, record.version)
+        except FileNotFoundError:
+            session.delete(record)
+            indexing.enqueue(session, practice_id)
+            audit.record(session, actor, "practice.unlist", practice_id, reason="no file and no kept version")
+            return f"{practice_id}: no file and no kept version; removed from the catalogue"
+        write_durably(instance.store.current_path(practice_id), data)
+        audit.record(session, actor, "practice.restore-file", practice_id, version=record.version)
+        indexing.enqueue(session, practice_id)
+    return f"{practice_id}: restored v{record.version} from history"
+
+
+def set_aside_unacknowledged(instance: Instance, practice_id: str, actor: str) -> str:
+    """Rename version files newer than the catalogue knows (left by a crash); what was done."""
+    with instance.db.writing() as session:
+        record = session.get(PracticeRecord, practice_id)
+        newer = [v for v in instance.store.versions(practice_id) if record is None or v > record.version]
+        for version in newer:
+            path = instance.store.version_path(practice_id, version)
+            path.rename(path.with_name(f"{version}.md.interrupted"))
+        if record is not None:
+            write_durably(instance.store.current_path(practice_id),
+                          instance.store.read_version(practice_id, record.version))
+        audit.record(session, actor, "practice.set-aside", practice_id, versions=newer)
+    return f"{practice_id}: set aside unacknowledged versions {newer}"

@@ -84,3 +84,14 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(sa.String(80), index=True)
     target: Mapped[str] = mapped_column(sa.String(300), default="")
     detail: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+
+
+class IndexOutbox(Base):
+    """A practice whose index entry must be brought up to date (written in the same transaction)."""
+
+    __tablename__ = "index_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[str] = mapped_column(sa.String(161))
+    enqueued_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[datetime.datetime | None] = mapped_column(index=True)

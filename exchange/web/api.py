@@ -4,14 +4,43 @@ from __future__ import annotations
 
 from flask import Blueprint
 from flask import jsonify
+from flask import request
 from flask import url_for
 
+from exchange import discovery
 from exchange import library as practices
 from exchange import rendering
 from exchange.extensions import library
+from exchange.web import search_params
 from exchange.web.viewer import current as viewer
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.get("/search")
+def search():  # type: ignore[no-untyped-def]
+    try:
+        wanted = search_params.from_args(request.args, strict=True)
+    except search_params.BadSearch as error:
+        return jsonify(error=str(error)), 400
+    results = discovery.find(library.instance, library.session, wanted, viewer())
+    return jsonify({
+        "query": results.query, "total": results.total, "page": results.page, "per_page": results.per_page,
+        "results": [{
+            "id": hit.id, **{k: hit.card[k] for k in ("title", "summary", "city", "country", "language", "kind",
+                                                      "hazards", "phases", "published")},
+            "url": _url(hit.id), "snippet": str(hit.snippet), "score": hit.score,
+        } for hit in results.hits],
+        "facets": {name: results.facets.get(name, {}) for name in ("hazard", "city", "country", "kind", "phase",
+                                                                   "language", "year")},
+        "suggestion": results.suggestion,
+        "notices": results.notices,
+    })
+
+
+def _url(practice_id: str) -> str:
+    city, _, slug = practice_id.partition("/")
+    return url_for("pages.practice", city=city, slug=slug, _external=True)
 
 
 @bp.get("/practices/<city>/<slug>")
@@ -24,8 +53,7 @@ def practice(city: str, slug: str):  # type: ignore[no-untyped-def]
         "markdown": document.body,
         "html": str(rendering.render(document.body).html),
         "version": view.version,
-        "translations": [{"id": r.id, "language": r.language, "title": r.title,
-                          "url": url_for("pages.practice", city=r.city, slug=r.slug, _external=True)}
+        "translations": [{"id": r.id, "language": r.language, "title": r.title, "url": _url(r.id)}
                          for r in ([view.original] if view.original else []) + list(view.translations)],
-        "url": url_for("pages.practice", city=document.city, slug=document.slug, _external=True),
+        "url": _url(document.id),
     })

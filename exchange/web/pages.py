@@ -1,53 +1,53 @@
-"""The reading pages: home, browse, cities and practices."""
+"""The reading pages: home, search and browse, cities and practices."""
 
 from __future__ import annotations
 
 from flask import Blueprint
 from flask import abort
 from flask import current_app
+from flask import redirect
 from flask import render_template
 from flask import request
+from flask import url_for
 
-from exchange import catalogue
 from exchange import cities
+from exchange import discovery
 from exchange import library as practices
 from exchange import rendering
 from exchange.extensions import library
+from exchange.search.service import SearchRequest
+from exchange.web import search_params
 from exchange.web.viewer import current as viewer
 
 bp = Blueprint("pages", __name__)
 
 
-def _filters() -> dict[str, list[str]]:
-    return {facet: [v for v in request.args.getlist(facet) if v][:20] for facet in catalogue.FACETS}
-
-
-def _page() -> int:
-    page = request.args.get("page", "1")
-    return int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
-
-
 @bp.get("/")
 def home():  # type: ignore[no-untyped-def]
-    session = library.session
-    records = catalogue.visible(session, viewer())
-    return render_template("home.html", recent=records[:8], total=len(records),
-                           counts=catalogue.counts(session, viewer()),
-                           cities=cities.all_cities(session))
+    results = discovery.find(library.instance, library.session, SearchRequest(sort="newest", per_page=8), viewer())
+    return render_template("home.html", results=results, cities=cities.all_cities(library.session))
 
 
 @bp.get("/practices")
 def browse():  # type: ignore[no-untyped-def]
-    filters = _filters()
-    listing = catalogue.browse(library.session, viewer(), filters, _page(), current_app.config["PER_PAGE"])
-    return render_template("browse.html", listing=listing, filters=filters)
+    search = search_params.from_args(request.args, strict=False, per_page=current_app.config["PER_PAGE"])
+    results = discovery.find(library.instance, library.session, search, viewer())
+    return render_template("search.html", results=results, search=search)
+
+
+@bp.get("/search")
+def search_alias():  # type: ignore[no-untyped-def]
+    return redirect(url_for("pages.browse", **request.args.to_dict(flat=False)), code=301)
 
 
 @bp.get("/cities/<slug>")
 def city(slug: str):  # type: ignore[no-untyped-def]
     found = cities.get(library.session, slug)
-    listing = catalogue.browse(library.session, viewer(), {"city": [slug]}, _page(), 100)
-    return render_template("city.html", city=found, listing=listing)
+    search = search_params.from_args(request.args, strict=False, per_page=50)
+    search.filters["city"] = [slug]
+    search.sort = "newest" if not search.q else search.sort
+    results = discovery.find(library.instance, library.session, search, viewer())
+    return render_template("city.html", city=found, results=results)
 
 
 @bp.get("/practices/<city>/<slug>")
@@ -64,6 +64,7 @@ def practice_version(city: str, slug: str, version: int):  # type: ignore[no-unt
 
 def _practice_page(practice_id: str, version: int | None):  # type: ignore[no-untyped-def]
     view = practices.get(library.instance, library.session, practice_id, viewer(), version)
-    rendered = rendering.render(view.practice.body)
-    return render_template("practice.html", view=view, practice=view.practice, rendered=rendered,
-                           city=cities.get(library.session, view.practice.city))
+    return render_template("practice.html", view=view, practice=view.practice,
+                           rendered=rendering.render(view.practice.body),
+                           city=cities.get(library.session, view.practice.city),
+                           related=discovery.related(library.instance, practice_id, viewer()))

@@ -1,0 +1,48 @@
+"""Print nDCG@10 and recall@10 per query group: our search beside plain SQLite FTS5 on the same data.
+
+    python bench/relevance.py
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from exchange import create_app  # noqa: E402
+from exchange.initialise import initialise  # noqa: E402
+from exchange.practice import parse  # noqa: E402
+from exchange.rendering import plain_text  # noqa: E402
+from exchange.search.documents import facet_values  # noqa: E402
+from tests.relevance.evaluate import Fts5Baseline  # noqa: E402
+from tests.relevance.evaluate import evaluate  # noqa: E402
+from tests.test_relevance import ranked_ids  # noqa: E402
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        app = create_app({"INSTANCE": Path(folder) / "instance"})
+        instance = app.extensions["exchange"]
+        initialise(instance, "bench", seed=True)
+        ours = evaluate(lambda query: ranked_ids(instance.search, query))
+        documents = []
+        for practice_id in instance.store.practice_ids():
+            practice = parse(instance.store.read_current(practice_id), practice_id.split("/")[1])
+            facets: dict[str, list[str]] = {}
+            for name, value in facet_values(practice):
+                facets.setdefault(name, []).append(value)
+            documents.append({"id": practice_id, "title": practice.title, "summary": practice.summary,
+                              "body": plain_text(practice.body), "facets": facets})
+        baseline = Fts5Baseline(documents)
+        theirs = evaluate(lambda query: baseline.search(query.q, query.filters))
+    print(f"{'group':<16}{'queries':>8}{'nDCG@10':>10}{'FTS5':>8}{'recall@10':>11}{'FTS5':>8}")
+    for group in ["english", "indonesian", "japanese", "cross-language", "misspelt", "filtered", "all"]:
+        n1, r1, count = ours[group]
+        n2, r2, _ = theirs[group]
+        print(f"{group:<16}{count:>8}{n1:>10.3f}{n2:>8.3f}{r1:>11.3f}{r2:>8.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""Finding practices: the one service behind the search page, the home page, the city page and the API.
+
+It asks the search index, with the viewer's permissions inside the query. When the index is missing
+or damaged it answers from the catalogue table instead (titles and summaries only) and says so, while
+the index is rebuilt in the background: a broken index never becomes an error page.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from markupsafe import escape
+from sqlalchemy.orm import Session
+
+from exchange import catalogue
+from exchange import indexing
+from exchange import policy
+from exchange.instance import Instance
+from exchange.models import PracticeRecord
+from exchange.search import service
+from exchange.search.index import IndexUnavailable
+from exchange.search.service import Hit
+from exchange.search.service import SearchRequest
+from exchange.search.service import SearchResults
+
+log = logging.getLogger(__name__)
+
+DEGRADED_NOTICE = ("Full-text search is being rebuilt; for now only titles and summaries are searched, "
+                   "without spelling suggestions or snippets.")
+
+
+def find(instance: Instance, session: Session, request: SearchRequest,
+         viewer: policy.Viewer | None) -> SearchResults:
+    """Practices matching ``request`` that ``viewer`` may read, with facets and suggestions."""
+    indexing.catch_up(instance)
+    visibilities = policy.readable_visibilities(viewer)
+    try:
+        return service.search(instance.search, request, visibilities)
+    except IndexUnavailable as error:
+        log.warning("search degraded to the catalogue: %s", error)
+        return _from_catalogue(session, request, viewer)
+
+
+def related(instance: Instance, practice_id: str, viewer: policy.Viewer | None, limit: int = 5) -> list[Hit]:
+    """Practices like ``practice_id`` that ``viewer`` may read (none while the index is unusable)."""
+    try:
+        return service.related(instance.search, practice_id, policy.readable_visibilities(viewer), limit)
+    except IndexUnavailable:
+        return []
+
+
+def card(record: PracticeRecord) -> dict:
+    """A result card from a catalogue row (the same shape the index stores)."""
+    return {"title": record.title, "summary": record.summary, "city": record.city, "country": record.country,
+            "language": record.language, "kind": record.kind, "hazards": list(record.hazards),
+            "phases": list(record.phases), "published": record.published.isoformat(),
+            "visibility": record.visibility, "review_by": record.meta.get("review_by")}
+
+
+def _from_catalogue(session: Session, request: SearchRequest, viewer: policy.Viewer | None) -> SearchResults:
+    listing = catalogue.browse(session, viewer, request.filters, request.page, request.per_page, text=request.q)
+    hits = [Hit(id=r.id, card=card(r), snippet=escape(r.summary), score=None) for r in listing.records]
+    return SearchResults(query=request.q, total=listing.total, page=request.page, per_page=request.per_page,
+                         hits=hits, facets=listing.facets, notices=[DEGRADED_NOTICE], degraded=True)

@@ -1,0 +1,261 @@
+"""Keeping the search index in step with the library: the outbox, the writer, rebuilds and drift checks.
+
+Every publish adds an outbox row in the same database transaction as the catalogue change. The outbox
+is drained into the index right after the publish, again whenever a process starts searching, and
+after every rebuild, so a crash between saving and indexing is repaired on the next start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import fcntl
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from exchange.instance import Instance
+from exchange.models import IndexOutbox
+from exchange.models import PracticeRecord
+from exchange.models import utcnow
+from exchange.practice import InvalidPractice
+from exchange.practice import parse
+from exchange.search.documents import index_document
+from exchange.search.index import IndexUnavailable  # noqa: F401 - part of this module's interface
+from exchange.search.index import commit_small
+from exchange.search.service import document_ids
+from exchange.storage import UnsafePath
+
+log = logging.getLogger(__name__)
+
+CATCH_UP_EVERY_SECONDS = 5.0
+KEEP_DONE_ROWS = datetime.timedelta(days=7)
+
+
+class ReindexRunning(RuntimeError):
+    """Another rebuild of this index is under way."""
+
+
+def enqueue(session: Session, practice_id: str) -> None:
+    """Ask for ``practice_id`` to be (re)indexed, as part of ``session``'s transaction."""
+    session.add(IndexOutbox(practice_id=practice_id))
+
+
+def _document(instance: Instance, session: Session, practice_id: str) -> dict | None:
+    """The index document for a published practice, or None when it should not be in the index."""
+    record = session.get(PracticeRecord, practice_id)
+    if record is None:
+        return None
+    try:
+        data = instance.store.read_current(practice_id)
+        return index_document(parse(data, record.slug), hashlib.sha256(data).hexdigest())
+    except (FileNotFoundError, UnsafePath, InvalidPractice) as error:
+        log.warning("cannot index %s: %s", practice_id, error)
+        return None
+
+
+def drain(instance: Instance) -> int:
+    """Apply every pending outbox row to the live index; the number of practices updated."""
+    with instance.db.session() as session:
+        rows = session.execute(sa.select(IndexOutbox.id, IndexOutbox.practice_id)
+                               .where(IndexOutbox.done_at.is_(None)).order_by(IndexOutbox.id)).all()
+    if not rows:
+        return 0
+    practice_ids = list(dict.fromkeys(pid for _, pid in rows))
+    with instance.search.writing() as index, instance.db.session() as session:
+        writer = index.writer(timeout=30.0)
+        try:
+            for practice_id in practice_ids:
+                document = _document(instance, session, practice_id)
+                if document is None:
+                    writer.delete_by_term("id", practice_id)
+                else:
+                    writer.update_document(**document)
+            commit_small(writer)
+        except BaseException:
+            writer.cancel()
+            raise
+    last = rows[-1][0]
+    with instance.db.writing() as session:
+        session.execute(sa.update(IndexOutbox).where(IndexOutbox.id <= last, IndexOutbox.done_at.is_(None))
+                        .values(done_at=utcnow()))
+        session.execute(sa.delete(IndexOutbox).where(IndexOutbox.done_at < utcnow() - KEEP_DONE_ROWS))
+    log.info("indexed %d practices from the outbox", len(practice_ids))
+    return len(practice_ids)
+
+
+@contextlib.contextmanager
+def _rebuild_lock(instance: Instance, wait: bool) -> Iterator[None]:
+    instance.search.root.mkdir(parents=True, exist_ok=True)
+    with open(instance.search.root / "rebuild.lock", "a+") as lock_file:
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            raise ReindexRunning("another rebuild of the search index is running") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+def rebuild(instance: Instance, wait: bool = True) -> int:
+    """Build a fresh index beside the live one and swap it in; the number of practices indexed.
+
+    Searches keep answering from the old index meanwhile. Practices published during the build are
+    replayed from the outbox after the swap, so none is lost.
+    """
+    with _rebuild_lock(instance, wait):
+        instance.search.sweep()
+        with instance.db.session() as session:
+            start = session.scalar(sa.select(sa.func.max(IndexOutbox.id))) or 0
+            practice_ids = list(session.scalars(sa.select(PracticeRecord.id).order_by(PracticeRecord.id)))
+        folder = instance.search.new_folder()
+        count = 0
+        with instance.search.writing(folder) as index, instance.db.session() as session:
+            writer = index.writer(limitmb=256)
+            for practice_id in practice_ids:
+                document = _document(instance, session, practice_id)
+                if document is not None:
+                    writer.add_document(**document)
+                    count += 1
+            writer.commit()
+        with instance.search.writing(folder):
+            instance.search.swap(folder)
+        with instance.db.writing() as session:
+            session.execute(sa.update(IndexOutbox).where(IndexOutbox.id > start).values(done_at=None))
+    drain(instance)
+    log.info("rebuilt the search index: %d practices", count)
+    return count
+
+
+class CatchUp:
+    """Once per process (and then every few seconds) make sure searching sees every publish."""
+
+    def __init__(self) -> None:
+        self._checked: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._rebuilding: set[str] = set()
+
+    def __call__(self, instance: Instance) -> None:
+        key = str(instance.path)
+        now = time.monotonic()
+        with self._lock:
+            if now - self._checked.get(key, -1e9) < CATCH_UP_EVERY_SECONDS:
+                return
+            self._checked[key] = now
+        try:
+            drain(instance)
+        except IndexUnavailable:
+            self._rebuild_in_background(instance)
+        except Exception as error:  # searching must go on; the next catch-up tries again
+            log.warning("catching up the search index failed: %r", error)
+
+    def _rebuild_in_background(self, instance: Instance) -> None:
+        key = str(instance.path)
+        with self._lock:
+            if key in self._rebuilding:
+                return
+            self._rebuilding.add(key)
+
+        def work() -> None:
+            try:
+                rebuild(instance, wait=False)
+            except ReindexRunning:
+                pass
+            except Exception:
+                log.exception("rebuilding the search index failed")
+            finally:
+                with self._lock:
+                    self._rebuilding.discard(key)
+                    self._checked.pop(key, None)
+
+        log.warning("search index unusable: rebuilding it in the background")
+        threading.Thread(target=work, name="search-rebuild", daemon=True).start()
+
+
+catch_up = CatchUp()
+
+
+@dataclass(frozen=True)
+class Drift:
+    """One disagreement between library files, database and index."""
+
+    kind: str
+    practice_id: str
+    detail: str = ""
+
+    def line(self) -> str:
+        return f"{self.kind:<24} {self.practice_id}" + (f"  ({self.detail})" if self.detail else "")
+
+
+def check(instance: Instance) -> list[Drift]:
+    """Every disagreement between the library files, the catalogue and the index."""
+    drifts: list[Drift] = []
+    files: dict[str, str] = {}
+    for practice_id in instance.store.practice_ids():
+        try:
+            files[practice_id] = hashlib.sha256(instance.store.read_current(practice_id)).hexdigest()
+        except OSError as error:
+            drifts.append(Drift("unreadable file", practice_id, str(error)))
+    with instance.db.session() as session:
+        records = {r.id: r for r in session.scalars(sa.select(PracticeRecord))}
+    for practice_id, sha in files.items():
+        record = records.get(practice_id)
+        if record is None:
+            drifts.append(Drift("file not in catalogue", practice_id))
+        elif record.sha256 != sha:
+            drifts.append(Drift("file changed on disk", practice_id, f"catalogue has v{record.version}"))
+    for practice_id, record in records.items():
+        if practice_id not in files:
+            drifts.append(Drift("catalogue without file", practice_id))
+        newer = [v for v in instance.store.versions(practice_id) if v > record.version]
+        if newer:
+            drifts.append(Drift("unacknowledged version", practice_id, f"history has v{newer}"))
+    try:
+        indexed = document_ids(instance.search)
+    except IndexUnavailable as error:
+        return drifts + [Drift("index unusable", "-", str(error))]
+    for practice_id in records:
+        if practice_id in files and practice_id not in indexed:
+            drifts.append(Drift("missing from index", practice_id))
+        elif practice_id in indexed and files.get(practice_id) not in (None, indexed[practice_id]):
+            drifts.append(Drift("stale in index", practice_id))
+    for practice_id in indexed:
+        if practice_id not in records:
+            drifts.append(Drift("orphaned in index", practice_id))
+    return drifts
+
+
+def repair(instance: Instance, drifts: list[Drift], actor: str) -> list[str]:
+    """Fix what ``check`` found (files are the truth for content); one line per action taken."""
+    from exchange import library
+
+    done: list[str] = []
+    if any(d.kind == "index unusable" for d in drifts):
+        done.append(f"rebuilt the search index ({rebuild(instance)} practices)")
+        drifts = [d for d in drifts if d.kind != "index unusable"]
+    for drift in drifts:
+        if drift.kind in ("file not in catalogue", "file changed on disk"):
+            city, _, slug = drift.practice_id.partition("/")
+            try:
+                outcome = library.publish(instance, instance.store.read_current(drift.practice_id), slug, actor,
+                                          note="recorded by exchange check", index=False)
+                done.append(f"published {drift.practice_id} as v{outcome.version}")
+            except InvalidPractice as error:
+                done.append(f"could not publish {drift.practice_id}: {error}")
+        elif drift.kind == "catalogue without file":
+            done.append(library.restore_missing_file(instance, drift.practice_id, actor))
+        elif drift.kind == "unacknowledged version":
+            done.append(library.set_aside_unacknowledged(instance, drift.practice_id, actor))
+        elif drift.kind in ("missing from index", "stale in index", "orphaned in index"):
+            with instance.db.writing() as session:
+                enqueue(session, drift.practice_id)
+            done.append(f"queued {drift.practice_id} for indexing")
+    drain(instance)
+    return done

@@ -1,0 +1,239 @@
+"""The query language, parsed into a small tree that knows nothing of Whoosh.
+
+Plain words (all must match), "phrases", OR, NOT / -word, parentheses, trailing wildcards (flo*, at least
+three letters first) and the named filters hazard:, city:, country:, kind:, phase:, language:, year:.
+Any other ``field:`` is read as plain words, so nobody can query internal fields. Queries are bounded
+in length, terms and depth; anything malformed is read as plain words instead of failing.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from dataclasses import field
+
+MAX_QUERY_CHARS = 256
+MAX_TERMS = 20
+MAX_DEPTH = 5
+MIN_PREFIX = 3
+FILTERS = ("hazard", "city", "country", "kind", "phase", "language", "year")
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+
+
+@dataclass(frozen=True)
+class Phrase:
+    text: str
+
+
+@dataclass(frozen=True)
+class Prefix:
+    text: str
+
+
+@dataclass(frozen=True)
+class Filter:
+    name: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Not:
+    node: Node
+
+
+@dataclass(frozen=True)
+class All:
+    nodes: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Any:
+    nodes: tuple[Node, ...]
+
+
+Node = Word | Phrase | Prefix | Filter | Not | All | Any
+
+
+@dataclass
+class Parsed:
+    """A parsed query, whether it is only plain words (so may fall back to any-word), and notices."""
+
+    tree: Node | None
+    plain: bool
+    notices: list[str] = field(default_factory=list)
+
+    def words(self) -> list[str]:
+        """The plain words and phrase words of the query, in order (for "did you mean")."""
+        found: list[str] = []
+
+        def walk(node: Node | None) -> None:
+            if isinstance(node, Word | Prefix):
+                found.append(node.text)
+            elif isinstance(node, Phrase):
+                found.extend(node.text.split())
+            elif isinstance(node, All | Any):
+                for child in node.nodes:
+                    walk(child)
+        walk(self.tree)
+        return found
+
+
+_TOKEN = re.compile(r'"[^"]*"?|\(|\)|[^\s()"]+')
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class _Malformed(ValueError):
+    pass
+
+
+def normalise(text: str) -> str:
+    """NFKC-normalised, control characters removed, whitespace collapsed."""
+    text = _CONTROL.sub(" ", unicodedata.normalize("NFKC", text))
+    return " ".join(text.split())
+
+
+def parse(text: str) -> Parsed:
+    """The query tree for ``text``; never raises."""
+    notices: list[str] = []
+    text = normalise(text)
+    if len(text) > MAX_QUERY_CHARS:
+        text = text[:MAX_QUERY_CHARS]
+        notices.append(f"Your search was shortened to its first {MAX_QUERY_CHARS} characters.")
+    if not text:
+        return Parsed(None, True, notices)
+    tokens = _TOKEN.findall(text)
+    try:
+        parser = _Parser(tokens)
+        tree = parser.parse()
+        plain = parser.plain
+    except _Malformed:
+        tree, plain = _plain_words(text), True
+        notices.append("The search could not be read as a query, so its words were searched for.")
+    tree, dropped = _limit_terms(tree)
+    if dropped:
+        notices.append(f"Only the first {MAX_TERMS} search terms were used.")
+    return Parsed(tree, plain, notices)
+
+
+def _plain_words(text: str) -> Node | None:
+    words = [Word(w) for w in re.findall(r"\w[\w'-]*", text) if w.upper() not in ("OR", "AND", "NOT")]
+    return _combine(All, words)
+
+
+def _combine(kind, nodes):  # type: ignore[no-untyped-def]
+    nodes = [n for n in nodes if n is not None]
+    if not nodes:
+        return None
+    return nodes[0] if len(nodes) == 1 else kind(tuple(nodes))
+
+
+def _limit_terms(tree: Node | None) -> tuple[Node | None, bool]:
+    budget = [MAX_TERMS]
+    dropped = [False]
+
+    def walk(node: Node) -> Node | None:
+        if isinstance(node, All | Any):
+            kept = [k for k in (walk(child) for child in node.nodes) if k is not None]
+            return _combine(type(node), kept)
+        if isinstance(node, Not):
+            inner = walk(node.node)
+            return Not(inner) if inner is not None else None
+        if budget[0] <= 0:
+            dropped[0] = True
+            return None
+        budget[0] -= 1
+        return node
+
+    return (walk(tree) if tree is not None else None), dropped[0]
+
+
+class _Parser:
+    def __init__(self, tokens: list[str]) -> None:
+        self.tokens = tokens
+        self.position = 0
+        self.plain = True
+
+    def peek(self) -> str | None:
+        return self.tokens[self.position] if self.position < len(self.tokens) else None
+
+    def take(self) -> str:
+        token = self.tokens[self.position]
+        self.position += 1
+        return token
+
+    def parse(self) -> Node | None:
+        tree = self.any_of(0)
+        if self.peek() is not None:
+            raise _Malformed("unexpected )")
+        return tree
+
+    def any_of(self, depth: int) -> Node | None:
+        if depth > MAX_DEPTH:
+            raise _Malformed("too deep")
+        options = [self.all_of(depth)]
+        while self.peek() == "OR":
+            self.take()
+            self.plain = False
+            if self.peek() in (None, ")", "OR"):
+                raise _Malformed("OR without a right side")
+            options.append(self.all_of(depth))
+        return _combine(Any, options)
+
+    def all_of(self, depth: int) -> Node | None:
+        parts: list[Node | None] = []
+        while self.peek() not in (None, ")", "OR"):
+            token = self.peek()
+            if token == "AND":
+                self.take()
+                self.plain = False
+                continue
+            parts.append(self.unary(depth))
+        if not parts:
+            raise _Malformed("empty group")
+        return _combine(All, parts)
+
+    def unary(self, depth: int) -> Node | None:
+        token = self.peek()
+        if token == "NOT" or (token and token.startswith("-") and len(token) > 1 and token != "--"):
+            self.plain = False
+            if token == "NOT":
+                self.take()
+                if self.peek() in (None, ")", "OR"):
+                    raise _Malformed("NOT without a term")
+            else:
+                self.tokens[self.position] = token[1:]
+            inner = self.atom(depth)
+            return Not(inner) if inner is not None else None
+        return self.atom(depth)
+
+    def atom(self, depth: int) -> Node | None:
+        token = self.take()
+        if token == "(":
+            self.plain = False
+            inner = self.any_of(depth + 1)
+            if self.peek() != ")":
+                raise _Malformed("unclosed (")
+            self.take()
+            return inner
+        if token.startswith('"'):
+            if len(token) < 2 or not token.endswith('"'):
+                raise _Malformed("unclosed quote")
+            self.plain = False
+            text = " ".join(re.findall(r"\w[\w'-]*", token[1:-1]))
+            return Phrase(text) if " " in text else (Word(text) if text else None)
+        name, colon, value = token.partition(":")
+        if colon and name.lower() in FILTERS and value:
+            self.plain = False
+            return Filter(name.lower(), value.strip('"'))
+        if token.endswith("*"):
+            stem = token.rstrip("*")
+            if len(stem) >= MIN_PREFIX and re.fullmatch(r"\w[\w'-]*", stem):
+                self.plain = False
+                return Prefix(stem)
+        words = [Word(w) for w in re.findall(r"\w[\w'-]*", token)]
+        return _combine(All, words)

@@ -1,0 +1,54 @@
+"""The Whoosh schema: text analysed per language, metadata as filterable fields."""
+
+from __future__ import annotations
+
+from whoosh.analysis import LowercaseFilter
+from whoosh.analysis import RegexTokenizer
+from whoosh.fields import ID
+from whoosh.fields import KEYWORD
+from whoosh.fields import NUMERIC
+from whoosh.fields import STORED
+from whoosh.fields import TEXT
+from whoosh.fields import Schema
+
+from exchange.search.analysis import LANGUAGES
+from exchange.search.analysis import analyser
+
+#: Text fields, each indexed once per analysis language as ``<name>_<language>``, with their boosts.
+TEXT_FIELDS = {"title": 3.0, "summary": 2.0, "tags": 2.0, "body": 1.0}
+#: Metadata a query may filter on (``hazard:tsunami``) and that facets count.
+FILTER_FIELDS = ("hazard", "city", "country", "kind", "phase", "language", "year")
+SCHEMA_VERSION = 1
+
+
+def text_field_names(language: str | None = None) -> list[str]:
+    """``title_en``, ``summary_en`` … for one language, or for all."""
+    languages = [language] if language else list(LANGUAGES)
+    return [f"{name}_{lang}" for lang in languages for name in TEXT_FIELDS]
+
+
+def build_schema() -> Schema:
+    """A fresh schema object (Whoosh keeps a copy inside each index)."""
+    fields: dict = {
+        "id": ID(stored=True, unique=True),
+        "group": ID(stored=True),
+        "sha": STORED(),
+        "visibility": ID(stored=True),
+        "published": NUMERIC(stored=True, sortable=True, bits=32),
+        "facets": STORED(),
+        "card": STORED(),
+        "content": STORED(),
+        "organisation": TEXT(analyzer=RegexTokenizer() | LowercaseFilter(), field_boost=1.5),
+        # Words of public practices only: the "did you mean" vocabulary can never reveal a restricted word.
+        "spell_public": TEXT(analyzer=RegexTokenizer() | LowercaseFilter(), phrase=False),
+    }
+    for name in ("city", "country", "kind", "language", "year"):
+        fields[name] = ID()
+    for name in ("hazard", "phase"):
+        fields[name] = KEYWORD(commas=True)
+    for language in LANGUAGES:
+        for name, boost in TEXT_FIELDS.items():
+            # Character offsets in the body let snippets be highlighted without re-analysing the text.
+            fields[f"{name}_{language}"] = TEXT(analyzer=analyser(language), field_boost=boost,
+                                                phrase=name != "tags", chars=name == "body")
+    return Schema(**fields)

@@ -1,0 +1,332 @@
+"""Searching the index: one function answers the search page, the home box and the JSON API alike.
+
+Permissions are part of the Whoosh query (``filter=``), so totals, facet counts, suggestions, snippets
+and related practices only ever see what the viewer may read.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from dataclasses import field
+
+from markupsafe import Markup
+from markupsafe import escape
+from whoosh import query as wq
+from whoosh import sorting
+from whoosh.collectors import TimeLimitCollector
+from whoosh.highlight import HtmlFormatter
+from whoosh.highlight import PinpointFragmenter
+from whoosh.searching import TimeLimit
+
+from exchange.search import query as ql
+from exchange.search.analysis import LANGUAGES
+from exchange.search.analysis import analysis_language
+from exchange.search.analysis import tokens
+from exchange.search.expansion import MAX_PHRASE_WORDS
+from exchange.search.expansion import concepts_for
+from exchange.search.expansion import expansion_parts
+from exchange.search.index import SearchIndex
+from exchange.search.schema import FILTER_FIELDS
+from exchange.search.schema import TEXT_FIELDS
+
+log = logging.getLogger(__name__)
+
+SORTS = ("relevance", "newest")
+MAX_PER_PAGE = 100
+TIME_LIMIT_SECONDS = 2.0
+EXPANSION_BOOST = 0.3
+SUGGEST_BELOW = 3
+
+
+@dataclass
+class SearchRequest:
+    """What the user asked: query text, facet filters (any value within a facet), sort and page."""
+
+    q: str = ""
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 20
+
+
+@dataclass
+class Hit:
+    """One result: a practice's card, its highlighted snippet, and its other visible translations."""
+
+    id: str
+    card: dict
+    snippet: Markup
+    score: float | None
+    also_in: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class SearchResults:
+    """A page of results with everything the page and the API show around it."""
+
+    query: str
+    total: int
+    page: int
+    per_page: int
+    hits: list[Hit]
+    facets: dict[str, dict[str, int]]
+    suggestion: str | None = None
+    notices: list[str] = field(default_factory=list)
+    degraded: bool = False
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+# Building Whoosh queries -----------------------------------------------------------------------
+
+def _in_language(text: str, language: str, boost: float = 1.0) -> list[wq.Query]:
+    """Queries for ``text`` in one language's text fields."""
+    analysed = tokens(text, language)
+    if not analysed:
+        return []
+    queries: list[wq.Query] = []
+    for name in TEXT_FIELDS:
+        fieldname = f"{name}_{language}"
+        if len(analysed) == 1:
+            queries.append(wq.Term(fieldname, analysed[0], boost=boost))
+        elif name == "tags":
+            queries.append(wq.And([wq.Term(fieldname, t) for t in analysed], boost=boost))
+        else:
+            queries.append(wq.Phrase(fieldname, analysed, boost=boost))
+    return queries
+
+
+def _text_query(text: str) -> wq.Query:
+    """``text`` in every language, plus its glossary equivalents in our languages, ranked lower."""
+    direct = [q for language in LANGUAGES for q in _in_language(text, language)]
+    direct.append(wq.Term("organisation", text.lower()))
+    parts = [wq.Or([q for language, terms in part.items() for term in terms
+                    for q in _in_language(term, language, EXPANSION_BOOST)])
+             for part in expansion_parts(text)]
+    if not parts:
+        return wq.Or(direct)
+    return wq.Or(direct + [parts[0] if len(parts) == 1 else wq.And(parts)])
+
+
+def _join_concept_words(nodes: tuple[ql.Node, ...]) -> list[ql.Node]:
+    """Consecutive plain words that together name a glossary concept ("early warning") become one
+    phrase, so they are also looked for as that concept in the other languages."""
+    joined: list[ql.Node] = []
+    index = 0
+    while index < len(nodes):
+        for size in range(MAX_PHRASE_WORDS, 1, -1):
+            run = nodes[index:index + size]
+            if len(run) == size and all(isinstance(n, ql.Word) for n in run):
+                text = " ".join(n.text for n in run)  # type: ignore[union-attr]
+                if concepts_for(text):
+                    joined.append(ql.Phrase(text))
+                    index += size
+                    break
+        else:
+            joined.append(nodes[index])
+            index += 1
+    return joined
+
+
+def _filter_query(name: str, value: str) -> wq.Query:
+    value = value.strip()
+    value = value.upper() if name == "country" else value.lower()
+    return wq.Term(name, value)
+
+
+def to_whoosh(node: ql.Node | None) -> wq.Query:
+    """The Whoosh query for a parsed query tree (everything, when empty)."""
+    if node is None:
+        return wq.Every()
+    if isinstance(node, ql.Word | ql.Phrase):
+        return _text_query(node.text)
+    if isinstance(node, ql.Prefix):
+        return wq.Or([wq.Prefix(f"{name}_{language}", node.text.lower())
+                      for language in LANGUAGES for name in TEXT_FIELDS])
+    if isinstance(node, ql.Filter):
+        return _filter_query(node.name, node.value)
+    if isinstance(node, ql.Not):
+        return wq.And([wq.Every(), wq.Not(to_whoosh(node.node))])
+    if isinstance(node, ql.All):
+        nodes = _join_concept_words(node.nodes)
+        positives = [to_whoosh(n) for n in nodes if not isinstance(n, ql.Not)]
+        negatives = [wq.Not(to_whoosh(n.node)) for n in node.nodes if isinstance(n, ql.Not)]
+        return wq.And((positives or [wq.Every()]) + negatives)
+    return wq.Or([to_whoosh(n) for n in node.nodes])
+
+
+def permission_filter(visibilities: frozenset[str]) -> wq.Query:
+    """Only what the viewer may read: part of every search, count, facet and suggestion."""
+    return wq.Or([wq.Term("visibility", v) for v in sorted(visibilities)])
+
+
+def _facet_filter(filters: dict[str, list[str]], skip: str | None = None) -> list[wq.Query]:
+    return [wq.Or([_filter_query(name, v) for v in values]) for name, values in filters.items()
+            if values and name != skip and name in FILTER_FIELDS]
+
+
+# Searching ---------------------------------------------------------------------------------------
+
+def search(index: SearchIndex, request: SearchRequest, visibilities: frozenset[str]) -> SearchResults:
+    """Results for ``request`` among practices whose visibility is in ``visibilities``."""
+    parsed = ql.parse(request.q)
+    notices = list(parsed.notices)
+    searcher = index.searcher()
+    cache = index.facet_cache(searcher)
+    allowed = permission_filter(visibilities)
+    filters = {k: [v for v in vs if v] for k, vs in request.filters.items() if k in FILTER_FIELDS}
+
+    text_query = to_whoosh(parsed.tree)
+    matched = _matching(searcher, text_query, allowed)
+    selected = _passing(cache, matched, filters)
+    if not selected and parsed.plain and isinstance(parsed.tree, ql.All):
+        any_query = to_whoosh(ql.Any(parsed.tree.nodes))
+        any_matched = _matching(searcher, any_query, allowed)
+        if _passing(cache, any_matched, filters):
+            text_query, matched = any_query, any_matched
+            selected = _passing(cache, matched, filters)
+            notices.append("No practice has all of these words; showing practices with any of them.")
+    facets = _facet_counts(cache, matched, filters)
+    total = len({cache.groups[d] for d in selected})
+    hits: list[Hit] = []
+    if selected:
+        hits, partial = _page(searcher, text_query, allowed, filters, request, cache, visibilities)
+        if partial:
+            notices.append("The search took too long; these are the results found so far.")
+    suggestion = None
+    if total < SUGGEST_BELOW and parsed.words():
+        suggestion = _suggest(searcher, parsed, allowed, filters, total, cache)
+    return SearchResults(query=request.q, total=total, page=request.page, per_page=request.per_page, hits=hits,
+                         facets=facets, suggestion=suggestion, notices=notices)
+
+
+def _matching(searcher, text_query: wq.Query, allowed: wq.Query) -> set[int]:  # type: ignore[no-untyped-def]
+    results = searcher.search(text_query, filter=allowed, limit=None, scored=False, sortedby=None)
+    return set(results.docs())
+
+
+def _passing(cache, docs: set[int], filters: dict[str, list[str]], skip: str | None = None) -> set[int]:  # type: ignore[no-untyped-def]
+    wanted = {name: {_normal(name, v) for v in values} for name, values in filters.items() if values and name != skip}
+    if not wanted:
+        return docs
+    passing = set()
+    for doc in docs:
+        values = cache.facets[doc]
+        if all(any((name, v) in values for v in options) for name, options in wanted.items()):
+            passing.add(doc)
+    return passing
+
+
+def _normal(name: str, value: str) -> str:
+    return value.strip().upper() if name == "country" else value.strip().lower()
+
+
+def _facet_counts(cache, matched: set[int], filters: dict[str, list[str]]) -> dict[str, dict[str, int]]:  # type: ignore[no-untyped-def]
+    """Per facet: counts among results of every other filter, so values within a facet can be combined."""
+    counts: dict[str, dict[str, int]] = {}
+    for name in FILTER_FIELDS:
+        docs = _passing(cache, matched, filters, skip=name)
+        counter = Counter(value for doc in docs for facet, value in cache.facets[doc] if facet == name)
+        counts[name] = dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
+    return counts
+
+
+def _page(searcher, text_query, allowed, filters, request: SearchRequest, cache,  # type: ignore[no-untyped-def]
+          visibilities: frozenset[str]) -> tuple[list[Hit], bool]:
+    # The restriction is part of the query rather than a collector filter: Whoosh's time-limit
+    # collector would otherwise bypass the filter. It adds nothing to the score.
+    restricted = wq.And([text_query, wq.ConstantScoreQuery(wq.And([allowed, *_facet_filter(filters)]), 0.0)])
+    newest = request.sort == "newest" or isinstance(text_query, wq.Every)
+    sortedby = sorting.FieldFacet("published", reverse=True) if newest else None
+    limit = request.page * request.per_page
+    collector = searcher.collector(limit=limit, sortedby=sortedby, collapse=sorting.FieldFacet("group"),
+                                   collapse_limit=1, terms=True)
+    timed = TimeLimitCollector(collector, timelimit=TIME_LIMIT_SECONDS, use_alarm=False)
+    partial = False
+    try:
+        searcher.search_with_collector(restricted, timed)
+    except TimeLimit:
+        partial = True
+    results = timed.results()
+    results.fragmenter = PinpointFragmenter(maxchars=240, surround=70, autotrim=True)
+    results.formatter = HtmlFormatter(tagname="mark", between=" … ")
+    start = (request.page - 1) * request.per_page
+    members = _group_members(cache, visibilities)
+    hits = []
+    for hit in list(results)[start:limit]:
+        stored = hit.fields()
+        hits.append(Hit(id=stored["id"], card=stored["card"], score=None if newest else round(hit.score, 4),
+                        snippet=_snippet(hit, stored),
+                        also_in=[m for m in members.get(stored["group"], []) if m[0] != stored["id"]]))
+    return hits, partial
+
+
+def _group_members(cache, visibilities: frozenset[str]) -> dict[str, list[tuple[str, str]]]:  # type: ignore[no-untyped-def]
+    members: dict[str, list[tuple[str, str]]] = {}
+    for doc, group in cache.groups.items():
+        if cache.visibility[doc] in visibilities:
+            members.setdefault(group, []).append((cache.ids[doc], cache.languages[doc]))
+    return members
+
+
+def _snippet(hit, stored: dict) -> Markup:  # type: ignore[no-untyped-def]
+    """Escaped text with <mark> around matches; the summary when the body has no match."""
+    language = analysis_language(stored["card"]["language"])
+    try:
+        highlighted = hit.highlights(f"body_{language}", text=stored["content"], top=2)
+    except Exception as error:  # a snippet is never worth failing a search for
+        log.warning("highlighting %s failed: %r", stored["id"], error)
+        highlighted = ""
+    if highlighted:
+        return Markup(highlighted)
+    summary = stored["card"]["summary"]
+    return escape(summary if len(summary) <= 240 else summary[:237] + "…")
+
+
+def _suggest(searcher, parsed: ql.Parsed, allowed, filters, total: int, cache) -> str | None:  # type: ignore[no-untyped-def]
+    """A corrected query that finds more, built only from words of public practices."""
+    corrector = searcher.corrector("spell_public")
+    words = parsed.words()
+    corrected = []
+    for word in words:
+        lowered = word.lower()
+        options = corrector.suggest(lowered, limit=1, maxdist=2, prefix=1) if lowered.isalpha() else []
+        corrected.append(options[0] if options and options[0] != lowered and len(lowered) > 3 else lowered)
+    if corrected == [w.lower() for w in words]:
+        return None
+    candidate = ql.parse(" ".join(corrected))
+    matched = _matching(searcher, to_whoosh(candidate.tree), allowed)
+    found = len({cache.groups[d] for d in _passing(cache, matched, filters)})
+    return " ".join(corrected) if found > total else None
+
+
+def related(index: SearchIndex, practice_id: str, visibilities: frozenset[str], limit: int = 5) -> list[Hit]:
+    """Practices like ``practice_id`` (shared hazards, kind and key words), never its own translations."""
+    searcher = index.searcher()
+    docnum = searcher.document_number(id=practice_id)
+    if docnum is None:
+        return []
+    stored = searcher.stored_fields(docnum)
+    card = stored["card"]
+    language = analysis_language(card["language"])
+    key_terms = searcher.key_terms_from_text(f"body_{language}", stored["content"], numterms=8)
+    likeness = [wq.Term(f"body_{language}", term, boost=0.5) for term, _weight in key_terms]
+    likeness += [wq.Term("hazard", h, boost=2.0) for h in card["hazards"]]
+    likeness += [wq.Term("kind", card["kind"]), wq.Term("phase", card["phases"][0], boost=0.5)]
+    likeness += [wq.Term(f"title_{language}", t, boost=0.5) for t in tokens(card["title"], language) if len(t) > 1]
+    results = searcher.search(wq.Or(likeness), filter=permission_filter(visibilities), limit=limit,
+                              mask=wq.Term("group", stored["group"]), collapse=sorting.FieldFacet("group"))
+    cache = index.facet_cache(searcher)
+    members = _group_members(cache, visibilities)
+    return [Hit(id=h["id"], card=h["card"], snippet=escape(h["card"]["summary"]), score=round(h.score, 4),
+                also_in=[m for m in members.get(h["group"], []) if m[0] != h["id"]]) for h in results]
+
+
+def document_ids(index: SearchIndex) -> dict[str, str]:
+    """Every indexed practice id with the checksum of the text it was indexed from (for drift checks)."""
+    searcher = index.searcher()
+    return {fields["id"]: fields["sha"] for fields in searcher.all_stored_fields()}

@@ -1,0 +1,55 @@
+"""Reading a search from request arguments, the same way for pages and the API."""
+
+from __future__ import annotations
+
+from werkzeug.datastructures import MultiDict
+
+from exchange import vocabularies
+from exchange.search.query import MAX_QUERY_CHARS
+from exchange.search.schema import FILTER_FIELDS
+from exchange.search.service import MAX_PER_PAGE
+from exchange.search.service import SORTS
+from exchange.search.service import SearchRequest
+
+MAX_PAGE = 1000
+MAX_VALUES = 20
+_VOCABULARY = {"hazard": "hazard", "kind": "kind", "phase": "phase"}
+
+
+class BadSearch(ValueError):
+    """A search parameter is not acceptable; the message names it and what is allowed."""
+
+
+def from_args(args: MultiDict, strict: bool, per_page: int = 20) -> SearchRequest:
+    """The search in ``args``; ``strict`` (the API) refuses bad values, pages fall back to defaults."""
+    q = args.get("q", "")
+    if strict and len(q) > MAX_QUERY_CHARS:
+        raise BadSearch(f"q is {len(q)} characters; at most {MAX_QUERY_CHARS} are allowed")
+    sort = args.get("sort", "relevance")
+    if sort not in SORTS:
+        if strict:
+            raise BadSearch(f"sort must be one of {', '.join(SORTS)}")
+        sort = "relevance"
+    page = _number(args, "page", 1, 1, MAX_PAGE, strict)
+    size = _number(args, "per_page", per_page, 1, MAX_PER_PAGE, strict)
+    filters = {}
+    for name in FILTER_FIELDS:
+        values = [v for v in args.getlist(name) if v][:MAX_VALUES]
+        if strict and name in _VOCABULARY:
+            vocabulary = vocabularies.get(_VOCABULARY[name])
+            unknown = [v for v in values if v not in vocabulary]
+            if unknown:
+                raise BadSearch(f"{name} {unknown[0]!r} is unknown; allowed: {', '.join(vocabulary.keys())}")
+        filters[name] = values
+    return SearchRequest(q=q, filters=filters, sort=sort, page=page, per_page=size)
+
+
+def _number(args: MultiDict, name: str, default: int, low: int, high: int, strict: bool) -> int:
+    raw = args.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.isdigit() and low <= int(raw) <= high:
+        return int(raw)
+    if strict:
+        raise BadSearch(f"{name} must be a whole number from {low} to {high}")
+    return default

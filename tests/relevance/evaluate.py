@@ -1,0 +1,81 @@
+"""Relevance evaluation: nDCG@10 and recall@10 of a ranking against graded judgements."""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+QUERIES = Path(__file__).parent / "queries.yaml"
+K = 10
+
+
+@dataclass(frozen=True)
+class Judged:
+    id: str
+    group: str
+    q: str
+    filters: dict[str, list[str]]
+    relevant: dict[str, int]
+
+
+def judged_queries() -> list[Judged]:
+    return [Judged(e["id"], e["group"], e["q"], {k: [str(x) for x in v] for k, v in (e.get("filters") or {}).items()},
+                   dict(e["relevant"])) for e in yaml.safe_load(QUERIES.read_text("utf-8"))]
+
+
+def ndcg(ranked: list[str], relevant: dict[str, int], k: int = K) -> float:
+    gains = [relevant.get(doc, 0) for doc in ranked[:k]]
+    dcg = sum((2 ** g - 1) / math.log2(i + 2) for i, g in enumerate(gains))
+    ideal = sorted(relevant.values(), reverse=True)[:k]
+    best = sum((2 ** g - 1) / math.log2(i + 2) for i, g in enumerate(ideal))
+    return dcg / best if best else 0.0
+
+
+def recall(ranked: list[str], relevant: dict[str, int], k: int = K) -> float:
+    return len(set(ranked[:k]) & set(relevant)) / len(relevant)
+
+
+def evaluate(rank: Callable[[Judged], list[str]]) -> dict[str, tuple[float, float, int]]:
+    """Group → (mean nDCG@10, mean recall@10, number of queries); "all" for every query."""
+    scores: dict[str, list[tuple[float, float]]] = {}
+    for query in judged_queries():
+        ranked = rank(query)
+        pair = (ndcg(ranked, query.relevant), recall(ranked, query.relevant))
+        scores.setdefault(query.group, []).append(pair)
+        scores.setdefault("all", []).append(pair)
+    return {group: (sum(p[0] for p in pairs) / len(pairs), sum(p[1] for p in pairs) / len(pairs), len(pairs))
+            for group, pairs in scores.items()}
+
+
+class Fts5Baseline:
+    """Plain SQLite FTS5 (unicode61, bm25) over the same documents: all words, then any word."""
+
+    def __init__(self, documents: list[dict]) -> None:
+        self.db = sqlite3.connect(":memory:")
+        self.db.execute("CREATE VIRTUAL TABLE docs USING fts5(id UNINDEXED, title, summary, body, "
+                        "meta UNINDEXED, tokenize='unicode61')")
+        self.meta: dict[str, dict] = {}
+        for doc in documents:
+            self.db.execute("INSERT INTO docs VALUES (?, ?, ?, ?, '')", (doc["id"], doc["title"], doc["summary"],
+                                                                       doc["body"]))
+            self.meta[doc["id"]] = doc["facets"]
+
+    def search(self, q: str, filters: dict[str, list[str]], limit: int = K) -> list[str]:
+        words = [w for w in q.replace('"', " ").split() if w.upper() not in ("OR", "AND", "NOT")]
+        if not words:
+            candidates = list(self.meta)
+        else:
+            candidates = self._match(" AND ".join(f'"{w}"' for w in words)) or \
+                self._match(" OR ".join(f'"{w}"' for w in words))
+        kept = [d for d in candidates if all(not vs or set(vs) & set(self.meta[d].get(k, ())) for k, vs in filters.items())]
+        return kept[:limit]
+
+    def _match(self, expression: str) -> list[str]:
+        rows = self.db.execute("SELECT id FROM docs WHERE docs MATCH ? ORDER BY bm25(docs, 3.0, 2.0, 1.0) LIMIT 200",
+                               (expression,)).fetchall()
+        return [r[0] for r in rows]
