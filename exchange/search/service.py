@@ -14,6 +14,7 @@ from dataclasses import field
 from markupsafe import Markup
 from markupsafe import escape
 from whoosh import query as wq
+from whoosh.analysis import STOP_WORDS
 from whoosh import sorting
 from whoosh.collectors import TimeLimitCollector
 from whoosh.highlight import HtmlFormatter
@@ -21,6 +22,8 @@ from whoosh.highlight import PinpointFragmenter
 from whoosh.searching import TimeLimit
 
 from exchange.search import query as ql
+from exchange.search.analysis import INDONESIAN_STOPWORDS
+from exchange.search.analysis import JAPANESE_STOPWORDS
 from exchange.search.analysis import LANGUAGES
 from exchange.search.analysis import analysis_language
 from exchange.search.analysis import tokens
@@ -101,21 +104,55 @@ def _in_language(text: str, language: str, boost: float = 1.0) -> list[wq.Query]
 
 
 def _text_query(text: str) -> wq.Query:
-    """``text`` in every language, plus its glossary equivalents in our languages, ranked lower."""
+    """``text`` in every language, plus its glossary equivalents in our languages, ranked lower.
+
+    Equivalents are a disjunction-max: a practice that uses several synonyms of one concept is not
+    scored as if it matched several query words.
+    """
     direct = [q for language in LANGUAGES for q in _in_language(text, language)]
     direct.append(wq.Term("organisation", text.lower()))
-    parts = [wq.Or([q for language, terms in part.items() for term in terms
-                    for q in _in_language(term, language, EXPANSION_BOOST)])
-             for part in expansion_parts(text)]
+    parts = []
+    for part in expansion_parts(text):
+        seen: set[tuple[str, tuple[str, ...]]] = set()
+        alternatives = []
+        for language, terms in part.items():
+            for term in terms:
+                key = (language, tuple(tokens(term, language)))
+                if key[1] and key not in seen:
+                    seen.add(key)
+                    alternatives.append(wq.Or(_in_language(term, language, EXPANSION_BOOST)))
+        if alternatives:
+            parts.append(wq.DisjunctionMax(alternatives, tiebreak=0.1))
     if not parts:
         return wq.Or(direct)
     return wq.Or(direct + [parts[0] if len(parts) == 1 else wq.And(parts)])
 
 
-def _join_concept_words(nodes: tuple[ql.Node, ...]) -> list[ql.Node]:
-    """Consecutive plain words that together name a glossary concept ("early warning") become one
-    phrase, so they are also looked for as that concept in the other languages."""
-    joined: list[ql.Node] = []
+#: English function words a query may contain without requiring them ("shelters after an earthquake").
+QUERY_STOPWORDS = frozenset(STOP_WORDS | set("""
+about above after again against all also any because been before being below between both but did do
+does doing down during each few further had has how into its just more most much must no nor now off
+once only other our out over own same should so some such than their them then there these they those
+through too under until up very was were what where which while who whom why would
+""".split()))
+
+
+def _is_stopword(word: str) -> bool:
+    """True for words too common to require (the, yang, の …) in a query of several words."""
+    lowered = word.lower()
+    return lowered in QUERY_STOPWORDS or lowered in INDONESIAN_STOPWORDS or lowered in JAPANESE_STOPWORDS
+
+
+@dataclass(frozen=True)
+class _ConceptRun:
+    text: str
+    words: tuple[ql.Node, ...]
+
+
+def _join_concept_words(nodes: tuple[ql.Node, ...]) -> list[ql.Node | _ConceptRun]:
+    """Consecutive plain words that together name a glossary concept ("early warning") are also looked
+    for as that concept, in every language; the words on their own still match too."""
+    joined: list[ql.Node | _ConceptRun] = []
     index = 0
     while index < len(nodes):
         for size in range(MAX_PHRASE_WORDS, 1, -1):
@@ -123,7 +160,7 @@ def _join_concept_words(nodes: tuple[ql.Node, ...]) -> list[ql.Node]:
             if len(run) == size and all(isinstance(n, ql.Word) for n in run):
                 text = " ".join(n.text for n in run)  # type: ignore[union-attr]
                 if concepts_for(text):
-                    joined.append(ql.Phrase(text))
+                    joined.append(_ConceptRun(text, tuple(run)))  # type: ignore[arg-type]
                     index += size
                     break
         else:
@@ -152,9 +189,15 @@ def to_whoosh(node: ql.Node | None) -> wq.Query:
     if isinstance(node, ql.Not):
         return wq.And([wq.Every(), wq.Not(to_whoosh(node.node))])
     if isinstance(node, ql.All):
-        nodes = _join_concept_words(node.nodes)
-        positives = [to_whoosh(n) for n in nodes if not isinstance(n, ql.Not)]
-        negatives = [wq.Not(to_whoosh(n.node)) for n in node.nodes if isinstance(n, ql.Not)]
+        meaningful = [n for n in node.nodes if not (isinstance(n, ql.Word) and _is_stopword(n.text))]
+        nodes = meaningful if any(not isinstance(n, ql.Not) for n in meaningful) else list(node.nodes)
+        positives: list[wq.Query] = []
+        for item in _join_concept_words(tuple(nodes)):
+            if isinstance(item, _ConceptRun):
+                positives.append(wq.Or([_text_query(item.text), wq.And([to_whoosh(w) for w in item.words])]))
+            elif not isinstance(item, ql.Not):
+                positives.append(to_whoosh(item))
+        negatives = [wq.Not(to_whoosh(n.node)) for n in nodes if isinstance(n, ql.Not)]
         return wq.And((positives or [wq.Every()]) + negatives)
     return wq.Or([to_whoosh(n) for n in node.nodes])
 
@@ -183,6 +226,13 @@ def search(index: SearchIndex, request: SearchRequest, visibilities: frozenset[s
     text_query = to_whoosh(parsed.tree)
     matched = _matching(searcher, text_query, allowed)
     selected = _passing(cache, matched, filters)
+    if not selected and parsed.words():
+        corrected = _suggest(searcher, parsed, allowed, filters, 0, cache)
+        if corrected:
+            parsed, text_query = ql.parse(corrected), to_whoosh(ql.parse(corrected).tree)
+            matched = _matching(searcher, text_query, allowed)
+            selected = _passing(cache, matched, filters)
+            notices.append(f"Nothing matched “{request.q}”; showing results for “{corrected}”.")
     if not selected and parsed.plain and isinstance(parsed.tree, ql.All):
         any_query = to_whoosh(ql.Any(parsed.tree.nodes))
         any_matched = _matching(searcher, any_query, allowed)
@@ -242,27 +292,43 @@ def _page(searcher, text_query, allowed, filters, request: SearchRequest, cache,
     restricted = wq.And([text_query, wq.ConstantScoreQuery(wq.And([allowed, *_facet_filter(filters)]), 0.0)])
     newest = request.sort == "newest" or isinstance(text_query, wq.Every)
     sortedby = sorting.FieldFacet("published", reverse=True) if newest else None
-    limit = request.page * request.per_page
-    collector = searcher.collector(limit=limit, sortedby=sortedby, collapse=sorting.FieldFacet("group"),
-                                   collapse_limit=1, terms=True)
-    timed = TimeLimitCollector(collector, timelimit=TIME_LIMIT_SECONDS, use_alarm=False)
-    partial = False
-    try:
-        searcher.search_with_collector(restricted, timed)
-    except TimeLimit:
-        partial = True
-    results = timed.results()
+    wanted = request.page * request.per_page
+    limit = wanted * 2
+    while True:
+        collector = searcher.collector(limit=limit, sortedby=sortedby, terms=True)
+        timed = TimeLimitCollector(collector, timelimit=TIME_LIMIT_SECONDS, use_alarm=False)
+        partial = False
+        try:
+            searcher.search_with_collector(restricted, timed)
+        except TimeLimit:
+            partial = True
+        results = timed.results()
+        leaders = _one_per_group(results)
+        if len(leaders) >= wanted or results.scored_length() < limit or partial:
+            break
+        limit *= 4
     results.fragmenter = PinpointFragmenter(maxchars=240, surround=70, autotrim=True)
     results.formatter = HtmlFormatter(tagname="mark", between=" … ")
-    start = (request.page - 1) * request.per_page
     members = _group_members(cache, visibilities)
     hits = []
-    for hit in list(results)[start:limit]:
+    for hit in leaders[(request.page - 1) * request.per_page:wanted]:
         stored = hit.fields()
         hits.append(Hit(id=stored["id"], card=stored["card"], score=None if newest else round(hit.score, 4),
                         snippet=_snippet(hit, stored),
                         also_in=[m for m in members.get(stored["group"], []) if m[0] != stored["id"]]))
     return hits, partial
+
+
+def _one_per_group(results) -> list:  # type: ignore[no-untyped-def]
+    """The best-ranked hit of each translation group, in rank order."""
+    seen: set[str] = set()
+    leaders = []
+    for hit in results:
+        group = hit["group"]
+        if group not in seen:
+            seen.add(group)
+            leaders.append(hit)
+    return leaders
 
 
 def _group_members(cache, visibilities: frozenset[str]) -> dict[str, list[tuple[str, str]]]:  # type: ignore[no-untyped-def]
@@ -318,12 +384,12 @@ def related(index: SearchIndex, practice_id: str, visibilities: frozenset[str], 
     likeness += [wq.Term("hazard", h, boost=2.0) for h in card["hazards"]]
     likeness += [wq.Term("kind", card["kind"]), wq.Term("phase", card["phases"][0], boost=0.5)]
     likeness += [wq.Term(f"title_{language}", t, boost=0.5) for t in tokens(card["title"], language) if len(t) > 1]
-    results = searcher.search(wq.Or(likeness), filter=permission_filter(visibilities), limit=limit,
-                              mask=wq.Term("group", stored["group"]), collapse=sorting.FieldFacet("group"))
-    cache = index.facet_cache(searcher)
-    members = _group_members(cache, visibilities)
+    results = searcher.search(wq.Or(likeness), filter=permission_filter(visibilities), limit=limit * 3,
+                              mask=wq.Term("group", stored["group"]))
+    members = _group_members(index.facet_cache(searcher), visibilities)
     return [Hit(id=h["id"], card=h["card"], snippet=escape(h["card"]["summary"]), score=round(h.score, 4),
-                also_in=[m for m in members.get(h["group"], []) if m[0] != h["id"]]) for h in results]
+                also_in=[m for m in members.get(h["group"], []) if m[0] != h["id"]])
+            for h in _one_per_group(results)[:limit]]
 
 
 def document_ids(index: SearchIndex) -> dict[str, str]:
