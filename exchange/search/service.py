@@ -14,8 +14,8 @@ from dataclasses import field
 from markupsafe import Markup
 from markupsafe import escape
 from whoosh import query as wq
-from whoosh.analysis import STOP_WORDS
 from whoosh import sorting
+from whoosh.analysis import STOP_WORDS
 from whoosh.collectors import TimeLimitCollector
 from whoosh.highlight import HtmlFormatter
 from whoosh.highlight import PinpointFragmenter

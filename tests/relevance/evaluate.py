@@ -72,7 +72,8 @@ class Fts5Baseline:
         else:
             candidates = self._match(" AND ".join(f'"{w}"' for w in words)) or \
                 self._match(" OR ".join(f'"{w}"' for w in words))
-        kept = [d for d in candidates if all(not vs or set(vs) & set(self.meta[d].get(k, ())) for k, vs in filters.items())]
+        kept = [d for d in candidates
+                if all(not vs or set(vs) & set(self.meta[d].get(k, ())) for k, vs in filters.items())]
         return kept[:limit]
 
     def _match(self, expression: str) -> list[str]:
