@@ -15,6 +15,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 
 from whoosh import index as whoosh_index
@@ -40,11 +41,14 @@ class IndexUnavailable(RuntimeError):
 class FacetCache:
     """Per-document values read once per searcher generation: facets, group, id, visibility."""
 
-    facets: dict[int, tuple[tuple[str, str], ...]]
-    groups: dict[int, str]
-    ids: dict[int, str]
-    visibility: dict[int, str]
-    languages: dict[int, str]
+    facets: dict[int, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    groups: dict[int, str] = field(default_factory=dict)
+    ids: dict[int, str] = field(default_factory=dict)
+    visibility: dict[int, str] = field(default_factory=dict)
+    languages: dict[int, str] = field(default_factory=dict)
+    published: dict[int, int] = field(default_factory=dict)
+    #: translation group → (id, language, visibility) of each member
+    members: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
 
 
 class SearchIndex:
@@ -55,6 +59,7 @@ class SearchIndex:
         self._local = threading.local()
         self._write_lock = threading.Lock()
         self._caches: dict[tuple[str, int], FacetCache] = {}
+        self._segments: dict[tuple[str, int], dict[int, tuple]] = {}
         self._cache_lock = threading.Lock()
 
     # Where the live index is ------------------------------------------------------------------
@@ -152,25 +157,44 @@ class SearchIndex:
         return searcher
 
     def facet_cache(self, searcher: Searcher) -> FacetCache:
-        """Stored per-document values for ``searcher``'s generation, read once and shared."""
+        """Stored per-document values for ``searcher``'s generation, shared by all threads.
+
+        Values are read once per segment (and again only when the segment gains deletions), so a
+        publish that adds one small segment costs a read of that segment, not of the whole index.
+        """
         key = (str(searcher._ix.storage.folder), searcher.ixreader.generation())
         with self._cache_lock:
             cache = self._caches.get(key)
-            if cache is not None:
-                return cache
-        cache = FacetCache({}, {}, {}, {}, {})
-        reader = searcher.reader()
-        for docnum in reader.all_doc_ids():
-            stored = reader.stored_fields(docnum)
-            cache.facets[docnum] = tuple(tuple(pair) for pair in stored.get("facets", ()))
-            cache.groups[docnum] = stored["group"]
-            cache.ids[docnum] = stored["id"]
-            cache.visibility[docnum] = stored["visibility"]
-            cache.languages[docnum] = stored["card"]["language"]
+        if cache is not None:
+            return cache
+        cache = FacetCache()
+        for reader, offset in searcher.ixreader.leaf_readers():
+            part = self._segment_cache(reader)
+            for local, values in part.items():
+                docnum = offset + local
+                cache.facets[docnum], cache.groups[docnum], cache.ids[docnum], cache.visibility[docnum], \
+                    cache.languages[docnum], cache.published[docnum] = values
+                cache.members.setdefault(values[1], []).append((values[2], values[4], values[3]))
         with self._cache_lock:
             self._caches = {k: v for k, v in self._caches.items() if k[0] != key[0]}
             self._caches[key] = cache
         return cache
+
+    def _segment_cache(self, reader) -> dict[int, tuple]:  # type: ignore[no-untyped-def]
+        segment = reader.segment()
+        key = (segment.segment_id(), segment.deleted_count())
+        with self._cache_lock:
+            cached = self._segments.get(key)
+        if cached is not None:
+            return cached
+        part = {}
+        for local, stored in reader.iter_docs():
+            part[local] = (tuple(tuple(pair) for pair in stored.get("facets", ())), stored["group"], stored["id"],
+                           stored["visibility"], stored["card"]["language"], stored["published"])
+        with self._cache_lock:
+            self._segments = {k: v for k, v in self._segments.items() if k[0] != key[0]}
+            self._segments[key] = part
+        return part
 
     def close(self) -> None:
         state = getattr(self._local, "state", None)

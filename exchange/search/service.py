@@ -14,11 +14,8 @@ from dataclasses import field
 from markupsafe import Markup
 from markupsafe import escape
 from whoosh import query as wq
-from whoosh import sorting
 from whoosh.analysis import STOP_WORDS
 from whoosh.collectors import TimeLimitCollector
-from whoosh.highlight import HtmlFormatter
-from whoosh.highlight import PinpointFragmenter
 from whoosh.searching import TimeLimit
 
 from exchange.search import query as ql
@@ -41,6 +38,7 @@ MAX_PER_PAGE = 100
 TIME_LIMIT_SECONDS = 2.0
 EXPANSION_BOOST = 0.3
 SUGGEST_BELOW = 3
+SNIPPET_CHARS = 240
 
 
 @dataclass
@@ -207,62 +205,94 @@ def permission_filter(visibilities: frozenset[str]) -> wq.Query:
     return wq.Or([wq.Term("visibility", v) for v in sorted(visibilities)])
 
 
-def _facet_filter(filters: dict[str, list[str]], skip: str | None = None) -> list[wq.Query]:
-    return [wq.Or([_filter_query(name, v) for v in values]) for name, values in filters.items()
-            if values and name != skip and name in FILTER_FIELDS]
-
-
 # Searching ---------------------------------------------------------------------------------------
 
 def search(index: SearchIndex, request: SearchRequest, visibilities: frozenset[str]) -> SearchResults:
-    """Results for ``request`` among practices whose visibility is in ``visibilities``."""
+    """Results for ``request`` among practices whose visibility is in ``visibilities``.
+
+    One pass over the index collects every readable match with its score; facet counts, totals,
+    grouping, sorting and the page are then worked out from per-document values cached per segment.
+    """
     parsed = ql.parse(request.q)
     notices = list(parsed.notices)
     searcher = index.searcher()
     cache = index.facet_cache(searcher)
     allowed = permission_filter(visibilities)
     filters = {k: [v for v in vs if v] for k, vs in request.filters.items() if k in FILTER_FIELDS}
+    newest = request.sort == "newest" or parsed.tree is None
 
     text_query = to_whoosh(parsed.tree)
-    matched = _matching(searcher, text_query, allowed)
-    selected = _passing(cache, matched, filters)
+    found, partial = _collect(searcher, text_query, allowed, scored=not newest)
+    selected = _passing(cache, found, filters)
     if not selected and parsed.words():
         corrected = _suggest(searcher, parsed, allowed, filters, 0, cache)
         if corrected:
-            parsed, text_query = ql.parse(corrected), to_whoosh(ql.parse(corrected).tree)
-            matched = _matching(searcher, text_query, allowed)
-            selected = _passing(cache, matched, filters)
+            parsed = ql.parse(corrected)
+            text_query = to_whoosh(parsed.tree)
+            found, partial = _collect(searcher, text_query, allowed, scored=not newest)
+            selected = _passing(cache, found, filters)
             notices.append(f"Nothing matched “{request.q}”; showing results for “{corrected}”.")
     if not selected and parsed.plain and isinstance(parsed.tree, ql.All):
         any_query = to_whoosh(ql.Any(parsed.tree.nodes))
-        any_matched = _matching(searcher, any_query, allowed)
-        if _passing(cache, any_matched, filters):
-            text_query, matched = any_query, any_matched
-            selected = _passing(cache, matched, filters)
+        any_found, any_partial = _collect(searcher, any_query, allowed, scored=not newest)
+        if _passing(cache, any_found, filters):
+            text_query, found, partial = any_query, any_found, any_partial
+            selected = _passing(cache, found, filters)
             notices.append("No practice has all of these words; showing practices with any of them.")
-    facets = _facet_counts(cache, matched, filters)
-    total = len({cache.groups[d] for d in selected})
-    hits: list[Hit] = []
-    if selected:
-        hits, partial = _page(searcher, text_query, allowed, filters, request, cache, visibilities)
-        if partial:
-            notices.append("The search took too long; these are the results found so far.")
+    if partial:
+        notices.append("The search took too long; these are the results found so far.")
+
+    if newest:
+        # Among translations published the same day, the original leads its group.
+        ranked = sorted(selected, key=lambda d: (cache.published[d], cache.groups[d] == cache.ids[d], cache.ids[d]),
+                        reverse=True)
+    else:
+        ranked = sorted(selected, key=lambda d: (-found[d], cache.ids[d]))
+    leaders = _one_per_group(cache, ranked)
+    start = (request.page - 1) * request.per_page
+    shown = leaders[start:start + request.per_page]
+    terms = _body_terms(text_query)
+    members = _group_members(cache, visibilities)
+    hits = []
+    for docnum in shown:
+        stored = searcher.stored_fields(docnum)
+        hits.append(Hit(id=stored["id"], card=stored["card"],
+                        score=None if newest else round(found[docnum], 4),
+                        snippet=_snippet(searcher, docnum, stored, terms),
+                        also_in=[m for m in members.get(stored["group"], []) if m[0] != stored["id"]]))
     suggestion = None
-    if total < SUGGEST_BELOW and parsed.words():
-        suggestion = _suggest(searcher, parsed, allowed, filters, total, cache)
-    return SearchResults(query=request.q, total=total, page=request.page, per_page=request.per_page, hits=hits,
-                         facets=facets, suggestion=suggestion, notices=notices)
+    if len(leaders) < SUGGEST_BELOW and parsed.words():
+        suggestion = _suggest(searcher, parsed, allowed, filters, len(leaders), cache)
+    return SearchResults(query=request.q, total=len(leaders), page=request.page, per_page=request.per_page,
+                         hits=hits, facets=_facet_counts(cache, set(found), filters), suggestion=suggestion,
+                         notices=notices)
 
 
-def _matching(searcher, text_query: wq.Query, allowed: wq.Query) -> set[int]:  # type: ignore[no-untyped-def]
-    results = searcher.search(text_query, filter=allowed, limit=None, scored=False, sortedby=None)
-    return set(results.docs())
+def _collect(searcher, text_query: wq.Query, allowed: wq.Query, scored: bool = True  # type: ignore[no-untyped-def]
+             ) -> tuple[dict[int, float], bool]:
+    """Every readable match with its score (0 when unscored), and whether the time limit cut it short.
+
+    The permission restriction is part of the query, not a collector filter: Whoosh's time-limit
+    collector would bypass a filter. It adds nothing to the score.
+    """
+    restricted = wq.And([text_query, wq.ConstantScoreQuery(allowed, 0.0)])
+    collector = searcher.collector(limit=None, scored=scored)
+    timed = TimeLimitCollector(collector, timelimit=TIME_LIMIT_SECONDS, use_alarm=False)
+    partial = False
+    try:
+        searcher.search_with_collector(restricted, timed)
+    except TimeLimit:
+        partial = True
+    results = timed.results()
+    if scored:
+        return {docnum: score for score, docnum in results.top_n}, partial
+    return dict.fromkeys(results.docs(), 0.0), partial
 
 
-def _passing(cache, docs: set[int], filters: dict[str, list[str]], skip: str | None = None) -> set[int]:  # type: ignore[no-untyped-def]
+def _passing(cache, docs, filters: dict[str, list[str]], skip: str | None = None) -> set[int]:  # type: ignore[no-untyped-def]
     wanted = {name: {_normal(name, v) for v in values} for name, values in filters.items() if values and name != skip}
     if not wanted:
-        return docs
+        return set(docs)
     passing = set()
     for doc in docs:
         values = cache.facets[doc]
@@ -278,79 +308,85 @@ def _normal(name: str, value: str) -> str:
 def _facet_counts(cache, matched: set[int], filters: dict[str, list[str]]) -> dict[str, dict[str, int]]:  # type: ignore[no-untyped-def]
     """Per facet: counts among results of every other filter, so values within a facet can be combined."""
     counts: dict[str, dict[str, int]] = {}
+    unfiltered: Counter | None = None
     for name in FILTER_FIELDS:
-        docs = _passing(cache, matched, filters, skip=name)
-        counter = Counter(value for doc in docs for facet, value in cache.facets[doc] if facet == name)
+        if any(values for other, values in filters.items() if other != name):
+            counter = Counter(v for doc in _passing(cache, matched, filters, skip=name)
+                              for facet, v in cache.facets[doc] if facet == name)
+        else:
+            if unfiltered is None:
+                unfiltered = Counter(pair for doc in matched for pair in cache.facets[doc])
+            counter = Counter({v: n for (facet, v), n in unfiltered.items() if facet == name})
         counts[name] = dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
     return counts
 
 
-def _page(searcher, text_query, allowed, filters, request: SearchRequest, cache,  # type: ignore[no-untyped-def]
-          visibilities: frozenset[str]) -> tuple[list[Hit], bool]:
-    # The restriction is part of the query rather than a collector filter: Whoosh's time-limit
-    # collector would otherwise bypass the filter. It adds nothing to the score.
-    restricted = wq.And([text_query, wq.ConstantScoreQuery(wq.And([allowed, *_facet_filter(filters)]), 0.0)])
-    newest = request.sort == "newest" or isinstance(text_query, wq.Every)
-    sortedby = sorting.FieldFacet("published", reverse=True) if newest else None
-    wanted = request.page * request.per_page
-    limit = wanted * 2
-    while True:
-        collector = searcher.collector(limit=limit, sortedby=sortedby, terms=True)
-        timed = TimeLimitCollector(collector, timelimit=TIME_LIMIT_SECONDS, use_alarm=False)
-        partial = False
-        try:
-            searcher.search_with_collector(restricted, timed)
-        except TimeLimit:
-            partial = True
-        results = timed.results()
-        leaders = _one_per_group(results)
-        if len(leaders) >= wanted or results.scored_length() < limit or partial:
-            break
-        limit *= 4
-    results.fragmenter = PinpointFragmenter(maxchars=240, surround=70, autotrim=True)
-    results.formatter = HtmlFormatter(tagname="mark", between=" … ")
-    members = _group_members(cache, visibilities)
-    hits = []
-    for hit in leaders[(request.page - 1) * request.per_page:wanted]:
-        stored = hit.fields()
-        hits.append(Hit(id=stored["id"], card=stored["card"], score=None if newest else round(hit.score, 4),
-                        snippet=_snippet(hit, stored),
-                        also_in=[m for m in members.get(stored["group"], []) if m[0] != stored["id"]]))
-    return hits, partial
-
-
-def _one_per_group(results) -> list:  # type: ignore[no-untyped-def]
-    """The best-ranked hit of each translation group, in rank order."""
+def _one_per_group(cache, ranked: list[int]) -> list[int]:  # type: ignore[no-untyped-def]
+    """The best-ranked document of each translation group, in rank order."""
     seen: set[str] = set()
     leaders = []
-    for hit in results:
-        group = hit["group"]
+    for docnum in ranked:
+        group = cache.groups[docnum]
         if group not in seen:
             seen.add(group)
-            leaders.append(hit)
+            leaders.append(docnum)
     return leaders
 
 
 def _group_members(cache, visibilities: frozenset[str]) -> dict[str, list[tuple[str, str]]]:  # type: ignore[no-untyped-def]
-    members: dict[str, list[tuple[str, str]]] = {}
-    for doc, group in cache.groups.items():
-        if cache.visibility[doc] in visibilities:
-            members.setdefault(group, []).append((cache.ids[doc], cache.languages[doc]))
-    return members
+    """Translation group → the (id, language) of its members the viewer may read."""
+    return {group: [(i, language) for i, language, visibility in members if visibility in visibilities]
+            for group, members in cache.members.items()}
 
 
-def _snippet(hit, stored: dict) -> Markup:  # type: ignore[no-untyped-def]
-    """Escaped text with <mark> around matches; the summary when the body has no match."""
-    language = analysis_language(stored["card"]["language"])
-    try:
-        highlighted = hit.highlights(f"body_{language}", text=stored["content"], top=2)
-    except Exception as error:  # a snippet is never worth failing a search for
-        log.warning("highlighting %s failed: %r", stored["id"], error)
-        highlighted = ""
-    if highlighted:
-        return Markup(highlighted)
-    summary = stored["card"]["summary"]
-    return escape(summary if len(summary) <= 240 else summary[:237] + "…")
+def _body_terms(text_query: wq.Query) -> dict[str, set[str]]:
+    """The query's terms in each body field, for highlighting."""
+    terms: dict[str, set[str]] = {}
+    for fieldname, text in text_query.iter_all_terms():
+        if fieldname.startswith("body_"):
+            terms.setdefault(fieldname, set()).add(text)
+    return terms
+
+
+def _snippet(searcher, docnum: int, stored: dict, terms: dict[str, set[str]]) -> Markup:  # type: ignore[no-untyped-def]
+    """The passage with most matches, escaped, with <mark> around them; else the summary.
+
+    Match positions come from the postings (character offsets stored at indexing), so showing a
+    snippet never re-analyses the text: Japanese analysis is far too slow for that.
+    """
+    fieldname = f"body_{analysis_language(stored['card']['language'])}"
+    spans: list[tuple[int, int]] = []
+    for text in terms.get(fieldname, ()):
+        try:
+            matcher = searcher.postings(fieldname, text)
+            matcher.skip_to(docnum)
+            if matcher.is_active() and matcher.id() == docnum:
+                spans.extend((start, end) for _pos, start, end in matcher.value_as("characters"))
+        except Exception:  # noqa: S112 - a term absent from this segment or a field without offsets
+            continue
+    content = stored["content"]
+    if not spans:
+        summary = stored["card"]["summary"]
+        return escape(summary if len(summary) <= SNIPPET_CHARS else summary[:SNIPPET_CHARS - 1] + "…")
+    spans.sort()
+    best_start, best_count = spans[0][0], 0
+    for start, _end in spans:
+        count = sum(1 for s, e in spans if start <= s and e <= start + SNIPPET_CHARS)
+        if count > best_count:
+            best_start, best_count = start, count
+    window_start = max(0, best_start - 40)
+    window_end = min(len(content), window_start + SNIPPET_CHARS)
+    pieces, cursor = [], window_start
+    for start, end in spans:
+        if start < cursor or end > window_end:
+            continue
+        pieces.append(escape(content[cursor:start]))
+        pieces.append(Markup("<mark>") + escape(content[start:end]) + Markup("</mark>"))
+        cursor = end
+    pieces.append(escape(content[cursor:window_end]))
+    text = Markup("").join(pieces)
+    text = Markup(" ".join(str(text).split()))
+    return (Markup("… ") if window_start else Markup("")) + text + (Markup(" …") if window_end < len(content) else "")
 
 
 def _suggest(searcher, parsed: ql.Parsed, allowed, filters, total: int, cache) -> str | None:  # type: ignore[no-untyped-def]
@@ -365,7 +401,7 @@ def _suggest(searcher, parsed: ql.Parsed, allowed, filters, total: int, cache) -
     if corrected == [w.lower() for w in words]:
         return None
     candidate = ql.parse(" ".join(corrected))
-    matched = _matching(searcher, to_whoosh(candidate.tree), allowed)
+    matched, _partial = _collect(searcher, to_whoosh(candidate.tree), allowed, scored=False)
     found = len({cache.groups[d] for d in _passing(cache, matched, filters)})
     return " ".join(corrected) if found > total else None
 
@@ -386,10 +422,14 @@ def related(index: SearchIndex, practice_id: str, visibilities: frozenset[str], 
     likeness += [wq.Term(f"title_{language}", t, boost=0.5) for t in tokens(card["title"], language) if len(t) > 1]
     results = searcher.search(wq.Or(likeness), filter=permission_filter(visibilities), limit=limit * 3,
                               mask=wq.Term("group", stored["group"]))
-    members = _group_members(index.facet_cache(searcher), visibilities)
-    return [Hit(id=h["id"], card=h["card"], snippet=escape(h["card"]["summary"]), score=round(h.score, 4),
-                also_in=[m for m in members.get(h["group"], []) if m[0] != h["id"]])
-            for h in _one_per_group(results)[:limit]]
+    cache = index.facet_cache(searcher)
+    members = _group_members(cache, visibilities)
+    hits = []
+    for docnum in _one_per_group(cache, [hit.docnum for hit in results])[:limit]:
+        fields = searcher.stored_fields(docnum)
+        hits.append(Hit(id=fields["id"], card=fields["card"], snippet=escape(fields["card"]["summary"]), score=None,
+                        also_in=[m for m in members.get(fields["group"], []) if m[0] != fields["id"]]))
+    return hits
 
 
 def document_ids(index: SearchIndex) -> dict[str, str]:

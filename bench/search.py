@@ -1,0 +1,239 @@
+"""Search benchmark: our Whoosh search beside plain SQLite FTS5 on the same synthetic corpus.
+
+    python bench/search.py                 # N = 1,000, 10,000 and 50,000 (takes a long while)
+    python bench/search.py 1000 10000      # chosen sizes
+
+For each N it prints bulk index throughput, index size, peak memory of the indexing process,
+publish-to-searchable latency (p50/p95 over 20 publishes) and query latency p50/p95 for plain,
+phrase, filtered and faceted+highlighted queries through exchange.search.service.search, the
+function the JSON API and the pages use. Every one of our queries computes facet counts and
+highlights the shown page; the FTS5 "faceted" query adds snippet() and GROUP BY counts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import resource
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.corpus import Corpus  # noqa: E402
+from exchange import cities  # noqa: E402
+from exchange import library  # noqa: E402
+from exchange.db import Database  # noqa: E402
+from exchange.initialise import initialise  # noqa: E402
+from exchange.instance import Instance  # noqa: E402
+from exchange.models import PracticeRecord  # noqa: E402
+from exchange.models import PracticeVersion  # noqa: E402
+from exchange.practice import parse  # noqa: E402
+from exchange.rendering import plain_text  # noqa: E402
+from exchange.search.service import SearchRequest  # noqa: E402
+from exchange.search.service import search  # noqa: E402
+
+QUERIES = {
+    "plain": ["flood warning", "evacuation shelter", "banjir", "避難所", "heatwave", "early warning", "drill",
+              "pengungsian", "津波", "community"],
+    "phrase": ['"early warning"', '"evacuation centre"', '"air quality"', '"peringatan dini"', '"storm surge"'],
+    "filtered": [("flood", {"hazard": ["riverine-flood"]}), ("evacuation", {"language": ["en"]}),
+                 ("banjir", {"country": ["ID"]}), ("避難", {"kind": ["plan"]}), ("heat", {"year": ["2024"]})],
+    "faceted+highlighted": [("warning", {"hazard": ["riverine-flood", "tsunami"], "phase": ["preparedness"]}),
+                            ("shelter", {"language": ["en", "id"], "kind": ["procedure", "plan"]}),
+                            ("evakuasi", {"country": ["ID", "PH"]}), ("訓練", {"phase": ["preparedness"]})],
+}
+REPEATS = 60
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def make_instance(folder: Path, n: int, corpus: Corpus) -> Instance:
+    """An instance holding n synthetic practices (files and catalogue written directly, not indexed)."""
+    instance = Instance.open(folder)
+    initialise(instance, "bench", seed=False)
+    for slug, country in corpus.cities:
+        cities.add(instance, cities.CitySpec(slug=slug, country=country, name=slug), "bench")
+    with instance.db.writing() as session:
+        for i in range(n):
+            city, slug, data = corpus.practice(i)
+            path = instance.store.library / city / f"{slug}.md"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            history = instance.store.history / city / slug / "1.md"
+            history.parent.mkdir(parents=True, exist_ok=True)
+            history.write_bytes(data)
+            practice = parse(data, slug)
+            digest = library.sha256(data)
+            library._catalogue(session, None, practice, 1, digest)
+            session.add(PracticeVersion(practice_id=practice.id, version=1, sha256=digest, actor="bench"))
+    return instance
+
+
+def timed_rebuild(folder: Path) -> dict:
+    """Run a full rebuild in a child process; its wall time and peak RSS."""
+    code = ("import sys, time, json; from exchange.instance import Instance; from exchange import indexing;"
+            f"i = Instance.open(__import__('pathlib').Path({str(folder)!r})); t = time.perf_counter();"
+            "n = indexing.rebuild(i); print(json.dumps({'n': n, 'seconds': time.perf_counter() - t}))")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["peak_mb"] = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    return result
+
+
+def folder_mb(folder: Path) -> float:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 2**20
+
+
+def our_queries(instance: Instance) -> dict[str, tuple[float, float]]:
+    visible = frozenset({"public"})
+    out = {}
+    for kind, items in QUERIES.items():
+        requests = [SearchRequest(q=i) if isinstance(i, str) else SearchRequest(q=i[0], filters=i[1]) for i in items]
+        for request in requests:  # warm: searcher, caches, analysers
+            search(instance.search, request, visible)
+        times = []
+        for n in range(REPEATS):
+            started = time.perf_counter()
+            search(instance.search, requests[n % len(requests)], visible)
+            times.append((time.perf_counter() - started) * 1000)
+        out[kind] = (statistics.median(times), percentile(times, 0.95))
+    return out
+
+
+def our_publish_latency(instance: Instance, corpus: Corpus, n: int) -> tuple[float, float]:
+    times = []
+    for k in range(20):
+        marker = f"benchmarker{k:03d}zz"
+        city, slug, data = corpus.practice(k * 37 % n, marker=marker)
+        started = time.perf_counter()
+        library.publish(instance, data, slug, "bench")
+        found = search(instance.search, SearchRequest(q=marker), frozenset({"public", "partners"})).total
+        times.append((time.perf_counter() - started) * 1000)
+        assert found == 1, f"{marker} not searchable right after publishing"
+    return statistics.median(times), percentile(times, 0.95)
+
+
+class Fts5:
+    """The same corpus in SQLite FTS5 (unicode61, bm25) with a metadata table."""
+
+    def __init__(self, folder: Path) -> None:
+        self.db = sqlite3.connect(folder / "fts.db")
+        self.db.executescript("""
+            PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
+            CREATE VIRTUAL TABLE docs USING fts5(title, summary, body, tokenize='unicode61');
+            CREATE TABLE meta(rowid INTEGER PRIMARY KEY, id TEXT, language TEXT, kind TEXT, country TEXT,
+                              year TEXT, hazards TEXT, phases TEXT, visibility TEXT);
+            CREATE INDEX meta_visibility ON meta(visibility);
+        """)
+
+    def load(self, corpus: Corpus, n: int) -> float:
+        started = time.perf_counter()
+        with self.db:
+            for i in range(n):
+                self._insert(i, *corpus.practice(i))
+        return time.perf_counter() - started
+
+    def _insert(self, rowid: int, city: str, slug: str, data: bytes) -> None:
+        p = parse(data, slug)
+        self.db.execute("INSERT OR REPLACE INTO docs(rowid, title, summary, body) VALUES (?,?,?,?)",
+                        (rowid, p.title, p.summary, plain_text(p.body)))
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?,?,?,?,?,?,?,?,?)",
+                        (rowid, p.id, p.language, p.kind, p.country, str(p.published.year), ",".join(p.hazards),
+                         ",".join(p.phases), p.visibility))
+
+    def query(self, kind: str, item) -> None:  # type: ignore[no-untyped-def]
+        q, filters = (item, {}) if isinstance(item, str) else item
+        expression = q if q.startswith('"') else " AND ".join(f'"{w}"' for w in q.split())
+        where, args = ["docs MATCH ?", "m.visibility = 'public'"], [expression]
+        for name, values in filters.items():
+            column = {"hazard": "hazards", "phase": "phases"}.get(name, name)
+            where.append("(" + " OR ".join(f"m.{column} LIKE ?" for _ in values) + ")")
+            args += [f"%{v}%" for v in values]
+        sql = " FROM docs JOIN meta m ON m.rowid = docs.rowid WHERE " + " AND ".join(where)
+        if kind == "faceted+highlighted":
+            self.db.execute("SELECT m.id, snippet(docs, 2, '<mark>', '</mark>', '…', 20)" + sql +
+                            " ORDER BY bm25(docs, 3.0, 2.0, 1.0) LIMIT 20", args).fetchall()
+            for column in ("language", "kind", "country", "year", "hazards", "phases"):
+                self.db.execute(f"SELECT m.{column}, count(*)" + sql + f" GROUP BY m.{column}", args).fetchall()
+        else:
+            self.db.execute("SELECT m.id" + sql + " ORDER BY bm25(docs, 3.0, 2.0, 1.0) LIMIT 20", args).fetchall()
+
+    def timings(self) -> dict[str, tuple[float, float]]:
+        out = {}
+        for kind, items in QUERIES.items():
+            times = []
+            for n in range(REPEATS):
+                started = time.perf_counter()
+                self.query(kind, items[n % len(items)])
+                times.append((time.perf_counter() - started) * 1000)
+            out[kind] = (statistics.median(times), percentile(times, 0.95))
+        return out
+
+    def publish_latency(self, corpus: Corpus, n: int) -> tuple[float, float]:
+        times = []
+        for k in range(20):
+            city, slug, data = corpus.practice(k * 37 % n, marker=f"benchmarker{k:03d}zz")
+            started = time.perf_counter()
+            with self.db:
+                self._insert(k * 37 % n, city, slug, data)
+            self.db.execute("SELECT rowid FROM docs WHERE docs MATCH ?", (f"benchmarker{k:03d}zz",)).fetchall()
+            times.append((time.perf_counter() - started) * 1000)
+        return statistics.median(times), percentile(times, 0.95)
+
+
+def run(n: int, corpus: Corpus) -> None:
+    folder = Path(tempfile.mkdtemp(prefix=f"px-bench-{n}-"))
+    try:
+        started = time.perf_counter()
+        instance = make_instance(folder / "instance", n, corpus)
+        print(f"\n== N = {n:,}  (corpus written in {time.perf_counter() - started:.0f} s)", flush=True)
+        rebuild = timed_rebuild(folder / "instance")
+        live = instance.search.live_folder()
+        size = folder_mb(live)
+        ours = our_queries(instance)
+        publish = our_publish_latency(instance, corpus, n)
+        fts = Fts5(folder)
+        fts_seconds = fts.load(corpus, n)
+        fts_size = (folder / "fts.db").stat().st_size / 2**20 + sum(
+            p.stat().st_size for p in folder.glob("fts.db-*")) / 2**20
+        fts_queries = fts.timings()
+        fts_publish = fts.publish_latency(corpus, n)
+        print(f"{'':34}{'Whoosh (ours)':>18}{'SQLite FTS5':>18}")
+        print(f"{'bulk index, practices/s':34}{rebuild['n'] / rebuild['seconds']:>18.1f}{n / fts_seconds:>18.1f}")
+        print(f"{'index size, MB':34}{size:>18.1f}{fts_size:>18.1f}")
+        print(f"{'peak memory while indexing, MB':34}{rebuild['peak_mb']:>18.0f}{'-':>18}")
+        print(f"{'publish→searchable p50/p95, ms':34}{publish[0]:>10.0f} /{publish[1]:>6.0f}"
+              f"{fts_publish[0]:>10.1f} /{fts_publish[1]:>6.1f}")
+        for kind in QUERIES:
+            a, b = ours[kind], fts_queries[kind]
+            print(f"{kind + ' p50/p95, ms':34}{a[0]:>10.1f} /{a[1]:>6.1f}{b[0]:>10.1f} /{b[1]:>6.1f}", flush=True)
+        instance.search.close()
+        instance.db.dispose()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def main() -> None:
+    sizes = [int(a) for a in sys.argv[1:]] or [1000, 10000, 50000]
+    corpus = Corpus()
+    print(f"Practice Exchange search benchmark — {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    for n in sizes:
+        run(n, corpus)
+
+
+if __name__ == "__main__":
+    random.seed(0)
+    main()
