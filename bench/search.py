@@ -31,10 +31,8 @@ sys.path.insert(0, str(ROOT))
 from bench.corpus import Corpus  # noqa: E402
 from exchange import cities  # noqa: E402
 from exchange import library  # noqa: E402
-from exchange.db import Database  # noqa: E402
 from exchange.initialise import initialise  # noqa: E402
 from exchange.instance import Instance  # noqa: E402
-from exchange.models import PracticeRecord  # noqa: E402
 from exchange.models import PracticeVersion  # noqa: E402
 from exchange.practice import parse  # noqa: E402
 from exchange.rendering import plain_text  # noqa: E402
