@@ -1,16 +1,17 @@
 """Text analysis for each language the library holds.
 
 English is stemmed (Porter), Indonesian is stemmed with Sastrawi (banjir / kebanjiran / membanjiri all
-become ``banjir``), Japanese is split into morphemes with Janome (避難所運営 → 避難 / 所 / 運営), and any
-other language gets a neutral analyser. Whoosh pickles analysers into the index schema, so these classes
-hold no state of their own: the Janome tokenizer and the Sastrawi stemmer live in module-level caches,
-and the classes must stay importable under this module path.
+become ``banjir``), Japanese is split into morphemes by MeCab through fugashi with the UniDic-lite
+dictionary (避難所運営 → 避難 / 所 / 運営), and any other language gets a neutral analyser. Whoosh pickles
+analysers into the index schema, so these classes hold no state of their own: the tagger and the
+stemmer live in module-level caches, and the classes must stay importable under this module path.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+import threading
 import unicodedata
 
 from whoosh.analysis import Analyzer
@@ -46,11 +47,20 @@ JAPANESE_STOPWORDS = frozenset("""
 _WORD = re.compile(r"\w+(?:[-']\w+)*", re.UNICODE)
 
 
-@functools.cache
-def _janome():  # type: ignore[no-untyped-def]
-    from janome.tokenizer import Tokenizer as JanomeTokenizerImpl
+_tagger_lock = threading.Lock()
 
-    return JanomeTokenizerImpl(wakati=True)
+
+@functools.cache
+def _tagger():  # type: ignore[no-untyped-def]
+    from fugashi import Tagger
+
+    return Tagger("-Owakati")
+
+
+def japanese_words(text: str) -> list[str]:
+    """The morphemes of ``text`` (MeCab is not thread-safe: one caller at a time)."""
+    with _tagger_lock:
+        return [word.surface for word in _tagger()(text)]
 
 
 @functools.cache
@@ -68,8 +78,8 @@ def stem_indonesian(word: str) -> str:
     return _sastrawi().stem(word) or word
 
 
-class JanomeTokenizer(Tokenizer):
-    """Japanese morphemes from Janome, with positions and character offsets for phrases and highlights."""
+class MorphemeTokenizer(Tokenizer):
+    """Japanese morphemes, with positions and character offsets for phrases and highlights."""
 
     def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,  # type: ignore[no-untyped-def]
                  start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
@@ -85,7 +95,7 @@ class JanomeTokenizer(Tokenizer):
             yield token
             return
         pos, end = start_pos, 0
-        for word in _janome().tokenize(value):
+        for word in japanese_words(value):
             index = value.find(word, end)
             if index < 0:
                 continue
@@ -133,7 +143,7 @@ def indonesian() -> Analyzer:
 
 
 def japanese() -> Analyzer:
-    return JanomeTokenizer() | WidthFilter() | LowercaseFilter() | StopFilter(stoplist=JAPANESE_STOPWORDS, minsize=1)
+    return MorphemeTokenizer() | WidthFilter() | LowercaseFilter() | StopFilter(stoplist=JAPANESE_STOPWORDS, minsize=1)
 
 
 def neutral() -> Analyzer:

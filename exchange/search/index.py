@@ -78,6 +78,9 @@ class SearchIndex:
         folder = self.live_folder()
         if folder is None or not folder.is_dir():
             raise IndexUnavailable("no search index has been built")
+        version_file = folder / "SCHEMA_VERSION"
+        if not version_file.is_file() or version_file.read_text().strip() != str(SCHEMA_VERSION):
+            raise IndexUnavailable("the search index was built by another version and must be rebuilt")
         try:
             index = whoosh_index.open_dir(str(folder))
             if index.schema.names() != build_schema().names() or index.doc_count_all() < 0:

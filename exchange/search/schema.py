@@ -18,7 +18,8 @@ from exchange.search.analysis import analyser
 TEXT_FIELDS = {"title": 3.0, "summary": 2.0, "tags": 2.0, "body": 1.0}
 #: Metadata a query may filter on (``hazard:tsunami``) and that facets count.
 FILTER_FIELDS = ("hazard", "city", "country", "kind", "phase", "language", "year")
-SCHEMA_VERSION = 1
+#: Bumped whenever analysis or fields change: an index of another version is rebuilt.
+SCHEMA_VERSION = 2
 
 
 def text_field_names(language: str | None = None) -> list[str]:

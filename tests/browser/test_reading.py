@@ -74,3 +74,28 @@ def test_missing_practice_shows_a_friendly_404(page: Page, live_server):
     response = page.goto(live_server + "/practices/jakarta/does-not-exist")
     assert response is not None and response.status == 404
     expect(page.get_by_role("heading", name="We could not find that page")).to_be_visible()
+
+
+@pytest.mark.parametrize(("query", "language"), [("flood early warning", "en"), ("kebanjiran", "id"), ("避難所", "ja")])
+def test_search_from_the_home_page(page: Page, live_server, screenshot, query, language):
+    page.goto(live_server + "/")
+    page.get_by_role("searchbox", name="Search the library").fill(query)
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("heading", name="Search results")).to_be_visible()
+    first = page.locator("article.practice-card").first
+    expect(first).to_have_attribute("lang", language)
+    expect(first.locator(".snippet mark").first).to_be_visible()
+    screenshot(f"search-{language}")
+    title = first.locator("h3 a").inner_text()
+    first.locator("h3 a").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(title)
+    expect(page.get_by_role("heading", name="Related practices")).to_be_visible()
+
+
+def test_misspelt_search_is_corrected(page: Page, live_server, screenshot):
+    page.goto(live_server + "/practices?q=evacuaton")
+    expect(page.locator(".notice")).to_contain_text("showing results for “evacuation”")
+    expect(page.locator("article.practice-card").first).to_be_visible()
+    page.goto(live_server + "/practices?q=zzqxv")
+    expect(page.get_by_role("heading", name=re.compile("Nothing found"))).to_be_visible()
+    screenshot("search-nothing-found")
