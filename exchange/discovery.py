@@ -38,14 +38,18 @@ def find(instance: Instance, session: Session, request: SearchRequest,
         return service.search(instance.search, request, visibilities)
     except IndexUnavailable as error:
         log.warning("search degraded to the catalogue: %s", error)
-        return _from_catalogue(session, request, viewer)
+    except Exception:  # a damaged index shows itself in many ways; never as an error page
+        log.exception("search failed; degraded to the catalogue and rebuilding the index")
+        indexing.catch_up.rebuild_soon(instance)
+    return _from_catalogue(session, request, viewer)
 
 
 def related(instance: Instance, practice_id: str, viewer: policy.Viewer | None, limit: int = 5) -> list[Hit]:
     """Practices like ``practice_id`` that ``viewer`` may read (none while the index is unusable)."""
     try:
         return service.related(instance.search, practice_id, policy.readable_visibilities(viewer), limit)
-    except IndexUnavailable:
+    except Exception as error:  # related practices are a courtesy: never fail a page for them
+        log.warning("related practices unavailable for %s: %r", practice_id, error)
         return []
 
 

@@ -27,7 +27,7 @@ from exchange.models import utcnow
 from exchange.practice import InvalidPractice
 from exchange.practice import parse
 from exchange.search.documents import index_document
-from exchange.search.index import IndexUnavailable  # noqa: F401 - part of this module's interface
+from exchange.search.index import IndexUnavailable
 from exchange.search.index import commit_small
 from exchange.search.service import document_ids
 from exchange.storage import UnsafePath
@@ -69,7 +69,7 @@ def drain(instance: Instance) -> int:
         return 0
     practice_ids = list(dict.fromkeys(pid for _, pid in rows))
     with instance.search.writing() as index, instance.db.session() as session:
-        writer = index.writer(timeout=30.0)
+        writer = index.writer(timeout=30.0, compound=False)
         try:
             for practice_id in practice_ids:
                 document = _document(instance, session, practice_id)
@@ -118,7 +118,7 @@ def rebuild(instance: Instance, wait: bool = True) -> int:
         folder = instance.search.new_folder()
         count = 0
         with instance.search.writing(folder) as index, instance.db.session() as session:
-            writer = index.writer(limitmb=256)
+            writer = index.writer(limitmb=256, compound=False)
             for practice_id in practice_ids:
                 document = _document(instance, session, practice_id)
                 if document is not None:
@@ -132,6 +132,15 @@ def rebuild(instance: Instance, wait: bool = True) -> int:
     drain(instance)
     log.info("rebuilt the search index: %d practices", count)
     return count
+
+
+def sweep_abandoned(instance: Instance) -> list[str]:
+    """Remove index folders left by a killed rebuild (unless a rebuild is running now)."""
+    try:
+        with _rebuild_lock(instance, wait=False):
+            return instance.search.sweep()
+    except ReindexRunning:
+        return []
 
 
 class CatchUp:
@@ -150,11 +159,16 @@ class CatchUp:
                 return
             self._checked[key] = now
         try:
+            instance.search.open()
             drain(instance)
         except IndexUnavailable:
             self._rebuild_in_background(instance)
         except Exception as error:  # searching must go on; the next catch-up tries again
             log.warning("catching up the search index failed: %r", error)
+
+    def rebuild_soon(self, instance: Instance) -> None:
+        """Rebuild the index in the background (it failed in use)."""
+        self._rebuild_in_background(instance)
 
     def _rebuild_in_background(self, instance: Instance) -> None:
         key = str(instance.path)
@@ -219,8 +233,8 @@ def check(instance: Instance) -> list[Drift]:
             drifts.append(Drift("unacknowledged version", practice_id, f"history has v{newer}"))
     try:
         indexed = document_ids(instance.search)
-    except IndexUnavailable as error:
-        return drifts + [Drift("index unusable", "-", str(error))]
+    except Exception as error:  # missing, of another version, or damaged files
+        return drifts + [Drift("index unusable", "-", str(error) or type(error).__name__)]
     for practice_id in records:
         if practice_id in files and practice_id not in indexed:
             drifts.append(Drift("missing from index", practice_id))

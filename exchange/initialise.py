@@ -48,6 +48,7 @@ def initialise(instance: Instance, actor: str, seed: bool = True,
 
 def prepare_search(instance: Instance) -> int:
     """Make the search index ready: rebuilt when missing or unusable, else caught up with the outbox."""
+    indexing.sweep_abandoned(instance)
     try:
         instance.search.open()
     except indexing.IndexUnavailable:

@@ -47,6 +47,7 @@ def app(tmp_path: Path):  # type: ignore[no-untyped-def]
     app = create_app({"INSTANCE": tmp_path / "instance", "TESTING": True, "SERVER_NAME": "px.test"})
     initialise(app.extensions["exchange"], "test", seed=False)
     yield app
+    app.extensions["exchange"].search.close()
     app.extensions["exchange"].db.dispose()
 
 
@@ -72,6 +73,7 @@ def library_app(tmp_path_factory):  # type: ignore[no-untyped-def]
     report = initialise(app.extensions["exchange"], "test", seed=True)
     assert not [o for o in report.seeded if o.failed]
     yield app
+    app.extensions["exchange"].search.close()
     app.extensions["exchange"].db.dispose()
 
 

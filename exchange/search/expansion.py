@@ -10,6 +10,9 @@ from exchange.search.analysis import tokens
 
 MAX_CONCEPTS = 3
 MAX_PHRASE_WORDS = 4
+#: A compound is split into concepts only when it is word-sized (bounded work for any query).
+MAX_COMPOUND_MORPHEMES = 8
+MAX_PART_MORPHEMES = 4
 MAX_TERMS_PER_LANGUAGE = 6
 
 
@@ -52,9 +55,11 @@ def expansion_parts(text: str) -> list[dict[str, list[str]]]:
     if whole:
         return [whole]
     morphemes = tokens(text, "ja")
+    if not 1 < len(morphemes) <= MAX_COMPOUND_MORPHEMES:
+        return []
     parts, start = [], 0
-    while start < len(morphemes) and len(morphemes) > 1:
-        for end in range(len(morphemes), start, -1):
+    while start < len(morphemes):
+        for end in range(min(len(morphemes), start + MAX_PART_MORPHEMES), start, -1):
             terms = expansion_terms("".join(morphemes[start:end]))
             if terms:
                 parts.append(terms)

@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.index import Index
 from whoosh.searching import Searcher
 
+from exchange.search.evaluation import PostingsCache
 from exchange.search.schema import SCHEMA_VERSION
 from exchange.search.schema import build_schema
 from exchange.storage import write_durably
@@ -31,24 +33,98 @@ log = logging.getLogger(__name__)
 POINTER = "CURRENT"
 #: More segments than this and a single-document commit also merges the small ones.
 MAX_SEGMENTS = 12
+#: Idle searchers kept for reuse (one per concurrently searching thread is enough).
+POOL_SIZE = 8
 
 
 class IndexUnavailable(RuntimeError):
     """There is no usable index (missing, damaged, or of an older schema); search must degrade."""
 
 
+SINGLE_FACETS = ("city", "country", "kind", "language", "year")
+MULTI_FACETS = ("hazard", "phase")
+
+
+class Vocabulary:
+    """Facet values numbered in order of first sight; numbers never change, so arrays stay valid."""
+
+    def __init__(self) -> None:
+        self.codes: dict[str, int] = {}
+        self.values: list[str] = []
+
+    def code(self, value: str) -> int:
+        code = self.codes.get(value)
+        if code is None:
+            code = self.codes[value] = len(self.values)
+            self.values.append(value)
+        return code
+
+
+@dataclass
+class _SegmentValues:
+    """Stored values of every document of one segment (deleted ones too: segments never change)."""
+
+    ids: list[str]
+    groups: list[str]
+    languages: list[str]
+    visibility: np.ndarray
+    published: np.ndarray
+    single: dict[str, np.ndarray]
+    multi: dict[str, list[tuple[int, ...]]]
+
+
 @dataclass
 class FacetCache:
-    """Per-document values read once per searcher generation: facets, group, id, visibility."""
+    """Per-document values of one searcher generation, as arrays over document numbers."""
 
-    facets: dict[int, tuple[tuple[str, str], ...]] = field(default_factory=dict)
-    groups: dict[int, str] = field(default_factory=dict)
-    ids: dict[int, str] = field(default_factory=dict)
-    visibility: dict[int, str] = field(default_factory=dict)
-    languages: dict[int, str] = field(default_factory=dict)
-    published: dict[int, int] = field(default_factory=dict)
-    #: translation group → (id, language, visibility) of each member
-    members: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
+    size: int
+    live: np.ndarray
+    ids: list[str]
+    groups: list[str]
+    languages: list[str]
+    group_codes: np.ndarray
+    visibility: np.ndarray
+    visibility_codes: dict[str, int]
+    published: np.ndarray
+    single: dict[str, np.ndarray]
+    multi: dict[str, np.ndarray]
+    vocabularies: dict[str, Vocabulary]
+    _masks: dict[frozenset[str], np.ndarray] = field(default_factory=dict)
+
+    def readable(self, visibilities: frozenset[str]) -> np.ndarray:
+        """Live documents whose visibility is one of ``visibilities``."""
+        mask = self._masks.get(visibilities)
+        if mask is None:
+            wanted = [self.visibility_codes[v] for v in visibilities if v in self.visibility_codes]
+            mask = self.live & np.isin(self.visibility, wanted)
+            self._masks[visibilities] = mask
+        return mask
+
+    def having(self, facet: str, values: list[str]) -> np.ndarray:
+        """Documents with any of ``values`` for ``facet``."""
+        vocabulary = self.vocabularies[facet]
+        codes = [vocabulary.codes[v] for v in values if v in vocabulary.codes]
+        if facet in self.multi:
+            matrix = self.multi[facet]
+            codes = [c for c in codes if c < matrix.shape[1]]
+            return matrix[:, codes].any(axis=1) if codes else np.zeros(self.size, bool)
+        return np.isin(self.single[facet], codes)
+
+    def group_counts(self, facet: str, docs: np.ndarray) -> dict[str, int]:
+        """For each value of ``facet``: how many translation groups among ``docs`` (a mask) have it."""
+        values = self.vocabularies[facet].values
+        if facet in self.multi:
+            matrix = self.multi[facet]
+            counts = {}
+            for code in range(matrix.shape[1]):
+                groups = self.group_codes[docs & matrix[:, code]]
+                if len(groups):
+                    counts[values[code]] = len(np.unique(groups))
+            return counts
+        codes = self.single[facet][docs]
+        pairs = np.unique(self.group_codes[docs].astype(np.int64) * (len(values) + 1) + codes)
+        found = np.bincount(pairs % (len(values) + 1), minlength=len(values))
+        return {values[c]: int(n) for c, n in enumerate(found[:len(values)]) if n}
 
 
 class SearchIndex:
@@ -56,10 +132,13 @@ class SearchIndex:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._local = threading.local()
+        self._idle: list[tuple[Path | None, Searcher]] = []
+        self._pool_lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._caches: dict[tuple[str, int], FacetCache] = {}
-        self._segments: dict[tuple[str, int], dict[int, tuple]] = {}
+        self._segments: dict[str, _SegmentValues] = {}
+        self._vocabularies = {name: Vocabulary() for name in (*SINGLE_FACETS, *MULTI_FACETS, "visibility")}
+        self._postings: dict[str, PostingsCache] = {}
         self._cache_lock = threading.Lock()
 
     # Where the live index is ------------------------------------------------------------------
@@ -107,12 +186,13 @@ class SearchIndex:
         return folder
 
     def swap(self, folder: Path) -> None:
-        """Make ``folder`` the live index; searches switch on their next query."""
-        previous = self.live_folder()
+        """Make ``folder`` the live index; searches switch on their next query.
+
+        The previous folder stays until the next sweep (next start or rebuild): a query that began
+        on it just before the swap can still finish.
+        """
         write_durably(self.root / POINTER, folder.name.encode())
         log.info("search index swapped to %s", folder.name)
-        if previous is not None and previous != folder:
-            shutil.rmtree(previous, ignore_errors=True)
 
     def sweep(self) -> list[str]:
         """Remove folders the pointer does not name (left by killed rebuilds); their names."""
@@ -142,68 +222,146 @@ class SearchIndex:
 
     # Reading ---------------------------------------------------------------------------------
     def searcher(self) -> Searcher:
-        """This thread's searcher, refreshed when the index changed or was swapped."""
+        """A new searcher over the live index; the caller closes it."""
+        return self.open().searcher()
+
+    @contextlib.contextmanager
+    def searching(self) -> Iterator[Searcher]:
+        """A searcher for this caller alone, reused from a small pool while the index is unchanged.
+
+        A changed index gets a new searcher, not ``searcher.refresh()``: refreshed segment readers
+        miss new deletions.
+        """
         folder = self.live_folder()
-        state = getattr(self._local, "state", None)
-        if state is not None and state[0] == folder:
-            searcher = state[1]
-            try:
-                if not searcher.up_to_date():
-                    searcher = searcher.refresh()
-                    self._local.state = (folder, searcher)
-                return searcher
-            except Exception as error:
-                log.warning("refreshing the searcher failed: %r", error)
-        index = self.open()
-        searcher = index.searcher()
-        self._local.state = (folder, searcher)
-        return searcher
+        searcher = None
+        with self._pool_lock:
+            while self._idle and searcher is None:
+                idle_folder, candidate = self._idle.pop()
+                if idle_folder == folder and _current(candidate):
+                    searcher = candidate
+                else:
+                    candidate.close()
+        if searcher is None:
+            searcher = self.searcher()
+        try:
+            yield searcher
+        finally:
+            with self._pool_lock:
+                if len(self._idle) < POOL_SIZE and self.live_folder() == folder:
+                    self._idle.append((folder, searcher))
+                else:
+                    searcher.close()
 
     def facet_cache(self, searcher: Searcher) -> FacetCache:
-        """Stored per-document values for ``searcher``'s generation, shared by all threads.
+        """Per-document values for ``searcher``'s generation, shared by all threads.
 
-        Values are read once per segment (and again only when the segment gains deletions), so a
-        publish that adds one small segment costs a read of that segment, not of the whole index.
+        Each segment is read once (segments never change); a publish adds one small segment, so a
+        new generation costs a read of that segment and a concatenation, not a read of the index.
         """
         key = (str(searcher._ix.storage.folder), searcher.ixreader.generation())
         with self._cache_lock:
             cache = self._caches.get(key)
         if cache is not None:
             return cache
-        cache = FacetCache()
-        for reader, offset in searcher.ixreader.leaf_readers():
-            part = self._segment_cache(reader)
-            for local, values in part.items():
-                docnum = offset + local
-                cache.facets[docnum], cache.groups[docnum], cache.ids[docnum], cache.visibility[docnum], \
-                    cache.languages[docnum], cache.published[docnum] = values
-                cache.members.setdefault(values[1], []).append((values[2], values[4], values[3]))
+        parts, live = [], []
+        for reader, _offset in _leaf_readers(searcher):
+            parts.append(self._segment_values(reader))
+            alive = np.ones(reader.doc_count_all(), bool)
+            if reader.has_deletions():
+                alive[list(reader.deleted_docs_set)] = False
+            live.append(alive)
+        cache = self._assemble(parts, live)
         with self._cache_lock:
             self._caches = {k: v for k, v in self._caches.items() if k[0] != key[0]}
             self._caches[key] = cache
         return cache
 
-    def _segment_cache(self, reader) -> dict[int, tuple]:  # type: ignore[no-untyped-def]
-        segment = reader.segment()
-        key = (segment.segment_id(), segment.deleted_count())
+    def _assemble(self, parts: list[_SegmentValues], live: list[np.ndarray]) -> FacetCache:
+        ids = [i for p in parts for i in p.ids]
+        groups = [g for p in parts for g in p.groups]
+        group_index: dict[str, int] = {}
+        group_codes = np.fromiter((group_index.setdefault(g, len(group_index)) for g in groups), np.int32, len(groups))
+        size = len(ids)
+
+        def joined(arrays: list[np.ndarray], dtype) -> np.ndarray:  # type: ignore[no-untyped-def]
+            return np.concatenate(arrays) if arrays else np.zeros(0, dtype)
+
+        multi = {}
+        for facet in MULTI_FACETS:
+            matrix = np.zeros((size, len(self._vocabularies[facet].values)), bool)
+            row = 0
+            for part in parts:
+                for codes in part.multi[facet]:
+                    matrix[row, list(codes)] = True
+                    row += 1
+            multi[facet] = matrix
+        return FacetCache(
+            size=size, live=joined(live, bool), ids=ids, groups=groups,
+            languages=[language for p in parts for language in p.languages], group_codes=group_codes,
+            visibility=joined([p.visibility for p in parts], np.int32),
+            visibility_codes=dict(self._vocabularies["visibility"].codes),
+            published=joined([p.published for p in parts], np.int32),
+            single={f: joined([p.single[f] for p in parts], np.int32) for f in SINGLE_FACETS},
+            multi=multi, vocabularies=self._vocabularies)
+
+    def _segment_values(self, reader) -> _SegmentValues:  # type: ignore[no-untyped-def]
+        key = reader.segment().segment_id()
         with self._cache_lock:
             cached = self._segments.get(key)
         if cached is not None:
             return cached
-        part = {}
-        for local, stored in reader.iter_docs():
-            part[local] = (tuple(tuple(pair) for pair in stored.get("facets", ())), stored["group"], stored["id"],
-                           stored["visibility"], stored["card"]["language"], stored["published"])
+        vocab = self._vocabularies
+        count = reader.doc_count_all()
+        ids, groups, languages = [""] * count, [""] * count, [""] * count
+        visibility = np.full(count, -1, np.int32)
+        published = np.zeros(count, np.int32)
+        single = {f: np.full(count, -1, np.int32) for f in SINGLE_FACETS}
+        multi: dict[str, list[tuple[int, ...]]] = {f: [()] * count for f in MULTI_FACETS}
+        stored_fields = reader.stored_fields
+        with self._cache_lock:  # vocabularies are shared: number new values one thread at a time
+            for local in range(count):
+                stored = stored_fields(local)
+                ids[local], groups[local] = stored["id"], stored["group"]
+                languages[local] = stored["card"]["language"]
+                visibility[local] = vocab["visibility"].code(stored["visibility"])
+                published[local] = stored["published"]
+                found: dict[str, list[int]] = {f: [] for f in MULTI_FACETS}
+                for facet, value in stored.get("facets", ()):
+                    if facet in single:
+                        single[facet][local] = vocab[facet].code(value)
+                    else:
+                        found[facet].append(vocab[facet].code(value))
+                for facet in MULTI_FACETS:
+                    multi[facet][local] = tuple(found[facet])
+            values = _SegmentValues(ids, groups, languages, visibility, published, single, multi)
+            self._segments[key] = values
+        return values
+
+    def postings_cache(self, searcher: Searcher) -> PostingsCache:
+        """The postings arrays of ``searcher``'s index folder, dropping segments merged away."""
+        folder = str(searcher._ix.storage.folder)
         with self._cache_lock:
-            self._segments = {k: v for k, v in self._segments.items() if k[0] != key[0]}
-            self._segments[key] = part
-        return part
+            cache = self._postings.get(folder)
+            if cache is None:
+                self._postings = {folder: PostingsCache()}
+                cache = self._postings[folder]
+            live_segments = {r.segment().segment_id() for r, _ in _leaf_readers(searcher)}
+            self._segments = {k: v for k, v in self._segments.items() if k in live_segments}
+        cache.forget_segments_except(live_segments)
+        return cache
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: S110 - interpreter shutdown: nothing left to tidy
+            pass
 
     def close(self) -> None:
-        state = getattr(self._local, "state", None)
-        if state is not None:
-            state[1].close()
-            self._local.state = None
+        """Close the pooled searchers."""
+        with self._pool_lock:
+            for _folder, searcher in self._idle:
+                searcher.close()
+            self._idle = []
 
 
 def commit_small(writer) -> None:  # type: ignore[no-untyped-def]
@@ -214,3 +372,15 @@ def commit_small(writer) -> None:  # type: ignore[no-untyped-def]
         writer.commit(mergetype=MERGE_SMALL)
     else:
         writer.commit(merge=False)
+
+
+def _leaf_readers(searcher: Searcher) -> list:
+    """The segment readers of ``searcher`` with their document offsets (none for an empty index)."""
+    return [(reader, offset) for reader, offset in searcher.ixreader.leaf_readers() if reader.segment() is not None]
+
+
+def _current(searcher: Searcher) -> bool:
+    try:
+        return searcher.up_to_date()
+    except Exception:  # a swapped or damaged folder: open a new searcher
+        return False

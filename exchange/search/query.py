@@ -83,7 +83,7 @@ class Parsed:
         return found
 
 
-_TOKEN = re.compile(r'"[^"]*"?|\(|\)|[^\s()"]+')
+_TOKEN = re.compile(r'-?"[^"]*"?|-?\(|\)|[^\s()"]+')
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 

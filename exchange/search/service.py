@@ -7,16 +7,16 @@ and related practices only ever see what the viewer may read.
 from __future__ import annotations
 
 import logging
-from collections import Counter
+import re
+import time
 from dataclasses import dataclass
 from dataclasses import field
 
+import numpy as np
 from markupsafe import Markup
 from markupsafe import escape
 from whoosh import query as wq
 from whoosh.analysis import STOP_WORDS
-from whoosh.collectors import TimeLimitCollector
-from whoosh.searching import TimeLimit
 
 from exchange.search import query as ql
 from exchange.search.analysis import INDONESIAN_STOPWORDS
@@ -24,6 +24,8 @@ from exchange.search.analysis import JAPANESE_STOPWORDS
 from exchange.search.analysis import LANGUAGES
 from exchange.search.analysis import analysis_language
 from exchange.search.analysis import tokens
+from exchange.search.evaluation import Deadline
+from exchange.search.evaluation import Evaluation
 from exchange.search.expansion import MAX_PHRASE_WORDS
 from exchange.search.expansion import concepts_for
 from exchange.search.expansion import expansion_parts
@@ -208,135 +210,118 @@ def permission_filter(visibilities: frozenset[str]) -> wq.Query:
 # Searching ---------------------------------------------------------------------------------------
 
 def search(index: SearchIndex, request: SearchRequest, visibilities: frozenset[str]) -> SearchResults:
-    """Results for ``request`` among practices whose visibility is in ``visibilities``.
+    """Results for ``request`` among practices whose visibility is in ``visibilities``."""
+    with index.searching() as searcher:
+        return _search(index, searcher, request, visibilities)
 
-    One pass over the index collects every readable match with its score; facet counts, totals,
-    grouping, sorting and the page are then worked out from per-document values cached per segment.
+
+def _search(index: SearchIndex, searcher, request: SearchRequest,  # type: ignore[no-untyped-def]
+            visibilities: frozenset[str]) -> SearchResults:
+    """The query is evaluated over the whole index at once (arrays of match flags and scores); facet
+    counts, totals, translation grouping, sorting and the page are then worked out with arrays of
+    per-document values cached per segment. Counts are of practices: translations count once.
     """
     parsed = ql.parse(request.q)
     notices = list(parsed.notices)
-    searcher = index.searcher()
     cache = index.facet_cache(searcher)
-    allowed = permission_filter(visibilities)
-    filters = {k: [v for v in vs if v] for k, vs in request.filters.items() if k in FILTER_FIELDS}
+    readable = cache.readable(visibilities)
+    filters = {k: [_normal(k, v) for v in vs if v] for k, vs in request.filters.items() if k in FILTER_FIELDS}
+    filters = {k: vs for k, vs in filters.items() if vs}
+    masks = {facet: cache.having(facet, values) for facet, values in filters.items()}
     newest = request.sort == "newest" or parsed.tree is None
 
     text_query = to_whoosh(parsed.tree)
-    found, partial = _collect(searcher, text_query, allowed, scored=not newest)
-    selected = _passing(cache, found, filters)
-    if not selected and parsed.words():
-        corrected = _suggest(searcher, parsed, allowed, filters, 0, cache)
+    matched, scores, partial = _evaluate(index, searcher, text_query, readable)
+    selected = _apply(matched, masks)
+    if not selected.any() and parsed.words():
+        corrected = _suggest(index, searcher, parsed, readable, masks, 0, cache)
         if corrected:
             parsed = ql.parse(corrected)
             text_query = to_whoosh(parsed.tree)
-            found, partial = _collect(searcher, text_query, allowed, scored=not newest)
-            selected = _passing(cache, found, filters)
+            matched, scores, partial = _evaluate(index, searcher, text_query, readable)
+            selected = _apply(matched, masks)
             notices.append(f"Nothing matched “{request.q}”; showing results for “{corrected}”.")
-    if not selected and parsed.plain and isinstance(parsed.tree, ql.All):
+    if not selected.any() and parsed.plain and isinstance(parsed.tree, ql.All):
         any_query = to_whoosh(ql.Any(parsed.tree.nodes))
-        any_found, any_partial = _collect(searcher, any_query, allowed, scored=not newest)
-        if _passing(cache, any_found, filters):
-            text_query, found, partial = any_query, any_found, any_partial
-            selected = _passing(cache, found, filters)
+        any_matched, any_scores, any_partial = _evaluate(index, searcher, any_query, readable)
+        if _apply(any_matched, masks).any():
+            text_query, matched, scores, partial = any_query, any_matched, any_scores, any_partial
+            selected = _apply(matched, masks)
             notices.append("No practice has all of these words; showing practices with any of them.")
     if partial:
-        notices.append("The search took too long; these are the results found so far.")
+        notices.append("The search took too long and was stopped; try fewer or more specific words.")
 
-    if newest:
-        # Among translations published the same day, the original leads its group.
-        ranked = sorted(selected, key=lambda d: (cache.published[d], cache.groups[d] == cache.ids[d], cache.ids[d]),
-                        reverse=True)
+    docs = np.flatnonzero(selected)
+    if newest:  # among translations published the same day, the original leads its group
+        original = np.fromiter((cache.groups[d] == cache.ids[d] for d in docs), bool, len(docs))
+        order = np.lexsort((-docs, ~original, -cache.published[docs]))
     else:
-        ranked = sorted(selected, key=lambda d: (-found[d], cache.ids[d]))
-    leaders = _one_per_group(cache, ranked)
+        order = np.lexsort((docs, -scores[docs]))
+    total = len(np.unique(cache.group_codes[docs]))
     start = (request.page - 1) * request.per_page
-    shown = leaders[start:start + request.per_page]
+    shown = _leaders(cache, docs[order], start + request.per_page)[start:]
     terms = _body_terms(text_query)
-    members = _group_members(cache, visibilities)
     hits = []
     for docnum in shown:
         stored = searcher.stored_fields(docnum)
-        hits.append(Hit(id=stored["id"], card=stored["card"],
-                        score=None if newest else round(found[docnum], 4),
-                        snippet=_snippet(searcher, docnum, stored, terms),
-                        also_in=[m for m in members.get(stored["group"], []) if m[0] != stored["id"]]))
+        hits.append(Hit(id=stored["id"], card=stored["card"], score=None if newest else round(float(scores[docnum]), 4),
+                        snippet=_snippet(stored, terms), also_in=_also_in(cache, docnum, readable)))
     suggestion = None
-    if len(leaders) < SUGGEST_BELOW and parsed.words():
-        suggestion = _suggest(searcher, parsed, allowed, filters, len(leaders), cache)
-    return SearchResults(query=request.q, total=len(leaders), page=request.page, per_page=request.per_page,
-                         hits=hits, facets=_facet_counts(cache, set(found), filters), suggestion=suggestion,
-                         notices=notices)
+    if total < SUGGEST_BELOW and parsed.words():
+        suggestion = _suggest(index, searcher, parsed, readable, masks, total, cache)
+    facets = {facet: _sorted_counts(cache.group_counts(facet, _apply(matched, masks, skip=facet)))
+              for facet in FILTER_FIELDS}
+    return SearchResults(query=request.q, total=total, page=request.page, per_page=request.per_page,
+                         hits=hits, facets=facets, suggestion=suggestion, notices=notices)
 
 
-def _collect(searcher, text_query: wq.Query, allowed: wq.Query, scored: bool = True  # type: ignore[no-untyped-def]
-             ) -> tuple[dict[int, float], bool]:
-    """Every readable match with its score (0 when unscored), and whether the time limit cut it short.
-
-    The permission restriction is part of the query, not a collector filter: Whoosh's time-limit
-    collector would bypass a filter. It adds nothing to the score.
-    """
-    restricted = wq.And([text_query, wq.ConstantScoreQuery(allowed, 0.0)])
-    collector = searcher.collector(limit=None, scored=scored)
-    timed = TimeLimitCollector(collector, timelimit=TIME_LIMIT_SECONDS, use_alarm=False)
-    partial = False
+def _evaluate(index: SearchIndex, searcher, text_query: wq.Query,  # type: ignore[no-untyped-def]
+              readable: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """(readable matches, scores, timed out): readability is applied here, so nothing restricted is
+    ever counted, suggested or shown."""
+    evaluation = Evaluation(searcher, index.postings_cache(searcher), time.monotonic() + TIME_LIMIT_SECONDS)
     try:
-        searcher.search_with_collector(restricted, timed)
-    except TimeLimit:
-        partial = True
-    results = timed.results()
-    if scored:
-        return {docnum: score for score, docnum in results.top_n}, partial
-    return dict.fromkeys(results.docs(), 0.0), partial
+        matched, scores = evaluation.run(text_query)
+    except Deadline:
+        return np.zeros(len(readable), bool), np.zeros(len(readable), np.float32), True
+    return matched & readable, scores, False
 
 
-def _passing(cache, docs, filters: dict[str, list[str]], skip: str | None = None) -> set[int]:  # type: ignore[no-untyped-def]
-    wanted = {name: {_normal(name, v) for v in values} for name, values in filters.items() if values and name != skip}
-    if not wanted:
-        return set(docs)
-    passing = set()
-    for doc in docs:
-        values = cache.facets[doc]
-        if all(any((name, v) in values for v in options) for name, options in wanted.items()):
-            passing.add(doc)
-    return passing
+def _apply(matched: np.ndarray, masks: dict[str, np.ndarray], skip: str | None = None) -> np.ndarray:
+    """``matched`` narrowed by every facet filter (but ``skip``'s own, for that facet's counts)."""
+    result = matched
+    for facet, mask in masks.items():
+        if facet != skip:
+            result = result & mask
+    return result
 
 
 def _normal(name: str, value: str) -> str:
     return value.strip().upper() if name == "country" else value.strip().lower()
 
 
-def _facet_counts(cache, matched: set[int], filters: dict[str, list[str]]) -> dict[str, dict[str, int]]:  # type: ignore[no-untyped-def]
-    """Per facet: counts among results of every other filter, so values within a facet can be combined."""
-    counts: dict[str, dict[str, int]] = {}
-    unfiltered: Counter | None = None
-    for name in FILTER_FIELDS:
-        if any(values for other, values in filters.items() if other != name):
-            counter = Counter(v for doc in _passing(cache, matched, filters, skip=name)
-                              for facet, v in cache.facets[doc] if facet == name)
-        else:
-            if unfiltered is None:
-                unfiltered = Counter(pair for doc in matched for pair in cache.facets[doc])
-            counter = Counter({v: n for (facet, v), n in unfiltered.items() if facet == name})
-        counts[name] = dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
-    return counts
+def _sorted_counts(counts: dict[str, int]) -> dict[str, int]:
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-def _one_per_group(cache, ranked: list[int]) -> list[int]:  # type: ignore[no-untyped-def]
-    """The best-ranked document of each translation group, in rank order."""
-    seen: set[str] = set()
+def _leaders(cache, ranked: np.ndarray, wanted: int) -> list[int]:  # type: ignore[no-untyped-def]
+    """The best-ranked document of each translation group, in rank order, up to ``wanted`` of them."""
+    seen: set[int] = set()
     leaders = []
-    for docnum in ranked:
-        group = cache.groups[docnum]
+    for docnum in ranked.tolist():
+        group = int(cache.group_codes[docnum])
         if group not in seen:
             seen.add(group)
             leaders.append(docnum)
+            if len(leaders) >= wanted:
+                break
     return leaders
 
 
-def _group_members(cache, visibilities: frozenset[str]) -> dict[str, list[tuple[str, str]]]:  # type: ignore[no-untyped-def]
-    """Translation group → the (id, language) of its members the viewer may read."""
-    return {group: [(i, language) for i, language, visibility in members if visibility in visibilities]
-            for group, members in cache.members.items()}
+def _also_in(cache, docnum: int, readable: np.ndarray) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """The other readable members of ``docnum``'s translation group: (id, language)."""
+    others = np.flatnonzero((cache.group_codes == cache.group_codes[docnum]) & readable)
+    return sorted((cache.ids[d], cache.languages[d]) for d in others.tolist() if d != docnum)
 
 
 def _body_terms(text_query: wq.Query) -> dict[str, set[str]]:
@@ -348,27 +333,16 @@ def _body_terms(text_query: wq.Query) -> dict[str, set[str]]:
     return terms
 
 
-def _snippet(searcher, docnum: int, stored: dict, terms: dict[str, set[str]]) -> Markup:  # type: ignore[no-untyped-def]
-    """The passage with most matches, escaped, with <mark> around them; else the summary.
-
-    Match positions come from the postings (character offsets stored at indexing), so showing a
-    snippet never re-analyses the text: Japanese analysis is far too slow for that.
-    """
-    fieldname = f"body_{analysis_language(stored['card']['language'])}"
-    spans: list[tuple[int, int]] = []
-    for text in terms.get(fieldname, ()):
-        try:
-            matcher = searcher.postings(fieldname, text)
-            matcher.skip_to(docnum)
-            if matcher.is_active() and matcher.id() == docnum:
-                spans.extend((start, end) for _pos, start, end in matcher.value_as("characters"))
-        except Exception:  # noqa: S112 - a term absent from this segment or a field without offsets
-            continue
+def _snippet(stored: dict, terms: dict[str, set[str]]) -> Markup:
+    """The passage with most matches, escaped, with <mark> around the words the query matched; else
+    the summary. Words are found in the stored text by their index terms (stems match any word that
+    contains them), so showing a snippet never re-analyses the text."""
+    language = analysis_language(stored["card"]["language"])
     content = stored["content"]
+    spans = _term_spans(content, terms.get(f"body_{language}", set()), language)
     if not spans:
         summary = stored["card"]["summary"]
         return escape(summary if len(summary) <= SNIPPET_CHARS else summary[:SNIPPET_CHARS - 1] + "…")
-    spans.sort()
     best_start, best_count = spans[0][0], 0
     for start, _end in spans:
         count = sum(1 for s, e in spans if start <= s and e <= start + SNIPPET_CHARS)
@@ -384,12 +358,33 @@ def _snippet(searcher, docnum: int, stored: dict, terms: dict[str, set[str]]) ->
         pieces.append(Markup("<mark>") + escape(content[start:end]) + Markup("</mark>"))
         cursor = end
     pieces.append(escape(content[cursor:window_end]))
-    text = Markup("").join(pieces)
-    text = Markup(" ".join(str(text).split()))
+    text = Markup(" ".join(str(Markup("").join(pieces)).split()))
     return (Markup("… ") if window_start else Markup("")) + text + (Markup(" …") if window_end < len(content) else "")
 
 
-def _suggest(searcher, parsed: ql.Parsed, allowed, filters, total: int, cache) -> str | None:  # type: ignore[no-untyped-def]
+def _term_spans(content: str, terms: set[str], language: str) -> list[tuple[int, int]]:
+    """Character ranges of the words in ``content`` that contain one of the index ``terms``."""
+    usable = sorted((t for t in terms if len(t) > 1 or not t.isascii()), key=len, reverse=True)[:40]
+    if not usable:
+        return []
+    pattern = re.compile("|".join(re.escape(t) for t in usable), re.IGNORECASE)
+    spans: list[tuple[int, int]] = []
+    for match in pattern.finditer(content):
+        start, end = match.start(), match.end()
+        if language != "ja":  # Japanese has no spaces: mark the morpheme; elsewhere the whole word
+            while start > 0 and content[start - 1].isalnum():
+                start -= 1
+            while end < len(content) and content[end].isalnum():
+                end += 1
+        if not spans or start >= spans[-1][1]:
+            spans.append((start, end))
+        if len(spans) >= 200:
+            break
+    return spans
+
+
+def _suggest(index: SearchIndex, searcher, parsed: ql.Parsed, readable: np.ndarray,  # type: ignore[no-untyped-def]
+             masks: dict[str, np.ndarray], total: int, cache) -> str | None:
     """A corrected query that finds more, built only from words of public practices."""
     corrector = searcher.corrector("spell_public")
     words = parsed.words()
@@ -401,14 +396,19 @@ def _suggest(searcher, parsed: ql.Parsed, allowed, filters, total: int, cache) -
     if corrected == [w.lower() for w in words]:
         return None
     candidate = ql.parse(" ".join(corrected))
-    matched, _partial = _collect(searcher, to_whoosh(candidate.tree), allowed, scored=False)
-    found = len({cache.groups[d] for d in _passing(cache, matched, filters)})
+    matched, _scores, _partial = _evaluate(index, searcher, to_whoosh(candidate.tree), readable)
+    found = len(np.unique(cache.group_codes[_apply(matched, masks)]))
     return " ".join(corrected) if found > total else None
 
 
 def related(index: SearchIndex, practice_id: str, visibilities: frozenset[str], limit: int = 5) -> list[Hit]:
     """Practices like ``practice_id`` (shared hazards, kind and key words), never its own translations."""
-    searcher = index.searcher()
+    with index.searching() as searcher:
+        return _related(index, searcher, practice_id, visibilities, limit)
+
+
+def _related(index: SearchIndex, searcher, practice_id: str, visibilities: frozenset[str],  # type: ignore[no-untyped-def]
+             limit: int) -> list[Hit]:
     docnum = searcher.document_number(id=practice_id)
     if docnum is None:
         return []
@@ -420,19 +420,20 @@ def related(index: SearchIndex, practice_id: str, visibilities: frozenset[str], 
     likeness += [wq.Term("hazard", h, boost=2.0) for h in card["hazards"]]
     likeness += [wq.Term("kind", card["kind"]), wq.Term("phase", card["phases"][0], boost=0.5)]
     likeness += [wq.Term(f"title_{language}", t, boost=0.5) for t in tokens(card["title"], language) if len(t) > 1]
-    results = searcher.search(wq.Or(likeness), filter=permission_filter(visibilities), limit=limit * 3,
-                              mask=wq.Term("group", stored["group"]))
     cache = index.facet_cache(searcher)
-    members = _group_members(cache, visibilities)
+    readable = cache.readable(visibilities)
+    matched, scores, _partial = _evaluate(index, searcher, wq.Or(likeness), readable)
+    matched &= cache.group_codes != cache.group_codes[docnum]
+    docs = np.flatnonzero(matched)
     hits = []
-    for docnum in _one_per_group(cache, [hit.docnum for hit in results])[:limit]:
-        fields = searcher.stored_fields(docnum)
-        hits.append(Hit(id=fields["id"], card=fields["card"], snippet=escape(fields["card"]["summary"]), score=None,
-                        also_in=[m for m in members.get(fields["group"], []) if m[0] != fields["id"]]))
+    for other in _leaders(cache, docs[np.lexsort((docs, -scores[docs]))], limit):
+        fields = searcher.stored_fields(other)
+        hits.append(Hit(id=fields["id"], card=fields["card"], snippet=escape(fields["card"]["summary"]),
+                        score=round(float(scores[other]), 4), also_in=_also_in(cache, other, readable)))
     return hits
 
 
 def document_ids(index: SearchIndex) -> dict[str, str]:
     """Every indexed practice id with the checksum of the text it was indexed from (for drift checks)."""
-    searcher = index.searcher()
-    return {fields["id"]: fields["sha"] for fields in searcher.all_stored_fields()}
+    with index.searching() as searcher:
+        return {fields["id"]: fields["sha"] for fields in searcher.all_stored_fields()}

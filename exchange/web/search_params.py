@@ -48,7 +48,7 @@ def _number(args: MultiDict, name: str, default: int, low: int, high: int, stric
     raw = args.get(name)
     if raw is None or raw == "":
         return default
-    if raw.isdigit() and low <= int(raw) <= high:
+    if raw.isascii() and raw.isdigit() and low <= int(raw) <= high:
         return int(raw)
     if strict:
         raise BadSearch(f"{name} must be a whole number from {low} to {high}")

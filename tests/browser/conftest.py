@@ -53,6 +53,8 @@ def live_server(tmp_path_factory):  # type: ignore[no-untyped-def]
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join()
+    app.extensions["exchange"].search.close()
+    app.extensions["exchange"].db.dispose()
 
 
 @pytest.fixture

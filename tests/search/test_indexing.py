@@ -1,0 +1,391 @@
+"""Keeping the index in step with the library: the outbox, rebuilds, damage, drift, and a killed reindex."""
+
+from __future__ import annotations
+
+import gc
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from exchange import create_app
+from exchange import indexing
+from exchange import library
+from exchange.discovery import DEGRADED_NOTICE
+from exchange.initialise import prepare_search
+from exchange.models import IndexOutbox
+from exchange.practice import parse
+from exchange.search.documents import index_document
+from exchange.search.index import IndexUnavailable
+from exchange.search.index import SearchIndex
+from exchange.search.service import SearchRequest
+from exchange.search.service import search
+
+PUBLIC = frozenset({"public"})
+
+
+def found(instance, q: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """The ids an anonymous visitor finds for ``q`` in ``instance``'s live index."""
+    return [hit.id for hit in search(instance.search, SearchRequest(q=q, per_page=100), PUBLIC).hits]
+
+
+def pending(instance) -> list[str]:  # type: ignore[no-untyped-def]
+    """Practice ids waiting in the indexing outbox."""
+    with instance.db.session() as session:
+        return list(session.scalars(sa.select(IndexOutbox.practice_id).where(IndexOutbox.done_at.is_(None))))
+
+
+def same_instance(instance):  # type: ignore[no-untyped-def]
+    """The same instance folder opened by a new app, as after a restart."""
+    return create_app({"INSTANCE": instance.path, "TESTING": True, "SERVER_NAME": "px.test"})
+
+
+def live_name(instance) -> str:  # type: ignore[no-untyped-def]
+    return (instance.search.root / "CURRENT").read_text().strip()
+
+
+def index_folders(instance) -> set[str]:  # type: ignore[no-untyped-def]
+    return {entry.name for entry in instance.search.root.iterdir() if entry.is_dir()}
+
+
+# The outbox ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("way", ["drain", "first search", "restart"])
+def test_a_deferred_publish_becomes_searchable(app, instance, make_practice, way):
+    library.publish(instance, make_practice(title="Dam plan", body="Open the sluice.\n"), "dam", "test")
+    library.publish(instance, make_practice(title="Levee patrol", body="Walk the quokkaline levee.\n"), "levee",
+                    "test", index=False)
+    assert pending(instance) == ["jakarta/levee"]
+    assert found(instance, "quokkaline") == []
+    if way == "drain":
+        assert indexing.drain(instance) == 1
+        assert found(instance, "quokkaline") == ["jakarta/levee"]
+    elif way == "first search":
+        page = app.test_client().get("/practices?q=quokkaline").get_data(as_text=True)
+        assert "Levee patrol" in page and "<strong>1</strong> practice" in page
+    else:
+        restarted = same_instance(instance)
+        prepare_search(restarted.extensions["exchange"])
+        assert found(restarted.extensions["exchange"], "quokkaline") == ["jakarta/levee"]
+        restarted.extensions["exchange"].db.dispose()
+    assert pending(instance) == []
+
+
+def test_a_publish_is_searchable_at_once(instance, make_practice):
+    library.publish(instance, make_practice(title="Levee patrol", body="Walk the quokkaline levee.\n"), "levee", "test")
+    assert pending(instance) == []
+    assert found(instance, "quokkaline") == ["jakarta/levee"]
+
+
+def test_an_update_is_searchable_at_once(instance, make_practice):
+    library.publish(instance, make_practice(title="Levee patrol", body="Walk the levee.\n"), "levee", "test")
+    library.publish(instance, make_practice(title="Levee patrol", body="Walk the quokkaline levee.\n"), "levee", "test")
+    assert found(instance, "quokkaline") == ["jakarta/levee"]
+
+
+def test_words_removed_by_an_update_no_longer_find_the_practice(instance, make_practice):
+    library.publish(instance, make_practice(title="Levee patrol", body="Walk the zebraword levee.\n"), "levee", "test")
+    assert found(instance, "zebraword") == ["jakarta/levee"]
+    library.publish(instance, make_practice(title="Levee patrol", body="Walk the quokkaline levee.\n",
+                                            hazards="[drought]"), "levee", "test")
+    assert found(instance, "quokkaline") == ["jakarta/levee"]
+    assert found(instance, "zebraword") == []
+    facets = search(instance.search, SearchRequest(), PUBLIC).facets
+    assert facets["hazard"] == {"drought": 1}
+
+
+# Rebuilds --------------------------------------------------------------------------------------
+
+def test_rebuild_swaps_in_a_new_folder_while_an_open_searcher_keeps_answering(instance, make_practice):
+    library.publish(instance, make_practice(title="Levee patrol", body="Walk the levee.\n"), "levee", "test")
+    before = live_name(instance)
+    elsewhere = SearchIndex(instance.search.root)  # another worker, searching during the rebuild
+    old = elsewhere.searcher()
+    assert indexing.rebuild(instance) == 1
+    after = live_name(instance)
+    assert after != before and after.startswith("build-")
+    docnum = old.document_number(id="jakarta/levee")
+    assert docnum is not None and old.stored_fields(docnum)["card"]["title"] == "Levee patrol"
+    library.publish(instance, make_practice(title="Dam plan", body="Open the quokkaline sluice.\n"),
+                    "dam", "test")
+    assert [hit.id for hit in search(elsewhere, SearchRequest(q="quokkaline"), PUBLIC).hits] == ["jakarta/dam"]
+    assert found(instance, "levee") == ["jakarta/levee"]
+    old.close()
+    elsewhere.close()
+
+
+def test_practices_published_during_a_rebuild_are_not_lost(instance, make_practice, monkeypatch):
+    library.publish(instance, make_practice(title="Levee patrol", body="Walk the levee.\n"), "levee", "test")
+    new_folder = instance.search.new_folder
+
+    def publish_meanwhile() -> Path:
+        # The rebuild has read the list of practices; these arrive before its swap.
+        library.publish(instance, make_practice(title="Dam plan", body="Open the zebraword sluice.\n"), "dam", "test")
+        library.publish(instance, make_practice(title="Pump plan", body="Start the quokkaline pumps.\n"), "pump",
+                        "test", index=False)
+        return new_folder()
+
+    monkeypatch.setattr(instance.search, "new_folder", publish_meanwhile)
+    indexing.rebuild(instance)
+    monkeypatch.undo()
+    assert found(instance, "zebraword") == ["jakarta/dam"]
+    assert found(instance, "quokkaline") == ["jakarta/pump"]
+    assert found(instance, "levee") == ["jakarta/levee"]
+    assert pending(instance) == []
+    library.publish(instance, make_practice(title="Gate plan", body="Close the xenogate.\n"), "gate", "test")
+    assert found(instance, "xenogate") == ["jakarta/gate"]
+    assert indexing.check(instance) == []
+
+
+def test_a_second_rebuild_at_the_same_time_is_refused(instance):
+    with indexing._rebuild_lock(instance, wait=False), pytest.raises(indexing.ReindexRunning):
+        indexing.rebuild(instance, wait=False)
+
+
+# A damaged index -------------------------------------------------------------------------------
+
+def delete_everything(folder: Path) -> None:
+    for entry in folder.iterdir():
+        entry.unlink()
+
+
+def truncate_everything(folder: Path) -> None:
+    for entry in folder.iterdir():
+        entry.write_bytes(b"")
+
+
+def delete_the_toc(folder: Path) -> None:
+    for entry in folder.glob("*.toc"):
+        entry.unlink()
+
+
+def segment_files(folder: Path) -> list[Path]:
+    """The segments' data files (written separately: the index is not compound)."""
+    return [entry for entry in folder.glob("MAIN_*") if entry.is_file()]
+
+
+def truncate_the_segments(folder: Path) -> None:
+    for entry in segment_files(folder):
+        entry.write_bytes(b"")
+
+
+def garble_the_segments(folder: Path) -> None:
+    for entry in segment_files(folder):
+        data = bytearray(entry.read_bytes())
+        data[len(data) // 2:] = b"\xff" * (len(data) - len(data) // 2)
+        entry.write_bytes(bytes(data))
+
+
+DAMAGE = [delete_everything, truncate_everything, delete_the_toc, truncate_the_segments, garble_the_segments]
+
+
+def damaged(instance, make_practice, damage) -> None:  # type: ignore[no-untyped-def]
+    """Publish two practices, then damage the live index folder (no searcher has it open)."""
+    library.publish(instance, make_practice(title="Levee patrol plan", body="Walk the levee.\n"), "levee", "test")
+    library.publish(instance, make_practice(title="Dam sluice plan", body="Open the sluice.\n"), "dam", "test")
+    folder = instance.search.live_folder()
+    damage(folder)
+
+
+#: Whoosh leaves a file open when it cannot read a damaged segment; it is closed when collected (gc.collect()).
+LEAVES_FILES_OPEN = pytest.mark.filterwarnings("ignore::ResourceWarning",
+                                               "ignore::pytest.PytestUnraisableExceptionWarning")
+
+
+@LEAVES_FILES_OPEN
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_a_damaged_index_degrades_search_instead_of_failing(app, instance, make_practice, damage):
+    damaged(instance, make_practice, damage)
+    client = app.test_client()
+    response = client.get("/practices?q=levee")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert DEGRADED_NOTICE.split(";")[0] in page
+    assert "Levee patrol plan" in page and "Dam sluice plan" not in page
+    answer = client.get("/api/v1/search?q=plan")
+    assert answer.status_code == 200 and answer.get_json()["total"] == 2
+    assert client.get("/").status_code == 200
+    assert client.get("/practices/jakarta/levee").status_code == 200
+    for thread in threading.enumerate():
+        if thread.name == "search-rebuild":
+            thread.join(timeout=30)
+    gc.collect()
+
+
+@LEAVES_FILES_OPEN
+@pytest.mark.parametrize("damage", [delete_everything, truncate_the_segments])
+def test_check_reports_an_unusable_index_and_repair_rebuilds_it(app, instance, make_practice, damage):
+    damaged(instance, make_practice, damage)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["check"])
+    assert result.exit_code == 1
+    assert re.search(r"^index unusable", result.output, re.M)
+    result = runner.invoke(args=["check", "--repair"])
+    assert result.exit_code == 0, result.output
+    assert "rebuilt the search index (2 practices)" in result.output
+    assert sorted(found(instance, "plan")) == ["jakarta/dam", "jakarta/levee"]
+    assert runner.invoke(args=["check"]).exit_code == 0
+    gc.collect()
+
+
+def test_a_damaged_index_is_rebuilt_in_the_background(app, instance, make_practice):
+    damaged(instance, make_practice, delete_everything)
+    page = app.test_client().get("/practices?q=levee").get_data(as_text=True)
+    assert DEGRADED_NOTICE.split(";")[0] in page
+    rebuilds = [thread for thread in threading.enumerate() if thread.name == "search-rebuild"]
+    for thread in rebuilds:
+        thread.join(timeout=30)
+    assert rebuilds
+    assert found(instance, "levee") == ["jakarta/levee"]
+
+
+def test_a_missing_index_is_rebuilt_on_start(instance, make_practice):
+    damaged(instance, make_practice, delete_everything)
+    with pytest.raises(IndexUnavailable):
+        instance.search.open()
+    restarted = same_instance(instance)
+    assert prepare_search(restarted.extensions["exchange"]) == 2
+    assert sorted(found(restarted.extensions["exchange"], "plan")) == ["jakarta/dam", "jakarta/levee"]
+    restarted.extensions["exchange"].db.dispose()
+
+
+# Drift: exchange check and --repair ------------------------------------------------------------
+
+def edit_a_file(instance, make_practice) -> str:  # type: ignore[no-untyped-def]
+    path = instance.store.current_path("jakarta/levee")
+    path.write_bytes(make_practice(title="Levee patrol", body="Walk the quokkaline levee at night.\n"))
+    return r"file changed on disk\s+jakarta/levee"
+
+
+def delete_a_file(instance, make_practice) -> str:  # type: ignore[no-untyped-def]
+    instance.store.current_path("jakarta/levee").unlink()
+    return r"catalogue without file\s+jakarta/levee"
+
+
+def restore_an_old_index(instance, make_practice) -> str:  # type: ignore[no-untyped-def]
+    folder = instance.search.live_folder()
+    backup = {entry.name: entry.read_bytes() for entry in folder.iterdir()}
+    library.publish(instance, make_practice(title="Levee patrol", body="Walk the quokkaline levee at night.\n"),
+                    "levee", "test")
+    delete_everything(folder)
+    for name, data in backup.items():
+        (folder / name).write_bytes(data)
+    return r"stale in index\s+jakarta/levee"
+
+
+def leave_an_orphan_in_the_index(instance, make_practice) -> str:  # type: ignore[no-untyped-def]
+    ghost = parse(make_practice(title="Ghost practice", body="Phantom quokkaline words.\n"), "ghost")
+    with instance.search.writing() as index:
+        writer = index.writer()
+        writer.add_document(**index_document(ghost, "0" * 64))
+        writer.commit()
+    return r"orphaned in index\s+jakarta/ghost"
+
+
+@pytest.mark.parametrize("drift", [
+    edit_a_file, delete_a_file, restore_an_old_index,
+    leave_an_orphan_in_the_index,
+])
+def test_check_finds_drift_and_repair_fixes_it(app, instance, make_practice, drift):
+    library.publish(instance, make_practice(title="Levee patrol", body="Walk the levee.\n"), "levee", "test")
+    library.publish(instance, make_practice(title="Dam plan", body="Open the sluice.\n"), "dam", "test")
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["check"]).output.strip() == "Library, database and search index agree."
+    expected = drift(instance, make_practice)
+    result = runner.invoke(args=["check"])
+    assert result.exit_code == 1
+    assert re.search(expected, result.output), result.output
+    assert "run 'exchange check --repair'" in result.output
+    result = runner.invoke(args=["check", "--repair"])
+    assert "repaired:" in result.output
+    assert result.exit_code == 0, result.output
+    assert "still wrong" not in result.output
+    result = runner.invoke(args=["check"])
+    assert result.exit_code == 0 and "agree" in result.output
+    assert app.test_client().get("/practices/jakarta/levee").status_code == 200
+    assert "jakarta/ghost" not in found(instance, "quokkaline")
+    if drift in (edit_a_file, restore_an_old_index):
+        assert found(instance, "quokkaline") == ["jakarta/levee"]
+
+
+def test_repair_after_editing_a_file_records_a_new_version(app, instance, make_practice):
+    library.publish(instance, make_practice(title="Levee patrol", body="Walk the levee.\n"), "levee", "test")
+    edit_a_file(instance, make_practice)
+    result = app.test_cli_runner().invoke(args=["check", "--repair"])
+    assert "published jakarta/levee as v2" in result.output
+    assert instance.store.versions("jakarta/levee") == [1, 2]
+    page = app.test_client().get("/practices/jakarta/levee").get_data(as_text=True)
+    assert "quokkaline" in page
+
+
+# A reindex killed midway (C-5) -----------------------------------------------------------------
+
+def exchange_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "exchange.cli", *args]
+
+
+def test_a_reindex_killed_midway_leaves_the_old_index_serving(library_app):
+    instance = library_app.extensions["exchange"]
+    env = {**os.environ, "EXCHANGE_INSTANCE": str(instance.path)}
+    before = live_name(instance)
+    folders_before = index_folders(instance)
+    abandoned: set[str] = set()
+    for _attempt in range(3):  # the build takes seconds; killing it inside that window is all but certain
+        process = subprocess.Popen(exchange_command("reindex"), env=env, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 60
+            while process.poll() is None and time.monotonic() < deadline:
+                abandoned = index_folders(instance) - folders_before
+                if abandoned:
+                    break
+                time.sleep(0.005)
+        finally:
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+        if abandoned and live_name(instance) == before:
+            break
+        before, folders_before = live_name(instance), index_folders(instance)  # it finished first; try again
+    assert abandoned and live_name(instance) == before
+    assert process.returncode == -signal.SIGKILL
+
+    restarted = same_instance(instance)
+    started = restarted.extensions["exchange"]
+    assert started.search.live_folder().name == before
+    assert search(started.search, SearchRequest(), PUBLIC).total == 35
+    assert restarted.test_client().get("/practices?q=tsunami").status_code == 200
+    assert "津波" in restarted.test_client().get("/practices?q=tsunami").get_data(as_text=True)
+
+    prepare_search(started)
+    assert not abandoned & index_folders(started)
+    assert live_name(started) == before
+
+    result = subprocess.run(exchange_command("reindex"), env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "Indexed 44 practices; the new index is live." in result.stdout
+    assert live_name(started) != before
+    assert not abandoned & index_folders(started)
+    fresh = same_instance(instance).extensions["exchange"]
+    assert search(fresh.search, SearchRequest(), PUBLIC).total == 35
+    assert indexing.check(fresh) == []
+    for opened in (started, fresh):
+        opened.db.dispose()
+
+
+def test_an_abandoned_build_folder_is_swept_on_start(instance, make_practice):
+    library.publish(instance, make_practice(title="Levee patrol", body="Walk the levee.\n"), "levee", "test")
+    live = live_name(instance)
+    left = instance.search.new_folder()  # what a rebuild killed before its swap leaves behind
+    restarted = same_instance(instance)
+    prepare_search(restarted.extensions["exchange"])
+    assert not left.exists()
+    assert live_name(instance) == live
+    assert found(restarted.extensions["exchange"], "levee") == ["jakarta/levee"]
+    restarted.extensions["exchange"].db.dispose()

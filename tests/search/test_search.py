@@ -1,0 +1,647 @@
+"""Searching as visitors and partner staff meet it: matching, filters, facets, permissions, limits, escaping."""
+
+from __future__ import annotations
+
+import random
+import re
+import string
+import time
+from pathlib import Path
+
+import pytest
+
+from exchange import create_app
+from exchange import discovery
+from exchange import library
+from exchange import policy
+from exchange.initialise import initialise
+from exchange.search.service import TIME_LIMIT_SECONDS
+from exchange.search.service import SearchRequest
+from exchange.search.service import SearchResults
+from exchange.search.service import related
+from exchange.search.service import search
+from tests.conftest import practice_text
+
+PUBLIC = frozenset({"public"})
+ALL_WORDS_NOTICE = "No practice has all of these words; showing practices with any of them."
+DEGRADED = "Full-text search is being rebuilt"
+
+
+class PartnerStaff:
+    """A signed-in member of a partner city's staff, as the policy sees them."""
+
+    is_authenticated = True
+    is_partner_staff = True
+
+
+STAFF = policy.readable_visibilities(PartnerStaff())
+
+EN_JAKARTA = {"city": "jakarta", "country": "ID", "language": "en"}
+ID_JAKARTA = {"city": "jakarta", "country": "ID", "language": "id"}
+MELBOURNE = {"city": "melbourne", "country": "AU"}
+JA = {"language": "ja", "country": "JP"}
+
+#: A small library: slug → front matter (YAML text) and body. Nine documents, eight practices (one translation).
+CORPUS: dict[str, dict[str, str]] = {
+    "river-early-warning": dict(
+        EN_JAKARTA, title="River flood early warning", kind="procedure",
+        summary="How the city relays upstream gauge alerts to riverside neighbourhoods.",
+        hazards="[riverine-flood, extreme-rainfall]", phases="[preparedness, response]", published="2023-05-01",
+        body="When the upstream gauge rises, the early warning team sounds the sirens. "
+             "Floods reach the riverside within six hours.\n"),
+    "posko-banjir": dict(
+        ID_JAKARTA, title="Daftar periksa posko pengungsian", kind="checklist",
+        summary="Apa yang disiapkan di posko ketika kampung kebanjiran.",
+        hazards="[riverine-flood]", phases="[response]", published="2022-11-20",
+        body="Ketika sungai membanjiri kampung, relawan membuka posko dan mengevakuasi lansia.\n"),
+    "heat-health-plan": dict(
+        MELBOURNE, language="en", title="Heat health plan", kind="plan",
+        summary="Cooling centres and check-ins for older residents during a heatwave.",
+        hazards="[heatwave]", phases="[preparedness, response]", published="2024-02-10",
+        body="Open cooling centres in libraries. Volunteers phone older residents twice a day.\n"),
+    "rencana-kesehatan-panas": dict(
+        MELBOURNE, language="id", title="Rencana kesehatan gelombang panas", kind="plan",
+        summary="Pusat pendinginan dan pemeriksaan warga lanjut usia saat gelombang panas.",
+        hazards="[heatwave]", phases="[preparedness, response]", published="2024-03-01",
+        translation_of="melbourne/heat-health-plan",
+        body="Buka pusat pendinginan di perpustakaan. Relawan menelepon warga lanjut usia.\n"),
+    "hinanjo-unei": dict(
+        JA, city="kobe", title="避難所運営の手順", kind="procedure", summary="大地震の後に開く施設の手順。",
+        hazards="[earthquake]", phases="[response]", published="2021-09-01",
+        body="避難所運営委員会を設置し、名簿を作る。\n"),
+    "tsunami-hinan-biru": dict(
+        JA, city="sendai", title="津波避難ビルの指定", kind="plan", summary="沿岸部の建物を指定する計画。",
+        hazards="[tsunami]", phases="[preparedness]", published="2020-03-11",
+        body="津波避難ビルを指定し、表示板を設置する。\n"),
+    "tsunami-drill": dict(
+        city="padang", country="ID", language="en", title="Tsunami evacuation drill", kind="training-material",
+        summary="A yearly drill that walks schools to vertical evacuation buildings.",
+        hazards="[tsunami, earthquake]", phases="[preparedness]", published="2022-06-15",
+        body="An early start: the warning siren sounds at seven and pupils walk to the mosque roof. "
+             "Teachers record the time of the drill.\n"),
+    "drought-water-checklist": dict(
+        city="bangkok", country="TH", language="en", title="Drought water checklist", kind="checklist",
+        summary="Water rationing steps for dry seasons.", hazards="[drought]", phases="[preparedness]",
+        published="2019-04-01", body="Cooking water is kept aside before rationing starts.\n"),
+    "heatstroke-alert": dict(
+        city="tokyo", country="JP", language="en", title="Heatstroke alert procedure", kind="procedure",
+        summary="What staff do when the heat alert is issued.", hazards="[heatwave]", phases="[response]",
+        published="2023-07-20", body="Staff open cooling shelters and check on people living alone.\n"),
+}
+CITY = {"river-early-warning": "jakarta", "posko-banjir": "jakarta", "heat-health-plan": "melbourne",
+        "rencana-kesehatan-panas": "melbourne", "hinanjo-unei": "kobe", "tsunami-hinan-biru": "sendai",
+        "tsunami-drill": "padang", "drought-water-checklist": "bangkok", "heatstroke-alert": "tokyo"}
+ID = {slug: f"{city}/{slug}" for slug, city in CITY.items()}
+HEAT_GROUP = {ID["heat-health-plan"], ID["rencana-kesehatan-panas"]}
+
+#: Partner-only practices: words of their own, words they share with public ones, and one translation.
+RESTRICTED: dict[str, dict[str, str]] = {
+    "levee-inspection": dict(
+        MELBOURNE, language="en", title="Zebraword levee inspection plan", kind="plan", visibility="partners",
+        summary="Quokkaline inspection of flood levees before the wet season.", hazards="[riverine-flood]",
+        phases="[preparedness]", published="2024-05-01",
+        body="Inspect the zebraword levee and report quokkaline seepage. The flood plan names the gauge.\n"),
+    "bichiku-himitsu": dict(
+        JA, city="kobe", title="ヤマネコ倉庫の備蓄計画", kind="plan", visibility="partners",
+        summary="倉庫の備蓄品の一覧。", hazards="[earthquake]", phases="[preparedness]", published="2024-06-01",
+        body="ヤマネコ倉庫に毛布を備蓄し、避難所運営に使う。\n"),
+    "rencana-rahasia-panas": dict(
+        MELBOURNE, language="id", title="Catatan xenokipas gelombang panas", kind="plan", visibility="partners",
+        summary="Catatan mitra tentang xenokipas.", hazards="[heatwave]", phases="[preparedness, response]",
+        published="2024-04-01", translation_of="melbourne/heat-health-plan",
+        body="Xenokipas dipasang di taman kota.\n"),
+}
+RESTRICTED_IDS = {"melbourne/levee-inspection", "kobe/bichiku-himitsu", "melbourne/rencana-rahasia-panas"}
+
+
+def new_app(path: Path):  # type: ignore[no-untyped-def]
+    """An app on a fresh instance in ``path`` (schema and partner cities, empty library, index built)."""
+    app = create_app({"INSTANCE": path, "TESTING": True, "SERVER_NAME": "px.test"})
+    initialise(app.extensions["exchange"], "test", seed=False)
+    return app
+
+
+def publish_all(instance, practices: dict[str, dict[str, str]]) -> None:  # type: ignore[no-untyped-def]
+    for slug, fields in practices.items():
+        fields = dict(fields)
+        body = fields.pop("body")
+        outcome = library.publish(instance, practice_text(body=body, **fields), slug, "test")
+        assert not outcome.failed, outcome
+
+
+def find(instance, q: str = "", visibilities: frozenset[str] = PUBLIC, **options) -> SearchResults:  # type: ignore[no-untyped-def]
+    options.setdefault("per_page", 100)
+    return search(instance.search, SearchRequest(q=q, **options), visibilities)
+
+
+def ids(results: SearchResults) -> list[str]:
+    return [hit.id for hit in results.hits]
+
+
+def snippets(page: str) -> list[str]:
+    return re.findall(r'<p class="snippet">(.*?)</p>', page, re.S)
+
+
+@pytest.fixture(scope="module")
+def corpus_app(tmp_path_factory):  # type: ignore[no-untyped-def]
+    app = new_app(tmp_path_factory.mktemp("corpus"))
+    publish_all(app.extensions["exchange"], CORPUS)
+    yield app
+    app.extensions["exchange"].db.dispose()
+
+
+@pytest.fixture
+def corpus(corpus_app):  # type: ignore[no-untyped-def]
+    return corpus_app.extensions["exchange"]
+
+
+@pytest.fixture
+def corpus_client(corpus_app):  # type: ignore[no-untyped-def]
+    return corpus_app.test_client()
+
+
+# Matching ---------------------------------------------------------------------------------------
+
+def test_all_words_must_match(corpus):
+    results = find(corpus, "river gauge")
+    assert ids(results) == [ID["river-early-warning"]]
+    assert results.notices == []
+
+
+def test_without_a_practice_having_every_word_any_word_is_enough(corpus):
+    results = find(corpus, "cooling tsunami")
+    assert results.notices == [ALL_WORDS_NOTICE]
+    assert {ID["heatstroke-alert"], ID["tsunami-drill"], ID["tsunami-hinan-biru"]} <= set(ids(results))
+    assert len(HEAT_GROUP & set(ids(results))) == 1
+    assert ID["river-early-warning"] not in ids(results)
+
+
+def test_any_word_notice_shows_on_the_page(corpus_client):
+    page = corpus_client.get("/practices?q=cooling+tsunami").get_data(as_text=True)
+    assert ALL_WORDS_NOTICE in page and "Tsunami evacuation drill" in page and "Heatstroke alert procedure" in page
+
+
+def test_quotes_find_the_exact_phrase_only(corpus):
+    assert set(ids(find(corpus, "early warning"))) == {ID["river-early-warning"], ID["tsunami-drill"]}
+    assert ids(find(corpus, '"early warning"')) == [ID["river-early-warning"]]
+    assert ids(find(corpus, '"warning early"')) == []
+
+
+def test_or_finds_either(corpus):
+    found = set(ids(find(corpus, "rationing OR drill")))
+    assert found == {ID["drought-water-checklist"], ID["tsunami-drill"]}
+
+
+def test_not_and_minus_leave_practices_out(corpus):
+    both = set(ids(find(corpus, "tsunami")))
+    assert {ID["tsunami-drill"], ID["tsunami-hinan-biru"]} <= both
+    for q in ("tsunami -drill", "tsunami NOT drill"):
+        found = set(ids(find(corpus, q)))
+        assert ID["tsunami-drill"] not in found and ID["tsunami-hinan-biru"] in found, q
+    assert ID["tsunami-drill"] not in ids(find(corpus, "-drill"))
+
+
+def test_minus_before_a_phrase_leaves_it_out(corpus):
+    found = ids(find(corpus, 'warning -"early warning"'))
+    assert ID["river-early-warning"] not in found and ID["tsunami-drill"] in found
+
+
+@pytest.mark.parametrize(("q", "expected"), [
+    ("hazard:tsunami", {"tsunami-drill", "tsunami-hinan-biru"}),
+    ("city:kobe", {"hinanjo-unei"}),
+    ("language:ja", {"hinanjo-unei", "tsunami-hinan-biru"}),
+    ("year:2022", {"posko-banjir", "tsunami-drill"}),
+    ("country:jp", {"hinanjo-unei", "tsunami-hinan-biru", "heatstroke-alert"}),
+    ("kind:checklist", {"posko-banjir", "drought-water-checklist"}),
+    ("phase:response hazard:riverine-flood", {"river-early-warning", "posko-banjir"}),
+    ("drill hazard:tsunami", {"tsunami-drill"}),
+    ("hazard:tsunami OR hazard:drought", {"tsunami-drill", "tsunami-hinan-biru", "drought-water-checklist"}),
+])
+def test_filters_in_the_query(corpus, q, expected):
+    results = find(corpus, q)
+    assert set(ids(results)) == {ID[slug] for slug in expected}
+    assert results.total == len(expected)
+
+
+@pytest.mark.parametrize(("filters", "expected"), [
+    ({"hazard": ["tsunami"]}, {"tsunami-drill", "tsunami-hinan-biru"}),
+    ({"city": ["kobe", "sendai"]}, {"hinanjo-unei", "tsunami-hinan-biru"}),
+    ({"language": ["ja"]}, {"hinanjo-unei", "tsunami-hinan-biru"}),
+    ({"year": ["2022"]}, {"posko-banjir", "tsunami-drill"}),
+    ({"hazard": ["tsunami"], "language": ["en"]}, {"tsunami-drill"}),
+    ({"country": ["jp"], "kind": ["procedure"]}, {"hinanjo-unei", "heatstroke-alert"}),
+])
+def test_filters_in_the_request(corpus, filters, expected):
+    results = find(corpus, filters=filters)
+    assert set(ids(results)) == {ID[slug] for slug in expected}
+    assert results.total == len(expected)
+
+
+def test_filter_on_the_page_and_words_together(corpus_client):
+    page = corpus_client.get("/practices?q=evacuation&hazard=tsunami&language=en").get_data(as_text=True)
+    assert re.search(r"<strong>1</strong> practice\s", page) and "Tsunami evacuation drill" in page
+
+
+# Facets ----------------------------------------------------------------------------------------
+
+def test_empty_query_lists_every_practice_with_facets(corpus):
+    results = find(corpus)
+    assert results.total == 8  # nine documents, one a translation
+    assert len(results.hits) == 8
+    assert results.facets["language"] == {"en": 5, "id": 2, "ja": 2}
+    assert results.facets["city"]["kobe"] == 1 and results.facets["city"]["jakarta"] == 2
+    assert results.facets["hazard"]["tsunami"] == 2 and results.facets["year"]["2022"] == 2
+    assert set(results.facets["country"]) == {"ID", "AU", "JP", "TH"}
+    assert results.facets["country"]["JP"] == 3 and results.facets["country"]["TH"] == 1
+
+
+def test_facet_counts_apply_the_other_facets_filters(corpus):
+    results = find(corpus, filters={"language": ["ja"]})
+    assert results.facets["hazard"] == {"earthquake": 1, "tsunami": 1}
+    assert results.facets["language"] == {"en": 5, "id": 2, "ja": 2}  # other languages can still be added
+    results = find(corpus, filters={"language": ["ja"], "hazard": ["tsunami"]})
+    assert ids(results) == [ID["tsunami-hinan-biru"]]
+    assert results.facets["language"] == {"en": 1, "ja": 1}  # the tsunami practices, by language
+    assert results.facets["hazard"] == {"earthquake": 1, "tsunami": 1}  # the Japanese ones, by hazard
+    assert results.facets["city"] == {"sendai": 1}
+
+
+def test_values_of_one_facet_combine_as_either(corpus):
+    results = find(corpus, filters={"hazard": ["tsunami", "drought"]})
+    assert results.total == 3
+    assert results.facets["hazard"]["tsunami"] == 2 and results.facets["hazard"]["drought"] == 1
+    assert "heatwave" in results.facets["hazard"]  # still offered: counted without the hazard filter
+
+
+def test_facet_counts_follow_the_query_words(corpus):
+    results = find(corpus, "evacuation")
+    assert set(results.facets["city"]) <= {"padang", "jakarta", "kobe", "sendai"}
+    assert "bangkok" not in results.facets["city"]
+
+
+def test_a_facet_count_is_the_number_of_practices_its_filter_shows(corpus):
+    facets = find(corpus).facets
+    for name, values in facets.items():
+        for value, count in values.items():
+            assert find(corpus, filters={name: [value]}).total == count, (name, value)
+
+
+def test_facet_counts_on_the_page(corpus_client):
+    page = corpus_client.get("/practices?language=ja").get_data(as_text=True)
+    assert "<strong>2</strong> practices" in page
+    assert re.search(r'name="hazard" value="tsunami"\s*>.*?<span class="count">1</span>', page, re.S)
+
+
+# Order and pages -------------------------------------------------------------------------------
+
+def test_newest_first(corpus):
+    results = find(corpus, "evacuation", sort="newest")
+    dates = [hit.card["published"] for hit in results.hits]
+    assert len(dates) >= 2 and dates == sorted(dates, reverse=True)
+    assert all(hit.score is None for hit in results.hits)
+    browse = find(corpus)
+    assert browse.hits[0].card["published"] == "2024-03-01"
+    assert [h.card["published"] for h in browse.hits] == sorted((h.card["published"] for h in browse.hits),
+                                                               reverse=True)
+
+
+def test_relevance_has_scores_best_first(corpus):
+    scores = [hit.score for hit in find(corpus, "flood").hits]
+    assert scores and all(s is not None for s in scores) and scores == sorted(scores, reverse=True)
+
+
+def test_page_two_has_the_rest(corpus):
+    first = find(corpus, per_page=5)
+    second = find(corpus, per_page=5, page=2)
+    assert first.total == second.total == 8
+    assert len(first.hits) == 5 and len(second.hits) == 3
+    assert not set(ids(first)) & set(ids(second))
+    assert set(ids(first)) | set(ids(second)) == set(ids(find(corpus)))
+    assert find(corpus, per_page=5, page=3).hits == []
+
+
+def test_pages_on_the_page(corpus_client, corpus_app):
+    corpus_app.config["PER_PAGE"] = 5
+    try:
+        first = corpus_client.get("/practices").get_data(as_text=True)
+        second = corpus_client.get("/practices?page=2").get_data(as_text=True)
+    finally:
+        corpus_app.config["PER_PAGE"] = 20
+    assert "Page 1 of 2" in first and 'rel="next"' in first
+    assert second.count('class="card practice-card"') == 3 and 'rel="prev"' in second
+
+
+# Languages -------------------------------------------------------------------------------------
+
+def test_translations_are_one_result_naming_the_other_language(corpus):
+    results = find(corpus, "heatwave")
+    heat = [hit for hit in results.hits if hit.id in HEAT_GROUP]
+    assert len(heat) == 1
+    [other] = HEAT_GROUP - {heat[0].id}
+    assert heat[0].also_in == [(other, "id" if other.endswith("panas") else "en")]
+
+
+def test_translation_shows_also_in_on_the_page(corpus_client):
+    page = corpus_client.get("/practices?q=heatwave").get_data(as_text=True)
+    assert "Also in:" in page
+    assert page.count('href="/practices/melbourne/heat-health-plan"') + page.count(
+        'href="/practices/melbourne/rencana-kesehatan-panas"') == 2
+
+
+def test_english_query_finds_indonesian_practice_but_ranks_english_first(corpus):
+    found = ids(find(corpus, "flood"))
+    assert ID["posko-banjir"] in found and ID["river-early-warning"] in found
+    assert found.index(ID["river-early-warning"]) < found.index(ID["posko-banjir"])
+
+
+def test_indonesian_query_finds_english_practice(corpus):
+    found = ids(find(corpus, "banjir"))
+    assert found[0] == ID["posko-banjir"] and ID["river-early-warning"] in found
+
+
+def test_japanese_query_finds_both_compounds(corpus):
+    assert {ID["hinanjo-unei"], ID["tsunami-hinan-biru"]} <= set(ids(find(corpus, "避難")))
+
+
+# Did you mean ----------------------------------------------------------------------------------
+
+def test_misspelt_word_with_no_results_is_corrected(corpus):
+    results = find(corpus, "evacuaton")
+    assert ID["tsunami-drill"] in ids(results)
+    assert "Nothing matched “evacuaton”; showing results for “evacuation”." in results.notices
+
+
+def test_rare_word_close_to_a_common_one_gets_did_you_mean(corpus, corpus_client):
+    results = find(corpus, "cooking")
+    assert ids(results) == [ID["drought-water-checklist"]]
+    assert results.suggestion == "cooling"
+    page = corpus_client.get("/practices?q=cooking").get_data(as_text=True)
+    assert "Did you mean" in page and "<strong>cooling</strong>" in page
+
+
+def test_no_suggestion_when_the_word_is_fine(corpus):
+    assert find(corpus, "cooling").suggestion is None
+
+
+# Related practices -----------------------------------------------------------------------------
+
+def test_related_practices_leave_out_the_practices_own_translations(corpus):
+    found = [hit.id for hit in related(corpus.search, ID["heat-health-plan"], PUBLIC)]
+    assert found and ID["heatstroke-alert"] in found
+    assert not HEAT_GROUP & set(found)
+    from_translation = [hit.id for hit in related(corpus.search, ID["rencana-kesehatan-panas"], PUBLIC)]
+    assert not HEAT_GROUP & set(from_translation)
+
+
+def test_related_practices_on_the_page(corpus_client):
+    page = corpus_client.get("/practices/melbourne/heat-health-plan").get_data(as_text=True)
+    section = page.split('id="related"', 1)[1].split("</section>", 1)[0]
+    assert "Heatstroke alert procedure" in section
+    assert "rencana-kesehatan-panas" not in section and "heat-health-plan" not in section
+
+
+# Permissions (A-1, A-2, A-3, A-9) --------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def twins(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """Two libraries with the same public practices; one also holds partner-only practices.
+
+    One restricted practice was public first and then restricted, as happens when an owner changes their mind.
+    """
+    with_restricted = new_app(tmp_path_factory.mktemp("with-restricted"))
+    without = new_app(tmp_path_factory.mktemp("without-restricted"))
+    publish_all(without.extensions["exchange"], CORPUS)
+    publish_all(with_restricted.extensions["exchange"], CORPUS)
+    first = dict(RESTRICTED["levee-inspection"])
+    del first["visibility"]
+    publish_all(with_restricted.extensions["exchange"], {"levee-inspection": first})
+    publish_all(with_restricted.extensions["exchange"], RESTRICTED)
+    yield with_restricted, without
+    for app in (with_restricted, without):
+        app.extensions["exchange"].db.dispose()
+
+
+ABUSE = ["visibility:partners", "status:draft", "*", "*:*", "title:[a TO z]", "city:Other", "city:melbourne",
+         "visibility:partners zebraword", "partners", "zebra*", "xenokip*", "hazard:riverine-flood", "year:2024",
+         "NOT flood", "-zebraword", "zebraword OR plan"]
+RESTRICTED_ONLY = ["zebraword", "quokkaline", "levee", "ヤマネコ", "xenokipas", "zebraword levee"]
+MISSPELT = ["zebrawrd", "quokaline", "xenokipa", "zebraword flod"]
+SHARED = ["", "flood", "plan", "gauge", "heatwave", "避難所運営", "inspection", "panas"]
+
+
+FILTER_SETS = [{}, {"city": ["melbourne"], "visibility": ["partners"]},
+               {"language": ["id", "ja"], "hazard": ["riverine-flood", "heatwave", "earthquake"]}]
+
+
+@pytest.mark.parametrize("q", SHARED + RESTRICTED_ONLY + MISSPELT + ABUSE)
+def test_anonymous_search_is_as_if_restricted_practices_did_not_exist(twins, q):
+    for filters in FILTER_SETS:
+        seen, baseline = (find(app.extensions["exchange"], q, filters=filters) for app in twins)
+        assert not RESTRICTED_IDS & set(ids(seen)), filters
+        assert not any(other in RESTRICTED_IDS for hit in seen.hits for other, _ in hit.also_in), filters
+        assert seen.total == baseline.total, filters
+        assert seen.facets == baseline.facets, filters
+        assert seen.suggestion == baseline.suggestion, filters
+        assert seen.notices == baseline.notices, filters
+        assert set(ids(seen)) == set(ids(baseline)), filters
+
+
+@pytest.mark.parametrize("q", RESTRICTED_ONLY + MISSPELT)
+def test_restricted_words_find_nothing_and_suggest_nothing(twins, q):
+    seen = find(twins[0].extensions["exchange"], q)
+    if q != "zebraword flod":
+        assert seen.total == 0 and seen.hits == []
+    assert seen.suggestion is None
+    assert not [n for n in seen.notices if "showing results for" in n]
+
+
+@pytest.mark.parametrize("q", ["", "zebraword", "zebrawrd", "ヤマネコ", "visibility:partners", "*:*", "city:melbourne",
+                               "status:draft"])
+def test_anonymous_pages_and_api_are_identical_with_and_without_restricted_practices(twins, q):
+    clients = [app.test_client() for app in twins]
+    pages = [c.get("/practices", query_string={"q": q}) for c in clients]
+    assert [p.status_code for p in pages] == [200, 200]
+    assert pages[0].get_data(as_text=True) == pages[1].get_data(as_text=True)
+    answers = [c.get("/api/v1/search", query_string={"q": q}).get_json() for c in clients]
+    for answer in answers:
+        for result in answer["results"]:
+            result.pop("score")
+    assert answers[0] == answers[1]
+
+
+def test_restricted_words_are_not_on_the_anonymous_page(twins):
+    client = twins[0].test_client()
+    for q in ("zebraword", "zebrawrd", "levee"):
+        page = client.get("/practices", query_string={"q": q}).get_data(as_text=True)
+        assert "Nothing found" in page and "Zebraword levee" not in page
+        assert "Did you mean" not in page and "showing results for" not in page
+    assert client.get("/practices/melbourne/levee-inspection").status_code == 404
+    assert client.get("/api/v1/practices/kobe/bichiku-himitsu").status_code == 404
+
+
+@pytest.mark.parametrize(("q", "expected"), [
+    ("zebraword", "melbourne/levee-inspection"),
+    ("quokkaline", "melbourne/levee-inspection"),
+    ("ヤマネコ", "kobe/bichiku-himitsu"),
+    ("xenokipas", "melbourne/rencana-rahasia-panas"),
+    ("visibility:partners zebraword", "melbourne/levee-inspection"),
+])
+def test_partner_staff_find_restricted_practices(twins, q, expected):
+    instance = twins[0].extensions["exchange"]
+    with instance.db.session() as session:
+        results = discovery.find(instance, session, SearchRequest(q=q), PartnerStaff())
+    assert ids(results) == [expected]
+    assert results.total == 1
+
+
+def test_partner_staff_counts_include_restricted_practices(twins):
+    instance = twins[0].extensions["exchange"]
+    anonymous = find(instance)
+    staff = find(instance, visibilities=STAFF)
+    assert staff.total == anonymous.total + 2  # the restricted translation joins its original's group
+    assert staff.facets["city"]["melbourne"] > anonymous.facets["city"]["melbourne"]
+    assert staff.facets["city"]["kobe"] == anonymous.facets["city"]["kobe"] + 1
+    heat = [hit for hit in find(instance, "heat health", visibilities=STAFF).hits if hit.id in HEAT_GROUP]
+    assert ("melbourne/rencana-rahasia-panas", "id") in heat[0].also_in
+
+
+def test_related_practices_never_show_restricted_ones_to_anonymous_visitors(twins):
+    instance = twins[0].extensions["exchange"]
+    for practice_id in ID.values():
+        found = {hit.id for hit in related(instance.search, practice_id, PUBLIC, limit=20)}
+        assert not found & RESTRICTED_IDS, practice_id
+        with instance.db.session():
+            assert not {h.id for h in discovery.related(instance, practice_id, policy.ANONYMOUS, 20)} & RESTRICTED_IDS
+    staff = {hit.id for hit in related(instance.search, ID["river-early-warning"], STAFF, limit=20)}
+    assert "melbourne/levee-inspection" in staff  # the restricted practice is related, and staff see it
+
+
+def test_related_on_the_page_never_links_restricted_practices(twins):
+    client = twins[0].test_client()
+    page = client.get("/practices/jakarta/river-early-warning").get_data(as_text=True)
+    assert "levee-inspection" not in page and "Zebraword" not in page
+
+
+def test_practice_made_partners_only_disappears_from_anonymous_search(client, instance, make_practice):
+    library.publish(instance, make_practice(title="Levee plan", body="The zebraword levee.\n"), "levee", "test")
+    assert client.get("/api/v1/search?q=zebraword").get_json()["total"] == 1
+    library.publish(instance, make_practice(title="Levee plan", body="The zebraword levee.\n",
+                                            visibility="partners"), "levee", "test")
+    answer = client.get("/api/v1/search?q=zebraword").get_json()
+    assert answer["total"] == 0 and answer["results"] == [] and answer["facets"]["city"] == {}
+
+
+# Resource limits (R-5, R-6) --------------------------------------------------------------------
+
+HOSTILE_QUERIES = {
+    "star": "*",
+    "short prefix": "a*",
+    "infix": "*a*",
+    "fuzzy": "term~5",
+    "200-term OR": " OR ".join(f"word{i}" for i in range(200)),
+    "10 KB": "flood warning " * 800,
+    "100 nested parentheses": "(" * 100 + "flood" + ")" * 100,
+    "unbalanced field": "title:(",
+    "backslash": "\\",
+    "backslashes": "\\\\",
+    "NUL": "\x00",
+    "NUL inside": "flo\x00od",
+    "every filter": " ".join(f"{name}:x" for name in ("hazard", "city", "country", "kind", "phase", "language")) * 5,
+    "many prefixes": " OR ".join(["the*", "war*", "flo*", "eva*", "tsu*"] * 10),
+}
+
+
+@pytest.mark.parametrize("q", list(HOSTILE_QUERIES.values()), ids=list(HOSTILE_QUERIES))
+def test_hostile_queries_answer_quickly(library_app, library_client, q):
+    started = time.perf_counter()
+    response = library_client.get("/practices", query_string={"q": q})
+    assert response.status_code == 200
+    assert "Something went wrong" not in response.get_data(as_text=True)
+    results = find(library_app.extensions["exchange"], q)
+    assert results.total >= 0 and len(results.hits) <= results.total
+    assert time.perf_counter() - started < 5
+
+
+def test_one_long_word_is_answered_within_the_time_budget(client, instance, make_practice):
+    library.publish(instance, make_practice(), "flood", "test")
+    rng = random.Random(1)
+    word = "".join(rng.choice(string.ascii_lowercase) for _ in range(256))
+    started = time.perf_counter()
+    assert client.get("/practices", query_string={"q": word}).status_code == 200
+    assert time.perf_counter() - started < TIME_LIMIT_SECONDS
+
+
+def test_long_queries_are_shortened_with_a_notice(library_client):
+    page = library_client.get("/practices", query_string={"q": HOSTILE_QUERIES["10 KB"]}).get_data(as_text=True)
+    assert "Your search was shortened to its first 256 characters." in page
+    page = library_client.get("/practices", query_string={"q": HOSTILE_QUERIES["200-term OR"]}).get_data(as_text=True)
+    assert "Only the first 20 search terms were used." in page
+
+
+def test_star_lists_the_library_rather_than_matching_every_term(library_app):
+    instance = library_app.extensions["exchange"]
+    assert find(instance, "*").total == find(instance, "").total == 35
+
+
+# Escaping (X-9) --------------------------------------------------------------------------------
+
+MARK = re.compile(r'<mark(?: class="[\w ]*")?>')
+
+
+def only_marks(html: str) -> bool:
+    """True when ``html`` holds no tag other than <mark> (perhaps with a class) and </mark>."""
+    return "<" not in MARK.sub("", html).replace("</mark>", "")
+
+
+def test_snippets_and_titles_are_escaped(client, instance, make_practice):
+    library.publish(instance, make_practice(
+        title="My <cool> Page", summary="A <b>bold</b> & plain summary.",
+        body="Before <img src=x onerror=alert(1)> after.\n\n<script>alert(2)</script> and more.\n"), "cool", "test")
+    for q in ("cool", "onerror", "script", "img"):
+        response = client.get("/practices", query_string={"q": q})
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200
+        assert "My &lt;cool&gt; Page" in page, q
+        assert "<img" not in page and "<script" not in page and "<cool>" not in page and "<b>" not in page
+        [snippet] = snippets(page)
+        assert only_marks(snippet), snippet
+        hit = find(instance, q).hits[0]
+        assert only_marks(str(hit.snippet))
+        api = client.get("/api/v1/search", query_string={"q": q}).get_json()["results"][0]
+        assert api["title"] == "My <cool> Page" and only_marks(api["snippet"])
+    onerror = MARK.sub("<mark>", snippets(client.get("/practices?q=onerror").get_data(as_text=True))[0])
+    assert "&lt;img src=x <mark>onerror</mark>=alert(1)&gt;" in onerror
+
+
+def test_summary_used_as_snippet_is_escaped(client, instance, make_practice):
+    library.publish(instance, make_practice(title="Quiet page", summary="Use <b>bold</b> & <i>care</i>.",
+                                            body="Nothing here.\n"), "quiet", "test")
+    page = client.get("/practices?q=quiet").get_data(as_text=True)
+    [snippet] = snippets(page)
+    assert snippet == "Use &lt;b&gt;bold&lt;/b&gt; &amp; &lt;i&gt;care&lt;/i&gt;."
+
+
+@pytest.mark.parametrize("q", ["<svg onload=alert(1)>", '"><script>alert(1)</script>', "</title><svg/onload=alert(1)>"])
+def test_the_query_is_escaped_on_the_results_page(client, instance, make_practice, q):
+    library.publish(instance, make_practice(title="Script and svg alerts", body="The svg onload script.\n"),
+                    "alerts", "test")
+    response = client.get("/practices", query_string={"q": q})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<svg" not in page and "<script" not in page
+    title = re.search(r"<title>(.*?)</title>", page, re.S).group(1)
+    assert title.startswith("&lt;") or title.startswith("&#34;&gt;")
+    assert "&lt;svg" in page or "&lt;script&gt;" in page
+
+
+@pytest.mark.parametrize("path", ["/", "/practices", "/practices?q=flood", "/api/v1/search", "/cities/jakarta"])
+def test_an_empty_library_answers_every_search_page(client, path):
+    assert client.get(path).status_code == 200
+
+
+def test_degraded_search_escapes_too(client, instance, make_practice):
+    library.publish(instance, make_practice(title="My <cool> Page", summary="A <b>bold</b> summary."), "cool", "test")
+    for entry in instance.search.live_folder().iterdir():
+        entry.unlink()
+    page = client.get("/practices?q=cool").get_data(as_text=True)
+    assert DEGRADED in page and "My &lt;cool&gt; Page" in page and "<b>" not in page
