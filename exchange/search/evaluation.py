@@ -43,8 +43,18 @@ class _Segment:
             matcher = reader.postings(fieldname, text)
         except TermNotFound:
             return np.empty(0, np.int32), np.empty(0, np.float32)
+        # A segment with deletions wraps its postings in a filter; deleted documents are masked
+        # out later anyway, so read the postings underneath.
+        while not hasattr(matcher, "_read_ids") and hasattr(matcher, "child"):
+            matcher = matcher.child
         ids: list[int] = []
         weights: list[float] = []
+        if not hasattr(matcher, "_read_ids"):  # some other matcher: read it posting by posting
+            while matcher.is_active():
+                ids.append(matcher.id())
+                weights.append(matcher.weight())
+                matcher.next()
+            return np.fromiter(ids, np.int32, len(ids)), np.fromiter(weights, np.float32, len(weights))
         # Whole blocks at a time (Whoosh 2.7 W3LeafMatcher internals; the version is pinned).
         while matcher.is_active():
             matcher._read_ids()

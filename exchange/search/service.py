@@ -202,13 +202,6 @@ def to_whoosh(node: ql.Node | None) -> wq.Query:
     return wq.Or([to_whoosh(n) for n in node.nodes])
 
 
-def permission_filter(visibilities: frozenset[str]) -> wq.Query:
-    """Only what the viewer may read: part of every search, count, facet and suggestion."""
-    return wq.Or([wq.Term("visibility", v) for v in sorted(visibilities)])
-
-
-# Searching ---------------------------------------------------------------------------------------
-
 def search(index: SearchIndex, request: SearchRequest, visibilities: frozenset[str]) -> SearchResults:
     """Results for ``request`` among practices whose visibility is in ``visibilities``."""
     with index.searching() as searcher:

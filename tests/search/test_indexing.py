@@ -389,3 +389,18 @@ def test_an_abandoned_build_folder_is_swept_on_start(instance, make_practice):
     assert live_name(instance) == live
     assert found(restarted.extensions["exchange"], "levee") == ["jakarta/levee"]
     restarted.extensions["exchange"].db.dispose()
+
+
+def test_a_new_process_reads_segments_that_have_deletions(instance, make_practice):
+    """Postings of a segment with deleted documents come wrapped in a filter; a fresh reader must cope."""
+    library.publish(instance, make_practice(title="Levee patrol", body="Walk the zebraword levee.\n"), "levee", "test",
+                    index=False)
+    library.publish(instance, make_practice(title="Dam plan", body="Open the levee sluice.\n"), "dam", "test",
+                    index=False)
+    indexing.drain(instance)  # both in one segment; the update below deletes one of them there
+    library.publish(instance, make_practice(title="Levee patrol", body="Walk the quokkaline levee.\n"), "levee", "test")
+    fresh = SearchIndex(instance.search.root)  # another worker, starting after the update
+    assert sorted(h.id for h in search(fresh, SearchRequest(q="levee"), PUBLIC).hits) == ["jakarta/dam", "jakarta/levee"]
+    assert search(fresh, SearchRequest(q="zebraword"), PUBLIC).total == 0
+    assert [h.id for h in search(fresh, SearchRequest(q="quokkaline"), PUBLIC).hits] == ["jakarta/levee"]
+    fresh.close()
