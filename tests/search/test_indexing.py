@@ -400,7 +400,8 @@ def test_a_new_process_reads_segments_that_have_deletions(instance, make_practic
     indexing.drain(instance)  # both in one segment; the update below deletes one of them there
     library.publish(instance, make_practice(title="Levee patrol", body="Walk the quokkaline levee.\n"), "levee", "test")
     fresh = SearchIndex(instance.search.root)  # another worker, starting after the update
-    assert sorted(h.id for h in search(fresh, SearchRequest(q="levee"), PUBLIC).hits) == ["jakarta/dam", "jakarta/levee"]
+    levee = search(fresh, SearchRequest(q="levee"), PUBLIC).hits
+    assert sorted(h.id for h in levee) == ["jakarta/dam", "jakarta/levee"]
     assert search(fresh, SearchRequest(q="zebraword"), PUBLIC).total == 0
     assert [h.id for h in search(fresh, SearchRequest(q="quokkaline"), PUBLIC).hits] == ["jakarta/levee"]
     fresh.close()
