@@ -20,7 +20,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from exchange import vocabularies
 from exchange.instance import Instance
+from exchange.models import City
 from exchange.models import IndexOutbox
 from exchange.models import PracticeRecord
 from exchange.models import utcnow
@@ -54,10 +56,21 @@ def _document(instance: Instance, session: Session, practice_id: str) -> dict | 
         return None
     try:
         data = instance.store.read_current(practice_id)
-        return index_document(parse(data, record.slug), hashlib.sha256(data).hexdigest())
+        return index_document(parse(data, record.slug), hashlib.sha256(data).hexdigest(),
+                              _places(session, record.city, record.country))
     except (FileNotFoundError, UnsafePath, InvalidPractice) as error:
         log.warning("cannot index %s: %s", practice_id, error)
         return None
+
+
+def _places(session: Session, city_slug: str, country: str) -> tuple[str, ...]:
+    """A city's and its country's names in our languages, for the index's place field."""
+    names = [city_slug]
+    city = session.get(City, city_slug)
+    if city is not None:
+        names += [city.name, city.name_en or "", city.name_id or "", city.name_ja or ""]
+    names += [vocabularies.country_name(country, language) for language in vocabularies.UI_LANGUAGES]
+    return tuple(dict.fromkeys(n for n in names if n))
 
 
 def drain(instance: Instance) -> int:

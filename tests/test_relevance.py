@@ -13,7 +13,7 @@ from exchange.search.service import search
 from tests.relevance.evaluate import evaluate
 
 # nDCG@10 reached when last tuned (bench/relevance.py), less 0.02 so unrelated changes do not flap.
-MINIMUM_NDCG = {"all": 0.84, "english": 0.88, "indonesian": 0.82, "japanese": 0.85, "cross-language": 0.73,
+MINIMUM_NDCG = {"all": 0.84, "english": 0.88, "indonesian": 0.82, "japanese": 0.85, "cross-language": 0.75,
                 "misspelt": 0.84, "filtered": 0.89}
 
 

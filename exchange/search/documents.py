@@ -34,8 +34,9 @@ def card(practice: Practice) -> dict:
             "review_by": practice.review_by.isoformat() if practice.review_by else None}
 
 
-def index_document(practice: Practice, sha: str) -> dict:
-    """The fields of one practice's index document."""
+def index_document(practice: Practice, sha: str, places: tuple[str, ...] = ()) -> dict:
+    """The fields of one practice's index document; ``places`` are its city's and country's names in
+    our languages, so "Tokyo", "東京" or "Jepang" find Tokyo's practices in any language."""
     language = analysis_language(practice.language)
     body = plain_text(practice.body)
     tags = " ".join(practice.tags or ())
@@ -49,6 +50,7 @@ def index_document(practice: Practice, sha: str) -> dict:
         "card": card(practice),
         "content": body,
         "organisation": practice.organisation or "",
+        "place": " ".join(places),
         "city": practice.city, "country": practice.country, "kind": practice.kind,
         "language": practice.language, "year": str(practice.published.year),
         "hazard": ",".join(practice.hazards), "phase": ",".join(practice.phases),

@@ -19,7 +19,7 @@ TEXT_FIELDS = {"title": 3.0, "summary": 2.0, "tags": 2.0, "body": 1.0}
 #: Metadata a query may filter on (``hazard:tsunami``) and that facets count.
 FILTER_FIELDS = ("hazard", "city", "country", "kind", "phase", "language", "year")
 #: Bumped whenever analysis or fields change: an index of another version is rebuilt.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def text_field_names(language: str | None = None) -> list[str]:
@@ -40,6 +40,8 @@ def build_schema() -> Schema:
         "card": STORED(),
         "content": STORED(),
         "organisation": TEXT(analyzer=RegexTokenizer() | LowercaseFilter(), field_boost=1.5),
+        # The practice's city and country names in English, Indonesian and Japanese.
+        "place": TEXT(analyzer=analyser("xx"), field_boost=1.0),
         # Words of public practices only: the "did you mean" vocabulary can never reveal a restricted word.
         "spell_public": TEXT(analyzer=RegexTokenizer() | LowercaseFilter(), phrase=False),
     }

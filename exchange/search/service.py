@@ -111,6 +111,7 @@ def _text_query(text: str) -> wq.Query:
     """
     direct = [q for language in LANGUAGES for q in _in_language(text, language)]
     direct.append(wq.Term("organisation", text.lower()))
+    direct += [wq.Term("place", token) for token in tokens(text, "xx")]
     parts = []
     for part in expansion_parts(text):
         seen: set[tuple[str, tuple[str, ...]]] = set()
