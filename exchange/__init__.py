@@ -20,12 +20,16 @@ def instance_path_from_environment() -> Path:
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """The web application for one library instance; wiring only, no side effects on disk."""
+    from exchange import accounts
     from exchange import cli
     from exchange import errors
     from exchange import presentation
+    from exchange.extensions import csrf
     from exchange.extensions import library
+    from exchange.extensions import login_manager
     from exchange.instance import Instance
     from exchange.web import api
+    from exchange.web import auth
     from exchange.web import pages
 
     config = dict(test_config or {})
@@ -41,15 +45,31 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
         JSON_SORT_KEYS=False,
         PER_PAGE=20,
+        # Session cookies: host-only, HTTPS only (browsers treat 127.0.0.1 and localhost as secure),
+        # not readable by scripts, not sent on cross-site requests (threats AU-8).
+        SESSION_COOKIE_NAME="__Host-px-session",
+        SESSION_COOKIE_SECURE=True,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=12 * 3600,
+        WTF_CSRF_TIME_LIMIT=None,
+        MAX_FORM_PARTS=1000,
+        MAX_FORM_MEMORY_SIZE=600 * 1024,
     )
     app.config.update(config)
     instance = Instance.open(instance_path, app.config["DATABASE_URL"])
     library.init_app(app, instance)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(lambda key: accounts.load(instance, key))
     errors.init_app(app)
     cli.init_app(app)
     presentation.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(auth.bp)
     return app
 
 

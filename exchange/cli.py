@@ -12,9 +12,11 @@ from flask import current_app
 from flask.cli import FlaskGroup
 from flask.cli import with_appcontext
 
+from exchange import accounts
 from exchange import cities as city_service
 from exchange import indexing
 from exchange import library as practices
+from exchange import passwords
 from exchange.errors import InvalidCity
 from exchange.extensions import library
 from exchange.initialise import initialise
@@ -46,7 +48,7 @@ main = FlaskGroup(
 def init_app(app: Flask) -> None:
     """Add our commands to the app's command group (so the test runner and ``exchange`` both see them)."""
     for command in (init_command, import_command, export_command, cities_group, serve_command, reindex_command,
-                    check_command):
+                    check_command, users_group):
         app.cli.add_command(command)
 
 
@@ -162,6 +164,45 @@ def check_command(repair: bool) -> None:
     for drift in remaining:
         click.echo(f"still wrong: {drift.line()}")
     sys.exit(1 if remaining else 0)
+
+
+@click.group("users")
+def users_group() -> None:
+    """Accounts (there are no default accounts: create the first administrator here)."""
+
+
+@users_group.command("create")
+@click.argument("email")
+@click.option("--name", required=True, help="The person's name.")
+@click.option("--role", "roles", multiple=True, required=True,
+              type=click.Choice(accounts.ROLES), help="reader, contributor, reviewer or admin; repeatable.")
+@click.option("--city", "cities", multiple=True, help="A city the person contributes for; repeatable.")
+@with_appcontext
+def users_create(email: str, name: str, roles: tuple[str, ...], cities: tuple[str, ...]) -> None:
+    """Create an account. A password piped on standard input is set; otherwise an invitation link is printed."""
+    password = None if sys.stdin is None or sys.stdin.isatty() else sys.stdin.readline().rstrip("\n") or None
+    try:
+        token = accounts.create_user(library.instance, email, name, list(roles), list(cities), _actor(), password)
+    except (accounts.AccountError, passwords.WeakPassword) as error:
+        raise click.ClickException(str(error)) from None
+    if token is None:
+        click.echo(f"Created {email} with the password given on standard input.")
+    else:
+        base = current_app.config.get("EXCHANGE_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+        click.echo(f"Created {email}. Send them this invitation link (valid {accounts.INVITATION_DAYS} days):")
+        click.echo(f"{base}/invitations/{token}")
+
+
+@users_group.command("disable")
+@click.argument("email")
+@with_appcontext
+def users_disable(email: str) -> None:
+    """Disable an account: it can no longer sign in and its sessions end."""
+    try:
+        accounts.disable(library.instance, email, _actor())
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Disabled {email}; its sessions have ended.")
 
 
 @click.command("serve")

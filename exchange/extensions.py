@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Flask
 from flask import current_app
 from flask import g
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Session
 
 from exchange.instance import Instance
@@ -36,3 +38,5 @@ class LibraryExtension:
 
 
 library = LibraryExtension()
+login_manager = LoginManager()
+csrf = CSRFProtect()

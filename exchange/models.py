@@ -95,3 +95,50 @@ class IndexOutbox(Base):
     practice_id: Mapped[str] = mapped_column(sa.String(161))
     enqueued_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
     done_at: Mapped[datetime.datetime | None] = mapped_column(index=True)
+
+
+class User(Base):
+    """A person with an account: partner staff, contributors, reviewers, administrators."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    password_hash: Mapped[str | None] = mapped_column(sa.String(200))
+    roles: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+    #: Bumped by logout, password change and disabling: every older session stops working.
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+
+
+class Membership(Base):
+    """A user's membership of a partner city (contributors write for their cities)."""
+
+    __tablename__ = "memberships"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
+    city: Mapped[str] = mapped_column(sa.ForeignKey("cities.slug"), primary_key=True)
+
+
+class Invitation(Base):
+    """A link that lets a new user set their password once, before it expires."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    expires_at: Mapped[datetime.datetime]
+    used_at: Mapped[datetime.datetime | None]
+
+
+class LoginFailure(Base):
+    """A failed sign-in, by account and by client, for throttling shared across workers."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(300), index=True)
+    at: Mapped[datetime.datetime] = mapped_column(default=utcnow, index=True)

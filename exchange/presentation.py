@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask import Response
 from flask import request
+from flask_login import current_user
 
 from exchange import vocabularies
 from exchange.extensions import library
@@ -79,4 +80,9 @@ def _secure_headers(response: Response) -> Response:
     response.headers.setdefault("X-Frame-Options", "DENY")
     if request.path.startswith("/api/"):
         response.headers.setdefault("Access-Control-Allow-Origin", "*")
+    if getattr(current_user, "is_authenticated", False) or request.path.startswith(("/login", "/account",
+                                                                                   "/invitations")):
+        # What a signed-in person sees may be restricted: never cached by a proxy or the back button.
+        response.headers["Cache-Control"] = "private, no-store"
+        response.vary.add("Cookie")
     return response

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from flask_login import current_user
+
 from exchange import policy
 
 
 def current() -> policy.Viewer:
-    """The person making this request (everyone is anonymous until accounts arrive)."""
+    """The person making this request, as the policy module sees them."""
+    if getattr(current_user, "is_authenticated", False):
+        return current_user  # an accounts.Account
     return policy.ANONYMOUS

@@ -43,6 +43,15 @@ def browser_type_launch_args(browser_type_launch_args):  # type: ignore[no-untyp
 
 
 @pytest.fixture(scope="session")
+def live_instance(live_server):  # type: ignore[no-untyped-def]
+    """The instance behind the live server (for arranging data a test needs)."""
+    return live_server_app[0].extensions["exchange"]
+
+
+live_server_app: list = []
+
+
+@pytest.fixture(scope="session")
 def live_server(tmp_path_factory):  # type: ignore[no-untyped-def]
     """The bundled library served over real HTTP on a free port."""
     app = create_app({"INSTANCE": tmp_path_factory.mktemp("browser-instance")})
@@ -50,6 +59,7 @@ def live_server(tmp_path_factory):  # type: ignore[no-untyped-def]
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    live_server_app.append(app)
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join()

@@ -1,0 +1,230 @@
+"""Accounts: creating people, invitations, signing in with throttling, and ending sessions.
+
+Every write here is audited. Sign-in failures are throttled per account and per client address,
+counted in the database so every worker shares them; the throttle slows an attacker down without
+letting them lock anyone out for long.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from exchange import audit
+from exchange import passwords
+from exchange.instance import Instance
+from exchange.models import City
+from exchange.models import Invitation
+from exchange.models import LoginFailure
+from exchange.models import Membership
+from exchange.models import User
+from exchange.models import utcnow
+
+log = logging.getLogger(__name__)
+
+ROLES = ("reader", "contributor", "reviewer", "admin")
+INVITATION_DAYS = 7
+THROTTLE_WINDOW = datetime.timedelta(minutes=15)
+MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_CLIENT = 20
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,}$")
+
+
+class AccountError(ValueError):
+    """An account change is refused; the message names the problem."""
+
+
+class Throttled(Exception):
+    """Too many failed sign-ins; try again after ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many failed sign-ins; retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Account:
+    """A signed-in person as the rest of the app sees them (never the password hash)."""
+
+    id: int
+    email: str
+    name: str
+    roles: tuple[str, ...]
+    cities: tuple[str, ...]
+    session_version: int
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    @property
+    def is_partner_staff(self) -> bool:
+        return bool(self.roles)
+
+    def get_id(self) -> str:
+        """Flask-Login's session key: the id and the session version, so old sessions stop working."""
+        return f"{self.id}:{self.session_version}"
+
+
+def _account(session: Session, user: User) -> Account:
+    cities = tuple(session.scalars(sa.select(Membership.city).where(Membership.user_id == user.id)
+                                   .order_by(Membership.city)))
+    return Account(user.id, user.email, user.name, tuple(user.roles), cities, user.session_version)
+
+
+def normal_email(email: str) -> str:
+    email = email.strip().lower()
+    if not _EMAIL.match(email):
+        raise AccountError(f"{email!r} is not an e-mail address")
+    return email
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_user(instance: Instance, email: str, name: str, roles: list[str], cities: list[str], actor: str,
+                password: str | None = None) -> str | None:
+    """Create an account; returns an invitation token when no password is given (the user sets one)."""
+    email = normal_email(email)
+    name = name.strip()
+    if not 0 < len(name) <= 200:
+        raise AccountError("name must be 1 to 200 characters")
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown or not roles:
+        raise AccountError(f"role {unknown[0] if unknown else '(none)'!r} is not one of {', '.join(ROLES)}")
+    if password is not None:
+        passwords.check_strength(password, email, name)
+    token = None
+    with instance.db.writing() as session:
+        if session.scalar(sa.select(User.id).where(User.email == email)) is not None:
+            raise AccountError(f"an account for {email} already exists")
+        missing = [c for c in cities if session.get(City, c) is None]
+        if missing:
+            raise AccountError(f"city {missing[0]!r} is not a partner city")
+        user = User(email=email, name=name, roles=sorted(set(roles), key=ROLES.index),
+                    password_hash=passwords.hash_password(password) if password else None)
+        session.add(user)
+        session.flush()
+        session.add_all(Membership(user_id=user.id, city=c) for c in sorted(set(cities)))
+        if password is None:
+            token = secrets.token_urlsafe(32)
+            session.add(Invitation(token_hash=_token_hash(token), user_id=user.id,
+                                   expires_at=utcnow() + datetime.timedelta(days=INVITATION_DAYS)))
+        audit.record(session, actor, "user.create", email, roles=user.roles, cities=sorted(set(cities)),
+                     invited=password is None)
+    return token
+
+
+def accept_invitation(instance: Instance, token: str, password: str) -> Account:
+    """Set the invited user's password (once, before the invitation expires); the signed-in account."""
+    with instance.db.writing() as session:
+        invitation = session.scalar(sa.select(Invitation).where(Invitation.token_hash == _token_hash(token)))
+        if invitation is None or invitation.used_at is not None or invitation.expires_at < utcnow():
+            raise AccountError("This invitation link is not valid any more; ask an administrator for a new one.")
+        user = session.get(User, invitation.user_id)
+        if user is None or not user.active:
+            raise AccountError("This invitation link is not valid any more; ask an administrator for a new one.")
+        passwords.check_strength(password, user.email, user.name)
+        user.password_hash = passwords.hash_password(password)
+        invitation.used_at = utcnow()
+        audit.record(session, user.email, "user.accept-invitation", user.email)
+        return _account(session, user)
+
+
+def invitation_is_valid(instance: Instance, token: str) -> bool:
+    with instance.db.session() as session:
+        invitation = session.scalar(sa.select(Invitation).where(Invitation.token_hash == _token_hash(token)))
+        return invitation is not None and invitation.used_at is None and invitation.expires_at >= utcnow()
+
+
+def authenticate(instance: Instance, email: str, password: str, client: str) -> Account | None:
+    """The account for these credentials, or None (the same for an unknown e-mail and a wrong password).
+
+    Raises Throttled when the account or the client has failed too often recently.
+    """
+    email = email.strip().lower()[:254]
+    keys = (f"account:{email}", f"client:{client}")
+    now = utcnow()
+    with instance.db.session() as session:
+        for key, limit in zip(keys, (MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_CLIENT), strict=True):
+            recent = list(session.scalars(sa.select(LoginFailure.at).where(
+                LoginFailure.key == key, LoginFailure.at > now - THROTTLE_WINDOW).order_by(LoginFailure.at)))
+            if len(recent) >= limit:
+                retry = int((recent[-limit] + THROTTLE_WINDOW - now).total_seconds()) + 1
+                log.warning("sign-in throttled for %r", key)
+                raise Throttled(max(retry, 1))
+        user = session.scalar(sa.select(User).where(User.email == email))
+    valid = passwords.verify(user.password_hash if user else None, password)
+    with instance.db.writing() as session:
+        if not valid or user is None or not user.active:
+            session.add_all(LoginFailure(key=key) for key in keys)
+            session.execute(sa.delete(LoginFailure).where(LoginFailure.at < now - THROTTLE_WINDOW * 4))
+            audit.record(session, f"client:{client}", "login.failure", email)
+            return None
+        session.execute(sa.delete(LoginFailure).where(LoginFailure.key == keys[0]))
+        audit.record(session, email, "login.success", email, client=client)
+        return _account(session, session.get(User, user.id))
+
+
+def load(instance: Instance, session_key: str) -> Account | None:
+    """The account a session names, if the session is still valid (same session version, active)."""
+    user_id, _, version = session_key.partition(":")
+    if not (user_id.isascii() and user_id.isdigit() and version.isascii() and version.isdigit()):
+        return None
+    with instance.db.session() as session:
+        user = session.get(User, int(user_id))
+        if user is None or not user.active or user.session_version != int(version):
+            return None
+        return _account(session, user)
+
+
+def end_sessions(instance: Instance, user_id: int, actor: str, reason: str) -> None:
+    """Make every existing session of the user stop working (logout, password change, disabling)."""
+    with instance.db.writing() as session:
+        user = session.get(User, user_id)
+        if user is not None:
+            user.session_version += 1
+            audit.record(session, actor, f"user.{reason}", user.email)
+
+
+def change_password(instance: Instance, user_id: int, current: str, new: str) -> Account:
+    """Replace the password after checking the current one; every other session ends."""
+    with instance.db.session() as session:
+        user = session.get(User, user_id)
+        if user is None or not passwords.verify(user.password_hash, current):
+            raise AccountError("The current password is not right.")
+        email, name = user.email, user.name
+    passwords.check_strength(new, email, name)
+    with instance.db.writing() as session:
+        user = session.get(User, user_id)
+        user.password_hash = passwords.hash_password(new)
+        user.session_version += 1
+        audit.record(session, email, "user.password-change", email)
+        return _account(session, user)
+
+
+def disable(instance: Instance, email: str, actor: str) -> None:
+    """Disable an account: it cannot sign in, and its sessions end."""
+    with instance.db.writing() as session:
+        user = session.scalar(sa.select(User).where(User.email == normal_email(email)))
+        if user is None:
+            raise AccountError(f"no account for {email}")
+        user.active = False
+        user.session_version += 1
+        audit.record(session, actor, "user.disable", user.email)

@@ -1,0 +1,122 @@
+"""Signing in and out, accepting an invitation, changing one's password."""
+
+from __future__ import annotations
+
+import urllib.parse
+
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import session
+from flask import url_for
+from flask_login import current_user
+from flask_login import login_required
+from flask_login import login_user
+from flask_login import logout_user
+from flask_wtf import FlaskForm
+from wtforms import EmailField
+from wtforms import PasswordField
+from wtforms.validators import DataRequired
+from wtforms.validators import Length
+
+from exchange import accounts
+from exchange import passwords
+from exchange.extensions import library
+
+bp = Blueprint("auth", __name__)
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=passwords.MAX_LENGTH)])
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=[DataRequired(), Length(max=passwords.MAX_LENGTH)])
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current = PasswordField("Current password", validators=[DataRequired(), Length(max=passwords.MAX_LENGTH)])
+
+
+def safe_next(target: str | None) -> str:
+    """``target`` when it is a path on this site, else the home page (threats AU-6)."""
+    if not target:
+        return url_for("pages.home")
+    decoded = urllib.parse.unquote(target)
+    for candidate in (target, decoded):
+        if (not candidate.startswith("/") or candidate.startswith(("//", "/\\")) or "\\" in candidate
+                or any(ord(c) < 0x20 or ord(c) == 0x7F for c in candidate)):
+            return url_for("pages.home")
+        if urllib.parse.urlsplit(candidate).scheme or urllib.parse.urlsplit(candidate).netloc:
+            return url_for("pages.home")
+    return target
+
+
+def _client() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _sign_in(account: accounts.Account):  # type: ignore[no-untyped-def]
+    session.clear()  # a new session at every sign-in (threats AU-4)
+    login_user(account)
+    return redirect(safe_next(request.args.get("next")))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():  # type: ignore[no-untyped-def]
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            account = accounts.authenticate(library.instance, form.email.data, form.password.data, _client())
+        except accounts.Throttled as error:
+            response = current_app.make_response((render_template(
+                "login.html", form=form, error="Too many failed attempts. Wait a few minutes and try again."),
+                429))
+            response.headers["Retry-After"] = str(error.retry_after)
+            return response
+        if account is not None:
+            return _sign_in(account)
+        return render_template("login.html", form=form, error="The e-mail or password is not right."), 401
+    return render_template("login.html", form=form, error=None)
+
+
+@bp.post("/logout")
+def logout():  # type: ignore[no-untyped-def]
+    if current_user.is_authenticated:
+        accounts.end_sessions(library.instance, current_user.id, current_user.email, "logout")
+    logout_user()
+    session.clear()
+    return redirect(url_for("pages.home"))
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+def invitation(token: str):  # type: ignore[no-untyped-def]
+    if len(token) > 100 or not accounts.invitation_is_valid(library.instance, token):
+        abort(404)
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            return _sign_in(accounts.accept_invitation(library.instance, token, form.password.data))
+        except (accounts.AccountError, passwords.WeakPassword) as error:
+            return render_template("password.html", form=form, error=str(error), invitation=True), 400
+    return render_template("password.html", form=form, error=None, invitation=True)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():  # type: ignore[no-untyped-def]
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            account = accounts.change_password(library.instance, current_user.id, form.current.data,
+                                               form.password.data)
+        except (accounts.AccountError, passwords.WeakPassword) as error:
+            return render_template("password.html", form=form, error=str(error), invitation=False), 400
+        flash("Your password was changed; other sessions were signed out.")
+        return _sign_in(account)
+    return render_template("password.html", form=form, error=None, invitation=False)
