@@ -30,6 +30,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from exchange.instance import Instance
     from exchange.web import api
     from exchange.web import auth
+    from exchange.web import contribute
     from exchange.web import pages
 
     config = dict(test_config or {})
@@ -70,6 +71,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(contribute.bp)
     return app
 
 

@@ -142,3 +142,35 @@ class LoginFailure(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(sa.String(300), index=True)
     at: Mapped[datetime.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Submission(Base):
+    """A contributor's proposed text for a practice (new or an update), through review to publication."""
+
+    __tablename__ = "submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[str] = mapped_column(sa.String(161), index=True)
+    city: Mapped[str] = mapped_column(sa.ForeignKey("cities.slug"), index=True)
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    text: Mapped[str] = mapped_column(sa.Text)
+    #: The published version this text was written against (None for a new practice).
+    base_version: Mapped[int | None]
+    status: Mapped[str] = mapped_column(sa.String(20), index=True)
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    published_version: Mapped[int | None]
+    created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class SubmissionEvent(Base):
+    """One step of a submission's review: who did what, with their comment."""
+
+    __tablename__ = "submission_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submissions.id"), index=True)
+    actor: Mapped[str] = mapped_column(sa.String(254))
+    action: Mapped[str] = mapped_column(sa.String(40))
+    comment: Mapped[str] = mapped_column(sa.Text, default="")
+    at: Mapped[datetime.datetime] = mapped_column(default=utcnow)

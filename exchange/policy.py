@@ -45,3 +45,14 @@ def readable_visibilities(viewer: Viewer | None) -> frozenset[str]:
 def may_read(viewer: Viewer | None, practice: PracticeLike) -> bool:
     """True when ``viewer`` may see ``practice`` (its page, its text, its existence)."""
     return practice.visibility in readable_visibilities(viewer)
+
+
+def may_contribute(viewer: Viewer | None, city: str) -> bool:
+    """True when ``viewer`` writes for ``city`` (a contributor who is a member of it)."""
+    return bool(viewer is not None and viewer.is_authenticated and "contributor" in getattr(viewer, "roles", ())
+                and city in getattr(viewer, "cities", ()))
+
+
+def may_review(viewer: Viewer | None) -> bool:
+    """True when ``viewer`` reviews and publishes for the network."""
+    return bool(viewer is not None and viewer.is_authenticated and "reviewer" in getattr(viewer, "roles", ()))

@@ -294,3 +294,15 @@ _CHECKS = {
     "translation_of": _practice_id,
     "source": _text(2 * MAX_TEXT_CHARS),
 }
+
+
+def compose(meta: dict[str, Any], body: str) -> str:
+    """A practice file's text from front-matter values (in schema order, empty ones left out) and a body."""
+    ordered = {}
+    for key in REQUIRED + OPTIONAL:
+        value = meta.get(key)
+        if value in (None, "", [], ()):
+            continue
+        ordered[key] = value.isoformat() if isinstance(value, datetime.date) else value
+    text = yamlfile.dump(ordered)
+    return f"---\n{text}---\n{body.strip()}\n"

@@ -1,0 +1,219 @@
+"""Contributions: drafts, submission, review and publication of practices written by partner cities.
+
+Draft → submitted → changes requested / approved / rejected (and withdrawn). Approval publishes a new
+version through the library; while an update is in review the published version stays live. A text
+written against an older version than the one now published is never published over it: it is
+refused as stale and kept as a draft, next to the newer text.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from exchange import audit
+from exchange import library
+from exchange import policy
+from exchange.errors import PracticeNotFound
+from exchange.instance import Instance
+from exchange.models import PracticeRecord
+from exchange.models import Submission
+from exchange.models import SubmissionEvent
+from exchange.models import utcnow
+from exchange.practice import InvalidPractice
+from exchange.practice import Problem
+from exchange.practice import check_slug
+from exchange.practice import parse
+
+log = logging.getLogger(__name__)
+
+EDITABLE = ("draft", "changes_requested")
+OPEN = ("draft", "submitted", "changes_requested")
+
+
+class NotAllowed(PermissionError):
+    """The person may not do this (shown as 404 or 403, and audited)."""
+
+
+class StaleEdit(Exception):
+    """Someone published a newer version since this text was started; both texts are kept."""
+
+    def __init__(self, submission_id: int, current_version: int) -> None:
+        super().__init__(f"version {current_version} was published since this text was started")
+        self.submission_id = submission_id
+        self.current_version = current_version
+
+
+class WrongState(ValueError):
+    """The submission is not in a state that allows this step."""
+
+
+@dataclass(frozen=True)
+class Draft:
+    id: int
+    practice_id: str
+    status: str
+
+
+def _refuse(instance: Instance, account, action: str, target: str) -> NotAllowed:  # type: ignore[no-untyped-def]
+    with instance.db.writing() as session:
+        audit.record(session, getattr(account, "email", "anonymous"), "permission.refused", target, attempted=action)
+    log.warning("refused %s on %r for %r", action, target, getattr(account, "email", None))
+    return NotAllowed(f"not allowed to {action} {target}")
+
+
+def check_text(text: str, city: str, slug: str) -> None:
+    """Raise InvalidPractice when ``text`` is not a valid practice for ``city``/``slug``."""
+    problem = check_slug(slug)
+    if problem:
+        raise InvalidPractice(f"{city}/{slug}", [Problem("slug", problem)])
+    practice = parse(text.encode("utf-8"), slug)
+    if practice.city != city:
+        raise InvalidPractice(practice.id, [Problem("city", f"{practice.city!r} is not {city!r}: a practice is "
+                                                            "written for the city it is filed under")])
+
+
+def save(instance: Instance, account, city: str, slug: str, text: str, base_version: int | None,  # type: ignore[no-untyped-def]
+         note: str = "", submission_id: int | None = None) -> Draft:
+    """Create or update a draft of ``city/slug`` written by ``account`` (validated, not yet submitted)."""
+    if not policy.may_contribute(account, city):
+        raise _refuse(instance, account, "write for", f"{city}/{slug}")
+    check_text(text, city, slug)
+    practice_id = f"{city}/{slug}"
+    with instance.db.writing() as session:
+        if submission_id is None:
+            submission = Submission(practice_id=practice_id, city=city, author_id=account.id, text=text,
+                                    base_version=base_version, status="draft", note=note[:2000])
+            session.add(submission)
+            session.flush()
+        else:
+            submission = session.get(Submission, submission_id)
+            if submission is None or submission.author_id != account.id or submission.practice_id != practice_id:
+                raise NotAllowed("not your draft")
+            if submission.status not in EDITABLE:
+                raise WrongState(f"a {submission.status.replace('_', ' ')} submission cannot be edited")
+            submission.text, submission.note, submission.updated_at = text, note[:2000], utcnow()
+        session.add(SubmissionEvent(submission_id=submission.id, actor=account.email, action="save"))
+        audit.record(session, account.email, "submission.save", practice_id, submission=submission.id)
+        return Draft(submission.id, practice_id, submission.status)
+
+
+def _current_version(session, practice_id: str) -> int | None:  # type: ignore[no-untyped-def]
+    record = session.get(PracticeRecord, practice_id)
+    return record.version if record else None
+
+
+def submit(instance: Instance, account, submission_id: int) -> None:  # type: ignore[no-untyped-def]
+    """Send a draft to the reviewers; refused as stale when a newer version was published meanwhile."""
+    with instance.db.writing() as session:
+        submission = session.get(Submission, submission_id)
+        if submission is None or submission.author_id != account.id:
+            raise NotAllowed("not your submission")
+        if submission.status not in EDITABLE:
+            raise WrongState(f"a {submission.status.replace('_', ' ')} submission cannot be submitted")
+        current = _current_version(session, submission.practice_id)
+        if current != submission.base_version:
+            raise StaleEdit(submission.id, current or 0)
+        submission.status, submission.updated_at = "submitted", utcnow()
+        session.add(SubmissionEvent(submission_id=submission.id, actor=account.email, action="submit"))
+        audit.record(session, account.email, "submission.submit", submission.practice_id, submission=submission.id)
+
+
+def withdraw(instance: Instance, account, submission_id: int) -> None:  # type: ignore[no-untyped-def]
+    """The author withdraws an open submission (it is kept, marked withdrawn)."""
+    with instance.db.writing() as session:
+        submission = session.get(Submission, submission_id)
+        if submission is None or submission.author_id != account.id:
+            raise NotAllowed("not your submission")
+        if submission.status not in OPEN:
+            raise WrongState("only an open submission can be withdrawn")
+        submission.status, submission.updated_at = "withdrawn", utcnow()
+        session.add(SubmissionEvent(submission_id=submission.id, actor=account.email, action="withdraw"))
+        audit.record(session, account.email, "submission.withdraw", submission.practice_id)
+
+
+def review(instance: Instance, reviewer, submission_id: int, decision: str, comment: str = "") -> int | None:  # type: ignore[no-untyped-def]
+    """Approve (publishes; returns the new version), request changes, or reject a submitted text."""
+    if decision not in ("approve", "request_changes", "reject", "comment"):
+        raise ValueError(f"unknown decision {decision!r}")
+    if not policy.may_review(reviewer):
+        raise _refuse(instance, reviewer, "review", f"submission {submission_id}")
+    with instance.db.session() as session:
+        submission = session.get(Submission, submission_id)
+        if submission is None:
+            raise NotAllowed("no such submission")
+        if submission.author_id == reviewer.id and decision != "comment":
+            raise _refuse(instance, reviewer, "review their own submission", submission.practice_id)
+        if submission.status != "submitted" and decision != "comment":
+            raise WrongState(f"a {submission.status.replace('_', ' ')} submission cannot be reviewed")
+        practice_id, text, base, note = (submission.practice_id, submission.text, submission.base_version,
+                                         submission.note)
+        current = _current_version(session, practice_id)
+    version = None
+    if decision == "approve":
+        if current != base:
+            raise StaleEdit(submission_id, current or 0)
+        outcome = library.publish(instance, text.encode("utf-8"), practice_id.split("/")[1], reviewer.email,
+                                  note=note or f"submission {submission_id}")
+        version = outcome.version
+    status = {"approve": "approved", "request_changes": "changes_requested", "reject": "rejected"}.get(decision)
+    with instance.db.writing() as session:
+        submission = session.get(Submission, submission_id)
+        if status:
+            submission.status, submission.updated_at = status, utcnow()
+        if version:
+            submission.published_version = version
+        session.add(SubmissionEvent(submission_id=submission_id, actor=reviewer.email, action=decision,
+                                    comment=comment[:5000]))
+        audit.record(session, reviewer.email, f"submission.{decision}", practice_id, submission=submission_id,
+                     version=version)
+    return version
+
+
+def visible_submission(instance: Instance, account, submission_id: int) -> Submission:  # type: ignore[no-untyped-def]
+    """A submission its author or a reviewer may see (others: PracticeNotFound, like an unknown one)."""
+    with instance.db.session() as session:
+        submission = session.get(Submission, submission_id)
+        if submission is None or not (submission.author_id == getattr(account, "id", None)
+                                      or policy.may_review(account)):
+            raise PracticeNotFound(f"submission {submission_id}")
+        return submission
+
+
+def events(instance: Instance, submission_id: int) -> list[SubmissionEvent]:
+    with instance.db.session() as session:
+        return list(session.scalars(sa.select(SubmissionEvent).where(SubmissionEvent.submission_id == submission_id)
+                                    .order_by(SubmissionEvent.at, SubmissionEvent.id)))
+
+
+def mine(instance: Instance, account) -> list[Submission]:  # type: ignore[no-untyped-def]
+    with instance.db.session() as session:
+        return list(session.scalars(sa.select(Submission).where(Submission.author_id == account.id)
+                                    .order_by(Submission.updated_at.desc())))
+
+
+def queue(instance: Instance, reviewer) -> list[Submission]:  # type: ignore[no-untyped-def]
+    """Submissions waiting for review, oldest first (reviewers only)."""
+    if not policy.may_review(reviewer):
+        return []
+    with instance.db.session() as session:
+        return list(session.scalars(sa.select(Submission).where(Submission.status == "submitted")
+                                    .order_by(Submission.updated_at)))
+
+
+def diff_against_live(instance: Instance, submission: Submission) -> list[tuple[str, str]]:
+    """Lines of a unified diff from the published text to the submitted one: (kind, line)."""
+    try:
+        live = instance.store.read_current(submission.practice_id).decode("utf-8")
+    except (FileNotFoundError, ValueError):
+        live = ""
+    lines = []
+    for line in difflib.unified_diff(live.splitlines(), submission.text.splitlines(), "published", "proposed",
+                                     lineterm="", n=2):
+        kind = "add" if line.startswith("+") else "del" if line.startswith("-") else "hunk" if line.startswith("@") \
+            else "same"
+        lines.append((kind, line))
+    return lines

@@ -1,0 +1,18 @@
+// Live preview: the server renders the Markdown with the same renderer as the published page.
+(function () {
+  const body = document.getElementById("body");
+  const preview = document.getElementById("preview");
+  if (!body || !preview) return;
+  const token = document.querySelector('input[name="csrf_token"]').value;
+  let timer = null;
+  body.addEventListener("input", function () {
+    clearTimeout(timer);
+    timer = setTimeout(async function () {
+      const data = new URLSearchParams({ body: body.value, csrf_token: token });
+      const response = await fetch(body.dataset.previewUrl, {
+        method: "POST", body: data, headers: { "X-CSRFToken": token }, credentials: "same-origin",
+      });
+      if (response.ok) preview.innerHTML = await response.text();  // sanitised server-side (nh3)
+    }, 400);
+  });
+})();

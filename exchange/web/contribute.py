@@ -1,0 +1,242 @@
+"""Writing practices: the form with a live preview, drafts, submission, review and the dashboard."""
+
+from __future__ import annotations
+
+import datetime
+import importlib.resources
+
+from flask import Blueprint
+from flask import abort
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_login import current_user
+from flask_login import login_required
+from flask_wtf import FlaskForm
+from wtforms import DateField
+from wtforms import SelectField
+from wtforms import SelectMultipleField
+from wtforms import StringField
+from wtforms import TextAreaField
+from wtforms import widgets
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired
+from wtforms.validators import Length
+from wtforms.validators import Optional
+
+from exchange import contributions
+from exchange import library as practices
+from exchange import policy
+from exchange import rendering
+from exchange import vocabularies
+from exchange import yamlfile
+from exchange.extensions import library
+from exchange.practice import InvalidPractice
+from exchange.practice import compose
+from exchange.practice import parse
+
+bp = Blueprint("contribute", __name__)
+
+
+class MultiCheckbox(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+def _choices(vocabulary: vocabularies.Vocabulary) -> list[SelectChoice]:
+    """Options labelled in all three languages (English / Indonesian / Japanese)."""
+    languages = vocabularies.UI_LANGUAGES
+    return [SelectChoice(key, " / ".join(dict.fromkeys(vocabulary.label(key, lang) for lang in languages)))
+            for key in vocabulary.keys()]
+
+
+class PracticeForm(FlaskForm):
+    city = SelectField("City", choices=[], validators=[DataRequired()])
+    slug = StringField("Address (slug)", validators=[DataRequired(), Length(max=80)])
+    title = StringField("Title", validators=[DataRequired(), Length(max=300)])
+    summary = TextAreaField("Summary", validators=[DataRequired(), Length(max=400)])
+    language = SelectField("Language", choices=[SelectChoice("en", "English"), SelectChoice("id", "Bahasa Indonesia"),
+                                                SelectChoice("ja", "日本語")])
+    kind = SelectField("Kind", choices=[])
+    hazards = MultiCheckbox("Hazards", choices=[])
+    phases = MultiCheckbox("Phases", choices=[])
+    published = DateField("Published", default=datetime.date.today)
+    review_by = DateField("Review by", validators=[Optional()])
+    organisation = StringField("Organisation", validators=[Optional(), Length(max=500)])
+    authors = StringField("Authors (comma-separated)", validators=[Optional(), Length(max=1000)])
+    tags = StringField("Tags (comma-separated)", validators=[Optional(), Length(max=1000)])
+    license = SelectField("Licence", choices=[])
+    visibility = SelectField("Visibility", choices=[])
+    translation_of = StringField("Translation of (city/slug)", validators=[Optional(), Length(max=161)])
+    source = StringField("Source", validators=[Optional(), Length(max=1000)])
+    body = TextAreaField("Text (Markdown)", validators=[DataRequired(), Length(max=500_000)])
+    note = StringField("Change note", validators=[Optional(), Length(max=2000)])
+
+    def __init__(self, cities: list[str], **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(**kwargs)
+        self.city.choices = [SelectChoice(c, c) for c in cities]
+        self.kind.choices = _choices(vocabularies.kinds())
+        self.hazards.choices = _choices(vocabularies.hazards())
+        self.phases.choices = _choices(vocabularies.phases())
+        self.license.choices = [SelectChoice(k, k) for k in vocabularies.licences()]
+        self.visibility.choices = _choices(vocabularies.visibilities())
+
+    def text(self) -> str:
+        """The practice file these fields make."""
+        listed = {name: [v.strip() for v in (getattr(self, name).data or "").split(",") if v.strip()]
+                  for name in ("authors", "tags")}
+        meta = {name: field.data for name, field in self._fields.items()
+                if name not in ("csrf_token", "slug", "body", "note", "authors", "tags")}
+        meta["country"] = _country(self.city.data)
+        return compose({**meta, **listed}, self.body.data or "")
+
+    def fill(self, text: str, slug: str) -> None:
+        """Pre-fill from a practice file."""
+        practice = parse(text.encode("utf-8"), slug)
+        for name, value in practice.meta.items():
+            if name in self._fields and name not in ("authors", "tags"):
+                self._fields[name].data = value
+        self.authors.data = ", ".join(practice.meta.get("authors") or [])
+        self.tags.data = ", ".join(practice.meta.get("tags") or [])
+        self.slug.data, self.body.data = slug, practice.body.strip()
+
+
+def _country(city: str | None) -> str | None:
+    from exchange import cities
+
+    try:
+        return cities.get(library.session, city or "").country
+    except LookupError:
+        return None
+
+
+def _template(kind: str) -> str:
+    data = importlib.resources.files("exchange").joinpath("data/practice_templates.yaml").read_text("utf-8")
+    return yamlfile.load_trusted(data).get(kind, "")
+
+
+def _editor(form: PracticeForm, base_version: int | None, submission_id: int | None, problems=None,  # type: ignore[no-untyped-def]
+            conflict: str | None = None, status: int = 200):
+    preview = rendering.render(form.body.data or "").html
+    return render_template("contribute.html", form=form, base_version=base_version, submission_id=submission_id,
+                           problems=problems or [], preview=preview, conflict=conflict), status
+
+
+def _handle(form: PracticeForm, base_version: int | None, submission_id: int | None):  # type: ignore[no-untyped-def]
+    """Save (and maybe submit) what the form holds; the editor again with problems if any."""
+    if not form.validate_on_submit():
+        problems = [f"{form[name].label.text}: {'; '.join(errors)}" for name, errors in form.errors.items()]
+        return _editor(form, base_version, submission_id, problems, status=400 if request.method == "POST" else 200)
+    if request.form.get("action") == "preview":
+        return _editor(form, base_version, submission_id)
+    try:
+        draft = contributions.save(library.instance, current_user, form.city.data, form.slug.data, form.text(),
+                                   base_version, form.note.data or "", submission_id)
+    except contributions.NotAllowed:
+        abort(404)
+    except InvalidPractice as error:
+        return _editor(form, base_version, submission_id, [str(p) for p in error.problems], status=400)
+    except contributions.WrongState as error:
+        return _editor(form, base_version, submission_id, [str(error)], status=409)
+    if request.form.get("action") == "submit":
+        try:
+            contributions.submit(library.instance, current_user, draft.id)
+        except contributions.StaleEdit as error:
+            live = library.instance.store.read_current(draft.practice_id).decode("utf-8")
+            return _editor(form, base_version, draft.id, [
+                f"Someone published version {error.current_version} of this practice after you started. Your text "
+                "is kept as a draft; compare it with the published text below and start again from the new version."],
+                conflict=live, status=409)
+        flash("Submitted for review.")
+    else:
+        flash("Draft saved.")
+    return redirect(url_for("contribute.submission", submission_id=draft.id))
+
+
+@bp.route("/contribute", methods=["GET", "POST"])
+@login_required
+def new():  # type: ignore[no-untyped-def]
+    cities = [c for c in current_user.cities if policy.may_contribute(current_user, c)]
+    if not cities:
+        abort(403)
+    form = PracticeForm(cities)
+    if request.method == "GET":
+        form.kind.data = request.args.get("template", "procedure")
+        form.body.data = _template(form.kind.data)
+    return _handle(form, None, None)
+
+
+@bp.route("/practices/<city>/<slug>/edit", methods=["GET", "POST"])
+@login_required
+def edit(city: str, slug: str):  # type: ignore[no-untyped-def]
+    if not policy.may_contribute(current_user, city):
+        abort(404)
+    view = practices.get(library.instance, library.session, f"{city}/{slug}", current_user)
+    form = PracticeForm([city])
+    base = int(request.form.get("base_version", view.version)) if request.method == "POST" else view.version
+    if request.method == "GET":
+        form.fill(view.practice.text.decode("utf-8"), slug)
+    return _handle(form, base, None)
+
+
+@bp.route("/submissions/<int:submission_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_draft(submission_id: int):  # type: ignore[no-untyped-def]
+    submission = contributions.visible_submission(library.instance, current_user, submission_id)
+    if submission.author_id != current_user.id:
+        abort(404)
+    form = PracticeForm([submission.city])
+    if request.method == "GET":
+        form.fill(submission.text, submission.practice_id.split("/")[1])
+        form.note.data = submission.note
+    return _handle(form, submission.base_version, submission_id)
+
+
+@bp.post("/contribute/preview")
+@login_required
+def preview():  # type: ignore[no-untyped-def]
+    """The body rendered by the same renderer as the published page (for the live preview)."""
+    return str(rendering.render(request.form.get("body", "")[:500_000]).html)
+
+
+@bp.get("/submissions/<int:submission_id>")
+@login_required
+def submission(submission_id: int):  # type: ignore[no-untyped-def]
+    found = contributions.visible_submission(library.instance, current_user, submission_id)
+    body = parse(found.text.encode("utf-8"), found.practice_id.split("/")[1]).body
+    return render_template("submission.html", submission=found, preview=rendering.render(body).html,
+                           diff=contributions.diff_against_live(library.instance, found),
+                           events=contributions.events(library.instance, submission_id),
+                           may_review=policy.may_review(current_user) and found.author_id != current_user.id)
+
+
+@bp.post("/submissions/<int:submission_id>/<action>")
+@login_required
+def act(submission_id: int, action: str):  # type: ignore[no-untyped-def]
+    comment = request.form.get("comment", "")
+    try:
+        if action == "submit":
+            contributions.submit(library.instance, current_user, submission_id)
+        elif action == "withdraw":
+            contributions.withdraw(library.instance, current_user, submission_id)
+        elif action in ("approve", "request_changes", "reject", "comment"):
+            version = contributions.review(library.instance, current_user, submission_id, action, comment)
+            if version:
+                flash(f"Approved and published as version {version}.")
+        else:
+            abort(404)
+    except contributions.NotAllowed:
+        abort(403)
+    except (contributions.WrongState, contributions.StaleEdit) as error:
+        flash(f"Not done: {error}.")
+    return redirect(url_for("contribute.submission", submission_id=submission_id))
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard():  # type: ignore[no-untyped-def]
+    return render_template("dashboard.html", mine=contributions.mine(library.instance, current_user),
+                           queue=contributions.queue(library.instance, current_user),
+                           may_contribute=bool(current_user.cities) and "contributor" in current_user.roles)

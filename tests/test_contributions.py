@@ -1,0 +1,157 @@
+"""Contributing: write, submit, review, publish — and the ways it must refuse (threats A-5, A-8, K-1)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from exchange import accounts
+from exchange import contributions
+from exchange import library
+from exchange.models import AuditEntry
+from exchange.models import Submission
+from exchange.search.service import SearchRequest
+from exchange.search.service import search
+from tests.test_accounts import HTTPS
+from tests.test_accounts import PASSWORD
+from tests.test_accounts import _token_in
+from tests.test_accounts import post
+from tests.test_accounts import sign_in
+
+FORM = {
+    "city": "jakarta", "slug": "posko-banjir-rw", "title": "Posko banjir tingkat RW",
+    "summary": "Cara RW membuka posko saat banjir.", "language": "id", "kind": "procedure",
+    "hazards": ["urban-flood"], "phases": ["response"], "published": "2026-11-01", "license": "CC-BY-4.0",
+    "visibility": "public", "body": "## Langkah\n\n1. Buka posko.\n2. Catat pengungsi kebanjiran.\n",
+}
+
+
+def people(instance):  # type: ignore[no-untyped-def]
+    accounts.create_user(instance, "siti@jakarta.example", "Siti", ["contributor"], ["jakarta"], "t", PASSWORD)
+    accounts.create_user(instance, "kenji@tokyo.example", "Kenji", ["contributor"], ["tokyo"], "t", PASSWORD)
+    accounts.create_user(instance, "rev@network.example", "Rina", ["reviewer", "contributor"], ["jakarta"], "t",
+                         PASSWORD)
+
+
+def submit_form(client, path: str, **changes):  # type: ignore[no-untyped-def]
+    token = _token_in(client.get(HTTPS + path).get_data(as_text=True))
+    return post(client, path, {**FORM, **changes, "csrf_token": token, "action": changes.pop("action", "submit")})
+
+
+def latest(instance) -> Submission:  # type: ignore[no-untyped-def]
+    with instance.db.session() as session:
+        return session.scalars(sa.select(Submission).order_by(Submission.id.desc())).first()
+
+
+def test_write_submit_request_changes_revise_approve_publish(app, instance):
+    people(instance)
+    contributor, reviewer = app.test_client(), app.test_client()
+    sign_in(contributor, "siti@jakarta.example")
+    sign_in(reviewer, "rev@network.example")
+    response = submit_form(contributor, "/contribute")
+    assert response.status_code == 302
+    submission = latest(instance)
+    assert submission.status == "submitted" and submission.practice_id == "jakarta/posko-banjir-rw"
+    assert search(instance.search, SearchRequest(q="posko"), frozenset({"public"})).total == 0  # not yet public
+    assert "posko-banjir-rw" in reviewer.get(HTTPS + "/dashboard").get_data(as_text=True)
+    page = reviewer.get(f"{HTTPS}/submissions/{submission.id}").get_data(as_text=True)
+    token = _token_in(page)
+    post(reviewer, f"/submissions/{submission.id}/request_changes", {"comment": "Tambahkan peran RT.",
+                                                                      "csrf_token": token})
+    assert latest(instance).status == "changes_requested"
+    edit = f"/submissions/{submission.id}/edit"
+    assert submit_form(contributor, edit, body=FORM["body"] + "\n## Peran\n\nKetua RT mengabari warga.\n")\
+        .status_code == 302
+    assert latest(instance).status == "submitted"
+    post(reviewer, f"/submissions/{submission.id}/approve", {"comment": "Bagus.", "csrf_token": token})
+    assert latest(instance).status == "approved" and latest(instance).published_version == 1
+    hits = search(instance.search, SearchRequest(q="kebanjiran"), frozenset({"public"})).hits
+    assert [h.id for h in hits] == ["jakarta/posko-banjir-rw"]
+    events = [e.action for e in contributions.events(instance, submission.id)]
+    assert events == ["save", "submit", "request_changes", "save", "submit", "approve"]
+
+
+def test_a_contributor_cannot_write_for_another_city_by_any_route(app, instance, make_practice):
+    people(instance)
+    library.publish(instance, make_practice(city="tokyo", country="JP", title="Tokyo plan"), "plan", "t")
+    client = app.test_client()
+    sign_in(client, "siti@jakarta.example")
+    crafted = submit_form(client, "/contribute", city="tokyo")
+    assert crafted.status_code == 400 and "Not a valid choice" in crafted.get_data(as_text=True)
+    assert client.get(HTTPS + "/practices/tokyo/plan/edit").status_code == 404
+    token = _token_in(client.get(HTTPS + "/contribute").get_data(as_text=True))
+    assert post(client, "/practices/tokyo/plan/edit", {**FORM, "city": "tokyo", "slug": "plan",
+                                                       "csrf_token": token}).status_code == 404
+    try:
+        contributions.save(instance, accounts.load(instance, "1:1"), "tokyo", "plan", "x", 1)
+        raise AssertionError("save should refuse")
+    except contributions.NotAllowed:
+        pass
+    with instance.db.session() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(Submission)) == 0
+        assert session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)
+                              .where(AuditEntry.action == "permission.refused")) >= 1
+    assert instance.store.versions("tokyo/plan") == [1]
+
+
+def test_front_matter_cannot_move_a_practice_to_another_city(instance):
+    people(instance)
+    siti = accounts.load(instance, "1:1")
+    text = "---\ntitle: T\nsummary: S\ncity: tokyo\ncountry: JP\nlanguage: en\nkind: plan\nhazards: [earthquake]\n" \
+           "phases: [response]\npublished: 2026-01-01\n---\nBody\n"
+    try:
+        contributions.save(instance, siti, "jakarta", "moved", text, None)
+        raise AssertionError("should refuse")
+    except Exception as error:  # InvalidPractice naming the city
+        assert "city" in str(error)
+
+
+def test_a_reviewer_cannot_approve_their_own_submission(app, instance):
+    people(instance)
+    client = app.test_client()
+    sign_in(client, "rev@network.example")
+    submit_form(client, "/contribute")
+    submission = latest(instance)
+    page = client.get(f"{HTTPS}/submissions/{submission.id}").get_data(as_text=True)
+    assert "Approve and publish" not in page
+    assert post(client, f"/submissions/{submission.id}/approve", {"csrf_token": _token_in(page)}).status_code == 403
+    assert latest(instance).status == "submitted" and not list(instance.store.practice_ids())
+
+
+def test_contributors_cannot_review(app, instance):
+    people(instance)
+    author, other = app.test_client(), app.test_client()
+    sign_in(author, "siti@jakarta.example")
+    submit_form(author, "/contribute")
+    sign_in(other, "kenji@tokyo.example")
+    submission = latest(instance)
+    assert other.get(f"{HTTPS}/submissions/{submission.id}").status_code == 404
+    token = _token_in(other.get(HTTPS + "/dashboard").get_data(as_text=True))
+    assert post(other, f"/submissions/{submission.id}/approve", {"csrf_token": token}).status_code == 403
+
+
+def test_two_contributors_edit_at_once_one_wins_the_other_keeps_a_draft(app, instance, make_practice):
+    people(instance)
+    accounts.create_user(instance, "ayu@jakarta.example", "Ayu", ["contributor"], ["jakarta"], "t", PASSWORD)
+    library.publish(instance, make_practice(), "flood-warning", "t")
+    first, second, reviewer = app.test_client(), app.test_client(), app.test_client()
+    sign_in(first, "siti@jakarta.example")
+    sign_in(second, "ayu@jakarta.example")
+    sign_in(reviewer, "rev@network.example")
+    path = "/practices/jakarta/flood-warning/edit"
+    first_form = _token_in(first.get(HTTPS + path).get_data(as_text=True))
+    second_form = _token_in(second.get(HTTPS + path).get_data(as_text=True))
+    fields = {**FORM, "slug": "flood-warning", "language": "en", "title": "Community flood early warning",
+              "summary": "Updated.", "base_version": "1"}
+    assert post(first, path, {**fields, "body": "## First\n\nFirst text.\n", "csrf_token": first_form,
+                              "action": "submit"}).status_code == 302
+    first_submission = latest(instance)
+    token = _token_in(reviewer.get(f"{HTTPS}/submissions/{first_submission.id}").get_data(as_text=True))
+    post(reviewer, f"/submissions/{first_submission.id}/approve", {"csrf_token": token})
+    assert instance.store.versions("jakarta/flood-warning") == [1, 2]
+    late = post(second, path, {**fields, "body": "## Second\n\nSecond text.\n", "csrf_token": second_form,
+                               "action": "submit"})
+    page = late.get_data(as_text=True)
+    assert late.status_code == 409 and "Someone published version 2" in page and "First text." in page
+    kept = latest(instance)
+    assert kept.status == "draft" and "Second text." in kept.text and kept.base_version == 1
+    assert b"First text." in instance.store.read_current("jakarta/flood-warning")
