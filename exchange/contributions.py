@@ -8,13 +8,13 @@ refused as stale and kept as a draft, next to the newer text.
 
 from __future__ import annotations
 
-import difflib
 import logging
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from exchange import audit
+from exchange import diffs
 from exchange import library
 from exchange import policy
 from exchange.errors import PracticeNotFound
@@ -210,10 +210,4 @@ def diff_against_live(instance: Instance, submission: Submission) -> list[tuple[
         live = instance.store.read_current(submission.practice_id).decode("utf-8")
     except (FileNotFoundError, ValueError):
         live = ""
-    lines = []
-    for line in difflib.unified_diff(live.splitlines(), submission.text.splitlines(), "published", "proposed",
-                                     lineterm="", n=2):
-        kind = "add" if line.startswith("+") else "del" if line.startswith("-") else "hunk" if line.startswith("@") \
-            else "same"
-        lines.append((kind, line))
-    return lines
+    return diffs.lines(live, submission.text, "published", "proposed")

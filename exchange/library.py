@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from exchange import audit
 from exchange import bundles
 from exchange import cities
+from exchange import diffs
 from exchange import indexing
 from exchange import policy
 from exchange.errors import InvalidCity
@@ -277,3 +278,25 @@ def set_aside_unacknowledged(instance: Instance, practice_id: str, actor: str) -
                           instance.store.read_version(practice_id, record.version))
         audit.record(session, actor, "practice.set-aside", practice_id, versions=newer)
     return f"{practice_id}: set aside unacknowledged versions {newer}"
+
+
+def compare(instance: Instance, session: Session, practice_id: str, viewer: policy.Viewer | None, old: int,
+            new: int) -> list[tuple[str, str]]:
+    """The differences between two published versions the viewer may read."""
+    record = session.get(PracticeRecord, practice_id)
+    if record is None or not policy.may_read(viewer, record):
+        raise PracticeNotFound(practice_id)
+    try:
+        texts = [instance.store.read_version(practice_id, n).decode("utf-8") for n in (old, new)]
+    except (FileNotFoundError, UnsafePath, ValueError):
+        raise PracticeNotFound(f"{practice_id} v{old}..v{new}") from None
+    return diffs.lines(texts[0], texts[1], f"version {old}", f"version {new}")
+
+
+def restore(instance: Instance, reviewer: policy.Viewer, practice_id: str, version: int) -> Outcome:
+    """Publish an earlier version again, as a new version (reviewers only; nothing is overwritten)."""
+    if not policy.may_review(reviewer):
+        raise PermissionError("only reviewers restore versions")
+    data = instance.store.read_version(practice_id, version)
+    return publish(instance, data, practice_id.split("/")[1], reviewer.email,  # type: ignore[attr-defined]
+                   note=f"restored version {version}")

@@ -155,3 +155,34 @@ def test_two_contributors_edit_at_once_one_wins_the_other_keeps_a_draft(app, ins
     kept = latest(instance)
     assert kept.status == "draft" and "Second text." in kept.text and kept.base_version == 1
     assert b"First text." in instance.store.read_current("jakarta/flood-warning")
+
+
+def test_any_two_versions_compare_and_a_reviewer_restores_an_earlier_one(app, instance, make_practice):
+    people(instance)
+    library.publish(instance, make_practice(summary="First summary."), "flood-warning", "t")
+    library.publish(instance, make_practice(summary="Second summary."), "flood-warning", "t")
+    library.publish(instance, make_practice(summary="Third summary."), "flood-warning", "t")
+    client = app.test_client()
+    page = client.get(HTTPS + "/practices/jakarta/flood-warning/compare?from=1&to=3").get_data(as_text=True)
+    assert '<span class="del">-summary: First summary.</span>' in page
+    assert '<span class="add">+summary: Third summary.</span>' in page
+    assert client.get(HTTPS + "/practices/jakarta/flood-warning/compare?from=1&to=9").status_code == 404
+    assert client.get(HTTPS + "/practices/jakarta/flood-warning/compare?from=x&to=2").status_code == 404
+    sign_in(client, "siti@jakarta.example")
+    token = _token_in(client.get(HTTPS + "/practices/jakarta/flood-warning").get_data(as_text=True))
+    assert post(client, "/practices/jakarta/flood-warning/versions/1/restore", {"csrf_token": token}).status_code == 403
+    reviewer = app.test_client()
+    sign_in(reviewer, "rev@network.example")
+    page = reviewer.get(HTTPS + "/practices/jakarta/flood-warning").get_data(as_text=True)
+    assert post(reviewer, "/practices/jakarta/flood-warning/versions/1/restore",
+                {"csrf_token": _token_in(page)}).status_code == 302
+    assert instance.store.versions("jakarta/flood-warning") == [1, 2, 3, 4]
+    store = instance.store
+    assert store.read_version("jakarta/flood-warning", 4) == store.read_version("jakarta/flood-warning", 1)
+    assert "restored version 1" in reviewer.get(HTTPS + "/practices/jakarta/flood-warning").get_data(as_text=True)
+
+
+def test_restricted_versions_cannot_be_compared_anonymously(client, instance, make_practice):
+    library.publish(instance, make_practice(visibility="partners"), "radio", "t")
+    library.publish(instance, make_practice(visibility="partners", summary="Changed."), "radio", "t")
+    assert client.get(HTTPS + "/practices/jakarta/radio/compare?from=1&to=2").status_code == 404

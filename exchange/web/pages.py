@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 from flask import abort
 from flask import current_app
+from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -13,6 +14,7 @@ from flask import url_for
 from exchange import cities
 from exchange import discovery
 from exchange import library as practices
+from exchange import policy
 from exchange import rendering
 from exchange.extensions import library
 from exchange.search.service import SearchRequest
@@ -62,9 +64,31 @@ def practice_version(city: str, slug: str, version: int):  # type: ignore[no-unt
     return _practice_page(f"{city}/{slug}", version)
 
 
+@bp.get("/practices/<city>/<slug>/compare")
+def compare(city: str, slug: str):  # type: ignore[no-untyped-def]
+    old, new = request.args.get("from", ""), request.args.get("to", "")
+    if not (old.isascii() and old.isdigit() and new.isascii() and new.isdigit()):
+        abort(404)
+    changes = practices.compare(library.instance, library.session, f"{city}/{slug}", viewer(), int(old), int(new))
+    return render_template("compare.html", practice_id=f"{city}/{slug}", city=city, slug=slug, old=int(old),
+                           new=int(new), changes=changes)
+
+
+@bp.post("/practices/<city>/<slug>/versions/<int:version>/restore")
+def restore(city: str, slug: str, version: int):  # type: ignore[no-untyped-def]
+    if not policy.may_review(viewer()):
+        abort(403)
+    practices.get(library.instance, library.session, f"{city}/{slug}", viewer(), version)  # 404 when unknown
+    outcome = practices.restore(library.instance, viewer(), f"{city}/{slug}", version)
+    flash(f"Version {version} was published again as version {outcome.version}.")
+    return redirect(url_for("pages.practice", city=city, slug=slug))
+
+
 def _practice_page(practice_id: str, version: int | None):  # type: ignore[no-untyped-def]
     view = practices.get(library.instance, library.session, practice_id, viewer(), version)
     return render_template("practice.html", view=view, practice=view.practice,
                            rendered=rendering.render(view.practice.body),
                            city=cities.get(library.session, view.practice.city),
-                           related=discovery.related(library.instance, practice_id, viewer()))
+                           related=discovery.related(library.instance, practice_id, viewer()),
+                           may_edit=policy.may_contribute(viewer(), view.practice.city),
+                           may_restore=policy.may_review(viewer()))
