@@ -58,7 +58,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         MAX_FORM_MEMORY_SIZE=600 * 1024,
     )
     app.config.update(config)
-    instance = Instance.open(instance_path, app.config["DATABASE_URL"])
+    mail = _mail_settings(app.config)
+    instance = Instance.open(instance_path, app.config["DATABASE_URL"], mail)
     library.init_app(app, instance)
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -83,3 +84,15 @@ def _secret_key(instance_path: Path) -> str:
     if key_file.is_file():
         return key_file.read_text().strip()
     return secrets.token_hex(32)
+
+
+def _mail_settings(config: dict[str, Any]):  # type: ignore[no-untyped-def]
+    """SMTP settings from the app's config or EXCHANGE_SMTP_HOST/_PORT and EXCHANGE_MAIL_FROM (None: no e-mail)."""
+    from exchange.mail import MailSettings
+
+    host = config.get("SMTP_HOST") or os.environ.get("EXCHANGE_SMTP_HOST")
+    if not host:
+        return None
+    port = int(config.get("SMTP_PORT") or os.environ.get("EXCHANGE_SMTP_PORT") or 25)
+    sender = config.get("MAIL_FROM") or os.environ.get("EXCHANGE_MAIL_FROM") or "practice-exchange@localhost"
+    return MailSettings(host=host, port=port, sender=sender)

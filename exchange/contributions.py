@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from exchange import audit
 from exchange import diffs
 from exchange import library
+from exchange import notifications
 from exchange import policy
 from exchange.errors import PracticeNotFound
 from exchange.instance import Instance
@@ -120,6 +121,10 @@ def submit(instance: Instance, account, submission_id: int) -> None:  # type: ig
         submission.status, submission.updated_at = "submitted", utcnow()
         session.add(SubmissionEvent(submission_id=submission.id, actor=account.email, action="submit"))
         audit.record(session, account.email, "submission.submit", submission.practice_id, submission=submission.id)
+        outbox = notifications.add(session, [r for r in notifications.reviewers(session) if r != account.id],
+                                   "submitted", f"{account.name} submitted {submission.practice_id} for review.",
+                                   f"/submissions/{submission.id}")
+    notifications.deliver(instance, outbox)
 
 
 def withdraw(instance: Instance, account, submission_id: int) -> None:  # type: ignore[no-untyped-def]
@@ -170,6 +175,10 @@ def review(instance: Instance, reviewer, submission_id: int, decision: str, comm
                                     comment=comment[:5000]))
         audit.record(session, reviewer.email, f"submission.{decision}", practice_id, submission=submission_id,
                      version=version)
+        kind = {"comment": "commented"}.get(decision, status)
+        text = f"{reviewer.name}: {kind.replace('_', ' ')} — {practice_id}." + (f"\n\n{comment}" if comment else "")
+        outbox = notifications.add(session, [submission.author_id], kind, text, f"/submissions/{submission_id}")
+    notifications.deliver(instance, outbox)
     return version
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from exchange.db import Database
+from exchange.mail import MailSettings
 from exchange.search.index import SearchIndex
 from exchange.storage import LibraryStore
 
@@ -18,11 +19,12 @@ class Instance:
     db: Database
     store: LibraryStore
     search: SearchIndex
+    mail: MailSettings | None = None
 
     @classmethod
-    def open(cls, path: Path, database_url: str | None = None) -> Instance:
+    def open(cls, path: Path, database_url: str | None = None, mail: MailSettings | None = None) -> Instance:
         """The instance in ``path`` (its database defaults to ``exchange.db`` inside it)."""
         path = Path(path).resolve()
         path.mkdir(parents=True, exist_ok=True)
         url = database_url or f"sqlite:///{path / 'exchange.db'}"
-        return cls(path=path, db=Database(url), store=LibraryStore(path), search=SearchIndex(path / "index"))
+        return cls(path=path, db=Database(url), store=LibraryStore(path), search=SearchIndex(path / "index"), mail=mail)

@@ -174,3 +174,17 @@ class SubmissionEvent(Base):
     action: Mapped[str] = mapped_column(sa.String(40))
     comment: Mapped[str] = mapped_column(sa.Text, default="")
     at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+
+
+class Notification(Base):
+    """Something a person should know: a submission to review, a decision on theirs, a review due."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    message: Mapped[str] = mapped_column(sa.Text)
+    link: Mapped[str] = mapped_column(sa.String(300), default="")
+    created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime.datetime | None]

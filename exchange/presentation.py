@@ -69,8 +69,17 @@ class Labels:
 
 def init_app(app: Flask) -> None:
     """Make labels available to templates and secure every response."""
-    app.context_processor(lambda: {"labels": Labels()})
+    app.context_processor(lambda: {"labels": Labels(), "unread_count": _unread_count})
     app.after_request(_secure_headers)
+
+
+def _unread_count() -> int:
+    """How many notifications the signed-in person has not read."""
+    if not getattr(current_user, "is_authenticated", False):
+        return 0
+    from exchange import notifications
+
+    return len(notifications.unread(library.instance, current_user.id))
 
 
 def _secure_headers(response: Response) -> Response:

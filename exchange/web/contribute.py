@@ -28,6 +28,7 @@ from wtforms.validators import Optional
 
 from exchange import contributions
 from exchange import library as practices
+from exchange import notifications
 from exchange import policy
 from exchange import rendering
 from exchange import vocabularies
@@ -232,6 +233,20 @@ def act(submission_id: int, action: str):  # type: ignore[no-untyped-def]
     except (contributions.WrongState, contributions.StaleEdit) as error:
         flash(f"Not done: {error}.")
     return redirect(url_for("contribute.submission", submission_id=submission_id))
+
+
+@bp.get("/notifications")
+@login_required
+def notifications_page():  # type: ignore[no-untyped-def]
+    return render_template("notifications.html",
+                           notifications=notifications.recent(library.instance, current_user.id))
+
+
+@bp.post("/notifications/read")
+@login_required
+def notifications_read():  # type: ignore[no-untyped-def]
+    notifications.mark_read(library.instance, current_user.id)
+    return redirect(url_for("contribute.notifications_page"))
 
 
 @bp.get("/dashboard")

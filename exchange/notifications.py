@@ -1,0 +1,65 @@
+"""Notifications: in the app always, by e-mail too when SMTP is configured.
+
+Kinds: submitted, commented, changes_requested, approved, rejected, review_due. A notification is
+stored in the same transaction as the event it reports; e-mail is sent after the commit and a
+failure to send never undoes the event.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from exchange import mail
+from exchange.instance import Instance
+from exchange.models import Notification
+from exchange.models import User
+from exchange.models import utcnow
+
+SUBJECTS = {
+    "submitted": "A practice is waiting for your review",
+    "commented": "A reviewer commented on your submission",
+    "changes_requested": "Changes were requested on your submission",
+    "approved": "Your submission was approved and published",
+    "rejected": "Your submission was not accepted",
+    "review_due": "A practice of your city is due for review",
+}
+
+
+def add(session: Session, user_ids: list[int], kind: str, message: str, link: str) -> list[tuple[str, str, str]]:
+    """Queue notifications in ``session``; the (e-mail, subject, text) to send once it commits."""
+    outbox = []
+    for user in session.scalars(sa.select(User).where(User.id.in_(user_ids), User.active.is_(True))):
+        session.add(Notification(user_id=user.id, kind=kind, message=message, link=link))
+        outbox.append((user.email, SUBJECTS.get(kind, "Practice Exchange"), f"{message}\n\n{link}\n"))
+    return outbox
+
+
+def deliver(instance: Instance, outbox: list[tuple[str, str, str]]) -> int:
+    """Send queued e-mails when SMTP is configured; the number sent."""
+    if instance.mail is None:
+        return 0
+    return sum(mail.send(instance.mail, to, subject, text) for to, subject, text in outbox)
+
+
+def reviewers(session: Session) -> list[int]:
+    return [u.id for u in session.scalars(sa.select(User).where(User.active.is_(True)))
+            if "reviewer" in (u.roles or [])]
+
+
+def unread(instance: Instance, user_id: int) -> list[Notification]:
+    with instance.db.session() as session:
+        return list(session.scalars(sa.select(Notification).where(
+            Notification.user_id == user_id, Notification.read_at.is_(None)).order_by(Notification.created_at.desc())))
+
+
+def recent(instance: Instance, user_id: int, limit: int = 50) -> list[Notification]:
+    with instance.db.session() as session:
+        return list(session.scalars(sa.select(Notification).where(Notification.user_id == user_id)
+                                    .order_by(Notification.created_at.desc()).limit(limit)))
+
+
+def mark_read(instance: Instance, user_id: int) -> None:
+    with instance.db.writing() as session:
+        session.execute(sa.update(Notification).where(Notification.user_id == user_id,
+                                                      Notification.read_at.is_(None)).values(read_at=utcnow()))

@@ -1,0 +1,90 @@
+"""Notifications in the app, and by e-mail through a real SMTP server on 127.0.0.1 (aiosmtpd)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+
+import pytest
+
+from exchange import accounts
+from exchange import contributions
+from exchange import create_app
+from exchange import notifications
+from exchange.initialise import initialise
+from tests.conftest import practice_text
+from tests.test_accounts import PASSWORD
+
+
+@pytest.fixture
+def smtp_inbox():  # type: ignore[no-untyped-def]
+    from aiosmtpd.controller import Controller
+
+    class Inbox:
+        def __init__(self) -> None:
+            self.messages: list[email.message.EmailMessage] = []
+
+        async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
+            self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    inbox.port = port  # type: ignore[attr-defined]
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture
+def mailing_instance(tmp_path, smtp_inbox):  # type: ignore[no-untyped-def]
+    app = create_app({"INSTANCE": tmp_path / "instance", "TESTING": True, "SMTP_HOST": "127.0.0.1",
+                      "SMTP_PORT": smtp_inbox.port, "MAIL_FROM": "exchange@px.test"})
+    instance = app.extensions["exchange"]
+    initialise(instance, "test", seed=False)
+    yield instance
+    instance.search.close()
+    instance.db.dispose()
+
+
+def test_submission_and_decisions_notify_in_the_app_and_by_mail(mailing_instance, smtp_inbox):
+    instance = mailing_instance
+    accounts.create_user(instance, "siti@jakarta.example", "Siti", ["contributor"], ["jakarta"], "t", PASSWORD)
+    accounts.create_user(instance, "rina@network.example", "Rina", ["reviewer"], [], "t", PASSWORD)
+    siti, rina = accounts.load(instance, "1:1"), accounts.load(instance, "2:1")
+    draft = contributions.save(instance, siti, "jakarta", "posko", practice_text(title="Posko RW").decode(), None)
+    contributions.submit(instance, siti, draft.id)
+    assert [n.kind for n in notifications.unread(instance, rina.id)] == ["submitted"]
+    contributions.review(instance, rina, draft.id, "request_changes", "Tambahkan peran RT — 役割も")
+    assert [n.kind for n in notifications.unread(instance, siti.id)] == ["changes_requested"]
+    contributions.submit(instance, siti, draft.id)
+    contributions.review(instance, rina, draft.id, "approve")
+    assert [n.kind for n in notifications.unread(instance, siti.id)] == ["approved", "changes_requested"]
+    subjects = [(m["To"], m["Subject"]) for m in smtp_inbox.messages]
+    assert subjects == [
+        ("rina@network.example", "A practice is waiting for your review"),
+        ("siti@jakarta.example", "Changes were requested on your submission"),
+        ("rina@network.example", "A practice is waiting for your review"),
+        ("siti@jakarta.example", "Your submission was approved and published"),
+    ]
+    assert "Tambahkan peran RT — 役割も" in smtp_inbox.messages[1].get_content()
+    notifications.mark_read(instance, siti.id)
+    assert notifications.unread(instance, siti.id) == []
+
+
+def test_an_unreachable_mail_server_does_not_undo_the_event(tmp_path):
+    app = create_app({"INSTANCE": tmp_path / "instance", "TESTING": True, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": 9})
+    instance = app.extensions["exchange"]
+    initialise(instance, "test", seed=False)
+    accounts.create_user(instance, "siti@jakarta.example", "Siti", ["contributor"], ["jakarta"], "t", PASSWORD)
+    accounts.create_user(instance, "rina@network.example", "Rina", ["reviewer"], [], "t", PASSWORD)
+    siti = accounts.load(instance, "1:1")
+    draft = contributions.save(instance, siti, "jakarta", "posko", practice_text(title="Posko RW").decode(), None)
+    contributions.submit(instance, siti, draft.id)
+    assert [n.kind for n in notifications.unread(instance, 2)] == ["submitted"]
+    instance.search.close()
+    instance.db.dispose()
