@@ -28,6 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from exchange.extensions import library
     from exchange.extensions import login_manager
     from exchange.instance import Instance
+    from exchange.web import admin
     from exchange.web import api
     from exchange.web import auth
     from exchange.web import contribute
@@ -73,6 +74,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(contribute.bp)
+    app.register_blueprint(admin.bp)
     return app
 
 

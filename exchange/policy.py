@@ -56,3 +56,8 @@ def may_contribute(viewer: Viewer | None, city: str) -> bool:
 def may_review(viewer: Viewer | None) -> bool:
     """True when ``viewer`` reviews and publishes for the network."""
     return bool(viewer is not None and viewer.is_authenticated and "reviewer" in getattr(viewer, "roles", ()))
+
+
+def may_administer(viewer: Viewer | None) -> bool:
+    """True for administrators (people, cities, settings, the audit log)."""
+    return bool(viewer is not None and viewer.is_authenticated and "admin" in getattr(viewer, "roles", ()))

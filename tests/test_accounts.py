@@ -208,3 +208,27 @@ def test_cli_creates_users_with_a_password_or_an_invitation(tmp_path):
     bad_city = subprocess.run(["exchange", "users", "create", "fajar@bpbd.example", "--name", "Fajar", "--role",
                                "contributor", "--city", "atlantis"], env=env, input="", capture_output=True, text=True)
     assert bad_city.returncode == 1 and "'atlantis' is not a partner city" in bad_city.stderr
+
+
+def test_admins_filter_the_audit_log_and_download_it_as_csv(app, instance, staff):
+    accounts.create_user(instance, "admin@network.example", "Admin", ["admin"], [], "test", PASSWORD)
+    client, admin = app.test_client(), app.test_client()
+    sign_in(client, staff, "wrong password")
+    sign_in(client, staff)
+    assert client.get(HTTPS + "/admin/audit").status_code == 404  # contributors do not see it
+    sign_in(admin, "admin@network.example")
+    page = admin.get(HTTPS + "/admin/audit?action=login.failure").get_data(as_text=True)
+    assert "login.failure" in page and "login.success" not in page
+    response = admin.get(HTTPS + "/admin/audit?format=csv&actor=client:")
+    assert response.headers["Content-Disposition"] == "attachment; filename=audit-log.csv"
+    lines = response.get_data(as_text=True).splitlines()
+    assert lines[0] == "at,actor,action,target,detail" and any(",login.failure,siti@bpbd.example," in x for x in lines)
+
+
+def test_csv_cells_cannot_become_spreadsheet_formulas(instance):
+    from exchange import audit
+    with instance.db.writing() as session:
+        audit.record(session, "=HYPERLINK(\"http://evil\")", "login.failure", "@SUM(1)")
+    with instance.db.session() as session:
+        text = audit.as_csv(audit.entries(session, action="login.failure"))
+    assert "'=HYPERLINK" in text and "'@SUM(1)" in text
