@@ -213,6 +213,8 @@ class PracticeView:
     versions: tuple[PracticeVersion, ...]
     original: PracticeRecord | None
     translations: tuple[PracticeRecord, ...]
+    #: For a translation whose original was published again after it: (original's version then, now).
+    original_updated: tuple[int, int] | None = None
 
     @property
     def is_current(self) -> bool:
@@ -243,7 +245,31 @@ def get(instance: Instance, session: Session, practice_id: str, viewer: policy.V
         PracticeRecord.id != record.id,
         PracticeRecord.visibility.in_(policy.readable_visibilities(viewer))).order_by(PracticeRecord.language))
     return PracticeView(practice=parse(data, record.slug), record=record, version=number,
-                        versions=versions, original=original, translations=tuple(family))
+                        versions=versions, original=original, translations=tuple(family),
+                        original_updated=_original_updated(session, original, versions))
+
+
+def _original_updated(session: Session, original: PracticeRecord | None,
+                      versions: tuple[PracticeVersion, ...]) -> tuple[int, int] | None:
+    """The original's version when this translation was last published, and its current one, if newer."""
+    if original is None or not versions:
+        return None
+    translated_at = versions[0].published_at
+    then = session.scalar(sa.select(sa.func.max(PracticeVersion.version)).where(
+        PracticeVersion.practice_id == original.id, PracticeVersion.published_at <= translated_at))
+    if then is None or then >= original.version:
+        return None
+    return then, original.version
+
+
+def due_for_review(session: Session, cities: tuple[str, ...], within_days: int = 30) -> list[PracticeRecord]:
+    """Practices of ``cities`` whose review_by date has passed or comes within ``within_days``."""
+    import datetime
+
+    limit = (datetime.date.today() + datetime.timedelta(days=within_days)).isoformat()
+    records = session.scalars(sa.select(PracticeRecord).where(PracticeRecord.city.in_(cities)))
+    return sorted((r for r in records if r.meta.get("review_by") and r.meta["review_by"] <= limit),
+                  key=lambda r: r.meta["review_by"])
 
 
 def restore_missing_file(instance: Instance, practice_id: str, actor: str) -> str:

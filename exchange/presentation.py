@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from flask import Flask
 from flask import Response
 from flask import request
@@ -69,7 +71,8 @@ class Labels:
 
 def init_app(app: Flask) -> None:
     """Make labels available to templates and secure every response."""
-    app.context_processor(lambda: {"labels": Labels(), "unread_count": _unread_count})
+    app.context_processor(lambda: {"labels": Labels(), "unread_count": _unread_count,
+                                   "today": datetime.date.today().isoformat()})
     app.after_request(_secure_headers)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
 from exchange import accounts
@@ -186,3 +188,43 @@ def test_restricted_versions_cannot_be_compared_anonymously(client, instance, ma
     library.publish(instance, make_practice(visibility="partners"), "radio", "t")
     library.publish(instance, make_practice(visibility="partners", summary="Changed."), "radio", "t")
     assert client.get(HTTPS + "/practices/jakarta/radio/compare?from=1&to=2").status_code == 404
+
+
+def test_overdue_practices_are_marked_and_listed_for_their_city(app, instance, make_practice):
+    people(instance)
+    library.publish(instance, make_practice(review_by="2020-01-31", title="Old siren plan"), "sirens", "t")
+    library.publish(instance, make_practice(review_by="2099-01-31", title="Fresh plan"), "fresh", "t")
+    client = app.test_client()
+    results = client.get(HTTPS + "/practices?q=plan").get_data(as_text=True)
+    assert results.count("Review overdue") == 1
+    assert "was due for review on 2020-01-31" in client.get(HTTPS + "/practices/jakarta/sirens").get_data(as_text=True)
+    assert "was due for review" not in client.get(HTTPS + "/practices/jakarta/fresh").get_data(as_text=True)
+    sign_in(client, "siti@jakarta.example")
+    dashboard = client.get(HTTPS + "/dashboard").get_data(as_text=True)
+    assert "Due for review in your cities" in dashboard and "Old siren plan" in dashboard
+    assert "Fresh plan" not in dashboard
+    other = app.test_client()
+    sign_in(other, "kenji@tokyo.example")
+    assert "Old siren plan" not in other.get(HTTPS + "/dashboard").get_data(as_text=True)
+
+
+def test_a_translation_is_flagged_when_its_original_changes(client, instance, make_practice):
+    library.publish(instance, make_practice(), "flood-warning", "t")
+    library.publish(instance, make_practice(language="id", title="Peringatan banjir",
+                                            translation_of="jakarta/flood-warning"), "peringatan-banjir", "t")
+    page = client.get(HTTPS + "/practices/jakarta/peringatan-banjir").get_data(as_text=True)
+    assert "Original updated" not in page
+    library.publish(instance, make_practice(summary="New thresholds."), "flood-warning", "t")
+    page = client.get(HTTPS + "/practices/jakarta/peringatan-banjir").get_data(as_text=True)
+    assert "Original updated" in page and "/practices/jakarta/flood-warning/compare?from=1&amp;to=2" in page
+
+
+def test_starting_a_translation_prefills_the_form(app, instance, make_practice):
+    people(instance)
+    library.publish(instance, make_practice(hazards="[tsunami]", kind="plan"), "flood-warning", "t")
+    client = app.test_client()
+    sign_in(client, "siti@jakarta.example")
+    page = client.get(HTTPS + "/contribute?translation_of=jakarta/flood-warning").get_data(as_text=True)
+    assert re.search(r'<input[^>]*name="translation_of"[^>]*value="jakarta/flood-warning"', page)
+    assert re.search(r'<input checked[^>]*value="tsunami"', page)
+    assert re.search(r'<option selected value="plan">', page)

@@ -164,9 +164,24 @@ def new():  # type: ignore[no-untyped-def]
         abort(403)
     form = PracticeForm(cities)
     if request.method == "GET":
-        form.kind.data = request.args.get("template", "procedure")
-        form.body.data = _template(form.kind.data)
+        original = request.args.get("translation_of", "")
+        if original:
+            _prefill_translation(form, original)
+        else:
+            form.kind.data = request.args.get("template", "procedure")
+            form.body.data = _template(form.kind.data)
     return _handle(form, None, None)
+
+
+def _prefill_translation(form: PracticeForm, original_id: str) -> None:
+    """Start a translation: the original's metadata and text, with translation_of set."""
+    view = practices.get(library.instance, library.session, original_id, current_user)
+    form.fill(view.practice.text.decode("utf-8"), view.practice.slug)
+    form.translation_of.data = view.practice.id
+    form.slug.data = f"{view.practice.slug}-translation"[:80]
+    if view.practice.city in (c.data for c in form.city):
+        form.city.data = view.practice.city
+    form.language.data = next((code for code in ("en", "id", "ja") if code != view.practice.language), "en")
 
 
 @bp.route("/practices/<city>/<slug>/edit", methods=["GET", "POST"])
@@ -254,4 +269,5 @@ def notifications_read():  # type: ignore[no-untyped-def]
 def dashboard():  # type: ignore[no-untyped-def]
     return render_template("dashboard.html", mine=contributions.mine(library.instance, current_user),
                            queue=contributions.queue(library.instance, current_user),
+                           due=practices.due_for_review(library.session, current_user.cities),
                            may_contribute=bool(current_user.cities) and "contributor" in current_user.roles)
