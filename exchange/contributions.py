@@ -220,3 +220,61 @@ def diff_against_live(instance: Instance, submission: Submission) -> list[tuple[
     except (FileNotFoundError, ValueError):
         live = ""
     return diffs.lines(live, submission.text, "published", "proposed")
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    """One uploaded file: saved as a draft, or refused with its problems."""
+
+    name: str
+    draft: Draft | None
+    problems: tuple[str, ...] = ()
+
+
+def upload(instance: Instance, account, files: list[tuple[str, bytes]]) -> list[UploadResult]:  # type: ignore[no-untyped-def]
+    """Check each uploaded ``.md`` (or every ``.md`` of a ``.zip``) and keep the valid ones as drafts.
+
+    Nothing is submitted: the person sees the per-file report first and submits from there.
+    """
+    from pathlib import Path
+    from tempfile import TemporaryDirectory
+
+    from exchange import bundles
+
+    entries: list[tuple[str, bytes | None, str | None]] = []
+    for name, data in files:
+        if name.lower().endswith(".zip"):
+            with TemporaryDirectory() as folder:
+                path = Path(folder) / "upload.zip"
+                path.write_bytes(data)
+                try:
+                    found, cities_file = bundles.read_zip(path)
+                except bundles.BadBundle as error:
+                    entries.append((name, None, str(error).replace(str(path), name)))
+                    continue
+            entries += [(f"{name}: {e.source.split(':', 1)[1]}", e.data, e.problem) for e in found]
+            if cities_file is not None:
+                entries.append((f"{name}: {bundles.CITIES_FILE}", None, "cities are added by administrators; ignored"))
+        elif name.lower().endswith(".md"):
+            entries.append((name, data, None))
+        else:
+            entries.append((name, None, "only Markdown (.md) files and .zip bundles of them can be uploaded"))
+    results = []
+    for name, data, problem in entries:
+        if problem or data is None:
+            results.append(UploadResult(name, None, (problem or "unreadable",)))
+            continue
+        slug = Path(name.rsplit("/", 1)[-1]).stem
+        try:
+            practice = parse(data, slug, name)
+        except InvalidPractice as error:
+            results.append(UploadResult(name, None, tuple(str(p) for p in error.problems)))
+            continue
+        if not policy.may_contribute(account, practice.city):
+            results.append(UploadResult(name, None, (f"city: you do not write for {practice.city!r}",)))
+            continue
+        with instance.db.session() as session:
+            base = _current_version(session, practice.id)
+        draft = save(instance, account, practice.city, slug, data.decode("utf-8"), base, note=f"uploaded {name}")
+        results.append(UploadResult(name, draft))
+    return results

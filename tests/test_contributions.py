@@ -228,3 +228,52 @@ def test_starting_a_translation_prefills_the_form(app, instance, make_practice):
     assert re.search(r'<input[^>]*name="translation_of"[^>]*value="jakarta/flood-warning"', page)
     assert re.search(r'<input checked[^>]*value="tsunami"', page)
     assert re.search(r'<option selected value="plan">', page)
+
+
+def upload(client, files):  # type: ignore[no-untyped-def]
+    import io
+
+    token = _token_in(client.get(HTTPS + "/contribute/upload").get_data(as_text=True))
+    data = {"csrf_token": token, "files": [(io.BytesIO(content), name) for name, content in files]}
+    return post(client, "/contribute/upload", data, content_type="multipart/form-data")
+
+
+def zipped(entries: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in entries.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def test_upload_reports_each_file_and_keeps_valid_ones_as_drafts(app, instance, make_practice):
+    people(instance)
+    client = app.test_client()
+    sign_in(client, "siti@jakarta.example")
+    response = upload(client, [
+        ("posko.md", make_practice(title="Posko")),
+        ("tokyo.md", make_practice(city="tokyo", country="JP")),
+        ("broken.md", b"<html><script>alert(1)</script></html>"),
+        ("notes.txt", b"hello"),
+        ("bundle.zip", zipped({"jakarta/a.md": make_practice(title="A"), "jakarta/b.md": make_practice(kind="memo")})),
+        ("evil.zip", zipped({"../../app.md": make_practice()})),
+    ])
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "valid — saved as a draft of" in page and page.count('name="submission"') == 2
+    assert "city: you do not write for &#39;tokyo&#39;" in page
+    assert "no front matter" in page and "only Markdown (.md) files" in page
+    assert "kind: &#39;memo&#39; is not a known kind" in page
+    assert "would be written outside the library" in page
+    assert "&lt;script&gt;" not in page or "<script>alert" not in page
+    with instance.db.session() as session:
+        drafts = list(session.scalars(sa.select(Submission)))
+    assert sorted(d.practice_id for d in drafts) == ["jakarta/a", "jakarta/posko"]
+    assert all(d.status == "draft" for d in drafts) and not list(instance.store.practice_ids())
+    token = _token_in(page)
+    post(client, "/contribute/submit-drafts", {"csrf_token": token, "submission": [str(d.id) for d in drafts]})
+    with instance.db.session() as session:
+        assert {s.status for s in session.scalars(sa.select(Submission))} == {"submitted"}

@@ -39,6 +39,7 @@ from exchange.practice import compose
 from exchange.practice import parse
 
 bp = Blueprint("contribute", __name__)
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 
 class MultiCheckbox(SelectMultipleField):
@@ -208,6 +209,38 @@ def edit_draft(submission_id: int):  # type: ignore[no-untyped-def]
         form.fill(submission.text, submission.practice_id.split("/")[1])
         form.note.data = submission.note
     return _handle(form, submission.base_version, submission_id)
+
+
+@bp.route("/contribute/upload", methods=["GET", "POST"])
+@login_required
+def upload():  # type: ignore[no-untyped-def]
+    if not any(policy.may_contribute(current_user, c) for c in current_user.cities):
+        abort(403)
+    form = FlaskForm()
+    results = None
+    if form.validate_on_submit():
+        files = [(f.filename or "unnamed", f.read(MAX_UPLOAD_BYTES + 1)) for f in request.files.getlist("files")][:50]
+        too_big = [name for name, data in files if len(data) > MAX_UPLOAD_BYTES]
+        results = contributions.upload(library.instance, current_user,
+                                       [(n, d) for n, d in files if n not in too_big])
+        results += [contributions.UploadResult(n, None, ("larger than the 10 MB upload limit",)) for n in too_big]
+    return render_template("upload.html", form=form, results=results)
+
+
+@bp.post("/contribute/submit-drafts")
+@login_required
+def submit_drafts():  # type: ignore[no-untyped-def]
+    FlaskForm().validate_on_submit() or abort(400)
+    done = 0
+    for raw in request.form.getlist("submission")[:200]:
+        if raw.isascii() and raw.isdigit():
+            try:
+                contributions.submit(library.instance, current_user, int(raw))
+                done += 1
+            except (contributions.NotAllowed, contributions.WrongState, contributions.StaleEdit) as error:
+                flash(f"Submission {raw} not submitted: {error}.")
+    flash(f"{done} submitted for review.")
+    return redirect(url_for("contribute.dashboard"))
 
 
 @bp.post("/contribute/preview")
