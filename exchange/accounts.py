@@ -228,3 +228,11 @@ def disable(instance: Instance, email: str, actor: str) -> None:
         user.active = False
         user.session_version += 1
         audit.record(session, actor, "user.disable", user.email)
+
+
+def people(instance: Instance) -> list[tuple[User, tuple[str, ...]]]:
+    """Every account with its cities, by e-mail."""
+    with instance.db.session() as session:
+        users = list(session.scalars(sa.select(User).order_by(User.email)))
+        memberships = sa.select(Membership.city).where(Membership.user_id == sa.bindparam("user"))
+        return [(u, tuple(session.scalars(memberships, {"user": u.id}))) for u in users]

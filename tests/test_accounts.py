@@ -232,3 +232,22 @@ def test_csv_cells_cannot_become_spreadsheet_formulas(instance):
     with instance.db.session() as session:
         text = audit.as_csv(audit.entries(session, action="login.failure"))
     assert "'=HYPERLINK" in text and "'@SUM(1)" in text
+
+
+def test_admins_invite_people_and_disable_them(app, instance, staff):
+    accounts.create_user(instance, "admin@network.example", "Admin", ["admin"], [], "test", PASSWORD)
+    admin, other = app.test_client(), app.test_client()
+    sign_in(admin, "admin@network.example")
+    sign_in(other, staff)
+    assert other.get(HTTPS + "/admin/people").status_code == 404
+    token = _token_in(admin.get(HTTPS + "/admin/people").get_data(as_text=True))
+    page = post(admin, "/admin/people", {"email": "new@bpbd.example", "name": "Nur", "roles": ["contributor"],
+                                         "cities": "jakarta", "csrf_token": token}).get_data(as_text=True)
+    link = re.search(r"<code>(https?://[^<]+/invitations/[^<]+)</code>", page).group(1)
+    assert app.test_client().get(HTTPS + link.split("px.test", 1)[1]).status_code == 200
+    bad = post(admin, "/admin/people", {"email": "x@bpbd.example", "name": "X", "roles": ["contributor"],
+                                        "cities": "atlantis", "csrf_token": token})
+    assert bad.status_code == 400 and "is not a partner city" in bad.get_data(as_text=True)
+    siti_id = [u.id for u, _ in accounts.people(instance) if u.email == staff][0]
+    assert post(admin, f"/admin/people/{siti_id}/disable", {"csrf_token": token}).status_code == 302
+    assert not signed_in(other)

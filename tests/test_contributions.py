@@ -277,3 +277,15 @@ def test_upload_reports_each_file_and_keeps_valid_ones_as_drafts(app, instance, 
     post(client, "/contribute/submit-drafts", {"csrf_token": token, "submission": [str(d.id) for d in drafts]})
     with instance.db.session() as session:
         assert {s.status for s in session.scalars(sa.select(Submission))} == {"submitted"}
+
+
+def test_an_edit_without_its_base_version_is_refused(app, instance, make_practice):
+    people(instance)
+    library.publish(instance, make_practice(), "flood-warning", "t")
+    client = app.test_client()
+    sign_in(client, "siti@jakarta.example")
+    path = "/practices/jakarta/flood-warning/edit"
+    token = _token_in(client.get(HTTPS + path).get_data(as_text=True))
+    fields = {**FORM, "slug": "flood-warning", "csrf_token": token, "action": "submit"}
+    assert post(client, path, fields).status_code == 428
+    assert instance.store.versions("jakarta/flood-warning") == [1]

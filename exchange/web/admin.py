@@ -1,15 +1,26 @@
-"""Administration: the audit log (filter, download as CSV)."""
+"""Administration: people (invitations, disabling) and the audit log (filter, download as CSV)."""
 
 from __future__ import annotations
 
 from flask import Blueprint
 from flask import Response
 from flask import abort
+from flask import flash
+from flask import redirect
 from flask import render_template
 from flask import request
+from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
+from flask_wtf import FlaskForm
+from wtforms import EmailField
+from wtforms import SelectMultipleField
+from wtforms import StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired
+from wtforms.validators import Length
 
+from exchange import accounts
 from exchange import audit
 from exchange import policy
 from exchange.extensions import library
@@ -17,11 +28,53 @@ from exchange.extensions import library
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
+class InviteForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    roles = SelectMultipleField("Roles", choices=[SelectChoice(r, r) for r in accounts.ROLES],
+                                validators=[DataRequired()])
+    cities = StringField("Cities (comma-separated slugs)", validators=[Length(max=1000)])
+
+
+def _admin_only() -> None:
+    if not policy.may_administer(current_user):
+        abort(404)
+
+
+@bp.route("/people", methods=["GET", "POST"])
+@login_required
+def people():  # type: ignore[no-untyped-def]
+    _admin_only()
+    form = InviteForm()
+    link = error = None
+    if form.validate_on_submit():
+        cities = [c.strip() for c in (form.cities.data or "").split(",") if c.strip()]
+        try:
+            token = accounts.create_user(library.instance, form.email.data, form.name.data, form.roles.data, cities,
+                                         current_user.email)
+            link = url_for("auth.invitation", token=token, _external=True)
+        except accounts.AccountError as problem:
+            error = str(problem)
+    return render_template("people.html", form=form, people=accounts.people(library.instance), link=link,
+                           error=error), 400 if error else 200
+
+
+@bp.post("/people/<int:user_id>/disable")
+@login_required
+def disable(user_id: int):  # type: ignore[no-untyped-def]
+    _admin_only()
+    found = [user for user, _cities in accounts.people(library.instance) if user.id == user_id]
+    if not found:
+        abort(404)
+    accounts.disable(library.instance, found[0].email, current_user.email)
+    flash(f"{found[0].email} is disabled; their sessions have ended.")
+    return redirect(url_for("admin.people"))
+
+
 @bp.get("/audit")
 @login_required
 def audit_log():  # type: ignore[no-untyped-def]
-    if not policy.may_administer(current_user):
-        abort(404)
+    _admin_only()
     filters = {name: request.args.get(name, "")[:200] for name in ("actor", "action", "target", "since", "until")}
     rows = audit.entries(library.session, **filters)
     if request.args.get("format") == "csv":

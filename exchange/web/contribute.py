@@ -192,7 +192,12 @@ def edit(city: str, slug: str):  # type: ignore[no-untyped-def]
         abort(404)
     view = practices.get(library.instance, library.session, f"{city}/{slug}", current_user)
     form = PracticeForm([city])
-    base = int(request.form.get("base_version", view.version)) if request.method == "POST" else view.version
+    base = view.version
+    if request.method == "POST":
+        raw = request.form.get("base_version", "")
+        if not (raw.isascii() and raw.isdigit()):
+            abort(428)  # an edit must say which version it was written against (threats K-2)
+        base = int(raw)
     if request.method == "GET":
         form.fill(view.practice.text.decode("utf-8"), slug)
     return _handle(form, base, None)
