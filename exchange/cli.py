@@ -16,6 +16,7 @@ from exchange import accounts
 from exchange import cities as city_service
 from exchange import indexing
 from exchange import library as practices
+from exchange import notifications
 from exchange import passwords
 from exchange.errors import InvalidCity
 from exchange.extensions import library
@@ -48,7 +49,7 @@ main = FlaskGroup(
 def init_app(app: Flask) -> None:
     """Add our commands to the app's command group (so the test runner and ``exchange`` both see them)."""
     for command in (init_command, import_command, export_command, cities_group, serve_command, reindex_command,
-                    check_command, users_group):
+                    check_command, users_group, notify_due_command):
         app.cli.add_command(command)
 
 
@@ -203,6 +204,15 @@ def users_disable(email: str) -> None:
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Disabled {email}; its sessions have ended.")
+
+
+@click.command("notify-due")
+@click.option("--within", default=30, show_default=True, help="Days ahead that count as due.")
+@with_appcontext
+def notify_due_command(within: int) -> None:
+    """Notify each city's contributors of practices due for review (run daily, e.g. from cron)."""
+    count = notifications.review_due(library.instance, within)
+    click.echo(f"{count} notifications sent.")
 
 
 @click.command("serve")

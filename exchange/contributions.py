@@ -59,6 +59,11 @@ class Draft:
     status: str
 
 
+def refuse(instance: Instance, account, action: str, target: str) -> NotAllowed:  # type: ignore[no-untyped-def]
+    """Audit a refused attempt and return the error to raise."""
+    return _refuse(instance, account, action, target)
+
+
 def _refuse(instance: Instance, account, action: str, target: str) -> NotAllowed:  # type: ignore[no-untyped-def]
     with instance.db.writing() as session:
         audit.record(session, getattr(account, "email", "anonymous"), "permission.refused", target, attempted=action)

@@ -63,3 +63,29 @@ def mark_read(instance: Instance, user_id: int) -> None:
     with instance.db.writing() as session:
         session.execute(sa.update(Notification).where(Notification.user_id == user_id,
                                                       Notification.read_at.is_(None)).values(read_at=utcnow()))
+
+
+def review_due(instance: Instance, within_days: int = 30) -> int:
+    """Tell each city's contributors which of its practices are due for review (once a day); how many told."""
+    from exchange import library
+    from exchange.models import Membership
+
+    today = utcnow().date().isoformat()
+    outbox: list[tuple[str, str, str]] = []
+    with instance.db.writing() as session:
+        members: dict[str, list[int]] = {}
+        for membership in session.scalars(sa.select(Membership)):
+            members.setdefault(membership.city, []).append(membership.user_id)
+        for city, user_ids in members.items():
+            contributors = [u.id for u in session.scalars(sa.select(User).where(User.id.in_(user_ids)))
+                            if "contributor" in (u.roles or [])]
+            for record in library.due_for_review(session, (city,), within_days):
+                link = f"/practices/{record.id}"
+                already = session.scalar(sa.select(sa.func.count()).select_from(Notification).where(
+                    Notification.kind == "review_due", Notification.link == link,
+                    Notification.created_at >= today))
+                if not already:
+                    outbox += add(session, contributors, "review_due",
+                                  f"“{record.title}” should be reviewed by {record.meta['review_by']}.", link)
+    deliver(instance, outbox)
+    return len(outbox)

@@ -88,3 +88,19 @@ def test_an_unreachable_mail_server_does_not_undo_the_event(tmp_path):
     assert [n.kind for n in notifications.unread(instance, 2)] == ["submitted"]
     instance.search.close()
     instance.db.dispose()
+
+
+def test_contributors_are_told_once_a_day_when_their_practices_are_due(mailing_instance, smtp_inbox):
+    from exchange import library
+
+    instance = mailing_instance
+    accounts.create_user(instance, "siti@jakarta.example", "Siti", ["contributor"], ["jakarta"], "t", PASSWORD)
+    accounts.create_user(instance, "kenji@tokyo.example", "Kenji", ["contributor"], ["tokyo"], "t", PASSWORD)
+    library.publish(instance, practice_text(review_by="2020-01-31", title="Old siren plan"), "sirens", "t")
+    library.publish(instance, practice_text(review_by="2099-01-31", title="Fresh plan"), "fresh", "t")
+    assert notifications.review_due(instance) == 1
+    assert notifications.review_due(instance) == 0  # not again the same day
+    [note] = notifications.unread(instance, 1)
+    assert note.kind == "review_due" and "Old siren plan" in note.message and note.link == "/practices/jakarta/sirens"
+    assert notifications.unread(instance, 2) == []
+    assert [m["Subject"] for m in smtp_inbox.messages] == ["A practice of your city is due for review"]

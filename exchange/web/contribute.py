@@ -189,6 +189,7 @@ def _prefill_translation(form: PracticeForm, original_id: str) -> None:
 @login_required
 def edit(city: str, slug: str):  # type: ignore[no-untyped-def]
     if not policy.may_contribute(current_user, city):
+        contributions.refuse(library.instance, current_user, "edit", f"{city}/{slug}")
         abort(404)
     view = practices.get(library.instance, library.session, f"{city}/{slug}", current_user)
     form = PracticeForm([city])
