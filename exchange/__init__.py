@@ -47,6 +47,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
         JSON_SORT_KEYS=False,
         PER_PAGE=20,
+        # Links sent to people (invitations, e-mail) use this, never the request's Host (threats AU-7).
+        EXCHANGE_BASE_URL=os.environ.get("EXCHANGE_BASE_URL", "http://127.0.0.1:5000"),
         # Session cookies: host-only, HTTPS only (browsers treat 127.0.0.1 and localhost as secure),
         # not readable by scripts, not sent on cross-site requests (threats AU-8).
         SESSION_COOKIE_NAME="__Host-px-session",

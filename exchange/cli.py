@@ -189,7 +189,7 @@ def users_create(email: str, name: str, roles: tuple[str, ...], cities: tuple[st
     if token is None:
         click.echo(f"Created {email} with the password given on standard input.")
     else:
-        base = current_app.config.get("EXCHANGE_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+        base = current_app.config["EXCHANGE_BASE_URL"].rstrip("/")
         click.echo(f"Created {email}. Send them this invitation link (valid {accounts.INVITATION_DAYS} days):")
         click.echo(f"{base}/invitations/{token}")
 

@@ -289,3 +289,22 @@ def test_an_edit_without_its_base_version_is_refused(app, instance, make_practic
     fields = {**FORM, "slug": "flood-warning", "csrf_token": token, "action": "submit"}
     assert post(client, path, fields).status_code == 428
     assert instance.store.versions("jakarta/flood-warning") == [1]
+
+
+def test_version_history_says_who_published_each_version(client, instance, make_practice):
+    library.publish(instance, make_practice(), "flood-warning", "rev@network.example", note="first")
+    page = client.get(HTTPS + "/practices/jakarta/flood-warning").get_data(as_text=True)
+    assert "by rev@network.example" in page and "first" in page
+
+
+def test_a_reviewer_can_comment_without_deciding(app, instance):
+    people(instance)
+    author, reviewer = app.test_client(), app.test_client()
+    sign_in(author, "siti@jakarta.example")
+    sign_in(reviewer, "rev@network.example")
+    submit_form(author, "/contribute")
+    submission = latest(instance)
+    token = _token_in(reviewer.get(f"{HTTPS}/submissions/{submission.id}").get_data(as_text=True))
+    post(reviewer, f"/submissions/{submission.id}/comment", {"comment": "Looks good so far.", "csrf_token": token})
+    assert latest(instance).status == "submitted"
+    assert "Looks good so far." in author.get(f"{HTTPS}/submissions/{submission.id}").get_data(as_text=True)

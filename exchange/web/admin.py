@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 from flask import Response
 from flask import abort
+from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -52,7 +53,7 @@ def people():  # type: ignore[no-untyped-def]
         try:
             token = accounts.create_user(library.instance, form.email.data, form.name.data, form.roles.data, cities,
                                          current_user.email)
-            link = url_for("auth.invitation", token=token, _external=True)
+            link = current_app.config["EXCHANGE_BASE_URL"].rstrip("/") + url_for("auth.invitation", token=token)
         except accounts.AccountError as problem:
             error = str(problem)
     return render_template("people.html", form=form, people=accounts.people(library.instance), link=link,
