@@ -260,8 +260,9 @@ def preview():  # type: ignore[no-untyped-def]
 @login_required
 def submission(submission_id: int):  # type: ignore[no-untyped-def]
     found = contributions.visible_submission(library.instance, current_user, submission_id)
-    body = parse(found.text.encode("utf-8"), found.practice_id.split("/")[1]).body
-    return render_template("submission.html", submission=found, preview=rendering.render(body).html,
+    document = parse(found.text.encode("utf-8"), found.practice_id.split("/")[1])
+    return render_template("submission.html", submission=found, title=document.title,
+                           preview=rendering.render(document.body).html,
                            diff=contributions.diff_against_live(library.instance, found),
                            events=contributions.events(library.instance, submission_id),
                            may_review=policy.may_review(current_user) and found.author_id != current_user.id)
