@@ -188,3 +188,44 @@ class Notification(Base):
     link: Mapped[str] = mapped_column(sa.String(300), default="")
     created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime.datetime | None]
+
+
+class Pack(Base):
+    """A trainer's course pack: an ordered collection of practices with sections and notes."""
+
+    __tablename__ = "packs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(300))
+    language: Mapped[str] = mapped_column(sa.String(3), default="en")
+    introduction: Mapped[str] = mapped_column(sa.Text, default="")
+    #: private, colleagues (named people) or link (anyone with the read-only link)
+    sharing: Mapped[str] = mapped_column(sa.String(20), default="private")
+    share_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+
+
+class PackItem(Base):
+    """One entry of a pack: a section heading, or a practice pinned at an exact version with notes."""
+
+    __tablename__ = "pack_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pack_id: Mapped[int] = mapped_column(sa.ForeignKey("packs.id"), index=True)
+    position: Mapped[int]
+    heading: Mapped[str | None] = mapped_column(sa.String(300))
+    practice_id: Mapped[str | None] = mapped_column(sa.String(161))
+    version: Mapped[int | None]
+    trainer_notes: Mapped[str] = mapped_column(sa.Text, default="")
+    exercises: Mapped[str] = mapped_column(sa.Text, default="")
+
+
+class PackShare(Base):
+    """A named colleague who may read a pack."""
+
+    __tablename__ = "pack_shares"
+
+    pack_id: Mapped[int] = mapped_column(sa.ForeignKey("packs.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)

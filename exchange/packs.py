@@ -1,0 +1,222 @@
+"""Course packs: gathering practices, pinned at exact versions, into a course with sections and notes.
+
+Permissions are checked when a pack is read or exported, not when a practice is added: a practice that
+became partners-only since leaves the pack for readers who may not see it (threats A-6).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from exchange import audit
+from exchange import policy
+from exchange.errors import PracticeNotFound
+from exchange.instance import Instance
+from exchange.models import Pack
+from exchange.models import PackItem
+from exchange.models import PackShare
+from exchange.models import PracticeRecord
+from exchange.models import utcnow
+from exchange.practice import Practice
+from exchange.practice import parse
+
+SHARING = ("private", "colleagues", "link")
+
+
+class PackNotFound(LookupError):
+    """No such pack, or one the person may not see."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A pack entry as a reader sees it: a section, or a readable practice at its pinned version."""
+
+    item: PackItem
+    practice: Practice | None = None
+    latest_version: int | None = None
+    #: the original was used because the pack's language has no translation
+    untranslated: bool = False
+
+    @property
+    def outdated(self) -> bool:
+        return bool(self.practice and self.latest_version and self.latest_version > (self.item.version or 0))
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create(instance: Instance, account, title: str, language: str = "en", introduction: str = "") -> int:  # type: ignore[no-untyped-def]
+    """A new private pack owned by ``account``; its id."""
+    title = title.strip()
+    if not 0 < len(title) <= 300:
+        raise ValueError("title must be 1 to 300 characters")
+    with instance.db.writing() as session:
+        pack = Pack(owner_id=account.id, title=title, language=language, introduction=introduction[:20_000])
+        session.add(pack)
+        session.flush()
+        audit.record(session, account.email, "pack.create", str(pack.id), title=title)
+        return pack.id
+
+
+def _owned(session, account, pack_id: int) -> Pack:  # type: ignore[no-untyped-def]
+    pack = session.get(Pack, pack_id)
+    if pack is None or pack.owner_id != getattr(account, "id", None):
+        raise PackNotFound(pack_id)
+    return pack
+
+
+def add_practice(instance: Instance, account, pack_id: int, practice_id: str) -> None:  # type: ignore[no-untyped-def]
+    """Append a practice, pinned at its current version (it must be readable now)."""
+    with instance.db.writing() as session:
+        pack = _owned(session, account, pack_id)
+        record = session.get(PracticeRecord, practice_id)
+        if record is None or not policy.may_read(account, record):
+            raise PracticeNotFound(practice_id)
+        session.add(PackItem(pack_id=pack.id, position=_next_position(session, pack.id), practice_id=practice_id,
+                             version=record.version))
+        pack.updated_at = utcnow()
+        audit.record(session, account.email, "pack.add", str(pack.id), practice=practice_id, version=record.version)
+
+
+def add_section(instance: Instance, account, pack_id: int, heading: str) -> None:  # type: ignore[no-untyped-def]
+    with instance.db.writing() as session:
+        pack = _owned(session, account, pack_id)
+        session.add(PackItem(pack_id=pack.id, position=_next_position(session, pack.id), heading=heading[:300]))
+        pack.updated_at = utcnow()
+
+
+def _next_position(session, pack_id: int) -> int:  # type: ignore[no-untyped-def]
+    return (session.scalar(sa.select(sa.func.max(PackItem.position)).where(PackItem.pack_id == pack_id)) or 0) + 1
+
+
+def move(instance: Instance, account, pack_id: int, item_id: int, offset: int) -> None:  # type: ignore[no-untyped-def]
+    """Move an entry up (-1) or down (+1)."""
+    with instance.db.writing() as session:
+        _owned(session, account, pack_id)
+        items = list(session.scalars(sa.select(PackItem).where(PackItem.pack_id == pack_id)
+                                     .order_by(PackItem.position)))
+        index = next((i for i, item in enumerate(items) if item.id == item_id), None)
+        if index is None:
+            raise PackNotFound(item_id)
+        target = index + offset
+        if 0 <= target < len(items):
+            items[index], items[target] = items[target], items[index]
+            for position, item in enumerate(items, 1):
+                item.position = position
+
+
+def set_notes(instance: Instance, account, pack_id: int, item_id: int,  # type: ignore[no-untyped-def]
+              trainer_notes: str, exercises: str) -> None:
+    with instance.db.writing() as session:
+        _owned(session, account, pack_id)
+        item = session.get(PackItem, item_id)
+        if item is None or item.pack_id != pack_id:
+            raise PackNotFound(item_id)
+        item.trainer_notes, item.exercises = trainer_notes[:20_000], exercises[:20_000]
+
+
+def update_item(instance: Instance, account, pack_id: int, item_id: int) -> None:  # type: ignore[no-untyped-def]
+    """Pin an entry to the practice's newest version (the trainer chose to update)."""
+    with instance.db.writing() as session:
+        _owned(session, account, pack_id)
+        item = session.get(PackItem, item_id)
+        if item is None or item.pack_id != pack_id or item.practice_id is None:
+            raise PackNotFound(item_id)
+        record = session.get(PracticeRecord, item.practice_id)
+        if record is None or not policy.may_read(account, record):
+            raise PracticeNotFound(item.practice_id)
+        item.version = record.version
+
+
+def share(instance: Instance, account, pack_id: int, sharing: str,  # type: ignore[no-untyped-def]
+          colleague_ids: tuple[int, ...] = ()) -> str | None:
+    """Set who may read the pack; returns a new read-only link token when sharing by link."""
+    if sharing not in SHARING:
+        raise ValueError(f"sharing must be one of {', '.join(SHARING)}")
+    token = secrets.token_urlsafe(24) if sharing == "link" else None
+    with instance.db.writing() as session:
+        pack = _owned(session, account, pack_id)
+        pack.sharing = sharing
+        pack.share_token_hash = _token_hash(token) if token else None  # a new link revokes the old one
+        session.execute(sa.delete(PackShare).where(PackShare.pack_id == pack_id))
+        if sharing == "colleagues":
+            session.add_all(PackShare(pack_id=pack_id, user_id=u) for u in set(colleague_ids))
+        audit.record(session, account.email, "pack.share", str(pack_id), sharing=sharing)
+    return token
+
+
+def duplicate(instance: Instance, account, pack_id: int) -> int:  # type: ignore[no-untyped-def]
+    """A private copy of a pack the person may read, owned by them; its id."""
+    pack, entries = read(instance, account, pack_id)
+    with instance.db.writing() as session:
+        copy = Pack(owner_id=account.id, title=f"{pack.title} (copy)"[:300], language=pack.language,
+                    introduction=pack.introduction)
+        session.add(copy)
+        session.flush()
+        for position, entry in enumerate(entries, 1):
+            item = entry.item
+            session.add(PackItem(pack_id=copy.id, position=position, heading=item.heading,
+                                 practice_id=item.practice_id, version=item.version,
+                                 trainer_notes=item.trainer_notes, exercises=item.exercises))
+        return copy.id
+
+
+def may_read_pack(session, account, pack: Pack, token: str | None = None) -> bool:  # type: ignore[no-untyped-def]
+    if pack.owner_id == getattr(account, "id", None):
+        return True
+    if pack.sharing == "link" and token and pack.share_token_hash == _token_hash(token):
+        return True
+    if pack.sharing == "colleagues" and getattr(account, "is_authenticated", False):
+        return session.get(PackShare, (pack.id, account.id)) is not None
+    return False
+
+
+def mine(instance: Instance, account) -> list[Pack]:  # type: ignore[no-untyped-def]
+    with instance.db.session() as session:
+        query = sa.select(Pack).where(Pack.owner_id == account.id).order_by(Pack.updated_at.desc())
+        return list(session.scalars(query))
+
+
+def read(instance: Instance, account, pack_id: int, token: str | None = None) -> tuple[Pack, list[Entry]]:  # type: ignore[no-untyped-def]
+    """The pack and the entries this reader may see, checked now (not when they were added)."""
+    with instance.db.session() as session:
+        pack = session.get(Pack, pack_id)
+        if pack is None or not may_read_pack(session, account, pack, token):
+            raise PackNotFound(pack_id)
+        items = list(session.scalars(sa.select(PackItem).where(PackItem.pack_id == pack_id)
+                                     .order_by(PackItem.position)))
+        entries = []
+        for item in items:
+            if item.practice_id is None:
+                entries.append(Entry(item))
+                continue
+            record = session.get(PracticeRecord, item.practice_id)
+            if record is None or not policy.may_read(account, record):
+                continue  # unknown or restricted for this reader: left out
+            chosen, untranslated = _in_language(session, account, record, pack.language)
+            version = item.version if chosen.id == record.id else chosen.version
+            try:
+                data = instance.store.read_version(chosen.id, version)
+            except FileNotFoundError:
+                continue
+            entries.append(Entry(item, parse(data, chosen.slug), record.version, untranslated))
+        return pack, entries
+
+
+def _in_language(session, account, record: PracticeRecord, language: str) -> tuple[PracticeRecord, bool]:  # type: ignore[no-untyped-def]
+    """The readable translation of ``record`` in ``language`` if there is one, else the record itself."""
+    if record.language == language:
+        return record, False
+    group = record.translation_of or record.id
+    candidates = session.scalars(sa.select(PracticeRecord).where(
+        sa.or_(PracticeRecord.id == group, PracticeRecord.translation_of == group),
+        PracticeRecord.language == language))
+    for candidate in candidates:
+        if policy.may_read(account, candidate):
+            return candidate, False
+    return record, True

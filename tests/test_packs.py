@@ -1,0 +1,95 @@
+"""Course packs (issue 5, first part): pinned versions, language, sharing and permissions at read time."""
+
+from __future__ import annotations
+
+import pytest
+
+from exchange import accounts
+from exchange import library
+from exchange import packs
+from exchange.errors import PracticeNotFound
+from tests.test_accounts import PASSWORD
+
+
+@pytest.fixture
+def trainer(instance):  # type: ignore[no-untyped-def]
+    accounts.create_user(instance, "trainer@semarang.example", "Dewi", ["reader"], [], "t", PASSWORD)
+    accounts.create_user(instance, "colleague@kobe.example", "Aiko", ["reader"], [], "t", PASSWORD)
+    return accounts.load(instance, "1:1")
+
+
+def test_a_pack_pins_versions_and_shows_newer_ones(instance, trainer, make_practice):
+    library.publish(instance, make_practice(summary="First."), "flood-warning", "t")
+    pack = packs.create(instance, trainer, "Flood workshop", "en")
+    packs.add_section(instance, trainer, pack, "Before the flood")
+    packs.add_practice(instance, trainer, pack, "jakarta/flood-warning")
+    library.publish(instance, make_practice(summary="Second."), "flood-warning", "t")
+    _pack, entries = packs.read(instance, trainer, pack)
+    assert [e.item.heading for e in entries] == ["Before the flood", None]
+    assert entries[1].practice.summary == "First." and entries[1].outdated and entries[1].latest_version == 2
+    packs.update_item(instance, trainer, pack, entries[1].item.id)
+    _pack, entries = packs.read(instance, trainer, pack)
+    assert entries[1].practice.summary == "Second." and not entries[1].outdated
+
+
+def test_reorder_notes_and_duplicate(instance, trainer, make_practice):
+    library.publish(instance, make_practice(title="A"), "a", "t")
+    library.publish(instance, make_practice(title="B"), "b", "t")
+    pack = packs.create(instance, trainer, "Course")
+    packs.add_practice(instance, trainer, pack, "jakarta/a")
+    packs.add_practice(instance, trainer, pack, "jakarta/b")
+    _pack, entries = packs.read(instance, trainer, pack)
+    packs.move(instance, trainer, pack, entries[1].item.id, -1)
+    packs.set_notes(instance, trainer, pack, entries[0].item.id, "Ask about sirens.", "Map the gauges.")
+    copy = packs.duplicate(instance, trainer, pack)
+    _pack, entries = packs.read(instance, trainer, copy)
+    assert [e.practice.title for e in entries] == ["B", "A"] and entries[1].item.trainer_notes == "Ask about sirens."
+
+
+def test_the_pack_language_picks_translations_and_marks_originals(instance, trainer, make_practice):
+    library.publish(instance, make_practice(), "flood-warning", "t")
+    library.publish(instance, make_practice(language="id", title="Peringatan banjir",
+                                            translation_of="jakarta/flood-warning"), "peringatan-banjir", "t")
+    library.publish(instance, make_practice(title="Only English"), "sirens", "t")
+    pack = packs.create(instance, trainer, "Kursus banjir", "id")
+    packs.add_practice(instance, trainer, pack, "jakarta/flood-warning")
+    packs.add_practice(instance, trainer, pack, "jakarta/sirens")
+    _pack, entries = packs.read(instance, trainer, pack)
+    assert [(e.practice.title, e.untranslated) for e in entries] == [("Peringatan banjir", False),
+                                                                      ("Only English", True)]
+
+
+def test_permissions_are_checked_when_reading_not_when_adding(instance, trainer, make_practice):
+    library.publish(instance, make_practice(title="Open plan"), "plan", "t")
+    pack = packs.create(instance, trainer, "Public course")
+    packs.add_practice(instance, trainer, pack, "jakarta/plan")
+    token = packs.share(instance, trainer, pack, "link")
+    library.publish(instance, make_practice(title="Open plan", visibility="partners"), "plan", "t")
+    _pack, entries = packs.read(instance, None, pack, token)  # an anonymous reader with the link
+    assert entries == []
+    _pack, entries = packs.read(instance, trainer, pack)  # partner staff still see it
+    assert [e.practice.title for e in entries] == ["Open plan"]
+    with pytest.raises(packs.PackNotFound):  # only the owner changes a pack
+        packs.add_practice(instance, None, pack, "jakarta/plan")
+    with pytest.raises(PracticeNotFound):
+        packs.add_practice(instance, trainer, pack, "jakarta/nope")
+
+
+def test_sharing_private_colleagues_and_revocable_links(instance, trainer):
+    colleague = accounts.load(instance, "2:1")
+    pack = packs.create(instance, trainer, "Course")
+    with pytest.raises(packs.PackNotFound):
+        packs.read(instance, colleague, pack)
+    packs.share(instance, trainer, pack, "colleagues", (colleague.id,))
+    assert packs.read(instance, colleague, pack)[0].title == "Course"
+    first = packs.share(instance, trainer, pack, "link")
+    assert packs.read(instance, None, pack, first)[0].title == "Course"
+    second = packs.share(instance, trainer, pack, "link")  # a new link revokes the old one
+    with pytest.raises(packs.PackNotFound):
+        packs.read(instance, None, pack, first)
+    assert packs.read(instance, None, pack, second)
+    packs.share(instance, trainer, pack, "private")
+    with pytest.raises(packs.PackNotFound):
+        packs.read(instance, colleague, pack)
+    with pytest.raises(packs.PackNotFound):
+        packs.add_section(instance, colleague, pack, "Not mine")
