@@ -32,6 +32,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from exchange.web import api
     from exchange.web import auth
     from exchange.web import contribute
+    from exchange.web import packs_pages
     from exchange.web import pages
 
     config = dict(test_config or {})
@@ -77,6 +78,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(contribute.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(packs_pages.bp)
     return app
 
 

@@ -93,3 +93,37 @@ def test_sharing_private_colleagues_and_revocable_links(instance, trainer):
         packs.read(instance, colleague, pack)
     with pytest.raises(packs.PackNotFound):
         packs.add_section(instance, colleague, pack, "Not mine")
+
+
+def test_building_a_pack_through_the_pages(app, instance, trainer, make_practice):
+    from tests.test_accounts import HTTPS
+    from tests.test_accounts import _token_in
+    from tests.test_accounts import post
+    from tests.test_accounts import sign_in
+
+    library.publish(instance, make_practice(title="Siren test"), "sirens", "t")
+    library.publish(instance, make_practice(title="Gauge relay"), "gauges", "t")
+    client = app.test_client()
+    sign_in(client, "trainer@semarang.example")
+    token = _token_in(client.get(HTTPS + "/packs").get_data(as_text=True))
+    created = post(client, "/packs", {"title": "Flood workshop", "language": "en", "csrf_token": token})
+    pack_path = created.headers["Location"]
+    pack_id = int(pack_path.rsplit("/", 1)[1])
+    for slug in ("sirens", "gauges"):
+        page = client.get(f"{HTTPS}/practices/jakarta/{slug}").get_data(as_text=True)
+        assert "Add to “Flood workshop”" in page
+        post(client, f"/packs/{pack_id}/add", {"practice_id": f"jakarta/{slug}", "csrf_token": token,
+                                               "back": f"/practices/jakarta/{slug}"})
+    _pack, entries = packs.read(instance, trainer, pack_id)
+    post(client, f"/packs/{pack_id}/up", {"item": str(entries[1].item.id), "csrf_token": token})
+    post(client, f"/packs/{pack_id}/notes", {"item": str(entries[1].item.id), "trainer_notes": "Bring a gauge photo.",
+                                             "exercises": "Who relays the alert at night?", "csrf_token": token})
+    page = client.get(HTTPS + pack_path).get_data(as_text=True)
+    assert page.index("Gauge relay") < page.index("Siren test")
+    assert "Bring a gauge photo." in page and "Who relays the alert at night?" in page
+    assert app.test_client().get(HTTPS + pack_path).status_code == 404  # private
+    shared = post(client, f"/packs/{pack_id}/share", {"sharing": "link", "csrf_token": token})
+    link = client.get(HTTPS + shared.headers["Location"]).get_data(as_text=True)
+    token_link = link.split("token=", 1)[1].split("<", 1)[0].split("&", 1)[0].split('"', 1)[0]
+    anonymous = app.test_client().get(f"{HTTPS}{pack_path}?token={token_link}").get_data(as_text=True)
+    assert "Who relays the alert at night?" in anonymous and "Bring a gauge photo." not in anonymous
