@@ -236,3 +236,10 @@ def people(instance: Instance) -> list[tuple[User, tuple[str, ...]]]:
         users = list(session.scalars(sa.select(User).order_by(User.email)))
         memberships = sa.select(Membership.city).where(Membership.user_id == sa.bindparam("user"))
         return [(u, tuple(session.scalars(memberships, {"user": u.id}))) for u in users]
+
+
+def by_id(instance: Instance, user_id: int) -> Account | None:
+    """The account of an active user (for work done on their behalf, such as a CLI export)."""
+    with instance.db.session() as session:
+        user = session.get(User, user_id)
+        return _account(session, user) if user is not None and user.active else None

@@ -17,6 +17,7 @@ from exchange import cities as city_service
 from exchange import indexing
 from exchange import library as practices
 from exchange import notifications
+from exchange import pack_exports
 from exchange import passwords
 from exchange.errors import InvalidCity
 from exchange.extensions import library
@@ -49,7 +50,7 @@ main = FlaskGroup(
 def init_app(app: Flask) -> None:
     """Add our commands to the app's command group (so the test runner and ``exchange`` both see them)."""
     for command in (init_command, import_command, export_command, cities_group, serve_command, reindex_command,
-                    check_command, users_group, notify_due_command):
+                    check_command, users_group, notify_due_command, packs_group):
         app.cli.add_command(command)
 
 
@@ -213,6 +214,37 @@ def notify_due_command(within: int) -> None:
     """Notify each city's contributors of practices due for review (run daily, e.g. from cron)."""
     count = notifications.review_due(library.instance, within)
     click.echo(f"{count} notifications sent.")
+
+
+@click.group("packs")
+def packs_group() -> None:
+    """Course packs."""
+
+
+@packs_group.command("export")
+@click.argument("pack_id", type=int)
+@click.option("--format", "format_", type=click.Choice(["html"]), default="html", show_default=True,
+              help="Only html so far (pdf, epub and zip are still to come).")
+@click.option("--edition", type=click.Choice(pack_exports.EDITIONS), default="participant", show_default=True)
+@click.option("-o", "output", type=click.Path(path_type=Path), required=True)
+@with_appcontext
+def packs_export(pack_id: int, format_: str, edition: str, output: Path) -> None:
+    """Export PACK_ID as its owner may read it now."""
+    from exchange import packs
+    from exchange.models import Pack
+    from exchange.storage import write_durably
+
+    with library.instance.db.session() as session:
+        pack = session.get(Pack, pack_id)
+    owner = accounts.by_id(library.instance, pack.owner_id) if pack else None
+    if owner is None:
+        raise click.ClickException(f"no pack {pack_id} with an active owner")
+    try:
+        document = pack_exports.html(library.instance, owner, pack_id, edition, current_app.config["EXCHANGE_BASE_URL"])
+    except packs.PackNotFound:
+        raise click.ClickException(f"no pack {pack_id}") from None
+    write_durably(output.resolve(), document.encode("utf-8"))
+    click.echo(f"Wrote {output} ({len(document.encode()) // 1024} KB, {edition} edition).")
 
 
 @click.command("serve")

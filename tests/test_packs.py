@@ -127,3 +127,34 @@ def test_building_a_pack_through_the_pages(app, instance, trainer, make_practice
     token_link = link.split("token=", 1)[1].split("<", 1)[0].split("&", 1)[0].split('"', 1)[0]
     anonymous = app.test_client().get(f"{HTTPS}{pack_path}?token={token_link}").get_data(as_text=True)
     assert "Who relays the alert at night?" in anonymous and "Bring a gauge photo." not in anonymous
+
+
+def test_single_file_html_export_editions_permissions_and_inert_content(app, runner, instance, trainer, make_practice,
+                                                                        tmp_path):
+    from tests.test_rendering import HOSTILE
+    from tests.test_rendering import assert_inert
+
+    library.publish(instance, make_practice(title="Siren test", body="\n\n".join(HOSTILE)), "sirens", "t")
+    library.publish(instance, make_practice(title="Radio plan"), "radio", "t")
+    pack = packs.create(instance, trainer, "Flood workshop")
+    packs.add_section(instance, trainer, pack, "Warning")
+    packs.add_practice(instance, trainer, pack, "jakarta/sirens")
+    packs.add_practice(instance, trainer, pack, "jakarta/radio")
+    _pack, entries = packs.read(instance, trainer, pack)
+    packs.set_notes(instance, trainer, pack, entries[1].item.id, "Answer: the RT head.", "Who warns first?")
+    library.publish(instance, make_practice(title="Radio plan", visibility="partners"), "radio", "t")
+    out = tmp_path / "trainer.html"
+    result = runner.invoke(args=["packs", "export", str(pack), "--format", "html", "--edition", "trainer",
+                                 "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    trainer_html = out.read_text()
+    assert "Answer: the RT head." in trainer_html and "Who warns first?" in trainer_html
+    assert "Radio plan" in trainer_html  # the owner is partner staff
+    assert '<meta http-equiv="Content-Security-Policy" content="default-src &#39;none&#39;;' in trainer_html
+    assert "http://127.0.0.1:5000/practices/jakarta/sirens" in trainer_html
+    own_head = trainer_html.split("</head>", 1)[0]
+    assert own_head.count("<style>") == 1 and "<script" not in trainer_html.lower()
+    assert_inert(trainer_html.split("</head>", 1)[1], whole_page=True)  # everything from the practices
+    runner.invoke(args=["packs", "export", str(pack), "--edition", "participant", "-o", str(tmp_path / "p.html")])
+    participant = (tmp_path / "p.html").read_text()
+    assert "Answer: the RT head." not in participant and "Who warns first?" in participant

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from flask import Blueprint
+from flask import Response
 from flask import abort
+from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -13,6 +15,7 @@ from flask_login import current_user
 from flask_login import login_required
 from flask_wtf import FlaskForm
 
+from exchange import pack_exports
 from exchange import packs
 from exchange import rendering
 from exchange.errors import PracticeNotFound
@@ -60,6 +63,21 @@ def show(pack_id: int):  # type: ignore[no-untyped-def]
     rendered = {e.item.id: rendering.render(e.practice.body).html for e in entries if e.practice}
     return render_template("pack.html", pack=pack, entries=entries, owner=owner, rendered=rendered,
                            intro=rendering.render(pack.introduction).html)
+
+
+@bp.get("/<int:pack_id>/export.html")
+@login_required
+def export_html(pack_id: int):  # type: ignore[no-untyped-def]
+    edition = request.args.get("edition", "participant")
+    if edition not in pack_exports.EDITIONS:
+        abort(400)
+    try:
+        document = pack_exports.html(library.instance, current_user, pack_id, edition,
+                                     current_app.config["EXCHANGE_BASE_URL"])
+    except packs.PackNotFound:
+        abort(404)
+    return Response(document, mimetype="text/html", headers={
+        "Content-Disposition": f"attachment; filename=pack-{pack_id}-{edition}.html"})
 
 
 @bp.post("/<int:pack_id>/<action>")
