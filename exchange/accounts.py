@@ -8,10 +8,8 @@ letting them lock anyone out for long.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import logging
 import re
-import secrets
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -19,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from exchange import audit
 from exchange import passwords
+from exchange import tokens
 from exchange.instance import Instance
 from exchange.models import City
 from exchange.models import Invitation
@@ -94,10 +93,6 @@ def normal_email(email: str) -> str:
     return email
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def create_user(instance: Instance, email: str, name: str, roles: list[str], cities: list[str], actor: str,
                 password: str | None = None) -> str | None:
     """Create an account; returns an invitation token when no password is given (the user sets one)."""
@@ -123,8 +118,8 @@ def create_user(instance: Instance, email: str, name: str, roles: list[str], cit
         session.flush()
         session.add_all(Membership(user_id=user.id, city=c) for c in sorted(set(cities)))
         if password is None:
-            token = secrets.token_urlsafe(32)
-            session.add(Invitation(token_hash=_token_hash(token), user_id=user.id,
+            token = tokens.new()
+            session.add(Invitation(token_hash=tokens.digest(token), user_id=user.id,
                                    expires_at=utcnow() + datetime.timedelta(days=INVITATION_DAYS)))
         audit.record(session, actor, "user.create", email, roles=user.roles, cities=sorted(set(cities)),
                      invited=password is None)
@@ -134,7 +129,7 @@ def create_user(instance: Instance, email: str, name: str, roles: list[str], cit
 def accept_invitation(instance: Instance, token: str, password: str) -> Account:
     """Set the invited user's password (once, before the invitation expires); the signed-in account."""
     with instance.db.writing() as session:
-        invitation = session.scalar(sa.select(Invitation).where(Invitation.token_hash == _token_hash(token)))
+        invitation = session.scalar(sa.select(Invitation).where(Invitation.token_hash == tokens.digest(token)))
         if invitation is None or invitation.used_at is not None or invitation.expires_at < utcnow():
             raise AccountError("This invitation link is not valid any more; ask an administrator for a new one.")
         user = session.get(User, invitation.user_id)
@@ -149,7 +144,7 @@ def accept_invitation(instance: Instance, token: str, password: str) -> Account:
 
 def invitation_is_valid(instance: Instance, token: str) -> bool:
     with instance.db.session() as session:
-        invitation = session.scalar(sa.select(Invitation).where(Invitation.token_hash == _token_hash(token)))
+        invitation = session.scalar(sa.select(Invitation).where(Invitation.token_hash == tokens.digest(token)))
         return invitation is not None and invitation.used_at is None and invitation.expires_at >= utcnow()
 
 

@@ -6,14 +6,13 @@ became partners-only since leaves the pack for readers who may not see it (threa
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from exchange import audit
 from exchange import policy
+from exchange import tokens
 from exchange.errors import PracticeNotFound
 from exchange.instance import Instance
 from exchange.models import Pack
@@ -44,10 +43,6 @@ class Entry:
     @property
     def outdated(self) -> bool:
         return bool(self.practice and self.latest_version and self.latest_version > (self.item.version or 0))
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def create(instance: Instance, account, title: str, language: str = "en", introduction: str = "") -> int:  # type: ignore[no-untyped-def]
@@ -138,11 +133,11 @@ def share(instance: Instance, account, pack_id: int, sharing: str,  # type: igno
     """Set who may read the pack; returns a new read-only link token when sharing by link."""
     if sharing not in SHARING:
         raise ValueError(f"sharing must be one of {', '.join(SHARING)}")
-    token = secrets.token_urlsafe(24) if sharing == "link" else None
+    token = tokens.new() if sharing == "link" else None
     with instance.db.writing() as session:
         pack = _owned(session, account, pack_id)
         pack.sharing = sharing
-        pack.share_token_hash = _token_hash(token) if token else None  # a new link revokes the old one
+        pack.share_token_hash = tokens.digest(token) if token else None  # a new link revokes the old one
         session.execute(sa.delete(PackShare).where(PackShare.pack_id == pack_id))
         if sharing == "colleagues":
             session.add_all(PackShare(pack_id=pack_id, user_id=u) for u in set(colleague_ids))
@@ -169,7 +164,7 @@ def duplicate(instance: Instance, account, pack_id: int) -> int:  # type: ignore
 def may_read_pack(session, account, pack: Pack, token: str | None = None) -> bool:  # type: ignore[no-untyped-def]
     if pack.owner_id == getattr(account, "id", None):
         return True
-    if pack.sharing == "link" and token and pack.share_token_hash == _token_hash(token):
+    if pack.sharing == "link" and token and pack.share_token_hash == tokens.digest(token):
         return True
     if pack.sharing == "colleagues" and getattr(account, "is_authenticated", False):
         return session.get(PackShare, (pack.id, account.id)) is not None
