@@ -90,6 +90,9 @@ def save(instance: Instance, account, city: str, slug: str, text: str, base_vers
     check_text(text, city, slug)
     practice_id = f"{city}/{slug}"
     with instance.db.writing() as session:
+        if base_version is None and _current_version(session, practice_id) is not None:
+            raise InvalidPractice(practice_id, [Problem("slug", f"{slug!r} is already the address of a practice "
+                                                                f"of {city}; edit that practice or choose another")])
         if submission_id is None:
             submission = Submission(practice_id=practice_id, city=city, author_id=account.id, text=text,
                                     base_version=base_version, status="draft", note=note[:2000])

@@ -308,3 +308,13 @@ def test_a_reviewer_can_comment_without_deciding(app, instance):
     post(reviewer, f"/submissions/{submission.id}/comment", {"comment": "Looks good so far.", "csrf_token": token})
     assert latest(instance).status == "submitted"
     assert "Looks good so far." in author.get(f"{HTTPS}/submissions/{submission.id}").get_data(as_text=True)
+
+
+def test_a_new_practice_cannot_take_an_existing_address(app, instance, make_practice):
+    people(instance)
+    library.publish(instance, make_practice(), "posko-banjir-rw", "t")
+    client = app.test_client()
+    sign_in(client, "siti@jakarta.example")
+    response = submit_form(client, "/contribute")
+    assert response.status_code == 400 and "is already the address of a practice" in response.get_data(as_text=True)
+    assert instance.store.versions("jakarta/posko-banjir-rw") == [1]
