@@ -71,7 +71,7 @@ class Labels:
 
 def init_app(app: Flask) -> None:
     """Make labels available to templates and secure every response."""
-    app.context_processor(lambda: {"labels": Labels(), "unread_count": _unread_count,
+    app.context_processor(lambda: {"labels": Labels(), "unread_count": _unread_count, "my_packs": _my_packs,
                                    "today": datetime.date.today().isoformat()})
     app.after_request(_secure_headers)
 
@@ -83,6 +83,15 @@ def _unread_count() -> int:
     from exchange import notifications
 
     return len(notifications.unread(library.instance, current_user.id))
+
+
+def _my_packs() -> list:
+    """The signed-in person's packs, for "add to pack" (none when signed out)."""
+    if not getattr(current_user, "is_authenticated", False):
+        return []
+    from exchange import packs
+
+    return packs.mine(library.instance, current_user)
 
 
 def _secure_headers(response: Response) -> Response:

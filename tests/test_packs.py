@@ -158,3 +158,24 @@ def test_single_file_html_export_editions_permissions_and_inert_content(app, run
     runner.invoke(args=["packs", "export", str(pack), "--edition", "participant", "-o", str(tmp_path / "p.html")])
     participant = (tmp_path / "p.html").read_text()
     assert "Answer: the RT head." not in participant and "Who warns first?" in participant
+
+
+def test_adding_to_a_pack_from_search_results(app, instance, trainer, make_practice):
+    from tests.test_accounts import HTTPS
+    from tests.test_accounts import _token_in
+    from tests.test_accounts import post
+    from tests.test_accounts import sign_in
+
+    library.publish(instance, make_practice(title="Siren test"), "sirens", "t")
+    pack = packs.create(instance, trainer, "Flood workshop")
+    client = app.test_client()
+    assert "Add to" not in client.get(HTTPS + "/practices?q=siren").get_data(as_text=True)
+    sign_in(client, "trainer@semarang.example")
+    page = client.get(HTTPS + "/practices?q=siren").get_data(as_text=True)
+    assert 'action="/packs/add"' in page and "Flood workshop" in page
+    response = post(client, "/packs/add", {"pack": str(pack), "practice_id": "jakarta/sirens",
+                                           "back": "/practices?q=siren", "csrf_token": _token_in(page)})
+    assert response.status_code == 302 and response.headers["Location"] == "/practices?q=siren"
+    assert [e.practice.title for e in packs.read(instance, trainer, pack)[1]] == ["Siren test"]
+    other = post(client, "/packs/add", {"pack": "999", "practice_id": "jakarta/sirens", "csrf_token": _token_in(page)})
+    assert other.status_code == 404

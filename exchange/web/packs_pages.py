@@ -65,6 +65,20 @@ def show(pack_id: int):  # type: ignore[no-untyped-def]
                            intro=rendering.render(pack.introduction).html)
 
 
+@bp.post("/add")
+@login_required
+def add_from_results():  # type: ignore[no-untyped-def]
+    """Add a practice to the pack chosen in a result card, then go back to the results."""
+    _valid()
+    try:
+        packs.add_practice(library.instance, current_user, _number("pack"), request.form.get("practice_id", "")[:161])
+    except (packs.PackNotFound, PracticeNotFound):
+        abort(404)
+    flash("Added to the pack.")
+    back = request.form.get("back", "")
+    return redirect(back if back.startswith("/practices") and not back.startswith("//") else url_for("packs.index"))
+
+
 @bp.get("/<int:pack_id>/export.html")
 @login_required
 def export_html(pack_id: int):  # type: ignore[no-untyped-def]
