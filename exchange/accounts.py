@@ -238,3 +238,12 @@ def by_id(instance: Instance, user_id: int) -> Account | None:
     with instance.db.session() as session:
         user = session.get(User, user_id)
         return _account(session, user) if user is not None and user.active else None
+
+
+def ids_for_emails(instance: Instance, emails: list[str]) -> tuple[list[int], list[str]]:
+    """The ids of active accounts with these e-mails, and the e-mails that have none."""
+    wanted = [e.strip().lower() for e in emails if e.strip()]
+    with instance.db.session() as session:
+        found = {u.email: u.id for u in session.scalars(sa.select(User).where(User.email.in_(wanted),
+                                                                             User.active.is_(True)))}
+    return [found[e] for e in wanted if e in found], [e for e in wanted if e not in found]

@@ -179,3 +179,21 @@ def test_adding_to_a_pack_from_search_results(app, instance, trainer, make_pract
     assert [e.practice.title for e in packs.read(instance, trainer, pack)[1]] == ["Siren test"]
     other = post(client, "/packs/add", {"pack": "999", "practice_id": "jakarta/sirens", "csrf_token": _token_in(page)})
     assert other.status_code == 404
+
+
+def test_sharing_with_named_colleagues_from_the_page(app, instance, trainer):
+    from tests.test_accounts import HTTPS
+    from tests.test_accounts import _token_in
+    from tests.test_accounts import post
+    from tests.test_accounts import sign_in
+
+    pack = packs.create(instance, trainer, "Shelter course")
+    owner, colleague = app.test_client(), app.test_client()
+    sign_in(owner, "trainer@semarang.example")
+    sign_in(colleague, "colleague@kobe.example")
+    assert colleague.get(f"{HTTPS}/packs/{pack}").status_code == 404
+    token = _token_in(owner.get(f"{HTTPS}/packs/{pack}").get_data(as_text=True))
+    shared = post(owner, f"/packs/{pack}/share", {"sharing": "colleagues", "csrf_token": token,
+                                                  "emails": "colleague@kobe.example, nobody@example.org"})
+    assert "No account for nobody@example.org" in owner.get(HTTPS + shared.headers["Location"]).get_data(as_text=True)
+    assert colleague.get(f"{HTTPS}/packs/{pack}").status_code == 200

@@ -15,6 +15,7 @@ from flask_login import current_user
 from flask_login import login_required
 from flask_wtf import FlaskForm
 
+from exchange import accounts
 from exchange import pack_exports
 from exchange import packs
 from exchange import rendering
@@ -115,7 +116,13 @@ def change(pack_id: int, action: str):  # type: ignore[no-untyped-def]
         elif action == "duplicate":
             return redirect(url_for("packs.show", pack_id=packs.duplicate(instance, current_user, pack_id)))
         elif action == "share":
-            token = packs.share(instance, current_user, pack_id, request.form.get("sharing", "private"))
+            sharing = request.form.get("sharing", "private")
+            colleagues: list[int] = []
+            if sharing == "colleagues":
+                colleagues, unknown = accounts.ids_for_emails(instance, request.form.get("emails", "").split(",")[:50])
+                if unknown:
+                    flash(f"No account for {', '.join(unknown)}; not shared with them.")
+            token = packs.share(instance, current_user, pack_id, sharing, tuple(colleagues))
             if token:
                 flash("Read-only link (a new link revokes the old one): "
                       + url_for("packs.show", pack_id=pack_id, token=token, _external=True))
