@@ -14,7 +14,6 @@ from flask import url_for
 from exchange import cities
 from exchange import discovery
 from exchange import library as practices
-from exchange import packs
 from exchange import policy
 from exchange import rendering
 from exchange.extensions import library
@@ -92,5 +91,4 @@ def _practice_page(practice_id: str, version: int | None):  # type: ignore[no-un
                            city=cities.get(library.session, view.practice.city),
                            related=discovery.related(library.instance, practice_id, viewer()),
                            may_edit=policy.may_contribute(viewer(), view.practice.city),
-                           may_restore=policy.may_review(viewer()),
-                           my_packs=packs.mine(library.instance, viewer()) if viewer().is_authenticated else [])
+                           may_restore=policy.may_review(viewer()))
