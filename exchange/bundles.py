@@ -14,6 +14,11 @@ from exchange.practice import MAX_DOCUMENT_BYTES
 MAX_ENTRIES = 5_000
 MAX_TOTAL_BYTES = 200 * 1024 * 1024
 CITIES_FILE = "cities.yaml"
+#: a course pack's structure (sections, order, notes) in a pack's Markdown ZIP; ``exchange import`` skips it
+PACK_FILE = "pack.yaml"
+#: the files of a bundle that are not practices, each at most this large
+EXTRA_FILES = (CITIES_FILE, PACK_FILE)
+MAX_EXTRA_BYTES = 8 * 1024 * 1024
 
 
 class BadBundle(ValueError):
@@ -47,8 +52,8 @@ def read_folder(root: Path) -> Iterator[Entry]:
                 yield Entry(source, name[:-3], path.read_bytes())
 
 
-def read_zip(path: Path) -> tuple[list[Entry], bytes | None]:
-    """The ``.md`` entries of a zip and its ``cities.yaml``; BadBundle when any entry is unsafe.
+def read_zip(path: Path) -> tuple[list[Entry], dict[str, bytes]]:
+    """The ``.md`` entries of a zip and its other known files by name; BadBundle when any entry is unsafe.
 
     Every entry is checked from the central directory before anything is read (threats I-7..I-10).
     """
@@ -67,14 +72,13 @@ def read_zip(path: Path) -> tuple[list[Entry], bytes | None]:
             _check_entry(path, info)
             if not info.is_dir():
                 wanted.append(info)
-        entries, cities = [], None
+        entries, extras = [], {}
         for info in wanted:
-            data = _read_bounded(archive, info)
-            if info.filename == CITIES_FILE:
-                cities = data
+            if info.filename in EXTRA_FILES:
+                extras[info.filename] = _read_bounded(archive, info, MAX_EXTRA_BYTES)
             else:
-                entries.append(Entry(f"{path}:{info.filename}", Path(info.filename).stem, data))
-        return entries, cities
+                entries.append(Entry(f"{path}:{info.filename}", Path(info.filename).stem, _read_bounded(archive, info)))
+        return entries, extras
 
 
 def _check_entry(path: Path, info: zipfile.ZipInfo) -> None:
@@ -86,19 +90,23 @@ def _check_entry(path: Path, info: zipfile.ZipInfo) -> None:
         raise BadBundle(f"{path}: entry {name!r} is a symbolic link")
     if info.is_dir():
         return
-    if name != CITIES_FILE and not name.endswith(".md"):
+    if name in EXTRA_FILES:
+        if info.file_size > MAX_EXTRA_BYTES:
+            raise BadBundle(f"{path}: entry {name!r} is larger than {MAX_EXTRA_BYTES // 2**20} MB")
+        return
+    if not name.endswith(".md"):
         raise BadBundle(f"{path}: entry {name!r} is not a Markdown (.md) file")
     if info.file_size > MAX_DOCUMENT_BYTES:
         raise BadBundle(f"{path}: entry {name!r} is larger than {MAX_DOCUMENT_BYTES // 1024} KB")
 
 
-def _read_bounded(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+def _read_bounded(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int = MAX_DOCUMENT_BYTES) -> bytes:
     """The entry's bytes, counting while streaming: the declared size may lie."""
     chunks, total = [], 0
     with archive.open(info) as handle:
         while chunk := handle.read(64 * 1024):
             total += len(chunk)
-            if total > MAX_DOCUMENT_BYTES:
+            if total > limit:
                 raise BadBundle(f"entry {info.filename!r} unpacks to more than its declared size")
             chunks.append(chunk)
     return b"".join(chunks)

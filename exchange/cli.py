@@ -223,13 +223,14 @@ def packs_group() -> None:
 
 @packs_group.command("export")
 @click.argument("pack_id", type=int)
-@click.option("--format", "format_", type=click.Choice(["html"]), default="html", show_default=True,
-              help="Only html so far (pdf, epub and zip are still to come).")
+@click.option("--format", "format_", type=click.Choice(list(pack_exports.FORMATS)), default="pdf", show_default=True)
 @click.option("--edition", type=click.Choice(pack_exports.EDITIONS), default="participant", show_default=True)
 @click.option("-o", "output", type=click.Path(path_type=Path), required=True)
 @with_appcontext
 def packs_export(pack_id: int, format_: str, edition: str, output: Path) -> None:
-    """Export PACK_ID as its owner may read it now."""
+    """Export PACK_ID as its owner may read it now (the same limits as on the web)."""
+    import time
+
     from exchange import packs
     from exchange.models import Pack
     from exchange.storage import write_durably
@@ -239,12 +240,38 @@ def packs_export(pack_id: int, format_: str, edition: str, output: Path) -> None
     owner = accounts.by_id(library.instance, pack.owner_id) if pack else None
     if owner is None:
         raise click.ClickException(f"no pack {pack_id} with an active owner")
+    started = time.perf_counter()
     try:
-        document = pack_exports.html(library.instance, owner, pack_id, edition, current_app.config["EXCHANGE_BASE_URL"])
+        data = pack_exports.export(library.instance, owner, pack_id, format_, edition,
+                                   current_app.config["EXCHANGE_BASE_URL"])
     except packs.PackNotFound:
         raise click.ClickException(f"no pack {pack_id}") from None
-    write_durably(output.resolve(), document.encode("utf-8"))
-    click.echo(f"Wrote {output} ({len(document.encode()) // 1024} KB, {edition} edition).")
+    except pack_exports.PackTooLarge as error:
+        raise click.ClickException(str(error)) from None
+    write_durably(output.resolve(), data)
+    click.echo(f"Wrote {output}: {format_}, {edition} edition, {len(data):,} bytes in "
+               f"{time.perf_counter() - started:.1f} s.")
+
+
+@packs_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--owner", "email", required=True, help="E-mail of the account that will own the pack.")
+@with_appcontext
+def packs_import(path: Path, email: str) -> None:
+    """Rebuild a pack from a Markdown ZIP (import its practices first with ``exchange import``)."""
+    from exchange.pack_exports import markdown_zip
+
+    ids, unknown = accounts.ids_for_emails(library.instance, [email])
+    owner = accounts.by_id(library.instance, ids[0]) if ids else None
+    if owner is None:
+        raise click.ClickException(f"no active account {', '.join(unknown) or email}")
+    try:
+        imported = markdown_zip.import_pack(library.instance, owner, path)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    for note in imported.notes:
+        click.echo(note, err=True)
+    click.echo(f"Imported pack {imported.pack_id} for {email}.")
 
 
 @click.command("serve")

@@ -256,13 +256,16 @@ def upload(instance: Instance, account, files: list[tuple[str, bytes]]) -> list[
                 path = Path(folder) / "upload.zip"
                 path.write_bytes(data)
                 try:
-                    found, cities_file = bundles.read_zip(path)
+                    found, extras = bundles.read_zip(path)
                 except bundles.BadBundle as error:
                     entries.append((name, None, str(error).replace(str(path), name)))
                     continue
             entries += [(f"{name}: {e.source.split(':', 1)[1]}", e.data, e.problem) for e in found]
-            if cities_file is not None:
+            if bundles.CITIES_FILE in extras:
                 entries.append((f"{name}: {bundles.CITIES_FILE}", None, "cities are added by administrators; ignored"))
+            if bundles.PACK_FILE in extras:
+                entries.append((f"{name}: {bundles.PACK_FILE}", None,
+                                "a course pack's structure: import it on Course packs"))
         elif name.lower().endswith(".md"):
             entries.append((name, data, None))
         else:

@@ -152,9 +152,9 @@ def _entries(instance: Instance, path: Path, actor: str, outcomes: list[Outcome]
             outcomes.extend(_add_cities(instance, cities_file.read_bytes(), str(cities_file), actor))
         return list(bundles.read_folder(path))
     if path.suffix == ".zip":
-        entries, cities_data = bundles.read_zip(path)
-        if cities_data is not None:
-            outcomes.extend(_add_cities(instance, cities_data, f"{path}:{bundles.CITIES_FILE}", actor))
+        entries, extras = bundles.read_zip(path)
+        if bundles.CITIES_FILE in extras:
+            outcomes.extend(_add_cities(instance, extras[bundles.CITIES_FILE], f"{path}:{bundles.CITIES_FILE}", actor))
         return entries
     if path.is_symlink():
         return [bundles.Entry(str(path), path.stem, None, "is a symbolic link; not followed")]

@@ -220,6 +220,8 @@ class PackItem(Base):
     version: Mapped[int | None]
     trainer_notes: Mapped[str] = mapped_column(sa.Text, default="")
     exercises: Mapped[str] = mapped_column(sa.Text, default="")
+    #: answers to the exercises: in the trainer edition only
+    answers: Mapped[str] = mapped_column(sa.Text, default="")
 
 
 class PackShare(Base):
@@ -229,3 +231,30 @@ class PackShare(Base):
 
     pack_id: Mapped[int] = mapped_column(sa.ForeignKey("packs.id"), primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
+
+
+class ExportJob(Base):
+    """One export of a pack, rendered by a worker process outside the web request."""
+
+    __tablename__ = "export_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pack_id: Mapped[int] = mapped_column(sa.ForeignKey("packs.id"), index=True)
+    #: who asked (None: somebody with the pack's read-only link)
+    requested_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    #: digest of the secret in the job's address: only whoever asked can follow or download it
+    key_hash: Mapped[str] = mapped_column(sa.String(64))
+    #: digest of the read-only link the job was asked with, checked again when it runs
+    link_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    format: Mapped[str] = mapped_column(sa.String(10))
+    edition: Mapped[str] = mapped_column(sa.String(20))
+    #: queued, running, done, failed, expired
+    status: Mapped[str] = mapped_column(sa.String(20), default="queued", index=True)
+    progress: Mapped[int] = mapped_column(default=0)
+    stage: Mapped[str] = mapped_column(sa.String(200), default="waiting for a free export worker")
+    message: Mapped[str] = mapped_column(sa.Text, default="")
+    filename: Mapped[str | None] = mapped_column(sa.String(300))
+    bytes: Mapped[int | None]
+    created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime.datetime | None]
+    finished_at: Mapped[datetime.datetime | None]

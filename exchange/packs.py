@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from exchange import audit
 from exchange import policy
 from exchange import tokens
+from exchange import vocabularies
 from exchange.errors import PracticeNotFound
 from exchange.instance import Instance
 from exchange.models import Pack
@@ -24,6 +25,7 @@ from exchange.practice import Practice
 from exchange.practice import parse
 
 SHARING = ("private", "colleagues", "link")
+MAX_TEXT = 20_000
 
 
 class PackNotFound(LookupError):
@@ -39,23 +41,43 @@ class Entry:
     latest_version: int | None = None
     #: the original was used because the pack's language has no translation
     untranslated: bool = False
+    #: the version shown: the pinned one, or the translation's current version when a translation is used
+    version: int | None = None
 
     @property
     def outdated(self) -> bool:
         return bool(self.practice and self.latest_version and self.latest_version > (self.item.version or 0))
 
 
-def create(instance: Instance, account, title: str, language: str = "en", introduction: str = "") -> int:  # type: ignore[no-untyped-def]
-    """A new private pack owned by ``account``; its id."""
+def checked_details(title: str, language: str, introduction: str) -> tuple[str, str, str]:
+    """A pack's title, language and introduction, checked (ValueError naming the problem)."""
     title = title.strip()
     if not 0 < len(title) <= 300:
         raise ValueError("title must be 1 to 300 characters")
+    if language not in vocabularies.languages():
+        raise ValueError(f"language must be one of {', '.join(vocabularies.languages().keys())}")
+    if len(introduction) > MAX_TEXT:
+        raise ValueError(f"the introduction is longer than {MAX_TEXT} characters")
+    return title, language, introduction
+
+
+def create(instance: Instance, account, title: str, language: str = "en", introduction: str = "") -> int:  # type: ignore[no-untyped-def]
+    """A new private pack owned by ``account``; its id."""
+    title, language, introduction = checked_details(title, language, introduction)
     with instance.db.writing() as session:
-        pack = Pack(owner_id=account.id, title=title, language=language, introduction=introduction[:20_000])
+        pack = Pack(owner_id=account.id, title=title, language=language, introduction=introduction)
         session.add(pack)
         session.flush()
         audit.record(session, account.email, "pack.create", str(pack.id), title=title)
         return pack.id
+
+
+def edit(instance: Instance, account, pack_id: int, title: str, language: str, introduction: str) -> None:  # type: ignore[no-untyped-def]
+    """Change the pack's title, language and introduction (Markdown)."""
+    title, language, introduction = checked_details(title, language, introduction)
+    with instance.db.writing() as session:
+        pack = _owned(session, account, pack_id)
+        pack.title, pack.language, pack.introduction, pack.updated_at = title, language, introduction, utcnow()
 
 
 def _owned(session, account, pack_id: int) -> Pack:  # type: ignore[no-untyped-def]
@@ -105,22 +127,38 @@ def move(instance: Instance, account, pack_id: int, item_id: int, offset: int) -
                 item.position = position
 
 
+def _item(session, account, pack_id: int, item_id: int) -> PackItem:  # type: ignore[no-untyped-def]
+    _owned(session, account, pack_id).updated_at = utcnow()
+    item = session.get(PackItem, item_id)
+    if item is None or item.pack_id != pack_id:
+        raise PackNotFound(item_id)
+    return item
+
+
 def set_notes(instance: Instance, account, pack_id: int, item_id: int,  # type: ignore[no-untyped-def]
-              trainer_notes: str, exercises: str) -> None:
+              trainer_notes: str, exercises: str, answers: str = "") -> None:
+    """Per-practice notes (Markdown): trainer notes and answers appear only in the trainer edition."""
+    if max(len(trainer_notes), len(exercises), len(answers)) > MAX_TEXT:
+        raise ValueError(f"notes, exercises and answers may each have at most {MAX_TEXT} characters")
     with instance.db.writing() as session:
-        _owned(session, account, pack_id)
-        item = session.get(PackItem, item_id)
-        if item is None or item.pack_id != pack_id:
-            raise PackNotFound(item_id)
-        item.trainer_notes, item.exercises = trainer_notes[:20_000], exercises[:20_000]
+        item = _item(session, account, pack_id, item_id)
+        item.trainer_notes, item.exercises, item.answers = trainer_notes, exercises, answers
+
+
+def remove(instance: Instance, account, pack_id: int, item_id: int) -> None:  # type: ignore[no-untyped-def]
+    """Take an entry (a practice with its notes, or a section heading) out of the pack."""
+    with instance.db.writing() as session:
+        item = _item(session, account, pack_id, item_id)
+        audit.record(session, account.email, "pack.remove", str(pack_id), practice=item.practice_id or "",
+                     heading=item.heading or "")
+        session.delete(item)
 
 
 def update_item(instance: Instance, account, pack_id: int, item_id: int) -> None:  # type: ignore[no-untyped-def]
     """Pin an entry to the practice's newest version (the trainer chose to update)."""
     with instance.db.writing() as session:
-        _owned(session, account, pack_id)
-        item = session.get(PackItem, item_id)
-        if item is None or item.pack_id != pack_id or item.practice_id is None:
+        item = _item(session, account, pack_id, item_id)
+        if item.practice_id is None:
             raise PackNotFound(item_id)
         record = session.get(PracticeRecord, item.practice_id)
         if record is None or not policy.may_read(account, record):
@@ -157,14 +195,18 @@ def duplicate(instance: Instance, account, pack_id: int) -> int:  # type: ignore
             item = entry.item
             session.add(PackItem(pack_id=copy.id, position=position, heading=item.heading,
                                  practice_id=item.practice_id, version=item.version,
-                                 trainer_notes=item.trainer_notes, exercises=item.exercises))
+                                 trainer_notes=item.trainer_notes, exercises=item.exercises,
+                                 answers=item.answers))
         return copy.id
 
 
-def may_read_pack(session, account, pack: Pack, token: str | None = None) -> bool:  # type: ignore[no-untyped-def]
+def may_read_pack(session, account, pack: Pack, token: str | None = None,  # type: ignore[no-untyped-def]
+                  token_digest: str | None = None) -> bool:
+    """Owner, named colleague, or the holder of the current read-only link (its token or the token's digest)."""
     if pack.owner_id == getattr(account, "id", None):
         return True
-    if pack.sharing == "link" and token and pack.share_token_hash == tokens.digest(token):
+    digest = tokens.digest(token) if token else token_digest
+    if pack.sharing == "link" and digest and pack.share_token_hash == digest:
         return True
     if pack.sharing == "colleagues" and getattr(account, "is_authenticated", False):
         return session.get(PackShare, (pack.id, account.id)) is not None
@@ -177,11 +219,12 @@ def mine(instance: Instance, account) -> list[Pack]:  # type: ignore[no-untyped-
         return list(session.scalars(query))
 
 
-def read(instance: Instance, account, pack_id: int, token: str | None = None) -> tuple[Pack, list[Entry]]:  # type: ignore[no-untyped-def]
+def read(instance: Instance, account, pack_id: int, token: str | None = None,  # type: ignore[no-untyped-def]
+         token_digest: str | None = None) -> tuple[Pack, list[Entry]]:
     """The pack and the entries this reader may see, checked now (not when they were added)."""
     with instance.db.session() as session:
         pack = session.get(Pack, pack_id)
-        if pack is None or not may_read_pack(session, account, pack, token):
+        if pack is None or not may_read_pack(session, account, pack, token, token_digest):
             raise PackNotFound(pack_id)
         items = list(session.scalars(sa.select(PackItem).where(PackItem.pack_id == pack_id)
                                      .order_by(PackItem.position)))
@@ -199,7 +242,7 @@ def read(instance: Instance, account, pack_id: int, token: str | None = None) ->
                 data = instance.store.read_version(chosen.id, version)
             except FileNotFoundError:
                 continue
-            entries.append(Entry(item, parse(data, chosen.slug), record.version, untranslated))
+            entries.append(Entry(item, parse(data, chosen.slug), record.version, untranslated, version))
         return pack, entries
 
 

@@ -51,13 +51,14 @@ def _where(event_or_mark) -> str:  # type: ignore[no-untyped-def]
     return f"line {mark.line + 1}: "
 
 
-def load_untrusted(text: str, first_line: int = 1) -> object:
+def load_untrusted(text: str, first_line: int = 1, max_bytes: int = MAX_FRONT_MATTER_BYTES,
+                   what: str = "front matter") -> object:
     """The Python value of a YAML document from outside: safe types only, no aliases, bounded size.
 
     Error messages count lines from ``first_line`` (the document's place in its file).
     """
-    if len(text.encode("utf-8")) > MAX_FRONT_MATTER_BYTES:
-        raise YamlProblem(f"front matter is larger than {MAX_FRONT_MATTER_BYTES // 1024} KB")
+    if len(text.encode("utf-8")) > max_bytes:
+        raise YamlProblem(f"{what} is larger than {max_bytes // 1024} KB")
     try:
         # Blank lines in front keep PyYAML's line numbers equal to the file's.
         return yaml.load("\n" * (first_line - 1) + text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader
@@ -80,6 +81,7 @@ def load_trusted(text: str) -> object:
     return yaml.safe_load(text)
 
 
-def dump(data: object) -> str:
-    """YAML text for ``data``, keys in the given order, Unicode kept readable."""
-    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=None)
+def dump(data: object, block: bool = False) -> str:
+    """YAML text for ``data``, keys in the given order, Unicode kept readable (``block``: no inline maps)."""
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=False if block else None,
+                          width=10_000 if block else 80)

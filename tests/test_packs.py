@@ -121,6 +121,13 @@ def test_building_a_pack_through_the_pages(app, instance, trainer, make_practice
     page = client.get(HTTPS + pack_path).get_data(as_text=True)
     assert page.index("Gauge relay") < page.index("Siren test")
     assert "Bring a gauge photo." in page and "Who relays the alert at night?" in page
+    post(client, f"/packs/{pack_id}/edit", {"title": "Flood workshop, Semarang", "language": "id",
+                                            "introduction": "Selamat **datang**.", "csrf_token": token})
+    post(client, f"/packs/{pack_id}/remove", {"item": str(entries[0].item.id), "csrf_token": token})
+    refused = post(client, f"/packs/{pack_id}/edit", {"title": "", "language": "xx", "csrf_token": token})
+    page = client.get(HTTPS + refused.headers["Location"]).get_data(as_text=True)
+    assert "title must be 1 to 300 characters" in page and "Flood workshop, Semarang" in page
+    assert "<strong>datang</strong>" in page and "Siren test" not in page and "Gauge relay" in page
     assert app.test_client().get(HTTPS + pack_path).status_code == 404  # private
     shared = post(client, f"/packs/{pack_id}/share", {"sharing": "link", "csrf_token": token})
     link = client.get(HTTPS + shared.headers["Location"]).get_data(as_text=True)
@@ -155,7 +162,8 @@ def test_single_file_html_export_editions_permissions_and_inert_content(app, run
     own_head = trainer_html.split("</head>", 1)[0]
     assert own_head.count("<style>") == 1 and "<script" not in trainer_html.lower()
     assert_inert(trainer_html.split("</head>", 1)[1], whole_page=True)  # everything from the practices
-    runner.invoke(args=["packs", "export", str(pack), "--edition", "participant", "-o", str(tmp_path / "p.html")])
+    runner.invoke(args=["packs", "export", str(pack), "--format", "html", "--edition", "participant",
+                        "-o", str(tmp_path / "p.html")])
     participant = (tmp_path / "p.html").read_text()
     assert "Answer: the RT head." not in participant and "Who warns first?" in participant
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 from flask import Blueprint
-from flask import Response
 from flask import abort
 from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
+from flask import send_file
+from flask import session
 from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
@@ -19,11 +23,17 @@ from exchange import accounts
 from exchange import pack_exports
 from exchange import packs
 from exchange import rendering
+from exchange import vocabularies
 from exchange.errors import PracticeNotFound
 from exchange.extensions import library
+from exchange.models import Pack
+from exchange.pack_exports import jobs
+from exchange.pack_exports import markdown_zip
 from exchange.web.viewer import current as viewer
 
 bp = Blueprint("packs", __name__, url_prefix="/packs")
+#: exports whose secrets a browser session keeps, for the list on the pack's page
+MAX_REMEMBERED = 10
 
 
 def _valid() -> None:
@@ -62,8 +72,10 @@ def show(pack_id: int):  # type: ignore[no-untyped-def]
         abort(404)
     owner = pack.owner_id == getattr(current_user, "id", None)
     rendered = {e.item.id: rendering.render(e.practice.body).html for e in entries if e.practice}
+    exports = _recent_exports(pack_id)
     return render_template("pack.html", pack=pack, entries=entries, owner=owner, rendered=rendered,
-                           intro=rendering.render(pack.introduction).html)
+                           intro=rendering.render(pack.introduction).html, exports=exports,
+                           formats=pack_exports.FORMATS, languages=vocabularies.languages(), token=token)
 
 
 @bp.post("/add")
@@ -80,19 +92,101 @@ def add_from_results():  # type: ignore[no-untyped-def]
     return redirect(back if back.startswith("/practices") and not back.startswith("//") else url_for("packs.index"))
 
 
-@bp.get("/<int:pack_id>/export.html")
+@bp.post("/import")
 @login_required
-def export_html(pack_id: int):  # type: ignore[no-untyped-def]
-    edition = request.args.get("edition", "participant")
-    if edition not in pack_exports.EDITIONS:
-        abort(400)
+def import_pack():  # type: ignore[no-untyped-def]
+    """A pack from a Markdown ZIP exported here or by another library."""
+    _valid()
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash("Choose a pack .zip file to import.")
+        return redirect(url_for("packs.index"))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "pack.zip"  # never the sender's name: it may be "../x"
+        upload.save(path)
+        try:
+            imported = markdown_zip.import_pack(library.instance, current_user, path)
+        except ValueError as error:
+            flash(f"Not imported: {error}")
+            return redirect(url_for("packs.index"))
+    flash("Pack imported." + "".join(f" {note}." for note in imported.notes))
+    return redirect(url_for("packs.show", pack_id=imported.pack_id))
+
+
+@bp.post("/<int:pack_id>/export")
+def export(pack_id: int):  # type: ignore[no-untyped-def]
+    """Queue an export (owner, colleague or link holder); the job page shows progress, then the file."""
+    _valid()
+    instance = library.instance
+    link = request.form.get("token") or None
     try:
-        document = pack_exports.html(library.instance, current_user, pack_id, edition,
-                                     current_app.config["EXCHANGE_BASE_URL"])
+        job_id, key = jobs.submit(instance, viewer(), pack_id, request.form.get("format", ""),
+                                  request.form.get("edition", "participant"), link)
     except packs.PackNotFound:
         abort(404)
-    return Response(document, mimetype="text/html", headers={
-        "Content-Disposition": f"attachment; filename=pack-{pack_id}-{edition}.html"})
+    except ValueError as error:
+        flash(str(error))
+        return redirect(url_for("packs.show", pack_id=pack_id, token=link))
+    # The job's secret lives in this browser's session (and in the job's address), never in the database.
+    keys = session.get("export_keys", {})
+    keys = dict(list(keys.items())[-(MAX_REMEMBERED - 1):]) | {str(job_id): key}
+    session["export_keys"] = keys
+    jobs.start_workers(instance, _worker_environment())
+    return redirect(url_for("packs.export_status", pack_id=pack_id, job_id=job_id, key=key))
+
+
+def _worker_environment() -> dict[str, str]:
+    config = current_app.config
+    return jobs.worker_environment(current_app.instance_path, config["DATABASE_URL"], config["EXCHANGE_BASE_URL"])
+
+
+def _job(pack_id: int, job_id: int):  # type: ignore[no-untyped-def]
+    try:
+        job = jobs.get(library.instance, job_id, request.args.get("key", ""))
+    except jobs.JobNotFound:
+        abort(404)
+    if job.pack_id != pack_id:
+        abort(404)
+    return job
+
+
+def _recent_exports(pack_id: int) -> list:
+    found = []
+    for job_id, key in reversed(session.get("export_keys", {}).items()):
+        try:
+            job = jobs.get(library.instance, int(job_id), key)
+        except (jobs.JobNotFound, ValueError):
+            continue
+        if job.pack_id == pack_id:
+            found.append((job, key))
+    return found
+
+
+@bp.get("/<int:pack_id>/exports/<int:job_id>")
+def export_status(pack_id: int, job_id: int):  # type: ignore[no-untyped-def]
+    job = _job(pack_id, job_id)
+    if job.status in ("queued", "running"):
+        jobs.start_workers(library.instance, _worker_environment())  # picks up work a lost worker left
+        job = _job(pack_id, job_id)
+    with library.instance.db.session() as db_session:
+        pack = db_session.get(Pack, pack_id)
+    return render_template("pack_job.html", pack=pack, job=job, key=request.args.get("key", ""),
+                           format=pack_exports.FORMATS[job.format])
+
+
+@bp.get("/<int:pack_id>/exports/<int:job_id>/download")
+def export_download(pack_id: int, job_id: int):  # type: ignore[no-untyped-def]
+    job = _job(pack_id, job_id)
+    path = jobs.file_path(library.instance, job)
+    if job.status != "done" or not path.is_file():
+        abort(404)
+    with library.instance.db.session() as db_session:
+        pack = db_session.get(Pack, pack_id)
+    name = pack_exports.filename(pack.title, pack.id, job.edition, job.format)
+    response = send_file(path, mimetype=pack_exports.FORMATS[job.format].mimetype, as_attachment=True,
+                         download_name=name, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @bp.post("/<int:pack_id>/<action>")
@@ -110,7 +204,15 @@ def change(pack_id: int, action: str):  # type: ignore[no-untyped-def]
             packs.move(instance, current_user, pack_id, _number("item"), -1 if action == "up" else 1)
         elif action == "notes":
             packs.set_notes(instance, current_user, pack_id, _number("item"), request.form.get("trainer_notes", ""),
-                            request.form.get("exercises", ""))
+                            request.form.get("exercises", ""), request.form.get("answers", ""))
+            flash("Notes saved.")
+        elif action == "remove":
+            packs.remove(instance, current_user, pack_id, _number("item"))
+            flash("Removed from the pack.")
+        elif action == "edit":
+            packs.edit(instance, current_user, pack_id, request.form.get("title", ""),
+                       request.form.get("language", ""), request.form.get("introduction", ""))
+            flash("Pack details saved.")
         elif action == "update":
             packs.update_item(instance, current_user, pack_id, _number("item"))
         elif action == "duplicate":

@@ -1,0 +1,87 @@
+"""Exporting a course pack: single-file HTML, PDF, EPUB and Markdown ZIP, in trainer or participant edition.
+
+Every format starts from :func:`course.assemble`, which reads the pack as the exporting person may read
+it at that moment (threats A-6) and refuses packs over the limits (R-7). The web app runs exports in
+worker processes (:mod:`.jobs`); the command line runs them directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import render_template
+
+from exchange.instance import Instance
+from exchange.pack_exports.course import EDITIONS
+from exchange.pack_exports.course import Course
+from exchange.pack_exports.course import PackTooLarge
+from exchange.pack_exports.course import Progress
+from exchange.pack_exports.course import assemble
+from exchange.pack_exports.course import no_progress
+from exchange.pack_exports.words import words
+from exchange.presentation import Labels
+
+#: The single-file HTML allows no scripts, no network and images only as data: URLs (threats X-12).
+EXPORT_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+_CSS = Path(__file__).parent.parent / "static" / "pack.css"
+
+
+@dataclass(frozen=True)
+class Format:
+    """One export format: how it is named, served and written."""
+
+    key: str
+    label: str
+    extension: str
+    mimetype: str
+
+
+FORMATS = {f.key: f for f in (
+    Format("pdf", "PDF", "pdf", "application/pdf"),
+    Format("epub", "EPUB", "epub", "application/epub+zip"),
+    Format("html", "HTML", "html", "text/html"),
+    Format("zip", "Markdown ZIP", "zip", "application/zip"),
+)}
+
+
+def html(course: Course, progress: Progress = no_progress) -> bytes:
+    """The pack as one HTML file that opens offline (needs an app context for the template)."""
+    labels = Labels()
+    labels.language = course.pack.language
+    progress(0.5, "writing the page")
+    document = render_template("pack_export.html", course=course, w=words(course.pack.language), labels=labels,
+                               csp=EXPORT_CSP, css=_CSS.read_text("utf-8"))
+    return document.encode("utf-8")
+
+
+def export(instance: Instance, viewer, pack_id: int, format_key: str, edition: str, base_url: str,  # type: ignore[no-untyped-def]
+           progress: Progress = no_progress, link_digest: str | None = None) -> bytes:
+    """The pack in ``format_key`` as ``viewer`` (or the holder of a link) may read it now; needs an app context."""
+    if format_key not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}")
+    progress(0.02, "reading the pack")
+    course = assemble(instance, viewer, pack_id, edition, base_url, progress, link_digest)
+    if format_key == "pdf":
+        from exchange.pack_exports import pdf  # WeasyPrint takes a second to import: only when printing
+
+        return pdf.write(course, progress)
+    if format_key == "epub":
+        from exchange.pack_exports import epub
+
+        return epub.write(course, progress)
+    if format_key == "zip":
+        from exchange.pack_exports import markdown_zip
+
+        return markdown_zip.write(course, progress)
+    return html(course, progress)
+
+
+def filename(title: str, pack_id: int, edition: str, format_key: str) -> str:
+    """A download name such as ``pack-7-flood-workshop-trainer.pdf`` (ASCII, safe in a header)."""
+    words_ = "".join(c if c.isascii() and c.isalnum() else "-" for c in title.lower()).strip("-")
+    stem = "-".join(filter(None, [f"pack-{pack_id}", "-".join(filter(None, words_.split("-")))[:40], edition]))
+    return f"{stem}.{FORMATS[format_key].extension}"
+
+
+__all__ = ["EDITIONS", "FORMATS", "PackTooLarge", "export", "filename", "html"]

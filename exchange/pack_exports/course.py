@@ -1,0 +1,171 @@
+"""A pack assembled once for export: parts and chapters with rendered, safe HTML, read as the exporter may.
+
+Every format (single-file HTML, PDF, EPUB, Markdown ZIP) starts from :func:`assemble`, so permissions
+(threats A-6), size limits (R-7) and sanitising (X-12) are decided in one place. The exporting person's
+permissions are checked now, when the export runs, not when a practice was added to the pack.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field
+
+from markupsafe import Markup
+
+from exchange import cities
+from exchange import packs
+from exchange import rendering
+from exchange import vocabularies
+from exchange.instance import Instance
+from exchange.models import City
+from exchange.models import Pack
+
+EDITIONS = ("trainer", "participant")
+#: Beyond these a pack is refused with a message, before anything is rendered (threats R-7).
+MAX_PRACTICES = 200
+MAX_CHARACTERS = 4_000_000
+
+#: progress(fraction done 0..1, what is happening now)
+Progress = Callable[[float, str], None]
+
+
+class PackTooLarge(ValueError):
+    """The pack is over an export limit; the message says which and what to do."""
+
+
+def no_progress(_fraction: float, _stage: str) -> None:
+    """A progress callback that reports nowhere."""
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """One practice of the pack as it is exported."""
+
+    number: int
+    anchor: str
+    section: str
+    entry: packs.Entry
+    body: Markup
+    notes: Markup
+    exercises: Markup
+    answers: Markup
+    url: str
+
+    @property
+    def practice(self):  # type: ignore[no-untyped-def]
+        return self.entry.practice
+
+    @property
+    def licence_name(self) -> str:
+        licence = vocabularies.licences().get(self.practice.licence, {})
+        return licence.get("name", self.practice.licence)
+
+    @property
+    def licence_url(self) -> str:
+        return vocabularies.licences().get(self.practice.licence, {}).get("url", "")
+
+
+@dataclass(frozen=True)
+class Part:
+    """A section of the pack (the practices before the first section have no heading)."""
+
+    heading: str
+    anchor: str
+    chapters: list[Chapter] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Course:
+    """The whole pack, ready to be written in any format."""
+
+    pack: Pack
+    entries: list[packs.Entry]
+    edition: str
+    parts: list[Part]
+    introduction: Markup
+    made: str
+    base_url: str
+    #: the partner cities of the practices in the pack
+    cities: list[City]
+
+    @property
+    def trainer(self) -> bool:
+        return self.edition == "trainer"
+
+    @property
+    def chapters(self) -> list[Chapter]:
+        return [chapter for part in self.parts for chapter in part.chapters]
+
+    @property
+    def organisations(self) -> list[str]:
+        names = (c.practice.organisation or c.practice.city for c in self.chapters)
+        return list(dict.fromkeys(names))
+
+
+def assemble(instance: Instance, viewer, pack_id: int, edition: str, base_url: str,  # type: ignore[no-untyped-def]
+             progress: Progress = no_progress, link_digest: str | None = None) -> Course:
+    """The pack as ``viewer`` may read it now; PackTooLarge when over a limit.
+
+    Only the owner gets the trainer edition; anyone else who may read the pack gets the participant one.
+    """
+    if edition not in EDITIONS:
+        raise ValueError(f"edition must be one of {', '.join(EDITIONS)}")
+    pack, entries = packs.read(instance, viewer, pack_id, token_digest=link_digest)
+    check_limits(entries)
+    if pack.owner_id != getattr(viewer, "id", None):
+        edition = "participant"
+    trainer = edition == "trainer"
+    base_url = base_url.rstrip("/")
+    parts = [Part("", "part-0")]
+    total = max(1, sum(1 for e in entries if e.practice))
+    for entry in entries:
+        if entry.practice is None:
+            parts.append(Part(entry.item.heading or "", f"part-{len(parts)}"))
+            continue
+        number = sum(len(p.chapters) for p in parts) + 1
+        progress(0.05 + 0.25 * number / total, f"preparing practice {number} of {total}")
+        prefix = f"c{number}-"
+        item = entry.item
+        parts[-1].chapters.append(Chapter(
+            number=number, anchor=f"practice-{number}", section=parts[-1].heading, entry=entry,
+            body=_prefixed(rendering.render(entry.practice.body).html, prefix),
+            notes=_markdown(item.trainer_notes, f"{prefix}n-") if trainer else Markup(""),
+            exercises=_markdown(item.exercises, f"{prefix}e-"),
+            answers=_markdown(item.answers, f"{prefix}a-") if trainer else Markup(""),
+            url=f"{base_url}/practices/{entry.practice.id}"))
+    parts = [part for part in parts if part.heading or part.chapters]
+    slugs = {e.practice.city for e in entries if e.practice}
+    with instance.db.session() as session:
+        partner_cities = [city for city in cities.all_cities(session) if city.slug in slugs]
+    return Course(pack=pack, entries=entries, edition=edition, parts=parts,
+                  introduction=_markdown(pack.introduction, "intro-"), made=datetime.date.today().isoformat(),
+                  base_url=base_url, cities=partner_cities)
+
+
+def check_limits(entries: list[packs.Entry]) -> None:
+    """PackTooLarge when the pack has more practices or text than an export may hold."""
+    practices = [e.practice for e in entries if e.practice]
+    if len(practices) > MAX_PRACTICES:
+        raise PackTooLarge(f"This pack has {len(practices)} practices; an export holds at most {MAX_PRACTICES}. "
+                           "Duplicate the pack and split it into smaller ones.")
+    characters = sum(len(p.body) for p in practices)
+    if characters > MAX_CHARACTERS:
+        raise PackTooLarge(f"This pack has {characters:,} characters of text; an export holds at most "
+                           f"{MAX_CHARACTERS:,}. Duplicate the pack and split it into smaller ones.")
+
+
+_ANCHORS = re.compile(r'(\sid="|\shref="#)')
+
+
+def _prefixed(html: Markup, prefix: str) -> Markup:
+    """Heading and footnote ids made unique within the whole pack (each practice has its own)."""
+    # The HTML comes from nh3, which quotes every attribute value and escapes quotes inside text,
+    # so this only ever matches real id and in-page href attributes.
+    return Markup(_ANCHORS.sub(lambda m: m.group(1) + prefix, str(html)))
+
+
+def _markdown(text: str, prefix: str) -> Markup:
+    return _prefixed(rendering.render(text).html, prefix) if text.strip() else Markup("")

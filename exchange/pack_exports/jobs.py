@@ -1,0 +1,190 @@
+"""Export jobs: packs are rendered by worker processes with limits, never inside a web request.
+
+A request records a job and returns at once; at most :data:`MAX_RUNNING` workers run at a time and the
+rest wait as "queued" (threats R-8). Each worker is a separate process that caps its own memory and wall
+clock (R-7), reports progress in the database, and writes the file into ``exports/`` of the instance.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hmac
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from exchange import audit
+from exchange import packs
+from exchange import tokens
+from exchange.instance import Instance
+from exchange.models import ExportJob
+from exchange.models import utcnow
+from exchange.pack_exports import EDITIONS
+from exchange.pack_exports import FORMATS
+from exchange.pack_exports.worker import OUT_OF_MEMORY
+
+MAX_RUNNING = 2
+#: jobs waiting or running in the whole library before new ones are turned away
+MAX_QUEUED = 100
+#: a person's exports waiting or running at once
+MAX_PENDING_PER_PERSON = 4
+#: a worker's wall clock and address space; operators may change them (EXCHANGE_EXPORT_SECONDS, _MEMORY_MB)
+TIME_LIMIT_SECONDS = int(os.environ.get("EXCHANGE_EXPORT_SECONDS", "300"))
+MEMORY_LIMIT_BYTES = int(os.environ.get("EXCHANGE_EXPORT_MEMORY_MB", "1024")) * 2**20
+KEEP = datetime.timedelta(days=7)
+FINISHED = ("done", "failed", "expired")
+
+
+class JobNotFound(LookupError):
+    """No such export, or one somebody else asked for."""
+
+
+def folder(instance: Instance) -> Path:
+    return instance.path / "exports"
+
+
+def file_path(instance: Instance, job: ExportJob) -> Path:
+    return folder(instance) / f"{job.id}.{FORMATS[job.format].extension}"
+
+
+def submit(instance: Instance, viewer, pack_id: int, format_key: str, edition: str,  # type: ignore[no-untyped-def]
+           link_token: str | None = None) -> tuple[int, str]:
+    """Queue an export of a pack ``viewer`` may read now (as owner, colleague or link holder).
+
+    Returns the job id and the secret that must accompany it to follow or download the export.
+    ValueError when it cannot be queued (the message says why); PackNotFound when it may not be read.
+    """
+    if format_key not in FORMATS or edition not in EDITIONS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}; edition one of {', '.join(EDITIONS)}")
+    pack, _entries = packs.read(instance, viewer, pack_id, link_token)
+    account_id = getattr(viewer, "id", None) if getattr(viewer, "is_authenticated", False) else None
+    if edition == "trainer" and pack.owner_id != account_id:
+        raise ValueError("Only the pack's owner can export the trainer edition.")
+    link_hash = tokens.digest(link_token) if link_token and account_id is None else None
+    key = tokens.new()
+    with instance.db.writing() as session:
+        pending = sa.select(sa.func.count()).select_from(ExportJob).where(ExportJob.status.in_(("queued", "running")))
+        if session.scalar(pending) >= MAX_QUEUED:
+            raise ValueError("The export queue is full; try again in a few minutes.")
+        mine = ExportJob.requested_by == account_id if account_id is not None else ExportJob.link_hash == link_hash
+        waiting = session.scalar(pending.where(mine))
+        if waiting >= MAX_PENDING_PER_PERSON:
+            raise ValueError(f"You already have {waiting} exports waiting or running; "
+                             "try again when one of them has finished.")
+        job = ExportJob(pack_id=pack_id, requested_by=account_id, key_hash=tokens.digest(key), link_hash=link_hash,
+                        format=format_key, edition=edition)
+        session.add(job)
+        session.flush()
+        audit.record(session, getattr(viewer, "email", None) or "read-only link", "pack.export", str(pack_id),
+                     format=format_key, edition=edition, job=job.id)
+        return job.id, key
+
+
+def claim(instance: Instance) -> int | None:
+    """Mark the oldest queued job running if fewer than MAX_RUNNING run; its id, or None."""
+    with instance.db.writing() as session:
+        running = session.scalar(sa.select(sa.func.count()).select_from(ExportJob)
+                                 .where(ExportJob.status == "running"))
+        if running >= MAX_RUNNING:
+            return None
+        job = session.scalar(sa.select(ExportJob).where(ExportJob.status == "queued").order_by(ExportJob.id).limit(1))
+        if job is None:
+            return None
+        job.status, job.started_at, job.stage = "running", utcnow(), "starting"
+        return job.id
+
+
+def start_workers(instance: Instance, environment: Mapping[str, str]) -> None:
+    """Start a worker process for each job that may run now (call after submitting, and on status views)."""
+    sweep(instance)
+    while (job_id := claim(instance)) is not None:
+        _spawn(instance, job_id, dict(environment))
+
+
+def _spawn(instance: Instance, job_id: int, environment: dict[str, str]) -> None:
+    try:
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, a number as argument
+            [sys.executable, "-m", "exchange.pack_exports.worker", str(job_id)], env=environment,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, start_new_session=True)
+    except OSError as error:
+        fail(instance, job_id, f"The export worker could not start ({error.strerror}).")
+        return
+
+    def reap() -> None:
+        code = process.wait()
+        if code != 0:
+            fail(instance, job_id, _why(code), only_if_running=True)
+        start_workers(instance, environment)
+
+    threading.Thread(target=reap, name=f"export-{job_id}", daemon=True).start()
+
+
+def _why(code: int) -> str:
+    if code == -signal.SIGALRM:
+        return (f"The export took longer than {TIME_LIMIT_SECONDS // 60} minutes and was stopped: the pack is too "
+                "large to export in one piece. Duplicate it and split it into smaller packs.")
+    if code in (-signal.SIGKILL, OUT_OF_MEMORY):
+        return (f"The export needed more than {MEMORY_LIMIT_BYTES // 2**20} MB of memory and was stopped: the pack "
+                "is too large to export in one piece. Duplicate it and split it into smaller packs.")
+    return f"The export stopped unexpectedly (exit status {code}). Try again; if it fails again, tell an administrator."
+
+
+def report(instance: Instance, job_id: int, fraction: float, stage: str) -> None:
+    """Record a running job's progress (0..1) and what it is doing."""
+    with instance.db.writing() as session:
+        job = session.get(ExportJob, job_id)
+        if job is not None and job.status == "running":
+            job.progress, job.stage = max(job.progress, min(99, int(fraction * 100))), stage[:200]
+
+
+def finish(instance: Instance, job_id: int, size: int) -> None:
+    with instance.db.writing() as session:
+        job = session.get(ExportJob, job_id)
+        job.status, job.progress, job.stage, job.bytes, job.finished_at = "done", 100, "ready", size, utcnow()
+
+
+def fail(instance: Instance, job_id: int, message: str, only_if_running: bool = False) -> None:
+    with instance.db.writing() as session:
+        job = session.get(ExportJob, job_id)
+        if job is None or (only_if_running and job.status != "running"):
+            return
+        job.status, job.stage, job.message, job.finished_at = "failed", "stopped", message, utcnow()
+
+
+def sweep(instance: Instance) -> None:
+    """Fail jobs whose worker vanished (past the time limit) and delete files older than KEEP."""
+    now = utcnow()
+    with instance.db.writing() as session:
+        stale = sa.select(ExportJob).where(ExportJob.status == "running", ExportJob.started_at
+                                           < now - datetime.timedelta(seconds=TIME_LIMIT_SECONDS + 60))
+        for job in session.scalars(stale):
+            job.status, job.stage, job.finished_at = "failed", "stopped", now
+            job.message = "The export worker stopped without finishing. Try again."
+        old = sa.select(ExportJob).where(ExportJob.status == "done", ExportJob.finished_at < now - KEEP)
+        for job in session.scalars(old):
+            file_path(instance, job).unlink(missing_ok=True)
+            job.status, job.stage = "expired", f"deleted after {KEEP.days} days"
+
+
+def get(instance: Instance, job_id: int, key: str) -> ExportJob:
+    """The job whose secret is ``key`` (JobNotFound otherwise: unknown and not yours look the same)."""
+    with instance.db.session() as session:
+        job = session.get(ExportJob, job_id)
+        if job is None or not hmac.compare_digest(job.key_hash, tokens.digest(key or "")):
+            raise JobNotFound(job_id)
+        return job
+
+
+def worker_environment(instance_path: str, database_url: str | None, base_url: str) -> dict[str, str]:
+    """What a worker needs to open the same instance as the web app."""
+    environment = {**os.environ, "EXCHANGE_INSTANCE": instance_path, "EXCHANGE_BASE_URL": base_url,
+                   "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    if database_url:
+        environment["EXCHANGE_DATABASE_URL"] = database_url
+    return environment

@@ -1,0 +1,159 @@
+"""A pack as a Markdown ZIP: the practices as published (front matter and all) plus the pack's structure.
+
+Layout: ``practices/<city>/<slug>.md`` (the exact text of the version in the pack), ``cities.yaml`` and
+``pack.yaml`` (title, language, introduction, sections, order, notes). ``exchange import`` takes the
+practices back (it skips ``pack.yaml``); :func:`import_pack` rebuilds the pack itself.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from exchange import audit
+from exchange import bundles
+from exchange import cities
+from exchange import packs
+from exchange import policy
+from exchange import yamlfile
+from exchange.instance import Instance
+from exchange.models import Pack
+from exchange.models import PackItem
+from exchange.models import PracticeRecord
+from exchange.pack_exports.course import Course
+from exchange.pack_exports.course import Progress
+from exchange.pack_exports.course import no_progress
+
+FORMAT = "practice-exchange-pack/1"
+MAX_ENTRIES = 500
+
+
+def write(course: Course, progress: Progress = no_progress) -> bytes:
+    """The ZIP's bytes: trainer notes and answers only in the trainer edition."""
+    files: dict[str, bytes] = {}
+    entries: list[dict] = []
+    for entry in course.entries:
+        if entry.practice is None:
+            entries.append({"section": entry.item.heading or ""})
+            continue
+        name = f"practices/{entry.practice.id}.md"
+        files[name] = entry.practice.text
+        item = {"practice": entry.practice.id, "version": entry.version, "file": name}
+        if course.trainer and entry.item.trainer_notes:
+            item["trainer_notes"] = entry.item.trainer_notes
+        if entry.item.exercises:
+            item["exercises"] = entry.item.exercises
+        if course.trainer and entry.item.answers:
+            item["answers"] = entry.item.answers
+        entries.append(item)
+    progress(0.8, "packing the files")
+    structure = {"format": FORMAT, "title": course.pack.title, "language": course.pack.language,
+                 "edition": course.edition, "introduction": course.pack.introduction, "made": course.made,
+                 "source": f"{course.base_url}/packs/{course.pack.id}", "entries": entries}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in {bundles.PACK_FILE: yamlfile.dump(structure, block=True).encode("utf-8"),
+                           bundles.CITIES_FILE: cities.as_yaml(course.cities).encode("utf-8"), **files}.items():
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0)), data,
+                             compress_type=zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What importing a pack did: the new pack, and a line for each entry that needs the trainer's eye."""
+
+    pack_id: int
+    notes: list[str]
+
+
+def import_pack(instance: Instance, account, path: Path) -> Imported:  # type: ignore[no-untyped-def]
+    """A new private pack for ``account`` from a pack ZIP; ValueError (with the reason) if it is not one.
+
+    Each practice is matched in this library by its id and pinned at the version whose text is the
+    ZIP's; practices this library lacks, or that ``account`` may not read, are left out and reported.
+    """
+    try:
+        found, extras = bundles.read_zip(path)
+    except bundles.BadBundle as error:
+        raise ValueError(str(error).replace(str(path), path.name)) from None
+    if bundles.PACK_FILE not in extras:
+        raise ValueError(f"{path.name} has no {bundles.PACK_FILE}: it is not a course pack (import practices with "
+                         "exchange import)")
+    structure = _structure(extras[bundles.PACK_FILE])
+    title, language, introduction = packs.checked_details(structure["title"], structure["language"],
+                                                          structure["introduction"])
+    texts = {entry.source.split(":", 1)[1]: entry.data for entry in found}
+    notes: list[str] = []
+    with instance.db.writing() as session:
+        pack = Pack(owner_id=account.id, title=title, language=language, introduction=introduction)
+        session.add(pack)
+        session.flush()
+        pack_id = pack.id
+        position = 0
+        for entry in structure["entries"]:
+            item = _item(instance, session, account, entry, texts, notes)
+            if item is not None:
+                position += 1
+                item.pack_id, item.position = pack_id, position
+                session.add(item)
+        audit.record(session, account.email, "pack.import", str(pack_id), source=path.name, entries=position)
+    return Imported(pack_id, notes)
+
+
+def _item(instance: Instance, session, account, entry: dict, texts: dict, notes: list[str]) -> PackItem | None:  # type: ignore[no-untyped-def]
+    if "section" in entry:
+        return PackItem(heading=entry["section"][:300])
+    practice_id = entry["practice"]
+    record = session.get(PracticeRecord, practice_id)
+    if record is None or not policy.may_read(account, record):
+        notes.append(f"{practice_id}: not in this library (import its file with exchange import first); left out")
+        return None
+    text = texts.get(entry.get("file", ""))
+    version = next((v for v in range(record.version, 0, -1) if text and _text(instance, practice_id, v) == text), None)
+    if version is None:
+        version = record.version
+        notes.append(f"{practice_id}: the pack's text is not a version of this library's practice; "
+                     f"pinned to its version {version}")
+    return PackItem(practice_id=practice_id, version=version, trainer_notes=entry.get("trainer_notes", ""),
+                    exercises=entry.get("exercises", ""), answers=entry.get("answers", ""))
+
+
+def _text(instance: Instance, practice_id: str, version: int) -> bytes | None:
+    try:
+        return instance.store.read_version(practice_id, version)
+    except FileNotFoundError:
+        return None
+
+
+def _structure(data: bytes) -> dict:
+    """``pack.yaml`` checked field by field; ValueError naming the first problem."""
+    try:
+        value = yamlfile.load_untrusted(data.decode("utf-8"), max_bytes=bundles.MAX_EXTRA_BYTES,
+                                        what=bundles.PACK_FILE)
+    except (UnicodeDecodeError, yamlfile.YamlProblem) as error:
+        raise ValueError(f"{bundles.PACK_FILE}: {error}") from None
+    if not isinstance(value, dict) or value.get("format") != FORMAT:
+        raise ValueError(f"{bundles.PACK_FILE}: not a pack structure (format must be {FORMAT})")
+    for key in ("title", "language", "introduction"):
+        if not isinstance(value.get(key, ""), str):
+            raise ValueError(f"{bundles.PACK_FILE}: {key} must be text")
+    entries = value.get("entries")
+    if not isinstance(entries, list) or len(entries) > MAX_ENTRIES:
+        raise ValueError(f"{bundles.PACK_FILE}: entries must be a list of at most {MAX_ENTRIES}")
+    for number, entry in enumerate(entries, 1):
+        if not isinstance(entry, dict) or ("section" in entry) == ("practice" in entry):
+            raise ValueError(f"{bundles.PACK_FILE}: entry {number} must have either a section or a practice")
+        for key, text in entry.items():
+            if key not in ("section", "practice", "file", "trainer_notes", "exercises", "answers", "version"):
+                raise ValueError(f"{bundles.PACK_FILE}: entry {number} has an unknown key {key!r}")
+            if key == "version" and not (isinstance(text, int) and not isinstance(text, bool)):
+                raise ValueError(f"{bundles.PACK_FILE}: entry {number}: version must be a number")
+            if key != "version" and not isinstance(text, str):
+                raise ValueError(f"{bundles.PACK_FILE}: entry {number}: {key} must be text")
+    return {"title": value.get("title", ""), "language": value.get("language", "en"),
+            "introduction": value.get("introduction", ""), "entries": entries}
+
+

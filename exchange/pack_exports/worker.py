@@ -1,0 +1,65 @@
+"""One export job, run in its own process: ``python -m exchange.pack_exports.worker JOB_ID``.
+
+The process limits itself before it imports anything heavy: address space (RLIMIT_AS) and a wall-clock
+alarm whose default action ends the process (threats R-7). The web process that started it turns the
+exit status into a message for the person waiting.
+"""
+
+from __future__ import annotations
+
+import resource
+import signal
+import sys
+
+OUT_OF_MEMORY = 3
+
+
+def main(job_id: int) -> int:
+    from exchange.pack_exports import jobs
+
+    resource.setrlimit(resource.RLIMIT_AS, (jobs.MEMORY_LIMIT_BYTES, jobs.MEMORY_LIMIT_BYTES))
+    signal.alarm(jobs.TIME_LIMIT_SECONDS)
+    try:
+        return _run(job_id)
+    except MemoryError:
+        return OUT_OF_MEMORY
+
+
+def _run(job_id: int) -> int:
+    from exchange import accounts
+    from exchange import create_app
+    from exchange import packs
+    from exchange import policy
+    from exchange.extensions import library
+    from exchange.models import ExportJob
+    from exchange.pack_exports import PackTooLarge
+    from exchange.pack_exports import export
+    from exchange.pack_exports import jobs
+    from exchange.storage import write_durably
+
+    app = create_app()
+    with app.app_context():
+        instance = library.instance
+        with instance.db.session() as session:
+            job = session.get(ExportJob, job_id)
+        if job is None or job.status != "running":
+            return 0
+        # Read as whoever asked, now: an account (if still active) or the holder of the read-only link.
+        viewer = accounts.by_id(instance, job.requested_by) if job.requested_by else policy.ANONYMOUS
+        try:
+            if viewer is None:
+                raise packs.PackNotFound(job.pack_id)
+            data = export(instance, viewer, job.pack_id, job.format, job.edition, app.config["EXCHANGE_BASE_URL"],
+                          lambda fraction, stage: jobs.report(instance, job_id, fraction, stage), job.link_hash)
+            write_durably(jobs.file_path(instance, job), data)
+        except PackTooLarge as error:
+            jobs.fail(instance, job_id, str(error))
+        except packs.PackNotFound:
+            jobs.fail(instance, job_id, "The pack no longer exists or is no longer shared with you.")
+        else:
+            jobs.finish(instance, job_id, len(data))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(int(sys.argv[1])))

@@ -1,0 +1,430 @@
+"""Course pack exports (issue 5): every format, both editions, permissions at export time, no fetches,
+limits, the job queue with real worker processes, and the Markdown ZIP coming back in."""
+
+from __future__ import annotations
+
+import http.server
+import io
+import re
+import subprocess
+import threading
+import time
+import zipfile
+import zlib
+from pathlib import Path
+
+import pytest
+
+from exchange import accounts
+from exchange import library
+from exchange import packs
+from exchange import policy
+from exchange import tokens
+from exchange.pack_exports import PackTooLarge
+from exchange.pack_exports import course as course_module
+from exchange.pack_exports import export
+from exchange.pack_exports import jobs
+from exchange.pack_exports import markdown_zip
+from exchange.pack_exports import pdf as pdf_module
+from tests.test_accounts import HTTPS
+from tests.test_accounts import PASSWORD
+from tests.test_accounts import _token_in
+from tests.test_accounts import post
+from tests.test_rendering import HOSTILE
+from tests.test_rendering import assert_inert
+
+BASE = "http://127.0.0.1:5000"
+FORMATS = ("html", "pdf", "epub", "zip")
+
+
+@pytest.fixture
+def trainer(instance):  # type: ignore[no-untyped-def]
+    accounts.create_user(instance, "trainer@semarang.example", "Dewi", ["reader"], [], "t", PASSWORD)
+    accounts.create_user(instance, "colleague@kobe.example", "Aiko", ["reader"], [], "t", PASSWORD)
+    return accounts.load(instance, "1:1")
+
+
+def pdf_text(data: bytes, tmp_path, first: int | None = None, last: int | None = None) -> str:
+    path = tmp_path / "x.pdf"
+    path.write_bytes(data)
+    pages = [*(["-f", str(first)] if first else []), *(["-l", str(last)] if last else [])]
+    return subprocess.run(["pdftotext", "-layout", *pages, str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def pdf_objects(data: bytes) -> bytes:
+    """The PDF with its compressed streams (object streams included) inflated, to look for keys in it."""
+    inflated = [data]
+    for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S):
+        try:
+            inflated.append(zlib.decompress(match.group(1)))
+        except zlib.error:
+            pass
+    return b"\n".join(inflated)
+
+
+def epub_pages(data: bytes) -> dict[str, str]:
+    with zipfile.ZipFile(io.BytesIO(data)) as book:
+        return {name: book.read(name).decode("utf-8") for name in book.namelist() if name.endswith(".xhtml")}
+
+
+def every_format(app, instance, viewer, pack_id, edition="trainer", link_digest=None) -> dict[str, bytes]:  # type: ignore[no-untyped-def]
+    with app.app_context():
+        return {f: export(instance, viewer, pack_id, f, edition, BASE, link_digest=link_digest) for f in FORMATS}
+
+
+def test_trainer_and_participant_editions_in_every_format(app, instance, trainer, make_practice, tmp_path):
+    library.publish(instance, make_practice(title="Siren test"), "sirens", "t")
+    pack = packs.create(instance, trainer, "Flood workshop", "en", "Read this **before** the day.")
+    packs.add_section(instance, trainer, pack, "Warning")
+    packs.add_practice(instance, trainer, pack, "jakarta/sirens")
+    item = packs.read(instance, trainer, pack)[1][1].item
+    packs.set_notes(instance, trainer, pack, item.id, "Bring the siren log.", "Who sounds the siren?",
+                    "The RT head, after the BPBD call.")
+    trainer_files = every_format(app, instance, trainer, pack, "trainer")
+    participant_files = every_format(app, instance, trainer, pack, "participant")
+    texts = {
+        "html": lambda d: d.decode(), "pdf": lambda d: " ".join(pdf_text(d, tmp_path).split()),
+        "epub": lambda d: "\n".join(epub_pages(d).values()),
+        "zip": lambda d: zipfile.ZipFile(io.BytesIO(d)).read("pack.yaml").decode(),
+    }
+    for key, text in texts.items():
+        trainer_text, participant_text = text(trainer_files[key]), text(participant_files[key])
+        assert "Bring the siren log." in trainer_text and "The RT head, after the BPBD call." in trainer_text, key
+        assert "Who sounds the siren?" in trainer_text and "Who sounds the siren?" in participant_text, key
+        assert "Bring the siren log." not in participant_text, key
+        assert "The RT head" not in participant_text, key
+    assert "Read this before the day." in texts["pdf"](trainer_files["pdf"])
+    # A colleague the pack is shared with gets the participant edition whatever they ask for.
+    packs.share(instance, trainer, pack, "colleagues", (2,))
+    colleague = accounts.load(instance, "2:1")
+    with app.app_context():
+        theirs = export(instance, colleague, pack, "html", "trainer", BASE).decode()
+    assert "Who sounds the siren?" in theirs and "Bring the siren log." not in theirs
+
+
+def test_permissions_are_checked_when_exporting_not_when_adding(app, instance, trainer, make_practice, tmp_path):
+    library.publish(instance, make_practice(title="Siren test"), "sirens", "t")
+    library.publish(instance, make_practice(title="Radio relay plan"), "radio", "t")
+    pack = packs.create(instance, trainer, "Flood workshop")
+    packs.add_practice(instance, trainer, pack, "jakarta/sirens")
+    packs.add_practice(instance, trainer, pack, "jakarta/radio")
+    link = packs.share(instance, trainer, pack, "link")
+    library.publish(instance, make_practice(title="Radio relay plan", visibility="partners"), "radio", "t")
+
+    public = every_format(app, instance, policy.ANONYMOUS, pack, "participant", tokens.digest(link))
+    assert "Siren test" in public["html"].decode() and "Radio relay plan" not in public["html"].decode()
+    assert "Radio relay plan" not in pdf_text(public["pdf"], tmp_path)
+    assert "Radio relay plan" not in "".join(epub_pages(public["epub"]).values())
+    assert zipfile.ZipFile(io.BytesIO(public["zip"])).namelist() == [
+        "pack.yaml", "cities.yaml", "practices/jakarta/sirens.md"]
+    owners = every_format(app, instance, trainer, pack)
+    assert "Radio relay plan" in owners["html"].decode()  # the owner is partner staff: still theirs
+    # A revoked link exports nothing at all.
+    packs.share(instance, trainer, pack, "private")
+    with app.app_context(), pytest.raises(packs.PackNotFound):
+        export(instance, policy.ANONYMOUS, pack, "pdf", "participant", BASE, link_digest=tokens.digest(link))
+
+
+def test_hostile_markdown_stays_inert_in_every_format(app, instance, trainer, make_practice):
+    library.publish(instance, make_practice(title="Siren test", body="\n\n".join(HOSTILE)), "sirens", "t")
+    pack = packs.create(instance, trainer, "Hostile <script>alert(1)</script> pack", "en",
+                        "\n\n".join(HOSTILE))
+    packs.add_practice(instance, trainer, pack, "jakarta/sirens")
+    item = packs.read(instance, trainer, pack)[1][0].item
+    packs.set_notes(instance, trainer, pack, item.id, *(["\n\n".join(HOSTILE)] * 3))
+    files = every_format(app, instance, trainer, pack)
+
+    html = files["html"].decode()
+    head, body = html.split("</head>", 1)
+    assert head.count("<style>") == 1 and "<script" not in html.lower()
+    assert "Content-Security-Policy" in head
+    assert_inert(body, whole_page=True)
+
+    for name, page in epub_pages(files["epub"]).items():
+        assert "<script" not in page.lower(), name
+        assert_inert(page.split("</head>", 1)[-1], whole_page=True)
+
+    objects = pdf_objects(files["pdf"])
+    for key in (b"/JavaScript", b"/JS", b"/Launch", b"/EmbeddedFile", b"/SubmitForm", b"/ImportData"):
+        assert key not in objects, key
+    for uri in re.findall(rb"/URI \((.*?)\)", objects):
+        assert uri.startswith((b"http://", b"https://")), uri
+
+    structure = zipfile.ZipFile(io.BytesIO(files["zip"])).read("pack.yaml").decode()
+    assert "<script>alert(1)</script>" in structure  # kept as the text it is, for the importer to sanitise
+
+
+class CountingServer(http.server.ThreadingHTTPServer):
+    """A real server on a local port that counts every request made to it."""
+
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+                server.requests.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Type", "image/png")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+
+
+@pytest.fixture
+def counting_server():  # type: ignore[no-untyped-def]
+    server = CountingServer()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_links_to_files_and_internal_addresses_fetch_nothing(app, instance, trainer, make_practice, counting_server,
+                                                             tmp_path):
+    internal = f"http://127.0.0.1:{counting_server.server_address[1]}"
+    body = (f"![gauge]({internal}/gauge.png)\n\n[report]({internal}/report)\n\n![passwd](file:///etc/passwd)\n\n"
+            "[passwd](file:///etc/passwd)\n\n![metadata](http://169.254.169.254/latest/meta-data/)\n\n"
+            f"![relative](/static/../../../../etc/passwd)\n\n![svg]({internal}/x.svg#frag)\n")
+    library.publish(instance, make_practice(title="Gauge relay", body=body), "gauges", "t")
+    pack = packs.create(instance, trainer, "Gauges")
+    packs.add_practice(instance, trainer, pack, "jakarta/gauges")
+    files = every_format(app, instance, trainer, pack)
+    assert counting_server.requests == []
+    passwd = Path("/etc/passwd").read_bytes()[:40]
+    for key, data in files.items():
+        assert passwd not in data and b"root:x:0:0" not in data, key
+    objects = pdf_objects(files["pdf"])
+    assert b"root:x:0:0" not in objects and b"/EmbeddedFile" not in objects
+    assert not [n for n in zipfile.ZipFile(io.BytesIO(files["epub"])).namelist() if "passwd" in n or n.endswith(".png")]
+
+    fetcher = pdf_module.AppAssetsOnly(BASE)
+    for url in ("file:///etc/passwd", f"{internal}/gauge.png", "http://169.254.169.254/", f"{BASE}/static/../x",
+                "ftp://example.org/x", f"{BASE}/static/../../../../../etc/passwd"):
+        with pytest.raises(ValueError, match="refused"):
+            fetcher.fetch(url)
+    assert counting_server.requests == []
+    assert b"@page" in fetcher.fetch(f"{BASE}/static/pack_print.css").read()  # the app's own assets are allowed
+
+
+def test_a_pdf_in_three_languages_has_cover_contents_with_page_numbers_headers_and_cjk_fonts(
+        app, instance, trainer, make_practice, tmp_path):
+    long_body = "\n\n".join(f"## Step {n}\n\n" + "Warn the neighbourhood and check the gauge. " * 40
+                            for n in range(1, 6))
+    library.publish(instance, make_practice(title="Siren test", body=long_body), "sirens", "t")
+    library.publish(instance, make_practice(title="Peringatan dini banjir", language="id",
+                                            body="## Langkah\n\nPantau tinggi muka air di pintu air Manggarai.\n"),
+                    "peringatan-dini", "t")
+    tsunami = make_practice(title="津波避難ビルの指定", city="tokyo", country="JP", language="ja",
+                            body="## 手順\n\n避難ビルを指定し、住民に周知する。\n")
+    library.publish(instance, tsunami, "tsunami-building", "t")
+    pack = packs.create(instance, trainer, "Flood workshop Semarang", "en")
+    packs.add_section(instance, trainer, pack, "Warning")
+    packs.add_practice(instance, trainer, pack, "jakarta/sirens")
+    packs.add_practice(instance, trainer, pack, "jakarta/peringatan-dini")
+    packs.add_section(instance, trainer, pack, "Evacuation")
+    packs.add_practice(instance, trainer, pack, "tokyo/tsunami-building")
+    with app.app_context():
+        data = export(instance, trainer, pack, "pdf", "participant", BASE)
+    path = tmp_path / "pack.pdf"
+    path.write_bytes(data)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    assert "Title:           Flood workshop Semarang" in info
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+    assert "Noto-Sans-CJK-JP" in fonts  # pdftotext would find the text even in empty boxes: check the font
+
+    cover = pdf_text(data, tmp_path, 1, 1)
+    assert "Flood workshop Semarang" in cover and "Participant edition" in cover and "2 / " not in cover
+    contents = pdf_text(data, tmp_path, 2, 2)
+    listed = {title: int(number) for title, number in
+              re.findall(r"\d\. (Siren test|Peringatan dini banjir|津波避難ビルの指定)[ .]*?(\d+)\s*$", contents, re.M)}
+    assert set(listed) == {"Siren test", "Peringatan dini banjir", "津波避難ビルの指定"}, contents
+    for title, number in listed.items():
+        page = pdf_text(data, tmp_path, number, number)
+        assert title in page, (title, number)
+        assert re.search(rf"^\s*{number}\s*/\s*{pages}\s*$", page, re.M)  # the page number in the footer
+        assert "Flood workshop Semarang" in page.splitlines()[0]  # running header: the pack ...
+    japanese = listed["津波避難ビルの指定"]
+    assert "Evacuation" in pdf_text(data, tmp_path, japanese, japanese).splitlines()[0]  # ... and the section
+    assert listed["Siren test"] < listed["Peringatan dini banjir"] < listed["津波避難ビルの指定"]
+    appendix = pdf_text(data, tmp_path, pages, pages)
+    assert "Sources and licences" in appendix and f"{BASE}/practices/tokyo/tsunami-building" in appendix
+    assert "Creative Commons Attribution 4.0 International" in appendix
+
+
+def test_limits_give_a_clear_message(app, instance, trainer, make_practice, monkeypatch):
+    library.publish(instance, make_practice(title="Siren test"), "sirens", "t")
+    library.publish(instance, make_practice(title="Radio plan"), "radio", "t")
+    pack = packs.create(instance, trainer, "Flood workshop")
+    packs.add_practice(instance, trainer, pack, "jakarta/sirens")
+    packs.add_practice(instance, trainer, pack, "jakarta/radio")
+    monkeypatch.setattr(course_module, "MAX_PRACTICES", 1)
+    with app.app_context(), pytest.raises(PackTooLarge, match="2 practices; an export holds at most 1"):
+        export(instance, trainer, pack, "epub", "trainer", BASE)
+    monkeypatch.setattr(course_module, "MAX_PRACTICES", 200)
+    monkeypatch.setattr(pdf_module, "MAX_PAGES", 2)
+    with app.app_context(), pytest.raises(PackTooLarge, match=r"would print as \d+ pages; a PDF holds at most 2"):
+        export(instance, trainer, pack, "pdf", "trainer", BASE)
+
+
+def test_the_queue_runs_two_exports_at_a_time_and_keeps_the_rest_waiting(instance, trainer, make_practice):
+    library.publish(instance, make_practice(title="Siren test"), "sirens", "t")
+    pack = packs.create(instance, trainer, "Flood workshop")
+    colleague = accounts.load(instance, "2:1")
+    packs.share(instance, trainer, pack, "colleagues", (2,))
+    submitted = [jobs.submit(instance, person, pack, "pdf", "participant")[0]
+                 for person in (trainer, trainer, trainer, colleague, colleague)]
+    claimed = [jobs.claim(instance) for _ in range(3)]
+    assert claimed == [submitted[0], submitted[1], None]
+    with instance.db.session() as session:
+        from exchange.models import ExportJob
+
+        assert sorted(j.status for j in session.query(ExportJob)) == ["queued"] * 3 + ["running"] * 2
+    jobs.fail(instance, submitted[0], "test")
+    assert jobs.claim(instance) == submitted[2]
+    with pytest.raises(ValueError, match="Only the pack's owner"):
+        jobs.submit(instance, colleague, pack, "pdf", "trainer")
+    for _ in range(2):
+        jobs.submit(instance, trainer, pack, "zip", "participant")
+    with pytest.raises(ValueError, match="already have 4 exports waiting or running"):
+        jobs.submit(instance, trainer, pack, "zip", "participant")
+    with pytest.raises(packs.PackNotFound):
+        jobs.submit(instance, policy.ANONYMOUS, pack, "pdf", "participant")
+
+
+def wait_for(client, url: str, seconds: float = 90) -> str:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        page = client.get(url).get_data(as_text=True)
+        if "Download" in page or "Not exported" in page:
+            return page
+        time.sleep(0.3)
+    raise AssertionError(f"export not finished after {seconds} s: {page}")
+
+
+def test_exporting_from_the_pack_page_runs_a_worker_and_offers_the_file(app, instance, trainer, make_practice):
+    library.publish(instance, make_practice(title="Siren test"), "sirens", "t")
+    library.publish(instance, make_practice(title="Radio relay plan"), "radio", "t")
+    pack = packs.create(instance, trainer, "Flood workshop")
+    packs.add_practice(instance, trainer, pack, "jakarta/sirens")
+    packs.add_practice(instance, trainer, pack, "jakarta/radio")
+    link = packs.share(instance, trainer, pack, "link")
+    library.publish(instance, make_practice(title="Radio relay plan", visibility="partners"), "radio", "t")
+
+    visitor = app.test_client()  # anybody with the read-only link, not signed in
+    page = visitor.get(f"{HTTPS}/packs/{pack}?token={link}").get_data(as_text=True)
+    assert 'value="trainer"' not in page and 'name="format" value="pdf"' in page
+    queued = post(visitor, f"/packs/{pack}/export", {"format": "pdf", "edition": "participant", "token": link,
+                                                     "csrf_token": _token_in(page)})
+    status_url = HTTPS + queued.headers["Location"]
+    assert "key=" in status_url
+    done = wait_for(visitor, status_url)
+    assert "Ready:" in done, done
+    download = re.search(r'href="([^"]+/download\?key=[^"]+)"', done).group(1).replace("&amp;", "&")
+    response = visitor.get(HTTPS + download)
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert "attachment; filename=pack-" in response.headers["Content-Disposition"]
+    data = response.data
+    response.close()
+    assert data.startswith(b"%PDF") and b"Radio relay plan" not in pdf_objects(data)
+    # Without the job's secret (another browser, a guessed number) there is nothing to see.
+    assert app.test_client().get(status_url.split("?")[0] + "?key=guess").status_code == 404
+    assert app.test_client().get(HTTPS + download.split("?")[0]).status_code == 404
+    # The visitor's own exports are listed on the pack page.
+    assert "/download" not in page and f"/packs/{pack}/exports/" in visitor.get(
+        f"{HTTPS}/packs/{pack}?token={link}").get_data(as_text=True)
+
+
+def test_a_worker_that_runs_out_of_time_reports_it(app, instance, trainer, make_practice):
+    long_body = "\n\n".join(["Warn the neighbourhood and check the gauge before the water rises. " * 20] * 150)
+    library.publish(instance, make_practice(title="Siren test", body=long_body), "sirens", "t")  # ~100 pages
+    pack = packs.create(instance, trainer, "Flood workshop")
+    packs.add_practice(instance, trainer, pack, "jakarta/sirens")
+    job_id, key = jobs.submit(instance, trainer, pack, "pdf", "trainer")
+    environment = jobs.worker_environment(app.instance_path, None, BASE) | {"EXCHANGE_EXPORT_SECONDS": "1"}
+    jobs.start_workers(instance, environment)
+    deadline = time.monotonic() + 60
+    while jobs.get(instance, job_id, key).status in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    job = jobs.get(instance, job_id, key)
+    assert job.status == "failed" and "took longer than" in job.message and "split it" in job.message
+
+
+def test_a_markdown_zip_goes_back_in_with_exchange_import_and_the_pack_importer(app, instance, trainer,
+                                                                                make_practice, tmp_path, runner):
+    from exchange import create_app
+    from exchange.initialise import initialise
+
+    library.publish(instance, make_practice(title="Siren test"), "sirens", "t")
+    library.publish(instance, make_practice(title="津波避難ビル", city="tokyo", country="JP", language="ja"),
+                    "tsunami", "t")
+    pack = packs.create(instance, trainer, "Flood workshop", "en", "Welcome.")
+    packs.add_section(instance, trainer, pack, "Warning")
+    packs.add_practice(instance, trainer, pack, "jakarta/sirens")
+    packs.add_practice(instance, trainer, pack, "tokyo/tsunami")
+    item = packs.read(instance, trainer, pack)[1][1].item
+    packs.set_notes(instance, trainer, pack, item.id, "Notes.", "Exercise.", "Answer.")
+    library.publish(instance, make_practice(title="Siren test, revised"), "sirens", "t")  # the pack keeps v1
+    out = tmp_path / "pack.zip"
+    assert runner.invoke(args=["packs", "export", str(pack), "--format", "zip", "--edition", "trainer",
+                               "-o", str(out)]).exit_code == 0
+
+    # Into another, empty library: exchange import takes the practices, the pack importer the structure.
+    other = create_app({"INSTANCE": tmp_path / "other", "TESTING": True, "SERVER_NAME": "px.test"})
+    other_instance = other.extensions["exchange"]
+    initialise(other_instance, "test", seed=False)
+    accounts.create_user(other_instance, "kobe@kobe.example", "Aiko", ["reader"], [], "t", PASSWORD)
+    result = other.test_cli_runner().invoke(args=["import", str(out)])
+    assert result.exit_code == 0 and "2 created" in result.output, result.output
+    result = other.test_cli_runner().invoke(args=["packs", "import", str(out), "--owner", "kobe@kobe.example"])
+    assert result.exit_code == 0 and "Imported pack 1" in result.output, result.output
+    owner = accounts.load(other_instance, "1:1")
+    copy, entries = packs.read(other_instance, owner, 1)
+    assert (copy.title, copy.language, copy.introduction) == ("Flood workshop", "en", "Welcome.")
+    assert [e.item.heading or e.practice.title for e in entries] == ["Warning", "Siren test", "津波避難ビル"]
+    assert (entries[1].item.trainer_notes, entries[1].item.exercises, entries[1].item.answers) == (
+        "Notes.", "Exercise.", "Answer.")
+    other_instance.search.close()
+    other_instance.db.dispose()
+
+    # Back into this library: the pinned version is found by its text, not the newest one taken.
+    imported = markdown_zip.import_pack(instance, trainer, out)
+    _pack, entries = packs.read(instance, trainer, imported.pack_id)
+    assert entries[1].item.version == 1 and entries[1].outdated and imported.notes == []
+
+
+def test_a_broken_pack_file_is_refused_by_name_and_creates_nothing(instance, trainer, tmp_path):
+    def pack_zip(structure: str, extra: dict[str, bytes] | None = None):  # type: ignore[no-untyped-def]
+        path = tmp_path / "bad.zip"
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("pack.yaml", structure)
+            for name, data in (extra or {}).items():
+                archive.writestr(name, data)
+        return path
+
+    cases = {
+        "format: other\n": "not a pack structure",
+        "format: practice-exchange-pack/1\ntitle: T\nentries: {a: 1}\n": "entries must be a list",
+        "format: practice-exchange-pack/1\ntitle: T\nentries: [{section: A, practice: b}]\n": "entry 1 must have",
+        "format: practice-exchange-pack/1\ntitle: T\nentries: [{practice: [1]}]\n": "entry 1: practice must be text",
+        "format: practice-exchange-pack/1\ntitle: T\nentries: [{section: A, evil: 1}]\n": "unknown key 'evil'",
+        "format: practice-exchange-pack/1\ntitle: !!python/object:os.system x\n": "unsupported YAML tag",
+        "format: practice-exchange-pack/1\ntitle: T\nlanguage: xx\nentries: []\n": "language must be one of",
+        "a: &a [x]\nb: *a\n": "anchors",
+    }
+    for structure, message in cases.items():
+        with pytest.raises(ValueError, match=message):
+            markdown_zip.import_pack(instance, trainer, pack_zip(structure))
+    with pytest.raises(ValueError, match="would be written outside"):
+        markdown_zip.import_pack(instance, trainer, pack_zip("format: x\n", {"../evil.md": b"x"}))
+    assert packs.mine(instance, trainer) == []
+    missing = markdown_zip.import_pack(instance, trainer, pack_zip(
+        "format: practice-exchange-pack/1\ntitle: T\nentries: [{practice: jakarta/nowhere}]\n"))
+    assert missing.notes == ["jakarta/nowhere: not in this library (import its file with exchange import first); "
+                             "left out"]
