@@ -131,6 +131,8 @@ def test_hostile_markdown_stays_inert_in_every_format(app, instance, trainer, ma
     pack = packs.create(instance, trainer, "Hostile <script>alert(1)</script> pack", "en",
                         "\n\n".join(HOSTILE))
     packs.add_practice(instance, trainer, pack, "jakarta/sirens")
+    library.publish(instance, make_practice(title="Tokyo drill", city="tokyo", country="JP"), "drill", "t")
+    packs.add_practice(instance, trainer, pack, "tokyo/drill")  # a second organisation: a second creator
     item = packs.read(instance, trainer, pack)[1][0].item
     packs.set_notes(instance, trainer, pack, item.id, *(["\n\n".join(HOSTILE)] * 3))
     files = every_format(app, instance, trainer, pack)
@@ -141,6 +143,9 @@ def test_hostile_markdown_stays_inert_in_every_format(app, instance, trainer, ma
     assert "Content-Security-Policy" in head
     assert_inert(body, whole_page=True)
 
+    opf = zipfile.ZipFile(io.BytesIO(files["epub"])).read("EPUB/content.opf").decode()
+    ids = re.findall(r'\sid="([^"]+)"', opf)
+    assert len(ids) == len(set(ids)), ids  # what epubcheck 4.2.6 checked: no duplicate ids
     for name, page in epub_pages(files["epub"]).items():
         assert "<script" not in page.lower(), name
         assert_inert(page.split("</head>", 1)[-1], whole_page=True)

@@ -39,8 +39,8 @@ def write(course: Course, progress: Progress = no_progress) -> bytes:
     book.set_identifier(f"{course.base_url}/packs/{course.pack.id}#{course.edition}-{course.made}")
     book.set_title(f"{course.pack.title} ({w[course.edition]})")
     book.set_language(language)
-    for organisation in course.organisations:
-        book.add_author(organisation)
+    for number, organisation in enumerate(course.organisations, 1):
+        book.add_author(organisation, uid=f"creator-{number}")  # ids must be unique (epubcheck RSC-005)
     book.add_metadata("DC", "publisher", "Practice Exchange")
     book.add_metadata("DC", "date", course.made)
     style = epub.EpubItem(uid="style", file_name="style/pack.css", media_type="text/css",
