@@ -30,6 +30,7 @@ from tests.test_accounts import HTTPS
 from tests.test_accounts import PASSWORD
 from tests.test_accounts import _token_in
 from tests.test_accounts import post
+from tests.test_accounts import sign_in
 from tests.test_rendering import HOSTILE
 from tests.test_rendering import assert_inert
 
@@ -278,6 +279,22 @@ def test_limits_give_a_clear_message(app, instance, trainer, make_practice, monk
         export(instance, trainer, pack, "pdf", "trainer", BASE)
 
 
+def test_inline_nesting_too_deep_to_lay_out_is_printed_as_plain_text(app, instance, trainer, make_practice, tmp_path):
+    # markdown-it bounds block nesting, not emphasis: this nests 4,000 elements; WeasyPrint would hit a
+    # RecursionError after half a minute at 40,000 (threats R-1 payload, R-7).
+    body = "*a **a " * 2000 + "b" + " a** a*" * 2000
+    library.publish(instance, make_practice(title="Nested", body=body), "nested", "t")
+    library.publish(instance, make_practice(title="Normal", body="Some *emphasis* **here**."), "normal", "t")
+    pack = packs.create(instance, trainer, "Nesting")
+    packs.add_practice(instance, trainer, pack, "jakarta/nested")
+    packs.add_practice(instance, trainer, pack, "jakarta/normal")
+    with app.app_context():
+        data = export(instance, trainer, pack, "pdf", "trainer", BASE)
+        html = export(instance, trainer, pack, "html", "trainer", BASE).decode()
+    assert "nests too deeply to lay out" in " ".join(pdf_text(data, tmp_path).split())
+    assert html.count("nests too deeply") == 1 and "<em>emphasis</em>" in html
+
+
 def test_the_queue_runs_two_exports_at_a_time_and_keeps_the_rest_waiting(instance, trainer, make_practice):
     library.publish(instance, make_practice(title="Siren test"), "sirens", "t")
     pack = packs.create(instance, trainer, "Flood workshop")
@@ -344,6 +361,29 @@ def test_exporting_from_the_pack_page_runs_a_worker_and_offers_the_file(app, ins
     # The visitor's own exports are listed on the pack page.
     assert "/download" not in page and f"/packs/{pack}/exports/" in visitor.get(
         f"{HTTPS}/packs/{pack}?token={link}").get_data(as_text=True)
+    # Revoking the link ends the downloads made through it.
+    packs.share(instance, trainer, pack, "private")
+    assert visitor.get(HTTPS + download).status_code == 404
+
+
+def test_files_are_deleted_after_a_week(instance, trainer, make_practice):
+    import datetime
+
+    from exchange.models import ExportJob
+
+    pack = packs.create(instance, trainer, "Flood workshop")
+    job_id, key = jobs.submit(instance, trainer, pack, "zip", "participant")
+    jobs.claim(instance)
+    job = jobs.get(instance, job_id, key)
+    jobs.file_path(instance, job).parent.mkdir(parents=True, exist_ok=True)
+    jobs.file_path(instance, job).write_bytes(b"PK")
+    jobs.finish(instance, job_id, 2)
+    jobs.sweep(instance)
+    assert jobs.get(instance, job_id, key).status == "done"
+    with instance.db.writing() as session:
+        session.get(ExportJob, job_id).finished_at -= datetime.timedelta(days=8)
+    jobs.sweep(instance)
+    assert jobs.get(instance, job_id, key).status == "expired" and not jobs.file_path(instance, job).exists()
 
 
 def test_a_worker_that_runs_out_of_time_reports_it(app, instance, trainer, make_practice):
@@ -402,6 +442,26 @@ def test_a_markdown_zip_goes_back_in_with_exchange_import_and_the_pack_importer(
     imported = markdown_zip.import_pack(instance, trainer, out)
     _pack, entries = packs.read(instance, trainer, imported.pack_id)
     assert entries[1].item.version == 1 and entries[1].outdated and imported.notes == []
+
+
+def test_importing_a_pack_from_the_packs_page(app, instance, trainer, make_practice, tmp_path):
+    library.publish(instance, make_practice(title="Siren test"), "sirens", "t")
+    pack = packs.create(instance, trainer, "Flood workshop")
+    packs.add_practice(instance, trainer, pack, "jakarta/sirens")
+    with app.app_context():
+        data = export(instance, trainer, pack, "zip", "participant", BASE)
+    client = app.test_client()
+    sign_in(client, "colleague@kobe.example")
+    token = _token_in(client.get(HTTPS + "/packs").get_data(as_text=True))
+    imported = post(client, "/packs/import", {"file": (io.BytesIO(data), "../../pack.zip"), "csrf_token": token},
+                    content_type="multipart/form-data")
+    page = client.get(HTTPS + imported.headers["Location"]).get_data(as_text=True)
+    assert "Pack imported." in page and "Siren test" in page and "<h1>Flood workshop</h1>" in page
+    refused = post(client, "/packs/import", {"file": (io.BytesIO(b"not a zip"), "x.zip"), "csrf_token": token},
+                   content_type="multipart/form-data")
+    assert "Not imported: pack.zip: not a readable zip file" in client.get(
+        HTTPS + refused.headers["Location"]).get_data(as_text=True)
+    assert len(packs.mine(instance, accounts.load(instance, "2:1"))) == 1
 
 
 def test_a_broken_pack_file_is_refused_by_name_and_creates_nothing(instance, trainer, tmp_path):

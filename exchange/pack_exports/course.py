@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
+from html.parser import HTMLParser
 
 from markupsafe import Markup
 
@@ -27,6 +28,8 @@ EDITIONS = ("trainer", "participant")
 #: Beyond these a pack is refused with a message, before anything is rendered (threats R-7).
 MAX_PRACTICES = 200
 MAX_CHARACTERS = 4_000_000
+#: deeper element nesting in a practice is exported as plain text
+MAX_DEPTH = 100
 
 #: progress(fraction done 0..1, what is happening now)
 Progress = Callable[[float, str], None]
@@ -131,7 +134,7 @@ def assemble(instance: Instance, viewer, pack_id: int, edition: str, base_url: s
         item = entry.item
         parts[-1].chapters.append(Chapter(
             number=number, anchor=f"practice-{number}", section=parts[-1].heading, entry=entry,
-            body=_prefixed(rendering.render(entry.practice.body).html, prefix),
+            body=_printable(_prefixed(rendering.render(entry.practice.body).html, prefix), entry.practice.body),
             notes=_markdown(item.trainer_notes, f"{prefix}n-") if trainer else Markup(""),
             exercises=_markdown(item.exercises, f"{prefix}e-"),
             answers=_markdown(item.answers, f"{prefix}a-") if trainer else Markup(""),
@@ -165,6 +168,39 @@ def _prefixed(html: Markup, prefix: str) -> Markup:
     # The HTML comes from nh3, which quotes every attribute value and escapes quotes inside text,
     # so this only ever matches real id and in-page href attributes.
     return Markup(_ANCHORS.sub(lambda m: m.group(1) + prefix, str(html)))
+
+
+class _Depth(HTMLParser):
+    """The deepest element nesting of an HTML fragment."""
+
+    VOID = frozenset({"br", "hr", "img", "input"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth = self.deepest = 0
+
+    def handle_starttag(self, tag: str, attrs: object) -> None:
+        if tag not in self.VOID:
+            self.depth += 1
+            self.deepest = max(self.deepest, self.depth)
+
+    def handle_endtag(self, tag: str) -> None:
+        self.depth -= 1
+
+
+def _printable(html: Markup, markdown: str) -> Markup:
+    """``html``, or the plain text when its elements nest deeper than a layout engine can follow.
+
+    Inline emphasis is not bounded by markdown-it's block nesting limit: ``*a **a `` repeated nests
+    tens of thousands of elements, and WeasyPrint spends half a minute before a RecursionError (R-7).
+    """
+    depth = _Depth()
+    depth.feed(str(html))
+    if depth.deepest <= MAX_DEPTH:
+        return html
+    return Markup('<p class="flattened">{}</p><p>{}</p>').format(
+        "This practice's formatting nests too deeply to lay out; its text is shown without formatting.",
+        " ".join(rendering.plain_text(markdown).split()))
 
 
 def _markdown(text: str, prefix: str) -> Markup:

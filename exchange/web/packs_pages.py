@@ -22,6 +22,7 @@ from flask_wtf import FlaskForm
 from exchange import accounts
 from exchange import pack_exports
 from exchange import packs
+from exchange import policy
 from exchange import rendering
 from exchange import vocabularies
 from exchange.errors import PracticeNotFound
@@ -72,8 +73,10 @@ def show(pack_id: int):  # type: ignore[no-untyped-def]
         abort(404)
     owner = pack.owner_id == getattr(current_user, "id", None)
     rendered = {e.item.id: rendering.render(e.practice.body).html for e in entries if e.practice}
+    notes = {e.item.id: {field: rendering.render(getattr(e.item, field)).html
+                         for field in ("trainer_notes", "exercises", "answers")} for e in entries if e.practice}
     exports = _recent_exports(pack_id)
-    return render_template("pack.html", pack=pack, entries=entries, owner=owner, rendered=rendered,
+    return render_template("pack.html", pack=pack, entries=entries, owner=owner, rendered=rendered, notes=notes,
                            intro=rendering.render(pack.introduction).html, exports=exports,
                            formats=pack_exports.FORMATS, languages=vocabularies.languages(), token=token)
 
@@ -132,7 +135,7 @@ def export(pack_id: int):  # type: ignore[no-untyped-def]
     keys = dict(list(keys.items())[-(MAX_REMEMBERED - 1):]) | {str(job_id): key}
     session["export_keys"] = keys
     jobs.start_workers(instance, _worker_environment())
-    return redirect(url_for("packs.export_status", pack_id=pack_id, job_id=job_id, key=key))
+    return redirect(url_for("packs.export_status", pack_id=pack_id, job_id=job_id, key=key, token=link))
 
 
 def _worker_environment() -> dict[str, str]:
@@ -168,10 +171,19 @@ def export_status(pack_id: int, job_id: int):  # type: ignore[no-untyped-def]
     if job.status in ("queued", "running"):
         jobs.start_workers(library.instance, _worker_environment())  # picks up work a lost worker left
         job = _job(pack_id, job_id)
-    with library.instance.db.session() as db_session:
-        pack = db_session.get(Pack, pack_id)
+    pack = _readable_for(job)
     return render_template("pack_job.html", pack=pack, job=job, key=request.args.get("key", ""),
-                           format=pack_exports.FORMATS[job.format])
+                           token=request.args.get("token"), format=pack_exports.FORMATS[job.format])
+
+
+def _readable_for(job) -> Pack:  # type: ignore[no-untyped-def]
+    """The job's pack if whoever asked may still read it (a revoked link or lost access ends downloads)."""
+    instance = library.instance
+    asker = accounts.by_id(instance, job.requested_by) if job.requested_by else policy.ANONYMOUS
+    try:
+        return packs.read(instance, asker, job.pack_id, token_digest=job.link_hash)[0]
+    except packs.PackNotFound:
+        abort(404)
 
 
 @bp.get("/<int:pack_id>/exports/<int:job_id>/download")
@@ -180,8 +192,7 @@ def export_download(pack_id: int, job_id: int):  # type: ignore[no-untyped-def]
     path = jobs.file_path(library.instance, job)
     if job.status != "done" or not path.is_file():
         abort(404)
-    with library.instance.db.session() as db_session:
-        pack = db_session.get(Pack, pack_id)
+    pack = _readable_for(job)
     name = pack_exports.filename(pack.title, pack.id, job.edition, job.format)
     response = send_file(path, mimetype=pack_exports.FORMATS[job.format].mimetype, as_attachment=True,
                          download_name=name, max_age=0)
