@@ -200,6 +200,19 @@ def duplicate(instance: Instance, account, pack_id: int) -> int:  # type: ignore
         return copy.id
 
 
+def delete(instance: Instance, account, pack_id: int) -> None:  # type: ignore[no-untyped-def]
+    """Delete a pack the person owns, with its entries, shares and exports (the practices stay)."""
+    from exchange.pack_exports import jobs
+
+    with instance.db.writing() as session:
+        pack = _owned(session, account, pack_id)
+        session.execute(sa.delete(PackItem).where(PackItem.pack_id == pack_id))
+        session.execute(sa.delete(PackShare).where(PackShare.pack_id == pack_id))
+        jobs.forget_pack(session, instance, pack_id)
+        audit.record(session, account.email, "pack.delete", str(pack_id), title=pack.title)
+        session.delete(pack)
+
+
 def may_read_pack(session, account, pack: Pack, token: str | None = None,  # type: ignore[no-untyped-def]
                   token_digest: str | None = None) -> bool:
     """Owner, named colleague, or the holder of the current read-only link (its token or the token's digest)."""

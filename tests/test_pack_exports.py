@@ -38,6 +38,15 @@ BASE = "http://127.0.0.1:5000"
 FORMATS = ("html", "pdf", "epub", "zip")
 
 
+@pytest.fixture(autouse=True)
+def _reapers_finish():  # type: ignore[no-untyped-def]
+    """Let the threads that wait on worker processes finish before the test's instance goes away."""
+    yield
+    for thread in threading.enumerate():
+        if thread.name.startswith("export-"):
+            thread.join(30)
+
+
 @pytest.fixture
 def trainer(instance):  # type: ignore[no-untyped-def]
     accounts.create_user(instance, "trainer@semarang.example", "Dewi", ["reader"], [], "t", PASSWORD)
@@ -364,6 +373,25 @@ def test_exporting_from_the_pack_page_runs_a_worker_and_offers_the_file(app, ins
     # Revoking the link ends the downloads made through it.
     packs.share(instance, trainer, pack, "private")
     assert visitor.get(HTTPS + download).status_code == 404
+
+
+def test_deleting_a_pack_deletes_its_exports_but_not_the_practices(app, instance, trainer, make_practice):
+    library.publish(instance, make_practice(title="Siren test"), "sirens", "t")
+    pack = packs.create(instance, trainer, "Flood workshop")
+    packs.add_practice(instance, trainer, pack, "jakarta/sirens")
+    client = app.test_client()
+    sign_in(client, "trainer@semarang.example")
+    page = client.get(f"{HTTPS}/packs/{pack}").get_data(as_text=True)
+    queued = post(client, f"/packs/{pack}/export", {"format": "zip", "edition": "trainer",
+                                                    "csrf_token": _token_in(page)})
+    assert "Ready:" in wait_for(client, HTTPS + queued.headers["Location"])
+    assert len(list(jobs.folder(instance).iterdir())) == 1
+    with pytest.raises(packs.PackNotFound):
+        packs.delete(instance, accounts.load(instance, "2:1"), pack)  # only the owner
+    deleted = post(client, f"/packs/{pack}/delete", {"csrf_token": _token_in(page)})
+    assert deleted.headers["Location"] == "/packs"
+    assert client.get(f"{HTTPS}/packs/{pack}").status_code == 404 and list(jobs.folder(instance).iterdir()) == []
+    assert client.get(f"{HTTPS}/practices/jakarta/sirens").status_code == 200
 
 
 def test_files_are_deleted_after_a_week(instance, trainer, make_practice):

@@ -38,7 +38,6 @@ MAX_PENDING_PER_PERSON = 4
 TIME_LIMIT_SECONDS = int(os.environ.get("EXCHANGE_EXPORT_SECONDS", "300"))
 MEMORY_LIMIT_BYTES = int(os.environ.get("EXCHANGE_EXPORT_MEMORY_MB", "1024")) * 2**20
 KEEP = datetime.timedelta(days=7)
-FINISHED = ("done", "failed", "expired")
 
 
 class JobNotFound(LookupError):
@@ -127,8 +126,8 @@ def _spawn(instance: Instance, job_id: int, environment: dict[str, str]) -> None
 
 def _why(code: int) -> str:
     if code == -signal.SIGALRM:
-        return (f"The export took longer than {TIME_LIMIT_SECONDS // 60} minutes and was stopped: the pack is too "
-                "large to export in one piece. Duplicate it and split it into smaller packs.")
+        return (f"The export took longer than {TIME_LIMIT_SECONDS} seconds and was stopped: the pack is too large "
+                "to export in one piece. Duplicate it and split it into smaller packs.")
     if code in (-signal.SIGKILL, OUT_OF_MEMORY):
         return (f"The export needed more than {MEMORY_LIMIT_BYTES // 2**20} MB of memory and was stopped: the pack "
                 "is too large to export in one piece. Duplicate it and split it into smaller packs.")
@@ -170,6 +169,13 @@ def sweep(instance: Instance) -> None:
         for job in session.scalars(old):
             file_path(instance, job).unlink(missing_ok=True)
             job.status, job.stage = "expired", f"deleted after {KEEP.days} days"
+
+
+def forget_pack(session, instance: Instance, pack_id: int) -> None:  # type: ignore[no-untyped-def]
+    """Delete a pack's export jobs and files (in the caller's transaction, as the pack is deleted)."""
+    for job in session.scalars(sa.select(ExportJob).where(ExportJob.pack_id == pack_id)):
+        file_path(instance, job).unlink(missing_ok=True)
+        session.delete(job)
 
 
 def get(instance: Instance, job_id: int, key: str) -> ExportJob:

@@ -226,6 +226,10 @@ def change(pack_id: int, action: str):  # type: ignore[no-untyped-def]
             flash("Pack details saved.")
         elif action == "update":
             packs.update_item(instance, current_user, pack_id, _number("item"))
+        elif action == "delete":
+            packs.delete(instance, current_user, pack_id)
+            flash("Pack deleted.")
+            return redirect(url_for("packs.index"))
         elif action == "duplicate":
             return redirect(url_for("packs.show", pack_id=packs.duplicate(instance, current_user, pack_id)))
         elif action == "share":
