@@ -67,7 +67,17 @@ def test_search_add_three_reorder_add_notes_and_export_pdf_and_epub(browser: Bro
     first.get_by_role("button", name="Save notes").click()
     expect(page.get_by_text("Notes saved.")).to_be_visible()
     expect(page.locator(".pack-practice").first.locator(".exercises")).to_contain_text("Siapa yang membunyikan")
+    page.get_by_text("Pack details, sections and sharing").click()
+    page.get_by_label("Section heading").fill("Peringatan dini")
+    page.get_by_role("button", name="Add section").click()
+    for _ in range(3):  # the new section comes last: move it to the top
+        page.locator(".pack-section").get_by_role("button", name="↑ Up").click()
+    expect(page.locator(".pack-entries > li").first).to_contain_text("Peringatan dini")
     shot(page, "pack-built")
+    page.set_viewport_size({"width": 390, "height": 844})
+    shot(page, "pack-built-phone")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, "the pack page scrolls sideways on a phone"
+    page.set_viewport_size({"width": 1280, "height": 720})
 
     page.get_by_label("Trainer (with notes and answers)").check()
     pdf = download(page, "PDF", tmp_path, "pdf")
@@ -77,6 +87,7 @@ def test_search_add_three_reorder_add_notes_and_export_pdf_and_epub(browser: Bro
     text = subprocess.run(["pdftotext", str(pdf_path), "-"], capture_output=True, text=True, check=True).stdout
     flat = " ".join(text.split())
     assert "Banjir rob: pelatihan Semarang" in flat and "Daftar isi" in flat and "Edisi pelatih" in flat
+    assert "Peringatan dini" in flat
     assert flat.index(" ".join(titles[2].split())) < flat.index(" ".join(titles[0].split()))
     assert "Ketua RT setelah ditelepon BPBD." in flat and "Mulai dengan peta genangan rob 2022." in flat
     subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "3", str(pdf_path),
