@@ -32,6 +32,29 @@ def test_a_pack_pins_versions_and_shows_newer_ones(instance, trainer, make_pract
     assert entries[1].practice.summary == "Second." and not entries[1].outdated
 
 
+def test_the_pack_page_shows_what_changed_and_updates_on_request(app, instance, trainer, make_practice):
+    from tests.test_accounts import HTTPS
+    from tests.test_accounts import _token_in
+    from tests.test_accounts import post
+    from tests.test_accounts import sign_in
+
+    library.publish(instance, make_practice(summary="First."), "flood-warning", "t")
+    pack = packs.create(instance, trainer, "Flood workshop", "en")
+    packs.add_practice(instance, trainer, pack, "jakarta/flood-warning")
+    client = app.test_client()
+    sign_in(client, "trainer@semarang.example")
+    assert "What changed" not in client.get(f"{HTTPS}/packs/{pack}").get_data(as_text=True)
+    library.publish(instance, make_practice(summary="Second, with the sirens."), "flood-warning", "t")
+    page = client.get(f"{HTTPS}/packs/{pack}").get_data(as_text=True)
+    assert "What changed from version 1 to 2" in page
+    assert '<span class="del">-summary: First.</span>' in page
+    assert '<span class="add">+summary: Second, with the sirens.</span>' in page
+    item = packs.read(instance, trainer, pack)[1][0].item
+    post(client, f"/packs/{pack}/update", {"item": str(item.id), "csrf_token": _token_in(page)})
+    page = client.get(f"{HTTPS}/packs/{pack}").get_data(as_text=True)
+    assert "What changed" not in page and "version 2" in page
+
+
 def test_reorder_notes_and_duplicate(instance, trainer, make_practice):
     library.publish(instance, make_practice(title="A"), "a", "t")
     library.publish(instance, make_practice(title="B"), "b", "t")

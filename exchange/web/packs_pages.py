@@ -20,6 +20,7 @@ from flask_login import login_required
 from flask_wtf import FlaskForm
 
 from exchange import accounts
+from exchange import library as practice_library
 from exchange import pack_exports
 from exchange import packs
 from exchange import policy
@@ -76,7 +77,11 @@ def show(pack_id: int):  # type: ignore[no-untyped-def]
     notes = {e.item.id: {field: rendering.render(getattr(e.item, field)).html
                          for field in ("trainer_notes", "exercises", "answers")} for e in entries if e.practice}
     exports = _recent_exports(pack_id)
+    changes = {e.item.id: practice_library.compare(library.instance, library.session, e.item.practice_id, viewer(),
+                                                   e.item.version, e.latest_version)
+               for e in entries if owner and e.outdated}
     return render_template("pack.html", pack=pack, entries=entries, owner=owner, rendered=rendered, notes=notes,
+                           changes=changes,
                            intro=rendering.render(pack.introduction).html, exports=exports,
                            formats=pack_exports.FORMATS, languages=vocabularies.languages(), token=token)
 
@@ -226,6 +231,7 @@ def change(pack_id: int, action: str):  # type: ignore[no-untyped-def]
             flash("Pack details saved.")
         elif action == "update":
             packs.update_item(instance, current_user, pack_id, _number("item"))
+            flash("The pack now uses the newest version of that practice.")
         elif action == "delete":
             packs.delete(instance, current_user, pack_id)
             flash("Pack deleted.")
