@@ -41,8 +41,10 @@ class Entry:
     latest_version: int | None = None
     #: the original was used because the pack's language has no translation
     untranslated: bool = False
-    #: the version shown: the pinned one, or the translation's current version when a translation is used
+    #: the version shown (the pinned one)
     version: int | None = None
+    #: a translation into the pack's language published since this original was pinned
+    translation: str | None = None
 
     @property
     def outdated(self) -> bool:
@@ -77,6 +79,14 @@ def edit(instance: Instance, account, pack_id: int, title: str, language: str, i
     title, language, introduction = checked_details(title, language, introduction)
     with instance.db.writing() as session:
         pack = _owned(session, account, pack_id)
+        if language != pack.language:  # each practice is pinned again, in the new language where it has one
+            for item in session.scalars(sa.select(PackItem).where(PackItem.pack_id == pack_id,
+                                                                  PackItem.practice_id.is_not(None))):
+                record = session.get(PracticeRecord, item.practice_id)
+                if record is not None and policy.may_read(account, record):
+                    chosen, _untranslated = _in_language(session, account, record, language)
+                    if chosen.id != record.id:
+                        item.practice_id, item.version = chosen.id, chosen.version
         pack.title, pack.language, pack.introduction, pack.updated_at = title, language, introduction, utcnow()
 
 
@@ -88,16 +98,21 @@ def _owned(session, account, pack_id: int) -> Pack:  # type: ignore[no-untyped-d
 
 
 def add_practice(instance: Instance, account, pack_id: int, practice_id: str) -> None:  # type: ignore[no-untyped-def]
-    """Append a practice, pinned at its current version (it must be readable now)."""
+    """Append a practice (it must be readable now), pinned at its current version.
+
+    What is pinned is what the pack will show: the practice's translation into the pack's language
+    when there is one, else the practice itself (shown marked as untranslated).
+    """
     with instance.db.writing() as session:
         pack = _owned(session, account, pack_id)
         record = session.get(PracticeRecord, practice_id)
         if record is None or not policy.may_read(account, record):
             raise PracticeNotFound(practice_id)
-        session.add(PackItem(pack_id=pack.id, position=_next_position(session, pack.id), practice_id=practice_id,
-                             version=record.version))
+        chosen, _untranslated = _in_language(session, account, record, pack.language)
+        session.add(PackItem(pack_id=pack.id, position=_next_position(session, pack.id), practice_id=chosen.id,
+                             version=chosen.version))
         pack.updated_at = utcnow()
-        audit.record(session, account.email, "pack.add", str(pack.id), practice=practice_id, version=record.version)
+        audit.record(session, account.email, "pack.add", str(pack.id), practice=chosen.id, version=chosen.version)
 
 
 def add_section(instance: Instance, account, pack_id: int, heading: str) -> None:  # type: ignore[no-untyped-def]
@@ -155,7 +170,8 @@ def remove(instance: Instance, account, pack_id: int, item_id: int) -> None:  # 
 
 
 def update_item(instance: Instance, account, pack_id: int, item_id: int) -> None:  # type: ignore[no-untyped-def]
-    """Pin an entry to the practice's newest version (the trainer chose to update)."""
+    """Pin an entry to the practice's newest version, or to its translation into the pack's language if one
+    has appeared (the trainer chose to update)."""
     with instance.db.writing() as session:
         item = _item(session, account, pack_id, item_id)
         if item.practice_id is None:
@@ -163,7 +179,8 @@ def update_item(instance: Instance, account, pack_id: int, item_id: int) -> None
         record = session.get(PracticeRecord, item.practice_id)
         if record is None or not policy.may_read(account, record):
             raise PracticeNotFound(item.practice_id)
-        item.version = record.version
+        chosen, _untranslated = _in_language(session, account, record, session.get(Pack, pack_id).language)
+        item.practice_id, item.version = chosen.id, chosen.version
 
 
 def share(instance: Instance, account, pack_id: int, sharing: str,  # type: ignore[no-untyped-def]
@@ -249,13 +266,16 @@ def read(instance: Instance, account, pack_id: int, token: str | None = None,  #
             record = session.get(PracticeRecord, item.practice_id)
             if record is None or not policy.may_read(account, record):
                 continue  # unknown or restricted for this reader: left out
-            chosen, untranslated = _in_language(session, account, record, pack.language)
-            version = item.version if chosen.id == record.id else chosen.version
             try:
-                data = instance.store.read_version(chosen.id, version)
+                data = instance.store.read_version(record.id, item.version)
             except FileNotFoundError:
                 continue
-            entries.append(Entry(item, parse(data, chosen.slug), record.version, untranslated, version))
+            translation = None
+            if record.language != pack.language:
+                chosen, _untranslated = _in_language(session, account, record, pack.language)
+                translation = chosen.id if chosen.id != record.id else None
+            entries.append(Entry(item, parse(data, record.slug), record.version, record.language != pack.language,
+                                 item.version, translation))
         return pack, entries
 
 

@@ -80,6 +80,24 @@ def test_the_pack_language_picks_translations_and_marks_originals(instance, trai
     _pack, entries = packs.read(instance, trainer, pack)
     assert [(e.practice.title, e.untranslated) for e in entries] == [("Peringatan banjir", False),
                                                                       ("Only English", True)]
+    # A new version of the translation shown does not change the pack until the trainer updates it.
+    library.publish(instance, make_practice(language="id", title="Peringatan banjir (revisi)",
+                                            translation_of="jakarta/flood-warning"), "peringatan-banjir", "t")
+    _pack, entries = packs.read(instance, trainer, pack)
+    assert entries[0].practice.title == "Peringatan banjir" and entries[0].outdated and entries[0].version == 1
+    # A translation that appears later is offered, and used once the trainer chooses it.
+    library.publish(instance, make_practice(language="id", title="Sirene", translation_of="jakarta/sirens"),
+                    "sirene", "t")
+    _pack, entries = packs.read(instance, trainer, pack)
+    assert entries[1].practice.title == "Only English" and entries[1].translation == "jakarta/sirene"
+    packs.update_item(instance, trainer, pack, entries[1].item.id)
+    _pack, entries = packs.read(instance, trainer, pack)
+    assert [(e.practice.title, e.untranslated) for e in entries][1] == ("Sirene", False)
+    # Changing the pack's language pins each practice again in the new language.
+    packs.edit(instance, trainer, pack, "Flood course", "en", "")
+    _pack, entries = packs.read(instance, trainer, pack)
+    assert [(e.practice.title, e.untranslated, e.version) for e in entries] == [
+        ("Community flood early warning", False, 1), ("Only English", False, 1)]
 
 
 def test_permissions_are_checked_when_reading_not_when_adding(instance, trainer, make_practice):
