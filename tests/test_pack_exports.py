@@ -251,6 +251,7 @@ def test_a_pdf_in_three_languages_has_cover_contents_with_page_numbers_headers_a
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
     pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
     assert "Title:           Flood workshop Semarang" in info
+    assert re.search(r"Tagged:\s+yes", info)  # structure for screen readers
     fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
     assert "Noto-Sans-CJK-JP" in fonts  # pdftotext would find the text even in empty boxes: check the font
 

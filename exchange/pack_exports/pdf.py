@@ -79,4 +79,5 @@ def write(course: Course, progress: Progress = no_progress) -> bytes:
     progress(0.85, f"writing the PDF ({len(document.pages)} pages)")
     if fetcher.refused:
         log.info("pack %s: refused %d URL(s) while printing", course.pack.id, len(fetcher.refused))
-    return document.write_pdf()
+    # Tagged PDF: headings, lists and tables keep their structure for screen readers and reflow.
+    return document.write_pdf(pdf_tags=True)
