@@ -14,8 +14,15 @@ MAX_LENGTH = 1024
 # Argon2id, memory-hard: 64 MiB and 3 passes cost ~0.13 s of one core here (measured), so with the
 # login throttle two cores are not exhausted by a flood of failed sign-ins.
 _hasher = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=2)
-#: Verified when an account does not exist, so unknown users cost the same time as wrong passwords.
-_DUMMY_HASH = _hasher.hash("not a real password, only for timing")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified when an account does not exist, so unknown users cost the same time as wrong passwords.
+
+    Made on first use: a worker or command that never checks a password does not pay 64 MB and a tenth
+    of a second for it."""
+    return _hasher.hash("not a real password, only for timing")
 
 
 class WeakPassword(ValueError):
@@ -53,6 +60,6 @@ def hash_password(password: str) -> str:
 def verify(password_hash: str | None, password: str) -> bool:
     """True when ``password`` matches; takes as long for a missing account as for a wrong password."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False

@@ -415,19 +415,20 @@ def test_files_are_deleted_after_a_week(instance, trainer, make_practice):
     assert jobs.get(instance, job_id, key).status == "expired" and not jobs.file_path(instance, job).exists()
 
 
-def test_a_worker_that_runs_out_of_time_reports_it(app, instance, trainer, make_practice):
+@pytest.mark.parametrize(("limit", "message"), [({"EXCHANGE_EXPORT_SECONDS": "1"}, "took longer than"),
+                                               ({"EXCHANGE_EXPORT_MEMORY_MB": "200"}, "needed more than")])
+def test_a_worker_over_its_time_or_memory_reports_it(app, instance, trainer, make_practice, limit, message):
     long_body = "\n\n".join(["Warn the neighbourhood and check the gauge before the water rises. " * 20] * 150)
     library.publish(instance, make_practice(title="Siren test", body=long_body), "sirens", "t")  # ~100 pages
     pack = packs.create(instance, trainer, "Flood workshop")
     packs.add_practice(instance, trainer, pack, "jakarta/sirens")
     job_id, key = jobs.submit(instance, trainer, pack, "pdf", "trainer")
-    environment = jobs.worker_environment(app.instance_path, None, BASE) | {"EXCHANGE_EXPORT_SECONDS": "1"}
-    jobs.start_workers(instance, environment)
+    jobs.start_workers(instance, jobs.worker_environment(app.instance_path, None, BASE) | limit)
     deadline = time.monotonic() + 60
     while jobs.get(instance, job_id, key).status in ("queued", "running") and time.monotonic() < deadline:
         time.sleep(0.2)
     job = jobs.get(instance, job_id, key)
-    assert job.status == "failed" and "took longer than" in job.message and "split it" in job.message
+    assert job.status == "failed" and message in job.message and "split it" in job.message, job.message
 
 
 def test_a_markdown_zip_goes_back_in_with_exchange_import_and_the_pack_importer(app, instance, trainer,

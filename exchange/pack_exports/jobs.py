@@ -131,6 +131,10 @@ def _why(code: int) -> str:
     if code in (-signal.SIGKILL, OUT_OF_MEMORY):
         return (f"The export needed more than {MEMORY_LIMIT_BYTES // 2**20} MB of memory and was stopped: the pack "
                 "is too large to export in one piece. Duplicate it and split it into smaller packs.")
+    if code in (-signal.SIGSEGV, -signal.SIGABRT, -signal.SIGTRAP):
+        # Libraries written in C (Pango, GLib, HarfBuzz) may crash rather than report a failed allocation.
+        return (f"The export crashed, most likely for want of memory (the limit is {MEMORY_LIMIT_BYTES // 2**20} MB): "
+                "the pack may be too large to export in one piece. Duplicate it and split it into smaller packs.")
     return f"The export stopped unexpectedly (exit status {code}). Try again; if it fails again, tell an administrator."
 
 
