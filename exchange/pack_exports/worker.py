@@ -1,7 +1,7 @@
 """One export job, run in its own process: ``python -m exchange.pack_exports.worker JOB_ID``.
 
-The process limits itself before it imports anything heavy: address space (RLIMIT_AS) and a wall-clock
-alarm whose default action ends the process (threats R-7). The web process that started it turns the
+The process limits itself: a wall-clock alarm whose default action ends the process, and, once its code
+is loaded, its address space (RLIMIT_AS) (threats R-7). The web process that started it turns the
 exit status into a message for the person waiting.
 """
 
@@ -17,17 +17,42 @@ OUT_OF_MEMORY = 3
 def main(job_id: int) -> int:
     from exchange.pack_exports import jobs
 
-    resource.setrlimit(resource.RLIMIT_AS, (jobs.MEMORY_LIMIT_BYTES, jobs.MEMORY_LIMIT_BYTES))
     signal.alarm(jobs.TIME_LIMIT_SECONDS)
+    # The code is loaded before the memory cap, so that the cap meets the rendering, not an import
+    # that fails in a less telling way ("failed to map segment from shared object").
+    from exchange import create_app
+    from exchange.pack_exports import epub  # noqa: F401
+    from exchange.pack_exports import pdf  # noqa: F401
+
+    app = create_app()
+    resource.setrlimit(resource.RLIMIT_AS, (jobs.MEMORY_LIMIT_BYTES, jobs.MEMORY_LIMIT_BYTES))
     try:
-        return _run(job_id)
+        return _run(app, job_id)
     except MemoryError:
         return OUT_OF_MEMORY
+    except Exception:
+        # Under the cap a failed allocation surfaces in many shapes (SQLite "disk I/O error" when it
+        # cannot map its shared memory, an OSError, a library's own error): if the process came close
+        # to its cap, that was the cause.
+        if _peak_address_space() >= 0.9 * jobs.MEMORY_LIMIT_BYTES:
+            return OUT_OF_MEMORY
+        raise
 
 
-def _run(job_id: int) -> int:
+def _peak_address_space() -> int:
+    """The most address space this process has held, in bytes (VmPeak; 0 if unknown)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmPeak:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _run(app, job_id: int) -> int:  # type: ignore[no-untyped-def]
     from exchange import accounts
-    from exchange import create_app
     from exchange import packs
     from exchange import policy
     from exchange.extensions import library
@@ -37,7 +62,6 @@ def _run(job_id: int) -> int:
     from exchange.pack_exports import jobs
     from exchange.storage import write_durably
 
-    app = create_app()
     with app.app_context():
         instance = library.instance
         with instance.db.session() as session:
