@@ -122,6 +122,17 @@ def add_section(instance: Instance, account, pack_id: int, heading: str) -> None
         pack.updated_at = utcnow()
 
 
+def rename_section(instance: Instance, account, pack_id: int, item_id: int, heading: str) -> None:  # type: ignore[no-untyped-def]
+    heading = heading.strip()
+    if not 0 < len(heading) <= 300:
+        raise ValueError("a section heading must be 1 to 300 characters")
+    with instance.db.writing() as session:
+        item = _item(session, account, pack_id, item_id)
+        if item.practice_id is not None:
+            raise PackNotFound(item_id)
+        item.heading = heading
+
+
 def _next_position(session, pack_id: int) -> int:  # type: ignore[no-untyped-def]
     return (session.scalar(sa.select(sa.func.max(PackItem.position)).where(PackItem.pack_id == pack_id)) or 0) + 1
 

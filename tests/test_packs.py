@@ -169,6 +169,13 @@ def test_building_a_pack_through_the_pages(app, instance, trainer, make_practice
     page = client.get(HTTPS + refused.headers["Location"]).get_data(as_text=True)
     assert "title must be 1 to 300 characters" in page and "Flood workshop, Semarang" in page
     assert "<strong>datang</strong>" in page and "Siren test" not in page and "Gauge relay" in page
+    post(client, f"/packs/{pack_id}/section", {"heading": "Sebelum banjir", "csrf_token": token})
+    section = packs.read(instance, trainer, pack_id)[1][-1].item
+    post(client, f"/packs/{pack_id}/rename", {"item": str(section.id), "heading": "Saat banjir", "csrf_token": token})
+    assert [e.item.heading for e in packs.read(instance, trainer, pack_id)[1]] == [None, "Saat banjir"]
+    practice_item = packs.read(instance, trainer, pack_id)[1][0].item
+    assert post(client, f"/packs/{pack_id}/rename", {"item": str(practice_item.id), "heading": "x",
+                                                     "csrf_token": token}).status_code == 404
     assert app.test_client().get(HTTPS + pack_path).status_code == 404  # private
     shared = post(client, f"/packs/{pack_id}/share", {"sharing": "link", "csrf_token": token})
     link = client.get(HTTPS + shared.headers["Location"]).get_data(as_text=True)

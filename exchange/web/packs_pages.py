@@ -222,6 +222,8 @@ def change(pack_id: int, action: str):  # type: ignore[no-untyped-def]
             packs.set_notes(instance, current_user, pack_id, _number("item"), request.form.get("trainer_notes", ""),
                             request.form.get("exercises", ""), request.form.get("answers", ""))
             flash("Notes saved.")
+        elif action == "rename":
+            packs.rename_section(instance, current_user, pack_id, _number("item"), request.form.get("heading", ""))
         elif action == "remove":
             packs.remove(instance, current_user, pack_id, _number("item"))
             flash("Removed from the pack.")
