@@ -212,8 +212,13 @@ def share(instance: Instance, account, pack_id: int, sharing: str,  # type: igno
 
 
 def duplicate(instance: Instance, account, pack_id: int) -> int:  # type: ignore[no-untyped-def]
-    """A private copy of a pack the person may read, owned by them; its id."""
+    """A private copy of a pack the person may read, owned by them; its id.
+
+    Trainer notes and answers are copied only from one's own pack: a colleague's copy gets what the
+    participant edition shows.
+    """
     pack, entries = read(instance, account, pack_id)
+    own = pack.owner_id == account.id
     with instance.db.writing() as session:
         copy = Pack(owner_id=account.id, title=f"{pack.title} (copy)"[:300], language=pack.language,
                     introduction=pack.introduction)
@@ -223,8 +228,8 @@ def duplicate(instance: Instance, account, pack_id: int) -> int:  # type: ignore
             item = entry.item
             session.add(PackItem(pack_id=copy.id, position=position, heading=item.heading,
                                  practice_id=item.practice_id, version=item.version,
-                                 trainer_notes=item.trainer_notes, exercises=item.exercises,
-                                 answers=item.answers))
+                                 trainer_notes=item.trainer_notes if own else "", exercises=item.exercises,
+                                 answers=item.answers if own else ""))
         return copy.id
 
 

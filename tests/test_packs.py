@@ -67,6 +67,11 @@ def test_reorder_notes_and_duplicate(instance, trainer, make_practice):
     copy = packs.duplicate(instance, trainer, pack)
     _pack, entries = packs.read(instance, trainer, copy)
     assert [e.practice.title for e in entries] == ["B", "A"] and entries[1].item.trainer_notes == "Ask about sirens."
+    # A colleague's copy carries what the participant edition shows, not the trainer's notes.
+    packs.share(instance, trainer, pack, "colleagues", (2,))
+    colleague = accounts.load(instance, "2:1")
+    _pack, theirs = packs.read(instance, colleague, packs.duplicate(instance, colleague, pack))
+    assert (theirs[1].item.trainer_notes, theirs[1].item.exercises) == ("", "Map the gauges.")
 
 
 def test_the_pack_language_picks_translations_and_marks_originals(instance, trainer, make_practice):
