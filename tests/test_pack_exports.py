@@ -270,7 +270,7 @@ def test_a_pdf_in_three_languages_has_cover_contents_with_page_numbers_headers_a
     assert "Evacuation" in pdf_text(data, tmp_path, japanese, japanese).splitlines()[0]  # ... and the section
     assert listed["Siren test"] < listed["Peringatan dini banjir"] < listed["津波避難ビルの指定"]
     appendix = pdf_text(data, tmp_path, pages, pages)
-    assert "Sources and licences" in appendix and f"{BASE}/practices/tokyo/tsunami-building" in appendix
+    assert "Sources and licences" in appendix and f"{BASE}/practices/tokyo/tsunami-building/versions/1" in appendix
     assert "Creative Commons Attribution 4.0 International" in appendix
 
 

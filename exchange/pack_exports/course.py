@@ -55,6 +55,7 @@ class Chapter:
     notes: Markup
     exercises: Markup
     answers: Markup
+    #: the stable address of exactly this version
     url: str
 
     @property
@@ -138,7 +139,7 @@ def assemble(instance: Instance, viewer, pack_id: int, edition: str, base_url: s
             notes=_markdown(item.trainer_notes, f"{prefix}n-") if trainer else Markup(""),
             exercises=_markdown(item.exercises, f"{prefix}e-"),
             answers=_markdown(item.answers, f"{prefix}a-") if trainer else Markup(""),
-            url=f"{base_url}/practices/{entry.practice.id}"))
+            url=f"{base_url}/practices/{entry.practice.id}/versions/{entry.version}"))
     parts = [part for part in parts if part.heading or part.chapters]
     slugs = {e.practice.city for e in entries if e.practice}
     with instance.db.session() as session:
