@@ -151,7 +151,9 @@ def test_building_a_pack_through_the_pages(app, instance, trainer, make_practice
     library.publish(instance, make_practice(title="Gauge relay"), "gauges", "t")
     client = app.test_client()
     sign_in(client, "trainer@semarang.example")
-    token = _token_in(client.get(HTTPS + "/packs").get_data(as_text=True))
+    packs_page = client.get(HTTPS + "/packs").get_data(as_text=True)
+    assert "<title>Course packs · Practice Exchange</title>" in packs_page and packs_page.count("Import a pack") == 1
+    token = _token_in(packs_page)
     created = post(client, "/packs", {"title": "Flood workshop", "language": "en", "csrf_token": token})
     pack_path = created.headers["Location"]
     pack_id = int(pack_path.rsplit("/", 1)[1])
