@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 import zipfile
@@ -112,13 +113,11 @@ def _read_bounded(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int = 
     return b"".join(chunks)
 
 
-def write_zip(dest: Path, files: dict[str, bytes]) -> None:
-    """A zip at ``dest`` holding ``files`` (name → bytes), written to a temporary file first."""
-    temp = dest.with_name(f".tmp-{dest.name}")
-    with zipfile.ZipFile(temp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+def zip_bytes(files: dict[str, bytes]) -> bytes:
+    """A zip holding ``files`` (name → bytes), with fixed timestamps so equal files give equal zips."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, data in files.items():
             archive.writestr(zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0)), data,
                              compress_type=zipfile.ZIP_DEFLATED)
-    with open(temp, "rb+") as handle:
-        os.fsync(handle.fileno())
-    os.replace(temp, dest)
+    return buffer.getvalue()

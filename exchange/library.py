@@ -196,7 +196,7 @@ def export(instance: Instance, dest: Path, actor: str) -> int:
         audit.record(session, actor, "library.export", str(dest), practices=len(files) - 1)
         session.commit()
     if dest.suffix == ".zip":
-        bundles.write_zip(dest, files)
+        write_durably(dest, bundles.zip_bytes(files))
     else:
         for name, data in files.items():
             write_durably(dest / name, data)

@@ -7,8 +7,6 @@ practices back (it skips ``pack.yaml``); :func:`import_pack` rebuilds the pack i
 
 from __future__ import annotations
 
-import io
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,13 +50,8 @@ def write(course: Course, progress: Progress = no_progress) -> bytes:
     structure = {"format": FORMAT, "title": course.pack.title, "language": course.pack.language,
                  "edition": course.edition, "introduction": course.pack.introduction, "made": course.made,
                  "source": f"{course.base_url}/packs/{course.pack.id}", "entries": entries}
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, data in {bundles.PACK_FILE: yamlfile.dump(structure, block=True).encode("utf-8"),
-                           bundles.CITIES_FILE: cities.as_yaml(course.cities).encode("utf-8"), **files}.items():
-            archive.writestr(zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0)), data,
-                             compress_type=zipfile.ZIP_DEFLATED)
-    return buffer.getvalue()
+    return bundles.zip_bytes({bundles.PACK_FILE: yamlfile.dump(structure, block=True).encode("utf-8"),
+                              bundles.CITIES_FILE: cities.as_yaml(course.cities).encode("utf-8"), **files})
 
 
 @dataclass(frozen=True)
