@@ -22,7 +22,8 @@ CONTENT_SECURITY_POLICY = (
 class Labels:
     """Human labels in the interface language (English until the interface is translated)."""
 
-    language = "en"
+    def __init__(self, language: str = "en") -> None:
+        self.language = language
 
     def hazard(self, key: str) -> str:
         return vocabularies.hazards().label(key, self.language)

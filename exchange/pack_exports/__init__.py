@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import render_template
-
 from exchange.instance import Instance
 from exchange.pack_exports.course import EDITIONS
 from exchange.pack_exports.course import Course
@@ -19,8 +17,7 @@ from exchange.pack_exports.course import PackTooLarge
 from exchange.pack_exports.course import Progress
 from exchange.pack_exports.course import assemble
 from exchange.pack_exports.course import no_progress
-from exchange.pack_exports.words import words
-from exchange.presentation import Labels
+from exchange.pack_exports.course import page
 
 #: The single-file HTML allows no scripts, no network and images only as data: URLs (threats X-12).
 EXPORT_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
@@ -47,11 +44,8 @@ FORMATS = {f.key: f for f in (
 
 def html(course: Course, progress: Progress = no_progress) -> bytes:
     """The pack as one HTML file that opens offline (needs an app context for the template)."""
-    labels = Labels()
-    labels.language = course.pack.language
     progress(0.5, "writing the page")
-    document = render_template("pack_export.html", course=course, w=words(course.pack.language), labels=labels,
-                               csp=EXPORT_CSP, css=_CSS.read_text("utf-8"))
+    document = page("pack_export.html", course, csp=EXPORT_CSP, css=_CSS.read_text("utf-8"))
     return document.encode("utf-8")
 
 

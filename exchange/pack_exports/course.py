@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from html.parser import HTMLParser
 
+from flask import render_template
 from markupsafe import Markup
 
 from exchange import cities
@@ -23,6 +24,8 @@ from exchange import vocabularies
 from exchange.instance import Instance
 from exchange.models import City
 from exchange.models import Pack
+from exchange.pack_exports.words import words
+from exchange.presentation import Labels
 
 EDITIONS = ("trainer", "participant")
 #: Beyond these a pack is refused with a message, before anything is rendered (threats R-7).
@@ -147,6 +150,12 @@ def assemble(instance: Instance, viewer, pack_id: int, edition: str, base_url: s
     return Course(pack=pack, entries=entries, edition=edition, parts=parts,
                   introduction=_markdown(pack.introduction, "intro-"), made=datetime.date.today().isoformat(),
                   base_url=base_url, cities=partner_cities)
+
+
+def page(template: str, course: Course, **context: object) -> str:
+    """A template of an exported pack, with its words and labels in the pack's language."""
+    language = course.pack.language
+    return render_template(template, course=course, w=words(language), labels=Labels(language), **context)
 
 
 def check_limits(entries: list[packs.Entry]) -> None:

@@ -11,14 +11,13 @@ import tempfile
 from pathlib import Path
 
 from ebooklib import epub
-from flask import render_template
 from markupsafe import Markup
 
 from exchange.pack_exports.course import Course
 from exchange.pack_exports.course import Progress
 from exchange.pack_exports.course import no_progress
+from exchange.pack_exports.course import page
 from exchange.pack_exports.words import words
-from exchange.presentation import Labels
 
 _CSS = Path(__file__).parent.parent / "static" / "pack_epub.css"
 _REMOTE_IMAGE = re.compile(r'<img\s[^>]*?src="(?!data:image/)[^"]*"[^>]*>')
@@ -33,8 +32,6 @@ def _offline(html: str, base_url: str) -> str:
 def write(course: Course, progress: Progress = no_progress) -> bytes:
     """The EPUB file's bytes (needs an app context for the templates)."""
     language, w = course.pack.language, words(course.pack.language)
-    labels = Labels()
-    labels.language = language
     book = epub.EpubBook()
     book.set_identifier(f"{course.base_url}/packs/{course.pack.id}#{course.edition}-{course.made}")
     book.set_title(f"{course.pack.title} ({w[course.edition]})")
@@ -59,18 +56,17 @@ def write(course: Course, progress: Progress = no_progress) -> bytes:
         chapters = []
         for index, ch in enumerate(part.chapters):
             progress(0.35 + 0.55 * ch.number / total, f"writing chapter {ch.number} of {total}")
-            content = render_template("pack_epub_chapter.html", ch=ch, course=course, w=w, labels=labels,
-                                      part_heading=part.heading if index == 0 else "")
-            page = _page(book, style, f"practice-{ch.number}.xhtml", ch.practice.title, ch.practice.language,
-                         content, course.base_url)
-            spine.append(page)
-            chapters.append(page)
+            content = page("pack_epub_chapter.html", course, ch=ch, part_heading=part.heading if index == 0 else "")
+            chapter = _page(book, style, f"practice-{ch.number}.xhtml", ch.practice.title, ch.practice.language,
+                            content, course.base_url)
+            spine.append(chapter)
+            chapters.append(chapter)
         if part.heading and chapters:
             toc.append((epub.Section(part.heading, href=chapters[0].file_name), chapters))
         else:
             toc.extend(chapters)
     sources = _page(book, style, "sources.xhtml", w["sources"], language,
-                    str(render_template("_pack_sources.html", course=course, w=w, labels=labels)), course.base_url)
+                    page("_pack_sources.html", course), course.base_url)
     spine.append(sources)
     toc.append(sources)
     book.toc = toc

@@ -11,7 +11,6 @@ import logging
 import re
 from pathlib import Path
 
-from flask import render_template
 from weasyprint import CSS
 from weasyprint import HTML
 from weasyprint import URLFetcher
@@ -21,8 +20,7 @@ from exchange.pack_exports.course import Course
 from exchange.pack_exports.course import PackTooLarge
 from exchange.pack_exports.course import Progress
 from exchange.pack_exports.course import no_progress
-from exchange.pack_exports.words import words
-from exchange.presentation import Labels
+from exchange.pack_exports.course import page
 
 STATIC = (Path(__file__).parent.parent / "static").resolve()
 MAX_PAGES = 1_500
@@ -65,9 +63,7 @@ def print_links(html: str, base_url: str) -> str:
 
 def write(course: Course, progress: Progress = no_progress) -> bytes:
     """The pack as a PDF (needs an app context for the template); PackTooLarge over the page cap."""
-    labels = Labels()
-    labels.language = course.pack.language
-    html = render_template("pack_print.html", course=course, w=words(course.pack.language), labels=labels)
+    html = page("pack_print.html", course)
     fetcher = AppAssetsOnly(course.base_url)
     progress(0.35, "laying out the pages")
     document = HTML(string=print_links(html, course.base_url), base_url=course.base_url + "/",
