@@ -19,8 +19,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from exchange import accounts
 from exchange import audit
 from exchange import packs
+from exchange import policy
 from exchange import tokens
 from exchange.instance import Instance
 from exchange.models import ExportJob
@@ -180,6 +182,12 @@ def forget_pack(session, instance: Instance, pack_id: int) -> None:  # type: ign
     for job in session.scalars(sa.select(ExportJob).where(ExportJob.pack_id == pack_id)):
         file_path(instance, job).unlink(missing_ok=True)
         session.delete(job)
+
+
+def asker(instance: Instance, job: ExportJob):  # type: ignore[no-untyped-def]
+    """Whoever asked for the job, as they are now: their account (None once disabled), or, for a job asked
+    through a read-only link, an anonymous reader (who must show the link's digest as well)."""
+    return accounts.by_id(instance, job.requested_by) if job.requested_by else policy.ANONYMOUS
 
 
 def get(instance: Instance, job_id: int, key: str) -> ExportJob:

@@ -52,9 +52,7 @@ def _peak_address_space() -> int:
 
 
 def _run(app, job_id: int) -> int:  # type: ignore[no-untyped-def]
-    from exchange import accounts
     from exchange import packs
-    from exchange import policy
     from exchange.extensions import library
     from exchange.models import ExportJob
     from exchange.pack_exports import PackTooLarge
@@ -69,7 +67,7 @@ def _run(app, job_id: int) -> int:  # type: ignore[no-untyped-def]
         if job is None or job.status != "running":
             return 0
         # Read as whoever asked, now: an account (if still active) or the holder of the read-only link.
-        viewer = accounts.by_id(instance, job.requested_by) if job.requested_by else policy.ANONYMOUS
+        viewer = jobs.asker(instance, job)
         try:
             if viewer is None:
                 raise packs.PackNotFound(job.pack_id)

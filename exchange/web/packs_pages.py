@@ -23,7 +23,6 @@ from exchange import accounts
 from exchange import library as practice_library
 from exchange import pack_exports
 from exchange import packs
-from exchange import policy
 from exchange import rendering
 from exchange import vocabularies
 from exchange.errors import PracticeNotFound
@@ -183,10 +182,9 @@ def export_status(pack_id: int, job_id: int):  # type: ignore[no-untyped-def]
 
 def _readable_for(job) -> Pack:  # type: ignore[no-untyped-def]
     """The job's pack if whoever asked may still read it (a revoked link or lost access ends downloads)."""
-    instance = library.instance
-    asker = accounts.by_id(instance, job.requested_by) if job.requested_by else policy.ANONYMOUS
     try:
-        return packs.read(instance, asker, job.pack_id, token_digest=job.link_hash)[0]
+        return packs.read(library.instance, jobs.asker(library.instance, job), job.pack_id,
+                          token_digest=job.link_hash)[0]
     except packs.PackNotFound:
         abort(404)
 
