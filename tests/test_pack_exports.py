@@ -78,6 +78,18 @@ def epub_pages(data: bytes) -> dict[str, str]:
         return {name: book.read(name).decode("utf-8") for name in book.namelist() if name.endswith(".xhtml")}
 
 
+def linked_pack_with_a_practice_made_partners_only(instance, trainer, make_practice) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+    """A pack shared by read-only link whose "Radio relay plan" became partners-only after it was added."""
+    library.publish(instance, make_practice(title="Siren test"), "sirens", "t")
+    library.publish(instance, make_practice(title="Radio relay plan"), "radio", "t")
+    pack = packs.create(instance, trainer, "Flood workshop")
+    packs.add_practice(instance, trainer, pack, "jakarta/sirens")
+    packs.add_practice(instance, trainer, pack, "jakarta/radio")
+    link = packs.share(instance, trainer, pack, "link")
+    library.publish(instance, make_practice(title="Radio relay plan", visibility="partners"), "radio", "t")
+    return pack, link
+
+
 def every_format(app, instance, viewer, pack_id, edition="trainer", link_digest=None) -> dict[str, bytes]:  # type: ignore[no-untyped-def]
     with app.app_context():
         return {f: export(instance, viewer, pack_id, f, edition, BASE, link_digest=link_digest) for f in FORMATS}
@@ -114,13 +126,7 @@ def test_trainer_and_participant_editions_in_every_format(app, instance, trainer
 
 
 def test_permissions_are_checked_when_exporting_not_when_adding(app, instance, trainer, make_practice, tmp_path):
-    library.publish(instance, make_practice(title="Siren test"), "sirens", "t")
-    library.publish(instance, make_practice(title="Radio relay plan"), "radio", "t")
-    pack = packs.create(instance, trainer, "Flood workshop")
-    packs.add_practice(instance, trainer, pack, "jakarta/sirens")
-    packs.add_practice(instance, trainer, pack, "jakarta/radio")
-    link = packs.share(instance, trainer, pack, "link")
-    library.publish(instance, make_practice(title="Radio relay plan", visibility="partners"), "radio", "t")
+    pack, link = linked_pack_with_a_practice_made_partners_only(instance, trainer, make_practice)
 
     public = every_format(app, instance, policy.ANONYMOUS, pack, "participant", tokens.digest(link))
     assert "Siren test" in public["html"].decode() and "Radio relay plan" not in public["html"].decode()
@@ -341,13 +347,7 @@ def wait_for(client, url: str, seconds: float = 90) -> str:  # type: ignore[no-u
 
 
 def test_exporting_from_the_pack_page_runs_a_worker_and_offers_the_file(app, instance, trainer, make_practice):
-    library.publish(instance, make_practice(title="Siren test"), "sirens", "t")
-    library.publish(instance, make_practice(title="Radio relay plan"), "radio", "t")
-    pack = packs.create(instance, trainer, "Flood workshop")
-    packs.add_practice(instance, trainer, pack, "jakarta/sirens")
-    packs.add_practice(instance, trainer, pack, "jakarta/radio")
-    link = packs.share(instance, trainer, pack, "link")
-    library.publish(instance, make_practice(title="Radio relay plan", visibility="partners"), "radio", "t")
+    pack, link = linked_pack_with_a_practice_made_partners_only(instance, trainer, make_practice)
 
     visitor = app.test_client()  # anybody with the read-only link, not signed in
     page = visitor.get(f"{HTTPS}/packs/{pack}?token={link}").get_data(as_text=True)
