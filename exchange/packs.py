@@ -265,13 +265,25 @@ def mine(instance: Instance, account) -> list[Pack]:  # type: ignore[no-untyped-
         return list(session.scalars(query))
 
 
+def _readable(session, account, pack_id: int, token: str | None, token_digest: str | None) -> Pack:  # type: ignore[no-untyped-def]
+    pack = session.get(Pack, pack_id)
+    if pack is None or not may_read_pack(session, account, pack, token, token_digest):
+        raise PackNotFound(pack_id)
+    return pack
+
+
+def get(instance: Instance, account, pack_id: int, token: str | None = None,  # type: ignore[no-untyped-def]
+        token_digest: str | None = None) -> Pack:
+    """The pack alone, if this reader may read it now (no practice is read: for checks on busy paths)."""
+    with instance.db.session() as session:
+        return _readable(session, account, pack_id, token, token_digest)
+
+
 def read(instance: Instance, account, pack_id: int, token: str | None = None,  # type: ignore[no-untyped-def]
          token_digest: str | None = None) -> tuple[Pack, list[Entry]]:
     """The pack and the entries this reader may see, checked now (not when they were added)."""
     with instance.db.session() as session:
-        pack = session.get(Pack, pack_id)
-        if pack is None or not may_read_pack(session, account, pack, token, token_digest):
-            raise PackNotFound(pack_id)
+        pack = _readable(session, account, pack_id, token, token_digest)
         items = list(session.scalars(sa.select(PackItem).where(PackItem.pack_id == pack_id)
                                      .order_by(PackItem.position)))
         entries = []

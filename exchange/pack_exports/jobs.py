@@ -63,7 +63,7 @@ def submit(instance: Instance, viewer, pack_id: int, format_key: str, edition: s
     """
     if format_key not in FORMATS or edition not in EDITIONS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}; edition one of {', '.join(EDITIONS)}")
-    pack, _entries = packs.read(instance, viewer, pack_id, link_token)
+    pack = packs.get(instance, viewer, pack_id, link_token)
     account_id = getattr(viewer, "id", None) if getattr(viewer, "is_authenticated", False) else None
     if edition == "trainer" and pack.owner_id != account_id:
         raise ValueError("Only the pack's owner can export the trainer edition.")

@@ -183,8 +183,8 @@ def export_status(pack_id: int, job_id: int):  # type: ignore[no-untyped-def]
 def _readable_for(job) -> Pack:  # type: ignore[no-untyped-def]
     """The job's pack if whoever asked may still read it (a revoked link or lost access ends downloads)."""
     try:
-        return packs.read(library.instance, jobs.asker(library.instance, job), job.pack_id,
-                          token_digest=job.link_hash)[0]
+        return packs.get(library.instance, jobs.asker(library.instance, job), job.pack_id,
+                         token_digest=job.link_hash)
     except packs.PackNotFound:
         abort(404)
 
