@@ -297,12 +297,8 @@ _CHECKS = {
 
 
 def compose(meta: dict[str, Any], body: str) -> str:
-    """A practice file's text from front-matter values (in schema order, empty ones left out) and a body."""
-    ordered = {}
-    for key in REQUIRED + OPTIONAL:
-        value = meta.get(key)
-        if value in (None, "", [], ()):
-            continue
-        ordered[key] = value.isoformat() if isinstance(value, datetime.date) else value
-    text = yamlfile.dump(ordered)
-    return f"---\n{text}---\n{body.strip()}\n"
+    """A practice file's text from front-matter values (in schema order, one line each, empty ones left
+    out) and a body."""
+    lines = [yamlfile.dump_key(key, meta[key]) for key in REQUIRED + OPTIONAL
+             if meta.get(key) not in (None, "", [], ())]
+    return "---\n" + "".join(lines) + f"---\n{body.strip()}\n"

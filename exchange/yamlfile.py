@@ -85,3 +85,10 @@ def dump(data: object, block: bool = False) -> str:
     """YAML text for ``data``, keys in the given order, Unicode kept readable (``block``: no inline maps)."""
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=False if block else None,
                           width=10_000 if block else 80)
+
+
+def dump_key(key: str, value: object) -> str:
+    """One top-level ``key: value`` line of YAML (a list inline, nothing wrapped), ending in a newline."""
+    # Dumped as the only item of a flow sequence, a value comes out on one line in flow style.
+    item = yaml.safe_dump([value], allow_unicode=True, default_flow_style=True, width=1_000_000).strip()
+    return f"{key}: {item[1:-1]}\n"

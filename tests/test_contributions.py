@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 import re
+from html.parser import HTMLParser
 
 import sqlalchemy as sa
+from werkzeug.datastructures import MultiDict
 
 from exchange import accounts
 from exchange import contributions
@@ -166,8 +169,9 @@ def test_any_two_versions_compare_and_a_reviewer_restores_an_earlier_one(app, in
     library.publish(instance, make_practice(summary="Third summary."), "flood-warning", "t")
     client = app.test_client()
     page = client.get(HTTPS + "/practices/jakarta/flood-warning/compare?from=1&to=3").get_data(as_text=True)
-    assert '<span class="del">-summary: First summary.</span>' in page
-    assert '<span class="add">+summary: Third summary.</span>' in page
+    assert ('<th scope="row">summary</th><td class="del">First summary.</td><td class="add">Third summary.</td>'
+            in page)
+    assert "The text itself is unchanged." in page
     assert client.get(HTTPS + "/practices/jakarta/flood-warning/compare?from=1&to=9").status_code == 404
     assert client.get(HTTPS + "/practices/jakarta/flood-warning/compare?from=x&to=2").status_code == 404
     sign_in(client, "siti@jakarta.example")
@@ -292,9 +296,9 @@ def test_an_edit_without_its_base_version_is_refused(app, instance, make_practic
 
 
 def test_version_history_says_who_published_each_version(client, instance, make_practice):
-    library.publish(instance, make_practice(), "flood-warning", "rev@network.example", note="first")
+    library.publish(instance, make_practice(), "flood-warning", "rev@network.example", note="first", credit="Rina")
     page = client.get(HTTPS + "/practices/jakarta/flood-warning").get_data(as_text=True)
-    assert "by rev@network.example" in page and "first" in page
+    assert "by Rina" in page and "first" in page and "rev@network.example" not in page
 
 
 def test_a_reviewer_can_comment_without_deciding(app, instance):
@@ -318,3 +322,127 @@ def test_a_new_practice_cannot_take_an_existing_address(app, instance, make_prac
     response = submit_form(client, "/contribute")
     assert response.status_code == 400 and "is already the address of a practice" in response.get_data(as_text=True)
     assert instance.store.versions("jakarta/posko-banjir-rw") == [1]
+
+
+class _FormReader(HTMLParser):
+    """The fields a browser would submit from the first <form method="post"> with a given field."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: list[tuple[str, str]] = []
+        self._select: str | None = None
+        self._first: str | None = None
+        self._textarea: str | None = None
+        self._text = ""
+
+    def handle_starttag(self, tag, attrs):  # type: ignore[no-untyped-def]
+        a = dict(attrs)
+        if tag == "input" and a.get("name") and (a.get("type") not in ("checkbox", "radio") or "checked" in a):
+            if a.get("type") not in ("submit", "button"):
+                self.fields.append((a["name"], a.get("value") or ""))
+        elif tag == "select":
+            self._select, self._first = a.get("name"), None
+        elif tag == "option" and self._select:
+            if self._first is None:
+                self._first = a.get("value") or ""
+            if "selected" in a:
+                self.fields.append((self._select, a.get("value") or ""))
+                self._first = ""
+        elif tag == "textarea":
+            self._textarea, self._text = a.get("name"), ""
+
+    def handle_endtag(self, tag):  # type: ignore[no-untyped-def]
+        if tag == "select":
+            if self._first:  # nothing selected: a browser sends the first option
+                self.fields.append((self._select, self._first))
+            self._select = None
+        elif tag == "textarea" and self._textarea:
+            # Browsers drop one newline right after <textarea> and send line ends as CRLF.
+            self.fields.append((self._textarea, self._text.removeprefix("\n").replace("\n", "\r\n")))
+            self._textarea = None
+
+    def handle_data(self, data):  # type: ignore[no-untyped-def]
+        if self._textarea:
+            self._text += data
+
+
+def browser_fields(page: str) -> MultiDict:
+    reader = _FormReader()
+    reader.feed(page[page.index('<form method="post" class="practice-form">'):])
+    return MultiDict(reader.fields)
+
+
+RICH = """---
+title: "Community flood early warning"
+summary: >-
+  How a city relays upstream gauge alerts
+  to riverside neighbourhoods.
+city: jakarta
+country: ID
+language: en
+kind: procedure
+hazards:
+- riverine-flood
+- extreme-rainfall
+phases: [preparedness, response]   # in this order on purpose
+published: 2023-12-05
+updated: 2024-02-01
+organisation: 'BPBD DKI Jakarta'
+authors: [Dinas Sumber Daya Air, "Siti, BPBD"]
+sendai_priorities: [2, 3]
+tags: [early warning]
+---
+## Steps
+
+1. Watch the gauge.
+2. Warn the neighbourhood.
+"""
+
+
+def test_a_web_edit_changes_only_what_the_person_changed(app, instance):
+    people(instance)
+    library.publish(instance, RICH.encode(), "flood-warning", "t")
+    client, reviewer = app.test_client(), app.test_client()
+    sign_in(client, "siti@jakarta.example")
+    sign_in(reviewer, "rev@network.example")
+    path = "/practices/jakarta/flood-warning/edit"
+    fields = browser_fields(client.get(HTTPS + path).get_data(as_text=True))
+    assert fields.getlist("sendai_priorities") == ["2", "3"] and fields["updated"] == "2024-02-01"
+    fields["body"] = fields["body"].replace("Watch the gauge", "Watch the Katulampa gauge")
+    fields["action"] = "submit"
+    response = post(client, path, fields)
+    assert response.status_code == 302, re.findall(r"<li>(.*?)</li>", response.get_data(as_text=True))
+    submission = latest(instance)
+    today = datetime.date.today().isoformat()
+    expected = RICH.replace("Watch the gauge", "Watch the Katulampa gauge").replace(
+        "updated: 2024-02-01", f"updated: {today}")
+    assert submission.text == expected  # every untouched line exactly as it was
+    page = reviewer.get(f"{HTTPS}/submissions/{submission.id}").get_data(as_text=True)
+    assert f'<th scope="row">updated</th><td class="del">2024-02-01</td><td class="add">{today}</td>' in page
+    assert page.count('<th scope="row">') == 1  # only 'updated' among the fields
+    assert "+1. Watch the Katulampa gauge." in page and "-1. Watch the gauge." in page
+    post(reviewer, f"/submissions/{submission.id}/approve", {"csrf_token": _token_in(page)})
+    assert instance.store.read_current("jakarta/flood-warning").decode() == expected
+
+
+def test_every_front_matter_field_is_editable_and_only_changed_lines_are_rewritten(app, instance):
+    people(instance)
+    library.publish(instance, RICH.encode(), "flood-warning", "t")
+    client = app.test_client()
+    sign_in(client, "siti@jakarta.example")
+    path = "/practices/jakarta/flood-warning/edit"
+    fields = browser_fields(client.get(HTTPS + path).get_data(as_text=True))
+    fields.setlist("sendai_priorities", ["1", "2", "3"])
+    fields["updated"] = "2025-01-15"
+    fields["review_by"] = "2027-06-30"
+    fields["action"] = "save"
+    assert post(client, path, fields).status_code == 302
+    expected = RICH.replace("sendai_priorities: [2, 3]", "sendai_priorities: [1, 2, 3]").replace(
+        "updated: 2024-02-01", "updated: 2025-01-15").replace(
+        "updated: 2025-01-15\n", "updated: 2025-01-15\nreview_by: 2027-06-30\n")
+    assert latest(instance).text == expected
+    # Nothing changed at all: the same text, and 'updated' stays.
+    fields = browser_fields(client.get(HTTPS + path).get_data(as_text=True))
+    fields["action"] = "save"
+    post(client, path, fields)
+    assert latest(instance).text == RICH

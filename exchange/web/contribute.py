@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import importlib.resources
+from typing import Any
 
 from flask import Blueprint
 from flask import abort
@@ -37,6 +38,7 @@ from exchange.extensions import library
 from exchange.practice import InvalidPractice
 from exchange.practice import compose
 from exchange.practice import parse
+from exchange.revision import revise
 
 bp = Blueprint("contribute", __name__)
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -54,6 +56,13 @@ def _choices(vocabulary: vocabularies.Vocabulary) -> list[SelectChoice]:
             for key in vocabulary.keys()]
 
 
+#: The form fields that hold front-matter keys (``country`` follows from the city).
+FRONT_MATTER_FIELDS = ("city", "title", "summary", "language", "kind", "hazards", "phases", "published", "updated",
+                       "review_by", "organisation", "authors", "sendai_priorities", "tags", "license", "visibility",
+                       "translation_of", "source")
+LISTED = ("authors", "tags")
+
+
 class PracticeForm(FlaskForm):
     city = SelectField("City", choices=[], validators=[DataRequired()])
     slug = StringField("Address (slug)", validators=[DataRequired(), Length(max=80)])
@@ -65,9 +74,11 @@ class PracticeForm(FlaskForm):
     hazards = MultiCheckbox("Hazards", choices=[])
     phases = MultiCheckbox("Phases", choices=[])
     published = DateField("Published", default=datetime.date.today)
+    updated = DateField("Updated", validators=[Optional()])
     review_by = DateField("Review by", validators=[Optional()])
     organisation = StringField("Organisation", validators=[Optional(), Length(max=500)])
     authors = StringField("Authors (comma-separated)", validators=[Optional(), Length(max=1000)])
+    sendai_priorities = MultiCheckbox("Sendai Framework priorities", choices=[], coerce=int)
     tags = StringField("Tags (comma-separated)", validators=[Optional(), Length(max=1000)])
     license = SelectField("Licence", choices=[])
     visibility = SelectField("Visibility", choices=[])
@@ -82,27 +93,65 @@ class PracticeForm(FlaskForm):
         self.kind.choices = _choices(vocabularies.kinds())
         self.hazards.choices = _choices(vocabularies.hazards())
         self.phases.choices = _choices(vocabularies.phases())
+        self.sendai_priorities.choices = _choices(vocabularies.sendai_priorities())
         self.license.choices = [SelectChoice(k, k) for k in vocabularies.licences()]
         self.visibility.choices = _choices(vocabularies.visibilities())
 
-    def text(self) -> str:
-        """The practice file these fields make."""
-        listed = {name: [v.strip() for v in (getattr(self, name).data or "").split(",") if v.strip()]
-                  for name in ("authors", "tags")}
-        meta = {name: field.data for name, field in self._fields.items()
-                if name not in ("csrf_token", "slug", "body", "note", "authors", "tags")}
-        meta["country"] = _country(self.city.data)
-        return compose({**meta, **listed}, self.body.data or "")
+    def values(self) -> dict[str, Any]:
+        """The front-matter values the fields hold (authors and tags split at commas)."""
+        values = {name: _stripped(self[name].data) for name in FRONT_MATTER_FIELDS}
+        for name in LISTED:
+            values[name] = [v.strip() for v in (self[name].data or "").split(",") if v.strip()]
+        values["country"] = _country(self.city.data)
+        return values
+
+    def text(self, base: str | None = None, slug: str = "") -> str:
+        """The practice file these fields make; edited from ``base``, only the fields changed are rewritten.
+
+        A field is changed when it differs from what the form showed for ``base``; everything else keeps
+        its exact text. A real change moves ``updated`` to today unless the person set it.
+        """
+        if base is None:
+            return compose(self.values(), self.body.data or "")
+        shown = PracticeForm([self.city.data or ""], formdata=None, meta={"csrf": False})
+        shown.fill(base, slug)
+        values = self.values()
+        changes = {name: values[name] for name in FRONT_MATTER_FIELDS
+                   if _comparable(self[name].data) != _comparable(shown[name].data)}
+        body = _comparable(self.body.data)
+        new_body = None if body == _comparable(shown.body.data) else body + "\n"
+        today = datetime.date.today()
+        if (changes or new_body is not None) and "updated" not in changes and \
+                isinstance(values["published"], datetime.date) and values["published"] <= today and \
+                (shown.updated.data is None or shown.updated.data < today):
+            changes["updated"] = today
+        return revise(base, changes, new_body)
 
     def fill(self, text: str, slug: str) -> None:
         """Pre-fill from a practice file."""
         practice = parse(text.encode("utf-8"), slug)
         for name, value in practice.meta.items():
-            if name in self._fields and name not in ("authors", "tags"):
+            if name in self._fields and name not in LISTED:
                 self._fields[name].data = value
-        self.authors.data = ", ".join(practice.meta.get("authors") or [])
-        self.tags.data = ", ".join(practice.meta.get("tags") or [])
+        for name in LISTED:
+            self[name].data = ", ".join(practice.meta.get(name) or [])
+        self.license.data, self.visibility.data = practice.licence, practice.visibility  # their defaults shown
         self.slug.data, self.body.data = slug, practice.body.strip()
+
+
+def _stripped(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _comparable(value: Any) -> Any:
+    """A field's value as submitted or shown, without what browsers change (line ends, outer spaces)."""
+    if isinstance(value, str):
+        value = value.replace("\r\n", "\n").strip()
+    if value in (None, "", [], ()):
+        return None
+    if isinstance(value, list):
+        return sorted(value, key=str)  # checkboxes come back in the form's order, not the file's
+    return value
 
 
 def _country(city: str | None) -> str | None:
@@ -126,7 +175,8 @@ def _editor(form: PracticeForm, base_version: int | None, submission_id: int | N
                            problems=problems or [], preview=preview, conflict=conflict), status
 
 
-def _handle(form: PracticeForm, base_version: int | None, submission_id: int | None):  # type: ignore[no-untyped-def]
+def _handle(form: PracticeForm, base_version: int | None, submission_id: int | None,  # type: ignore[no-untyped-def]
+            base_text: str | None = None):
     """Save (and maybe submit) what the form holds; the editor again with problems if any."""
     if not form.validate_on_submit():
         problems = [f"{form[name].label.text}: {'; '.join(errors)}" for name, errors in form.errors.items()]
@@ -134,7 +184,8 @@ def _handle(form: PracticeForm, base_version: int | None, submission_id: int | N
     if request.form.get("action") == "preview":
         return _editor(form, base_version, submission_id)
     try:
-        draft = contributions.save(library.instance, current_user, form.city.data, form.slug.data, form.text(),
+        draft = contributions.save(library.instance, current_user, form.city.data, form.slug.data,
+                                   form.text(base_text, form.slug.data or ""),
                                    base_version, form.note.data or "", submission_id)
     except contributions.NotAllowed:
         abort(404)
@@ -191,17 +242,18 @@ def edit(city: str, slug: str):  # type: ignore[no-untyped-def]
     if not policy.may_contribute(current_user, city):
         contributions.refuse(library.instance, current_user, "edit", f"{city}/{slug}")
         abort(404)
-    view = practices.get(library.instance, library.session, f"{city}/{slug}", current_user)
-    form = PracticeForm([city])
-    base = view.version
+    base = None
     if request.method == "POST":
         raw = request.form.get("base_version", "")
         if not (raw.isascii() and raw.isdigit()):
             abort(428)  # an edit must say which version it was written against (threats K-2)
         base = int(raw)
+    view = practices.get(library.instance, library.session, f"{city}/{slug}", current_user, base)
+    form = PracticeForm([city])
+    text = view.practice.text.decode("utf-8")
     if request.method == "GET":
-        form.fill(view.practice.text.decode("utf-8"), slug)
-    return _handle(form, base, None)
+        form.fill(text, slug)
+    return _handle(form, view.version, None, base_text=text)
 
 
 @bp.route("/submissions/<int:submission_id>/edit", methods=["GET", "POST"])
@@ -214,7 +266,7 @@ def edit_draft(submission_id: int):  # type: ignore[no-untyped-def]
     if request.method == "GET":
         form.fill(submission.text, submission.practice_id.split("/")[1])
         form.note.data = submission.note
-    return _handle(form, submission.base_version, submission_id)
+    return _handle(form, submission.base_version, submission_id, base_text=submission.text)
 
 
 @bp.route("/contribute/upload", methods=["GET", "POST"])
