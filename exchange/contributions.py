@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from exchange import audit
 from exchange import diffs
@@ -21,8 +22,10 @@ from exchange import policy
 from exchange.errors import PracticeNotFound
 from exchange.instance import Instance
 from exchange.models import PracticeRecord
+from exchange.models import PracticeVersion
 from exchange.models import Submission
 from exchange.models import SubmissionEvent
+from exchange.models import User
 from exchange.models import utcnow
 from exchange.practice import InvalidPractice
 from exchange.practice import Problem
@@ -149,7 +152,11 @@ def withdraw(instance: Instance, account, submission_id: int) -> None:  # type: 
 
 
 def review(instance: Instance, reviewer, submission_id: int, decision: str, comment: str = "") -> int | None:  # type: ignore[no-untyped-def]
-    """Approve (publishes; returns the new version), request changes, or reject a submitted text."""
+    """Approve (publishes; returns the new version), request changes, or reject a submitted text.
+
+    Approval publishes compare-and-set on the version the text was written against, and the
+    submission is closed in the same transaction: either both happen or neither does.
+    """
     if decision not in ("approve", "request_changes", "reject", "comment"):
         raise ValueError(f"unknown decision {decision!r}")
     if not policy.may_review(reviewer):
@@ -160,21 +167,19 @@ def review(instance: Instance, reviewer, submission_id: int, decision: str, comm
             raise NotAllowed("no such submission")
         if submission.author_id == reviewer.id and decision != "comment":
             raise _refuse(instance, reviewer, "review their own submission", submission.practice_id)
-        if submission.status != "submitted" and decision != "comment":
-            raise WrongState(f"a {submission.status.replace('_', ' ')} submission cannot be reviewed")
+        _check_reviewable(submission, decision)
         practice_id, text, base, note = (submission.practice_id, submission.text, submission.base_version,
                                          submission.note)
-        current = _current_version(session, practice_id)
-    version = None
-    if decision == "approve":
-        if current != base:
-            raise StaleEdit(submission_id, current or 0)
-        outcome = library.publish(instance, text.encode("utf-8"), practice_id.split("/")[1], reviewer.email,
-                                  note=note or f"submission {submission_id}")
-        version = outcome.version
+        author = session.get(User, submission.author_id)
+        credit = author.name if author is not None else ""
+    if author is not None and author.id != reviewer.id:
+        credit = f"{credit} (approved by {reviewer.name})"
     status = {"approve": "approved", "request_changes": "changes_requested", "reject": "rejected"}.get(decision)
-    with instance.db.writing() as session:
-        submission = session.get(Submission, submission_id)
+    outbox: list[tuple[str, str, str]] = []
+
+    def close(session: Session, version: int | None) -> None:
+        submission = session.get(Submission, submission_id, with_for_update=True)
+        _check_reviewable(submission, decision)  # again, under the lock: another reviewer may have decided
         if status:
             submission.status, submission.updated_at = status, utcnow()
         if version:
@@ -183,11 +188,49 @@ def review(instance: Instance, reviewer, submission_id: int, decision: str, comm
                                     comment=comment[:5000]))
         audit.record(session, reviewer.email, f"submission.{decision}", practice_id, submission=submission_id,
                      version=version)
-        kind = {"comment": "commented"}.get(decision, status)
-        text = f"{reviewer.name}: {kind.replace('_', ' ')} — {practice_id}." + (f"\n\n{comment}" if comment else "")
-        outbox = notifications.add(session, [submission.author_id], kind, text, f"/submissions/{submission_id}")
+        kind = {"comment": "commented"}.get(decision, status) or decision
+        message = f"{reviewer.name}: {kind.replace('_', ' ')} — {practice_id}." + (f"\n\n{comment}" if comment else "")
+        outbox.extend(notifications.add(session, [submission.author_id], kind, message,
+                                        f"/submissions/{submission_id}"))
+
+    version = None
+    if decision == "approve":
+        try:
+            outcome = library.publish(instance, text.encode("utf-8"), practice_id.split("/")[1], reviewer.email,
+                                      note=note or f"submission {submission_id}", credit=credit,
+                                      expected_version=base, submission_id=submission_id,
+                                      also=lambda session, outcome: close(session, outcome.version))
+        except library.VersionConflict as conflict:
+            raise StaleEdit(submission_id, conflict.current or 0) from None
+        version = outcome.version
+    else:
+        with instance.db.writing() as session:
+            close(session, None)
     notifications.deliver(instance, outbox)
     return version
+
+
+def close_published(instance: Instance, practice_id: str, actor: str) -> list[str]:
+    """Mark approved the submissions of ``practice_id`` whose text was published but which were left
+    open (by a crash from before publishing and closing shared one transaction); what was done."""
+    done = []
+    with instance.db.writing() as session:
+        rows = session.execute(sa.select(Submission, PracticeVersion.version)
+                               .join(PracticeVersion, PracticeVersion.submission_id == Submission.id)
+                               .where(Submission.practice_id == practice_id, Submission.status == "submitted"))
+        for submission, version in rows:
+            submission.status, submission.published_version, submission.updated_at = "approved", version, utcnow()
+            session.add(SubmissionEvent(submission_id=submission.id, actor=actor, action="approve",
+                                        comment=f"closed by exchange check: published as version {version}"))
+            audit.record(session, actor, "submission.close-published", practice_id, submission=submission.id,
+                         version=version)
+            done.append(f"{practice_id}: submission {submission.id} marked approved (published as v{version})")
+    return done
+
+
+def _check_reviewable(submission: Submission, decision: str) -> None:
+    if submission.status != "submitted" and decision != "comment":
+        raise WrongState(f"a {submission.status.replace('_', ' ')} submission cannot be reviewed")
 
 
 def visible_submission(instance: Instance, account, submission_id: int) -> Submission:  # type: ignore[no-untyped-def]
@@ -221,13 +264,15 @@ def queue(instance: Instance, reviewer) -> list[Submission]:  # type: ignore[no-
                                     .order_by(Submission.updated_at)))
 
 
-def diff_against_live(instance: Instance, submission: Submission) -> list[tuple[str, str]]:
-    """Lines of a unified diff from the published text to the submitted one: (kind, line)."""
+def diff_against_live(instance: Instance, submission: Submission) -> diffs.Changes:
+    """What the submitted text changes in the published one: fields and body."""
+    with instance.db.session() as session:
+        record = session.get(PracticeRecord, submission.practice_id)
     try:
-        live = instance.store.read_current(submission.practice_id).decode("utf-8")
+        live = instance.store.read_version(record.id, record.version).decode("utf-8") if record else ""
     except (FileNotFoundError, ValueError):
         live = ""
-    return diffs.lines(live, submission.text, "published", "proposed")
+    return diffs.practice(live, submission.text)
 
 
 @dataclass(frozen=True)

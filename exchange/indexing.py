@@ -25,6 +25,8 @@ from exchange.instance import Instance
 from exchange.models import City
 from exchange.models import IndexOutbox
 from exchange.models import PracticeRecord
+from exchange.models import PracticeVersion
+from exchange.models import Submission
 from exchange.models import utcnow
 from exchange.practice import InvalidPractice
 from exchange.practice import parse
@@ -55,7 +57,7 @@ def _document(instance: Instance, session: Session, practice_id: str) -> dict | 
     if record is None:
         return None
     try:
-        data = instance.store.read_current(practice_id)
+        data = instance.store.read_version(practice_id, record.version)
         return index_document(parse(data, record.slug), hashlib.sha256(data).hexdigest(),
                               _places(session, record.city, record.country))
     except (FileNotFoundError, UnsafePath, InvalidPractice) as error:
@@ -232,12 +234,25 @@ def check(instance: Instance) -> list[Drift]:
             drifts.append(Drift("unreadable file", practice_id, str(error)))
     with instance.db.session() as session:
         records = {r.id: r for r in session.scalars(sa.select(PracticeRecord))}
+        #: (practice, text digest) of every published version: a current file showing one of them is behind
+        published = {(pid, sha): version for pid, version, sha in session.execute(
+            sa.select(PracticeVersion.practice_id, PracticeVersion.version, PracticeVersion.sha256))}
+        half_approved = list(session.execute(
+            sa.select(Submission.id, PracticeVersion.practice_id, PracticeVersion.version)
+            .join(PracticeVersion, PracticeVersion.submission_id == Submission.id)
+            .where(Submission.status == "submitted")))
     for practice_id, sha in files.items():
         record = records.get(practice_id)
         if record is None:
             drifts.append(Drift("file not in catalogue", practice_id))
+        elif record.sha256 != sha and (practice_id, sha) in published:
+            drifts.append(Drift("file behind catalogue", practice_id,
+                                f"file is v{published[practice_id, sha]}, catalogue has v{record.version}"))
         elif record.sha256 != sha:
             drifts.append(Drift("file changed on disk", practice_id, f"catalogue has v{record.version}"))
+    for submission_id, practice_id, version in half_approved:
+        drifts.append(Drift("submission left open", practice_id,
+                            f"submission {submission_id} was published as v{version}"))
     for practice_id, record in records.items():
         if practice_id not in files:
             drifts.append(Drift("catalogue without file", practice_id))
@@ -251,7 +266,7 @@ def check(instance: Instance) -> list[Drift]:
     for practice_id in records:
         if practice_id in files and practice_id not in indexed:
             drifts.append(Drift("missing from index", practice_id))
-        elif practice_id in indexed and files.get(practice_id) not in (None, indexed[practice_id]):
+        elif practice_id in indexed and indexed[practice_id] != records[practice_id].sha256:
             drifts.append(Drift("stale in index", practice_id))
     for practice_id in indexed:
         if practice_id not in records:
@@ -261,6 +276,7 @@ def check(instance: Instance) -> list[Drift]:
 
 def repair(instance: Instance, drifts: list[Drift], actor: str) -> list[str]:
     """Fix what ``check`` found (files are the truth for content); one line per action taken."""
+    from exchange import contributions
     from exchange import library
 
     done: list[str] = []
@@ -276,8 +292,10 @@ def repair(instance: Instance, drifts: list[Drift], actor: str) -> list[str]:
                 done.append(f"published {drift.practice_id} as v{outcome.version}")
             except InvalidPractice as error:
                 done.append(f"could not publish {drift.practice_id}: {error}")
-        elif drift.kind == "catalogue without file":
+        elif drift.kind in ("catalogue without file", "file behind catalogue"):
             done.append(library.restore_missing_file(instance, drift.practice_id, actor))
+        elif drift.kind == "submission left open":
+            done += contributions.close_published(instance, drift.practice_id, actor)
         elif drift.kind == "unacknowledged version":
             done.append(library.set_aside_unacknowledged(instance, drift.practice_id, actor))
         elif drift.kind in ("missing from index", "stale in index", "orphaned in index"):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from exchange import audit
@@ -16,12 +19,14 @@ from exchange import cities
 from exchange import diffs
 from exchange import indexing
 from exchange import policy
+from exchange import rendering
 from exchange.errors import InvalidCity
 from exchange.errors import PracticeNotFound
 from exchange.instance import Instance
 from exchange.models import City
 from exchange.models import PracticeRecord
 from exchange.models import PracticeVersion
+from exchange.models import RenderedVersion
 from exchange.practice import InvalidPractice
 from exchange.practice import Practice
 from exchange.practice import Problem
@@ -57,33 +62,114 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+class VersionConflict(Exception):
+    """The practice is no longer at the version an edit started from (someone published meanwhile)."""
+
+    def __init__(self, practice_id: str, expected: int | None, current: int | None) -> None:
+        super().__init__(f"{practice_id} is at version {current or 0}, not {expected or 0}")
+        self.practice_id = practice_id
+        self.expected = expected
+        self.current = current
+
+
+class _Unchecked:
+    def __repr__(self) -> str:
+        return "UNCHECKED"
+
+
+#: ``publish(expected_version=UNCHECKED)``: publish over whatever version is current (imports).
+UNCHECKED = _Unchecked()
+
+#: Work that must commit together with a publish (e.g. closing the submission it came from).
+AlsoInTransaction = Callable[[Session, "Outcome"], None]
+
+
 def publish(instance: Instance, data: bytes, slug: str, actor: str, note: str = "",
-            source: str | None = None, index: bool = True) -> Outcome:
+            source: str | None = None, index: bool = True, *, credit: str = "",
+            expected_version: int | None | _Unchecked = UNCHECKED, submission_id: int | None = None,
+            also: AlsoInTransaction | None = None) -> Outcome:
     """Publish ``data`` as practice ``<city>/<slug>``: a new version when it differs from the current one.
 
-    Raises InvalidPractice listing every problem; nothing is written then. The practice is searchable
-    when this returns (``index=False`` leaves it to the caller's one ``indexing.drain`` for a batch).
+    Compare-and-set: with ``expected_version`` (None for a new practice) the version is written only if
+    the practice is still at that version, checked under a lock on the city's row inside the same
+    transaction that records it (BEGIN IMMEDIATE on SQLite, SELECT … FOR UPDATE on PostgreSQL), else
+    VersionConflict. ``also`` runs inside that transaction, so what it writes commits with the version
+    or not at all. Raises InvalidPractice listing every problem; nothing is written then. The practice
+    is searchable when this returns (``index=False`` leaves it to the caller's ``indexing.drain``).
+
+    Order on disk: the version file is kept before the commit (a crash leaves an unacknowledged file,
+    set aside by ``exchange check --repair``); the library's current file is replaced after it (a
+    crash leaves it one version behind, which the same repair brings forward).
     """
     source = source or f"{slug}.md"
     practice = parse(data, slug, source)
     digest = sha256(data)
-    with instance.db.writing() as session:
-        _check_city(session, practice, source)
-        record = session.get(PracticeRecord, practice.id)
-        if record is not None and record.sha256 == digest:
-            return Outcome(source, "unchanged", practice.id, record.version)
-        version = (record.version if record else 0) + 1
-        instance.store.publish(practice.id, version, data)
-        record = _catalogue(session, record, practice, version, digest)
-        session.add(PracticeVersion(practice_id=practice.id, version=version, sha256=digest,
-                                    actor=actor, note=note))
-        audit.record(session, actor, "practice.publish", practice.id, version=version, sha256=digest,
-                     note=note)
-        indexing.enqueue(session, practice.id)
+    body = rendering.render(practice.body)
+    kept: int | None = None
+    try:
+        with instance.db.writing() as session:
+            _lock_city(session, practice, source)
+            record = session.get(PracticeRecord, practice.id, with_for_update=True)
+            current = record.version if record else None
+            if not isinstance(expected_version, _Unchecked) and expected_version != current:
+                raise VersionConflict(practice.id, expected_version, current)
+            if record is not None and record.sha256 == digest:
+                outcome = Outcome(source, "unchanged", practice.id, record.version)
+                if also:
+                    also(session, outcome)
+                return outcome
+            version = (current or 0) + 1
+            instance.store.keep_version(practice.id, version, data)
+            kept = version
+            record = _catalogue(session, record, practice, version, digest)
+            session.add(PracticeVersion(practice_id=practice.id, version=version, sha256=digest, actor=actor,
+                                        note=note, visibility=practice.visibility, credit=credit,
+                                        original_version=_original_version(session, practice),
+                                        submission_id=submission_id))
+            session.merge(RenderedVersion(practice_id=practice.id, version=version, renderer=rendering.RENDERER,
+                                          html=str(body.html), contents=_contents(body)))
+            audit.record(session, actor, "practice.publish", practice.id, version=version, sha256=digest,
+                         note=note)
+            indexing.enqueue(session, practice.id)
+            outcome = Outcome(source, "created" if version == 1 else "updated", practice.id, version)
+            if also:
+                also(session, outcome)
+    except BaseException:
+        if kept is not None:
+            instance.store.set_aside(practice.id, kept)
+        raise
+    try:
+        instance.store.set_current(practice.id, data)
+    except OSError as error:  # the version is committed and kept; 'exchange check --repair' copies it
+        log.error("published %s v%d but could not replace its library file: %r", practice.id, version, error)
     log.info("published %s v%d by %r", practice.id, version, actor)
     if index:
         _index_now(instance)
-    return Outcome(source, "created" if version == 1 else "updated", practice.id, version)
+    return outcome
+
+
+def _lock_city(session: Session, practice: Practice, source: str) -> City:
+    """The practice's city, locked for this transaction: publishes in one city take turns."""
+    city = session.scalar(sa.select(City).where(City.slug == practice.city).with_for_update())
+    if city is None:
+        raise InvalidPractice(source, [Problem("city", f"{practice.city!r} is not a partner city of "
+                                                       "this library; an administrator adds it with "
+                                                       "'exchange cities add'")])
+    if city.country != practice.country:
+        raise InvalidPractice(source, [Problem("country", f"{practice.country!r} does not match "
+                                                          f"{city.slug}'s country {city.country!r}")])
+    return city
+
+
+def _original_version(session: Session, practice: Practice) -> int | None:
+    """For a translation, the version its original is at now (None: not a translation, or no original yet)."""
+    if not practice.translation_of:
+        return None
+    return session.scalar(sa.select(PracticeRecord.version).where(PracticeRecord.id == practice.translation_of))
+
+
+def _contents(body: rendering.Rendered) -> list[list[object]]:
+    return [[h.level, h.id, h.text] for h in body.toc]
 
 
 def _index_now(instance: Instance) -> None:
@@ -94,17 +180,6 @@ def _index_now(instance: Instance) -> None:
         indexing.drain(instance)
     except Exception as error:
         log.warning("indexing after publish deferred to the outbox: %r", error)
-
-
-def _check_city(session: Session, practice: Practice, source: str) -> None:
-    city = session.get(City, practice.city)
-    if city is None:
-        raise InvalidPractice(source, [Problem("city", f"{practice.city!r} is not a partner city of "
-                                                       "this library; an administrator adds it with "
-                                                       "'exchange cities add'")])
-    if city.country != practice.country:
-        raise InvalidPractice(source, [Problem("country", f"{practice.country!r} does not match "
-                                                          f"{city.slug}'s country {city.country!r}")])
 
 
 def _catalogue(session: Session, record: PracticeRecord | None, practice: Practice, version: int,
@@ -191,8 +266,9 @@ def export(instance: Instance, dest: Path, actor: str) -> int:
     """Write every current practice (and the cities) to folder or ``.zip`` ``dest``; the count."""
     with instance.db.session() as session:
         files = {bundles.CITIES_FILE: cities.as_yaml(cities.all_cities(session)).encode("utf-8")}
-        for practice_id in session.scalars(sa.select(PracticeRecord.id).order_by(PracticeRecord.id)):
-            files[f"{practice_id}.md"] = instance.store.read_current(practice_id)
+        for practice_id, version in session.execute(sa.select(PracticeRecord.id, PracticeRecord.version)
+                                                    .order_by(PracticeRecord.id)):
+            files[f"{practice_id}.md"] = instance.store.read_version(practice_id, version)
         audit.record(session, actor, "library.export", str(dest), practices=len(files) - 1)
         session.commit()
     if dest.suffix == ".zip":
@@ -204,15 +280,32 @@ def export(instance: Instance, dest: Path, actor: str) -> int:
 
 
 @dataclass(frozen=True)
+class VersionEntry:
+    """One line of a practice's version history as a viewer sees it."""
+
+    version: int
+    published_at: datetime.datetime
+    #: the name the publisher is credited by ("" when it was imported)
+    credit: str
+    note: str
+    #: whether this viewer may read this version (an earlier version may have been restricted)
+    readable: bool
+    #: who published it: shown to administrators only
+    actor: str
+
+
+@dataclass(frozen=True)
 class PracticeView:
     """A practice as a reader sees it: the parsed document, its catalogue row and its history."""
 
     practice: Practice
     record: PracticeRecord
     version: int
-    versions: tuple[PracticeVersion, ...]
+    versions: tuple[VersionEntry, ...]
     original: PracticeRecord | None
     translations: tuple[PracticeRecord, ...]
+    #: the body as safe HTML, rendered when this version was published
+    rendered: rendering.Rendered
     #: For a translation whose original was published again after it: (original's version then, now).
     original_updated: tuple[int, int] | None = None
 
@@ -221,21 +314,36 @@ class PracticeView:
         return self.version == self.record.version
 
 
+def readable_version(instance: Instance, record: PracticeRecord, version: int,
+                     viewer: policy.Viewer | None) -> Practice | None:
+    """The practice at ``version`` if ``viewer`` may read that version, else None.
+
+    A version is read under the visibility it was published with (its own front matter) and the
+    practice's visibility now: an earlier partners-only text stays partners-only after the practice
+    is made public, and a practice made partners-only hides its earlier public versions too.
+    """
+    if not policy.may_read(viewer, record):
+        return None
+    try:
+        practice = parse(instance.store.read_version(record.id, version), record.slug)
+    except (FileNotFoundError, UnsafePath, InvalidPractice):
+        return None
+    return practice if policy.may_read(viewer, practice) else None
+
+
 def get(instance: Instance, session: Session, practice_id: str, viewer: policy.Viewer | None,
         version: int | None = None) -> PracticeView:
     """The practice ``practice_id`` (at ``version``, default current) if ``viewer`` may read it."""
     record = session.get(PracticeRecord, practice_id)
-    if record is None or not policy.may_read(viewer, record):
-        raise PracticeNotFound(practice_id)
-    number = record.version if version is None else version
-    try:
-        data = (instance.store.read_current(practice_id) if version is None
-                else instance.store.read_version(practice_id, number))
-    except (FileNotFoundError, UnsafePath):
-        raise PracticeNotFound(f"{practice_id} v{number}") from None
-    versions = tuple(session.scalars(
-        sa.select(PracticeVersion).where(PracticeVersion.practice_id == practice_id)
-        .order_by(PracticeVersion.version.desc())))
+    number = record.version if record is not None and version is None else version
+    practice = readable_version(instance, record, number, viewer) if record is not None and number else None
+    if record is None or number is None or practice is None:
+        raise PracticeNotFound(f"{practice_id} v{number}")
+    rows = tuple(session.scalars(sa.select(PracticeVersion).where(PracticeVersion.practice_id == practice_id)
+                                 .order_by(PracticeVersion.version.desc())))
+    readable = policy.readable_visibilities(viewer)
+    versions = tuple(VersionEntry(r.version, r.published_at, r.credit or "", r.note, (r.visibility or "partners")
+                                  in readable, r.actor) for r in rows)
     original_id = record.translation_of or record.id
     original = session.get(PracticeRecord, original_id) if record.translation_of else None
     if original is not None and not policy.may_read(viewer, original):
@@ -243,29 +351,41 @@ def get(instance: Instance, session: Session, practice_id: str, viewer: policy.V
     family = session.scalars(sa.select(PracticeRecord).where(
         PracticeRecord.translation_of == original_id,
         PracticeRecord.id != record.id,
-        PracticeRecord.visibility.in_(policy.readable_visibilities(viewer))).order_by(PracticeRecord.language))
-    return PracticeView(practice=parse(data, record.slug), record=record, version=number,
-                        versions=versions, original=original, translations=tuple(family),
-                        original_updated=_original_updated(session, original, versions))
+        PracticeRecord.visibility.in_(readable)).order_by(PracticeRecord.language))
+    return PracticeView(practice=practice, record=record, version=number, versions=versions, original=original,
+                        translations=tuple(family), rendered=rendered(instance, session, practice, number),
+                        original_updated=_original_updated(original, rows[0] if rows else None))
 
 
-def _original_updated(session: Session, original: PracticeRecord | None,
-                      versions: tuple[PracticeVersion, ...]) -> tuple[int, int] | None:
-    """The original's version when this translation was last published, and its current one, if newer."""
-    if original is None or not versions:
+def rendered(instance: Instance, session: Session, practice: Practice, version: int) -> rendering.Rendered:
+    """The body of ``practice`` at ``version`` as safe HTML: stored at publish, rendered (and stored) once
+    more only for versions published before renderings were kept or by another renderer."""
+    row = session.get(RenderedVersion, (practice.id, version))
+    if row is not None and row.renderer == rendering.RENDERER:
+        return rendering.Rendered(html=Markup(row.html),  # noqa: S704 - sanitised when it was stored
+                                  toc=tuple(rendering.Heading(int(level), str(id_), str(text))
+                                            for level, id_, text in row.contents))
+    body = rendering.render(practice.body)
+    with instance.db.writing() as writer:
+        writer.merge(RenderedVersion(practice_id=practice.id, version=version, renderer=rendering.RENDERER,
+                                     html=str(body.html), contents=_contents(body)))
+    return body
+
+
+def _original_updated(original: PracticeRecord | None, latest: PracticeVersion | None) -> tuple[int, int] | None:
+    """The original's version this translation was made from, and its current one, when that is newer.
+
+    A translation published before its original existed (imported in the same batch, say) was made
+    from the original's first version.
+    """
+    if original is None or latest is None:
         return None
-    translated_at = versions[0].published_at
-    then = session.scalar(sa.select(sa.func.max(PracticeVersion.version)).where(
-        PracticeVersion.practice_id == original.id, PracticeVersion.published_at <= translated_at))
-    if then is None or then >= original.version:
-        return None
-    return then, original.version
+    then = latest.original_version or 1
+    return (then, original.version) if then < original.version else None
 
 
 def due_for_review(session: Session, cities: tuple[str, ...], within_days: int = 30) -> list[PracticeRecord]:
     """Practices of ``cities`` whose review_by date has passed or comes within ``within_days``."""
-    import datetime
-
     limit = (datetime.date.today() + datetime.timedelta(days=within_days)).isoformat()
     records = session.scalars(sa.select(PracticeRecord).where(PracticeRecord.city.in_(cities)))
     return sorted((r for r in records if r.meta.get("review_by") and r.meta["review_by"] <= limit),
@@ -273,7 +393,7 @@ def due_for_review(session: Session, cities: tuple[str, ...], within_days: int =
 
 
 def restore_missing_file(instance: Instance, practice_id: str, actor: str) -> str:
-    """Put back a current file that vanished from disk, from its kept version; what was done."""
+    """Put back a current file that vanished from disk or fell behind, from its kept version; what was done."""
     with instance.db.writing() as session:
         record = session.get(PracticeRecord, practice_id)
         if record is None:
@@ -285,7 +405,7 @@ def restore_missing_file(instance: Instance, practice_id: str, actor: str) -> st
             indexing.enqueue(session, practice_id)
             audit.record(session, actor, "practice.unlist", practice_id, reason="no file and no kept version")
             return f"{practice_id}: no file and no kept version; removed from the catalogue"
-        write_durably(instance.store.current_path(practice_id), data)
+        instance.store.set_current(practice_id, data)
         audit.record(session, actor, "practice.restore-file", practice_id, version=record.version)
         indexing.enqueue(session, practice_id)
     return f"{practice_id}: restored v{record.version} from history"
@@ -297,26 +417,21 @@ def set_aside_unacknowledged(instance: Instance, practice_id: str, actor: str) -
         record = session.get(PracticeRecord, practice_id)
         newer = [v for v in instance.store.versions(practice_id) if record is None or v > record.version]
         for version in newer:
-            path = instance.store.version_path(practice_id, version)
-            path.rename(path.with_name(f"{version}.md.interrupted"))
+            instance.store.set_aside(practice_id, version)
         if record is not None:
-            write_durably(instance.store.current_path(practice_id),
-                          instance.store.read_version(practice_id, record.version))
+            instance.store.set_current(practice_id, instance.store.read_version(practice_id, record.version))
         audit.record(session, actor, "practice.set-aside", practice_id, versions=newer)
     return f"{practice_id}: set aside unacknowledged versions {newer}"
 
 
 def compare(instance: Instance, session: Session, practice_id: str, viewer: policy.Viewer | None, old: int,
-            new: int) -> list[tuple[str, str]]:
-    """The differences between two published versions the viewer may read."""
+            new: int) -> diffs.Changes:
+    """The differences between two published versions, when the viewer may read both."""
     record = session.get(PracticeRecord, practice_id)
-    if record is None or not policy.may_read(viewer, record):
-        raise PracticeNotFound(practice_id)
-    try:
-        texts = [instance.store.read_version(practice_id, n).decode("utf-8") for n in (old, new)]
-    except (FileNotFoundError, UnsafePath, ValueError):
-        raise PracticeNotFound(f"{practice_id} v{old}..v{new}") from None
-    return diffs.lines(texts[0], texts[1], f"version {old}", f"version {new}")
+    texts = [readable_version(instance, record, n, viewer) if record is not None else None for n in (old, new)]
+    if texts[0] is None or texts[1] is None:
+        raise PracticeNotFound(f"{practice_id} v{old}..v{new}")
+    return diffs.practice(texts[0].text.decode("utf-8"), texts[1].text.decode("utf-8"))
 
 
 def restore(instance: Instance, reviewer: policy.Viewer, practice_id: str, version: int) -> Outcome:
@@ -325,4 +440,4 @@ def restore(instance: Instance, reviewer: policy.Viewer, practice_id: str, versi
         raise PermissionError("only reviewers restore versions")
     data = instance.store.read_version(practice_id, version)
     return publish(instance, data, practice_id.split("/")[1], reviewer.email,  # type: ignore[attr-defined]
-                   note=f"restored version {version}")
+                   note=f"restored version {version}", credit=reviewer.name)  # type: ignore[attr-defined]

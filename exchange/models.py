@@ -69,8 +69,31 @@ class PracticeVersion(Base):
     version: Mapped[int] = mapped_column(primary_key=True)
     sha256: Mapped[str] = mapped_column(sa.String(64))
     published_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+    #: who published it, for administrators and the audit trail (an e-mail address, or ``cli:<user>``)
     actor: Mapped[str] = mapped_column(sa.String(200))
     note: Mapped[str] = mapped_column(sa.Text, default="")
+    #: the visibility this version was published with (None: recorded before it was kept; read the file)
+    visibility: Mapped[str | None] = mapped_column(sa.String(20))
+    #: the name the publisher chose to be credited by ("" for imports and the command line)
+    credit: Mapped[str | None] = mapped_column(sa.String(200))
+    #: for a translation: the version of its original it was made from (None: the original came later)
+    original_version: Mapped[int | None]
+    #: the submission whose approval published this version, if any
+    submission_id: Mapped[int | None] = mapped_column(index=True)
+
+
+class RenderedVersion(Base):
+    """A published version's body as safe HTML with its contents, rendered once when it was published."""
+
+    __tablename__ = "rendered_versions"
+
+    practice_id: Mapped[str] = mapped_column(sa.String(161), primary_key=True)
+    version: Mapped[int] = mapped_column(primary_key=True)
+    #: which renderer made it (rendering.RENDERER): a change of renderer renders again
+    renderer: Mapped[str] = mapped_column(sa.String(40))
+    html: Mapped[str] = mapped_column(sa.Text)
+    #: the table of contents: [[level, id, text], …]
+    contents: Mapped[list] = mapped_column(sa.JSON)
 
 
 class AuditEntry(Base):

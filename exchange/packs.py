@@ -11,7 +11,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from exchange import audit
+from exchange import library
 from exchange import policy
+from exchange import rendering
 from exchange import tokens
 from exchange import vocabularies
 from exchange.errors import PracticeNotFound
@@ -22,7 +24,6 @@ from exchange.models import PackShare
 from exchange.models import PracticeRecord
 from exchange.models import utcnow
 from exchange.practice import Practice
-from exchange.practice import parse
 
 SHARING = ("private", "colleagues", "link")
 MAX_TEXT = 20_000
@@ -45,6 +46,8 @@ class Entry:
     version: int | None = None
     #: a translation into the pack's language published since this original was pinned
     translation: str | None = None
+    #: the pinned version's body as safe HTML (rendered when it was published)
+    rendered: rendering.Rendered | None = None
 
     @property
     def outdated(self) -> bool:
@@ -292,18 +295,16 @@ def read(instance: Instance, account, pack_id: int, token: str | None = None,  #
                 entries.append(Entry(item))
                 continue
             record = session.get(PracticeRecord, item.practice_id)
-            if record is None or not policy.may_read(account, record):
-                continue  # unknown or restricted for this reader: left out
-            try:
-                data = instance.store.read_version(record.id, item.version)
-            except FileNotFoundError:
-                continue
+            practice = library.readable_version(instance, record, item.version, account) if record else None
+            if record is None or practice is None:
+                continue  # unknown, or restricted for this reader (now or in the pinned version): left out
             translation = None
             if record.language != pack.language:
                 chosen, _untranslated = _in_language(session, account, record, pack.language)
                 translation = chosen.id if chosen.id != record.id else None
-            entries.append(Entry(item, parse(data, record.slug), record.version, record.language != pack.language,
-                                 item.version, translation))
+            entries.append(Entry(item, practice, record.version, record.language != pack.language,
+                                 item.version, translation, library.rendered(instance, session, practice,
+                                                                             item.version)))
         return pack, entries
 
 

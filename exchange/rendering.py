@@ -16,6 +16,8 @@ from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
+#: Names this renderer's output: stored renderings made by another are rendered again when read.
+RENDERER = "markdown-it-4.3/1"
 #: Deeper nesting than this is rendered as text (threats R-1: no RecursionError, bounded time).
 MAX_NESTING = 20
 HEADING_ID_PREFIX = "h-"

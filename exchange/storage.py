@@ -113,19 +113,30 @@ class LibraryStore:
             return []
         return sorted(int(m.group(1)) for m in map(_VERSION_FILE.match, os.listdir(folder)) if m)
 
-    def publish(self, practice_id: str, version: int, text: bytes) -> None:
-        """Keep ``text`` as version ``version`` and make it the current text.
+    def keep_version(self, practice_id: str, version: int, text: bytes) -> None:
+        """Keep ``text`` as version ``version`` (before the database records it).
 
-        The history file is written first, so the current file is never newer than the record.
-        A history file left by an interrupted earlier attempt (never acknowledged) is set aside,
-        not overwritten.
+        A history file left by an interrupted earlier attempt (never acknowledged) is set aside, not
+        overwritten. Until the database commits, the version is unacknowledged: ``set_aside`` undoes it.
         """
         history_file = self.version_path(practice_id, version)
         if history_file.exists():
-            aside = history_file.with_name(f"{version}.md.interrupted-{os.getpid()}")
-            log.warning("setting aside an unacknowledged version file %s", history_file)
-            os.replace(history_file, aside)
+            self.set_aside(practice_id, version)
         write_durably(history_file, text)
+
+    def set_aside(self, practice_id: str, version: int) -> Path | None:
+        """Rename an unacknowledged version file out of the history (never deleted); its new path."""
+        history_file = self.version_path(practice_id, version)
+        if not history_file.exists():
+            return None
+        aside = history_file.with_name(f"{version}.md.interrupted-{os.getpid()}-{os.urandom(3).hex()}")
+        log.warning("setting aside an unacknowledged version file %s", history_file)
+        os.replace(history_file, aside)
+        _fsync_folder(history_file.parent)
+        return aside
+
+    def set_current(self, practice_id: str, text: bytes) -> None:
+        """Make ``text`` (an acknowledged version) the practice's current file in the library folder."""
         write_durably(self.current_path(practice_id), text)
 
     def practice_ids(self) -> Iterator[str]:

@@ -15,6 +15,12 @@ from exchange.storage import UnsafePath
 from exchange.storage import write_durably
 
 
+def publish(store: LibraryStore, practice_id: str, version: int, text: bytes) -> None:
+    """What the library does around its database commit: keep the version, then make it current."""
+    store.keep_version(practice_id, version, text)
+    store.set_current(practice_id, text)
+
+
 def test_write_durably_replaces_whole_file(tmp_path):
     target = tmp_path / "a" / "b" / "x.md"
     write_durably(target, b"one")
@@ -26,13 +32,13 @@ def test_write_durably_replaces_whole_file(tmp_path):
 def test_crash_between_writing_and_renaming_keeps_the_old_version(tmp_path):
     """A real process dies after the temp file is written and fsynced, before the rename."""
     store = LibraryStore(tmp_path)
-    store.publish("jakarta/flood", 1, b"version one")
+    publish(store, "jakarta/flood", 1, b"version one")
     crash = textwrap.dedent(f"""
         import os
         from pathlib import Path
         from exchange.storage import LibraryStore
         os.replace = lambda *a, **k: os._exit(137)   # the process is killed at the rename
-        LibraryStore(Path({str(tmp_path)!r})).publish("jakarta/flood", 2, b"version two, never acknowledged")
+        LibraryStore(Path({str(tmp_path)!r})).keep_version("jakarta/flood", 2, b"version two, never acknowledged")
     """)
     result = subprocess.run([sys.executable, "-c", crash], cwd=Path(__file__).parent.parent)
     assert result.returncode == 137
@@ -62,7 +68,7 @@ def test_failed_write_leaves_old_file_and_no_temp(tmp_path, monkeypatch):
 def test_every_version_is_kept_and_readable(tmp_path):
     store = LibraryStore(tmp_path)
     for n in (1, 2, 3):
-        store.publish("tokyo/heat", n, f"v{n}".encode())
+        publish(store, "tokyo/heat", n, f"v{n}".encode())
     assert store.versions("tokyo/heat") == [1, 2, 3]
     assert [store.read_version("tokyo/heat", n) for n in (1, 2, 3)] == [b"v1", b"v2", b"v3"]
     assert store.read_current("tokyo/heat") == b"v3"
@@ -70,10 +76,10 @@ def test_every_version_is_kept_and_readable(tmp_path):
 
 def test_an_unacknowledged_version_file_is_set_aside_not_overwritten(tmp_path):
     store = LibraryStore(tmp_path)
-    store.publish("tokyo/heat", 1, b"v1")
+    publish(store, "tokyo/heat", 1, b"v1")
     orphan = tmp_path / "history/tokyo/heat/2.md"
     orphan.write_bytes(b"from a crashed attempt")
-    store.publish("tokyo/heat", 2, b"v2")
+    publish(store, "tokyo/heat", 2, b"v2")
     assert store.read_version("tokyo/heat", 2) == b"v2"
     kept = [p for p in orphan.parent.iterdir() if p.name.startswith("2.md.interrupted-")]
     assert [p.read_bytes() for p in kept] == [b"from a crashed attempt"]

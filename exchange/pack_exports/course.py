@@ -138,7 +138,7 @@ def assemble(instance: Instance, viewer, pack_id: int, edition: str, base_url: s
         item = entry.item
         parts[-1].chapters.append(Chapter(
             number=number, anchor=f"practice-{number}", section=parts[-1].heading, entry=entry,
-            body=_printable(_prefixed(rendering.render(entry.practice.body).html, prefix), entry.practice.body),
+            body=_printable(_prefixed(entry.rendered.html, prefix), entry.practice.body),
             notes=_markdown(item.trainer_notes, f"{prefix}n-") if trainer else Markup(""),
             exercises=_markdown(item.exercises, f"{prefix}e-"),
             answers=_markdown(item.answers, f"{prefix}a-") if trainer else Markup(""),

@@ -9,7 +9,6 @@ from flask import url_for
 
 from exchange import discovery
 from exchange import library as practices
-from exchange import rendering
 from exchange.extensions import library
 from exchange.web import search_params
 from exchange.web.viewer import current as viewer
@@ -51,7 +50,7 @@ def practice(city: str, slug: str):  # type: ignore[no-untyped-def]
         "id": document.id,
         **document.json_meta(),
         "markdown": document.body,
-        "html": str(rendering.render(document.body).html),
+        "html": str(view.rendered.html),
         "version": view.version,
         "translations": [{"id": r.id, "language": r.language, "title": r.title, "url": _url(r.id)}
                          for r in ([view.original] if view.original else []) + list(view.translations)],

@@ -72,7 +72,7 @@ def show(pack_id: int):  # type: ignore[no-untyped-def]
     except packs.PackNotFound:
         abort(404)
     owner = pack.owner_id == getattr(current_user, "id", None)
-    rendered = {e.item.id: rendering.render(e.practice.body).html for e in entries if e.practice}
+    rendered = {e.item.id: e.rendered.html for e in entries if e.rendered}
     notes = {e.item.id: {field: rendering.render(getattr(e.item, field)).html
                          for field in ("trainer_notes", "exercises", "answers")} for e in entries if e.practice}
     exports = _recent_exports(pack_id)

@@ -15,7 +15,6 @@ from exchange import cities
 from exchange import discovery
 from exchange import library as practices
 from exchange import policy
-from exchange import rendering
 from exchange.extensions import library
 from exchange.search.service import SearchRequest
 from exchange.web import search_params
@@ -87,8 +86,7 @@ def restore(city: str, slug: str, version: int):  # type: ignore[no-untyped-def]
 def _practice_page(practice_id: str, version: int | None):  # type: ignore[no-untyped-def]
     view = practices.get(library.instance, library.session, practice_id, viewer(), version)
     return render_template("practice.html", view=view, practice=view.practice,
-                           rendered=rendering.render(view.practice.body),
                            city=cities.get(library.session, view.practice.city),
                            related=discovery.related(library.instance, practice_id, viewer()),
                            may_edit=policy.may_contribute(viewer(), view.practice.city),
-                           may_restore=policy.may_review(viewer()))
+                           may_restore=policy.may_review(viewer()), may_administer=policy.may_administer(viewer()))
