@@ -39,6 +39,7 @@ def initialise(instance: Instance, actor: str, seed: bool = True,
         write_durably(key_file, secrets.token_hex(32).encode())
         key_file.chmod(0o600)
     report.temporary_files_removed = instance.store.sweep_temporary_files()
+    library.record_version_visibility(instance)
     report.cities_added = [spec.slug for spec in cities.bundled() if cities.add(instance, spec, actor)]
     if seed and not any(instance.store.practice_ids()):
         report.seeded = library.import_paths(instance, [practices], actor)

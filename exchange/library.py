@@ -384,6 +384,20 @@ def _original_updated(original: PracticeRecord | None, latest: PracticeVersion |
     return (then, original.version) if then < original.version else None
 
 
+def record_version_visibility(instance: Instance) -> int:
+    """Fill in the visibility of versions published before it was recorded, from their files; how many."""
+    done = 0
+    with instance.db.writing() as session:
+        for row in session.scalars(sa.select(PracticeVersion).where(PracticeVersion.visibility.is_(None))):
+            try:
+                row.visibility = parse(instance.store.read_version(row.practice_id, row.version),
+                                       row.practice_id.partition("/")[2]).visibility
+                done += 1
+            except (FileNotFoundError, UnsafePath, InvalidPractice) as error:
+                log.warning("cannot read %s v%d to record its visibility: %s", row.practice_id, row.version, error)
+    return done
+
+
 def due_for_review(session: Session, cities: tuple[str, ...], within_days: int = 30) -> list[PracticeRecord]:
     """Practices of ``cities`` whose review_by date has passed or comes within ``within_days``."""
     limit = (datetime.date.today() + datetime.timedelta(days=within_days)).isoformat()

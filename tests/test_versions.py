@@ -133,3 +133,18 @@ def test_the_body_is_rendered_once_at_publish_and_served_from_there(client, inst
     assert "<em>gauge</em>" in client.get(HTTPS + "/practices/jakarta/flood-warning").get_data(as_text=True)
     with instance.db.session() as session:
         assert session.get(RenderedVersion, ("jakarta/flood-warning", 1)) is not None
+
+
+def test_an_upgrade_records_the_visibility_of_versions_published_before_it_was_kept(
+        client, instance, make_practice):
+    from exchange.initialise import initialise
+    from exchange.models import PracticeVersion
+
+    restricted_then_public(instance, make_practice)
+    with instance.db.writing() as session:
+        session.execute(sa.update(PracticeVersion).values(visibility=None))
+    page = client.get(HTTPS + "/practices/jakarta/radio").get_data(as_text=True)
+    assert page.count("for partner staff only") == 2  # not known yet: shown to partners only
+    initialise(instance, "t", seed=False)
+    page = client.get(HTTPS + "/practices/jakarta/radio").get_data(as_text=True)
+    assert page.count("for partner staff only") == 1 and "<strong>Version 2</strong>" in page
