@@ -6,6 +6,7 @@ import io
 import os
 import stat
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,14 @@ MAX_EXTRA_BYTES = 8 * 1024 * 1024
 
 
 class BadBundle(ValueError):
-    """A bundle is refused as a whole; the message says why. Nothing of it is used."""
+    """A bundle is refused as a whole; the message says why. Nothing of it is used.
+
+    ``entries`` reports each file of a damaged bundle with its own problem, when they could be listed.
+    """
+
+    def __init__(self, message: str, entries: tuple[Entry, ...] = ()) -> None:
+        super().__init__(message)
+        self.entries = entries
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,8 @@ class Entry:
     slug: str
     data: bytes | None
     problem: str | None = None
+    #: the folder the file is filed under inside the bundle (a city's slug in the library's layout)
+    folder: str | None = None
 
 
 def read_folder(root: Path) -> Iterator[Entry]:
@@ -45,12 +55,13 @@ def read_folder(root: Path) -> Iterator[Entry]:
                 continue
             path = Path(folder, name)
             source = str(path)
+            filed_under = path.parent.name if path.parent != root else None
             if path.is_symlink():
                 yield Entry(source, name[:-3], None, "is a symbolic link; not followed")
             elif path.stat().st_size > MAX_DOCUMENT_BYTES:
                 yield Entry(source, name[:-3], None, f"is larger than {MAX_DOCUMENT_BYTES // 1024} KB")
             else:
-                yield Entry(source, name[:-3], path.read_bytes())
+                yield Entry(source, name[:-3], path.read_bytes(), folder=filed_under)
 
 
 def read_zip(path: Path) -> tuple[list[Entry], dict[str, bytes]]:
@@ -73,13 +84,30 @@ def read_zip(path: Path) -> tuple[list[Entry], dict[str, bytes]]:
             _check_entry(path, info)
             if not info.is_dir():
                 wanted.append(info)
-        entries, extras = [], {}
+        entries, extras, damaged = [], {}, {}
         for info in wanted:
+            try:
+                data = _read_bounded(archive, info, MAX_EXTRA_BYTES if info.filename in EXTRA_FILES
+                                     else MAX_DOCUMENT_BYTES)
+            except _DAMAGE as error:
+                damaged[info.filename] = f"damaged in the zip ({error or type(error).__name__})"
+                continue
             if info.filename in EXTRA_FILES:
-                extras[info.filename] = _read_bounded(archive, info, MAX_EXTRA_BYTES)
+                extras[info.filename] = data
             else:
-                entries.append(Entry(f"{path}:{info.filename}", Path(info.filename).stem, _read_bounded(archive, info)))
+                parent = Path(info.filename).parent.name or None
+                entries.append(Entry(f"{path}:{info.filename}", Path(info.filename).stem, data, folder=parent))
+        if damaged:
+            report = tuple(Entry(f"{path}:{info.filename}", Path(info.filename).stem, None,
+                                 damaged.get(info.filename, "not imported: other files of this zip are damaged"))
+                           for info in wanted)
+            raise BadBundle(f"{path}: {len(damaged)} of {len(wanted)} files are damaged; nothing of it was "
+                            "imported", report)
         return entries, extras
+
+
+#: What reading a damaged entry raises: a bad CRC, a truncated or corrupt stream, an unknown method.
+_DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError, ValueError)
 
 
 def _check_entry(path: Path, info: zipfile.ZipInfo) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import click
@@ -76,14 +77,17 @@ def import_command(paths: tuple[Path, ...]) -> None:
     _report(outcomes)
 
 
-def _report(outcomes: list[practices.Outcome], quiet: bool = False) -> None:
+def _report(outcomes: Iterable[practices.Outcome], quiet: bool = False) -> None:
+    """Print each outcome's line as soon as it is done (a killed run has reported what it did)."""
+    done: list[practices.Outcome] = []
     for outcome in outcomes:
+        done.append(outcome)
         if outcome.failed or not quiet:
-            click.echo(outcome.line(), err=outcome.failed)
-    failed = sum(o.failed for o in outcomes)
+            click.echo(outcome.line(), err=outcome.failed)  # echo flushes: each line is out when done
+    failed = sum(o.failed for o in done)
     if not quiet:
-        done = {s: sum(o.status == s for o in outcomes) for s in ("created", "updated", "unchanged")}
-        click.echo(f"{done['created']} created, {done['updated']} updated, {done['unchanged']} unchanged, "
+        counts = {s: sum(o.status == s for o in done) for s in ("created", "updated", "unchanged")}
+        click.echo(f"{counts['created']} created, {counts['updated']} updated, {counts['unchanged']} unchanged, "
                    f"{failed} failed")
     if failed:
         sys.exit(1)

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from exchange import audit
+from exchange import cities
 from exchange import diffs
 from exchange import library
 from exchange import notifications
@@ -111,6 +112,15 @@ def save(instance: Instance, account, city: str, slug: str, text: str, base_vers
         session.add(SubmissionEvent(submission_id=submission.id, actor=account.email, action="save"))
         audit.record(session, account.email, "submission.save", practice_id, submission=submission.id)
         return Draft(submission.id, practice_id, submission.status)
+
+
+def _is_city(instance: Instance, slug: str) -> bool:
+    with instance.db.session() as session:
+        try:
+            cities.get(session, slug)
+        except LookupError:
+            return False
+    return True
 
 
 def _current_version(session, practice_id: str) -> int | None:  # type: ignore[no-untyped-def]
@@ -294,7 +304,7 @@ def upload(instance: Instance, account, files: list[tuple[str, bytes]]) -> list[
 
     from exchange import bundles
 
-    entries: list[tuple[str, bytes | None, str | None]] = []
+    entries: list[tuple[str, bytes | None, str | None, str | None]] = []  # name, data, problem, city folder
     for name, data in files:
         if name.lower().endswith(".zip"):
             with TemporaryDirectory() as folder:
@@ -303,20 +313,22 @@ def upload(instance: Instance, account, files: list[tuple[str, bytes]]) -> list[
                 try:
                     found, extras = bundles.read_zip(path)
                 except bundles.BadBundle as error:
-                    entries.append((name, None, str(error).replace(str(path), name)))
+                    entries += [(f"{name}: {e.source.split(':', 1)[1]}", None, e.problem, None)
+                                for e in error.entries] or [(name, None, str(error).replace(str(path), name), None)]
                     continue
-            entries += [(f"{name}: {e.source.split(':', 1)[1]}", e.data, e.problem) for e in found]
+            entries += [(f"{name}: {e.source.split(':', 1)[1]}", e.data, e.problem, e.folder) for e in found]
             if bundles.CITIES_FILE in extras:
-                entries.append((f"{name}: {bundles.CITIES_FILE}", None, "cities are added by administrators; ignored"))
+                entries.append((f"{name}: {bundles.CITIES_FILE}", None, "cities are added by administrators; ignored",
+                                None))
             if bundles.PACK_FILE in extras:
                 entries.append((f"{name}: {bundles.PACK_FILE}", None,
-                                "a course pack's structure: import it on Course packs"))
+                                "a course pack's structure: import it on Course packs", None))
         elif name.lower().endswith(".md"):
-            entries.append((name, data, None))
+            entries.append((name, data, None, None))
         else:
-            entries.append((name, None, "only Markdown (.md) files and .zip bundles of them can be uploaded"))
+            entries.append((name, None, "only Markdown (.md) files and .zip bundles of them can be uploaded", None))
     results = []
-    for name, data, problem in entries:
+    for name, data, problem, folder in entries:
         if problem or data is None:
             results.append(UploadResult(name, None, (problem or "unreadable",)))
             continue
@@ -325,6 +337,10 @@ def upload(instance: Instance, account, files: list[tuple[str, bytes]]) -> list[
             practice = parse(data, slug, name)
         except InvalidPractice as error:
             results.append(UploadResult(name, None, tuple(str(p) for p in error.problems)))
+            continue
+        if folder and folder != practice.city and _is_city(instance, folder):
+            results.append(UploadResult(name, None, (f"city: {practice.city!r} is not {folder!r}, the folder the file "
+                                                     "is filed under; move it or correct its city",)))
             continue
         if not policy.may_contribute(account, practice.city):
             results.append(UploadResult(name, None, (f"city: you do not write for {practice.city!r}",)))

@@ -42,7 +42,7 @@ def initialise(instance: Instance, actor: str, seed: bool = True,
     library.record_version_visibility(instance)
     report.cities_added = [spec.slug for spec in cities.bundled() if cities.add(instance, spec, actor)]
     if seed and not any(instance.store.practice_ids()):
-        report.seeded = library.import_paths(instance, [practices], actor)
+        report.seeded = list(library.import_paths(instance, [practices], actor))
     report.indexed = prepare_search(instance)
     return report
 

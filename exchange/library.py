@@ -6,6 +6,8 @@ import datetime
 import hashlib
 import logging
 from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,15 +89,16 @@ AlsoInTransaction = Callable[[Session, "Outcome"], None]
 def publish(instance: Instance, data: bytes, slug: str, actor: str, note: str = "",
             source: str | None = None, index: bool = True, *, credit: str = "",
             expected_version: int | None | _Unchecked = UNCHECKED, submission_id: int | None = None,
-            also: AlsoInTransaction | None = None) -> Outcome:
+            also: AlsoInTransaction | None = None, filed_under: str | None = None) -> Outcome:
     """Publish ``data`` as practice ``<city>/<slug>``: a new version when it differs from the current one.
 
     Compare-and-set: with ``expected_version`` (None for a new practice) the version is written only if
     the practice is still at that version, checked under a lock on the city's row inside the same
     transaction that records it (BEGIN IMMEDIATE on SQLite, SELECT … FOR UPDATE on PostgreSQL), else
     VersionConflict. ``also`` runs inside that transaction, so what it writes commits with the version
-    or not at all. Raises InvalidPractice listing every problem; nothing is written then. The practice
-    is searchable when this returns (``index=False`` leaves it to the caller's ``indexing.drain``).
+    or not at all. A file that came in a partner city's folder (``filed_under``) must be that city's.
+    Raises InvalidPractice listing every problem; nothing is written then. The practice is searchable
+    when this returns (``index=False`` leaves it to the caller's ``indexing.drain``).
 
     Order on disk: the version file is kept before the commit (a crash leaves an unacknowledged file,
     set aside by ``exchange check --repair``); the library's current file is replaced after it (a
@@ -109,6 +112,10 @@ def publish(instance: Instance, data: bytes, slug: str, actor: str, note: str = 
     try:
         with instance.db.writing() as session:
             _lock_city(session, practice, source)
+            if filed_under not in (None, practice.city) and session.get(City, filed_under) is not None:
+                raise InvalidPractice(source, [Problem("city", f"{practice.city!r} is not {filed_under!r}, the city "
+                                                               f"folder the file is filed under; move it to "
+                                                               f"{practice.city}/ or correct its city")])
             record = session.get(PracticeRecord, practice.id, with_for_update=True)
             current = record.version if record else None
             if not isinstance(expected_version, _Unchecked) and expected_version != current:
@@ -203,41 +210,50 @@ def _catalogue(session: Session, record: PracticeRecord | None, practice: Practi
     return record
 
 
-def import_paths(instance: Instance, paths: list[Path], actor: str) -> list[Outcome]:
-    """Publish every practice file in ``paths`` (files, folders, zips); one outcome per file."""
-    outcomes: list[Outcome] = []
-    for path in paths:
-        path = Path(path)
-        try:
-            entries = _entries(instance, path, actor, outcomes)
-        except bundles.BadBundle as error:
-            outcomes.append(Outcome(str(path), "failed", problems=(Problem(None, str(error)),)))
-            continue
+def import_paths(instance: Instance, paths: list[Path], actor: str) -> Iterator[Outcome]:
+    """Publish every practice file in ``paths`` (files, folders, zips), yielding each file's outcome as
+    soon as it is done; what was published is searchable once the iteration ends."""
+    published = False
+    try:
+        for path in paths:
+            for outcome in _import_path(instance, Path(path), actor):
+                published = published or outcome.status in ("created", "updated")
+                yield outcome
+    finally:
+        if published:
+            _index_now(instance)
+
+
+def _import_path(instance: Instance, path: Path, actor: str) -> Iterator[Outcome]:
+    try:
+        if path.is_dir():
+            cities_file = path / bundles.CITIES_FILE
+            if cities_file.is_file() and not cities_file.is_symlink():
+                yield from _add_cities(instance, cities_file.read_bytes(), str(cities_file), actor)
+            entries: Iterable[bundles.Entry] = bundles.read_folder(path)
+        elif path.suffix == ".zip":
+            entries, extras = bundles.read_zip(path)
+            if bundles.CITIES_FILE in extras:
+                yield from _add_cities(instance, extras[bundles.CITIES_FILE], f"{path}:{bundles.CITIES_FILE}", actor)
+        else:
+            entries = [_single_file(path)]
         for entry in entries:
-            outcomes.append(_import_entry(instance, entry, actor))
-    if any(o.status in ("created", "updated") for o in outcomes):
-        _index_now(instance)
-    return outcomes
+            yield _import_entry(instance, entry, actor)
+    except bundles.BadBundle as error:
+        if not error.entries:
+            yield Outcome(str(path), "failed", problems=(Problem(None, str(error)),))
+        for entry in error.entries:
+            yield Outcome(entry.source, "failed", problems=(Problem(None, entry.problem or str(error)),))
 
 
-def _entries(instance: Instance, path: Path, actor: str, outcomes: list[Outcome]) -> list[bundles.Entry]:
-    if path.is_dir():
-        cities_file = path / bundles.CITIES_FILE
-        if cities_file.is_file() and not cities_file.is_symlink():
-            outcomes.extend(_add_cities(instance, cities_file.read_bytes(), str(cities_file), actor))
-        return list(bundles.read_folder(path))
-    if path.suffix == ".zip":
-        entries, extras = bundles.read_zip(path)
-        if bundles.CITIES_FILE in extras:
-            outcomes.extend(_add_cities(instance, extras[bundles.CITIES_FILE], f"{path}:{bundles.CITIES_FILE}", actor))
-        return entries
+def _single_file(path: Path) -> bundles.Entry:
     if path.is_symlink():
-        return [bundles.Entry(str(path), path.stem, None, "is a symbolic link; not followed")]
+        return bundles.Entry(str(path), path.stem, None, "is a symbolic link; not followed")
     if not path.exists():
-        return [bundles.Entry(str(path), path.stem, None, "no such file or folder")]
+        return bundles.Entry(str(path), path.stem, None, "no such file or folder")
     if path.suffix != ".md":
-        return [bundles.Entry(str(path), path.stem, None, "is not a Markdown (.md) file")]
-    return [bundles.Entry(str(path), path.stem, path.read_bytes())]
+        return bundles.Entry(str(path), path.stem, None, "is not a Markdown (.md) file")
+    return bundles.Entry(str(path), path.stem, path.read_bytes())
 
 
 def _add_cities(instance: Instance, data: bytes, source: str, actor: str) -> list[Outcome]:
@@ -253,13 +269,18 @@ def _import_entry(instance: Instance, entry: bundles.Entry, actor: str) -> Outco
     if entry.problem or entry.data is None:
         return Outcome(entry.source, "failed", problems=(Problem(None, entry.problem or "unreadable"),))
     try:
-        return publish(instance, entry.data, entry.slug, actor, note="imported", source=entry.source, index=False)
+        return publish(instance, entry.data, entry.slug, actor, note="imported", source=entry.source, index=False,
+                       filed_under=entry.folder)
     except InvalidPractice as error:
         log.info("import refused %r: %s", entry.source, error)
         return Outcome(entry.source, "failed", problems=tuple(error.problems))
     except (UnsafePath, OSError) as error:
         log.warning("import failed %r: %s", entry.source, error)
         return Outcome(entry.source, "failed", problems=(Problem(None, f"could not be saved: {error}"),))
+    except Exception as error:  # a report line, never a traceback; nothing of this file was kept
+        log.exception("import failed %r", entry.source)
+        return Outcome(entry.source, "failed", problems=(Problem(None, f"could not be saved ({type(error).__name__}); "
+                                                                       "nothing of it was kept"),))
 
 
 def export(instance: Instance, dest: Path, actor: str) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import stat
 import subprocess
 import sys
@@ -185,3 +186,100 @@ def test_serve_answers_over_real_http(tmp_path):
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_a_file_filed_under_another_citys_folder_is_refused(runner, instance, tmp_path, make_practice):
+    (tmp_path / "bundle/jakarta").mkdir(parents=True)
+    (tmp_path / "bundle/notes").mkdir(parents=True)
+    (tmp_path / "bundle/jakarta/heat-plan.md").write_bytes(make_practice(city="tokyo", country="JP"))
+    (tmp_path / "bundle/notes/siren.md").write_bytes(make_practice())  # not a city's folder: no check
+    result = runner.invoke(args=["import", str(tmp_path / "bundle")])
+    assert result.exit_code == 1
+    [line] = [line for line in result.output.splitlines() if "heat-plan" in line]
+    assert line.startswith("FAILED") and "'tokyo' is not 'jakarta', the city folder the file is filed under" in line
+    assert sorted(instance.store.practice_ids()) == ["jakarta/siren"]
+    archive = tmp_path / "bundle.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("jakarta/heat-plan.md", make_practice(city="tokyo", country="JP"))
+    result = runner.invoke(args=["import", str(archive)])
+    assert result.exit_code == 1 and "the city folder the file is filed under" in result.output
+    assert sorted(instance.store.practice_ids()) == ["jakarta/siren"]
+
+
+def damaged_zips(tmp_path: Path, practice: bytes) -> dict[str, Path]:
+    """Zips whose entries cannot be read back: a wrong CRC, and sizes that lie about the data."""
+    made = {}
+    for kind in ("bad-crc", "lying-sizes", "corrupt-stream"):
+        path = tmp_path / f"{kind}.zip"
+        method = zipfile.ZIP_STORED if kind == "lying-sizes" else zipfile.ZIP_DEFLATED
+        with zipfile.ZipFile(path, "w", compression=method) as bundle:
+            bundle.writestr("jakarta/good.md", practice)
+            bundle.writestr("jakarta/broken.md", practice)
+        data = bytearray(path.read_bytes())
+        with zipfile.ZipFile(path) as bundle:
+            info = bundle.getinfo("jakarta/broken.md")
+        start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+        if kind == "bad-crc":  # in the local header and the central directory alike
+            for at in (info.header_offset + 14, data.rindex(b"PK\x01\x02") + 16):
+                data[at:at + 4] = b"\xde\xad\xbe\xef"
+        elif kind == "lying-sizes":  # both headers say the entry is half as long as it is
+            half = (info.file_size // 2).to_bytes(4, "little")
+            central = data.rindex(b"PK\x01\x02")
+            for at in (info.header_offset + 18, info.header_offset + 22, central + 20, central + 24):
+                data[at:at + 4] = half
+        else:
+            data[start:start + 8] = b"\xff" * 8
+        path.write_bytes(bytes(data))
+        made[kind] = path
+    return made
+
+
+@pytest.mark.parametrize("kind", ["bad-crc", "lying-sizes", "corrupt-stream"])
+def test_a_damaged_zip_is_refused_file_by_file_without_a_traceback(runner, instance, tmp_path, make_practice, kind):
+    path = damaged_zips(tmp_path, make_practice())[kind]
+    result = runner.invoke(args=["import", str(path)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    lines = result.output.splitlines()
+    [broken] = [line for line in lines if "broken.md" in line]
+    [good] = [line for line in lines if "good.md" in line]
+    assert broken.startswith("FAILED") and "damaged in the zip" in broken
+    assert good.startswith("FAILED") and "other files of this zip are damaged" in good
+    assert list(instance.store.practice_ids()) == []
+
+
+@pytest.mark.parametrize("kind", ["bad-crc", "lying-sizes", "corrupt-stream"])
+def test_a_damaged_zip_upload_gets_a_report_not_an_error_page(app, instance, tmp_path, make_practice, kind):
+    from tests.test_accounts import sign_in
+    from tests.test_contributions import people
+    from tests.test_contributions import upload
+
+    people(instance)
+    client = app.test_client()
+    sign_in(client, "siti@jakarta.example")
+    response = upload(client, [("bundle.zip", damaged_zips(tmp_path, make_practice())[kind].read_bytes())])
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "damaged in the zip" in page and "broken.md" in page
+
+
+def test_import_prints_each_file_as_it_is_done(tmp_path, make_practice):
+    """A real 'exchange import' reports the first file while it is still waiting to read the second."""
+    env = {**os.environ, "EXCHANGE_INSTANCE": str(tmp_path / "inst")}
+    assert subprocess.run(["exchange", "init", "--empty"], env=env, capture_output=True).returncode == 0
+    folder = tmp_path / "many/jakarta"
+    folder.mkdir(parents=True)
+    (folder / "practice-0.md").write_bytes(make_practice(title="Practice 0"))
+    os.mkfifo(folder / "practice-1.md")  # the import blocks here until the test writes into it
+    (folder / "practice-2.md").write_bytes(b"---\nnot: a practice\n---\nx\n")
+    with subprocess.Popen(["exchange", "import", str(tmp_path / "many")], env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True) as process:
+        # Wait for the first line (a run that reports only at its end would never send one: give up after 60 s).
+        ready, _, _ = select.select([process.stdout], [], [], 60)
+        first = process.stdout.readline() if ready else ""
+        running = process.poll() is None  # it cannot pass practice-1.md before the test writes into it
+        (folder / "practice-1.md").write_bytes(make_practice(title="Practice 1"))
+        rest = process.stdout.read()
+    assert first.startswith("created") and "practice-0.md" in first and running
+    assert process.returncode == 1
+    assert "practice-1.md" in rest and "practice-2.md" in rest
+    assert "2 created, 0 updated, 0 unchanged, 1 failed" in rest
