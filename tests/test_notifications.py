@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
-import socket
-
 import pytest
 
 from exchange import accounts
@@ -18,32 +14,15 @@ from tests.test_accounts import PASSWORD
 
 
 @pytest.fixture
-def smtp_inbox():  # type: ignore[no-untyped-def]
-    from aiosmtpd.controller import Controller
-
-    class Inbox:
-        def __init__(self) -> None:
-            self.messages: list[email.message.EmailMessage] = []
-
-        async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
-            self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-            return "250 OK"
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    inbox.port = port  # type: ignore[attr-defined]
-    yield inbox
-    controller.stop()
+def smtp_inbox(mail_server):  # type: ignore[no-untyped-def]
+    """A plain SMTP server without TLS or sign-in, like a relay on the same machine."""
+    return mail_server()
 
 
 @pytest.fixture
 def mailing_instance(tmp_path, smtp_inbox):  # type: ignore[no-untyped-def]
     app = create_app({"INSTANCE": tmp_path / "instance", "TESTING": True, "SMTP_HOST": "127.0.0.1",
-                      "SMTP_PORT": smtp_inbox.port, "MAIL_FROM": "exchange@px.test"})
+                      "SMTP_PORT": smtp_inbox.port, "SMTP_TLS": "off", "MAIL_FROM": "exchange@px.test"})
     instance = app.extensions["exchange"]
     initialise(instance, "test", seed=False)
     yield instance
