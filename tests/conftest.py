@@ -105,7 +105,7 @@ class MailServer:
 
         accepted = (login.login.decode(), login.password.decode()) == (self.USER, self.PASSWORD)
         self.sign_ins.append((mechanism, login.login.decode(), accepted))
-        return AuthResult(success=accepted)
+        return AuthResult(success=accepted, handled=False)  # False: aiosmtpd answers 535 itself
 
 
 @pytest.fixture
