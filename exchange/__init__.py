@@ -28,6 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from exchange.extensions import library
     from exchange.extensions import login_manager
     from exchange.instance import Instance
+    from exchange.mail import settings_from
     from exchange.web import admin
     from exchange.web import api
     from exchange.web import auth
@@ -62,7 +63,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         MAX_FORM_MEMORY_SIZE=600 * 1024,
     )
     app.config.update(config)
-    mail = _mail_settings(app.config)
+    mail = settings_from(app.config, os.environ)
     instance = Instance.open(instance_path, app.config["DATABASE_URL"], mail)
     library.init_app(app, instance)
     csrf.init_app(app)
@@ -91,14 +92,3 @@ def _secret_key(instance_path: Path) -> str:
         return key_file.read_text().strip()
     return secrets.token_hex(32)
 
-
-def _mail_settings(config: dict[str, Any]):  # type: ignore[no-untyped-def]
-    """SMTP settings from the app's config or EXCHANGE_SMTP_HOST/_PORT and EXCHANGE_MAIL_FROM (None: no e-mail)."""
-    from exchange.mail import MailSettings
-
-    host = config.get("SMTP_HOST") or os.environ.get("EXCHANGE_SMTP_HOST")
-    if not host:
-        return None
-    port = int(config.get("SMTP_PORT") or os.environ.get("EXCHANGE_SMTP_PORT") or 25)
-    sender = config.get("MAIL_FROM") or os.environ.get("EXCHANGE_MAIL_FROM") or "practice-exchange@localhost"
-    return MailSettings(host=host, port=port, sender=sender)

@@ -2,10 +2,15 @@
 
 Kinds: submitted, commented, changes_requested, approved, rejected, review_due. A notification is
 stored in the same transaction as the event it reports; e-mail is sent after the commit and a
-failure to send never undoes the event.
+failure to send never undoes the event. The app keeps a notification's link relative (``/submissions/3``);
+its e-mail carries the link made absolute against the library's base URL (EXCHANGE_BASE_URL), since
+a mail client has no page to resolve it against.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -26,20 +31,47 @@ SUBJECTS = {
 }
 
 
-def add(session: Session, user_ids: list[int], kind: str, message: str, link: str) -> list[tuple[str, str, str]]:
-    """Queue notifications in ``session``; the (e-mail, subject, text) to send once it commits."""
+@dataclass(frozen=True)
+class Letter:
+    """The e-mail of one notification, to send once the event's transaction commits."""
+
+    to: str
+    subject: str
+    message: str
+    link: str  # as stored for the app: a path on the library's site
+
+    def text(self, base_url: str) -> str:
+        """The body: the message, then the link made absolute against ``base_url``."""
+        return f"{self.message}\n\n{absolute(base_url, self.link)}\n"
+
+
+def absolute(base_url: str, link: str) -> str:
+    """``link`` as a full address under ``base_url`` (kept as it is when it already is one).
+
+    The base's own path is kept (``https://example.org/exchange`` + ``/submissions/3`` →
+    ``https://example.org/exchange/submissions/3``), as for a library served under a prefix.
+    """
+    if urlsplit(link).scheme:
+        return link
+    return f"{base_url.rstrip('/')}/{link.lstrip('/')}"
+
+
+def add(session: Session, user_ids: list[int], kind: str, message: str, link: str) -> list[Letter]:
+    """Queue notifications in ``session``; the letters to send with ``deliver`` once it commits."""
     outbox = []
     for user in session.scalars(sa.select(User).where(User.id.in_(user_ids), User.active.is_(True))):
         session.add(Notification(user_id=user.id, kind=kind, message=message, link=link))
-        outbox.append((user.email, SUBJECTS.get(kind, "Practice Exchange"), f"{message}\n\n{link}\n"))
+        outbox.append(Letter(user.email, SUBJECTS.get(kind, "Practice Exchange"), message, link))
     return outbox
 
 
-def deliver(instance: Instance, outbox: list[tuple[str, str, str]]) -> int:
-    """Send queued e-mails when SMTP is configured; the number sent."""
-    if instance.mail is None:
+def deliver(instance: Instance, outbox: list[Letter]) -> int:
+    """Send queued letters, over one connection, when SMTP is configured; the number sent."""
+    if instance.mail is None or not outbox:
         return 0
-    return sum(mail.send(instance.mail, to, subject, text) for to, subject, text in outbox)
+    base_url = instance.mail.base_url
+    return mail.send_all(instance.mail, [mail.Message(letter.to, letter.subject, letter.text(base_url))
+                                         for letter in outbox])
 
 
 def reviewers(session: Session) -> list[int]:
@@ -71,7 +103,7 @@ def review_due(instance: Instance, within_days: int = 30) -> int:
     from exchange.models import Membership
 
     today = utcnow().date().isoformat()
-    outbox: list[tuple[str, str, str]] = []
+    outbox: list[Letter] = []
     with instance.db.writing() as session:
         members: dict[str, list[int]] = {}
         for membership in session.scalars(sa.select(Membership)):

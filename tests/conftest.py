@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
+import socket
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -80,3 +83,49 @@ def library_app(tmp_path_factory):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def library_client(library_app):  # type: ignore[no-untyped-def]
     return library_app.test_client()
+
+
+class MailServer:
+    """What a real SMTP server (aiosmtpd on 127.0.0.1) received, and who tried to sign in to it."""
+
+    USER = "exchange"
+    PASSWORD = "relay secret 7c4e"
+
+    def __init__(self) -> None:
+        self.port = 0
+        self.messages: list[email.message.EmailMessage] = []
+        self.sign_ins: list[tuple[str, str, bool]] = []  # (mechanism, user, accepted)
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+    def authenticate(self, server, session, envelope, mechanism, login):  # type: ignore[no-untyped-def]
+        from aiosmtpd.smtp import AuthResult
+
+        accepted = (login.login.decode(), login.password.decode()) == (self.USER, self.PASSWORD)
+        self.sign_ins.append((mechanism, login.login.decode(), accepted))
+        return AuthResult(success=accepted, handled=False)  # False: aiosmtpd answers 535 itself
+
+
+@pytest.fixture
+def mail_server():  # type: ignore[no-untyped-def]
+    """Start real SMTP servers on free ports: ``mail_server(**aiosmtpd_options)``; stopped after the test."""
+    from aiosmtpd.controller import Controller
+
+    controllers = []
+
+    def start(**options: Any) -> MailServer:
+        server = MailServer()
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            server.port = probe.getsockname()[1]
+        controller = Controller(server, hostname="127.0.0.1", port=server.port, authenticator=server.authenticate,
+                                **options)
+        controller.start()
+        controllers.append(controller)
+        return server
+
+    yield start
+    for controller in controllers:
+        controller.stop()

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
-import socket
-
 import pytest
 
 from exchange import accounts
@@ -18,32 +14,16 @@ from tests.test_accounts import PASSWORD
 
 
 @pytest.fixture
-def smtp_inbox():  # type: ignore[no-untyped-def]
-    from aiosmtpd.controller import Controller
-
-    class Inbox:
-        def __init__(self) -> None:
-            self.messages: list[email.message.EmailMessage] = []
-
-        async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
-            self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-            return "250 OK"
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    inbox.port = port  # type: ignore[attr-defined]
-    yield inbox
-    controller.stop()
+def smtp_inbox(mail_server):  # type: ignore[no-untyped-def]
+    """A plain SMTP server without TLS or sign-in, like a relay on the same machine."""
+    return mail_server()
 
 
 @pytest.fixture
 def mailing_instance(tmp_path, smtp_inbox):  # type: ignore[no-untyped-def]
     app = create_app({"INSTANCE": tmp_path / "instance", "TESTING": True, "SMTP_HOST": "127.0.0.1",
-                      "SMTP_PORT": smtp_inbox.port, "MAIL_FROM": "exchange@px.test"})
+                      "SMTP_PORT": smtp_inbox.port, "SMTP_TLS": "off", "MAIL_FROM": "exchange@px.test",
+                      "EXCHANGE_BASE_URL": "https://exchange.example.org"})
     instance = app.extensions["exchange"]
     initialise(instance, "test", seed=False)
     yield instance
@@ -71,7 +51,10 @@ def test_submission_and_decisions_notify_in_the_app_and_by_mail(mailing_instance
         ("rina@network.example", "A practice is waiting for your review"),
         ("siti@jakarta.example", "Your submission was approved and published"),
     ]
-    assert "Tambahkan peran RT — 役割も" in smtp_inbox.messages[1].get_content()
+    assert smtp_inbox.messages[1].get_content().splitlines() == [
+        "Rina: changes requested — jakarta/posko.", "", "Tambahkan peran RT — 役割も", "",
+        f"https://exchange.example.org/submissions/{draft.id}"]
+    assert [n.link for n in notifications.recent(instance, siti.id)] == [f"/submissions/{draft.id}"] * 2
     notifications.mark_read(instance, siti.id)
     assert notifications.unread(instance, siti.id) == []
 
@@ -103,4 +86,6 @@ def test_contributors_are_told_once_a_day_when_their_practices_are_due(mailing_i
     [note] = notifications.unread(instance, 1)
     assert note.kind == "review_due" and "Old siren plan" in note.message and note.link == "/practices/jakarta/sirens"
     assert notifications.unread(instance, 2) == []
-    assert [m["Subject"] for m in smtp_inbox.messages] == ["A practice of your city is due for review"]
+    [letter] = smtp_inbox.messages
+    assert letter["Subject"] == "A practice of your city is due for review"
+    assert letter.get_content().splitlines()[-1] == "https://exchange.example.org/practices/jakarta/sirens"
