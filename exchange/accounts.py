@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from exchange import audit
+from exchange import devices
 from exchange import passwords
 from exchange import tokens
 from exchange.instance import Instance
@@ -80,6 +81,14 @@ class Account:
         return f"{self.id}:{self.session_version}"
 
 
+@dataclass(frozen=True)
+class SignIn:
+    """A successful sign-in: the account, and the new value of this browser's device cookie."""
+
+    account: Account
+    device_cookie: str
+
+
 def _account(session: Session, user: User) -> Account:
     cities = tuple(session.scalars(sa.select(Membership.city).where(Membership.user_id == user.id)
                                    .order_by(Membership.city)))
@@ -126,8 +135,11 @@ def create_user(instance: Instance, email: str, name: str, roles: list[str], cit
     return token
 
 
-def accept_invitation(instance: Instance, token: str, password: str) -> Account:
-    """Set the invited user's password (once, before the invitation expires); the signed-in account."""
+def accept_invitation(instance: Instance, token: str, password: str, device_cookie: str | None = None) -> SignIn:
+    """The sign-in of the invited user, whose password is now set (once, before the invitation expires).
+
+    The invitation link proves who is at this browser, so it becomes a known device of the account.
+    """
     with instance.db.writing() as session:
         invitation = session.scalar(sa.select(Invitation).where(Invitation.token_hash == tokens.digest(token)))
         if invitation is None or invitation.used_at is not None or invitation.expires_at < utcnow():
@@ -139,7 +151,7 @@ def accept_invitation(instance: Instance, token: str, password: str) -> Account:
         user.password_hash = passwords.hash_password(password)
         invitation.used_at = utcnow()
         audit.record(session, user.email, "user.accept-invitation", user.email)
-        return _account(session, user)
+        return SignIn(_account(session, user), devices.remember(session, user.id, device_cookie, utcnow()))
 
 
 def invitation_is_valid(instance: Instance, token: str) -> bool:
@@ -148,8 +160,9 @@ def invitation_is_valid(instance: Instance, token: str) -> bool:
         return invitation is not None and invitation.used_at is None and invitation.expires_at >= utcnow()
 
 
-def authenticate(instance: Instance, email: str, password: str, client: str) -> Account | None:
-    """The account for these credentials, or None (the same for an unknown e-mail and a wrong password).
+def authenticate(instance: Instance, email: str, password: str, client: str,
+                 device_cookie: str | None = None) -> SignIn | None:
+    """The sign-in for these credentials, or None (the same for an unknown e-mail and a wrong password).
 
     Raises Throttled when the account or the client has failed too often recently.
     """
@@ -174,7 +187,8 @@ def authenticate(instance: Instance, email: str, password: str, client: str) -> 
             return None
         session.execute(sa.delete(LoginFailure).where(LoginFailure.key == keys[0]))
         audit.record(session, email, "login.success", email, client=client)
-        return _account(session, session.get(User, user.id))
+        return SignIn(_account(session, session.get(User, user.id)),
+                      devices.remember(session, user.id, device_cookie, now))
 
 
 def load(instance: Instance, session_key: str) -> Account | None:
@@ -198,8 +212,13 @@ def end_sessions(instance: Instance, user_id: int, actor: str, reason: str) -> N
             audit.record(session, actor, f"user.{reason}", user.email)
 
 
-def change_password(instance: Instance, user_id: int, current: str, new: str) -> Account:
-    """Replace the password after checking the current one; every other session ends."""
+def change_password(instance: Instance, user_id: int, current: str, new: str,
+                    device_cookie: str | None = None) -> SignIn:
+    """The new sign-in after replacing the password (the current one checked first).
+
+    Every other session ends and every other device stops being known: whoever learnt the old
+    password, or copied a device cookie, loses what it gave them.
+    """
     with instance.db.session() as session:
         user = session.get(User, user_id)
         if user is None or not passwords.verify(user.password_hash, current):
@@ -210,18 +229,20 @@ def change_password(instance: Instance, user_id: int, current: str, new: str) ->
         user = session.get(User, user_id)
         user.password_hash = passwords.hash_password(new)
         user.session_version += 1
-        audit.record(session, email, "user.password-change", email)
-        return _account(session, user)
+        forgotten = devices.forget_all(session, user.id)
+        audit.record(session, email, "user.password-change", email, devices_forgotten=forgotten)
+        return SignIn(_account(session, user), devices.remember(session, user.id, device_cookie, utcnow()))
 
 
 def disable(instance: Instance, email: str, actor: str) -> None:
-    """Disable an account: it cannot sign in, and its sessions end."""
+    """Disable an account: it cannot sign in, its sessions end and its devices are forgotten."""
     with instance.db.writing() as session:
         user = session.scalar(sa.select(User).where(User.email == normal_email(email)))
         if user is None:
             raise AccountError(f"no account for {email}")
         user.active = False
         user.session_version += 1
+        devices.forget_all(session, user.id)
         audit.record(session, actor, "user.disable", user.email)
 
 

@@ -59,11 +59,13 @@ def test_sign_in_and_out(client, staff):
 
 def test_cookie_flags(client, staff):
     response = sign_in(client, staff)
-    cookie = response.headers["Set-Cookie"]
-    assert cookie.startswith("__Host-px-session=")
-    for flag in ("Secure", "HttpOnly", "SameSite=Lax", "Path=/"):
-        assert flag in cookie
-    assert "Domain=" not in cookie
+    cookies = {c.split("=", 1)[0]: c for c in response.headers.getlist("Set-Cookie")}
+    assert set(cookies) == {"__Host-px-session", "__Host-px-device"}
+    for name, same_site in (("__Host-px-session", "Lax"), ("__Host-px-device", "Strict")):
+        for flag in ("Secure", "HttpOnly", f"SameSite={same_site}", "Path=/"):
+            assert flag in cookies[name]
+        assert "Domain=" not in cookies[name]
+    assert "Max-Age=15552000" in cookies["__Host-px-device"]  # 180 days; renewed at every sign-in
 
 
 def test_unknown_account_and_wrong_password_look_the_same(client, staff):
