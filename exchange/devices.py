@@ -57,8 +57,9 @@ def remember(session: Session, user_id: int, cookie: str | None, now: datetime.d
     """
     presented = {tokens.digest(token): token for token in tokens_in(cookie)}
     live = list(session.scalars(sa.select(KnownDevice).where(
-        KnownDevice.token_hash.in_(presented), KnownDevice.expires_at > now)))
-    others = [presented[device.token_hash] for device in live if device.user_id != user_id]
+        KnownDevice.token_hash.in_(list(presented)), KnownDevice.expires_at > now)))
+    theirs = {device.token_hash for device in live if device.user_id != user_id}
+    others = [token for token_hash, token in presented.items() if token_hash in theirs]  # most recent first
     own = next((device for device in live if device.user_id == user_id), None)
     token = tokens.new()
     if own is None:
