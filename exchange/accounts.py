@@ -1,14 +1,27 @@
 """Accounts: creating people, invitations, signing in with throttling, and ending sessions.
 
-Every write here is audited. Sign-in failures are throttled per account and per client address,
-counted in the database so every worker shares them; the throttle slows an attacker down without
-letting them lock anyone out for long.
+Every write here is audited. Sign-in throttling (threats AU-1, OWASP ASVS 2.2.1) counts failures in
+the database, so every worker shares them, and slows down guessing without letting anyone lock a
+person out of the browsers they use (OWASP's "device cookies"):
+
+* A browser with a device cookie for the account (see ``exchange.devices``) answers only for itself:
+  after ``MAX_FAILURES_PER_DEVICE`` failures within ``THROTTLE_WINDOW`` it waits. Nothing that other
+  browsers do to the account, and nothing done from the same address, holds it back.
+* Every other attempt is throttled per client address (``MAX_FAILURES_PER_CLIENT`` failures within
+  ``THROTTLE_WINDOW``, for any accounts) and per account: after ``MAX_FAILURES_PER_ACCOUNT`` failures
+  from unknown browsers within ``ACCOUNT_MEMORY``, each further attempt from an unknown browser waits
+  ``ACCOUNT_FIRST_DELAY`` after the latest failure, doubling with every failure up to
+  ``ACCOUNT_MAX_DELAY``.
+* A throttled attempt is answered before any password is hashed, and an attempt counts as a failure
+  from the moment it passes the check until its password proves right, so parallel requests cannot
+  all slip past a limit.
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
+import math
 import re
 from dataclasses import dataclass
 
@@ -16,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from exchange import audit
+from exchange import devices
 from exchange import passwords
 from exchange import tokens
 from exchange.instance import Instance
@@ -31,8 +45,12 @@ log = logging.getLogger(__name__)
 ROLES = ("reader", "contributor", "reviewer", "admin")
 INVITATION_DAYS = 7
 THROTTLE_WINDOW = datetime.timedelta(minutes=15)
-MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_CLIENT = 20
+MAX_FAILURES_PER_DEVICE = 5
+MAX_FAILURES_PER_ACCOUNT = 5
+ACCOUNT_MEMORY = datetime.timedelta(hours=24)
+ACCOUNT_FIRST_DELAY = datetime.timedelta(minutes=1)
+ACCOUNT_MAX_DELAY = datetime.timedelta(minutes=15)
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,}$")
 
 
@@ -78,6 +96,14 @@ class Account:
     def get_id(self) -> str:
         """Flask-Login's session key: the id and the session version, so old sessions stop working."""
         return f"{self.id}:{self.session_version}"
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """A successful sign-in: the account, and the new value of this browser's device cookie."""
+
+    account: Account
+    device_cookie: str
 
 
 def _account(session: Session, user: User) -> Account:
@@ -126,8 +152,11 @@ def create_user(instance: Instance, email: str, name: str, roles: list[str], cit
     return token
 
 
-def accept_invitation(instance: Instance, token: str, password: str) -> Account:
-    """Set the invited user's password (once, before the invitation expires); the signed-in account."""
+def accept_invitation(instance: Instance, token: str, password: str, device_cookie: str | None = None) -> SignIn:
+    """The sign-in of the invited user, whose password is now set (once, before the invitation expires).
+
+    The invitation link proves who is at this browser, so it becomes a known device of the account.
+    """
     with instance.db.writing() as session:
         invitation = session.scalar(sa.select(Invitation).where(Invitation.token_hash == tokens.digest(token)))
         if invitation is None or invitation.used_at is not None or invitation.expires_at < utcnow():
@@ -139,7 +168,7 @@ def accept_invitation(instance: Instance, token: str, password: str) -> Account:
         user.password_hash = passwords.hash_password(password)
         invitation.used_at = utcnow()
         audit.record(session, user.email, "user.accept-invitation", user.email)
-        return _account(session, user)
+        return SignIn(_account(session, user), devices.remember(session, user.id, device_cookie, utcnow()))
 
 
 def invitation_is_valid(instance: Instance, token: str) -> bool:
@@ -148,33 +177,73 @@ def invitation_is_valid(instance: Instance, token: str) -> bool:
         return invitation is not None and invitation.used_at is None and invitation.expires_at >= utcnow()
 
 
-def authenticate(instance: Instance, email: str, password: str, client: str) -> Account | None:
-    """The account for these credentials, or None (the same for an unknown e-mail and a wrong password).
+def authenticate(instance: Instance, email: str, password: str, client: str, device_cookie: str | None = None,
+                 now: datetime.datetime | None = None) -> SignIn | None:
+    """The sign-in for these credentials, or None (the same for an unknown e-mail and a wrong password).
 
-    Raises Throttled when the account or the client has failed too often recently.
+    Raises Throttled, before any password is hashed, when this attempt has to wait (the rule is in the
+    module's docstring). ``client`` is the address the request came from; ``device_cookie`` the value
+    of the browser's device cookie, if it sent one.
     """
     email = email.strip().lower()[:254]
-    keys = (f"account:{email}", f"client:{client}")
-    now = utcnow()
+    now = now or utcnow()
     with instance.db.session() as session:
-        for key, limit in zip(keys, (MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_CLIENT), strict=True):
-            recent = list(session.scalars(sa.select(LoginFailure.at).where(
-                LoginFailure.key == key, LoginFailure.at > now - THROTTLE_WINDOW).order_by(LoginFailure.at)))
-            if len(recent) >= limit:
-                retry = int((recent[-limit] + THROTTLE_WINDOW - now).total_seconds()) + 1
-                log.warning("sign-in throttled for %r", key)
-                raise Throttled(max(retry, 1))
         user = session.scalar(sa.select(User).where(User.email == email))
+        device = devices.recognise(session, device_cookie, user.id, now) if user is not None and user.active else None
+        keys = _throttle(session, email, client, device, now)  # turns a flood away without the write lock
+    with instance.db.writing() as session:
+        _throttle(session, email, client, device, now)
+        pending = [LoginFailure(key=key, at=now) for key in keys]
+        session.add_all(pending)
     valid = passwords.verify(user.password_hash if user else None, password)
     with instance.db.writing() as session:
         if not valid or user is None or not user.active:
-            session.add_all(LoginFailure(key=key) for key in keys)
-            session.execute(sa.delete(LoginFailure).where(LoginFailure.at < now - THROTTLE_WINDOW * 4))
-            audit.record(session, f"client:{client}", "login.failure", email)
+            session.execute(sa.delete(LoginFailure).where(LoginFailure.at < now - ACCOUNT_MEMORY))
+            audit.record(session, f"client:{client}", "login.failure", email,
+                         **({"device": device} if device is not None else {}))
             return None
-        session.execute(sa.delete(LoginFailure).where(LoginFailure.key == keys[0]))
-        audit.record(session, email, "login.success", email, client=client)
-        return _account(session, session.get(User, user.id))
+        session.execute(sa.delete(LoginFailure).where(LoginFailure.id.in_([failure.id for failure in pending])))
+        if device is not None:  # its owner is back: the device starts afresh (the account's count stays)
+            session.execute(sa.delete(LoginFailure).where(LoginFailure.key == keys[0]))
+        audit.record(session, email, "login.success", email, client=client, known_device=device is not None)
+        return SignIn(_account(session, session.get(User, user.id)),
+                      devices.remember(session, user.id, device_cookie, now))
+
+
+def _throttle(session: Session, email: str, client: str, device: int | None, now: datetime.datetime) -> list[str]:
+    """The keys a failure of this attempt is counted under; raises Throttled when the attempt must wait."""
+    if device is not None:
+        keys = [f"device:{device}"]
+        waits = [_window_wait(session, keys[0], MAX_FAILURES_PER_DEVICE, now)]
+    else:
+        keys = [f"account:{email}", f"client:{client}"]
+        waits = [_account_wait(session, keys[0], now), _window_wait(session, keys[1], MAX_FAILURES_PER_CLIENT, now)]
+    if max(waits) > 0:
+        log.warning("sign-in throttled for %r for %d s", keys[waits.index(max(waits))], max(waits))
+        raise Throttled(max(waits))
+    return keys
+
+
+def _window_wait(session: Session, key: str, limit: int, now: datetime.datetime) -> int:
+    """Seconds until ``key`` has fewer than ``limit`` failures within THROTTLE_WINDOW (0: it has now)."""
+    oldest_that_counts = session.scalar(sa.select(LoginFailure.at).where(
+        LoginFailure.key == key, LoginFailure.at > now - THROTTLE_WINDOW)
+        .order_by(LoginFailure.at.desc()).offset(limit - 1).limit(1))
+    return 0 if oldest_that_counts is None else _seconds(oldest_that_counts + THROTTLE_WINDOW - now)
+
+
+def _account_wait(session: Session, key: str, now: datetime.datetime) -> int:
+    """Seconds an unknown browser waits before trying this account again: the progressive delay."""
+    count, latest = session.execute(sa.select(sa.func.count(), sa.func.max(LoginFailure.at)).where(
+        LoginFailure.key == key, LoginFailure.at > now - ACCOUNT_MEMORY)).one()
+    beyond = count - MAX_FAILURES_PER_ACCOUNT
+    if beyond < 0:
+        return 0
+    return _seconds(latest + min(ACCOUNT_FIRST_DELAY * 2 ** min(beyond, 10), ACCOUNT_MAX_DELAY) - now)
+
+
+def _seconds(wait: datetime.timedelta) -> int:
+    return max(math.ceil(wait.total_seconds()), 0)
 
 
 def load(instance: Instance, session_key: str) -> Account | None:
@@ -198,8 +267,13 @@ def end_sessions(instance: Instance, user_id: int, actor: str, reason: str) -> N
             audit.record(session, actor, f"user.{reason}", user.email)
 
 
-def change_password(instance: Instance, user_id: int, current: str, new: str) -> Account:
-    """Replace the password after checking the current one; every other session ends."""
+def change_password(instance: Instance, user_id: int, current: str, new: str,
+                    device_cookie: str | None = None) -> SignIn:
+    """The new sign-in after replacing the password (the current one checked first).
+
+    Every other session ends and every other device stops being known: whoever learnt the old
+    password, or copied a device cookie, loses what it gave them.
+    """
     with instance.db.session() as session:
         user = session.get(User, user_id)
         if user is None or not passwords.verify(user.password_hash, current):
@@ -210,18 +284,20 @@ def change_password(instance: Instance, user_id: int, current: str, new: str) ->
         user = session.get(User, user_id)
         user.password_hash = passwords.hash_password(new)
         user.session_version += 1
-        audit.record(session, email, "user.password-change", email)
-        return _account(session, user)
+        forgotten = devices.forget_all(session, user.id)
+        audit.record(session, email, "user.password-change", email, devices_forgotten=forgotten)
+        return SignIn(_account(session, user), devices.remember(session, user.id, device_cookie, utcnow()))
 
 
 def disable(instance: Instance, email: str, actor: str) -> None:
-    """Disable an account: it cannot sign in, and its sessions end."""
+    """Disable an account: it cannot sign in, its sessions end and its devices are forgotten."""
     with instance.db.writing() as session:
         user = session.scalar(sa.select(User).where(User.email == normal_email(email)))
         if user is None:
             raise AccountError(f"no account for {email}")
         user.active = False
         user.session_version += 1
+        devices.forget_all(session, user.id)
         audit.record(session, actor, "user.disable", user.email)
 
 

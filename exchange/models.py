@@ -167,6 +167,22 @@ class LoginFailure(Base):
     at: Mapped[datetime.datetime] = mapped_column(default=utcnow, index=True)
 
 
+class KnownDevice(Base):
+    """A browser someone signed in from: its device cookie spares it the throttle others trigger.
+
+    Only a hash of the cookie's token is kept, so a leaked database does not leak working cookies.
+    """
+
+    __tablename__ = "known_devices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime.datetime] = mapped_column(index=True)
+
+
 class Submission(Base):
     """A contributor's proposed text for a practice (new or an update), through review to publication."""
 

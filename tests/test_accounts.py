@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 import subprocess
+import threading
 
 import pytest
 import sqlalchemy as sa
 
 from exchange import accounts
+from exchange import devices
 from exchange import library
+from exchange import passwords
+from exchange import tokens
 from exchange.models import AuditEntry
+from exchange.models import KnownDevice
+from exchange.models import LoginFailure
+from exchange.models import User
 
 PASSWORD = "rainy season levee walk"
 HTTPS = "https://px.test"
+DEVICE = "__Host-px-device"
 
 
 @pytest.fixture
@@ -59,11 +68,13 @@ def test_sign_in_and_out(client, staff):
 
 def test_cookie_flags(client, staff):
     response = sign_in(client, staff)
-    cookie = response.headers["Set-Cookie"]
-    assert cookie.startswith("__Host-px-session=")
-    for flag in ("Secure", "HttpOnly", "SameSite=Lax", "Path=/"):
-        assert flag in cookie
-    assert "Domain=" not in cookie
+    cookies = {c.split("=", 1)[0]: c for c in response.headers.getlist("Set-Cookie")}
+    assert set(cookies) == {"__Host-px-session", "__Host-px-device"}
+    for name, same_site in (("__Host-px-session", "Lax"), ("__Host-px-device", "Strict")):
+        for flag in ("Secure", "HttpOnly", f"SameSite={same_site}", "Path=/"):
+            assert flag in cookies[name]
+        assert "Domain=" not in cookies[name]
+    assert "Max-Age=15552000" in cookies["__Host-px-device"]  # 180 days; renewed at every sign-in
 
 
 def test_unknown_account_and_wrong_password_look_the_same(client, staff):
@@ -95,6 +106,181 @@ def test_failed_sign_ins_are_throttled_per_client_and_forwarded_for_is_ignored(c
                                                     "csrf_token": csrf_token(client)},
                            headers={"X-Forwarded-For": "9.9.9.9"})
     assert response.status_code == 429
+
+
+
+def sign_out(client) -> None:  # type: ignore[no-untyped-def]
+    post(client, "/logout", {"csrf_token": csrf_token(client)})
+
+
+def time_passes(instance, delta: datetime.timedelta) -> None:  # type: ignore[no-untyped-def]
+    """As if ``delta`` went by: every recorded sign-in failure moves that far into the past."""
+    with instance.db.writing() as session:
+        for failure in session.scalars(sa.select(LoginFailure)):
+            failure.at -= delta
+
+
+def attack(app, email: str, rounds: int = 1, first_address: int = 0) -> list[int]:  # type: ignore[no-untyped-def]
+    """Wrong passwords for ``email`` from a fresh browser and a new address each time; the statuses."""
+    return [sign_in(app.test_client(), email, "wrong password", REMOTE_ADDR=f"203.0.113.{first_address + n}")
+            .status_code for n in range(rounds)]
+
+
+def test_an_attacker_cannot_lock_the_owner_out_of_a_browser_they_signed_in_from(app, instance, staff):
+    owner = app.test_client()
+    assert sign_in(owner, staff).status_code == 302
+    sign_out(owner)
+    for window in range(4):  # an hour of attack: five or more failures every window, from 20 addresses
+        statuses = attack(app, staff, rounds=5, first_address=window * 5)
+        if window == 0:
+            assert statuses == [401] * 5
+        else:  # the progressive delay: one guess after the window's wait, then waiting again
+            assert statuses == [401] + [429] * 4
+        stranger = sign_in(app.test_client(), staff, REMOTE_ADDR="198.51.100.1")  # the right password
+        assert stranger.status_code == 429 and int(stranger.headers["Retry-After"]) > 0
+        assert sign_in(owner, staff).status_code == 302 and signed_in(owner)
+        sign_out(owner)
+        time_passes(instance, accounts.THROTTLE_WINDOW)
+
+
+@pytest.mark.parametrize("cookie", ["another account's", "forged", "tampered", "expired", "from before disabling"])
+def test_only_a_valid_device_cookie_for_the_same_account_is_spared(app, instance, staff, cookie):
+    accounts.create_user(instance, "budi@bpbd.example", "Budi Santoso", ["reader"], [], "test", PASSWORD)
+    browser = app.test_client()
+    if cookie == "another account's":
+        sign_in(browser, "budi@bpbd.example")
+    elif cookie == "forged":
+        browser.set_cookie(DEVICE, tokens.new(), domain="px.test")
+    else:
+        sign_in(browser, staff)
+    if cookie == "tampered":
+        value = browser.get_cookie(DEVICE, domain="px.test").value
+        browser.set_cookie(DEVICE, value[:-1] + ("A" if value[-1] != "A" else "B"), domain="px.test")
+    elif cookie == "expired":
+        with instance.db.writing() as session:
+            session.execute(sa.update(KnownDevice).values(expires_at=KnownDevice.expires_at - devices.LIFETIME))
+    elif cookie == "from before disabling":  # the account is disabled, and (say) the flag is set back by hand
+        accounts.disable(instance, staff, "admin@example.org")
+        with instance.db.writing() as session:
+            session.execute(sa.update(User).where(User.email == staff).values(active=True))
+    sign_out(browser)
+    attack(app, staff, rounds=accounts.MAX_FAILURES_PER_ACCOUNT)
+    throttled = sign_in(browser, staff)
+    assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) > 0
+    assert not signed_in(browser)
+
+
+def test_a_password_change_forgets_every_device(app, instance, staff):
+    laptop, phone = app.test_client(), app.test_client()
+    sign_in(laptop, staff)
+    sign_in(phone, staff)
+    new_password = "monsoon gauge relay drill"
+    response = post(laptop, "/account/password", {"current": PASSWORD, "password": new_password,
+                                                  "csrf_token": csrf_token(laptop, "/account/password")})
+    assert response.status_code == 302
+    sign_out(laptop)
+    attack(app, staff, rounds=accounts.MAX_FAILURES_PER_ACCOUNT)
+    assert sign_in(phone, staff, new_password).status_code == 429  # its cookie named the old password's device
+    assert sign_in(laptop, staff, new_password).status_code == 302  # the change gave the laptop a new one
+
+
+def test_a_known_device_has_its_own_limit(app, instance, staff):
+    mine, shared = app.test_client(), app.test_client()
+    sign_in(mine, staff)
+    sign_in(shared, staff)
+    sign_out(shared)
+    for _ in range(accounts.MAX_FAILURES_PER_DEVICE):
+        assert sign_in(shared, staff, "wrong password").status_code == 401
+    throttled = sign_in(shared, staff)
+    assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) > 0
+    sign_out(mine)
+    assert sign_in(mine, staff).status_code == 302  # another device of the account is not held back
+    assert sign_in(app.test_client(), staff).status_code == 302  # nor are unknown browsers, by the device's typos
+    time_passes(instance, accounts.THROTTLE_WINDOW)
+    assert sign_in(shared, staff).status_code == 302
+
+
+def test_a_shared_browser_keeps_a_device_cookie_for_each_account(app, instance, staff):
+    accounts.create_user(instance, "budi@bpbd.example", "Budi Santoso", ["reader"], [], "test", PASSWORD)
+    office = app.test_client()
+    for email in (staff, "budi@bpbd.example"):
+        sign_in(office, email)
+        sign_out(office)
+    assert len(office.get_cookie(DEVICE, domain="px.test").value.split(".")) == 2
+    for email in (staff, "budi@bpbd.example"):
+        attack(app, email, rounds=accounts.MAX_FAILURES_PER_ACCOUNT)
+        assert sign_in(office, email).status_code == 302
+        sign_out(office)
+
+
+def test_the_per_client_limit_applies_to_a_client_with_a_device_cookie_for_its_own_account(app, instance, staff):
+    accounts.create_user(instance, "eko@bpbd.example", "Eko Prasetyo", ["reader"], [], "test", PASSWORD)
+    insider = app.test_client()
+    sign_in(insider, "eko@bpbd.example", REMOTE_ADDR="192.0.2.7")
+    sign_out(insider)
+    for n in range(accounts.MAX_FAILURES_PER_CLIENT):
+        assert sign_in(insider, f"user{n}@example.org", "x" * 12, REMOTE_ADDR="192.0.2.7").status_code == 401
+    throttled = sign_in(insider, staff, "wrong password", REMOTE_ADDR="192.0.2.7")
+    assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) > 0
+    # The address is spent for strangers, but not for the account this browser knows (an office behind
+    # one address keeps working while someone there guesses passwords).
+    assert sign_in(insider, "eko@bpbd.example", REMOTE_ADDR="192.0.2.7").status_code == 302
+
+
+def test_unknown_browsers_wait_longer_after_each_failure(instance, staff):
+    start = datetime.datetime(2026, 12, 1, 8, 0)
+    for _ in range(accounts.MAX_FAILURES_PER_ACCOUNT):
+        assert accounts.authenticate(instance, staff, "wrong password", "203.0.113.1", now=start) is None
+    waits = []
+    now = start
+    for n in range(6):
+        with pytest.raises(accounts.Throttled) as throttled:
+            accounts.authenticate(instance, staff, PASSWORD, f"203.0.113.{n + 2}", now=now)
+        waits.append(throttled.value.retry_after)
+        now += datetime.timedelta(seconds=throttled.value.retry_after)
+        assert accounts.authenticate(instance, staff, "wrong password", f"203.0.113.{n + 2}", now=now) is None
+    assert waits == [60, 120, 240, 480, 900, 900]  # one minute, doubling, at most 15 minutes
+    later = now + accounts.ACCOUNT_MAX_DELAY
+    assert accounts.authenticate(instance, staff, PASSWORD, "203.0.113.9", now=later) is not None
+
+
+def test_a_flood_from_one_client_hashes_no_more_passwords_than_its_limit(instance, staff, monkeypatch):
+    checked: list[str] = []
+    monkeypatch.setattr(passwords, "verify", lambda password_hash, password: checked.append(password) or False)
+    refused = 0
+    for n in range(200):
+        try:
+            accounts.authenticate(instance, f"user{n}@example.org", "guess", "198.51.100.9")
+        except accounts.Throttled:
+            refused += 1
+    assert len(checked) == accounts.MAX_FAILURES_PER_CLIENT and refused == 200 - len(checked)
+
+
+def test_parallel_attempts_cannot_all_slip_past_the_client_limit(instance, staff, monkeypatch):
+    reached, release, settled = [], threading.Event(), threading.Semaphore(0)
+
+    def slow_verify(password_hash: str | None, password: str) -> bool:
+        reached.append(password)
+        settled.release()
+        release.wait(30)  # every attempt is in flight at once
+        return False
+
+    def attempt(n: int) -> None:
+        try:
+            accounts.authenticate(instance, f"user{n}@example.org", "guess", "198.51.100.9")
+        except accounts.Throttled:
+            settled.release()
+
+    monkeypatch.setattr(passwords, "verify", slow_verify)
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(accounts.MAX_FAILURES_PER_CLIENT + 10)]
+    for thread in threads:
+        thread.start()
+    for _ in threads:
+        assert settled.acquire(timeout=30)
+    release.set()
+    for thread in threads:
+        thread.join(30)
+    assert len(reached) == accounts.MAX_FAILURES_PER_CLIENT
 
 
 def test_a_copied_session_cookie_stops_working_after_logout(app, staff):
@@ -168,6 +354,7 @@ def test_invitation_link_sets_the_password_once(app, instance):
     token_field = _token_in(page.get_data(as_text=True))
     response = post(client, f"/invitations/{token}", {"password": PASSWORD, "csrf_token": token_field})
     assert response.status_code == 302 and signed_in(client)
+    assert client.get_cookie(DEVICE, domain="px.test") is not None  # the link proved who is at this browser
     assert app.test_client().get(f"{HTTPS}/invitations/{token}").status_code == 404
     assert app.test_client().get(f"{HTTPS}/invitations/not-a-token").status_code == 404
 

@@ -24,10 +24,15 @@ from wtforms.validators import DataRequired
 from wtforms.validators import Length
 
 from exchange import accounts
+from exchange import devices
 from exchange import passwords
 from exchange.extensions import library
 
 bp = Blueprint("auth", __name__)
+
+#: The device cookie (see exchange.devices): host-only, HTTPS only, unreadable by scripts, and never
+#: sent with a request another site starts, since only our own sign-in form needs it (threats AU-1, AU-8).
+DEVICE_COOKIE = "__Host-px-device"
 
 
 class LoginForm(FlaskForm):
@@ -61,10 +66,17 @@ def _client() -> str:
     return request.remote_addr or "unknown"
 
 
-def _sign_in(account: accounts.Account):  # type: ignore[no-untyped-def]
+def _device_cookie() -> str | None:
+    return request.cookies.get(DEVICE_COOKIE)
+
+
+def _sign_in(signed_in: accounts.SignIn):  # type: ignore[no-untyped-def]
     session.clear()  # a new session at every sign-in (threats AU-4)
-    login_user(account)
-    return redirect(safe_next(request.args.get("next")))
+    login_user(signed_in.account)
+    response = redirect(safe_next(request.args.get("next")))
+    response.set_cookie(DEVICE_COOKIE, signed_in.device_cookie, max_age=int(devices.LIFETIME.total_seconds()),
+                        path="/", secure=True, httponly=True, samesite="Strict")
+    return response
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -72,15 +84,16 @@ def login():  # type: ignore[no-untyped-def]
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            account = accounts.authenticate(library.instance, form.email.data, form.password.data, _client())
+            signed_in = accounts.authenticate(library.instance, form.email.data, form.password.data, _client(),
+                                              _device_cookie())
         except accounts.Throttled as error:
             response = current_app.make_response((render_template(
                 "login.html", form=form, error="Too many failed attempts. Wait a few minutes and try again."),
                 429))
             response.headers["Retry-After"] = str(error.retry_after)
             return response
-        if account is not None:
-            return _sign_in(account)
+        if signed_in is not None:
+            return _sign_in(signed_in)
         return render_template("login.html", form=form, error="The e-mail or password is not right."), 401
     return render_template("login.html", form=form, error=None)
 
@@ -101,7 +114,8 @@ def invitation(token: str):  # type: ignore[no-untyped-def]
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
-            return _sign_in(accounts.accept_invitation(library.instance, token, form.password.data))
+            return _sign_in(accounts.accept_invitation(library.instance, token, form.password.data,
+                                                       _device_cookie()))
         except (accounts.AccountError, passwords.WeakPassword) as error:
             return render_template("password.html", form=form, error=str(error), invitation=True), 400
     return render_template("password.html", form=form, error=None, invitation=True)
@@ -113,10 +127,10 @@ def change_password():  # type: ignore[no-untyped-def]
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            account = accounts.change_password(library.instance, current_user.id, form.current.data,
-                                               form.password.data)
+            signed_in = accounts.change_password(library.instance, current_user.id, form.current.data,
+                                                 form.password.data, _device_cookie())
         except (accounts.AccountError, passwords.WeakPassword) as error:
             return render_template("password.html", form=form, error=str(error), invitation=False), 400
         flash("Your password was changed; other sessions were signed out.")
-        return _sign_in(account)
+        return _sign_in(signed_in)
     return render_template("password.html", form=form, error=None, invitation=False)
