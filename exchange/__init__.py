@@ -28,12 +28,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from exchange.extensions import library
     from exchange.extensions import login_manager
     from exchange.instance import Instance
+    from exchange.practice import MAX_DOCUMENT_BYTES
     from exchange.web import admin
     from exchange.web import api
     from exchange.web import auth
     from exchange.web import contribute
     from exchange.web import packs_pages
     from exchange.web import pages
+    from exchange.web.request_limits import LimitedRequest
 
     config = dict(test_config or {})
     instance_path = Path(config.pop("INSTANCE", None) or instance_path_from_environment())
@@ -42,6 +44,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         instance_path=str(instance_path.resolve()),
         template_folder=str(ROOT / "templates"),
     )
+    app.request_class = LimitedRequest
     app.config.from_mapping(
         SECRET_KEY=_secret_key(instance_path),
         DATABASE_URL=os.environ.get("EXCHANGE_DATABASE_URL"),
@@ -58,8 +61,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=12 * 3600,
         WTF_CSRF_TIME_LIMIT=None,
+        # Form bodies, in either encoding (exchange/web/request_limits.py): no field larger than a whole
+        # practice may be (threats ).
         MAX_FORM_PARTS=1000,
-        MAX_FORM_MEMORY_SIZE=600 * 1024,
+        MAX_FORM_MEMORY_SIZE=MAX_DOCUMENT_BYTES,
     )
     app.config.update(config)
     mail = _mail_settings(app.config)

@@ -39,7 +39,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
-        return _http_error(error.code or 500, error.name, error.description)
+        # A description given when raising (not the class's stock sentence) is meant for the reader.
+        return _http_error(error.code or 500, error.name, error.description, told="description" in vars(error))
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):  # type: ignore[no-untyped-def]
@@ -47,7 +48,8 @@ def init_app(app: Flask) -> None:
         return _http_error(500, "Something went wrong")
 
 
-def _http_error(code: int, title: str, description: str | None = None):  # type: ignore[no-untyped-def]
+def _http_error(code: int, title: str, description: str | None = None,  # type: ignore[no-untyped-def]
+                told: bool = False):
     if _wants_json():
         return jsonify(error=description or title), code
-    return render_template("error.html", code=code, title=title), code
+    return render_template("error.html", code=code, title=title, message=description if told else None), code

@@ -253,7 +253,7 @@ def submit_drafts():  # type: ignore[no-untyped-def]
 @login_required
 def preview():  # type: ignore[no-untyped-def]
     """The body rendered by the same renderer as the published page (for the live preview)."""
-    return str(rendering.render(request.form.get("body", "")[:500_000]).html)
+    return str(rendering.render(request.form.get("body", "")).html)
 
 
 @bp.get("/submissions/<int:submission_id>")
