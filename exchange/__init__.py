@@ -21,6 +21,7 @@ def instance_path_from_environment() -> Path:
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """The web application for one library instance; wiring only, no side effects on disk."""
     from exchange import accounts
+    from exchange import bounded_rendering
     from exchange import cli
     from exchange import errors
     from exchange import presentation
@@ -51,6 +52,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
         JSON_SORT_KEYS=False,
         PER_PAGE=20,
+        # Seconds of wall clock one preview may take, and that one person's previews may take in a minute
+        # (exchange/bounded_rendering.py).
+        PREVIEW_SECONDS=bounded_rendering.RENDER_SECONDS,
+        PREVIEW_ALLOWANCE_SECONDS=bounded_rendering.ALLOWANCE_SECONDS,
         # Links sent to people (invitations, e-mail) use this, never the request's Host (threats AU-7).
         EXCHANGE_BASE_URL=os.environ.get("EXCHANGE_BASE_URL", "http://127.0.0.1:5000"),
         # Session cookies: host-only, HTTPS only (browsers treat 127.0.0.1 and localhost as secure),
