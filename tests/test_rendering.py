@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import html
 import re
-import time
 from html.parser import HTMLParser
 
 import pytest
 
+from exchange.practice import MAX_DOCUMENT_BYTES
 from exchange.rendering import render
 
 HOSTILE = [
@@ -136,11 +136,16 @@ PATHOLOGICAL = {
 
 
 @pytest.mark.parametrize("name", PATHOLOGICAL)
-def test_pathological_input_renders_within_budget(name):
-    text = PATHOLOGICAL[name][: 512 * 1024]
-    started = time.perf_counter()
-    render(text)
-    assert time.perf_counter() - started < 4.0
+def test_pathological_input_renders_inert_and_in_proportion(name):
+    """R-1 as behaviour: no RecursionError, nothing that runs, no more HTML than twice the text.
+
+    How long each takes depends on the machine: bench/rendering.py measures it, and render_bounded bounds it
+    where people ask for renders at will (tests/test_bounded_rendering.py).
+    """
+    text = PATHOLOGICAL[name][:MAX_DOCUMENT_BYTES]
+    html = render(text).html
+    assert_inert(html)
+    assert len(html) <= 2 * len(text) + 100
 
 
 # Heading ids and task lists: the plugins' output, in linear time (threats R-2) --------------------
