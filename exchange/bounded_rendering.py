@@ -361,8 +361,11 @@ def serve() -> None:
     requests, replies = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # the pipe carries replies only
     rendering.render("Loads *the* parser and the [cleaner](https://example.org) before the first budget runs.")
-    # After the code is loaded, so that the cap meets a render rather than an import.
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT_BYTES, MEMORY_LIMIT_BYTES))
+    # After the code is loaded, so that the cap meets a render rather than an import; never above a cap
+    # the operator has set already.
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    cap = MEMORY_LIMIT_BYTES if hard == resource.RLIM_INFINITY else min(hard, MEMORY_LIMIT_BYTES)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     _write(replies, _READY)
     while (header := requests.read(_HEADER.size)) and len(header) == _HEADER.size:
         (size,) = _HEADER.unpack(header)
