@@ -30,6 +30,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from exchange.extensions import login_manager
     from exchange.instance import Instance
     from exchange.practice import MAX_DOCUMENT_BYTES
+    from exchange.search.service import TIME_LIMIT_SECONDS
     from exchange.web import admin
     from exchange.web import api
     from exchange.web import auth
@@ -52,9 +53,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
         JSON_SORT_KEYS=False,
         PER_PAGE=20,
+        # Seconds a search may spend matching before it answers with what it found (threats R-5).
+        SEARCH_SECONDS=float(os.environ.get("EXCHANGE_SEARCH_SECONDS", TIME_LIMIT_SECONDS)),
         # Seconds of wall clock one preview may take, and that one person's previews may take in a minute
         # (exchange/bounded_rendering.py).
-        PREVIEW_SECONDS=bounded_rendering.RENDER_SECONDS,
+        PREVIEW_SECONDS=float(os.environ.get("EXCHANGE_PREVIEW_SECONDS", bounded_rendering.RENDER_SECONDS)),
         PREVIEW_ALLOWANCE_SECONDS=bounded_rendering.ALLOWANCE_SECONDS,
         # Links sent to people (invitations, e-mail) use this, never the request's Host (threats AU-7).
         EXCHANGE_BASE_URL=os.environ.get("EXCHANGE_BASE_URL", "http://127.0.0.1:5000"),
@@ -73,7 +76,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(config)
     mail = _mail_settings(app.config)
-    instance = Instance.open(instance_path, app.config["DATABASE_URL"], mail)
+    instance = Instance.open(instance_path, app.config["DATABASE_URL"], mail, app.config["SEARCH_SECONDS"])
     library.init_app(app, instance)
     csrf.init_app(app)
     login_manager.init_app(app)

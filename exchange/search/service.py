@@ -207,16 +207,16 @@ def search(index: SearchIndex, request: SearchRequest, visibilities: frozenset[s
            seconds: float = TIME_LIMIT_SECONDS) -> SearchResults:
     """Results for ``request`` among practices whose visibility is in ``visibilities``.
 
-    Matching stops once ``seconds`` have passed (for all its attempts together: the query, a correction,
-    any of its words): what was found by then, with a notice that the search was stopped (threats R-5).
+    Matching stops once ``seconds`` have passed since it began (for all its attempts together: the query,
+    a correction, any of its words): what was found by then, with a notice that the search was stopped
+    (threats R-5). Opening the index and its caches comes before, and is not counted.
     """
-    deadline = time.monotonic() + seconds
     with index.searching() as searcher:
-        return _search(index, searcher, request, visibilities, deadline)
+        return _search(index, searcher, request, visibilities, seconds)
 
 
 def _search(index: SearchIndex, searcher, request: SearchRequest,  # type: ignore[no-untyped-def]
-            visibilities: frozenset[str], deadline: float) -> SearchResults:
+            visibilities: frozenset[str], seconds: float) -> SearchResults:
     """The query is evaluated over the whole index at once (arrays of match flags and scores); facet
     counts, totals, translation grouping, sorting and the page are then worked out with arrays of
     per-document values cached per segment. Counts are of practices: translations count once.
@@ -231,6 +231,7 @@ def _search(index: SearchIndex, searcher, request: SearchRequest,  # type: ignor
     newest = request.sort == "newest" or parsed.tree is None
 
     text_query = to_whoosh(parsed.tree)
+    deadline = time.monotonic() + seconds
     matched, scores, partial = _evaluate(index, searcher, text_query, readable, deadline)
     selected = _apply(matched, masks)
     if not selected.any() and parsed.words():
@@ -403,14 +404,18 @@ def _suggest(index: SearchIndex, searcher, parsed: ql.Parsed, readable: np.ndarr
     return " ".join(corrected) if found > total else None
 
 
-def related(index: SearchIndex, practice_id: str, visibilities: frozenset[str], limit: int = 5) -> list[Hit]:
-    """Practices like ``practice_id`` (shared hazards, kind and key words), never its own translations."""
+def related(index: SearchIndex, practice_id: str, visibilities: frozenset[str], limit: int = 5,
+            seconds: float = TIME_LIMIT_SECONDS) -> list[Hit]:
+    """Practices like ``practice_id`` (shared hazards, kind and key words), never its own translations.
+
+    None found once matching has taken ``seconds``.
+    """
     with index.searching() as searcher:
-        return _related(index, searcher, practice_id, visibilities, limit)
+        return _related(index, searcher, practice_id, visibilities, limit, seconds)
 
 
 def _related(index: SearchIndex, searcher, practice_id: str, visibilities: frozenset[str],  # type: ignore[no-untyped-def]
-             limit: int) -> list[Hit]:
+             limit: int, seconds: float) -> list[Hit]:
     docnum = searcher.document_number(id=practice_id)
     if docnum is None:
         return []
@@ -424,8 +429,7 @@ def _related(index: SearchIndex, searcher, practice_id: str, visibilities: froze
     likeness += [wq.Term(f"title_{language}", t, boost=0.5) for t in tokens(card["title"], language) if len(t) > 1]
     cache = index.facet_cache(searcher)
     readable = cache.readable(visibilities)
-    matched, scores, _partial = _evaluate(index, searcher, wq.Or(likeness), readable,
-                                          time.monotonic() + TIME_LIMIT_SECONDS)
+    matched, scores, _partial = _evaluate(index, searcher, wq.Or(likeness), readable, time.monotonic() + seconds)
     matched &= cache.group_codes != cache.group_codes[docnum]
     docs = np.flatnonzero(matched)
     hits = []
