@@ -60,7 +60,7 @@ MAX_WORKERS = 2
 WAIT_SECONDS = 1.0
 #: how long a new worker may take to load its code; not counted in any render's budget
 STARTUP_SECONDS = 30.0
-#: a worker's address space (the worst text the size cap lets through needs about 300 MB)
+#: a worker's address space (the worst texts the size cap lets through peak at about 350 MB)
 MEMORY_LIMIT_BYTES = 1024 * 2**20
 #: the rendering time each person's previews may take within :data:`ALLOWANCE_PERIOD_SECONDS` (a normal
 #: preview takes a few milliseconds; a text refused as too slow counts its whole budget)
