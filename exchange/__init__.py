@@ -21,6 +21,7 @@ def instance_path_from_environment() -> Path:
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """The web application for one library instance; wiring only, no side effects on disk."""
     from exchange import accounts
+    from exchange import bounded_rendering
     from exchange import cli
     from exchange import errors
     from exchange import presentation
@@ -29,12 +30,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from exchange.extensions import login_manager
     from exchange.instance import Instance
     from exchange.mail import settings_from
+    from exchange.practice import MAX_DOCUMENT_BYTES
+    from exchange.search.service import TIME_LIMIT_SECONDS
     from exchange.web import admin
     from exchange.web import api
     from exchange.web import auth
     from exchange.web import contribute
     from exchange.web import packs_pages
     from exchange.web import pages
+    from exchange.web.request_limits import LimitedRequest
 
     config = dict(test_config or {})
     instance_path = Path(config.pop("INSTANCE", None) or instance_path_from_environment())
@@ -43,12 +47,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         instance_path=str(instance_path.resolve()),
         template_folder=str(ROOT / "templates"),
     )
+    app.request_class = LimitedRequest
     app.config.from_mapping(
         SECRET_KEY=_secret_key(instance_path),
         DATABASE_URL=os.environ.get("EXCHANGE_DATABASE_URL"),
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
         JSON_SORT_KEYS=False,
         PER_PAGE=20,
+        # Seconds a search may spend matching before it answers with what it found (threats R-5).
+        SEARCH_SECONDS=float(os.environ.get("EXCHANGE_SEARCH_SECONDS", TIME_LIMIT_SECONDS)),
+        # Seconds of wall clock one preview may take, and that one person's previews may take in a minute
+        # (exchange/bounded_rendering.py).
+        PREVIEW_SECONDS=float(os.environ.get("EXCHANGE_PREVIEW_SECONDS", bounded_rendering.RENDER_SECONDS)),
+        PREVIEW_ALLOWANCE_SECONDS=bounded_rendering.ALLOWANCE_SECONDS,
         # Links sent to people (invitations, e-mail) use this, never the request's Host (threats AU-7).
         EXCHANGE_BASE_URL=os.environ.get("EXCHANGE_BASE_URL", "http://127.0.0.1:5000"),
         # Session cookies: host-only, HTTPS only (browsers treat 127.0.0.1 and localhost as secure),
@@ -59,12 +70,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=12 * 3600,
         WTF_CSRF_TIME_LIMIT=None,
+        # Form bodies, in either encoding (exchange/web/request_limits.py): no field larger than a whole
+        # practice may be (threats R-2, R-3).
         MAX_FORM_PARTS=1000,
-        MAX_FORM_MEMORY_SIZE=600 * 1024,
+        MAX_FORM_MEMORY_SIZE=MAX_DOCUMENT_BYTES,
     )
     app.config.update(config)
     mail = settings_from(app.config, os.environ)
-    instance = Instance.open(instance_path, app.config["DATABASE_URL"], mail)
+    instance = Instance.open(instance_path, app.config["DATABASE_URL"], mail, app.config["SEARCH_SECONDS"])
     library.init_app(app, instance)
     csrf.init_app(app)
     login_manager.init_app(app)

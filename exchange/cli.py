@@ -284,13 +284,18 @@ def packs_import(path: Path, email: str) -> None:
 @click.option("--threads", default=8, show_default=True, type=int)
 @with_appcontext
 def serve_command(host: str, port: int, threads: int) -> None:
-    """Serve the library with waitress, a production WSGI server."""
+    """Serve the library with waitress, a production WSGI server (--port 0: any free port)."""
+    import logging
+
     import waitress
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     prepare_search(library.instance)
-    click.echo(f"Serving {library.instance.path} on http://{host}:{port}/")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="practice-exchange")
+    logging.basicConfig()  # as waitress.serve would
+    server = waitress.create_server(app, host=host, port=port, threads=threads, ident="practice-exchange")
+    # Said once the socket listens, with the port it got: a script (or test) may connect when it reads this.
+    click.echo(f"Serving {library.instance.path} on http://{host}:{server.effective_port}/")
+    server.run()
 
 
 if __name__ == "__main__":

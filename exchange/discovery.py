@@ -35,7 +35,7 @@ def find(instance: Instance, session: Session, request: SearchRequest,
     indexing.catch_up(instance)
     visibilities = policy.readable_visibilities(viewer)
     try:
-        return service.search(instance.search, request, visibilities)
+        return service.search(instance.search, request, visibilities, instance.search_seconds)
     except IndexUnavailable as error:
         log.warning("search degraded to the catalogue: %s", error)
     except Exception:  # a damaged index shows itself in many ways; never as an error page
@@ -47,7 +47,8 @@ def find(instance: Instance, session: Session, request: SearchRequest,
 def related(instance: Instance, practice_id: str, viewer: policy.Viewer | None, limit: int = 5) -> list[Hit]:
     """Practices like ``practice_id`` that ``viewer`` may read (none while the index is unusable)."""
     try:
-        return service.related(instance.search, practice_id, policy.readable_visibilities(viewer), limit)
+        return service.related(instance.search, practice_id, policy.readable_visibilities(viewer), limit,
+                               instance.search_seconds)
     except Exception as error:  # related practices are a courtesy: never fail a page for them
         log.warning("related practices unavailable for %s: %r", practice_id, error)
         return []

@@ -165,6 +165,7 @@ class CatchUp:
         self._checked: dict[str, float] = {}
         self._lock = threading.Lock()
         self._rebuilding: set[str] = set()
+        self._rebuilds: dict[str, threading.Event] = {}
 
     def __call__(self, instance: Instance) -> None:
         key = str(instance.path)
@@ -181,16 +182,25 @@ class CatchUp:
         except Exception as error:  # searching must go on; the next catch-up tries again
             log.warning("catching up the search index failed: %r", error)
 
-    def rebuild_soon(self, instance: Instance) -> None:
-        """Rebuild the index in the background (it failed in use)."""
-        self._rebuild_in_background(instance)
+    def rebuild_soon(self, instance: Instance) -> threading.Event:
+        """Rebuild the index in the background (it failed in use); an event set once that rebuild has ended."""
+        return self._rebuild_in_background(instance)
 
-    def _rebuild_in_background(self, instance: Instance) -> None:
+    def last_rebuild(self, instance: Instance) -> threading.Event | None:
+        """The event of the latest background rebuild of ``instance``'s index, set once it has ended (None: none).
+
+        For whoever must wait for it (a test, a shutdown) rather than guess whether it has begun or ended.
+        """
+        with self._lock:
+            return self._rebuilds.get(str(instance.path))
+
+    def _rebuild_in_background(self, instance: Instance) -> threading.Event:
         key = str(instance.path)
         with self._lock:
             if key in self._rebuilding:
-                return
+                return self._rebuilds[key]
             self._rebuilding.add(key)
+            done = self._rebuilds[key] = threading.Event()
 
         def work() -> None:
             try:
@@ -203,9 +213,11 @@ class CatchUp:
                 with self._lock:
                     self._rebuilding.discard(key)
                     self._checked.pop(key, None)
+                done.set()
 
         log.warning("search index unusable: rebuilding it in the background")
         threading.Thread(target=work, name="search-rebuild", daemon=True).start()
+        return done
 
 
 catch_up = CatchUp()

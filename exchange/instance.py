@@ -8,6 +8,7 @@ from pathlib import Path
 from exchange.db import Database
 from exchange.mail import MailSettings
 from exchange.search.index import SearchIndex
+from exchange.search.service import TIME_LIMIT_SECONDS
 from exchange.storage import LibraryStore
 
 
@@ -20,11 +21,15 @@ class Instance:
     store: LibraryStore
     search: SearchIndex
     mail: MailSettings | None = None
+    #: how long a search may spend matching before it answers with what it has (threats R-5)
+    search_seconds: float = TIME_LIMIT_SECONDS
 
     @classmethod
-    def open(cls, path: Path, database_url: str | None = None, mail: MailSettings | None = None) -> Instance:
+    def open(cls, path: Path, database_url: str | None = None, mail: MailSettings | None = None,
+             search_seconds: float = TIME_LIMIT_SECONDS) -> Instance:
         """The instance in ``path`` (its database defaults to ``exchange.db`` inside it)."""
         path = Path(path).resolve()
         path.mkdir(parents=True, exist_ok=True)
         url = database_url or f"sqlite:///{path / 'exchange.db'}"
-        return cls(path=path, db=Database(url), store=LibraryStore(path), search=SearchIndex(path / "index"), mail=mail)
+        return cls(path=path, db=Database(url), store=LibraryStore(path), search=SearchIndex(path / "index"), mail=mail,
+                   search_seconds=search_seconds)

@@ -16,6 +16,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from exchange import audit
+from exchange import bounded_rendering
 from exchange import bundles
 from exchange import cities
 from exchange import diffs
@@ -107,7 +108,10 @@ def publish(instance: Instance, data: bytes, slug: str, actor: str, note: str = 
     source = source or f"{slug}.md"
     practice = parse(data, slug, source)
     digest = sha256(data)
-    body = rendering.render(practice.body)
+    try:  # in a worker process: a hostile text holds neither this process's GIL nor the lock below
+        body = bounded_rendering.render_for_publishing(practice.body)
+    except bounded_rendering.RenderRefused as error:
+        raise InvalidPractice(source, [Problem("body", str(error))]) from None
     kept: int | None = None
     try:
         with instance.db.writing() as session:

@@ -10,11 +10,10 @@ from dataclasses import dataclass
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from markupsafe import Markup
-from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.footnote import footnote_plugin
-from mdit_py_plugins.tasklists import tasklists_plugin
 
 #: Names this renderer's output: stored renderings made by another are rendered again when read.
 RENDERER = "markdown-it-4.3/1"
@@ -22,6 +21,9 @@ RENDERER = "markdown-it-4.3/1"
 MAX_NESTING = 20
 HEADING_ID_PREFIX = "h-"
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
+#: headings that get an id (and h2, h3 a place in the table of contents)
+ANCHORED = ("h2", "h3", "h4")
+_TASK = re.compile(r"\[[ xX]][ \t\n\v\f\r]+")  # GFM whitespace after the box
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 # What browsers ignore when they read a URL's scheme (WHATWG: C0 controls, space, tab, newline).
 _IGNORED_IN_URL = re.compile(r"[\x00-\x20\x7f]")
@@ -93,8 +95,11 @@ def heading_slug(text: str) -> str:
 def _parser() -> MarkdownIt:
     md = MarkdownIt("js-default", {"maxNesting": MAX_NESTING, "html": False, "linkify": False})
     md.use(footnote_plugin, inline=True)
-    md.use(tasklists_plugin, enabled=False)
-    md.use(anchors_plugin, min_level=2, max_level=4, slug_func=heading_slug)
+    # What mdit-py-plugins' tasklists and anchors do, in linear time: theirs walk back over every earlier
+    # token for each task item, and try slug-1, slug-2, ... from the start for each repeated heading, so
+    # that 512 KB of "- [ ] a" or "## a" lines took hours (threats R-2).
+    md.core.ruler.after("inline", "task_lists", _task_lists)
+    md.core.ruler.push("heading_ids", _heading_ids)
     md.validateLink = is_safe_url  # type: ignore[method-assign]
     return md
 
@@ -113,6 +118,54 @@ def _cleaner() -> nh3.Cleaner:
     )
 
 
+def _task_lists(state: StateCore) -> None:
+    """List items that start with ``[ ]`` or ``[x]`` get a disabled checkbox, and their list a class."""
+    tokens = state.tokens
+    latest: dict[int, int] = {}  # the index of the latest token at each level; an item's list is one level up
+    for index, token in enumerate(tokens):
+        if (1 < index < len(tokens) - 1 and token.type == "inline" and tokens[index - 1].type == "paragraph_open"
+                and tokens[index - 2].type == "list_item_open" and _TASK.match(token.content)):
+            item = tokens[index - 2]
+            _check_box(token)
+            item.attrSet("class", "task-list-item")
+            tokens[latest.get(item.level - 1, -1)].attrSet("class", "contains-task-list")
+        latest[token.level] = index
+
+
+def _check_box(inline: Token) -> None:
+    box = Token("html_inline", "", 0)
+    if inline.content.startswith("[ ] "):
+        box.content = '<input class="task-list-item-checkbox" disabled="disabled" type="checkbox">'
+    elif inline.content.startswith(("[x] ", "[X] ")):
+        box.content = '<input class="task-list-item-checkbox" checked="checked" disabled="disabled" type="checkbox">'
+    assert inline.children is not None
+    inline.children.insert(0, box)
+    inline.children[1].content = inline.children[1].content[3:]
+    inline.content = inline.content[3:]
+
+
+def _heading_ids(state: StateCore) -> None:
+    """Each anchored heading gets a unique id: its slug, or the slug with the first free -1, -2, ..."""
+    taken: set[str] = set()
+    next_number: dict[str, int] = {}  # numbers below it are taken for that slug, and stay taken
+    for index, token in enumerate(state.tokens):
+        if token.type != "heading_open" or token.tag not in ANCHORED:
+            continue
+        slug = heading_slug(_title(state.tokens[index + 1]))
+        unique = slug
+        if unique in taken:
+            number = next_number.get(slug, 1)
+            while f"{slug}-{number}" in taken:
+                number += 1
+            unique, next_number[slug] = f"{slug}-{number}", number + 1
+        taken.add(unique)
+        token.attrSet("id", unique)
+
+
+def _title(inline: Token) -> str:
+    return "".join(child.content for child in inline.children or () if child.type in ("text", "code_inline"))
+
+
 def render(markdown: str) -> Rendered:
     """The body rendered as it is shown everywhere: raw HTML off, safe links, sanitised once more."""
     env = {"docId": "note"}
@@ -126,9 +179,8 @@ def _contents(tokens: list[Token]) -> list[Heading]:
     headings = []
     for index, token in enumerate(tokens):
         if token.type == "heading_open" and token.tag in ("h2", "h3"):
-            inline = tokens[index + 1]
-            text = "".join(child.content for child in inline.children or () if child.type in ("text", "code_inline"))
-            headings.append(Heading(level=int(token.tag[1]), id=str(token.attrGet("id") or ""), text=text))
+            headings.append(Heading(level=int(token.tag[1]), id=str(token.attrGet("id") or ""),
+                                    text=_title(tokens[index + 1])))
     return headings
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import os
 import socket
 import textwrap
 from collections.abc import Callable
@@ -17,6 +18,13 @@ from exchange.initialise import initialise
 from exchange.instance import Instance
 
 DATA = Path(__file__).parent / "data"
+
+# Tests assert what a search finds and what a preview shows, never how fast: on a loaded machine the
+# production budgets (2 s each) cut a search short or refuse a preview. The budgets themselves are
+# tested with no time at all (tests/search/test_search.py, tests/test_bounded_rendering.py); how long
+# things take is for bench/.
+os.environ.setdefault("EXCHANGE_SEARCH_SECONDS", "600")
+os.environ.setdefault("EXCHANGE_PREVIEW_SECONDS", "600")
 
 DEFAULTS: dict[str, Any] = {
     "title": "Community flood early warning",

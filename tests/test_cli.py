@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import select
 import stat
 import subprocess
@@ -161,31 +162,24 @@ def test_console_script_shows_commands():
 
 
 def test_serve_answers_over_real_http(tmp_path):
-    import socket
-    import time
     import urllib.request
 
     env = {**os.environ, "EXCHANGE_INSTANCE": str(tmp_path / "inst")}
     assert subprocess.run(["exchange", "init"], env=env, capture_output=True).returncode == 0
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(["exchange", "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(["exchange", "serve", "--port", "0"], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True)
+    assert server.stdout is not None
     try:
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/practices/tokyo/kitaku-konnansha-taisaku") as r:
-                    assert r.status == 200 and "帰宅困難者" in r.read().decode()
-                    assert r.headers["Server"] == "practice-exchange"
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("exchange serve did not answer")
+        said = server.stdout.readline()  # once the socket listens, however long starting took
+        address = re.search(r" on (http://127\.0\.0\.1:\d+/)$", said.strip())
+        assert address, f"exchange serve said {said!r}"
+        with urllib.request.urlopen(address.group(1) + "practices/tokyo/kitaku-konnansha-taisaku") as response:
+            assert response.status == 200 and "帰宅困難者" in response.read().decode()
+            assert response.headers["Server"] == "practice-exchange"
     finally:
         server.terminate()
         server.wait(10)
+        server.stdout.close()
 
 
 def test_a_file_filed_under_another_citys_folder_is_refused(runner, instance, tmp_path, make_practice):

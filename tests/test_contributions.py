@@ -14,6 +14,7 @@ from exchange import contributions
 from exchange import library
 from exchange.models import AuditEntry
 from exchange.models import Submission
+from exchange.rendering import render
 from exchange.search.service import SearchRequest
 from exchange.search.service import search
 from tests.test_accounts import HTTPS
@@ -446,3 +447,55 @@ def test_every_front_matter_field_is_editable_and_only_changed_lines_are_rewritt
     fields["action"] = "save"
     post(client, path, fields)
     assert latest(instance).text == RICH
+
+
+# Previews within a budget (threats R-1, R-2; invariant 7) ----------------------------------------
+
+def preview(client, body: str):  # type: ignore[no-untyped-def]
+    """The live preview's request, as preview.js sends it."""
+    token = _token_in(client.get(HTTPS + "/contribute").get_data(as_text=True))
+    return post(client, "/contribute/preview", {"body": body, "csrf_token": token})
+
+
+def test_the_live_preview_is_the_published_rendering(app, instance):
+    people(instance)
+    client = app.test_client()
+    sign_in(client, "siti@jakarta.example")
+    body = FORM["body"] + "\n[x](javascript:alert(1)) <script>alert(2)</script>\n"
+    response = preview(client, body)
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == str(render(body).html)
+
+
+def test_a_text_past_the_preview_budget_is_answered_with_a_message(app, instance):
+    """Past the budget: 422 and why, from the live preview, the editor (keeping the text) and the submission page
+    (still there for the reviewer)."""
+    people(instance)
+    client = app.test_client()
+    sign_in(client, "siti@jakarta.example")
+    submit_form(client, "/contribute", action="save")
+    app.config["PREVIEW_SECONDS"] = 0
+    message = "This text is too complex to render in 0 seconds"
+
+    response = preview(client, "*a **a " * 1000)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+
+    response = submit_form(client, "/contribute", action="preview", body="*a **a b** a*")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert message in page and "*a **a b** a*</textarea>" in page
+
+    response = client.get(f"{HTTPS}/submissions/{latest(instance).id}")
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+
+
+def test_previews_past_a_persons_allowance_are_refused_for_a_while(app, instance):
+    people(instance)
+    client = app.test_client()
+    sign_in(client, "siti@jakarta.example")
+    app.config["PREVIEW_ALLOWANCE_SECONDS"] = 0
+    response = preview(client, "Hello")
+    assert response.status_code == 429 and response.headers["Retry-After"] == "60"
+    assert "more than 0 seconds to render in the last 60 seconds" in response.get_data(as_text=True)

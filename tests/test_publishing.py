@@ -192,3 +192,16 @@ def test_check_brings_forward_a_library_file_left_behind_by_a_crash_after_the_co
     store = instance.store
     assert store.read_current("jakarta/flood-warning") == store.read_version("jakarta/flood-warning", 2)
     assert instance.store.versions("jakarta/flood-warning") == [1, 2]
+
+
+def test_a_text_too_complex_to_render_within_the_budget_is_refused_and_nothing_is_written(
+        instance, make_practice, monkeypatch):
+    from exchange import bounded_rendering
+    from exchange.practice import InvalidPractice
+
+    library.publish(instance, make_practice(), "flood-warning", "t")
+    monkeypatch.setattr(bounded_rendering, "PUBLISH_SECONDS", 0)  # every render is past a budget of 0 s
+    with pytest.raises(InvalidPractice, match="body: This text is too complex to render in 0 seconds"):
+        library.publish(instance, make_practice(body="*a **a " * 100), "flood-warning", "t")
+    assert instance.store.versions("jakarta/flood-warning") == [1]
+    assert indexing.check(instance) == []

@@ -150,7 +150,7 @@ class Evaluation:
         return self._eval(query)
 
     def _check_time(self) -> None:
-        if self.deadline is not None and time.monotonic() > self.deadline:
+        if self.deadline is not None and time.monotonic() >= self.deadline:  # a deadline of now has passed
             raise Deadline()
 
     def _empty(self) -> tuple[np.ndarray, np.ndarray]:

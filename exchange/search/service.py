@@ -203,14 +203,20 @@ def to_whoosh(node: ql.Node | None) -> wq.Query:
     return wq.Or([to_whoosh(n) for n in node.nodes])
 
 
-def search(index: SearchIndex, request: SearchRequest, visibilities: frozenset[str]) -> SearchResults:
-    """Results for ``request`` among practices whose visibility is in ``visibilities``."""
+def search(index: SearchIndex, request: SearchRequest, visibilities: frozenset[str],
+           seconds: float = TIME_LIMIT_SECONDS) -> SearchResults:
+    """Results for ``request`` among practices whose visibility is in ``visibilities``.
+
+    Matching stops once ``seconds`` have passed since it began (for all its attempts together: the query,
+    a correction, any of its words): what was found by then, with a notice that the search was stopped
+    (threats R-5). Opening the index and its caches comes before, and is not counted.
+    """
     with index.searching() as searcher:
-        return _search(index, searcher, request, visibilities)
+        return _search(index, searcher, request, visibilities, seconds)
 
 
 def _search(index: SearchIndex, searcher, request: SearchRequest,  # type: ignore[no-untyped-def]
-            visibilities: frozenset[str]) -> SearchResults:
+            visibilities: frozenset[str], seconds: float) -> SearchResults:
     """The query is evaluated over the whole index at once (arrays of match flags and scores); facet
     counts, totals, translation grouping, sorting and the page are then worked out with arrays of
     per-document values cached per segment. Counts are of practices: translations count once.
@@ -225,19 +231,20 @@ def _search(index: SearchIndex, searcher, request: SearchRequest,  # type: ignor
     newest = request.sort == "newest" or parsed.tree is None
 
     text_query = to_whoosh(parsed.tree)
-    matched, scores, partial = _evaluate(index, searcher, text_query, readable)
+    deadline = time.monotonic() + seconds
+    matched, scores, partial = _evaluate(index, searcher, text_query, readable, deadline)
     selected = _apply(matched, masks)
     if not selected.any() and parsed.words():
-        corrected = _suggest(index, searcher, parsed, readable, masks, 0, cache)
+        corrected = _suggest(index, searcher, parsed, readable, masks, 0, cache, deadline)
         if corrected:
             parsed = ql.parse(corrected)
             text_query = to_whoosh(parsed.tree)
-            matched, scores, partial = _evaluate(index, searcher, text_query, readable)
+            matched, scores, partial = _evaluate(index, searcher, text_query, readable, deadline)
             selected = _apply(matched, masks)
             notices.append(f"Nothing matched “{request.q}”; showing results for “{corrected}”.")
     if not selected.any() and parsed.plain and isinstance(parsed.tree, ql.All):
         any_query = to_whoosh(ql.Any(parsed.tree.nodes))
-        any_matched, any_scores, any_partial = _evaluate(index, searcher, any_query, readable)
+        any_matched, any_scores, any_partial = _evaluate(index, searcher, any_query, readable, deadline)
         if _apply(any_matched, masks).any():
             text_query, matched, scores, partial = any_query, any_matched, any_scores, any_partial
             selected = _apply(matched, masks)
@@ -262,7 +269,7 @@ def _search(index: SearchIndex, searcher, request: SearchRequest,  # type: ignor
                         snippet=_snippet(stored, terms), also_in=_also_in(cache, docnum, readable)))
     suggestion = None
     if total < SUGGEST_BELOW and parsed.words():
-        suggestion = _suggest(index, searcher, parsed, readable, masks, total, cache)
+        suggestion = _suggest(index, searcher, parsed, readable, masks, total, cache, deadline)
     facets = {facet: _sorted_counts(cache.group_counts(facet, _apply(matched, masks, skip=facet)))
               for facet in FILTER_FIELDS}
     return SearchResults(query=request.q, total=total, page=request.page, per_page=request.per_page,
@@ -270,10 +277,10 @@ def _search(index: SearchIndex, searcher, request: SearchRequest,  # type: ignor
 
 
 def _evaluate(index: SearchIndex, searcher, text_query: wq.Query,  # type: ignore[no-untyped-def]
-              readable: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+              readable: np.ndarray, deadline: float) -> tuple[np.ndarray, np.ndarray, bool]:
     """(readable matches, scores, timed out): readability is applied here, so nothing restricted is
     ever counted, suggested or shown."""
-    evaluation = Evaluation(searcher, index.postings_cache(searcher), time.monotonic() + TIME_LIMIT_SECONDS)
+    evaluation = Evaluation(searcher, index.postings_cache(searcher), deadline)
     try:
         matched, scores = evaluation.run(text_query)
     except Deadline:
@@ -378,8 +385,10 @@ def _term_spans(content: str, terms: set[str], language: str) -> list[tuple[int,
 
 
 def _suggest(index: SearchIndex, searcher, parsed: ql.Parsed, readable: np.ndarray,  # type: ignore[no-untyped-def]
-             masks: dict[str, np.ndarray], total: int, cache) -> str | None:
-    """A corrected query that finds more, built only from words of public practices."""
+             masks: dict[str, np.ndarray], total: int, cache, deadline: float) -> str | None:
+    """A corrected query that finds more, built only from words of public practices (none past ``deadline``)."""
+    if time.monotonic() >= deadline:
+        return None
     corrector = searcher.corrector("spell_public")
     words = parsed.words()
     corrected = []
@@ -390,19 +399,23 @@ def _suggest(index: SearchIndex, searcher, parsed: ql.Parsed, readable: np.ndarr
     if corrected == [w.lower() for w in words]:
         return None
     candidate = ql.parse(" ".join(corrected))
-    matched, _scores, _partial = _evaluate(index, searcher, to_whoosh(candidate.tree), readable)
+    matched, _scores, _partial = _evaluate(index, searcher, to_whoosh(candidate.tree), readable, deadline)
     found = len(np.unique(cache.group_codes[_apply(matched, masks)]))
     return " ".join(corrected) if found > total else None
 
 
-def related(index: SearchIndex, practice_id: str, visibilities: frozenset[str], limit: int = 5) -> list[Hit]:
-    """Practices like ``practice_id`` (shared hazards, kind and key words), never its own translations."""
+def related(index: SearchIndex, practice_id: str, visibilities: frozenset[str], limit: int = 5,
+            seconds: float = TIME_LIMIT_SECONDS) -> list[Hit]:
+    """Practices like ``practice_id`` (shared hazards, kind and key words), never its own translations.
+
+    None found once matching has taken ``seconds``.
+    """
     with index.searching() as searcher:
-        return _related(index, searcher, practice_id, visibilities, limit)
+        return _related(index, searcher, practice_id, visibilities, limit, seconds)
 
 
 def _related(index: SearchIndex, searcher, practice_id: str, visibilities: frozenset[str],  # type: ignore[no-untyped-def]
-             limit: int) -> list[Hit]:
+             limit: int, seconds: float) -> list[Hit]:
     docnum = searcher.document_number(id=practice_id)
     if docnum is None:
         return []
@@ -416,7 +429,7 @@ def _related(index: SearchIndex, searcher, practice_id: str, visibilities: froze
     likeness += [wq.Term(f"title_{language}", t, boost=0.5) for t in tokens(card["title"], language) if len(t) > 1]
     cache = index.facet_cache(searcher)
     readable = cache.readable(visibilities)
-    matched, scores, _partial = _evaluate(index, searcher, wq.Or(likeness), readable)
+    matched, scores, _partial = _evaluate(index, searcher, wq.Or(likeness), readable, time.monotonic() + seconds)
     matched &= cache.group_codes != cache.group_codes[docnum]
     docs = np.flatnonzero(matched)
     hits = []

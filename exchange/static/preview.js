@@ -12,7 +12,17 @@
       const response = await fetch(body.dataset.previewUrl, {
         method: "POST", body: data, headers: { "X-CSRFToken": token }, credentials: "same-origin",
       });
-      if (response.ok) preview.innerHTML = await response.text();  // sanitised server-side (nh3)
+      const text = await response.text();
+      if (response.ok) {
+        preview.innerHTML = text;  // sanitised server-side (nh3)
+        return;
+      }
+      // Refused (too large, too complex, too many previews, busy): the error page says why.
+      const message = new DOMParser().parseFromString(text, "text/html").querySelector(".error-message");
+      const notice = document.createElement("p");
+      notice.className = "notice error";
+      notice.textContent = message ? message.textContent : `The preview is not available just now (${response.status}).`;
+      preview.replaceChildren(notice);
     }, 400);
   });
 })();

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint
 from flask import abort
+from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -16,6 +17,7 @@ from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import DateField
 from wtforms import SelectField
 from wtforms import SelectMultipleField
@@ -27,17 +29,19 @@ from wtforms.validators import DataRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
 
+from exchange import bounded_rendering
 from exchange import contributions
+from exchange import errors
 from exchange import library as practices
 from exchange import notifications
 from exchange import policy
-from exchange import rendering
 from exchange import vocabularies
 from exchange import yamlfile
 from exchange.extensions import library
 from exchange.practice import InvalidPractice
 from exchange.practice import compose
 from exchange.practice import parse
+from exchange.rendering import Rendered
 from exchange.revision import revise
 
 bp = Blueprint("contribute", __name__)
@@ -168,11 +172,28 @@ def _template(kind: str) -> str:
     return yamlfile.load_trusted(data).get(kind, "")
 
 
+def _render(text: str) -> Rendered:
+    """``text`` rendered within the preview budget, its time counted against the signed-in person's allowance."""
+    return bounded_rendering.render_preview(text, (str(library.instance.path), current_user.id),
+                                            current_app.config["PREVIEW_SECONDS"],
+                                            current_app.config["PREVIEW_ALLOWANCE_SECONDS"])
+
+
+def _preview(text: str) -> tuple[Markup | None, bounded_rendering.RenderRefused | None]:
+    """``text`` rendered for a page that shows it beside other things, or (None, why not)."""
+    try:
+        return _render(text).html, None
+    except bounded_rendering.RenderRefused as error:
+        return None, error
+
+
 def _editor(form: PracticeForm, base_version: int | None, submission_id: int | None, problems=None,  # type: ignore[no-untyped-def]
             conflict: str | None = None, status: int = 200):
-    preview = rendering.render(form.body.data or "").html
+    preview, refusal = _preview(form.body.data or "")  # refused: the form keeps the text and says why
+    if refusal is not None and status == 200:
+        status = errors.refusal_status(refusal)
     return render_template("contribute.html", form=form, base_version=base_version, submission_id=submission_id,
-                           problems=problems or [], preview=preview, conflict=conflict), status
+                           problems=problems or [], preview=preview, refusal=refusal, conflict=conflict), status
 
 
 def _handle(form: PracticeForm, base_version: int | None, submission_id: int | None,  # type: ignore[no-untyped-def]
@@ -304,8 +325,11 @@ def submit_drafts():  # type: ignore[no-untyped-def]
 @bp.post("/contribute/preview")
 @login_required
 def preview():  # type: ignore[no-untyped-def]
-    """The body rendered by the same renderer as the published page (for the live preview)."""
-    return str(rendering.render(request.form.get("body", "")[:500_000]).html)
+    """The body rendered by the same renderer as the published page (for the live preview).
+
+    Past the preview's time, size or rate budget: the error page with its message (errors.py).
+    """
+    return str(_render(request.form.get("body", "")).html)
 
 
 @bp.get("/submissions/<int:submission_id>")
@@ -313,8 +337,9 @@ def preview():  # type: ignore[no-untyped-def]
 def submission(submission_id: int):  # type: ignore[no-untyped-def]
     found = contributions.visible_submission(library.instance, current_user, submission_id)
     document = parse(found.text.encode("utf-8"), found.practice_id.split("/")[1])
-    return render_template("submission.html", submission=found, title=document.title,
-                           preview=rendering.render(document.body).html,
+    preview, refusal = _preview(document.body)  # refused: the page still serves the reviewer, who may send it back
+    return render_template("submission.html", submission=found, title=document.title, preview=preview,
+                           refusal=refusal,
                            diff=contributions.diff_against_live(library.instance, found),
                            events=contributions.events(library.instance, submission_id),
                            may_review=policy.may_review(current_user) and found.author_id != current_user.id)

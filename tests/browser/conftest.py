@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from exchange import create_app
@@ -16,6 +17,10 @@ from exchange.initialise import initialise
 
 CHROMIUM = os.environ.get("EXCHANGE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(os.environ.get("EXCHANGE_SCREENSHOTS") or Path(tempfile.gettempdir()) / "px-screenshots")
+
+# An expectation waits for what the page must come to show; Playwright's 5 s is a speed budget that a
+# loaded machine misses (the first live preview also starts a render worker).
+expect.set_options(timeout=60_000)
 
 
 def pytest_collection_modifyitems(items):  # type: ignore[no-untyped-def]

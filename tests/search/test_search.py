@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 import re
 import string
-import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,6 @@ from exchange import discovery
 from exchange import library
 from exchange import policy
 from exchange.initialise import initialise
-from exchange.search.service import TIME_LIMIT_SECONDS
 from exchange.search.service import SearchRequest
 from exchange.search.service import SearchResults
 from exchange.search.service import related
@@ -552,23 +550,33 @@ HOSTILE_QUERIES = {
 
 
 @pytest.mark.parametrize("q", list(HOSTILE_QUERIES.values()), ids=list(HOSTILE_QUERIES))
-def test_hostile_queries_answer_quickly(library_app, library_client, q):
-    started = time.perf_counter()
+def test_hostile_queries_are_answered(library_app, library_client, q):
+    """How long each takes is bench/hostile_queries.py's to measure; the deadline bounds it (below)."""
     response = library_client.get("/practices", query_string={"q": q})
     assert response.status_code == 200
     assert "Something went wrong" not in response.get_data(as_text=True)
     results = find(library_app.extensions["exchange"], q)
     assert results.total >= 0 and len(results.hits) <= results.total
-    assert time.perf_counter() - started < 5
 
 
-def test_one_long_word_is_answered_within_the_time_budget(client, instance, make_practice):
+def test_one_long_word_is_answered(client, instance, make_practice):
     library.publish(instance, make_practice(), "flood", "test")
     rng = random.Random(1)
     word = "".join(rng.choice(string.ascii_lowercase) for _ in range(256))
-    started = time.perf_counter()
-    assert client.get("/practices", query_string={"q": word}).status_code == 200
-    assert time.perf_counter() - started < TIME_LIMIT_SECONDS
+    response = client.get("/practices", query_string={"q": word})
+    assert response.status_code == 200
+    assert find(instance, word).total == 0
+
+
+@pytest.mark.parametrize("q", ["", "flood", "flod", "flood warning zebraword", "title:flood OR tsunami*"])
+def test_a_search_past_its_deadline_stops_and_says_so(library_app, q):
+    """A deadline of no time at all has passed before the first term is matched, whatever the machine."""
+    instance = library_app.extensions["exchange"]
+    stopped = search(instance.search, SearchRequest(q=q), PUBLIC, seconds=0)
+    assert stopped.total == 0 and stopped.hits == [] and stopped.suggestion is None
+    assert "The search took too long and was stopped; try fewer or more specific words." in stopped.notices
+    unhurried = search(instance.search, SearchRequest(q=q), PUBLIC, seconds=3600)
+    assert "The search took too long" not in " ".join(unhurried.notices)
 
 
 def test_long_queries_are_shortened_with_a_notice(library_client):

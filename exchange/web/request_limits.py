@@ -1,0 +1,107 @@
+"""Form bodies the app accepts: the same limits for URL-encoded and multipart forms (threats R-2, R-3).
+
+Werkzeug enforces ``MAX_FORM_MEMORY_SIZE`` on each field of a multipart form, but on a URL-encoded form
+only on the whole body, and only when the body announces its length: a chunked body (no Content-Length)
+is read whole and every field accepted, while a Japanese text well under the limit is refused because
+its percent-encoding is three times its size. :class:`LimitedRequest` parses URL-encoded bodies as a
+stream instead, so that for both encodings:
+
+- each field holds at most ``MAX_FORM_MEMORY_SIZE`` bytes of its decoded text, and a field past that is
+  refused as soon as it is seen, before the rest of the body is read;
+- a form holds at most ``MAX_FORM_PARTS`` fields;
+- the body is read up to ``MAX_CONTENT_LENGTH`` bytes, and refused unread when it announces more.
+
+Every refusal is a 413 whose description says which limit was passed.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from typing import IO
+
+import flask
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.formparser import FormDataParser
+
+#: bytes read from the body at a time
+CHUNK = 64 * 1024
+#: percent-encoding spells a byte in at most three characters
+ENCODED_PER_BYTE = 3
+#: longer field names are not worth reading (the app's longest is 20 characters)
+MAX_NAME = 1024
+
+
+def limits_message(field_bytes: int | None, parts: int | None, body_bytes: int | None) -> str:
+    """The sentence a refused form gets: every limit a form must keep."""
+    limits = []
+    if field_bytes is not None:
+        limits.append(f"a text field may hold at most {field_bytes // 1024} KB (the size of a whole practice)")
+    if parts is not None:
+        limits.append(f"a form at most {parts} fields")
+    if body_bytes is not None:
+        limits.append(f"a request at most {body_bytes // 2**20} MB in all")
+    return "This form is larger than the library accepts: " + ", ".join(limits) + "."
+
+
+class FormTooLarge(RequestEntityTooLarge):
+    """A form past one of the limits (413); the description names the limits, and the field if known."""
+
+
+class LimitedFormParser(FormDataParser):
+    """Werkzeug's form parser, with its multipart limits applied to URL-encoded forms too."""
+
+    def _parse_urlencoded(self, stream: IO[bytes], mimetype: str, content_length: int | None,
+                          options: dict[str, str]) -> tuple[IO[bytes], MultiDict, MultiDict]:
+        fields: list[tuple[str, str]] = []
+        pending = bytearray()
+        while chunk := stream.read(CHUNK):
+            pending += chunk
+            if b"&" in chunk:
+                *complete, rest = pending.split(b"&")
+                for pair in complete:
+                    self._add(fields, pair)
+                pending = rest
+            limit = self.max_form_memory_size
+            if limit is not None and len(pending) > ENCODED_PER_BYTE * limit + MAX_NAME:
+                # Whatever the rest of it, this field decodes to more than the limit: stop reading.
+                self._refuse(pending.partition(b"=")[0][:MAX_NAME])
+        self._add(fields, pending)
+        return stream, self.cls(fields), self.cls()
+
+    def _add(self, fields: list[tuple[str, str]], pair: bytes | bytearray) -> None:
+        if not pair:
+            return
+        if self.max_form_parts is not None and len(fields) >= self.max_form_parts:
+            self._refuse(None)
+        # The same decoding as Werkzeug's own: invalid UTF-8 in the raw body is a ValueError (an empty
+        # form), invalid UTF-8 after percent-decoding is kept as %XX.
+        for name, value in urllib.parse.parse_qsl(bytes(pair).decode(), keep_blank_values=True,
+                                                  errors="werkzeug.url_quote"):
+            if self.max_form_memory_size is not None and len(value.encode("utf-8")) > self.max_form_memory_size:
+                self._refuse(name.encode("utf-8"))
+            fields.append((name, value))
+
+    def _refuse(self, name: bytes | bytearray | None) -> None:
+        message = limits_message(self.max_form_memory_size, self.max_form_parts, self.max_content_length)
+        if name is not None:
+            field = urllib.parse.unquote_plus(bytes(name).decode("ascii", "replace"))[:80]
+            message = f"The field {field!r} is too large. {message}"
+        raise FormTooLarge(message)
+
+
+class LimitedRequest(flask.Request):
+    """Flask's request, parsing forms with :class:`LimitedFormParser` and explaining every 413."""
+
+    form_data_parser_class = LimitedFormParser
+
+    def _load_form_data(self) -> None:
+        try:
+            super()._load_form_data()
+        except FormTooLarge:
+            raise
+        except RequestEntityTooLarge:
+            # Werkzeug's own refusals (a multipart field, too many parts, an announced length past
+            # MAX_CONTENT_LENGTH) come without a word of which limit was passed.
+            raise FormTooLarge(limits_message(self.max_form_memory_size, self.max_form_parts,
+                                              self.max_content_length)) from None
