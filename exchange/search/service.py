@@ -1,7 +1,8 @@
 """Searching the index: one function answers the search page, the home box and the JSON API alike.
 
-Permissions are part of the Whoosh query (``filter=``), so totals, facet counts, suggestions, snippets
-and related practices only ever see what the viewer may read.
+Permissions are a mask over document numbers (``FacetCache.readable``), applied where a query is
+evaluated, so totals, facet counts, suggestions, snippets and related practices only ever see what the
+viewer may read.
 """
 
 from __future__ import annotations
