@@ -4,11 +4,14 @@ Whoosh stores the index and its postings; evaluating our large multilingual quer
 matcher tree took ~0.4 s at 10,000 practices (pure-Python matchers walking every clause). Here each
 term's postings are read once per segment, kept as numpy arrays (segments never change once written,
 so the cache survives publishes), and every query is scored term-at-a-time with vector arithmetic.
-Scores follow Whoosh's BM25F (same idf, B, K1 and field boosts), so ranking matches Whoosh's own.
+Scores follow Whoosh's BM25F (same idf, B, K1 and field boosts), so ranking matches Whoosh's own, but
+the collection statistics behind them (document count, document frequencies, average field lengths)
+are the viewer's (``Statistics``): what a visitor sees ranked cannot reveal what they may not read.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -22,6 +25,8 @@ B = 0.75
 K1 = 1.2
 #: Postings kept in memory per index folder (entries; 8 bytes each).
 MAX_CACHED_POSTINGS = 12_000_000
+#: Index words a prefix (``evacu*``) stands for, at most, in each field.
+MAX_PREFIX_TERMS = 512
 
 
 class Deadline(Exception):
@@ -69,10 +74,14 @@ class _Segment:
     def field_lengths(self, reader, fieldname: str) -> np.ndarray:  # type: ignore[no-untyped-def]
         lengths = self.lengths.get(fieldname)
         if lengths is None:
-            length = reader.doc_field_length
-            lengths = np.fromiter((length(d, fieldname, 0) for d in range(self.size)), np.float32, self.size)
+            length = reader.doc_field_length  # None, not the default, for a document without the field
+            lengths = np.fromiter((length(d, fieldname, 0) or 0 for d in range(self.size)), np.float32, self.size)
             self.lengths[fieldname] = lengths
         return lengths
+
+
+#: One term's postings in each segment that has any: (segment, its searcher, local docnums, frequencies, offset).
+_Postings = list[tuple[_Segment, Searcher, np.ndarray, np.ndarray, int]]
 
 
 class PostingsCache:
@@ -134,16 +143,54 @@ class PostingsCache:
         return found
 
 
-class Evaluation:
-    """Scores every document of ``searcher`` for a query: a boolean match array and a score array."""
+class Statistics:
+    """The collection statistics one viewer's queries are scored with, in one searcher generation.
 
-    def __init__(self, searcher: Searcher, cache: PostingsCache, deadline: float | None = None) -> None:
+    A viewer who may read every visibility gets the index's own statistics, as Whoosh keeps them, so
+    their ranking is exactly what it always was. Anyone else gets statistics over the live documents
+    they may read (``readable``) alone: the document count, every term's document frequency and every
+    field's average length. Nothing they cannot read (a partners-only practice, an older version deleted
+    but not yet merged away) then moves a score they see. Their field lengths are the per-document
+    lengths BM25 scores with (Whoosh keeps them to one byte of precision, and totals them so itself when
+    it merges segments): exact lengths exist only as whole-segment totals. Totals are worked out on
+    first use and kept with the generation.
+    """
+
+    def __init__(self, readable: np.ndarray, whole_index: bool) -> None:
+        self.readable = readable
+        self.whole_index = whole_index
+        self.doc_count = max(1, int(np.count_nonzero(readable)))
+        self._totals: dict[str, float] = {}
+
+    def total_length(self, fieldname: str, leaves: list[tuple[_Segment, Searcher, int]]) -> float:
+        """The summed length of ``fieldname`` over readable documents."""
+        total = self._totals.get(fieldname)
+        if total is None:
+            total = 0.0
+            for segment, sub, offset in leaves:
+                reader = sub.reader()
+                if reader.field_length(fieldname):  # else no document of the segment has the field
+                    lengths = segment.field_lengths(reader, fieldname)
+                    total += float(lengths[self.readable[offset:offset + segment.size]].sum(dtype=np.float64))
+            self._totals[fieldname] = total
+        return total
+
+
+class Evaluation:
+    """Scores every document of ``searcher`` for a query: a boolean match array and a score array.
+
+    Every document is scored, with the viewer's ``statistics``.
+    """
+
+    def __init__(self, searcher: Searcher, cache: PostingsCache, statistics: Statistics,
+                 deadline: float | None = None) -> None:
         self.searcher = searcher
         self.cache = cache
+        self.statistics = statistics
         self.deadline = deadline
         self.size = searcher.doc_count_all()
         self.leaves = [(cache.segment(sub.reader()), sub, offset) for sub, offset in _leaves(searcher)]
-        self.doc_count = max(1, searcher.doc_count())
+        self.doc_count = self.size if statistics.whole_index else statistics.doc_count
 
     def run(self, query: wq.Query) -> tuple[np.ndarray, np.ndarray]:
         """(matches, scores) over all documents; raises Deadline when time is up."""
@@ -166,7 +213,7 @@ class Evaluation:
         if isinstance(query, wq.Every):
             return np.ones(self.size, bool), np.zeros(self.size, np.float32)
         if isinstance(query, wq.Prefix):
-            terms = list(self.searcher.reader().expand_prefix(query.fieldname, query.text))[:512]
+            terms = self._expand(query.fieldname, query.text)
             return self._eval(wq.Or([wq.Term(query.fieldname, t) for t in terms], boost=boost))
         if isinstance(query, wq.Not):
             matched, _ = self._eval(query.query)
@@ -202,21 +249,59 @@ class Evaluation:
         matched, scores = self._empty()
         if fieldname not in self.searcher.schema or not self.size:
             return matched, scores
+        postings = self._postings(fieldname, text)
+        for _segment, _sub, ids, _tf, offset in postings:
+            matched[ids + offset] = True
         field = self.searcher.schema[fieldname]
-        scorable = field.scorable
-        idf = self.searcher.idf(fieldname, text) if scorable else 0.0
-        average = self.searcher.avg_field_length(fieldname, 1.0) or 1.0
-        weight = np.float32(idf * boost * getattr(field, "field_boost", 1.0))
+        if not postings or not field.scorable:
+            return matched, scores
+        average = self._total_length(fieldname) / self.doc_count or 1.0
+        weight = np.float32(self._idf(fieldname, text, postings) * boost * getattr(field, "field_boost", 1.0))
+        for segment, sub, ids, tf, offset in postings:
+            lengths = segment.field_lengths(sub.reader(), fieldname)[ids]
+            scores[ids + offset] += weight * tf * (K1 + 1) / (tf + K1 * ((1 - B) + B * lengths / average))
+        return matched, scores
+
+    def _postings(self, fieldname: str, text: str) -> _Postings:
+        """Each segment's postings of one term."""
+        found: _Postings = []
         for segment, sub, offset in self.leaves:
             ids, tf = self.cache.postings(segment, sub.reader(), fieldname, text)
-            if not len(ids):
-                continue
-            where = ids + offset
-            matched[where] = True
-            if scorable:
-                lengths = segment.field_lengths(sub.reader(), fieldname)[ids]
-                scores[where] += weight * tf * (K1 + 1) / (tf + K1 * ((1 - B) + B * lengths / average))
-        return matched, scores
+            if len(ids):
+                found.append((segment, sub, ids, tf, offset))
+        return found
+
+    def _idf(self, fieldname: str, text: str, postings: _Postings) -> float:
+        """Whoosh's BM25F idf of a term, over the viewer's documents."""
+        if self.statistics.whole_index:
+            return self.searcher.idf(fieldname, text)
+        readable = self.statistics.readable
+        frequency = sum(int(np.count_nonzero(readable[ids + offset])) for _, _, ids, _, offset in postings)
+        return math.log(self.doc_count / (frequency + 1)) + 1
+
+    def _total_length(self, fieldname: str) -> float:
+        """The summed length of ``fieldname`` over the viewer's documents."""
+        if self.statistics.whole_index:
+            return float(self.searcher.field_length(fieldname))
+        return self.statistics.total_length(fieldname, self.leaves)
+
+    def _expand(self, fieldname: str, prefix: str) -> list[bytes]:
+        """The first MAX_PREFIX_TERMS index words starting with ``prefix`` that the viewer's documents
+        hold (words of other documents would take places the viewer's words should have)."""
+        if fieldname not in self.searcher.schema:
+            return []
+        words = self.searcher.reader().expand_prefix(fieldname, prefix)
+        if self.statistics.whole_index:
+            return list(words)[:MAX_PREFIX_TERMS]
+        readable = self.statistics.readable
+        held = []
+        for word in words:
+            self._check_time()
+            if any(readable[ids + offset].any() for _, _, ids, _, offset in self._postings(fieldname, word)):
+                held.append(word)
+                if len(held) == MAX_PREFIX_TERMS:
+                    break
+        return held
 
     def _phrase(self, query: wq.Phrase, boost: float) -> tuple[np.ndarray, np.ndarray]:
         words = list(query.words)

@@ -2,7 +2,8 @@
 
 Permissions are a mask over document numbers (``FacetCache.readable``), applied where a query is
 evaluated, so totals, facet counts, suggestions, snippets and related practices only ever see what the
-viewer may read.
+viewer may read. The statistics that scores are computed from come from the same documents
+(``Statistics``), so a restricted practice moves no score or rank a visitor sees either.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from exchange.search.analysis import analysis_language
 from exchange.search.analysis import tokens
 from exchange.search.evaluation import Deadline
 from exchange.search.evaluation import Evaluation
+from exchange.search.evaluation import Statistics
 from exchange.search.expansion import MAX_PHRASE_WORDS
 from exchange.search.expansion import concepts_for
 from exchange.search.expansion import expansion_parts
@@ -219,26 +221,27 @@ def _search(index: SearchIndex, searcher, request: SearchRequest,  # type: ignor
     parsed = ql.parse(request.q)
     notices = list(parsed.notices)
     cache = index.facet_cache(searcher)
-    readable = cache.readable(visibilities)
+    statistics = cache.statistics(visibilities)
+    readable = statistics.readable
     filters = {k: [_normal(k, v) for v in vs if v] for k, vs in request.filters.items() if k in FILTER_FIELDS}
     filters = {k: vs for k, vs in filters.items() if vs}
     masks = {facet: cache.having(facet, values) for facet, values in filters.items()}
     newest = request.sort == "newest" or parsed.tree is None
 
     text_query = to_whoosh(parsed.tree)
-    matched, scores, partial = _evaluate(index, searcher, text_query, readable)
+    matched, scores, partial = _evaluate(index, searcher, text_query, statistics)
     selected = _apply(matched, masks)
     if not selected.any() and parsed.words():
-        corrected = _suggest(index, searcher, parsed, readable, masks, 0, cache)
+        corrected = _suggest(index, searcher, parsed, statistics, masks, 0, cache)
         if corrected:
             parsed = ql.parse(corrected)
             text_query = to_whoosh(parsed.tree)
-            matched, scores, partial = _evaluate(index, searcher, text_query, readable)
+            matched, scores, partial = _evaluate(index, searcher, text_query, statistics)
             selected = _apply(matched, masks)
             notices.append(f"Nothing matched “{request.q}”; showing results for “{corrected}”.")
     if not selected.any() and parsed.plain and isinstance(parsed.tree, ql.All):
         any_query = to_whoosh(ql.Any(parsed.tree.nodes))
-        any_matched, any_scores, any_partial = _evaluate(index, searcher, any_query, readable)
+        any_matched, any_scores, any_partial = _evaluate(index, searcher, any_query, statistics)
         if _apply(any_matched, masks).any():
             text_query, matched, scores, partial = any_query, any_matched, any_scores, any_partial
             selected = _apply(matched, masks)
@@ -263,20 +266,25 @@ def _search(index: SearchIndex, searcher, request: SearchRequest,  # type: ignor
                         snippet=_snippet(stored, terms), also_in=_also_in(cache, docnum, readable)))
     suggestion = None
     if total < SUGGEST_BELOW and parsed.words():
-        suggestion = _suggest(index, searcher, parsed, readable, masks, total, cache)
+        suggestion = _suggest(index, searcher, parsed, statistics, masks, total, cache)
     facets = {facet: _sorted_counts(cache.group_counts(facet, _apply(matched, masks, skip=facet)))
               for facet in FILTER_FIELDS}
     return SearchResults(query=request.q, total=total, page=request.page, per_page=request.per_page,
                          hits=hits, facets=facets, suggestion=suggestion, notices=notices)
 
 
+def _evaluation(index: SearchIndex, searcher, statistics: Statistics) -> Evaluation:  # type: ignore[no-untyped-def]
+    """An evaluation for one viewer, due to stop TIME_LIMIT_SECONDS from now."""
+    return Evaluation(searcher, index.postings_cache(searcher), statistics, time.monotonic() + TIME_LIMIT_SECONDS)
+
+
 def _evaluate(index: SearchIndex, searcher, text_query: wq.Query,  # type: ignore[no-untyped-def]
-              readable: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+              statistics: Statistics) -> tuple[np.ndarray, np.ndarray, bool]:
     """(readable matches, scores, timed out): readability is applied here, so nothing restricted is
-    ever counted, suggested or shown."""
-    evaluation = Evaluation(searcher, index.postings_cache(searcher), time.monotonic() + TIME_LIMIT_SECONDS)
+    ever counted, suggested or shown, and the scores come from readable documents' statistics."""
+    readable = statistics.readable
     try:
-        matched, scores = evaluation.run(text_query)
+        matched, scores = _evaluation(index, searcher, statistics).run(text_query)
     except Deadline:
         return np.zeros(len(readable), bool), np.zeros(len(readable), np.float32), True
     return matched & readable, scores, False
@@ -378,7 +386,7 @@ def _term_spans(content: str, terms: set[str], language: str) -> list[tuple[int,
     return spans
 
 
-def _suggest(index: SearchIndex, searcher, parsed: ql.Parsed, readable: np.ndarray,  # type: ignore[no-untyped-def]
+def _suggest(index: SearchIndex, searcher, parsed: ql.Parsed, statistics: Statistics,  # type: ignore[no-untyped-def]
              masks: dict[str, np.ndarray], total: int, cache) -> str | None:
     """A corrected query that finds more, built only from words of public practices."""
     corrector = searcher.corrector("spell_public")
@@ -391,7 +399,7 @@ def _suggest(index: SearchIndex, searcher, parsed: ql.Parsed, readable: np.ndarr
     if corrected == [w.lower() for w in words]:
         return None
     candidate = ql.parse(" ".join(corrected))
-    matched, _scores, _partial = _evaluate(index, searcher, to_whoosh(candidate.tree), readable)
+    matched, _scores, _partial = _evaluate(index, searcher, to_whoosh(candidate.tree), statistics)
     found = len(np.unique(cache.group_codes[_apply(matched, masks)]))
     return " ".join(corrected) if found > total else None
 
@@ -416,8 +424,9 @@ def _related(index: SearchIndex, searcher, practice_id: str, visibilities: froze
     likeness += [wq.Term("kind", card["kind"]), wq.Term("phase", card["phases"][0], boost=0.5)]
     likeness += [wq.Term(f"title_{language}", t, boost=0.5) for t in tokens(card["title"], language) if len(t) > 1]
     cache = index.facet_cache(searcher)
-    readable = cache.readable(visibilities)
-    matched, scores, _partial = _evaluate(index, searcher, wq.Or(likeness), readable)
+    statistics = cache.statistics(visibilities)
+    readable = statistics.readable
+    matched, scores, _partial = _evaluate(index, searcher, wq.Or(likeness), statistics)
     matched &= cache.group_codes != cache.group_codes[docnum]
     docs = np.flatnonzero(matched)
     hits = []
