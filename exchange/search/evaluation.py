@@ -5,8 +5,9 @@ matcher tree took ~0.4 s at 10,000 practices (pure-Python matchers walking every
 term's postings are read once per segment, kept as numpy arrays (segments never change once written,
 so the cache survives publishes), and every query is scored term-at-a-time with vector arithmetic.
 Scores follow Whoosh's BM25F (same idf, B, K1 and field boosts), so ranking matches Whoosh's own, but
-the collection statistics behind them (document count, document frequencies, average field lengths)
-are the viewer's (``Statistics``): what a visitor sees ranked cannot reveal what they may not read.
+the collection statistics behind them and behind the key terms of related practices (document count,
+document and collection frequencies, average field lengths) are the viewer's (``Statistics``): what a
+visitor sees ranked cannot reveal what they may not read.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ import math
 import threading
 import time
 from collections import OrderedDict
+from collections import defaultdict
 
 import numpy as np
+from whoosh import classify
 from whoosh import query as wq
 from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
@@ -148,12 +151,12 @@ class Statistics:
 
     A viewer who may read every visibility gets the index's own statistics, as Whoosh keeps them, so
     their ranking is exactly what it always was. Anyone else gets statistics over the live documents
-    they may read (``readable``) alone: the document count, every term's document frequency and every
-    field's average length. Nothing they cannot read (a partners-only practice, an older version deleted
-    but not yet merged away) then moves a score they see. Their field lengths are the per-document
-    lengths BM25 scores with (Whoosh keeps them to one byte of precision, and totals them so itself when
-    it merges segments): exact lengths exist only as whole-segment totals. Totals are worked out on
-    first use and kept with the generation.
+    they may read (``readable``) alone: the document count, every term's document and collection
+    frequency, and every field's average length. Nothing they cannot read (a partners-only practice, an
+    older version deleted but not yet merged away) then moves a score or a key term they see. Their
+    field lengths are the per-document lengths BM25 scores with (Whoosh keeps them to one byte of
+    precision, and totals them so itself when it merges segments): exact lengths exist only as
+    whole-segment totals. Totals are worked out on first use and kept with the generation.
     """
 
     def __init__(self, readable: np.ndarray, whole_index: bool) -> None:
@@ -161,6 +164,7 @@ class Statistics:
         self.whole_index = whole_index
         self.doc_count = max(1, int(np.count_nonzero(readable)))
         self._totals: dict[str, float] = {}
+        self._covered: dict[tuple[str, str], bool] = {}
 
     def total_length(self, fieldname: str, leaves: list[tuple[_Segment, Searcher, int]]) -> float:
         """The summed length of ``fieldname`` over readable documents."""
@@ -174,6 +178,17 @@ class Statistics:
                     total += float(lengths[self.readable[offset:offset + segment.size]].sum(dtype=np.float64))
             self._totals[fieldname] = total
         return total
+
+    def covers(self, segment: _Segment, reader, offset: int, fieldname: str) -> bool:  # type: ignore[no-untyped-def]
+        """True when every document of ``segment`` with words in ``fieldname`` (a scorable field) is readable,
+        so the segment's own term statistics are the viewer's."""
+        key = (segment.id, fieldname)
+        covered = self._covered.get(key)
+        if covered is None:
+            local = self.readable[offset:offset + segment.size]
+            covered = bool(local.all()) or not segment.field_lengths(reader, fieldname)[~local].any()
+            self._covered[key] = covered
+        return covered
 
 
 class Evaluation:
@@ -302,6 +317,48 @@ class Evaluation:
                 if len(held) == MAX_PREFIX_TERMS:
                     break
         return held
+
+    def frequency(self, fieldname: str, text: str) -> float:
+        """How often ``text`` occurs in ``fieldname`` of the viewer's documents."""
+        schema = self.searcher.schema
+        if fieldname not in schema:
+            return 0.0
+        if self.statistics.whole_index:
+            return float(self.searcher.reader().frequency(fieldname, text))
+        scorable = schema[fieldname].scorable
+        total = 0.0
+        for segment, sub, offset in self.leaves:
+            self._check_time()
+            reader = sub.reader()
+            if scorable and self.statistics.covers(segment, reader, offset, fieldname):
+                total += reader.frequency(fieldname, text)  # the same sum, without reading the postings
+            else:
+                ids, tf = self.cache.postings(segment, reader, fieldname, text)
+                total += float(tf[self.statistics.readable[ids + offset]].sum(dtype=np.float64))
+        return total
+
+    def key_terms(self, fieldname: str, text: str, number: int) -> list[str]:
+        """The ``number`` words of ``text`` that most set it apart from the viewer's documents.
+
+        Whoosh's ``key_terms_from_text`` (the Bo1 model), with the viewer's document count and
+        collection frequencies.
+        """
+        field = self.searcher.schema[fieldname]
+        weights: dict[str, float] = defaultdict(float)
+        for btext, _frequency, weight, _value in field.index(text):
+            weights[field.from_bytes(btext)] += weight
+        top_total = sum(weights.values())
+        model = classify.Bo1Model(self.doc_count, self._total_length(fieldname))
+        scored = []
+        for word, weight in weights.items():
+            frequency = self.frequency(fieldname, word)
+            if frequency:
+                scored.append((model.score(weight, frequency, top_total), word))
+        if not scored:
+            return []
+        norm = model.normalizer(max(score for score, _word in scored), top_total)
+        ranked = sorted(((score / norm, word) for score, word in scored), key=lambda pair: (-pair[0], pair[1]))
+        return [word for _score, word in ranked[:number]]
 
     def _phrase(self, query: wq.Phrase, boost: float) -> tuple[np.ndarray, np.ndarray]:
         words = list(query.words)

@@ -2,8 +2,9 @@
 
 Permissions are a mask over document numbers (``FacetCache.readable``), applied where a query is
 evaluated, so totals, facet counts, suggestions, snippets and related practices only ever see what the
-viewer may read. The statistics that scores are computed from come from the same documents
-(``Statistics``), so a restricted practice moves no score or rank a visitor sees either.
+viewer may read. The statistics that scores and the key terms of related practices are computed
+from come from the same documents (``Statistics``), so a restricted practice moves no score or rank a
+visitor sees either.
 """
 
 from __future__ import annotations
@@ -405,7 +406,8 @@ def _suggest(index: SearchIndex, searcher, parsed: ql.Parsed, statistics: Statis
 
 
 def related(index: SearchIndex, practice_id: str, visibilities: frozenset[str], limit: int = 5) -> list[Hit]:
-    """Practices like ``practice_id`` (shared hazards, kind and key words), never its own translations."""
+    """Practices like ``practice_id`` (shared hazards, kind and key words), never its own translations;
+    none when the viewer may not read ``practice_id`` itself."""
     with index.searching() as searcher:
         return _related(index, searcher, practice_id, visibilities, limit)
 
@@ -413,19 +415,22 @@ def related(index: SearchIndex, practice_id: str, visibilities: frozenset[str], 
 def _related(index: SearchIndex, searcher, practice_id: str, visibilities: frozenset[str],  # type: ignore[no-untyped-def]
              limit: int) -> list[Hit]:
     docnum = searcher.document_number(id=practice_id)
-    if docnum is None:
+    cache = index.facet_cache(searcher)
+    statistics = cache.statistics(visibilities)
+    readable = statistics.readable
+    if docnum is None or not readable[docnum]:
         return []
     stored = searcher.stored_fields(docnum)
     card = stored["card"]
     language = analysis_language(card["language"])
-    key_terms = searcher.key_terms_from_text(f"body_{language}", stored["content"], numterms=8)
-    likeness = [wq.Term(f"body_{language}", term, boost=0.5) for term, _weight in key_terms]
+    try:
+        key_terms = _evaluation(index, searcher, statistics).key_terms(f"body_{language}", stored["content"], 8)
+    except Deadline:  # as when the likeness query itself runs out of time
+        return []
+    likeness = [wq.Term(f"body_{language}", term, boost=0.5) for term in key_terms]
     likeness += [wq.Term("hazard", h, boost=2.0) for h in card["hazards"]]
     likeness += [wq.Term("kind", card["kind"]), wq.Term("phase", card["phases"][0], boost=0.5)]
     likeness += [wq.Term(f"title_{language}", t, boost=0.5) for t in tokens(card["title"], language) if len(t) > 1]
-    cache = index.facet_cache(searcher)
-    statistics = cache.statistics(visibilities)
-    readable = statistics.readable
     matched, scores, _partial = _evaluate(index, searcher, wq.Or(likeness), statistics)
     matched &= cache.group_codes != cache.group_codes[docnum]
     docs = np.flatnonzero(matched)

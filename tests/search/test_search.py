@@ -567,6 +567,27 @@ def test_related_on_the_page_never_links_restricted_practices(twins):
     assert "levee-inspection" not in page and "Zebraword" not in page
 
 
+def test_related_order_and_scores_for_anonymous_visitors_do_not_depend_on_restricted_practices(twins):
+    with_restricted, without = (app.extensions["exchange"].search for app in twins)
+
+    def listed(index, practice_id: str, visibilities: frozenset[str] = PUBLIC) -> list:  # type: ignore[no-untyped-def]
+        return [(hit.id, hit.score, hit.also_in) for hit in related(index, practice_id, visibilities, limit=20)]
+
+    for practice_id in ID.values():
+        assert listed(with_restricted, practice_id) == listed(without, practice_id), practice_id
+    shelters, tsunami_building = ID["hinanjo-unei"], ID["tsunami-hinan-biru"]
+    anonymous = {hit_id: score for hit_id, score, _ in listed(with_restricted, shelters)}
+    staff = {hit_id: score for hit_id, score, _ in listed(with_restricted, shelters, STAFF)}
+    assert "kobe/bichiku-himitsu" in staff and anonymous[tsunami_building]
+    assert staff[tsunami_building] != anonymous[tsunami_building]  # staff statistics count what staff read
+
+
+def test_a_restricted_practice_has_no_related_practices_for_anonymous_visitors(twins):
+    index = twins[0].extensions["exchange"].search
+    assert related(index, "melbourne/levee-inspection", PUBLIC) == []
+    assert related(index, "melbourne/levee-inspection", STAFF)
+
+
 def test_prefix_expansion_is_limited_among_words_the_visitor_may_read(instance, make_practice):
     words = " ".join(f"zqxb{n:03d}" for n in range(MAX_PREFIX_TERMS - 1))
     library.publish(instance, make_practice(title="Pump list", body=f"{words}\n"), "pumps", "test")
