@@ -5,9 +5,9 @@ matcher tree took ~0.4 s at 10,000 practices (pure-Python matchers walking every
 term's postings are read once per segment, kept as numpy arrays (segments never change once written,
 so the cache survives publishes), and every query is scored term-at-a-time with vector arithmetic.
 Scores follow Whoosh's BM25F (same idf, B, K1 and field boosts), so ranking matches Whoosh's own, but
-the collection statistics behind them and behind the key terms of related practices (document count,
-document and collection frequencies, average field lengths) are the viewer's (``Statistics``): what a
-visitor sees ranked cannot reveal what they may not read.
+the collection statistics behind them, behind the key terms of related practices and behind spelling
+suggestions (document count, document and collection frequencies, average field lengths) are the
+viewer's (``Statistics``): what a visitor sees ranked cannot reveal what they may not read.
 """
 
 from __future__ import annotations
@@ -153,9 +153,9 @@ class Statistics:
     their ranking is exactly what it always was. Anyone else gets statistics over the live documents
     they may read (``readable``) alone: the document count, every term's document and collection
     frequency, and every field's average length. Nothing they cannot read (a partners-only practice, an
-    older version deleted but not yet merged away) then moves a score or a key term they see. Their
-    field lengths are the per-document lengths BM25 scores with (Whoosh keeps them to one byte of
-    precision, and totals them so itself when it merges segments): exact lengths exist only as
+    older version deleted but not yet merged away) then moves a score, a key term or a suggestion they
+    see. Their field lengths are the per-document lengths BM25 scores with (Whoosh keeps them to one
+    byte of precision, and totals them so itself when it merges segments): exact lengths exist only as
     whole-segment totals. Totals are worked out on first use and kept with the generation.
     """
 
@@ -359,6 +359,17 @@ class Evaluation:
         norm = model.normalizer(max(score for score, _word in scored), top_total)
         ranked = sorted(((score / norm, word) for score, word in scored), key=lambda pair: (-pair[0], pair[1]))
         return [word for _score, word in ranked[:number]]
+
+    def nearest_word(self, fieldname: str, word: str, maxdist: int, prefix: int) -> str | None:
+        """The word of ``fieldname`` within ``maxdist`` edits of ``word`` (sharing its first ``prefix``
+        letters) that the viewer's documents use most, ranked as Whoosh's corrector ranks (the later
+        word of equally frequent ones); None when there is none."""
+        best: tuple[float, str] | None = None
+        for candidate in self.searcher.reader().terms_within(fieldname, word, maxdist, prefix=prefix):
+            frequency = self.frequency(fieldname, candidate)
+            if frequency and (best is None or (frequency, candidate) > best):
+                best = (frequency, candidate)
+        return best[1] if best else None
 
     def _phrase(self, query: wq.Phrase, boost: float) -> tuple[np.ndarray, np.ndarray]:
         words = list(query.words)

@@ -2,9 +2,9 @@
 
 Permissions are a mask over document numbers (``FacetCache.readable``), applied where a query is
 evaluated, so totals, facet counts, suggestions, snippets and related practices only ever see what the
-viewer may read. The statistics that scores and the key terms of related practices are computed
-from come from the same documents (``Statistics``), so a restricted practice moves no score or rank a
-visitor sees either.
+viewer may read. The statistics that scores, the key terms of related practices and spelling
+suggestions are computed from come from the same documents (``Statistics``), so a restricted practice
+moves no score, rank or suggestion a visitor sees either.
 """
 
 from __future__ import annotations
@@ -389,14 +389,18 @@ def _term_spans(content: str, terms: set[str], language: str) -> list[tuple[int,
 
 def _suggest(index: SearchIndex, searcher, parsed: ql.Parsed, statistics: Statistics,  # type: ignore[no-untyped-def]
              masks: dict[str, np.ndarray], total: int, cache) -> str | None:
-    """A corrected query that finds more, built only from words of public practices."""
-    corrector = searcher.corrector("spell_public")
+    """A corrected query that finds more, built only from words of public practices the viewer may read
+    (the most frequent among them, counted in those practices alone)."""
+    evaluation = _evaluation(index, searcher, statistics)
     words = parsed.words()
     corrected = []
     for word in words:
         lowered = word.lower()
-        options = corrector.suggest(lowered, limit=1, maxdist=2, prefix=1) if lowered.isalpha() else []
-        corrected.append(options[0] if options and options[0] != lowered and len(lowered) > 3 else lowered)
+        try:
+            nearest = evaluation.nearest_word("spell_public", lowered, 2, 1) if lowered.isalpha() else None
+        except Deadline:
+            return None
+        corrected.append(nearest if nearest and nearest != lowered and len(lowered) > 3 else lowered)
     if corrected == [w.lower() for w in words]:
         return None
     candidate = ql.parse(" ".join(corrected))

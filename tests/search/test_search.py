@@ -431,6 +431,9 @@ ABUSE = ["visibility:partners", "status:draft", "*", "*:*", "title:[a TO z]", "c
 RESTRICTED_ONLY = ["zebraword", "quokkaline", "levee", "ヤマネコ", "xenokipas", "zebraword levee"]
 MISSPELT = ["zebrawrd", "quokaline", "xenokipa", "zebraword flod"]
 SHARED = ["", "flood", "plan", "gauge", "heatwave", "避難所運営", "inspection", "panas"]
+#: Misspellings as near to words of the restricted practice's earlier, public version ("report", "season", and
+#: "flood" twice more) as to public words ("record", "seasons", "floods").
+NEAR_RESTRICTED = ["repord", "seasns", "flods"]
 
 
 FILTER_SETS = [{}, {"city": ["melbourne"], "visibility": ["partners"]},
@@ -442,7 +445,7 @@ def shown(results: SearchResults) -> list[tuple[str, float | None, str, list[tup
     return [(hit.id, hit.score, str(hit.snippet), hit.also_in) for hit in results.hits]
 
 
-@pytest.mark.parametrize("q", SHARED + RESTRICTED_ONLY + MISSPELT + ABUSE)
+@pytest.mark.parametrize("q", SHARED + RESTRICTED_ONLY + MISSPELT + NEAR_RESTRICTED + ABUSE)
 def test_anonymous_search_is_as_if_restricted_practices_did_not_exist(twins, q):
     for filters in FILTER_SETS:
         seen, baseline = (find(app.extensions["exchange"], q, filters=filters) for app in twins)
@@ -494,6 +497,13 @@ def test_scores_are_numbers_in_a_library_indexed_at_once(library_app):
         assert hits and all(math.isfinite(hit.score) for hit in hits)
 
 
+@pytest.mark.parametrize(("q", "corrected"), list(zip(NEAR_RESTRICTED, ["record", "seasons", "floods"], strict=True)))
+def test_misspellings_are_corrected_by_what_public_practices_say(twins, q, corrected):
+    seen = find(twins[0].extensions["exchange"], q)
+    assert f"Nothing matched “{q}”; showing results for “{corrected}”." in seen.notices
+    assert seen.hits
+
+
 @pytest.mark.parametrize("q", RESTRICTED_ONLY + MISSPELT)
 def test_restricted_words_find_nothing_and_suggest_nothing(twins, q):
     seen = find(twins[0].extensions["exchange"], q)
@@ -504,7 +514,7 @@ def test_restricted_words_find_nothing_and_suggest_nothing(twins, q):
 
 
 @pytest.mark.parametrize("q", ["", "zebraword", "zebrawrd", "ヤマネコ", "visibility:partners", "*:*", "city:melbourne",
-                               "status:draft", "flood", "flood plan"])
+                               "status:draft", "flood", "flood plan", "flods"])
 def test_anonymous_pages_and_api_are_identical_with_and_without_restricted_practices(twins, q):
     clients = [app.test_client() for app in twins]
     pages = [c.get("/practices", query_string={"q": q}) for c in clients]
