@@ -83,8 +83,8 @@ class _Segment:
         return lengths
 
 
-#: One term's postings in each segment that has any: (segment, its searcher, local docnums, frequencies, offset).
-_Postings = list[tuple[_Segment, Searcher, np.ndarray, np.ndarray, int]]
+#: One term's postings in each segment that has any: (segment, its searcher, local docnums, frequencies, docnums).
+_Postings = list[tuple[_Segment, Searcher, np.ndarray, np.ndarray, np.ndarray]]
 
 
 class PostingsCache:
@@ -265,16 +265,16 @@ class Evaluation:
         if fieldname not in self.searcher.schema or not self.size:
             return matched, scores
         postings = self._postings(fieldname, text)
-        for _segment, _sub, ids, _tf, offset in postings:
-            matched[ids + offset] = True
+        for _segment, _sub, _ids, _tf, where in postings:
+            matched[where] = True
         field = self.searcher.schema[fieldname]
         if not postings or not field.scorable:
             return matched, scores
         average = self._total_length(fieldname) / self.doc_count or 1.0
         weight = np.float32(self._idf(fieldname, text, postings) * boost * getattr(field, "field_boost", 1.0))
-        for segment, sub, ids, tf, offset in postings:
+        for segment, sub, ids, tf, where in postings:
             lengths = segment.field_lengths(sub.reader(), fieldname)[ids]
-            scores[ids + offset] += weight * tf * (K1 + 1) / (tf + K1 * ((1 - B) + B * lengths / average))
+            scores[where] += weight * tf * (K1 + 1) / (tf + K1 * ((1 - B) + B * lengths / average))
         return matched, scores
 
     def _postings(self, fieldname: str, text: str) -> _Postings:
@@ -283,7 +283,7 @@ class Evaluation:
         for segment, sub, offset in self.leaves:
             ids, tf = self.cache.postings(segment, sub.reader(), fieldname, text)
             if len(ids):
-                found.append((segment, sub, ids, tf, offset))
+                found.append((segment, sub, ids, tf, ids + offset))
         return found
 
     def _idf(self, fieldname: str, text: str, postings: _Postings) -> float:
@@ -291,7 +291,7 @@ class Evaluation:
         if self.statistics.whole_index:
             return self.searcher.idf(fieldname, text)
         readable = self.statistics.readable
-        frequency = sum(int(np.count_nonzero(readable[ids + offset])) for _, _, ids, _, offset in postings)
+        frequency = sum(int(np.count_nonzero(readable[where])) for *_, where in postings)
         return math.log(self.doc_count / (frequency + 1)) + 1
 
     def _total_length(self, fieldname: str) -> float:
@@ -312,7 +312,7 @@ class Evaluation:
         held = []
         for word in words:
             self._check_time()
-            if any(readable[ids + offset].any() for _, _, ids, _, offset in self._postings(fieldname, word)):
+            if any(readable[where].any() for *_, where in self._postings(fieldname, word)):
                 held.append(word)
                 if len(held) == MAX_PREFIX_TERMS:
                     break
