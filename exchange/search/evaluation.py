@@ -4,16 +4,22 @@ Whoosh stores the index and its postings; evaluating our large multilingual quer
 matcher tree took ~0.4 s at 10,000 practices (pure-Python matchers walking every clause). Here each
 term's postings are read once per segment, kept as numpy arrays (segments never change once written,
 so the cache survives publishes), and every query is scored term-at-a-time with vector arithmetic.
-Scores follow Whoosh's BM25F (same idf, B, K1 and field boosts), so ranking matches Whoosh's own.
+Scores follow Whoosh's BM25F (same idf, B, K1 and field boosts), so ranking matches Whoosh's own, but
+the collection statistics behind them, behind the key terms of related practices and behind spelling
+suggestions (document count, document and collection frequencies, average field lengths) are the
+viewer's (``Statistics``): what a visitor sees ranked cannot reveal what they may not read.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import OrderedDict
+from collections import defaultdict
 
 import numpy as np
+from whoosh import classify
 from whoosh import query as wq
 from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
@@ -22,6 +28,8 @@ B = 0.75
 K1 = 1.2
 #: Postings kept in memory per index folder (entries; 8 bytes each).
 MAX_CACHED_POSTINGS = 12_000_000
+#: Index words a prefix (``evacu*``) stands for, at most, in each field.
+MAX_PREFIX_TERMS = 512
 
 
 class Deadline(Exception):
@@ -69,10 +77,14 @@ class _Segment:
     def field_lengths(self, reader, fieldname: str) -> np.ndarray:  # type: ignore[no-untyped-def]
         lengths = self.lengths.get(fieldname)
         if lengths is None:
-            length = reader.doc_field_length
-            lengths = np.fromiter((length(d, fieldname, 0) for d in range(self.size)), np.float32, self.size)
+            length = reader.doc_field_length  # None, not the default, for a document without the field
+            lengths = np.fromiter((length(d, fieldname, 0) or 0 for d in range(self.size)), np.float32, self.size)
             self.lengths[fieldname] = lengths
         return lengths
+
+
+#: One term's postings in each segment that has any: (segment, its searcher, local docnums, frequencies, docnums).
+_Postings = list[tuple[_Segment, Searcher, np.ndarray, np.ndarray, np.ndarray]]
 
 
 class PostingsCache:
@@ -134,16 +146,66 @@ class PostingsCache:
         return found
 
 
-class Evaluation:
-    """Scores every document of ``searcher`` for a query: a boolean match array and a score array."""
+class Statistics:
+    """The collection statistics one viewer's queries are scored with, in one searcher generation.
 
-    def __init__(self, searcher: Searcher, cache: PostingsCache, deadline: float | None = None) -> None:
+    A viewer who may read every visibility gets the index's own statistics, as Whoosh keeps them, so
+    their ranking is exactly what it always was. Anyone else gets statistics over the live documents
+    they may read (``readable``) alone: the document count, every term's document and collection
+    frequency, and every field's average length. Nothing they cannot read (a partners-only practice, an
+    older version deleted but not yet merged away) then moves a score, a key term or a suggestion they
+    see. Their field lengths are the per-document lengths BM25 scores with (Whoosh keeps them to one
+    byte of precision, and totals them so itself when it merges segments): exact lengths exist only as
+    whole-segment totals. Totals are worked out on first use and kept with the generation.
+    """
+
+    def __init__(self, readable: np.ndarray, whole_index: bool) -> None:
+        self.readable = readable
+        self.whole_index = whole_index
+        self.doc_count = max(1, int(np.count_nonzero(readable)))
+        self._totals: dict[str, float] = {}
+        self._covered: dict[tuple[str, str], bool] = {}
+
+    def total_length(self, fieldname: str, leaves: list[tuple[_Segment, Searcher, int]]) -> float:
+        """The summed length of ``fieldname`` over readable documents."""
+        total = self._totals.get(fieldname)
+        if total is None:
+            total = 0.0
+            for segment, sub, offset in leaves:
+                reader = sub.reader()
+                if reader.field_length(fieldname):  # else no document of the segment has the field
+                    lengths = segment.field_lengths(reader, fieldname)
+                    total += float(lengths[self.readable[offset:offset + segment.size]].sum(dtype=np.float64))
+            self._totals[fieldname] = total
+        return total
+
+    def covers(self, segment: _Segment, reader, offset: int, fieldname: str) -> bool:  # type: ignore[no-untyped-def]
+        """True when every document of ``segment`` with words in ``fieldname`` (a scorable field) is readable,
+        so the segment's own term statistics are the viewer's."""
+        key = (segment.id, fieldname)
+        covered = self._covered.get(key)
+        if covered is None:
+            local = self.readable[offset:offset + segment.size]
+            covered = bool(local.all()) or not segment.field_lengths(reader, fieldname)[~local].any()
+            self._covered[key] = covered
+        return covered
+
+
+class Evaluation:
+    """Scores every document of ``searcher`` for a query: a boolean match array and a score array.
+
+    Every document is scored, with the viewer's ``statistics``.
+    """
+
+    def __init__(self, searcher: Searcher, cache: PostingsCache, statistics: Statistics,
+                 deadline: float | None = None) -> None:
         self.searcher = searcher
         self.cache = cache
+        self.statistics = statistics
         self.deadline = deadline
         self.size = searcher.doc_count_all()
         self.leaves = [(cache.segment(sub.reader()), sub, offset) for sub, offset in _leaves(searcher)]
-        self.doc_count = max(1, searcher.doc_count())
+        self.doc_count = self.size if statistics.whole_index else statistics.doc_count
 
     def run(self, query: wq.Query) -> tuple[np.ndarray, np.ndarray]:
         """(matches, scores) over all documents; raises Deadline when time is up."""
@@ -166,7 +228,7 @@ class Evaluation:
         if isinstance(query, wq.Every):
             return np.ones(self.size, bool), np.zeros(self.size, np.float32)
         if isinstance(query, wq.Prefix):
-            terms = list(self.searcher.reader().expand_prefix(query.fieldname, query.text))[:512]
+            terms = self._expand(query.fieldname, query.text)
             return self._eval(wq.Or([wq.Term(query.fieldname, t) for t in terms], boost=boost))
         if isinstance(query, wq.Not):
             matched, _ = self._eval(query.query)
@@ -202,21 +264,112 @@ class Evaluation:
         matched, scores = self._empty()
         if fieldname not in self.searcher.schema or not self.size:
             return matched, scores
+        postings = self._postings(fieldname, text)
+        for _segment, _sub, _ids, _tf, where in postings:
+            matched[where] = True
         field = self.searcher.schema[fieldname]
-        scorable = field.scorable
-        idf = self.searcher.idf(fieldname, text) if scorable else 0.0
-        average = self.searcher.avg_field_length(fieldname, 1.0) or 1.0
-        weight = np.float32(idf * boost * getattr(field, "field_boost", 1.0))
+        if not postings or not field.scorable:
+            return matched, scores
+        average = self._total_length(fieldname) / self.doc_count or 1.0
+        weight = np.float32(self._idf(fieldname, text, postings) * boost * getattr(field, "field_boost", 1.0))
+        for segment, sub, ids, tf, where in postings:
+            lengths = segment.field_lengths(sub.reader(), fieldname)[ids]
+            scores[where] += weight * tf * (K1 + 1) / (tf + K1 * ((1 - B) + B * lengths / average))
+        return matched, scores
+
+    def _postings(self, fieldname: str, text: str) -> _Postings:
+        """Each segment's postings of one term."""
+        found: _Postings = []
         for segment, sub, offset in self.leaves:
             ids, tf = self.cache.postings(segment, sub.reader(), fieldname, text)
-            if not len(ids):
-                continue
-            where = ids + offset
-            matched[where] = True
-            if scorable:
-                lengths = segment.field_lengths(sub.reader(), fieldname)[ids]
-                scores[where] += weight * tf * (K1 + 1) / (tf + K1 * ((1 - B) + B * lengths / average))
-        return matched, scores
+            if len(ids):
+                found.append((segment, sub, ids, tf, ids + offset))
+        return found
+
+    def _idf(self, fieldname: str, text: str, postings: _Postings) -> float:
+        """Whoosh's BM25F idf of a term, over the viewer's documents."""
+        if self.statistics.whole_index:
+            return self.searcher.idf(fieldname, text)
+        readable = self.statistics.readable
+        frequency = sum(int(np.count_nonzero(readable[where])) for *_, where in postings)
+        return math.log(self.doc_count / (frequency + 1)) + 1
+
+    def _total_length(self, fieldname: str) -> float:
+        """The summed length of ``fieldname`` over the viewer's documents."""
+        if self.statistics.whole_index:
+            return float(self.searcher.field_length(fieldname))
+        return self.statistics.total_length(fieldname, self.leaves)
+
+    def _expand(self, fieldname: str, prefix: str) -> list[bytes]:
+        """The first MAX_PREFIX_TERMS index words starting with ``prefix`` that the viewer's documents
+        hold (words of other documents would take places the viewer's words should have)."""
+        if fieldname not in self.searcher.schema:
+            return []
+        words = self.searcher.reader().expand_prefix(fieldname, prefix)
+        if self.statistics.whole_index:
+            return list(words)[:MAX_PREFIX_TERMS]
+        readable = self.statistics.readable
+        held = []
+        for word in words:
+            self._check_time()
+            if any(readable[where].any() for *_, where in self._postings(fieldname, word)):
+                held.append(word)
+                if len(held) == MAX_PREFIX_TERMS:
+                    break
+        return held
+
+    def frequency(self, fieldname: str, text: str) -> float:
+        """How often ``text`` occurs in ``fieldname`` of the viewer's documents."""
+        schema = self.searcher.schema
+        if fieldname not in schema:
+            return 0.0
+        if self.statistics.whole_index:
+            return float(self.searcher.reader().frequency(fieldname, text))
+        scorable = schema[fieldname].scorable
+        total = 0.0
+        for segment, sub, offset in self.leaves:
+            self._check_time()
+            reader = sub.reader()
+            if scorable and self.statistics.covers(segment, reader, offset, fieldname):
+                total += reader.frequency(fieldname, text)  # the same sum, without reading the postings
+            else:
+                ids, tf = self.cache.postings(segment, reader, fieldname, text)
+                total += float(tf[self.statistics.readable[ids + offset]].sum(dtype=np.float64))
+        return total
+
+    def key_terms(self, fieldname: str, text: str, number: int) -> list[str]:
+        """The ``number`` words of ``text`` that most set it apart from the viewer's documents.
+
+        Whoosh's ``key_terms_from_text`` (the Bo1 model), with the viewer's document count and
+        collection frequencies.
+        """
+        field = self.searcher.schema[fieldname]
+        weights: dict[str, float] = defaultdict(float)
+        for btext, _frequency, weight, _value in field.index(text):
+            weights[field.from_bytes(btext)] += weight
+        top_total = sum(weights.values())
+        model = classify.Bo1Model(self.doc_count, self._total_length(fieldname))
+        scored = []
+        for word, weight in weights.items():
+            frequency = self.frequency(fieldname, word)
+            if frequency:
+                scored.append((model.score(weight, frequency, top_total), word))
+        if not scored:
+            return []
+        norm = model.normalizer(max(score for score, _word in scored), top_total)
+        ranked = sorted(((score / norm, word) for score, word in scored), key=lambda pair: (-pair[0], pair[1]))
+        return [word for _score, word in ranked[:number]]
+
+    def nearest_word(self, fieldname: str, word: str, maxdist: int, prefix: int) -> str | None:
+        """The word of ``fieldname`` within ``maxdist`` edits of ``word`` (sharing its first ``prefix``
+        letters) that the viewer's documents use most, ranked as Whoosh's corrector ranks (the later
+        word of equally frequent ones); None when there is none."""
+        best: tuple[float, str] | None = None
+        for candidate in self.searcher.reader().terms_within(fieldname, word, maxdist, prefix=prefix):
+            frequency = self.frequency(fieldname, candidate)
+            if frequency and (best is None or (frequency, candidate) > best):
+                best = (frequency, candidate)
+        return best[1] if best else None
 
     def _phrase(self, query: wq.Phrase, boost: float) -> tuple[np.ndarray, np.ndarray]:
         words = list(query.words)

@@ -23,7 +23,9 @@ from whoosh import index as whoosh_index
 from whoosh.index import Index
 from whoosh.searching import Searcher
 
+from exchange import vocabularies
 from exchange.search.evaluation import PostingsCache
+from exchange.search.evaluation import Statistics
 from exchange.search.schema import SCHEMA_VERSION
 from exchange.search.schema import build_schema
 from exchange.storage import write_durably
@@ -90,6 +92,7 @@ class FacetCache:
     multi: dict[str, np.ndarray]
     vocabularies: dict[str, Vocabulary]
     _masks: dict[frozenset[str], np.ndarray] = field(default_factory=dict)
+    _statistics: dict[frozenset[str], Statistics] = field(default_factory=dict)
 
     def readable(self, visibilities: frozenset[str]) -> np.ndarray:
         """Live documents whose visibility is one of ``visibilities``."""
@@ -99,6 +102,15 @@ class FacetCache:
             mask = self.live & np.isin(self.visibility, wanted)
             self._masks[visibilities] = mask
         return mask
+
+    def statistics(self, visibilities: frozenset[str]) -> Statistics:
+        """The collection statistics to score with for a viewer who may read ``visibilities``: the whole
+        index's when that is every visibility, else those of the readable documents alone."""
+        statistics = self._statistics.get(visibilities)
+        if statistics is None:
+            whole_index = visibilities >= frozenset(vocabularies.visibilities().keys())
+            statistics = self._statistics[visibilities] = Statistics(self.readable(visibilities), whole_index)
+        return statistics
 
     def having(self, facet: str, values: list[str]) -> np.ndarray:
         """Documents with any of ``values`` for ``facet``."""

@@ -1,7 +1,10 @@
 """Searching the index: one function answers the search page, the home box and the JSON API alike.
 
-Permissions are part of the Whoosh query (``filter=``), so totals, facet counts, suggestions, snippets
-and related practices only ever see what the viewer may read.
+Permissions are a mask over document numbers (``FacetCache.readable``), applied where a query is
+evaluated, so totals, facet counts, suggestions, snippets and related practices only ever see what the
+viewer may read. The statistics that scores, the key terms of related practices and spelling
+suggestions are computed from come from the same documents (``Statistics``), so a restricted practice
+moves no score, rank or suggestion a visitor sees either.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from exchange.search.analysis import analysis_language
 from exchange.search.analysis import tokens
 from exchange.search.evaluation import Deadline
 from exchange.search.evaluation import Evaluation
+from exchange.search.evaluation import Statistics
 from exchange.search.expansion import MAX_PHRASE_WORDS
 from exchange.search.expansion import concepts_for
 from exchange.search.expansion import expansion_parts
@@ -224,7 +228,8 @@ def _search(index: SearchIndex, searcher, request: SearchRequest,  # type: ignor
     parsed = ql.parse(request.q)
     notices = list(parsed.notices)
     cache = index.facet_cache(searcher)
-    readable = cache.readable(visibilities)
+    statistics = cache.statistics(visibilities)
+    readable = statistics.readable
     filters = {k: [_normal(k, v) for v in vs if v] for k, vs in request.filters.items() if k in FILTER_FIELDS}
     filters = {k: vs for k, vs in filters.items() if vs}
     masks = {facet: cache.having(facet, values) for facet, values in filters.items()}
@@ -232,19 +237,19 @@ def _search(index: SearchIndex, searcher, request: SearchRequest,  # type: ignor
 
     text_query = to_whoosh(parsed.tree)
     deadline = time.monotonic() + seconds
-    matched, scores, partial = _evaluate(index, searcher, text_query, readable, deadline)
+    matched, scores, partial = _evaluate(index, searcher, text_query, statistics, deadline)
     selected = _apply(matched, masks)
     if not selected.any() and parsed.words():
-        corrected = _suggest(index, searcher, parsed, readable, masks, 0, cache, deadline)
+        corrected = _suggest(index, searcher, parsed, statistics, masks, 0, cache, deadline)
         if corrected:
             parsed = ql.parse(corrected)
             text_query = to_whoosh(parsed.tree)
-            matched, scores, partial = _evaluate(index, searcher, text_query, readable, deadline)
+            matched, scores, partial = _evaluate(index, searcher, text_query, statistics, deadline)
             selected = _apply(matched, masks)
             notices.append(f"Nothing matched “{request.q}”; showing results for “{corrected}”.")
     if not selected.any() and parsed.plain and isinstance(parsed.tree, ql.All):
         any_query = to_whoosh(ql.Any(parsed.tree.nodes))
-        any_matched, any_scores, any_partial = _evaluate(index, searcher, any_query, readable, deadline)
+        any_matched, any_scores, any_partial = _evaluate(index, searcher, any_query, statistics, deadline)
         if _apply(any_matched, masks).any():
             text_query, matched, scores, partial = any_query, any_matched, any_scores, any_partial
             selected = _apply(matched, masks)
@@ -269,20 +274,26 @@ def _search(index: SearchIndex, searcher, request: SearchRequest,  # type: ignor
                         snippet=_snippet(stored, terms), also_in=_also_in(cache, docnum, readable)))
     suggestion = None
     if total < SUGGEST_BELOW and parsed.words():
-        suggestion = _suggest(index, searcher, parsed, readable, masks, total, cache, deadline)
+        suggestion = _suggest(index, searcher, parsed, statistics, masks, total, cache, deadline)
     facets = {facet: _sorted_counts(cache.group_counts(facet, _apply(matched, masks, skip=facet)))
               for facet in FILTER_FIELDS}
     return SearchResults(query=request.q, total=total, page=request.page, per_page=request.per_page,
                          hits=hits, facets=facets, suggestion=suggestion, notices=notices)
 
 
+def _evaluation(index: SearchIndex, searcher, statistics: Statistics,  # type: ignore[no-untyped-def]
+                deadline: float) -> Evaluation:
+    """An evaluation for one viewer, due to stop at ``deadline``."""
+    return Evaluation(searcher, index.postings_cache(searcher), statistics, deadline)
+
+
 def _evaluate(index: SearchIndex, searcher, text_query: wq.Query,  # type: ignore[no-untyped-def]
-              readable: np.ndarray, deadline: float) -> tuple[np.ndarray, np.ndarray, bool]:
+              statistics: Statistics, deadline: float) -> tuple[np.ndarray, np.ndarray, bool]:
     """(readable matches, scores, timed out): readability is applied here, so nothing restricted is
-    ever counted, suggested or shown."""
-    evaluation = Evaluation(searcher, index.postings_cache(searcher), deadline)
+    ever counted, suggested or shown, and the scores come from readable documents' statistics."""
+    readable = statistics.readable
     try:
-        matched, scores = evaluation.run(text_query)
+        matched, scores = _evaluation(index, searcher, statistics, deadline).run(text_query)
     except Deadline:
         return np.zeros(len(readable), bool), np.zeros(len(readable), np.float32), True
     return matched & readable, scores, False
@@ -384,32 +395,34 @@ def _term_spans(content: str, terms: set[str], language: str) -> list[tuple[int,
     return spans
 
 
-def _suggest(index: SearchIndex, searcher, parsed: ql.Parsed, readable: np.ndarray,  # type: ignore[no-untyped-def]
+def _suggest(index: SearchIndex, searcher, parsed: ql.Parsed, statistics: Statistics,  # type: ignore[no-untyped-def]
              masks: dict[str, np.ndarray], total: int, cache, deadline: float) -> str | None:
-    """A corrected query that finds more, built only from words of public practices (none past ``deadline``)."""
+    """A corrected query that finds more, built only from words of public practices the viewer may read
+    (the most frequent among them, counted in those practices alone); none past ``deadline``."""
     if time.monotonic() >= deadline:
         return None
-    corrector = searcher.corrector("spell_public")
+    evaluation = _evaluation(index, searcher, statistics, deadline)
     words = parsed.words()
     corrected = []
     for word in words:
         lowered = word.lower()
-        options = corrector.suggest(lowered, limit=1, maxdist=2, prefix=1) if lowered.isalpha() else []
-        corrected.append(options[0] if options and options[0] != lowered and len(lowered) > 3 else lowered)
+        try:
+            nearest = evaluation.nearest_word("spell_public", lowered, 2, 1) if lowered.isalpha() else None
+        except Deadline:
+            return None
+        corrected.append(nearest if nearest and nearest != lowered and len(lowered) > 3 else lowered)
     if corrected == [w.lower() for w in words]:
         return None
     candidate = ql.parse(" ".join(corrected))
-    matched, _scores, _partial = _evaluate(index, searcher, to_whoosh(candidate.tree), readable, deadline)
+    matched, _scores, _partial = _evaluate(index, searcher, to_whoosh(candidate.tree), statistics, deadline)
     found = len(np.unique(cache.group_codes[_apply(matched, masks)]))
     return " ".join(corrected) if found > total else None
 
 
 def related(index: SearchIndex, practice_id: str, visibilities: frozenset[str], limit: int = 5,
             seconds: float = TIME_LIMIT_SECONDS) -> list[Hit]:
-    """Practices like ``practice_id`` (shared hazards, kind and key words), never its own translations.
-
-    None found once matching has taken ``seconds``.
-    """
+    """Practices like ``practice_id`` (shared hazards, kind and key words), never its own translations;
+    none when the viewer may not read ``practice_id`` itself, or once matching has taken ``seconds``."""
     with index.searching() as searcher:
         return _related(index, searcher, practice_id, visibilities, limit, seconds)
 
@@ -417,19 +430,25 @@ def related(index: SearchIndex, practice_id: str, visibilities: frozenset[str], 
 def _related(index: SearchIndex, searcher, practice_id: str, visibilities: frozenset[str],  # type: ignore[no-untyped-def]
              limit: int, seconds: float) -> list[Hit]:
     docnum = searcher.document_number(id=practice_id)
-    if docnum is None:
+    cache = index.facet_cache(searcher)
+    statistics = cache.statistics(visibilities)
+    readable = statistics.readable
+    if docnum is None or not readable[docnum]:
         return []
+    deadline = time.monotonic() + seconds
     stored = searcher.stored_fields(docnum)
     card = stored["card"]
     language = analysis_language(card["language"])
-    key_terms = searcher.key_terms_from_text(f"body_{language}", stored["content"], numterms=8)
-    likeness = [wq.Term(f"body_{language}", term, boost=0.5) for term, _weight in key_terms]
+    try:
+        evaluation = _evaluation(index, searcher, statistics, deadline)
+        key_terms = evaluation.key_terms(f"body_{language}", stored["content"], 8)
+    except Deadline:  # as when the likeness query itself runs out of time
+        return []
+    likeness = [wq.Term(f"body_{language}", term, boost=0.5) for term in key_terms]
     likeness += [wq.Term("hazard", h, boost=2.0) for h in card["hazards"]]
     likeness += [wq.Term("kind", card["kind"]), wq.Term("phase", card["phases"][0], boost=0.5)]
     likeness += [wq.Term(f"title_{language}", t, boost=0.5) for t in tokens(card["title"], language) if len(t) > 1]
-    cache = index.facet_cache(searcher)
-    readable = cache.readable(visibilities)
-    matched, scores, _partial = _evaluate(index, searcher, wq.Or(likeness), readable, time.monotonic() + seconds)
+    matched, scores, _partial = _evaluate(index, searcher, wq.Or(likeness), statistics, deadline)
     matched &= cache.group_codes != cache.group_codes[docnum]
     docs = np.flatnonzero(matched)
     hits = []
