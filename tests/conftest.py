@@ -14,7 +14,6 @@ import email.policy
 import os
 import socket
 import textwrap
-import threading
 from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +23,7 @@ import pytest
 from flask import Flask
 
 from exchange import create_app
+from exchange import indexing
 from exchange.initialise import initialise
 from exchange.instance import Instance
 from tests.postgresql import PostgreSQLServer
@@ -75,12 +75,15 @@ class Databases:
         self.server = server
 
     @contextlib.contextmanager
-    def fresh(self) -> Iterator[str | None]:
-        """The URL of a new, empty database (None: the default SQLite file in the instance folder), dropped after."""
+    def fresh(self, like: str | None = None) -> Iterator[str | None]:
+        """The URL of a new, empty database (None: the default SQLite file in the instance folder), dropped after.
+
+        ``like``: the URL of a database to copy instead (a SQLite file is copied with its instance folder).
+        """
         if self.server is None:
             yield None
             return
-        url = self.server.create_database()
+        url = self.server.create_database(like)
         try:
             yield url
         finally:
@@ -93,9 +96,8 @@ def close(app: Flask) -> None:
     A search on a damaged or missing index starts that rebuild and returns; left running, it would go on
     writing through a disposed engine into a database the test is about to drop.
     """
-    for thread in threading.enumerate():
-        if thread.name == "search-rebuild":
-            thread.join(30)
+    rebuild = indexing.catch_up.last_rebuild(app.extensions["exchange"])
+    assert rebuild is None or rebuild.wait(300)
     app.extensions["exchange"].search.close()
     app.extensions["exchange"].db.dispose()
 

@@ -257,9 +257,9 @@ def test_a_damaged_zip_upload_gets_a_report_not_an_error_page(app, instance, tmp
     assert response.status_code == 200 and "damaged in the zip" in page and "broken.md" in page
 
 
-def test_import_prints_each_file_as_it_is_done(tmp_path, make_practice):
+def test_import_prints_each_file_as_it_is_done(tmp_path, make_practice, database_url):
     """A real 'exchange import' reports the first file while it is still waiting to read the second."""
-    env = {**os.environ, "EXCHANGE_INSTANCE": str(tmp_path / "inst")}
+    env = exchange_environment(tmp_path / "inst", database_url)
     assert subprocess.run(["exchange", "init", "--empty"], env=env, capture_output=True).returncode == 0
     folder = tmp_path / "many/jakarta"
     folder.mkdir(parents=True)
