@@ -84,12 +84,13 @@ class PostgreSQLServer:
         except ImportError as missing:
             raise PostgreSQLUnavailable(f"{missing}: pip install -e '.[postgres]'") from None
         user = _server_user()
-        folder = Path(tempfile.mkdtemp(prefix="px-postgresql-"))
-        if user:
-            account = pwd.getpwnam(user)
-            os.chown(folder, account.pw_uid, account.pw_gid)
+        # As another user the server must reach its folder: /tmp is open to all, a private TMPDIR may not be.
+        folder = Path(tempfile.mkdtemp(prefix="px-postgresql-", dir="/tmp" if user else None))
         server = cls(folder, 0, user)
         try:
+            if user:
+                account = pwd.getpwnam(user)
+                os.chown(folder, account.pw_uid, account.pw_gid)
             server._run(BIN / "initdb", "-D", folder / "data", "-U", SUPERUSER, "--auth=trust", "-E", "UTF8",
                         "--locale=C.UTF-8", "--no-sync", "--no-instructions")
             server._listen()
