@@ -36,6 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from exchange.web import api
     from exchange.web import auth
     from exchange.web import contribute
+    from exchange.web import inputs
     from exchange.web import packs_pages
     from exchange.web import pages
     from exchange.web.request_limits import LimitedRequest
@@ -79,6 +80,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     mail = settings_from(app.config, os.environ)
     instance = Instance.open(instance_path, app.config["DATABASE_URL"], mail, app.config["SEARCH_SECONDS"])
     library.init_app(app, instance)
+    inputs.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

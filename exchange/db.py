@@ -2,6 +2,8 @@
 
 SQLite (the default) runs in WAL mode with ``synchronous=FULL`` and a busy timeout; writes take the
 write lock up front with ``BEGIN IMMEDIATE`` so that two writers queue instead of failing midway.
+PostgreSQL keeps the same promise with a transaction-scoped advisory lock that every writing
+transaction takes first: writers queue, readers never wait, and the lock ends with the transaction.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 BUSY_TIMEOUT_MS = 10_000
+#: The key of the PostgreSQL advisory lock that writing transactions queue on (any fixed 64-bit number).
+WRITE_LOCK = 0x50582D7772697465  # "PX-write"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -61,7 +65,9 @@ class Database:
     def writing(self) -> Iterator[Session]:
         """A session whose transaction holds the write lock from its start, committed on success."""
         with self._sessions() as session:
-            session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+            connection = session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+            if connection.dialect.name == "postgresql":
+                connection.execute(sa.select(sa.func.pg_advisory_xact_lock(WRITE_LOCK)))
             try:
                 yield session
                 session.commit()

@@ -82,13 +82,14 @@ def reviewers(session: Session) -> list[int]:
 def unread(instance: Instance, user_id: int) -> list[Notification]:
     with instance.db.session() as session:
         return list(session.scalars(sa.select(Notification).where(
-            Notification.user_id == user_id, Notification.read_at.is_(None)).order_by(Notification.created_at.desc())))
+            Notification.user_id == user_id, Notification.read_at.is_(None))
+            .order_by(Notification.created_at.desc(), Notification.id.desc())))
 
 
 def recent(instance: Instance, user_id: int, limit: int = 50) -> list[Notification]:
     with instance.db.session() as session:
         return list(session.scalars(sa.select(Notification).where(Notification.user_id == user_id)
-                                    .order_by(Notification.created_at.desc()).limit(limit)))
+                                    .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)))
 
 
 def mark_read(instance: Instance, user_id: int) -> None:
@@ -102,7 +103,7 @@ def review_due(instance: Instance, within_days: int = 30) -> int:
     from exchange import library
     from exchange.models import Membership
 
-    today = utcnow().date().isoformat()
+    today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
     outbox: list[Letter] = []
     with instance.db.writing() as session:
         members: dict[str, list[int]] = {}

@@ -1,23 +1,39 @@
-"""Shared fixtures: a fresh instance per test, a seeded library per module, and a practice builder."""
+"""Shared fixtures: a fresh instance per test, a seeded library per module, and a practice builder.
+
+Every fixture that builds an instance runs on each database the library supports: ``database`` is
+parametrised over ``sqlite`` and ``postgresql`` (``-k sqlite`` or ``-k postgresql`` picks one), and each
+test gets a fresh database of that kind. The PostgreSQL cases use a throwaway server started once per
+session (tests/postgresql.py); where it cannot start they skip loudly, and under ``CI=true`` they fail.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import os
 import socket
 import textwrap
 from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 
 from exchange import create_app
+from exchange import indexing
 from exchange.initialise import initialise
 from exchange.instance import Instance
+from tests.postgresql import PostgreSQLServer
+from tests.postgresql import PostgreSQLUnavailable
 
 DATA = Path(__file__).parent / "data"
+DATABASES = ["sqlite", "postgresql"]
+
+# A developer's own database must never receive test data, nor leak into the commands tests start.
+os.environ.pop("EXCHANGE_DATABASE_URL", None)
 
 # Tests assert what a search finds and what a preview shows, never how fast: on a loaded machine the
 # production budgets (2 s each) cut a search short or refuse a preview. The budgets themselves are
@@ -52,14 +68,91 @@ def make_practice() -> Callable[..., bytes]:
     return practice_text
 
 
-@pytest.fixture
-def app(tmp_path: Path):  # type: ignore[no-untyped-def]
-    """An app on a fresh, empty instance (schema and partner cities, no practices)."""
-    app = create_app({"INSTANCE": tmp_path / "instance", "TESTING": True, "SERVER_NAME": "px.test"})
-    initialise(app.extensions["exchange"], "test", seed=False)
-    yield app
+class Databases:
+    """Fresh databases of one kind: SQLite (the instance's own file) or PostgreSQL (the test server)."""
+
+    def __init__(self, server: PostgreSQLServer | None = None) -> None:
+        self.server = server
+
+    @contextlib.contextmanager
+    def fresh(self, like: str | None = None) -> Iterator[str | None]:
+        """The URL of a new, empty database (None: the default SQLite file in the instance folder), dropped after.
+
+        ``like``: the URL of a database to copy instead (a SQLite file is copied with its instance folder).
+        """
+        if self.server is None:
+            yield None
+            return
+        url = self.server.create_database(like)
+        try:
+            yield url
+        finally:
+            self.server.drop_database(url)
+
+
+def close(app: Flask) -> None:
+    """Close an app's index and database, once a search rebuild it started in the background has ended.
+
+    A search on a damaged or missing index starts that rebuild and returns; left running, it would go on
+    writing through a disposed engine into a database the test is about to drop.
+    """
+    rebuild = indexing.catch_up.last_rebuild(app.extensions["exchange"])
+    assert rebuild is None or rebuild.wait(300)
     app.extensions["exchange"].search.close()
     app.extensions["exchange"].db.dispose()
+
+
+def exchange_environment(instance: Path, database_url: str | None) -> dict[str, str]:
+    """The environment for an ``exchange`` command (a subprocess) on ``instance`` and its database."""
+    environment = {**os.environ, "EXCHANGE_INSTANCE": str(instance)}
+    if database_url:
+        environment["EXCHANGE_DATABASE_URL"] = database_url
+    return environment
+
+
+@pytest.fixture(scope="session")
+def postgresql_server() -> Iterator[PostgreSQLServer]:
+    """A throwaway PostgreSQL 15 server for the session; skips loudly where it cannot start (fails under CI)."""
+    try:
+        server = PostgreSQLServer.start()
+    except PostgreSQLUnavailable as problem:
+        message = f"PostgreSQL test server unavailable: {problem}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message, pytrace=False)
+        pytest.skip("!!! SKIPPING POSTGRESQL TESTS !!! " + message)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module", params=DATABASES)
+def database(request: pytest.FixtureRequest) -> Databases:
+    """The kind of database this test runs on (module-scoped, so a module's shared instances agree)."""
+    if request.param == "postgresql":
+        return Databases(request.getfixturevalue("postgresql_server"))
+    return Databases()
+
+
+@pytest.fixture
+def new_database(database: Databases) -> Iterator[Callable[[], str | None]]:
+    """Make further fresh databases of this test's kind (for a second instance), dropped after the test."""
+    with contextlib.ExitStack() as stack:
+        yield lambda: stack.enter_context(database.fresh())
+
+
+@pytest.fixture
+def database_url(new_database: Callable[[], str | None]) -> str | None:
+    """The URL of this test's fresh database (None: SQLite in the instance folder)."""
+    return new_database()
+
+
+@pytest.fixture
+def app(tmp_path: Path, database_url: str | None):  # type: ignore[no-untyped-def]
+    """An app on a fresh, empty instance (schema and partner cities, no practices)."""
+    app = create_app({"INSTANCE": tmp_path / "instance", "TESTING": True, "SERVER_NAME": "px.test",
+                      "DATABASE_URL": database_url})
+    initialise(app.extensions["exchange"], "test", seed=False)
+    yield app
+    close(app)
 
 
 @pytest.fixture
@@ -78,14 +171,15 @@ def runner(app):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-def library_app(tmp_path_factory):  # type: ignore[no-untyped-def]
+def library_app(tmp_path_factory, database: Databases):  # type: ignore[no-untyped-def]
     """An app on an instance seeded with the bundled practices (shared by a module's read-only tests)."""
-    app = create_app({"INSTANCE": tmp_path_factory.mktemp("seeded"), "TESTING": True, "SERVER_NAME": "px.test"})
-    report = initialise(app.extensions["exchange"], "test", seed=True)
-    assert not [o for o in report.seeded if o.failed]
-    yield app
-    app.extensions["exchange"].search.close()
-    app.extensions["exchange"].db.dispose()
+    with database.fresh() as url:
+        app = create_app({"INSTANCE": tmp_path_factory.mktemp("seeded"), "TESTING": True, "SERVER_NAME": "px.test",
+                          "DATABASE_URL": url})
+        report = initialise(app.extensions["exchange"], "test", seed=True)
+        assert not [o for o in report.seeded if o.failed]
+        yield app
+        close(app)
 
 
 @pytest.fixture

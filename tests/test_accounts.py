@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import os
 import re
 import subprocess
 import threading
@@ -20,6 +19,7 @@ from exchange.models import AuditEntry
 from exchange.models import KnownDevice
 from exchange.models import LoginFailure
 from exchange.models import User
+from tests.conftest import exchange_environment
 
 PASSWORD = "rainy season levee walk"
 HTTPS = "https://px.test"
@@ -378,8 +378,8 @@ def test_sign_ins_are_audited(client, instance, staff):
     assert actions == ["login.failure", "login.success"]
 
 
-def test_cli_creates_users_with_a_password_or_an_invitation(tmp_path):
-    env = {**os.environ, "EXCHANGE_INSTANCE": str(tmp_path / "inst")}
+def test_cli_creates_users_with_a_password_or_an_invitation(tmp_path, database_url):
+    env = exchange_environment(tmp_path / "inst", database_url)
     subprocess.run(["exchange", "init", "--empty"], env=env, check=True, capture_output=True)
     created = subprocess.run(["exchange", "users", "create", "ayu@bpbd.example", "--name", "Ayu", "--role",
                               "contributor", "--role", "reviewer", "--city", "jakarta"],

@@ -14,13 +14,14 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import DATA
+from tests.conftest import exchange_environment
 
 BROKEN = DATA / "broken"
 VALID = DATA / "valid"
 
 
-def test_init_seeds_the_bundled_library_once(tmp_path):
-    env = {**os.environ, "EXCHANGE_INSTANCE": str(tmp_path / "inst")}
+def test_init_seeds_the_bundled_library_once(tmp_path, database_url):
+    env = exchange_environment(tmp_path / "inst", database_url)
     first = subprocess.run(["exchange", "init"], env=env, capture_output=True, text=True)
     assert first.returncode == 0, first.stderr
     assert "11 partner cities added" in first.stdout and "Seeded 44 bundled practices" in first.stdout
@@ -30,8 +31,8 @@ def test_init_seeds_the_bundled_library_once(tmp_path):
     assert again.returncode == 0 and "0 partner cities added" in again.stdout and "Seeded" not in again.stdout
 
 
-def test_init_empty_creates_no_practices(tmp_path):
-    env = {**os.environ, "EXCHANGE_INSTANCE": str(tmp_path / "inst")}
+def test_init_empty_creates_no_practices(tmp_path, database_url):
+    env = exchange_environment(tmp_path / "inst", database_url)
     assert subprocess.run(["exchange", "init", "--empty"], env=env, capture_output=True).returncode == 0
     assert not (tmp_path / "inst/library").exists()
 
@@ -75,14 +76,14 @@ def test_import_of_identical_text_changes_nothing_and_of_new_text_adds_a_version
 
 
 @pytest.mark.parametrize("suffix", ["", ".zip"])
-def test_export_then_import_into_an_empty_instance_is_byte_for_byte(library_app, tmp_path, suffix):
+def test_export_then_import_into_an_empty_instance_is_byte_for_byte(library_app, tmp_path, suffix, new_database):
     from exchange import create_app
     from exchange.initialise import initialise
 
     dest = tmp_path / f"export{suffix}"
     result = library_app.test_cli_runner().invoke(args=["export", str(dest)])
     assert result.exit_code == 0 and "Exported 44 practices" in result.output
-    empty = create_app({"INSTANCE": tmp_path / "empty", "TESTING": True})
+    empty = create_app({"INSTANCE": tmp_path / "empty", "TESTING": True, "DATABASE_URL": new_database()})
     initialise(empty.extensions["exchange"], "test", seed=False)
     imported = empty.test_cli_runner().invoke(args=["import", str(dest)])
     assert imported.exit_code == 0, imported.output
@@ -161,10 +162,10 @@ def test_console_script_shows_commands():
         assert command in result.stdout
 
 
-def test_serve_answers_over_real_http(tmp_path):
+def test_serve_answers_over_real_http(tmp_path, database_url):
     import urllib.request
 
-    env = {**os.environ, "EXCHANGE_INSTANCE": str(tmp_path / "inst")}
+    env = exchange_environment(tmp_path / "inst", database_url)
     assert subprocess.run(["exchange", "init"], env=env, capture_output=True).returncode == 0
     server = subprocess.Popen(["exchange", "serve", "--port", "0"], env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.DEVNULL, text=True)
@@ -256,9 +257,9 @@ def test_a_damaged_zip_upload_gets_a_report_not_an_error_page(app, instance, tmp
     assert response.status_code == 200 and "damaged in the zip" in page and "broken.md" in page
 
 
-def test_import_prints_each_file_as_it_is_done(tmp_path, make_practice):
+def test_import_prints_each_file_as_it_is_done(tmp_path, make_practice, database_url):
     """A real 'exchange import' reports the first file while it is still waiting to read the second."""
-    env = {**os.environ, "EXCHANGE_INSTANCE": str(tmp_path / "inst")}
+    env = exchange_environment(tmp_path / "inst", database_url)
     assert subprocess.run(["exchange", "init", "--empty"], env=env, capture_output=True).returncode == 0
     folder = tmp_path / "many/jakarta"
     folder.mkdir(parents=True)

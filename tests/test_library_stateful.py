@@ -10,12 +10,14 @@ database and the index agree.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import shutil
 import string
 import tempfile
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
@@ -42,6 +44,7 @@ from exchange.errors import PracticeNotFound
 from exchange.initialise import initialise
 from exchange.instance import Instance
 from exchange.search.service import SearchRequest
+from tests.conftest import Databases
 from tests.conftest import practice_text
 from tests.test_accounts import PASSWORD
 
@@ -54,17 +57,19 @@ PEOPLE = (("siti@jakarta.example", "Siti", ["contributor"]), ("ayu@jakarta.examp
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory) -> Path:  # type: ignore[no-untyped-def]
-    """An instance with its schema, cities, people and an empty index, copied for each example."""
+def template(tmp_path_factory, database: Databases) -> Iterator[tuple[Path, str | None]]:  # type: ignore[no-untyped-def]
+    """An instance with its schema, cities, people and an empty index, copied for each example: its folder
+    and the URL of its database (None: the SQLite file in the folder)."""
     folder = tmp_path_factory.mktemp("template") / "instance"
-    app = create_app({"INSTANCE": folder, "TESTING": True})
-    instance = app.extensions["exchange"]
-    initialise(instance, "test", seed=False)
-    for email, name, roles in PEOPLE:
-        accounts.create_user(instance, email, name, roles, ["jakarta"], "test", PASSWORD)
-    instance.search.close()
-    instance.db.dispose()
-    return folder
+    with database.fresh() as url:
+        app = create_app({"INSTANCE": folder, "TESTING": True, "DATABASE_URL": url})
+        instance = app.extensions["exchange"]
+        initialise(instance, "test", seed=False)
+        for email, name, roles in PEOPLE:
+            accounts.create_user(instance, email, name, roles, ["jakarta"], "test", PASSWORD)
+        instance.search.close()
+        instance.db.dispose()
+        yield folder, url
 
 
 def word(n: int) -> str:
@@ -88,12 +93,16 @@ class Practice:
 
 class Library(RuleBasedStateMachine):
     template: Path
+    template_url: str | None
+    databases: Databases
 
     def __init__(self) -> None:
         super().__init__()
         self.folder = Path(tempfile.mkdtemp(prefix="px-state-"))
         shutil.copytree(self.template, self.folder / "instance")
-        self.instance = Instance.open(self.folder / "instance")
+        self.database = contextlib.ExitStack()
+        url = self.database.enter_context(self.databases.fresh(like=self.template_url))
+        self.instance = Instance.open(self.folder / "instance", url)
         self.people = [accounts.load(self.instance, f"{n}:1") for n in range(1, len(PEOPLE) + 1)]
         self.practices: dict[str, Practice] = {}
         self.counter = 0
@@ -101,6 +110,7 @@ class Library(RuleBasedStateMachine):
     def teardown(self) -> None:
         self.instance.search.close()
         self.instance.db.dispose()
+        self.database.close()
         shutil.rmtree(self.folder, ignore_errors=True)
 
     # Helpers ------------------------------------------------------------------------------------
@@ -279,8 +289,8 @@ class Library(RuleBasedStateMachine):
         assert indexing.check(self.instance) == []
 
 
-def test_the_library_keeps_its_promises(template):
-    Library.template = template
+def test_the_library_keeps_its_promises(template, database):
+    (Library.template, Library.template_url), Library.databases = template, database
     run = Library.TestCase
     run.settings = settings(max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None,
                             suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

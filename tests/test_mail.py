@@ -60,12 +60,13 @@ def our_log(caplog: pytest.LogCaptureFixture) -> str:
 
 
 @pytest.fixture
-def make_app(tmp_path):  # type: ignore[no-untyped-def]
+def make_app(tmp_path, new_database):  # type: ignore[no-untyped-def]
     """An app on a fresh instance that mails through ``server`` with ``config`` (STARTTLS + sign-in by default)."""
     apps = []
 
     def make(server: MailServer, **config: object):  # type: ignore[no-untyped-def]
         app = create_app({"INSTANCE": tmp_path / f"instance{len(apps)}", "TESTING": True, "SERVER_NAME": "px.test",
+                          "DATABASE_URL": new_database(),
                           "EXCHANGE_BASE_URL": BASE_URL, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": server.port,
                           "MAIL_FROM": "exchange@px.test", "SMTP_USER": server.USER,
                           "SMTP_PASSWORD": server.PASSWORD, **config})

@@ -20,10 +20,10 @@ def smtp_inbox(mail_server):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def mailing_instance(tmp_path, smtp_inbox):  # type: ignore[no-untyped-def]
+def mailing_instance(tmp_path, smtp_inbox, database_url):  # type: ignore[no-untyped-def]
     app = create_app({"INSTANCE": tmp_path / "instance", "TESTING": True, "SMTP_HOST": "127.0.0.1",
                       "SMTP_PORT": smtp_inbox.port, "SMTP_TLS": "off", "MAIL_FROM": "exchange@px.test",
-                      "EXCHANGE_BASE_URL": "https://exchange.example.org"})
+                      "EXCHANGE_BASE_URL": "https://exchange.example.org", "DATABASE_URL": database_url})
     instance = app.extensions["exchange"]
     initialise(instance, "test", seed=False)
     yield instance
@@ -59,8 +59,9 @@ def test_submission_and_decisions_notify_in_the_app_and_by_mail(mailing_instance
     assert notifications.unread(instance, siti.id) == []
 
 
-def test_an_unreachable_mail_server_does_not_undo_the_event(tmp_path):
-    app = create_app({"INSTANCE": tmp_path / "instance", "TESTING": True, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": 9})
+def test_an_unreachable_mail_server_does_not_undo_the_event(tmp_path, database_url):
+    app = create_app({"INSTANCE": tmp_path / "instance", "TESTING": True, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": 9,
+                      "DATABASE_URL": database_url})
     instance = app.extensions["exchange"]
     initialise(instance, "test", seed=False)
     accounts.create_user(instance, "siti@jakarta.example", "Siti", ["contributor"], ["jakarta"], "t", PASSWORD)

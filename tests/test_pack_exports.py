@@ -39,8 +39,12 @@ FORMATS = ("html", "pdf", "epub", "zip")
 
 
 @pytest.fixture(autouse=True)
-def _reapers_finish():  # type: ignore[no-untyped-def]
-    """Let the threads that wait on worker processes finish before the test's instance goes away."""
+def _reapers_finish(instance):  # type: ignore[no-untyped-def]
+    """Let the threads that wait on worker processes finish before the test's instance goes away.
+
+    It asks for ``instance`` so that it is torn down first: a reaper still writing after the engine is
+    disposed, or after a PostgreSQL test database is dropped, would fail or leave a connection open.
+    """
     yield
     for thread in threading.enumerate():
         if thread.name.startswith("export-"):
@@ -423,7 +427,7 @@ def test_a_worker_over_its_time_or_memory_reports_it(app, instance, trainer, mak
     pack = packs.create(instance, trainer, "Flood workshop")
     packs.add_practice(instance, trainer, pack, "jakarta/sirens")
     job_id, key = jobs.submit(instance, trainer, pack, "pdf", "trainer")
-    jobs.start_workers(instance, jobs.worker_environment(app.instance_path, None, BASE) | limit)
+    jobs.start_workers(instance, jobs.worker_environment(app.instance_path, app.config["DATABASE_URL"], BASE) | limit)
     deadline = time.monotonic() + 60
     while jobs.get(instance, job_id, key).status in ("queued", "running") and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -432,7 +436,8 @@ def test_a_worker_over_its_time_or_memory_reports_it(app, instance, trainer, mak
 
 
 def test_a_markdown_zip_goes_back_in_with_exchange_import_and_the_pack_importer(app, instance, trainer,
-                                                                                make_practice, tmp_path, runner):
+                                                                                make_practice, tmp_path, runner,
+                                                                                new_database):
     from exchange import create_app
     from exchange.initialise import initialise
 
@@ -451,7 +456,8 @@ def test_a_markdown_zip_goes_back_in_with_exchange_import_and_the_pack_importer(
                                "-o", str(out)]).exit_code == 0
 
     # Into another, empty library: exchange import takes the practices, the pack importer the structure.
-    other = create_app({"INSTANCE": tmp_path / "other", "TESTING": True, "SERVER_NAME": "px.test"})
+    other = create_app({"INSTANCE": tmp_path / "other", "TESTING": True, "SERVER_NAME": "px.test",
+                        "DATABASE_URL": new_database()})
     other_instance = other.extensions["exchange"]
     initialise(other_instance, "test", seed=False)
     accounts.create_user(other_instance, "kobe@kobe.example", "Aiko", ["reader"], [], "t", PASSWORD)

@@ -90,6 +90,30 @@ def test_unknown_ids_and_bad_paths_get_a_404_page(library_client, path):
     assert "Traceback" not in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize(("path", "status"), [
+    ("/practices/jakarta/%00", 404), ("/cities/%00", 404), ("/api/v1/practices/jakarta/%00", 404),
+    ("/invitations/%00", 404), ("/practices?q=flo%00od", 400), ("/practices?city=%00", 400),
+    ("/api/v1/search?q=%00", 400), ("/admin/audit?actor=%00", 400),
+])
+def test_a_nul_character_anywhere_in_a_request_is_refused_before_any_view(client, path, status):
+    """PostgreSQL cannot hold or compare text with NUL: a lookup would fail (500) rather than find nothing."""
+    response = client.get(path)
+    assert response.status_code == status
+    assert "Something went wrong" not in response.get_data(as_text=True)
+    if path.startswith("/api/") and status == 400:
+        assert "NUL character" in response.get_json()["error"]
+
+
+def test_a_nul_character_in_a_form_field_is_refused(client, instance):
+    from exchange import accounts
+    from tests.test_accounts import PASSWORD
+    from tests.test_accounts import sign_in
+
+    accounts.create_user(instance, "siti@bpbd.example", "Siti", ["reader"], [], "test", PASSWORD)
+    assert sign_in(client, "siti@bpbd.example\x00").status_code == 400
+    assert sign_in(client, "siti@bpbd.example").status_code == 302
+
+
 def test_practice_api_returns_the_document(library_client):
     data = library_client.get("/api/v1/practices/tokyo/koto5ku-kouiki-hinan-keikaku").get_json()
     assert data["id"] == "tokyo/koto5ku-kouiki-hinan-keikaku" and data["language"] == "ja"

@@ -1,4 +1,8 @@
-"""Browser tests: Playwright driving Debian's Chromium against a real HTTP server on 127.0.0.1."""
+"""Browser tests: Playwright driving Debian's Chromium against a real HTTP server on 127.0.0.1.
+
+They run on SQLite only: they follow people's journeys through the pages, and every service and page
+they pass through is tested on both SQLite and PostgreSQL by the tests beside them.
+"""
 
 from __future__ import annotations
 

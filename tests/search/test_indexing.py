@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import os
 import re
 import signal
 import subprocess
@@ -26,6 +25,7 @@ from exchange.search.index import IndexUnavailable
 from exchange.search.index import SearchIndex
 from exchange.search.service import SearchRequest
 from exchange.search.service import search
+from tests.conftest import exchange_environment
 
 PUBLIC = frozenset({"public"})
 
@@ -43,7 +43,8 @@ def pending(instance) -> list[str]:  # type: ignore[no-untyped-def]
 
 def same_instance(instance):  # type: ignore[no-untyped-def]
     """The same instance folder opened by a new app, as after a restart."""
-    return create_app({"INSTANCE": instance.path, "TESTING": True, "SERVER_NAME": "px.test"})
+    return create_app({"INSTANCE": instance.path, "TESTING": True, "SERVER_NAME": "px.test",
+                       "DATABASE_URL": instance.db.url})
 
 
 def live_name(instance) -> str:  # type: ignore[no-untyped-def]
@@ -331,7 +332,7 @@ def exchange_command(*args: str) -> list[str]:
 
 def test_a_reindex_killed_midway_leaves_the_old_index_serving(library_app):
     instance = library_app.extensions["exchange"]
-    env = {**os.environ, "EXCHANGE_INSTANCE": str(instance.path)}
+    env = exchange_environment(instance.path, instance.db.url)
     before = live_name(instance)
     folders_before = index_folders(instance)
     abandoned: set[str] = set()
