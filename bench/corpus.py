@@ -7,8 +7,8 @@ import random
 import re
 from pathlib import Path
 
-from exchange import vocabularies
-from exchange.practice import parse
+from exchange.library import vocabularies
+from exchange.library.practice import parse
 
 BUNDLED = Path(__file__).resolve().parent.parent / "practices"
 LANGUAGE_MIX = (("en", 0.5), ("id", 0.25), ("ja", 0.25))

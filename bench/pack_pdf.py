@@ -25,12 +25,12 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
-from exchange import accounts  # noqa: E402
 from exchange import create_app  # noqa: E402
-from exchange import packs  # noqa: E402
+from exchange.accounts import people  # noqa: E402
 from exchange.initialise import initialise  # noqa: E402
 from exchange.models import PracticeRecord  # noqa: E402
-from exchange.pack_exports import export  # noqa: E402
+from exchange.packs import packs  # noqa: E402
+from exchange.packs.exports import export  # noqa: E402
 
 SECTIONS = ("Before the flood", "Warning and evacuation", "Recovery and lessons")
 
@@ -42,9 +42,9 @@ def main(out: Path) -> None:
     with app.app_context():
         instance = app.extensions["exchange"]
         initialise(instance, "bench", seed=True)
-        accounts.create_user(instance, "trainer@semarang.example", "Dewi", ["reader"], [], "bench",
+        people.create_user(instance, "trainer@semarang.example", "Dewi", ["reader"], [], "bench",
                              "rainy season levee walk")
-        trainer = accounts.load(instance, "1:1")
+        trainer = people.load(instance, "1:1")
         with instance.db.session() as session:
             records = list(session.scalars(sa.select(PracticeRecord).order_by(PracticeRecord.id)))
         chosen = ([r.id for r in records if r.language == "en"][:7] + [r.id for r in records if r.language == "id"][:7]

@@ -13,8 +13,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from exchange import create_app  # noqa: E402
 from exchange.initialise import initialise  # noqa: E402
-from exchange.practice import parse  # noqa: E402
-from exchange.rendering import plain_text  # noqa: E402
+from exchange.library.practice import parse  # noqa: E402
+from exchange.library.rendering import plain_text  # noqa: E402
 from exchange.search.documents import facet_values  # noqa: E402
 from tests.relevance.evaluate import Fts5Baseline  # noqa: E402
 from tests.relevance.evaluate import evaluate  # noqa: E402

@@ -24,10 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from exchange import bounded_rendering  # noqa: E402
-from exchange.practice import MAX_DOCUMENT_BYTES  # noqa: E402
-from exchange.practice import parse  # noqa: E402
-from exchange.rendering import render  # noqa: E402
+from exchange.library import bounded_rendering  # noqa: E402
+from exchange.library.practice import MAX_DOCUMENT_BYTES  # noqa: E402
+from exchange.library.practice import parse  # noqa: E402
+from exchange.library.rendering import render  # noqa: E402
 from tests.test_rendering import PATHOLOGICAL  # noqa: E402
 
 #: R-2, and more that cost as much as R-1's worst (flat emphasis more than nested; repeated h2 headings and

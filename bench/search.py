@@ -30,13 +30,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.corpus import Corpus  # noqa: E402
-from exchange import cities  # noqa: E402
-from exchange import library  # noqa: E402
 from exchange.initialise import initialise  # noqa: E402
 from exchange.instance import Instance  # noqa: E402
+from exchange.library import cities  # noqa: E402
+from exchange.library import publishing  # noqa: E402
+from exchange.library.practice import parse  # noqa: E402
+from exchange.library.rendering import plain_text  # noqa: E402
 from exchange.models import PracticeVersion  # noqa: E402
-from exchange.practice import parse  # noqa: E402
-from exchange.rendering import plain_text  # noqa: E402
 from exchange.search.service import SearchRequest  # noqa: E402
 from exchange.search.service import search  # noqa: E402
 
@@ -74,15 +74,15 @@ def make_instance(folder: Path, n: int, corpus: Corpus) -> Instance:
             history.parent.mkdir(parents=True, exist_ok=True)
             history.write_bytes(data)
             practice = parse(data, slug)
-            digest = library.sha256(data)
-            library._catalogue(session, None, practice, 1, digest)
+            digest = publishing.sha256(data)
+            publishing._catalogue(session, None, practice, 1, digest)
             session.add(PracticeVersion(practice_id=practice.id, version=1, sha256=digest, actor="bench"))
     return instance
 
 
 def timed_rebuild(folder: Path) -> dict:
     """Run a full rebuild in a child process; its wall time and peak RSS."""
-    code = ("import sys, time, json; from exchange.instance import Instance; from exchange import indexing;"
+    code = ("import sys, time, json; from exchange.instance import Instance; from exchange.search import indexing;"
             f"i = Instance.open(__import__('pathlib').Path({str(folder)!r})); t = time.perf_counter();"
             "n = indexing.rebuild(i); print(json.dumps({'n': n, 'seconds': time.perf_counter() - t}))")
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -132,7 +132,7 @@ def our_publish_latency(instance: Instance, corpus: Corpus, n: int) -> tuple[flo
         marker = f"benchmarker{k:03d}zz"
         city, slug, data = corpus.practice(k * 37 % n, marker=marker)
         started = time.perf_counter()
-        library.publish(instance, data, slug, "bench")
+        publishing.publish(instance, data, slug, "bench")
         found = search(instance.search, SearchRequest(q=marker), frozenset({"public", "partners"})).total
         times.append((time.perf_counter() - started) * 1000)
         assert found == 1, f"{marker} not searchable right after publishing"

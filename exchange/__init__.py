@@ -20,17 +20,13 @@ def instance_path_from_environment() -> Path:
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """The web application for one library instance; wiring only, no side effects on disk."""
-    from exchange import accounts
-    from exchange import bounded_rendering
     from exchange import cli
     from exchange import errors
-    from exchange import presentation
-    from exchange.extensions import csrf
-    from exchange.extensions import library
-    from exchange.extensions import login_manager
+    from exchange.accounts import people
     from exchange.instance import Instance
+    from exchange.library import bounded_rendering
+    from exchange.library.practice import MAX_DOCUMENT_BYTES
     from exchange.mail import settings_from
-    from exchange.practice import MAX_DOCUMENT_BYTES
     from exchange.search.service import TIME_LIMIT_SECONDS
     from exchange.web import admin
     from exchange.web import api
@@ -39,6 +35,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from exchange.web import inputs
     from exchange.web import packs_pages
     from exchange.web import pages
+    from exchange.web import presentation
+    from exchange.web.extensions import csrf
+    from exchange.web.extensions import library
+    from exchange.web.extensions import login_manager
     from exchange.web.request_limits import LimitedRequest
 
     config = dict(test_config or {})
@@ -85,7 +85,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"
-    login_manager.user_loader(lambda key: accounts.load(instance, key))
+    login_manager.user_loader(lambda key: people.load(instance, key))
     errors.init_app(app)
     cli.init_app(app)
     presentation.init_app(app)

@@ -13,17 +13,17 @@ from flask import current_app
 from flask.cli import FlaskGroup
 from flask.cli import with_appcontext
 
-from exchange import accounts
-from exchange import cities as city_service
-from exchange import indexing
-from exchange import library as practices
-from exchange import notifications
-from exchange import pack_exports
-from exchange import passwords
+from exchange.accounts import passwords
+from exchange.accounts import people
 from exchange.errors import InvalidCity
-from exchange.extensions import library
 from exchange.initialise import initialise
 from exchange.initialise import prepare_search
+from exchange.library import cities as city_service
+from exchange.library import publishing
+from exchange.packs import exports
+from exchange.review import notifications
+from exchange.search import indexing
+from exchange.web.extensions import library
 
 
 def _actor() -> str:
@@ -73,13 +73,13 @@ def init_command(empty: bool) -> None:
 @with_appcontext
 def import_command(paths: tuple[Path, ...]) -> None:
     """Publish practice files, folders or .zip bundles: one line per file; exit 1 if any failed."""
-    outcomes = practices.import_paths(library.instance, list(paths), _actor())
+    outcomes = publishing.import_paths(library.instance, list(paths), _actor())
     _report(outcomes)
 
 
-def _report(outcomes: Iterable[practices.Outcome], quiet: bool = False) -> None:
+def _report(outcomes: Iterable[publishing.Outcome], quiet: bool = False) -> None:
     """Print each outcome's line as soon as it is done (a killed run has reported what it did)."""
-    done: list[practices.Outcome] = []
+    done: list[publishing.Outcome] = []
     for outcome in outcomes:
         done.append(outcome)
         if outcome.failed or not quiet:
@@ -100,7 +100,7 @@ def export_command(dest: Path) -> None:
     """Write every current practice to folder DEST (or DEST.zip), ready for 'exchange import'."""
     if dest.suffix != ".zip" and dest.exists() and any(dest.iterdir()):
         raise click.ClickException(f"{dest} is not empty; export into a new folder or a .zip")
-    count = practices.export(library.instance, dest, _actor())
+    count = publishing.export(library.instance, dest, _actor())
     click.echo(f"Exported {count} practices to {dest}.")
 
 
@@ -181,21 +181,21 @@ def users_group() -> None:
 @click.argument("email")
 @click.option("--name", required=True, help="The person's name.")
 @click.option("--role", "roles", multiple=True, required=True,
-              type=click.Choice(accounts.ROLES), help="reader, contributor, reviewer or admin; repeatable.")
+              type=click.Choice(people.ROLES), help="reader, contributor, reviewer or admin; repeatable.")
 @click.option("--city", "cities", multiple=True, help="A city the person contributes for; repeatable.")
 @with_appcontext
 def users_create(email: str, name: str, roles: tuple[str, ...], cities: tuple[str, ...]) -> None:
     """Create an account. A password piped on standard input is set; otherwise an invitation link is printed."""
     password = None if sys.stdin is None or sys.stdin.isatty() else sys.stdin.readline().rstrip("\n") or None
     try:
-        token = accounts.create_user(library.instance, email, name, list(roles), list(cities), _actor(), password)
-    except (accounts.AccountError, passwords.WeakPassword) as error:
+        token = people.create_user(library.instance, email, name, list(roles), list(cities), _actor(), password)
+    except (people.AccountError, passwords.WeakPassword) as error:
         raise click.ClickException(str(error)) from None
     if token is None:
         click.echo(f"Created {email} with the password given on standard input.")
     else:
         base = current_app.config["EXCHANGE_BASE_URL"].rstrip("/")
-        click.echo(f"Created {email}. Send them this invitation link (valid {accounts.INVITATION_DAYS} days):")
+        click.echo(f"Created {email}. Send them this invitation link (valid {people.INVITATION_DAYS} days):")
         click.echo(f"{base}/invitations/{token}")
 
 
@@ -205,8 +205,8 @@ def users_create(email: str, name: str, roles: tuple[str, ...], cities: tuple[st
 def users_disable(email: str) -> None:
     """Disable an account: it can no longer sign in and its sessions end."""
     try:
-        accounts.disable(library.instance, email, _actor())
-    except accounts.AccountError as error:
+        people.disable(library.instance, email, _actor())
+    except people.AccountError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Disabled {email}; its sessions have ended.")
 
@@ -227,30 +227,30 @@ def packs_group() -> None:
 
 @packs_group.command("export")
 @click.argument("pack_id", type=int)
-@click.option("--format", "format_", type=click.Choice(list(pack_exports.FORMATS)), default="pdf", show_default=True)
-@click.option("--edition", type=click.Choice(pack_exports.EDITIONS), default="participant", show_default=True)
+@click.option("--format", "format_", type=click.Choice(list(exports.FORMATS)), default="pdf", show_default=True)
+@click.option("--edition", type=click.Choice(exports.EDITIONS), default="participant", show_default=True)
 @click.option("-o", "output", type=click.Path(path_type=Path), required=True)
 @with_appcontext
 def packs_export(pack_id: int, format_: str, edition: str, output: Path) -> None:
     """Export PACK_ID as its owner may read it now (the same limits as on the web)."""
     import time
 
-    from exchange import packs
+    from exchange.library.storage import write_durably
     from exchange.models import Pack
-    from exchange.storage import write_durably
+    from exchange.packs import packs
 
     with library.instance.db.session() as session:
         pack = session.get(Pack, pack_id)
-    owner = accounts.by_id(library.instance, pack.owner_id) if pack else None
+    owner = people.by_id(library.instance, pack.owner_id) if pack else None
     if owner is None:
         raise click.ClickException(f"no pack {pack_id} with an active owner")
     started = time.perf_counter()
     try:
-        data = pack_exports.export(library.instance, owner, pack_id, format_, edition,
+        data = exports.export(library.instance, owner, pack_id, format_, edition,
                                    current_app.config["EXCHANGE_BASE_URL"])
     except packs.PackNotFound:
         raise click.ClickException(f"no pack {pack_id}") from None
-    except pack_exports.PackTooLarge as error:
+    except exports.PackTooLarge as error:
         raise click.ClickException(str(error)) from None
     write_durably(output.resolve(), data)
     click.echo(f"Wrote {output}: {format_}, {edition} edition, {len(data):,} bytes in "
@@ -263,10 +263,10 @@ def packs_export(pack_id: int, format_: str, edition: str, output: Path) -> None
 @with_appcontext
 def packs_import(path: Path, email: str) -> None:
     """Rebuild a pack from a Markdown ZIP (import its practices first with ``exchange import``)."""
-    from exchange.pack_exports import markdown_zip
+    from exchange.packs.exports import markdown_zip
 
-    ids, unknown = accounts.ids_for_emails(library.instance, [email])
-    owner = accounts.by_id(library.instance, ids[0]) if ids else None
+    ids, unknown = people.ids_for_emails(library.instance, [email])
+    owner = people.by_id(library.instance, ids[0]) if ids else None
     if owner is None:
         raise click.ClickException(f"no active account {', '.join(unknown) or email}")
     try:

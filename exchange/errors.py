@@ -11,7 +11,7 @@ from flask import request
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
-from exchange import bounded_rendering
+from exchange.library import bounded_rendering
 
 log = logging.getLogger(__name__)
 

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 
-from exchange import cities
-from exchange import indexing
-from exchange import library
 from exchange.instance import Instance
-from exchange.storage import write_durably
+from exchange.library import cities
+from exchange.library import publishing
+from exchange.library.storage import write_durably
+from exchange.search import indexing
 
 BUNDLED_PRACTICES = Path(__file__).resolve().parent.parent / "practices"
 
@@ -21,7 +21,7 @@ class Report:
     """What ``initialise`` did."""
 
     cities_added: list[str] = field(default_factory=list)
-    seeded: list[library.Outcome] = field(default_factory=list)
+    seeded: list[publishing.Outcome] = field(default_factory=list)
     temporary_files_removed: int = 0
     indexed: int = 0
 
@@ -39,10 +39,10 @@ def initialise(instance: Instance, actor: str, seed: bool = True,
         write_durably(key_file, secrets.token_hex(32).encode())
         key_file.chmod(0o600)
     report.temporary_files_removed = instance.store.sweep_temporary_files()
-    library.record_version_visibility(instance)
+    publishing.record_version_visibility(instance)
     report.cities_added = [spec.slug for spec in cities.bundled() if cities.add(instance, spec, actor)]
     if seed and not any(instance.store.practice_ids()):
-        report.seeded = list(library.import_paths(instance, [practices], actor))
+        report.seeded = list(publishing.import_paths(instance, [practices], actor))
     report.indexed = prepare_search(instance)
     return report
 

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from exchange.db import Database
+from exchange.library.storage import LibraryStore
 from exchange.mail import MailSettings
 from exchange.search.index import SearchIndex
 from exchange.search.service import TIME_LIMIT_SECONDS
-from exchange.storage import LibraryStore
 
 
 @dataclass

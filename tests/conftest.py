@@ -23,9 +23,9 @@ import pytest
 from flask import Flask
 
 from exchange import create_app
-from exchange import indexing
 from exchange.initialise import initialise
 from exchange.instance import Instance
+from exchange.search import indexing
 from tests.postgresql import PostgreSQLServer
 from tests.postgresql import PostgreSQLUnavailable
 

@@ -10,11 +10,11 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from exchange import accounts
-from exchange import devices
-from exchange import library
-from exchange import passwords
-from exchange import tokens
+from exchange.accounts import devices
+from exchange.accounts import passwords
+from exchange.accounts import people
+from exchange.accounts import tokens
+from exchange.library import publishing
 from exchange.models import AuditEntry
 from exchange.models import KnownDevice
 from exchange.models import LoginFailure
@@ -28,7 +28,7 @@ DEVICE = "__Host-px-device"
 
 @pytest.fixture
 def staff(instance):  # type: ignore[no-untyped-def]
-    accounts.create_user(instance, "siti@bpbd.example", "Siti Rahma", ["contributor"], ["jakarta"], "test", PASSWORD)
+    people.create_user(instance, "siti@bpbd.example", "Siti Rahma", ["contributor"], ["jakarta"], "test", PASSWORD)
     return "siti@bpbd.example"
 
 
@@ -89,7 +89,7 @@ def test_unknown_account_and_wrong_password_look_the_same(client, staff):
 
 
 def test_failed_sign_ins_are_throttled_per_account_with_retry_after(client, staff):
-    for n in range(accounts.MAX_FAILURES_PER_ACCOUNT):
+    for n in range(people.MAX_FAILURES_PER_ACCOUNT):
         assert sign_in(client, staff, "wrong password", REMOTE_ADDR=f"10.0.0.{n}").status_code == 401
     throttled = sign_in(client, staff, PASSWORD, REMOTE_ADDR="10.0.0.99")  # even the right password waits
     assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) > 0
@@ -97,7 +97,7 @@ def test_failed_sign_ins_are_throttled_per_account_with_retry_after(client, staf
 
 
 def test_failed_sign_ins_are_throttled_per_client_and_forwarded_for_is_ignored(client, instance, staff):
-    for n in range(accounts.MAX_FAILURES_PER_CLIENT):
+    for n in range(people.MAX_FAILURES_PER_CLIENT):
         response = post(client, "/login", {"email": f"user{n}@example.org", "password": "x" * 12,
                                                         "csrf_token": csrf_token(client)},
                                 headers={"X-Forwarded-For": f"1.2.3.{n}"})
@@ -140,12 +140,12 @@ def test_an_attacker_cannot_lock_the_owner_out_of_a_browser_they_signed_in_from(
         assert stranger.status_code == 429 and int(stranger.headers["Retry-After"]) > 0
         assert sign_in(owner, staff).status_code == 302 and signed_in(owner)
         sign_out(owner)
-        time_passes(instance, accounts.THROTTLE_WINDOW)
+        time_passes(instance, people.THROTTLE_WINDOW)
 
 
 @pytest.mark.parametrize("cookie", ["another account's", "forged", "tampered", "expired", "from before disabling"])
 def test_only_a_valid_device_cookie_for_the_same_account_is_spared(app, instance, staff, cookie):
-    accounts.create_user(instance, "budi@bpbd.example", "Budi Santoso", ["reader"], [], "test", PASSWORD)
+    people.create_user(instance, "budi@bpbd.example", "Budi Santoso", ["reader"], [], "test", PASSWORD)
     browser = app.test_client()
     if cookie == "another account's":
         sign_in(browser, "budi@bpbd.example")
@@ -160,11 +160,11 @@ def test_only_a_valid_device_cookie_for_the_same_account_is_spared(app, instance
         with instance.db.writing() as session:
             session.execute(sa.update(KnownDevice).values(expires_at=KnownDevice.expires_at - devices.LIFETIME))
     elif cookie == "from before disabling":  # the account is disabled, and (say) the flag is set back by hand
-        accounts.disable(instance, staff, "admin@example.org")
+        people.disable(instance, staff, "admin@example.org")
         with instance.db.writing() as session:
             session.execute(sa.update(User).where(User.email == staff).values(active=True))
     sign_out(browser)
-    attack(app, staff, rounds=accounts.MAX_FAILURES_PER_ACCOUNT)
+    attack(app, staff, rounds=people.MAX_FAILURES_PER_ACCOUNT)
     throttled = sign_in(browser, staff)
     assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) > 0
     assert not signed_in(browser)
@@ -179,7 +179,7 @@ def test_a_password_change_forgets_every_device(app, instance, staff):
                                                   "csrf_token": csrf_token(laptop, "/account/password")})
     assert response.status_code == 302
     sign_out(laptop)
-    attack(app, staff, rounds=accounts.MAX_FAILURES_PER_ACCOUNT)
+    attack(app, staff, rounds=people.MAX_FAILURES_PER_ACCOUNT)
     assert sign_in(phone, staff, new_password).status_code == 429  # its cookie named the old password's device
     assert sign_in(laptop, staff, new_password).status_code == 302  # the change gave the laptop a new one
 
@@ -189,36 +189,36 @@ def test_a_known_device_has_its_own_limit(app, instance, staff):
     sign_in(mine, staff)
     sign_in(shared, staff)
     sign_out(shared)
-    for _ in range(accounts.MAX_FAILURES_PER_DEVICE):
+    for _ in range(people.MAX_FAILURES_PER_DEVICE):
         assert sign_in(shared, staff, "wrong password").status_code == 401
     throttled = sign_in(shared, staff)
     assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) > 0
     sign_out(mine)
     assert sign_in(mine, staff).status_code == 302  # another device of the account is not held back
     assert sign_in(app.test_client(), staff).status_code == 302  # nor are unknown browsers, by the device's typos
-    time_passes(instance, accounts.THROTTLE_WINDOW)
+    time_passes(instance, people.THROTTLE_WINDOW)
     assert sign_in(shared, staff).status_code == 302
 
 
 def test_a_shared_browser_keeps_a_device_cookie_for_each_account(app, instance, staff):
-    accounts.create_user(instance, "budi@bpbd.example", "Budi Santoso", ["reader"], [], "test", PASSWORD)
+    people.create_user(instance, "budi@bpbd.example", "Budi Santoso", ["reader"], [], "test", PASSWORD)
     office = app.test_client()
     for email in (staff, "budi@bpbd.example"):
         sign_in(office, email)
         sign_out(office)
     assert len(office.get_cookie(DEVICE, domain="px.test").value.split(".")) == 2
     for email in (staff, "budi@bpbd.example"):
-        attack(app, email, rounds=accounts.MAX_FAILURES_PER_ACCOUNT)
+        attack(app, email, rounds=people.MAX_FAILURES_PER_ACCOUNT)
         assert sign_in(office, email).status_code == 302
         sign_out(office)
 
 
 def test_the_per_client_limit_applies_to_a_client_with_a_device_cookie_for_its_own_account(app, instance, staff):
-    accounts.create_user(instance, "eko@bpbd.example", "Eko Prasetyo", ["reader"], [], "test", PASSWORD)
+    people.create_user(instance, "eko@bpbd.example", "Eko Prasetyo", ["reader"], [], "test", PASSWORD)
     insider = app.test_client()
     sign_in(insider, "eko@bpbd.example", REMOTE_ADDR="192.0.2.7")
     sign_out(insider)
-    for n in range(accounts.MAX_FAILURES_PER_CLIENT):
+    for n in range(people.MAX_FAILURES_PER_CLIENT):
         assert sign_in(insider, f"user{n}@example.org", "x" * 12, REMOTE_ADDR="192.0.2.7").status_code == 401
     throttled = sign_in(insider, staff, "wrong password", REMOTE_ADDR="192.0.2.7")
     assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) > 0
@@ -229,19 +229,19 @@ def test_the_per_client_limit_applies_to_a_client_with_a_device_cookie_for_its_o
 
 def test_unknown_browsers_wait_longer_after_each_failure(instance, staff):
     start = datetime.datetime(2026, 12, 1, 8, 0)
-    for _ in range(accounts.MAX_FAILURES_PER_ACCOUNT):
-        assert accounts.authenticate(instance, staff, "wrong password", "203.0.113.1", now=start) is None
+    for _ in range(people.MAX_FAILURES_PER_ACCOUNT):
+        assert people.authenticate(instance, staff, "wrong password", "203.0.113.1", now=start) is None
     waits = []
     now = start
     for n in range(6):
-        with pytest.raises(accounts.Throttled) as throttled:
-            accounts.authenticate(instance, staff, PASSWORD, f"203.0.113.{n + 2}", now=now)
+        with pytest.raises(people.Throttled) as throttled:
+            people.authenticate(instance, staff, PASSWORD, f"203.0.113.{n + 2}", now=now)
         waits.append(throttled.value.retry_after)
         now += datetime.timedelta(seconds=throttled.value.retry_after)
-        assert accounts.authenticate(instance, staff, "wrong password", f"203.0.113.{n + 2}", now=now) is None
+        assert people.authenticate(instance, staff, "wrong password", f"203.0.113.{n + 2}", now=now) is None
     assert waits == [60, 120, 240, 480, 900, 900]  # one minute, doubling, at most 15 minutes
-    later = now + accounts.ACCOUNT_MAX_DELAY
-    assert accounts.authenticate(instance, staff, PASSWORD, "203.0.113.9", now=later) is not None
+    later = now + people.ACCOUNT_MAX_DELAY
+    assert people.authenticate(instance, staff, PASSWORD, "203.0.113.9", now=later) is not None
 
 
 def test_a_flood_from_one_client_hashes_no_more_passwords_than_its_limit(instance, staff, monkeypatch):
@@ -250,10 +250,10 @@ def test_a_flood_from_one_client_hashes_no_more_passwords_than_its_limit(instanc
     refused = 0
     for n in range(200):
         try:
-            accounts.authenticate(instance, f"user{n}@example.org", "guess", "198.51.100.9")
-        except accounts.Throttled:
+            people.authenticate(instance, f"user{n}@example.org", "guess", "198.51.100.9")
+        except people.Throttled:
             refused += 1
-    assert len(checked) == accounts.MAX_FAILURES_PER_CLIENT and refused == 200 - len(checked)
+    assert len(checked) == people.MAX_FAILURES_PER_CLIENT and refused == 200 - len(checked)
 
 
 def test_parallel_attempts_cannot_all_slip_past_the_client_limit(instance, staff, monkeypatch):
@@ -267,12 +267,12 @@ def test_parallel_attempts_cannot_all_slip_past_the_client_limit(instance, staff
 
     def attempt(n: int) -> None:
         try:
-            accounts.authenticate(instance, f"user{n}@example.org", "guess", "198.51.100.9")
-        except accounts.Throttled:
+            people.authenticate(instance, f"user{n}@example.org", "guess", "198.51.100.9")
+        except people.Throttled:
             settled.release()
 
     monkeypatch.setattr(passwords, "verify", slow_verify)
-    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(accounts.MAX_FAILURES_PER_CLIENT + 10)]
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(people.MAX_FAILURES_PER_CLIENT + 10)]
     for thread in threads:
         thread.start()
     for _ in threads:
@@ -280,7 +280,7 @@ def test_parallel_attempts_cannot_all_slip_past_the_client_limit(instance, staff
     release.set()
     for thread in threads:
         thread.join(30)
-    assert len(reached) == accounts.MAX_FAILURES_PER_CLIENT
+    assert len(reached) == people.MAX_FAILURES_PER_CLIENT
 
 
 def test_a_copied_session_cookie_stops_working_after_logout(app, staff):
@@ -305,7 +305,7 @@ def test_every_session_ends_after_password_change_or_disabling(app, instance, st
         assert response.status_code == 302
         assert signed_in(first)  # the person who changed it stays signed in, with a new session
     else:
-        accounts.disable(instance, staff, "admin@example.org")
+        people.disable(instance, staff, "admin@example.org")
         assert not signed_in(first)
         assert sign_in(first, staff).status_code == 401
     assert not signed_in(second)
@@ -343,11 +343,11 @@ def test_forms_need_a_csrf_token_and_logout_is_post_only(client, staff):
 @pytest.mark.parametrize("password", ["short", "password1234567", "siti.rahma.bpbd", "aaaaaaaaaaaaaaaa"])
 def test_weak_passwords_are_refused(instance, password):
     with pytest.raises(Exception, match="characters|common|name|repeats"):
-        accounts.create_user(instance, "new@example.org", "Siti Rahma", ["reader"], [], "test", password)
+        people.create_user(instance, "new@example.org", "Siti Rahma", ["reader"], [], "test", password)
 
 
 def test_invitation_link_sets_the_password_once(app, instance):
-    token = accounts.create_user(instance, "budi@bpbd.example", "Budi", ["reader"], [], "test")
+    token = people.create_user(instance, "budi@bpbd.example", "Budi", ["reader"], [], "test")
     client = app.test_client()
     page = client.get(f"{HTTPS}/invitations/{token}")
     assert page.status_code == 200
@@ -360,7 +360,7 @@ def test_invitation_link_sets_the_password_once(app, instance):
 
 
 def test_partner_staff_read_partners_only_practices_everywhere(client, instance, staff, make_practice):
-    library.publish(instance, make_practice(visibility="partners", title="Internal radio channels"), "radio", "t")
+    publishing.publish(instance, make_practice(visibility="partners", title="Internal radio channels"), "radio", "t")
     assert client.get(HTTPS + "/practices/jakarta/radio").status_code == 404
     assert client.get(HTTPS + "/api/v1/search?q=radio").get_json()["total"] == 0
     sign_in(client, staff)
@@ -398,7 +398,7 @@ def test_cli_creates_users_with_a_password_or_an_invitation(tmp_path, database_u
 
 
 def test_admins_filter_the_audit_log_and_download_it_as_csv(app, instance, staff):
-    accounts.create_user(instance, "admin@network.example", "Admin", ["admin"], [], "test", PASSWORD)
+    people.create_user(instance, "admin@network.example", "Admin", ["admin"], [], "test", PASSWORD)
     client, admin = app.test_client(), app.test_client()
     sign_in(client, staff, "wrong password")
     sign_in(client, staff)
@@ -422,7 +422,7 @@ def test_csv_cells_cannot_become_spreadsheet_formulas(instance):
 
 
 def test_admins_invite_people_and_disable_them(app, instance, staff):
-    accounts.create_user(instance, "admin@network.example", "Admin", ["admin"], [], "test", PASSWORD)
+    people.create_user(instance, "admin@network.example", "Admin", ["admin"], [], "test", PASSWORD)
     admin, other = app.test_client(), app.test_client()
     sign_in(admin, "admin@network.example")
     sign_in(other, staff)
@@ -436,6 +436,6 @@ def test_admins_invite_people_and_disable_them(app, instance, staff):
     bad = post(admin, "/admin/people", {"email": "x@bpbd.example", "name": "X", "roles": ["contributor"],
                                         "cities": "atlantis", "csrf_token": token})
     assert bad.status_code == 400 and "is not a partner city" in bad.get_data(as_text=True)
-    siti_id = [u.id for u, _ in accounts.people(instance) if u.email == staff][0]
+    siti_id = [u.id for u, _ in people.everyone(instance) if u.email == staff][0]
     assert post(admin, f"/admin/people/{siti_id}/disable", {"csrf_token": token}).status_code == 302
     assert not signed_in(other)

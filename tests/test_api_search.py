@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from exchange import library
+from exchange.library import publishing
 
 TOP_KEYS = {"query", "total", "page", "per_page", "results", "facets", "suggestion"}
 #: Keys the API adds beyond DESIGN.md ("extend them freely").
@@ -69,10 +69,10 @@ def test_filters_sort_and_pages(library_client):
 
 
 def test_suggestion_is_a_corrected_query(client, instance, make_practice):
-    library.publish(instance, make_practice(title="Cooking water", body="Cooking water is kept aside.\n",
+    publishing.publish(instance, make_practice(title="Cooking water", body="Cooking water is kept aside.\n",
                                             hazards="[drought]"), "cooking", "test")
     for slug in ("cooling-a", "cooling-b"):
-        library.publish(instance, make_practice(title="Cooling centres", body="Open cooling centres.\n",
+        publishing.publish(instance, make_practice(title="Cooling centres", body="Open cooling centres.\n",
                                                 hazards="[heatwave]"), slug, "test")
     body = client.get("/api/v1/search?q=cooking").get_json()
     assert body["total"] == 1 and body["suggestion"] == "cooling"
@@ -124,8 +124,8 @@ def test_query_syntax_in_the_api(library_client):
 
 
 def test_restricted_practice_is_not_in_the_api(client, instance, make_practice):
-    library.publish(instance, make_practice(title="Public levee plan", body="The levee.\n"), "public-levee", "test")
-    library.publish(instance, make_practice(title="Zebraword levee plan", body="The zebraword levee.\n",
+    publishing.publish(instance, make_practice(title="Public levee plan", body="The levee.\n"), "public-levee", "test")
+    publishing.publish(instance, make_practice(title="Zebraword levee plan", body="The zebraword levee.\n",
                                             visibility="partners"), "secret-levee", "test")
     for q, total in [("zebraword", 0), ("levee", 1), ("", 1), ("visibility:partners", 0), ("*:*", 1),
                      ("zebraword OR levee", 1)]:

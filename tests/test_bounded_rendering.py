@@ -11,17 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from exchange import bounded_rendering
-from exchange.bounded_rendering import Allowance
-from exchange.bounded_rendering import RenderersBusy
-from exchange.bounded_rendering import RenderingAllowanceUsed
-from exchange.bounded_rendering import RenderPool
-from exchange.bounded_rendering import TextTooComplex
-from exchange.bounded_rendering import TextTooLarge
-from exchange.bounded_rendering import render_bounded
-from exchange.bounded_rendering import render_preview
-from exchange.practice import MAX_DOCUMENT_BYTES
-from exchange.rendering import render
+from exchange.library import bounded_rendering
+from exchange.library.bounded_rendering import Allowance
+from exchange.library.bounded_rendering import RenderersBusy
+from exchange.library.bounded_rendering import RenderingAllowanceUsed
+from exchange.library.bounded_rendering import RenderPool
+from exchange.library.bounded_rendering import TextTooComplex
+from exchange.library.bounded_rendering import TextTooLarge
+from exchange.library.bounded_rendering import render_bounded
+from exchange.library.bounded_rendering import render_preview
+from exchange.library.practice import MAX_DOCUMENT_BYTES
+from exchange.library.rendering import render
 from tests.test_rendering import HOSTILE
 from tests.test_rendering import PATHOLOGICAL
 
@@ -105,7 +105,8 @@ def test_closing_ends_the_workers(pool):
     assert pool.render("Starts another.", AMPLE) == render("Starts another.")
 
 
-PARENT = "from exchange.bounded_rendering import pool; pool.render('x', 600); print(pool.pids()[0], flush=True); "
+PARENT = ("from exchange.library.bounded_rendering import pool; pool.render('x', 600); "
+          "print(pool.pids()[0], flush=True); ")
 
 
 def worker_of(code: str) -> tuple[subprocess.Popen, int]:

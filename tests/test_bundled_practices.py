@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from exchange import vocabularies
-from exchange.practice import parse
+from exchange.library import vocabularies
+from exchange.library.practice import parse
 
 PRACTICES = Path(__file__).parent.parent / "practices"
 FILES = sorted(PRACTICES.glob("*/*.md"))

@@ -101,9 +101,9 @@ def test_export_then_import_into_an_empty_instance_is_byte_for_byte(library_app,
 
 def test_export_carries_cities_so_a_new_instance_can_take_them(runner, instance, tmp_path, make_practice):
     assert runner.invoke(args=["cities", "add", "surabaya", "--country", "ID", "--name", "Surabaya"]).exit_code == 0
-    from exchange import library
+    from exchange.library import publishing
 
-    library.publish(instance, make_practice(city="surabaya"), "flood", "test")
+    publishing.publish(instance, make_practice(city="surabaya"), "flood", "test")
     assert runner.invoke(args=["export", str(tmp_path / "out")]).exit_code == 0
     assert "surabaya" in (tmp_path / "out" / "cities.yaml").read_text()
 
@@ -246,10 +246,10 @@ def test_a_damaged_zip_is_refused_file_by_file_without_a_traceback(runner, insta
 @pytest.mark.parametrize("kind", ["bad-crc", "lying-sizes", "corrupt-stream"])
 def test_a_damaged_zip_upload_gets_a_report_not_an_error_page(app, instance, tmp_path, make_practice, kind):
     from tests.test_accounts import sign_in
-    from tests.test_contributions import people
+    from tests.test_contributions import add_people
     from tests.test_contributions import upload
 
-    people(instance)
+    add_people(instance)
     client = app.test_client()
     sign_in(client, "siti@jakarta.example")
     response = upload(client, [("bundle.zip", damaged_zips(tmp_path, make_practice())[kind].read_bytes())])

@@ -9,12 +9,12 @@ from html.parser import HTMLParser
 import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
-from exchange import accounts
-from exchange import contributions
-from exchange import library
+from exchange.accounts import people
+from exchange.library import publishing
+from exchange.library.rendering import render
 from exchange.models import AuditEntry
 from exchange.models import Submission
-from exchange.rendering import render
+from exchange.review import submissions
 from exchange.search.service import SearchRequest
 from exchange.search.service import search
 from tests.test_accounts import HTTPS
@@ -31,10 +31,10 @@ FORM = {
 }
 
 
-def people(instance):  # type: ignore[no-untyped-def]
-    accounts.create_user(instance, "siti@jakarta.example", "Siti", ["contributor"], ["jakarta"], "t", PASSWORD)
-    accounts.create_user(instance, "kenji@tokyo.example", "Kenji", ["contributor"], ["tokyo"], "t", PASSWORD)
-    accounts.create_user(instance, "rev@network.example", "Rina", ["reviewer", "contributor"], ["jakarta"], "t",
+def add_people(instance):  # type: ignore[no-untyped-def]
+    people.create_user(instance, "siti@jakarta.example", "Siti", ["contributor"], ["jakarta"], "t", PASSWORD)
+    people.create_user(instance, "kenji@tokyo.example", "Kenji", ["contributor"], ["tokyo"], "t", PASSWORD)
+    people.create_user(instance, "rev@network.example", "Rina", ["reviewer", "contributor"], ["jakarta"], "t",
                          PASSWORD)
 
 
@@ -49,7 +49,7 @@ def latest(instance) -> Submission:  # type: ignore[no-untyped-def]
 
 
 def test_write_submit_request_changes_revise_approve_publish(app, instance):
-    people(instance)
+    add_people(instance)
     contributor, reviewer = app.test_client(), app.test_client()
     sign_in(contributor, "siti@jakarta.example")
     sign_in(reviewer, "rev@network.example")
@@ -72,13 +72,13 @@ def test_write_submit_request_changes_revise_approve_publish(app, instance):
     assert latest(instance).status == "approved" and latest(instance).published_version == 1
     hits = search(instance.search, SearchRequest(q="kebanjiran"), frozenset({"public"})).hits
     assert [h.id for h in hits] == ["jakarta/posko-banjir-rw"]
-    events = [e.action for e in contributions.events(instance, submission.id)]
+    events = [e.action for e in submissions.events(instance, submission.id)]
     assert events == ["save", "submit", "request_changes", "save", "submit", "approve"]
 
 
 def test_a_contributor_cannot_write_for_another_city_by_any_route(app, instance, make_practice):
-    people(instance)
-    library.publish(instance, make_practice(city="tokyo", country="JP", title="Tokyo plan"), "plan", "t")
+    add_people(instance)
+    publishing.publish(instance, make_practice(city="tokyo", country="JP", title="Tokyo plan"), "plan", "t")
     client = app.test_client()
     sign_in(client, "siti@jakarta.example")
     crafted = submit_form(client, "/contribute", city="tokyo")
@@ -88,9 +88,9 @@ def test_a_contributor_cannot_write_for_another_city_by_any_route(app, instance,
     assert post(client, "/practices/tokyo/plan/edit", {**FORM, "city": "tokyo", "slug": "plan",
                                                        "csrf_token": token}).status_code == 404
     try:
-        contributions.save(instance, accounts.load(instance, "1:1"), "tokyo", "plan", "x", 1)
+        submissions.save(instance, people.load(instance, "1:1"), "tokyo", "plan", "x", 1)
         raise AssertionError("save should refuse")
-    except contributions.NotAllowed:
+    except submissions.NotAllowed:
         pass
     with instance.db.session() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(Submission)) == 0
@@ -100,19 +100,19 @@ def test_a_contributor_cannot_write_for_another_city_by_any_route(app, instance,
 
 
 def test_front_matter_cannot_move_a_practice_to_another_city(instance):
-    people(instance)
-    siti = accounts.load(instance, "1:1")
+    add_people(instance)
+    siti = people.load(instance, "1:1")
     text = "---\ntitle: T\nsummary: S\ncity: tokyo\ncountry: JP\nlanguage: en\nkind: plan\nhazards: [earthquake]\n" \
            "phases: [response]\npublished: 2026-01-01\n---\nBody\n"
     try:
-        contributions.save(instance, siti, "jakarta", "moved", text, None)
+        submissions.save(instance, siti, "jakarta", "moved", text, None)
         raise AssertionError("should refuse")
     except Exception as error:  # InvalidPractice naming the city
         assert "city" in str(error)
 
 
 def test_a_reviewer_cannot_approve_their_own_submission(app, instance):
-    people(instance)
+    add_people(instance)
     client = app.test_client()
     sign_in(client, "rev@network.example")
     submit_form(client, "/contribute")
@@ -124,7 +124,7 @@ def test_a_reviewer_cannot_approve_their_own_submission(app, instance):
 
 
 def test_contributors_cannot_review(app, instance):
-    people(instance)
+    add_people(instance)
     author, other = app.test_client(), app.test_client()
     sign_in(author, "siti@jakarta.example")
     submit_form(author, "/contribute")
@@ -136,9 +136,9 @@ def test_contributors_cannot_review(app, instance):
 
 
 def test_two_contributors_edit_at_once_one_wins_the_other_keeps_a_draft(app, instance, make_practice):
-    people(instance)
-    accounts.create_user(instance, "ayu@jakarta.example", "Ayu", ["contributor"], ["jakarta"], "t", PASSWORD)
-    library.publish(instance, make_practice(), "flood-warning", "t")
+    add_people(instance)
+    people.create_user(instance, "ayu@jakarta.example", "Ayu", ["contributor"], ["jakarta"], "t", PASSWORD)
+    publishing.publish(instance, make_practice(), "flood-warning", "t")
     first, second, reviewer = app.test_client(), app.test_client(), app.test_client()
     sign_in(first, "siti@jakarta.example")
     sign_in(second, "ayu@jakarta.example")
@@ -164,10 +164,10 @@ def test_two_contributors_edit_at_once_one_wins_the_other_keeps_a_draft(app, ins
 
 
 def test_any_two_versions_compare_and_a_reviewer_restores_an_earlier_one(app, instance, make_practice):
-    people(instance)
-    library.publish(instance, make_practice(summary="First summary."), "flood-warning", "t")
-    library.publish(instance, make_practice(summary="Second summary."), "flood-warning", "t")
-    library.publish(instance, make_practice(summary="Third summary."), "flood-warning", "t")
+    add_people(instance)
+    publishing.publish(instance, make_practice(summary="First summary."), "flood-warning", "t")
+    publishing.publish(instance, make_practice(summary="Second summary."), "flood-warning", "t")
+    publishing.publish(instance, make_practice(summary="Third summary."), "flood-warning", "t")
     client = app.test_client()
     page = client.get(HTTPS + "/practices/jakarta/flood-warning/compare?from=1&to=3").get_data(as_text=True)
     assert ('<th scope="row">summary</th><td class="del">First summary.</td><td class="add">Third summary.</td>'
@@ -190,15 +190,15 @@ def test_any_two_versions_compare_and_a_reviewer_restores_an_earlier_one(app, in
 
 
 def test_restricted_versions_cannot_be_compared_anonymously(client, instance, make_practice):
-    library.publish(instance, make_practice(visibility="partners"), "radio", "t")
-    library.publish(instance, make_practice(visibility="partners", summary="Changed."), "radio", "t")
+    publishing.publish(instance, make_practice(visibility="partners"), "radio", "t")
+    publishing.publish(instance, make_practice(visibility="partners", summary="Changed."), "radio", "t")
     assert client.get(HTTPS + "/practices/jakarta/radio/compare?from=1&to=2").status_code == 404
 
 
 def test_overdue_practices_are_marked_and_listed_for_their_city(app, instance, make_practice):
-    people(instance)
-    library.publish(instance, make_practice(review_by="2020-01-31", title="Old siren plan"), "sirens", "t")
-    library.publish(instance, make_practice(review_by="2099-01-31", title="Fresh plan"), "fresh", "t")
+    add_people(instance)
+    publishing.publish(instance, make_practice(review_by="2020-01-31", title="Old siren plan"), "sirens", "t")
+    publishing.publish(instance, make_practice(review_by="2099-01-31", title="Fresh plan"), "fresh", "t")
     client = app.test_client()
     results = client.get(HTTPS + "/practices?q=plan").get_data(as_text=True)
     assert results.count("Review overdue") == 1
@@ -214,19 +214,19 @@ def test_overdue_practices_are_marked_and_listed_for_their_city(app, instance, m
 
 
 def test_a_translation_is_flagged_when_its_original_changes(client, instance, make_practice):
-    library.publish(instance, make_practice(), "flood-warning", "t")
-    library.publish(instance, make_practice(language="id", title="Peringatan banjir",
+    publishing.publish(instance, make_practice(), "flood-warning", "t")
+    publishing.publish(instance, make_practice(language="id", title="Peringatan banjir",
                                             translation_of="jakarta/flood-warning"), "peringatan-banjir", "t")
     page = client.get(HTTPS + "/practices/jakarta/peringatan-banjir").get_data(as_text=True)
     assert "Original updated" not in page
-    library.publish(instance, make_practice(summary="New thresholds."), "flood-warning", "t")
+    publishing.publish(instance, make_practice(summary="New thresholds."), "flood-warning", "t")
     page = client.get(HTTPS + "/practices/jakarta/peringatan-banjir").get_data(as_text=True)
     assert "Original updated" in page and "/practices/jakarta/flood-warning/compare?from=1&amp;to=2" in page
 
 
 def test_starting_a_translation_prefills_the_form(app, instance, make_practice):
-    people(instance)
-    library.publish(instance, make_practice(hazards="[tsunami]", kind="plan"), "flood-warning", "t")
+    add_people(instance)
+    publishing.publish(instance, make_practice(hazards="[tsunami]", kind="plan"), "flood-warning", "t")
     client = app.test_client()
     sign_in(client, "siti@jakarta.example")
     page = client.get(HTTPS + "/contribute?translation_of=jakarta/flood-warning").get_data(as_text=True)
@@ -255,7 +255,7 @@ def zipped(entries: dict[str, bytes]) -> bytes:
 
 
 def test_upload_reports_each_file_and_keeps_valid_ones_as_drafts(app, instance, make_practice):
-    people(instance)
+    add_people(instance)
     client = app.test_client()
     sign_in(client, "siti@jakarta.example")
     response = upload(client, [
@@ -285,8 +285,8 @@ def test_upload_reports_each_file_and_keeps_valid_ones_as_drafts(app, instance, 
 
 
 def test_an_edit_without_its_base_version_is_refused(app, instance, make_practice):
-    people(instance)
-    library.publish(instance, make_practice(), "flood-warning", "t")
+    add_people(instance)
+    publishing.publish(instance, make_practice(), "flood-warning", "t")
     client = app.test_client()
     sign_in(client, "siti@jakarta.example")
     path = "/practices/jakarta/flood-warning/edit"
@@ -297,13 +297,13 @@ def test_an_edit_without_its_base_version_is_refused(app, instance, make_practic
 
 
 def test_version_history_says_who_published_each_version(client, instance, make_practice):
-    library.publish(instance, make_practice(), "flood-warning", "rev@network.example", note="first", credit="Rina")
+    publishing.publish(instance, make_practice(), "flood-warning", "rev@network.example", note="first", credit="Rina")
     page = client.get(HTTPS + "/practices/jakarta/flood-warning").get_data(as_text=True)
     assert "by Rina" in page and "first" in page and "rev@network.example" not in page
 
 
 def test_a_reviewer_can_comment_without_deciding(app, instance):
-    people(instance)
+    add_people(instance)
     author, reviewer = app.test_client(), app.test_client()
     sign_in(author, "siti@jakarta.example")
     sign_in(reviewer, "rev@network.example")
@@ -316,8 +316,8 @@ def test_a_reviewer_can_comment_without_deciding(app, instance):
 
 
 def test_a_new_practice_cannot_take_an_existing_address(app, instance, make_practice):
-    people(instance)
-    library.publish(instance, make_practice(), "posko-banjir-rw", "t")
+    add_people(instance)
+    publishing.publish(instance, make_practice(), "posko-banjir-rw", "t")
     client = app.test_client()
     sign_in(client, "siti@jakarta.example")
     response = submit_form(client, "/contribute")
@@ -401,8 +401,8 @@ tags: [early warning]
 
 
 def test_a_web_edit_changes_only_what_the_person_changed(app, instance):
-    people(instance)
-    library.publish(instance, RICH.encode(), "flood-warning", "t")
+    add_people(instance)
+    publishing.publish(instance, RICH.encode(), "flood-warning", "t")
     client, reviewer = app.test_client(), app.test_client()
     sign_in(client, "siti@jakarta.example")
     sign_in(reviewer, "rev@network.example")
@@ -427,8 +427,8 @@ def test_a_web_edit_changes_only_what_the_person_changed(app, instance):
 
 
 def test_every_front_matter_field_is_editable_and_only_changed_lines_are_rewritten(app, instance):
-    people(instance)
-    library.publish(instance, RICH.encode(), "flood-warning", "t")
+    add_people(instance)
+    publishing.publish(instance, RICH.encode(), "flood-warning", "t")
     client = app.test_client()
     sign_in(client, "siti@jakarta.example")
     path = "/practices/jakarta/flood-warning/edit"
@@ -458,7 +458,7 @@ def preview(client, body: str):  # type: ignore[no-untyped-def]
 
 
 def test_the_live_preview_is_the_published_rendering(app, instance):
-    people(instance)
+    add_people(instance)
     client = app.test_client()
     sign_in(client, "siti@jakarta.example")
     body = FORM["body"] + "\n[x](javascript:alert(1)) <script>alert(2)</script>\n"
@@ -470,7 +470,7 @@ def test_the_live_preview_is_the_published_rendering(app, instance):
 def test_a_text_past_the_preview_budget_is_answered_with_a_message(app, instance):
     """Past the budget: 422 and why, from the live preview, the editor (keeping the text) and the submission page
     (still there for the reviewer)."""
-    people(instance)
+    add_people(instance)
     client = app.test_client()
     sign_in(client, "siti@jakarta.example")
     submit_form(client, "/contribute", action="save")
@@ -492,7 +492,7 @@ def test_a_text_past_the_preview_budget_is_answered_with_a_message(app, instance
 
 
 def test_previews_past_a_persons_allowance_are_refused_for_a_while(app, instance):
-    people(instance)
+    add_people(instance)
     client = app.test_client()
     sign_in(client, "siti@jakarta.example")
     app.config["PREVIEW_ALLOWANCE_SECONDS"] = 0

@@ -6,9 +6,9 @@ import datetime
 
 import sqlalchemy as sa
 
-from exchange import accounts
-from exchange import devices
-from exchange import tokens
+from exchange.accounts import devices
+from exchange.accounts import people
+from exchange.accounts import tokens
 from exchange.models import KnownDevice
 from exchange.models import User
 
@@ -17,7 +17,7 @@ NOW = datetime.datetime(2026, 12, 1, 8, 0)
 
 def _people(instance, count: int) -> list[int]:  # type: ignore[no-untyped-def]
     for n in range(count):
-        accounts.create_user(instance, f"staff{n}@bpbd.example", f"Staff {n}", ["reader"], [], "test")
+        people.create_user(instance, f"staff{n}@bpbd.example", f"Staff {n}", ["reader"], [], "test")
     with instance.db.session() as session:
         return list(session.scalars(sa.select(User.id).order_by(User.id)))
 

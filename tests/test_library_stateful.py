@@ -33,16 +33,17 @@ from hypothesis.stateful import invariant
 from hypothesis.stateful import precondition
 from hypothesis.stateful import rule
 
-from exchange import accounts
-from exchange import contributions
 from exchange import create_app
-from exchange import discovery
-from exchange import indexing
-from exchange import library
 from exchange import policy
+from exchange.accounts import people
 from exchange.errors import PracticeNotFound
 from exchange.initialise import initialise
 from exchange.instance import Instance
+from exchange.library import publishing
+from exchange.library import reading
+from exchange.review import submissions
+from exchange.search import discovery
+from exchange.search import indexing
 from exchange.search.service import SearchRequest
 from tests.conftest import Databases
 from tests.conftest import practice_text
@@ -66,7 +67,7 @@ def template(tmp_path_factory, database: Databases) -> Iterator[tuple[Path, str 
         instance = app.extensions["exchange"]
         initialise(instance, "test", seed=False)
         for email, name, roles in PEOPLE:
-            accounts.create_user(instance, email, name, roles, ["jakarta"], "test", PASSWORD)
+            people.create_user(instance, email, name, roles, ["jakarta"], "test", PASSWORD)
         instance.search.close()
         instance.db.dispose()
         yield folder, url
@@ -103,7 +104,7 @@ class Library(RuleBasedStateMachine):
         self.database = contextlib.ExitStack()
         url = self.database.enter_context(self.databases.fresh(like=self.template_url))
         self.instance = Instance.open(self.folder / "instance", url)
-        self.people = [accounts.load(self.instance, f"{n}:1") for n in range(1, len(PEOPLE) + 1)]
+        self.people = [people.load(self.instance, f"{n}:1") for n in range(1, len(PEOPLE) + 1)]
         self.practices: dict[str, Practice] = {}
         self.counter = 0
 
@@ -132,7 +133,7 @@ class Library(RuleBasedStateMachine):
 
     def _publish(self, slug: str, visibility: str, **kwargs) -> None:  # type: ignore[no-untyped-def]
         text, secret = self._text(visibility)
-        outcome = library.publish(self.instance, text, slug, "test", **kwargs)
+        outcome = publishing.publish(self.instance, text, slug, "test", **kwargs)
         self._accepted(slug, text, visibility, secret, outcome.version)
 
     # Rules --------------------------------------------------------------------------------------
@@ -154,9 +155,9 @@ class Library(RuleBasedStateMachine):
         siti, _ayu, rina, _budi = self.people
         text, secret = self._text(visibility, "Edited.")
         base = len(self.practices[slug].versions)
-        draft = contributions.save(self.instance, siti, "jakarta", slug, text.decode(), base)
-        contributions.submit(self.instance, siti, draft.id)
-        version = contributions.review(self.instance, rina, draft.id, "approve")
+        draft = submissions.save(self.instance, siti, "jakarta", slug, text.decode(), base)
+        submissions.submit(self.instance, siti, draft.id)
+        version = submissions.review(self.instance, rina, draft.id, "approve")
         self._accepted(slug, text, visibility, secret, version)
 
     @precondition(lambda self: self.practices)
@@ -169,8 +170,8 @@ class Library(RuleBasedStateMachine):
         drafts = []
         for author in (siti, ayu):
             text, secret = self._text(visibility, f"By {author.name}.")
-            draft = contributions.save(self.instance, author, "jakarta", slug, text.decode(), base)
-            contributions.submit(self.instance, author, draft.id)
+            draft = submissions.save(self.instance, author, "jakarta", slug, text.decode(), base)
+            submissions.submit(self.instance, author, draft.id)
             drafts.append((draft.id, text, secret))
         results: list[object] = [None, None]
         barrier = threading.Barrier(2)
@@ -178,8 +179,8 @@ class Library(RuleBasedStateMachine):
         def approve(index: int, reviewer) -> None:  # type: ignore[no-untyped-def]
             barrier.wait()
             try:
-                results[index] = contributions.review(self.instance, reviewer, drafts[index][0], "approve")
-            except contributions.StaleEdit as error:
+                results[index] = submissions.review(self.instance, reviewer, drafts[index][0], "approve")
+            except submissions.StaleEdit as error:
                 results[index] = error
 
         threads = [threading.Thread(target=approve, args=(i, r)) for i, r in enumerate((rina, budi))]
@@ -211,7 +212,7 @@ class Library(RuleBasedStateMachine):
         old = versions[number - 1]
         if old.text == versions[-1].text:
             return
-        outcome = library.restore(self.instance, self.people[2], f"jakarta/{slug}", number)
+        outcome = publishing.restore(self.instance, self.people[2], f"jakarta/{slug}", number)
         self._accepted(slug, old.text, old.visibility, old.word, outcome.version)
 
     @rule(slug=st.sampled_from(SLUGS), visibility=st.sampled_from(["public", "partners"]))
@@ -220,7 +221,7 @@ class Library(RuleBasedStateMachine):
         folder = self.folder / f"import-{self.counter}" / "jakarta"
         folder.mkdir(parents=True)
         (folder / f"{slug}.md").write_bytes(text)
-        [outcome] = list(library.import_paths(self.instance, [folder.parent], "test"))
+        [outcome] = list(publishing.import_paths(self.instance, [folder.parent], "test"))
         assert not outcome.failed, outcome.line()
         self._accepted(slug, text, visibility, secret, outcome.version)
 
@@ -234,7 +235,7 @@ class Library(RuleBasedStateMachine):
         text, secret = self._text(visibility, "Crashed.")
         if after_commit:
             before = self.instance.store.read_current(f"jakarta/{slug}")
-            outcome = library.publish(self.instance, text, slug, "test", index=False)
+            outcome = publishing.publish(self.instance, text, slug, "test", index=False)
             self.instance.store.set_current(f"jakarta/{slug}", before)  # the replacement never happened
             self._accepted(slug, text, visibility, secret, outcome.version)
         else:
@@ -242,7 +243,7 @@ class Library(RuleBasedStateMachine):
                 raise KeyboardInterrupt  # stands for the process being killed mid-transaction
 
             with pytest.raises(KeyboardInterrupt):
-                library.publish(self.instance, text, slug, "test", also=die)
+                publishing.publish(self.instance, text, slug, "test", also=die)
         indexing.repair(self.instance, indexing.check(self.instance), "restart")
 
     @rule(viewer=st.sampled_from(["anonymous", "partner"]))
@@ -275,7 +276,7 @@ class Library(RuleBasedStateMachine):
                 for number, version in enumerate(practice.versions, start=1):
                     readable = current_public and version.visibility == "public"
                     try:
-                        view = library.get(self.instance, session, f"jakarta/{slug}", policy.ANONYMOUS, number)
+                        view = reading.get(self.instance, session, f"jakarta/{slug}", policy.ANONYMOUS, number)
                         assert readable and version.word in view.practice.body
                     except PracticeNotFound:
                         assert not readable

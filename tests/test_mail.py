@@ -9,14 +9,14 @@ import pytest
 import sqlalchemy as sa
 import trustme
 
-from exchange import accounts
-from exchange import contributions
 from exchange import create_app
 from exchange import mail
-from exchange import notifications
+from exchange.accounts import people
 from exchange.initialise import initialise
 from exchange.models import PracticeRecord
 from exchange.models import Submission
+from exchange.review import notifications
+from exchange.review import submissions
 from tests.conftest import MailServer
 from tests.conftest import practice_text
 from tests.test_accounts import HTTPS
@@ -82,11 +82,11 @@ def make_app(tmp_path, new_database):  # type: ignore[no-untyped-def]
 
 def submitted_draft(instance) -> int:  # type: ignore[no-untyped-def]
     """Siti (contributor, Jakarta) has submitted a practice that Rina (reviewer) may approve; its submission id."""
-    accounts.create_user(instance, "siti@jakarta.example", "Siti", ["contributor"], ["jakarta"], "t", PASSWORD)
-    accounts.create_user(instance, "rina@network.example", "Rina", ["reviewer"], [], "t", PASSWORD)
-    siti = accounts.load(instance, "1:1")
-    draft = contributions.save(instance, siti, "jakarta", "posko", practice_text(title="Posko RW").decode(), None)
-    contributions.submit(instance, siti, draft.id)
+    people.create_user(instance, "siti@jakarta.example", "Siti", ["contributor"], ["jakarta"], "t", PASSWORD)
+    people.create_user(instance, "rina@network.example", "Rina", ["reviewer"], [], "t", PASSWORD)
+    siti = people.load(instance, "1:1")
+    draft = submissions.save(instance, siti, "jakarta", "posko", practice_text(title="Posko RW").decode(), None)
+    submissions.submit(instance, siti, draft.id)
     return draft.id
 
 
@@ -137,8 +137,8 @@ def test_a_wrong_password_is_logged_and_the_approval_still_stands(mail_server, m
     app = make_app(server, SMTP_CA_FILE=ca_file, SMTP_PASSWORD="not the relay password")
     instance = app.extensions["exchange"]
     submission_id = submitted_draft(instance)
-    rina = accounts.load(instance, "2:1")
-    assert contributions.review(instance, rina, submission_id, "approve") == 1
+    rina = people.load(instance, "2:1")
+    assert submissions.review(instance, rina, submission_id, "approve") == 1
     assert status(instance, submission_id) == "approved"
     with instance.db.session() as session:
         assert session.get(PracticeRecord, "jakarta/posko").version == 1  # published

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from exchange import accounts
-from exchange import contributions
 from exchange import create_app
-from exchange import notifications
+from exchange.accounts import people
 from exchange.initialise import initialise
+from exchange.review import notifications
+from exchange.review import submissions
 from tests.conftest import practice_text
 from tests.test_accounts import PASSWORD
 
@@ -33,16 +33,16 @@ def mailing_instance(tmp_path, smtp_inbox, database_url):  # type: ignore[no-unt
 
 def test_submission_and_decisions_notify_in_the_app_and_by_mail(mailing_instance, smtp_inbox):
     instance = mailing_instance
-    accounts.create_user(instance, "siti@jakarta.example", "Siti", ["contributor"], ["jakarta"], "t", PASSWORD)
-    accounts.create_user(instance, "rina@network.example", "Rina", ["reviewer"], [], "t", PASSWORD)
-    siti, rina = accounts.load(instance, "1:1"), accounts.load(instance, "2:1")
-    draft = contributions.save(instance, siti, "jakarta", "posko", practice_text(title="Posko RW").decode(), None)
-    contributions.submit(instance, siti, draft.id)
+    people.create_user(instance, "siti@jakarta.example", "Siti", ["contributor"], ["jakarta"], "t", PASSWORD)
+    people.create_user(instance, "rina@network.example", "Rina", ["reviewer"], [], "t", PASSWORD)
+    siti, rina = people.load(instance, "1:1"), people.load(instance, "2:1")
+    draft = submissions.save(instance, siti, "jakarta", "posko", practice_text(title="Posko RW").decode(), None)
+    submissions.submit(instance, siti, draft.id)
     assert [n.kind for n in notifications.unread(instance, rina.id)] == ["submitted"]
-    contributions.review(instance, rina, draft.id, "request_changes", "Tambahkan peran RT — 役割も")
+    submissions.review(instance, rina, draft.id, "request_changes", "Tambahkan peran RT — 役割も")
     assert [n.kind for n in notifications.unread(instance, siti.id)] == ["changes_requested"]
-    contributions.submit(instance, siti, draft.id)
-    contributions.review(instance, rina, draft.id, "approve")
+    submissions.submit(instance, siti, draft.id)
+    submissions.review(instance, rina, draft.id, "approve")
     assert [n.kind for n in notifications.unread(instance, siti.id)] == ["approved", "changes_requested"]
     subjects = [(m["To"], m["Subject"]) for m in smtp_inbox.messages]
     assert subjects == [
@@ -64,24 +64,24 @@ def test_an_unreachable_mail_server_does_not_undo_the_event(tmp_path, database_u
                       "DATABASE_URL": database_url})
     instance = app.extensions["exchange"]
     initialise(instance, "test", seed=False)
-    accounts.create_user(instance, "siti@jakarta.example", "Siti", ["contributor"], ["jakarta"], "t", PASSWORD)
-    accounts.create_user(instance, "rina@network.example", "Rina", ["reviewer"], [], "t", PASSWORD)
-    siti = accounts.load(instance, "1:1")
-    draft = contributions.save(instance, siti, "jakarta", "posko", practice_text(title="Posko RW").decode(), None)
-    contributions.submit(instance, siti, draft.id)
+    people.create_user(instance, "siti@jakarta.example", "Siti", ["contributor"], ["jakarta"], "t", PASSWORD)
+    people.create_user(instance, "rina@network.example", "Rina", ["reviewer"], [], "t", PASSWORD)
+    siti = people.load(instance, "1:1")
+    draft = submissions.save(instance, siti, "jakarta", "posko", practice_text(title="Posko RW").decode(), None)
+    submissions.submit(instance, siti, draft.id)
     assert [n.kind for n in notifications.unread(instance, 2)] == ["submitted"]
     instance.search.close()
     instance.db.dispose()
 
 
 def test_contributors_are_told_once_a_day_when_their_practices_are_due(mailing_instance, smtp_inbox):
-    from exchange import library
+    from exchange.library import publishing
 
     instance = mailing_instance
-    accounts.create_user(instance, "siti@jakarta.example", "Siti", ["contributor"], ["jakarta"], "t", PASSWORD)
-    accounts.create_user(instance, "kenji@tokyo.example", "Kenji", ["contributor"], ["tokyo"], "t", PASSWORD)
-    library.publish(instance, practice_text(review_by="2020-01-31", title="Old siren plan"), "sirens", "t")
-    library.publish(instance, practice_text(review_by="2099-01-31", title="Fresh plan"), "fresh", "t")
+    people.create_user(instance, "siti@jakarta.example", "Siti", ["contributor"], ["jakarta"], "t", PASSWORD)
+    people.create_user(instance, "kenji@tokyo.example", "Kenji", ["contributor"], ["tokyo"], "t", PASSWORD)
+    publishing.publish(instance, practice_text(review_by="2020-01-31", title="Old siren plan"), "sirens", "t")
+    publishing.publish(instance, practice_text(review_by="2099-01-31", title="Fresh plan"), "fresh", "t")
     assert notifications.review_due(instance) == 1
     assert notifications.review_due(instance) == 0  # not again the same day
     [note] = notifications.unread(instance, 1)

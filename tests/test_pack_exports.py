@@ -15,17 +15,17 @@ from pathlib import Path
 
 import pytest
 
-from exchange import accounts
-from exchange import library
-from exchange import packs
 from exchange import policy
-from exchange import tokens
-from exchange.pack_exports import PackTooLarge
-from exchange.pack_exports import course as course_module
-from exchange.pack_exports import export
-from exchange.pack_exports import jobs
-from exchange.pack_exports import markdown_zip
-from exchange.pack_exports import pdf as pdf_module
+from exchange.accounts import people
+from exchange.accounts import tokens
+from exchange.library import publishing
+from exchange.packs import packs
+from exchange.packs.exports import PackTooLarge
+from exchange.packs.exports import course as course_module
+from exchange.packs.exports import export
+from exchange.packs.exports import jobs
+from exchange.packs.exports import markdown_zip
+from exchange.packs.exports import pdf as pdf_module
 from tests.test_accounts import HTTPS
 from tests.test_accounts import PASSWORD
 from tests.test_accounts import _token_in
@@ -53,9 +53,9 @@ def _reapers_finish(instance):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def trainer(instance):  # type: ignore[no-untyped-def]
-    accounts.create_user(instance, "trainer@semarang.example", "Dewi", ["reader"], [], "t", PASSWORD)
-    accounts.create_user(instance, "colleague@kobe.example", "Aiko", ["reader"], [], "t", PASSWORD)
-    return accounts.load(instance, "1:1")
+    people.create_user(instance, "trainer@semarang.example", "Dewi", ["reader"], [], "t", PASSWORD)
+    people.create_user(instance, "colleague@kobe.example", "Aiko", ["reader"], [], "t", PASSWORD)
+    return people.load(instance, "1:1")
 
 
 def pdf_text(data: bytes, tmp_path, first: int | None = None, last: int | None = None) -> str:
@@ -84,13 +84,13 @@ def epub_pages(data: bytes) -> dict[str, str]:
 
 def linked_pack_with_a_practice_made_partners_only(instance, trainer, make_practice) -> tuple[int, str]:  # type: ignore[no-untyped-def]
     """A pack shared by read-only link whose "Radio relay plan" became partners-only after it was added."""
-    library.publish(instance, make_practice(title="Siren test"), "sirens", "t")
-    library.publish(instance, make_practice(title="Radio relay plan"), "radio", "t")
+    publishing.publish(instance, make_practice(title="Siren test"), "sirens", "t")
+    publishing.publish(instance, make_practice(title="Radio relay plan"), "radio", "t")
     pack = packs.create(instance, trainer, "Flood workshop")
     packs.add_practice(instance, trainer, pack, "jakarta/sirens")
     packs.add_practice(instance, trainer, pack, "jakarta/radio")
     link = packs.share(instance, trainer, pack, "link")
-    library.publish(instance, make_practice(title="Radio relay plan", visibility="partners"), "radio", "t")
+    publishing.publish(instance, make_practice(title="Radio relay plan", visibility="partners"), "radio", "t")
     return pack, link
 
 
@@ -100,7 +100,7 @@ def every_format(app, instance, viewer, pack_id, edition="trainer", link_digest=
 
 
 def test_trainer_and_participant_editions_in_every_format(app, instance, trainer, make_practice, tmp_path):
-    library.publish(instance, make_practice(title="Siren test"), "sirens", "t")
+    publishing.publish(instance, make_practice(title="Siren test"), "sirens", "t")
     pack = packs.create(instance, trainer, "Flood workshop", "en", "Read this **before** the day.")
     packs.add_section(instance, trainer, pack, "Warning")
     packs.add_practice(instance, trainer, pack, "jakarta/sirens")
@@ -123,7 +123,7 @@ def test_trainer_and_participant_editions_in_every_format(app, instance, trainer
     assert "Read this before the day." in texts["pdf"](trainer_files["pdf"])
     # A colleague the pack is shared with gets the participant edition whatever they ask for.
     packs.share(instance, trainer, pack, "colleagues", (2,))
-    colleague = accounts.load(instance, "2:1")
+    colleague = people.load(instance, "2:1")
     with app.app_context():
         theirs = export(instance, colleague, pack, "html", "trainer", BASE).decode()
     assert "Who sounds the siren?" in theirs and "Bring the siren log." not in theirs
@@ -147,11 +147,11 @@ def test_permissions_are_checked_when_exporting_not_when_adding(app, instance, t
 
 
 def test_hostile_markdown_stays_inert_in_every_format(app, instance, trainer, make_practice):
-    library.publish(instance, make_practice(title="Siren test", body="\n\n".join(HOSTILE)), "sirens", "t")
+    publishing.publish(instance, make_practice(title="Siren test", body="\n\n".join(HOSTILE)), "sirens", "t")
     pack = packs.create(instance, trainer, "Hostile <script>alert(1)</script> pack", "en",
                         "\n\n".join(HOSTILE))
     packs.add_practice(instance, trainer, pack, "jakarta/sirens")
-    library.publish(instance, make_practice(title="Tokyo drill", city="tokyo", country="JP"), "drill", "t")
+    publishing.publish(instance, make_practice(title="Tokyo drill", city="tokyo", country="JP"), "drill", "t")
     packs.add_practice(instance, trainer, pack, "tokyo/drill")  # a second organisation: a second creator
     item = packs.read(instance, trainer, pack)[1][0].item
     packs.set_notes(instance, trainer, pack, item.id, *(["\n\n".join(HOSTILE)] * 3))
@@ -216,7 +216,7 @@ def test_links_to_files_and_internal_addresses_fetch_nothing(app, instance, trai
     body = (f"![gauge]({internal}/gauge.png)\n\n[report]({internal}/report)\n\n![passwd](file:///etc/passwd)\n\n"
             "[passwd](file:///etc/passwd)\n\n![metadata](http://169.254.169.254/latest/meta-data/)\n\n"
             f"![relative](/static/../../../../etc/passwd)\n\n![svg]({internal}/x.svg#frag)\n")
-    library.publish(instance, make_practice(title="Gauge relay", body=body), "gauges", "t")
+    publishing.publish(instance, make_practice(title="Gauge relay", body=body), "gauges", "t")
     pack = packs.create(instance, trainer, "Gauges")
     packs.add_practice(instance, trainer, pack, "jakarta/gauges")
     files = every_format(app, instance, trainer, pack)
@@ -241,13 +241,13 @@ def test_a_pdf_in_three_languages_has_cover_contents_with_page_numbers_headers_a
         app, instance, trainer, make_practice, tmp_path):
     long_body = "\n\n".join(f"## Step {n}\n\n" + "Warn the neighbourhood and check the gauge. " * 40
                             for n in range(1, 6))
-    library.publish(instance, make_practice(title="Siren test", body=long_body), "sirens", "t")
-    library.publish(instance, make_practice(title="Peringatan dini banjir", language="id",
+    publishing.publish(instance, make_practice(title="Siren test", body=long_body), "sirens", "t")
+    publishing.publish(instance, make_practice(title="Peringatan dini banjir", language="id",
                                             body="## Langkah\n\nPantau tinggi muka air di pintu air Manggarai.\n"),
                     "peringatan-dini", "t")
     tsunami = make_practice(title="津波避難ビルの指定", city="tokyo", country="JP", language="ja",
                             body="## 手順\n\n避難ビルを指定し、住民に周知する。\n")
-    library.publish(instance, tsunami, "tsunami-building", "t")
+    publishing.publish(instance, tsunami, "tsunami-building", "t")
     pack = packs.create(instance, trainer, "Flood workshop Semarang", "en")
     packs.add_section(instance, trainer, pack, "Warning")
     packs.add_practice(instance, trainer, pack, "jakarta/sirens")
@@ -285,8 +285,8 @@ def test_a_pdf_in_three_languages_has_cover_contents_with_page_numbers_headers_a
 
 
 def test_limits_give_a_clear_message(app, instance, trainer, make_practice, monkeypatch):
-    library.publish(instance, make_practice(title="Siren test"), "sirens", "t")
-    library.publish(instance, make_practice(title="Radio plan"), "radio", "t")
+    publishing.publish(instance, make_practice(title="Siren test"), "sirens", "t")
+    publishing.publish(instance, make_practice(title="Radio plan"), "radio", "t")
     pack = packs.create(instance, trainer, "Flood workshop")
     packs.add_practice(instance, trainer, pack, "jakarta/sirens")
     packs.add_practice(instance, trainer, pack, "jakarta/radio")
@@ -303,8 +303,8 @@ def test_inline_nesting_too_deep_to_lay_out_is_printed_as_plain_text(app, instan
     # markdown-it bounds block nesting, not emphasis: this nests 4,000 elements; WeasyPrint would hit a
     # RecursionError after half a minute at 40,000 (threats R-1 payload, R-7).
     body = "*a **a " * 2000 + "b" + " a** a*" * 2000
-    library.publish(instance, make_practice(title="Nested", body=body), "nested", "t")
-    library.publish(instance, make_practice(title="Normal", body="Some *emphasis* **here**."), "normal", "t")
+    publishing.publish(instance, make_practice(title="Nested", body=body), "nested", "t")
+    publishing.publish(instance, make_practice(title="Normal", body="Some *emphasis* **here**."), "normal", "t")
     pack = packs.create(instance, trainer, "Nesting")
     packs.add_practice(instance, trainer, pack, "jakarta/nested")
     packs.add_practice(instance, trainer, pack, "jakarta/normal")
@@ -316,9 +316,9 @@ def test_inline_nesting_too_deep_to_lay_out_is_printed_as_plain_text(app, instan
 
 
 def test_the_queue_runs_two_exports_at_a_time_and_keeps_the_rest_waiting(instance, trainer, make_practice):
-    library.publish(instance, make_practice(title="Siren test"), "sirens", "t")
+    publishing.publish(instance, make_practice(title="Siren test"), "sirens", "t")
     pack = packs.create(instance, trainer, "Flood workshop")
-    colleague = accounts.load(instance, "2:1")
+    colleague = people.load(instance, "2:1")
     packs.share(instance, trainer, pack, "colleagues", (2,))
     submitted = [jobs.submit(instance, person, pack, "pdf", "participant")[0]
                  for person in (trainer, trainer, trainer, colleague, colleague)]
@@ -381,7 +381,7 @@ def test_exporting_from_the_pack_page_runs_a_worker_and_offers_the_file(app, ins
 
 
 def test_deleting_a_pack_deletes_its_exports_but_not_the_practices(app, instance, trainer, make_practice):
-    library.publish(instance, make_practice(title="Siren test"), "sirens", "t")
+    publishing.publish(instance, make_practice(title="Siren test"), "sirens", "t")
     pack = packs.create(instance, trainer, "Flood workshop")
     packs.add_practice(instance, trainer, pack, "jakarta/sirens")
     client = app.test_client()
@@ -392,7 +392,7 @@ def test_deleting_a_pack_deletes_its_exports_but_not_the_practices(app, instance
     assert "Ready:" in wait_for(client, HTTPS + queued.headers["Location"])
     assert len(list(jobs.folder(instance).iterdir())) == 1
     with pytest.raises(packs.PackNotFound):
-        packs.delete(instance, accounts.load(instance, "2:1"), pack)  # only the owner
+        packs.delete(instance, people.load(instance, "2:1"), pack)  # only the owner
     deleted = post(client, f"/packs/{pack}/delete", {"csrf_token": _token_in(page)})
     assert deleted.headers["Location"] == "/packs"
     assert client.get(f"{HTTPS}/packs/{pack}").status_code == 404 and list(jobs.folder(instance).iterdir()) == []
@@ -423,7 +423,7 @@ def test_files_are_deleted_after_a_week(instance, trainer, make_practice):
                                                ({"EXCHANGE_EXPORT_MEMORY_MB": "200"}, "needed more than")])
 def test_a_worker_over_its_time_or_memory_reports_it(app, instance, trainer, make_practice, limit, message):
     long_body = "\n\n".join(["Warn the neighbourhood and check the gauge before the water rises. " * 20] * 150)
-    library.publish(instance, make_practice(title="Siren test", body=long_body), "sirens", "t")  # ~100 pages
+    publishing.publish(instance, make_practice(title="Siren test", body=long_body), "sirens", "t")  # ~100 pages
     pack = packs.create(instance, trainer, "Flood workshop")
     packs.add_practice(instance, trainer, pack, "jakarta/sirens")
     job_id, key = jobs.submit(instance, trainer, pack, "pdf", "trainer")
@@ -441,8 +441,8 @@ def test_a_markdown_zip_goes_back_in_with_exchange_import_and_the_pack_importer(
     from exchange import create_app
     from exchange.initialise import initialise
 
-    library.publish(instance, make_practice(title="Siren test"), "sirens", "t")
-    library.publish(instance, make_practice(title="津波避難ビル", city="tokyo", country="JP", language="ja"),
+    publishing.publish(instance, make_practice(title="Siren test"), "sirens", "t")
+    publishing.publish(instance, make_practice(title="津波避難ビル", city="tokyo", country="JP", language="ja"),
                     "tsunami", "t")
     pack = packs.create(instance, trainer, "Flood workshop", "en", "Welcome.")
     packs.add_section(instance, trainer, pack, "Warning")
@@ -450,7 +450,7 @@ def test_a_markdown_zip_goes_back_in_with_exchange_import_and_the_pack_importer(
     packs.add_practice(instance, trainer, pack, "tokyo/tsunami")
     item = packs.read(instance, trainer, pack)[1][1].item
     packs.set_notes(instance, trainer, pack, item.id, "Notes.", "Exercise.", "Answer.")
-    library.publish(instance, make_practice(title="Siren test, revised"), "sirens", "t")  # the pack keeps v1
+    publishing.publish(instance, make_practice(title="Siren test, revised"), "sirens", "t")  # the pack keeps v1
     out = tmp_path / "pack.zip"
     assert runner.invoke(args=["packs", "export", str(pack), "--format", "zip", "--edition", "trainer",
                                "-o", str(out)]).exit_code == 0
@@ -460,12 +460,12 @@ def test_a_markdown_zip_goes_back_in_with_exchange_import_and_the_pack_importer(
                         "DATABASE_URL": new_database()})
     other_instance = other.extensions["exchange"]
     initialise(other_instance, "test", seed=False)
-    accounts.create_user(other_instance, "kobe@kobe.example", "Aiko", ["reader"], [], "t", PASSWORD)
+    people.create_user(other_instance, "kobe@kobe.example", "Aiko", ["reader"], [], "t", PASSWORD)
     result = other.test_cli_runner().invoke(args=["import", str(out)])
     assert result.exit_code == 0 and "2 created" in result.output, result.output
     result = other.test_cli_runner().invoke(args=["packs", "import", str(out), "--owner", "kobe@kobe.example"])
     assert result.exit_code == 0 and "Imported pack 1" in result.output, result.output
-    owner = accounts.load(other_instance, "1:1")
+    owner = people.load(other_instance, "1:1")
     copy, entries = packs.read(other_instance, owner, 1)
     assert (copy.title, copy.language, copy.introduction) == ("Flood workshop", "en", "Welcome.")
     assert [e.item.heading or e.practice.title for e in entries] == ["Warning", "Siren test", "津波避難ビル"]
@@ -481,7 +481,7 @@ def test_a_markdown_zip_goes_back_in_with_exchange_import_and_the_pack_importer(
 
 
 def test_importing_a_pack_from_the_packs_page(app, instance, trainer, make_practice, tmp_path):
-    library.publish(instance, make_practice(title="Siren test"), "sirens", "t")
+    publishing.publish(instance, make_practice(title="Siren test"), "sirens", "t")
     pack = packs.create(instance, trainer, "Flood workshop")
     packs.add_practice(instance, trainer, pack, "jakarta/sirens")
     with app.app_context():
@@ -497,7 +497,7 @@ def test_importing_a_pack_from_the_packs_page(app, instance, trainer, make_pract
                    content_type="multipart/form-data")
     assert "Not imported: pack.zip: not a readable zip file" in client.get(
         HTTPS + refused.headers["Location"]).get_data(as_text=True)
-    assert len(packs.mine(instance, accounts.load(instance, "2:1"))) == 1
+    assert len(packs.mine(instance, people.load(instance, "2:1"))) == 1
 
 
 def test_a_broken_pack_file_is_refused_by_name_and_creates_nothing(instance, trainer, tmp_path):

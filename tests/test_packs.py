@@ -4,26 +4,26 @@ from __future__ import annotations
 
 import pytest
 
-from exchange import accounts
-from exchange import library
-from exchange import packs
+from exchange.accounts import people
 from exchange.errors import PracticeNotFound
+from exchange.library import publishing
+from exchange.packs import packs
 from tests.test_accounts import PASSWORD
 
 
 @pytest.fixture
 def trainer(instance):  # type: ignore[no-untyped-def]
-    accounts.create_user(instance, "trainer@semarang.example", "Dewi", ["reader"], [], "t", PASSWORD)
-    accounts.create_user(instance, "colleague@kobe.example", "Aiko", ["reader"], [], "t", PASSWORD)
-    return accounts.load(instance, "1:1")
+    people.create_user(instance, "trainer@semarang.example", "Dewi", ["reader"], [], "t", PASSWORD)
+    people.create_user(instance, "colleague@kobe.example", "Aiko", ["reader"], [], "t", PASSWORD)
+    return people.load(instance, "1:1")
 
 
 def test_a_pack_pins_versions_and_shows_newer_ones(instance, trainer, make_practice):
-    library.publish(instance, make_practice(summary="First."), "flood-warning", "t")
+    publishing.publish(instance, make_practice(summary="First."), "flood-warning", "t")
     pack = packs.create(instance, trainer, "Flood workshop", "en")
     packs.add_section(instance, trainer, pack, "Before the flood")
     packs.add_practice(instance, trainer, pack, "jakarta/flood-warning")
-    library.publish(instance, make_practice(summary="Second."), "flood-warning", "t")
+    publishing.publish(instance, make_practice(summary="Second."), "flood-warning", "t")
     _pack, entries = packs.read(instance, trainer, pack)
     assert [e.item.heading for e in entries] == ["Before the flood", None]
     assert entries[1].practice.summary == "First." and entries[1].outdated and entries[1].latest_version == 2
@@ -38,13 +38,13 @@ def test_the_pack_page_shows_what_changed_and_updates_on_request(app, instance, 
     from tests.test_accounts import post
     from tests.test_accounts import sign_in
 
-    library.publish(instance, make_practice(summary="First."), "flood-warning", "t")
+    publishing.publish(instance, make_practice(summary="First."), "flood-warning", "t")
     pack = packs.create(instance, trainer, "Flood workshop", "en")
     packs.add_practice(instance, trainer, pack, "jakarta/flood-warning")
     client = app.test_client()
     sign_in(client, "trainer@semarang.example")
     assert "What changed" not in client.get(f"{HTTPS}/packs/{pack}").get_data(as_text=True)
-    library.publish(instance, make_practice(summary="Second, with the sirens."), "flood-warning", "t")
+    publishing.publish(instance, make_practice(summary="Second, with the sirens."), "flood-warning", "t")
     page = client.get(f"{HTTPS}/packs/{pack}").get_data(as_text=True)
     assert "What changed from version 1 to 2" in page
     assert ('<th scope="row">summary</th><td class="del">First.</td><td class="add">Second, with the sirens.</td>'
@@ -56,8 +56,8 @@ def test_the_pack_page_shows_what_changed_and_updates_on_request(app, instance, 
 
 
 def test_reorder_notes_and_duplicate(instance, trainer, make_practice):
-    library.publish(instance, make_practice(title="A"), "a", "t")
-    library.publish(instance, make_practice(title="B"), "b", "t")
+    publishing.publish(instance, make_practice(title="A"), "a", "t")
+    publishing.publish(instance, make_practice(title="B"), "b", "t")
     pack = packs.create(instance, trainer, "Course")
     packs.add_practice(instance, trainer, pack, "jakarta/a")
     packs.add_practice(instance, trainer, pack, "jakarta/b")
@@ -69,16 +69,16 @@ def test_reorder_notes_and_duplicate(instance, trainer, make_practice):
     assert [e.practice.title for e in entries] == ["B", "A"] and entries[1].item.trainer_notes == "Ask about sirens."
     # A colleague's copy carries what the participant edition shows, not the trainer's notes.
     packs.share(instance, trainer, pack, "colleagues", (2,))
-    colleague = accounts.load(instance, "2:1")
+    colleague = people.load(instance, "2:1")
     _pack, theirs = packs.read(instance, colleague, packs.duplicate(instance, colleague, pack))
     assert (theirs[1].item.trainer_notes, theirs[1].item.exercises) == ("", "Map the gauges.")
 
 
 def test_the_pack_language_picks_translations_and_marks_originals(instance, trainer, make_practice):
-    library.publish(instance, make_practice(), "flood-warning", "t")
-    library.publish(instance, make_practice(language="id", title="Peringatan banjir",
+    publishing.publish(instance, make_practice(), "flood-warning", "t")
+    publishing.publish(instance, make_practice(language="id", title="Peringatan banjir",
                                             translation_of="jakarta/flood-warning"), "peringatan-banjir", "t")
-    library.publish(instance, make_practice(title="Only English"), "sirens", "t")
+    publishing.publish(instance, make_practice(title="Only English"), "sirens", "t")
     pack = packs.create(instance, trainer, "Kursus banjir", "id")
     packs.add_practice(instance, trainer, pack, "jakarta/flood-warning")
     packs.add_practice(instance, trainer, pack, "jakarta/sirens")
@@ -86,12 +86,12 @@ def test_the_pack_language_picks_translations_and_marks_originals(instance, trai
     assert [(e.practice.title, e.untranslated) for e in entries] == [("Peringatan banjir", False),
                                                                       ("Only English", True)]
     # A new version of the translation shown does not change the pack until the trainer updates it.
-    library.publish(instance, make_practice(language="id", title="Peringatan banjir (revisi)",
+    publishing.publish(instance, make_practice(language="id", title="Peringatan banjir (revisi)",
                                             translation_of="jakarta/flood-warning"), "peringatan-banjir", "t")
     _pack, entries = packs.read(instance, trainer, pack)
     assert entries[0].practice.title == "Peringatan banjir" and entries[0].outdated and entries[0].version == 1
     # A translation that appears later is offered, and used once the trainer chooses it.
-    library.publish(instance, make_practice(language="id", title="Sirene", translation_of="jakarta/sirens"),
+    publishing.publish(instance, make_practice(language="id", title="Sirene", translation_of="jakarta/sirens"),
                     "sirene", "t")
     _pack, entries = packs.read(instance, trainer, pack)
     assert entries[1].practice.title == "Only English" and entries[1].translation == "jakarta/sirene"
@@ -106,11 +106,11 @@ def test_the_pack_language_picks_translations_and_marks_originals(instance, trai
 
 
 def test_permissions_are_checked_when_reading_not_when_adding(instance, trainer, make_practice):
-    library.publish(instance, make_practice(title="Open plan"), "plan", "t")
+    publishing.publish(instance, make_practice(title="Open plan"), "plan", "t")
     pack = packs.create(instance, trainer, "Public course")
     packs.add_practice(instance, trainer, pack, "jakarta/plan")
     token = packs.share(instance, trainer, pack, "link")
-    library.publish(instance, make_practice(title="Open plan", visibility="partners"), "plan", "t")
+    publishing.publish(instance, make_practice(title="Open plan", visibility="partners"), "plan", "t")
     _pack, entries = packs.read(instance, None, pack, token)  # an anonymous reader with the link
     assert entries == []
     _pack, entries = packs.read(instance, trainer, pack)  # partner staff still see it
@@ -122,7 +122,7 @@ def test_permissions_are_checked_when_reading_not_when_adding(instance, trainer,
 
 
 def test_sharing_private_colleagues_and_revocable_links(instance, trainer):
-    colleague = accounts.load(instance, "2:1")
+    colleague = people.load(instance, "2:1")
     pack = packs.create(instance, trainer, "Course")
     with pytest.raises(packs.PackNotFound):
         packs.read(instance, colleague, pack)
@@ -147,8 +147,8 @@ def test_building_a_pack_through_the_pages(app, instance, trainer, make_practice
     from tests.test_accounts import post
     from tests.test_accounts import sign_in
 
-    library.publish(instance, make_practice(title="Siren test"), "sirens", "t")
-    library.publish(instance, make_practice(title="Gauge relay"), "gauges", "t")
+    publishing.publish(instance, make_practice(title="Siren test"), "sirens", "t")
+    publishing.publish(instance, make_practice(title="Gauge relay"), "gauges", "t")
     client = app.test_client()
     sign_in(client, "trainer@semarang.example")
     packs_page = client.get(HTTPS + "/packs").get_data(as_text=True)
@@ -196,15 +196,15 @@ def test_single_file_html_export_editions_permissions_and_inert_content(app, run
     from tests.test_rendering import HOSTILE
     from tests.test_rendering import assert_inert
 
-    library.publish(instance, make_practice(title="Siren test", body="\n\n".join(HOSTILE)), "sirens", "t")
-    library.publish(instance, make_practice(title="Radio plan"), "radio", "t")
+    publishing.publish(instance, make_practice(title="Siren test", body="\n\n".join(HOSTILE)), "sirens", "t")
+    publishing.publish(instance, make_practice(title="Radio plan"), "radio", "t")
     pack = packs.create(instance, trainer, "Flood workshop")
     packs.add_section(instance, trainer, pack, "Warning")
     packs.add_practice(instance, trainer, pack, "jakarta/sirens")
     packs.add_practice(instance, trainer, pack, "jakarta/radio")
     _pack, entries = packs.read(instance, trainer, pack)
     packs.set_notes(instance, trainer, pack, entries[1].item.id, "Answer: the RT head.", "Who warns first?")
-    library.publish(instance, make_practice(title="Radio plan", visibility="partners"), "radio", "t")
+    publishing.publish(instance, make_practice(title="Radio plan", visibility="partners"), "radio", "t")
     out = tmp_path / "trainer.html"
     result = runner.invoke(args=["packs", "export", str(pack), "--format", "html", "--edition", "trainer",
                                  "-o", str(out)])
@@ -229,7 +229,7 @@ def test_adding_to_a_pack_from_search_results(app, instance, trainer, make_pract
     from tests.test_accounts import post
     from tests.test_accounts import sign_in
 
-    library.publish(instance, make_practice(title="Siren test"), "sirens", "t")
+    publishing.publish(instance, make_practice(title="Siren test"), "sirens", "t")
     pack = packs.create(instance, trainer, "Flood workshop")
     client = app.test_client()
     assert "Add to" not in client.get(HTTPS + "/practices?q=siren").get_data(as_text=True)

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from exchange import library
+from exchange.library import publishing
 from tests.test_rendering import HOSTILE
 from tests.test_rendering import assert_inert
 
@@ -105,11 +105,11 @@ def test_a_nul_character_anywhere_in_a_request_is_refused_before_any_view(client
 
 
 def test_a_nul_character_in_a_form_field_is_refused(client, instance):
-    from exchange import accounts
+    from exchange.accounts import people
     from tests.test_accounts import PASSWORD
     from tests.test_accounts import sign_in
 
-    accounts.create_user(instance, "siti@bpbd.example", "Siti", ["reader"], [], "test", PASSWORD)
+    people.create_user(instance, "siti@bpbd.example", "Siti", ["reader"], [], "test", PASSWORD)
     assert sign_in(client, "siti@bpbd.example\x00").status_code == 400
     assert sign_in(client, "siti@bpbd.example").status_code == 302
 
@@ -136,7 +136,7 @@ def test_security_headers_on_every_page(library_client):
 
 
 def test_partners_only_practice_is_invisible_to_anonymous_visitors(client, instance, make_practice):
-    library.publish(instance, make_practice(visibility="partners", title="Internal radio channels"), "radio", "t")
+    publishing.publish(instance, make_practice(visibility="partners", title="Internal radio channels"), "radio", "t")
     assert client.get("/practices/jakarta/radio").status_code == 404
     assert client.get("/practices/jakarta/radio/versions/1").status_code == 404
     assert client.get("/api/v1/practices/jakarta/radio").status_code == 404
@@ -151,7 +151,7 @@ def test_partners_only_practice_is_invisible_to_anonymous_visitors(client, insta
 
 def test_hostile_practice_is_inert_on_every_page(client, instance, make_practice):
     body = "\n\n".join(HOSTILE)
-    library.publish(instance, make_practice(
+    publishing.publish(instance, make_practice(
         title='"My <cool> Page <img src=x onerror=alert(1)>"',
         summary='"<script>alert(2)</script> {{ config }}"',
         organisation='"<b onmouseover=alert(3)>BPBD</b>"',

@@ -6,9 +6,9 @@ import datetime
 
 import pytest
 
-from exchange.practice import MAX_DOCUMENT_BYTES
-from exchange.practice import InvalidPractice
-from exchange.practice import parse
+from exchange.library.practice import MAX_DOCUMENT_BYTES
+from exchange.library.practice import InvalidPractice
+from exchange.library.practice import parse
 from tests.conftest import practice_text
 
 

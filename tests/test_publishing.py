@@ -15,30 +15,30 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from exchange import accounts
-from exchange import contributions
-from exchange import indexing
-from exchange import library
+from exchange.accounts import people
+from exchange.library import publishing
 from exchange.models import PracticeVersion
 from exchange.models import Submission
+from exchange.review import submissions
+from exchange.search import indexing
 from tests.test_accounts import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def people(instance):  # type: ignore[no-untyped-def]
+def add_people(instance):  # type: ignore[no-untyped-def]
     for n, (email, name, roles) in enumerate((("siti@jakarta.example", "Siti", ["contributor"]),
                                               ("ayu@jakarta.example", "Ayu", ["contributor"]),
                                               ("rina@network.example", "Rina", ["reviewer"]),
                                               ("budi@network.example", "Budi", ["reviewer"])), start=1):
-        accounts.create_user(instance, email, name, roles, ["jakarta"], "t", PASSWORD)
-        yield accounts.load(instance, f"{n}:1")
+        people.create_user(instance, email, name, roles, ["jakarta"], "t", PASSWORD)
+        yield people.load(instance, f"{n}:1")
 
 
 def submitted(instance, author, make_practice, body: str) -> int:  # type: ignore[no-untyped-def]
     text = make_practice(body=body).decode()
-    draft = contributions.save(instance, author, "jakarta", "flood-warning", text, 1)
-    contributions.submit(instance, author, draft.id)
+    draft = submissions.save(instance, author, "jakarta", "flood-warning", text, 1)
+    submissions.submit(instance, author, draft.id)
     return draft.id
 
 
@@ -70,12 +70,12 @@ def together(*calls):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("trial", range(8))
 def test_two_reviewers_approving_edits_of_the_same_version_publish_one_and_refuse_the_other(
         instance, make_practice, trial):
-    siti, ayu, rina, budi = people(instance)
-    library.publish(instance, make_practice(), "flood-warning", "t")
+    siti, ayu, rina, budi = add_people(instance)
+    publishing.publish(instance, make_practice(), "flood-warning", "t")
     first = submitted(instance, siti, make_practice, "Siti's text.\n")
     second = submitted(instance, ayu, make_practice, "Ayu's text.\n")
-    results = together(lambda: contributions.review(instance, rina, first, "approve"),
-                       lambda: contributions.review(instance, budi, second, "approve"))
+    results = together(lambda: submissions.review(instance, rina, first, "approve"),
+                       lambda: submissions.review(instance, budi, second, "approve"))
     assert sorted(type(r).__name__ for r in results) == ["StaleEdit", "int"]
     assert instance.store.versions("jakarta/flood-warning") == [1, 2]
     won = first if results[0] == 2 else second
@@ -90,11 +90,11 @@ def test_two_reviewers_approving_edits_of_the_same_version_publish_one_and_refus
 
 
 def test_a_submission_cannot_be_approved_twice_at_once(instance, make_practice):
-    siti, _ayu, rina, budi = people(instance)
-    library.publish(instance, make_practice(), "flood-warning", "t")
+    siti, _ayu, rina, budi = add_people(instance)
+    publishing.publish(instance, make_practice(), "flood-warning", "t")
     only = submitted(instance, siti, make_practice, "Siti's text.\n")
-    results = together(lambda: contributions.review(instance, rina, only, "approve"),
-                       lambda: contributions.review(instance, budi, only, "approve"))
+    results = together(lambda: submissions.review(instance, rina, only, "approve"),
+                       lambda: submissions.review(instance, budi, only, "approve"))
     assert sorted(type(r).__name__ for r in results) in (["StaleEdit", "int"], ["WrongState", "int"])
     assert instance.store.versions("jakarta/flood-warning") == [1, 2]
     with instance.db.session() as session:
@@ -104,24 +104,24 @@ def test_a_submission_cannot_be_approved_twice_at_once(instance, make_practice):
 
 
 def test_publishing_checks_the_version_it_was_written_against(instance, make_practice):
-    library.publish(instance, make_practice(), "flood-warning", "t")
-    with pytest.raises(library.VersionConflict):
-        library.publish(instance, make_practice(summary="New."), "flood-warning", "t", expected_version=None)
-    with pytest.raises(library.VersionConflict):
-        library.publish(instance, make_practice(summary="New."), "flood-warning", "t", expected_version=2)
-    assert library.publish(instance, make_practice(summary="New."), "flood-warning", "t",
+    publishing.publish(instance, make_practice(), "flood-warning", "t")
+    with pytest.raises(publishing.VersionConflict):
+        publishing.publish(instance, make_practice(summary="New."), "flood-warning", "t", expected_version=None)
+    with pytest.raises(publishing.VersionConflict):
+        publishing.publish(instance, make_practice(summary="New."), "flood-warning", "t", expected_version=2)
+    assert publishing.publish(instance, make_practice(summary="New."), "flood-warning", "t",
                            expected_version=1).version == 2
     assert instance.store.versions("jakarta/flood-warning") == [1, 2]
 
 
 def test_a_failure_inside_the_transaction_leaves_no_version_behind(instance, make_practice):
-    library.publish(instance, make_practice(), "flood-warning", "t")
+    publishing.publish(instance, make_practice(), "flood-warning", "t")
 
     def fail(_session, _outcome):  # type: ignore[no-untyped-def]
         raise RuntimeError("closing the submission failed")
 
     with pytest.raises(RuntimeError):
-        library.publish(instance, make_practice(summary="New."), "flood-warning", "t", also=fail)
+        publishing.publish(instance, make_practice(summary="New."), "flood-warning", "t", also=fail)
     assert instance.store.versions("jakarta/flood-warning") == [1]
     assert b"New." not in instance.store.read_current("jakarta/flood-warning")
     assert indexing.check(instance) == []
@@ -134,28 +134,29 @@ def test_six_concurrent_imports_of_one_practice_each_get_their_own_version(insta
         path.parent.mkdir(parents=True)
         path.write_bytes(make_practice(summary=f"Import {n}."))
         files.append(path.parent.parent)
-    results = together(*[lambda f=f: list(library.import_paths(instance, [f], "t")) for f in files])
+    results = together(*[lambda f=f: list(publishing.import_paths(instance, [f], "t")) for f in files])
     assert all(isinstance(r, list) and [o.status for o in r] in (["created"], ["updated"]) for r in results), results
     assert instance.store.versions("jakarta/flood-warning") == [1, 2, 3, 4, 5, 6]
     with instance.db.session() as session:
         latest = session.scalar(sa.select(PracticeVersion.sha256).where(PracticeVersion.version == 6))
-    assert library.sha256(instance.store.read_current("jakarta/flood-warning")) == latest
+    assert publishing.sha256(instance.store.read_current("jakarta/flood-warning")) == latest
     assert indexing.check(instance) == []
 
 
 def test_a_crash_before_the_approval_commits_publishes_nothing_and_can_be_approved_again(
         app, instance, make_practice):
-    siti, _ayu, rina, _budi = people(instance)
-    library.publish(instance, make_practice(), "flood-warning", "t")
+    siti, _ayu, rina, _budi = add_people(instance)
+    publishing.publish(instance, make_practice(), "flood-warning", "t")
     submission = submitted(instance, siti, make_practice, "Siti's text.\n")
     crash = textwrap.dedent(f"""
         import os
-        from exchange import accounts, contributions, notifications
+        from exchange.accounts import people
+        from exchange.review import notifications, submissions
         from exchange.instance import Instance
         instance = Instance.open({str(instance.path)!r}, {instance.db.url!r})
         # The process is killed while the approval's transaction is open (after the version file is kept).
         notifications.add = lambda *args, **kwargs: os._exit(137)
-        contributions.review(instance, accounts.load(instance, "3:1"), {submission}, "approve")
+        submissions.review(instance, people.load(instance, "3:1"), {submission}, "approve")
     """)
     result = subprocess.run([sys.executable, "-c", crash], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.returncode == 137
@@ -163,18 +164,18 @@ def test_a_crash_before_the_approval_commits_publishes_nothing_and_can_be_approv
     assert [d.kind for d in indexing.check(instance)] == ["unacknowledged version"]
     indexing.repair(instance, indexing.check(instance), "t")
     assert indexing.check(instance) == [] and instance.store.versions("jakarta/flood-warning") == [1]
-    assert contributions.review(instance, rina, submission, "approve") == 2
+    assert submissions.review(instance, rina, submission, "approve") == 2
     assert status(instance, submission) == "approved"
 
 
 def test_check_finds_and_finishes_a_submission_published_but_left_open(instance, make_practice):
-    siti, _ayu, _rina, _budi = people(instance)
-    library.publish(instance, make_practice(), "flood-warning", "t")
+    siti, _ayu, _rina, _budi = add_people(instance)
+    publishing.publish(instance, make_practice(), "flood-warning", "t")
     submission = submitted(instance, siti, make_practice, "Siti's text.\n")
     with instance.db.session() as session:
         text = session.get(Submission, submission).text
     # What a crash between the two transactions of earlier releases left: published, still submitted.
-    library.publish(instance, text.encode(), "flood-warning", "rina@network.example", submission_id=submission)
+    publishing.publish(instance, text.encode(), "flood-warning", "rina@network.example", submission_id=submission)
     assert [d.kind for d in indexing.check(instance)] == ["submission left open"]
     done = indexing.repair(instance, indexing.check(instance), "t")
     assert any("marked approved" in line for line in done)
@@ -182,9 +183,9 @@ def test_check_finds_and_finishes_a_submission_published_but_left_open(instance,
 
 
 def test_check_brings_forward_a_library_file_left_behind_by_a_crash_after_the_commit(instance, make_practice):
-    library.publish(instance, make_practice(), "flood-warning", "t")
+    publishing.publish(instance, make_practice(), "flood-warning", "t")
     first = instance.store.read_current("jakarta/flood-warning")
-    library.publish(instance, make_practice(summary="New."), "flood-warning", "t")
+    publishing.publish(instance, make_practice(summary="New."), "flood-warning", "t")
     instance.store.set_current("jakarta/flood-warning", first)  # as if killed before replacing it
     assert [d.kind for d in indexing.check(instance)] == ["file behind catalogue"]
     indexing.repair(instance, indexing.check(instance), "t")
@@ -196,12 +197,12 @@ def test_check_brings_forward_a_library_file_left_behind_by_a_crash_after_the_co
 
 def test_a_text_too_complex_to_render_within_the_budget_is_refused_and_nothing_is_written(
         instance, make_practice, monkeypatch):
-    from exchange import bounded_rendering
-    from exchange.practice import InvalidPractice
+    from exchange.library import bounded_rendering
+    from exchange.library.practice import InvalidPractice
 
-    library.publish(instance, make_practice(), "flood-warning", "t")
+    publishing.publish(instance, make_practice(), "flood-warning", "t")
     monkeypatch.setattr(bounded_rendering, "PUBLISH_SECONDS", 0)  # every render is past a budget of 0 s
     with pytest.raises(InvalidPractice, match="body: This text is too complex to render in 0 seconds"):
-        library.publish(instance, make_practice(body="*a **a " * 100), "flood-warning", "t")
+        publishing.publish(instance, make_practice(body="*a **a " * 100), "flood-warning", "t")
     assert instance.store.versions("jakarta/flood-warning") == [1]
     assert indexing.check(instance) == []

@@ -8,8 +8,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from exchange.practice import MAX_DOCUMENT_BYTES
-from exchange.rendering import render
+from exchange.library.practice import MAX_DOCUMENT_BYTES
+from exchange.library.rendering import render
 
 HOSTILE = [
     "<script>alert(1)</script>",
@@ -157,7 +157,7 @@ def plugins_rendering(markdown: str) -> str:
     from mdit_py_plugins.footnote import footnote_plugin
     from mdit_py_plugins.tasklists import tasklists_plugin
 
-    from exchange import rendering
+    from exchange.library import rendering
 
     md = MarkdownIt("js-default", {"maxNesting": rendering.MAX_NESTING, "html": False, "linkify": False})
     md.use(footnote_plugin, inline=True)

@@ -8,8 +8,8 @@ import urllib.parse
 import pytest
 from werkzeug.test import encode_multipart
 
-from exchange import accounts
-from exchange.practice import MAX_DOCUMENT_BYTES
+from exchange.accounts import people
+from exchange.library.practice import MAX_DOCUMENT_BYTES
 from tests.test_accounts import HTTPS
 from tests.test_accounts import PASSWORD
 from tests.test_accounts import _token_in
@@ -22,7 +22,7 @@ TOO_LARGE = "a text field may hold at most 512 KB"
 @pytest.fixture
 def writer(app, instance):  # type: ignore[no-untyped-def]
     """A signed-in contributor's client and the CSRF token of their form."""
-    accounts.create_user(instance, "siti@jakarta.example", "Siti", ["contributor"], ["jakarta"], "t", PASSWORD)
+    people.create_user(instance, "siti@jakarta.example", "Siti", ["contributor"], ["jakarta"], "t", PASSWORD)
     client = app.test_client()
     sign_in(client, "siti@jakarta.example")
     return client, _token_in(client.get(HTTPS + "/contribute").get_data(as_text=True))

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from exchange.storage import LibraryStore
-from exchange.storage import UnsafePath
-from exchange.storage import write_durably
+from exchange.library.storage import LibraryStore
+from exchange.library.storage import UnsafePath
+from exchange.library.storage import write_durably
 
 
 def publish(store: LibraryStore, practice_id: str, version: int, text: bytes) -> None:
@@ -36,7 +36,7 @@ def test_crash_between_writing_and_renaming_keeps_the_old_version(tmp_path):
     crash = textwrap.dedent(f"""
         import os
         from pathlib import Path
-        from exchange.storage import LibraryStore
+        from exchange.library.storage import LibraryStore
         os.replace = lambda *a, **k: os._exit(137)   # the process is killed at the rename
         LibraryStore(Path({str(tmp_path)!r})).keep_version("jakarta/flood", 2, b"version two, never acknowledged")
     """)

@@ -12,13 +12,13 @@ from io import BytesIO
 
 import sqlalchemy as sa
 
-from exchange import accounts
-from exchange import library
-from exchange import packs
 from exchange import policy
-from exchange import tokens
+from exchange.accounts import people
+from exchange.accounts import tokens
+from exchange.library import publishing
 from exchange.models import RenderedVersion
-from exchange.pack_exports import export
+from exchange.packs import packs
+from exchange.packs.exports import export
 from tests.test_accounts import HTTPS
 from tests.test_accounts import PASSWORD
 from tests.test_accounts import sign_in
@@ -28,9 +28,9 @@ FORMATS = ("html", "zip", "epub", "pdf")
 
 
 def restricted_then_public(instance, make_practice) -> None:  # type: ignore[no-untyped-def]
-    library.publish(instance, make_practice(visibility="partners", body=f"Radio code word: {SECRET}.\n"),
+    publishing.publish(instance, make_practice(visibility="partners", body=f"Radio code word: {SECRET}.\n"),
                     "radio", "t")
-    library.publish(instance, make_practice(visibility="public", body="Radio code words are given by phone.\n"),
+    publishing.publish(instance, make_practice(visibility="public", body="Radio code words are given by phone.\n"),
                     "radio", "t")
 
 
@@ -46,7 +46,7 @@ def test_an_earlier_restricted_version_stays_restricted_after_the_practice_goes_
     history = client.get(HTTPS + "/practices/jakarta/radio").get_data(as_text=True)
     assert "for partner staff only" in history and "/practices/jakarta/radio/versions/1" not in history
     assert "compare?from=1" not in history
-    accounts.create_user(instance, "staff@kobe.example", "Aiko", ["reader"], [], "t", PASSWORD)
+    people.create_user(instance, "staff@kobe.example", "Aiko", ["reader"], [], "t", PASSWORD)
     staff = app.test_client()
     sign_in(staff, "staff@kobe.example")
     assert SECRET in staff.get(HTTPS + "/practices/jakarta/radio/versions/1").get_data(as_text=True)
@@ -54,13 +54,13 @@ def test_an_earlier_restricted_version_stays_restricted_after_the_practice_goes_
 
 
 def test_a_pack_pinned_at_a_restricted_version_shows_link_holders_nothing_of_it(app, instance, make_practice):
-    accounts.create_user(instance, "trainer@kobe.example", "Aiko", ["reader"], [], "t", PASSWORD)
-    trainer = accounts.load(instance, "1:1")
-    library.publish(instance, make_practice(visibility="partners", body=f"Radio code word: {SECRET}.\n",
+    people.create_user(instance, "trainer@kobe.example", "Aiko", ["reader"], [], "t", PASSWORD)
+    trainer = people.load(instance, "1:1")
+    publishing.publish(instance, make_practice(visibility="partners", body=f"Radio code word: {SECRET}.\n",
                                             title="Radio relay plan"), "radio", "t")
     pack = packs.create(instance, trainer, "Radio course")
     packs.add_practice(instance, trainer, pack, "jakarta/radio")  # pinned at version 1, partners-only
-    library.publish(instance, make_practice(visibility="public", body="Given by phone.\n",
+    publishing.publish(instance, make_practice(visibility="public", body="Given by phone.\n",
                                             title="Radio relay plan"), "radio", "t")
     link = packs.share(instance, trainer, pack, "link")
     _pack, entries = packs.read(instance, None, pack, link)
@@ -86,9 +86,9 @@ def test_the_api_and_search_never_show_an_earlier_restricted_text(client, instan
 
 
 def test_history_credits_people_by_name_and_shows_addresses_to_administrators_only(app, instance, make_practice):
-    accounts.create_user(instance, "admin@network.example", "Ana", ["admin"], [], "t", PASSWORD)
-    library.publish(instance, make_practice(), "flood-warning", "cli:root", note="imported")
-    library.publish(instance, make_practice(summary="Changed."), "flood-warning", "kenji@tokyo.example",
+    people.create_user(instance, "admin@network.example", "Ana", ["admin"], [], "t", PASSWORD)
+    publishing.publish(instance, make_practice(), "flood-warning", "cli:root", note="imported")
+    publishing.publish(instance, make_practice(summary="Changed."), "flood-warning", "kenji@tokyo.example",
                     note="new thresholds", credit="Kenji Sato")
     page = app.test_client().get(HTTPS + "/practices/jakarta/flood-warning").get_data(as_text=True)
     assert "by Kenji Sato" in page and "kenji@" not in page
@@ -105,23 +105,23 @@ def test_a_translation_imported_before_its_original_is_flagged_when_the_original
     # In a folder, files are imported in name order: the translation ("a…") before its original ("p…").
     (folder / "a-flood-warning-en.md").write_bytes(make_practice(translation_of="jakarta/peringatan-banjir"))
     (folder / "peringatan-banjir.md").write_bytes(make_practice(language="id", title="Peringatan banjir"))
-    outcomes = list(library.import_paths(instance, [tmp_path / "batch"], "t"))
+    outcomes = list(publishing.import_paths(instance, [tmp_path / "batch"], "t"))
     assert [o.status for o in outcomes] == ["created", "created"]
     page = client.get(HTTPS + "/practices/jakarta/a-flood-warning-en").get_data(as_text=True)
     assert "Original updated" not in page
-    library.publish(instance, make_practice(language="id", title="Peringatan banjir", summary="Ambang baru."),
+    publishing.publish(instance, make_practice(language="id", title="Peringatan banjir", summary="Ambang baru."),
                     "peringatan-banjir", "t")
     page = client.get(HTTPS + "/practices/jakarta/a-flood-warning-en").get_data(as_text=True)
     assert "Original updated" in page and "/practices/jakarta/peringatan-banjir/compare?from=1&amp;to=2" in page
     # A new version of the translation, made from the original's version 2, is no longer behind.
-    library.publish(instance, make_practice(translation_of="jakarta/peringatan-banjir", summary="Updated."),
+    publishing.publish(instance, make_practice(translation_of="jakarta/peringatan-banjir", summary="Updated."),
                     "a-flood-warning-en", "t")
     assert "Original updated" not in client.get(HTTPS + "/practices/jakarta/a-flood-warning-en").get_data(
         as_text=True)
 
 
 def test_the_body_is_rendered_once_at_publish_and_served_from_there(client, instance, make_practice):
-    library.publish(instance, make_practice(body="## Steps\n\nWatch the *gauge*.\n"), "flood-warning", "t")
+    publishing.publish(instance, make_practice(body="## Steps\n\nWatch the *gauge*.\n"), "flood-warning", "t")
     with instance.db.writing() as session:
         row = session.get(RenderedVersion, ("jakarta/flood-warning", 1))
         assert "<em>gauge</em>" in row.html and row.contents == [[2, "h-steps", "Steps"]]

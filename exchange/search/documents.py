@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime
 import re
 
-from exchange.practice import Practice
-from exchange.rendering import plain_text
+from exchange.library.practice import Practice
+from exchange.library.rendering import plain_text
 from exchange.search.analysis import analysis_language
 
 EPOCH = datetime.date(1970, 1, 1)

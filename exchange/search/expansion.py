@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 
-from exchange import glossary
+from exchange.search import glossary
 from exchange.search.analysis import tokens
 
 MAX_CONCEPTS = 3

@@ -23,12 +23,12 @@ from whoosh import index as whoosh_index
 from whoosh.index import Index
 from whoosh.searching import Searcher
 
-from exchange import vocabularies
+from exchange.library import vocabularies
+from exchange.library.storage import write_durably
 from exchange.search.evaluation import PostingsCache
 from exchange.search.evaluation import Statistics
 from exchange.search.schema import SCHEMA_VERSION
 from exchange.search.schema import build_schema
-from exchange.storage import write_durably
 
 log = logging.getLogger(__name__)
 

@@ -21,10 +21,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
 
-from exchange import accounts
 from exchange import audit
 from exchange import policy
-from exchange.extensions import library
+from exchange.accounts import people
+from exchange.web.extensions import library
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -32,7 +32,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 class InviteForm(FlaskForm):
     email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    roles = SelectMultipleField("Roles", choices=[SelectChoice(r, r) for r in accounts.ROLES],
+    roles = SelectMultipleField("Roles", choices=[SelectChoice(r, r) for r in people.ROLES],
                                 validators=[DataRequired()])
     cities = StringField("Cities (comma-separated slugs)", validators=[Length(max=1000)])
 
@@ -42,21 +42,21 @@ def _admin_only() -> None:
         abort(404)
 
 
-@bp.route("/people", methods=["GET", "POST"])
+@bp.route("/people", methods=["GET", "POST"], endpoint="people")
 @login_required
-def people():  # type: ignore[no-untyped-def]
+def people_page():  # type: ignore[no-untyped-def]
     _admin_only()
     form = InviteForm()
     link = error = None
     if form.validate_on_submit():
         cities = [c.strip() for c in (form.cities.data or "").split(",") if c.strip()]
         try:
-            token = accounts.create_user(library.instance, form.email.data, form.name.data, form.roles.data, cities,
+            token = people.create_user(library.instance, form.email.data, form.name.data, form.roles.data, cities,
                                          current_user.email)
             link = current_app.config["EXCHANGE_BASE_URL"].rstrip("/") + url_for("auth.invitation", token=token)
-        except accounts.AccountError as problem:
+        except people.AccountError as problem:
             error = str(problem)
-    return render_template("people.html", form=form, people=accounts.people(library.instance), link=link,
+    return render_template("people.html", form=form, people=people.everyone(library.instance), link=link,
                            error=error), 400 if error else 200
 
 
@@ -64,10 +64,10 @@ def people():  # type: ignore[no-untyped-def]
 @login_required
 def disable(user_id: int):  # type: ignore[no-untyped-def]
     _admin_only()
-    found = [user for user, _cities in accounts.people(library.instance) if user.id == user_id]
+    found = [user for user, _cities in people.everyone(library.instance) if user.id == user_id]
     if not found:
         abort(404)
-    accounts.disable(library.instance, found[0].email, current_user.email)
+    people.disable(library.instance, found[0].email, current_user.email)
     flash(f"{found[0].email} is disabled; their sessions have ended.")
     return redirect(url_for("admin.people"))
 

@@ -7,10 +7,10 @@ from flask import jsonify
 from flask import request
 from flask import url_for
 
-from exchange import discovery
-from exchange import library as practices
-from exchange.extensions import library
+from exchange.library import reading
+from exchange.search import discovery
 from exchange.web import search_params
+from exchange.web.extensions import library
 from exchange.web.viewer import current as viewer
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -44,7 +44,7 @@ def _url(practice_id: str) -> str:
 
 @bp.get("/practices/<city>/<slug>")
 def practice(city: str, slug: str):  # type: ignore[no-untyped-def]
-    view = practices.get(library.instance, library.session, f"{city}/{slug}", viewer())
+    view = reading.get(library.instance, library.session, f"{city}/{slug}", viewer())
     document = view.practice
     return jsonify({
         "id": document.id,

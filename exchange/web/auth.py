@@ -23,14 +23,14 @@ from wtforms import PasswordField
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
 
-from exchange import accounts
-from exchange import devices
-from exchange import passwords
-from exchange.extensions import library
+from exchange.accounts import devices
+from exchange.accounts import passwords
+from exchange.accounts import people
+from exchange.web.extensions import library
 
 bp = Blueprint("auth", __name__)
 
-#: The device cookie (see exchange.devices): host-only, HTTPS only, unreadable by scripts, and never
+#: The device cookie (see exchange.accounts.devices): host-only, HTTPS only, unreadable by scripts, and never
 #: sent with a request another site starts, since only our own sign-in form needs it (threats AU-1, AU-8).
 DEVICE_COOKIE = "__Host-px-device"
 
@@ -70,7 +70,7 @@ def _device_cookie() -> str | None:
     return request.cookies.get(DEVICE_COOKIE)
 
 
-def _sign_in(signed_in: accounts.SignIn):  # type: ignore[no-untyped-def]
+def _sign_in(signed_in: people.SignIn):  # type: ignore[no-untyped-def]
     session.clear()  # a new session at every sign-in (threats AU-4)
     login_user(signed_in.account)
     response = redirect(safe_next(request.args.get("next")))
@@ -84,9 +84,9 @@ def login():  # type: ignore[no-untyped-def]
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            signed_in = accounts.authenticate(library.instance, form.email.data, form.password.data, _client(),
+            signed_in = people.authenticate(library.instance, form.email.data, form.password.data, _client(),
                                               _device_cookie())
-        except accounts.Throttled as error:
+        except people.Throttled as error:
             response = current_app.make_response((render_template(
                 "login.html", form=form, error="Too many failed attempts. Wait a few minutes and try again."),
                 429))
@@ -101,7 +101,7 @@ def login():  # type: ignore[no-untyped-def]
 @bp.post("/logout")
 def logout():  # type: ignore[no-untyped-def]
     if current_user.is_authenticated:
-        accounts.end_sessions(library.instance, current_user.id, current_user.email, "logout")
+        people.end_sessions(library.instance, current_user.id, current_user.email, "logout")
     logout_user()
     session.clear()
     return redirect(url_for("pages.home"))
@@ -109,14 +109,14 @@ def logout():  # type: ignore[no-untyped-def]
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
 def invitation(token: str):  # type: ignore[no-untyped-def]
-    if len(token) > 100 or not accounts.invitation_is_valid(library.instance, token):
+    if len(token) > 100 or not people.invitation_is_valid(library.instance, token):
         abort(404)
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
-            return _sign_in(accounts.accept_invitation(library.instance, token, form.password.data,
+            return _sign_in(people.accept_invitation(library.instance, token, form.password.data,
                                                        _device_cookie()))
-        except (accounts.AccountError, passwords.WeakPassword) as error:
+        except (people.AccountError, passwords.WeakPassword) as error:
             return render_template("password.html", form=form, error=str(error), invitation=True), 400
     return render_template("password.html", form=form, error=None, invitation=True)
 
@@ -127,9 +127,9 @@ def change_password():  # type: ignore[no-untyped-def]
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            signed_in = accounts.change_password(library.instance, current_user.id, form.current.data,
+            signed_in = people.change_password(library.instance, current_user.id, form.current.data,
                                                  form.password.data, _device_cookie())
-        except (accounts.AccountError, passwords.WeakPassword) as error:
+        except (people.AccountError, passwords.WeakPassword) as error:
             return render_template("password.html", form=form, error=str(error), invitation=False), 400
         flash("Your password was changed; other sessions were signed out.")
         return _sign_in(signed_in)

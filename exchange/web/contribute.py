@@ -29,20 +29,20 @@ from wtforms.validators import DataRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
 
-from exchange import bounded_rendering
-from exchange import contributions
 from exchange import errors
-from exchange import library as practices
-from exchange import notifications
 from exchange import policy
-from exchange import vocabularies
-from exchange import yamlfile
-from exchange.extensions import library
-from exchange.practice import InvalidPractice
-from exchange.practice import compose
-from exchange.practice import parse
-from exchange.rendering import Rendered
-from exchange.revision import revise
+from exchange.library import bounded_rendering
+from exchange.library import reading
+from exchange.library import vocabularies
+from exchange.library import yamlfile
+from exchange.library.practice import InvalidPractice
+from exchange.library.practice import compose
+from exchange.library.practice import parse
+from exchange.library.rendering import Rendered
+from exchange.library.revision import revise
+from exchange.review import notifications
+from exchange.review import submissions
+from exchange.web.extensions import library
 
 bp = Blueprint("contribute", __name__)
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -159,7 +159,7 @@ def _comparable(value: Any) -> Any:
 
 
 def _country(city: str | None) -> str | None:
-    from exchange import cities
+    from exchange.library import cities
 
     try:
         return cities.get(library.session, city or "").country
@@ -205,19 +205,19 @@ def _handle(form: PracticeForm, base_version: int | None, submission_id: int | N
     if request.form.get("action") == "preview":
         return _editor(form, base_version, submission_id)
     try:
-        draft = contributions.save(library.instance, current_user, form.city.data, form.slug.data,
+        draft = submissions.save(library.instance, current_user, form.city.data, form.slug.data,
                                    form.text(base_text, form.slug.data or ""),
                                    base_version, form.note.data or "", submission_id)
-    except contributions.NotAllowed:
+    except submissions.NotAllowed:
         abort(404)
     except InvalidPractice as error:
         return _editor(form, base_version, submission_id, [str(p) for p in error.problems], status=400)
-    except contributions.WrongState as error:
+    except submissions.WrongState as error:
         return _editor(form, base_version, submission_id, [str(error)], status=409)
     if request.form.get("action") == "submit":
         try:
-            contributions.submit(library.instance, current_user, draft.id)
-        except contributions.StaleEdit as error:
+            submissions.submit(library.instance, current_user, draft.id)
+        except submissions.StaleEdit as error:
             live = library.instance.store.read_current(draft.practice_id).decode("utf-8")
             return _editor(form, base_version, draft.id, [
                 f"Someone published version {error.current_version} of this practice after you started. Your text "
@@ -248,7 +248,7 @@ def new():  # type: ignore[no-untyped-def]
 
 def _prefill_translation(form: PracticeForm, original_id: str) -> None:
     """Start a translation: the original's metadata and text, with translation_of set."""
-    view = practices.get(library.instance, library.session, original_id, current_user)
+    view = reading.get(library.instance, library.session, original_id, current_user)
     form.fill(view.practice.text.decode("utf-8"), view.practice.slug)
     form.translation_of.data = view.practice.id
     form.slug.data = f"{view.practice.slug}-translation"[:80]
@@ -261,7 +261,7 @@ def _prefill_translation(form: PracticeForm, original_id: str) -> None:
 @login_required
 def edit(city: str, slug: str):  # type: ignore[no-untyped-def]
     if not policy.may_contribute(current_user, city):
-        contributions.refuse(library.instance, current_user, "edit", f"{city}/{slug}")
+        submissions.refuse(library.instance, current_user, "edit", f"{city}/{slug}")
         abort(404)
     base = None
     if request.method == "POST":
@@ -269,7 +269,7 @@ def edit(city: str, slug: str):  # type: ignore[no-untyped-def]
         if not (raw.isascii() and raw.isdigit()):
             abort(428)  # an edit must say which version it was written against (threats K-2)
         base = int(raw)
-    view = practices.get(library.instance, library.session, f"{city}/{slug}", current_user, base)
+    view = reading.get(library.instance, library.session, f"{city}/{slug}", current_user, base)
     form = PracticeForm([city])
     text = view.practice.text.decode("utf-8")
     if request.method == "GET":
@@ -280,7 +280,7 @@ def edit(city: str, slug: str):  # type: ignore[no-untyped-def]
 @bp.route("/submissions/<int:submission_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_draft(submission_id: int):  # type: ignore[no-untyped-def]
-    submission = contributions.visible_submission(library.instance, current_user, submission_id)
+    submission = submissions.visible_submission(library.instance, current_user, submission_id)
     if submission.author_id != current_user.id:
         abort(404)
     form = PracticeForm([submission.city])
@@ -300,9 +300,9 @@ def upload():  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         files = [(f.filename or "unnamed", f.read(MAX_UPLOAD_BYTES + 1)) for f in request.files.getlist("files")][:50]
         too_big = [name for name, data in files if len(data) > MAX_UPLOAD_BYTES]
-        results = contributions.upload(library.instance, current_user,
+        results = submissions.upload(library.instance, current_user,
                                        [(n, d) for n, d in files if n not in too_big])
-        results += [contributions.UploadResult(n, None, ("larger than the 10 MB upload limit",)) for n in too_big]
+        results += [submissions.UploadResult(n, None, ("larger than the 10 MB upload limit",)) for n in too_big]
     return render_template("upload.html", form=form, results=results)
 
 
@@ -314,9 +314,9 @@ def submit_drafts():  # type: ignore[no-untyped-def]
     for raw in request.form.getlist("submission")[:200]:
         if raw.isascii() and raw.isdigit():
             try:
-                contributions.submit(library.instance, current_user, int(raw))
+                submissions.submit(library.instance, current_user, int(raw))
                 done += 1
-            except (contributions.NotAllowed, contributions.WrongState, contributions.StaleEdit) as error:
+            except (submissions.NotAllowed, submissions.WrongState, submissions.StaleEdit) as error:
                 flash(f"Submission {raw} not submitted: {error}.")
     flash(f"{done} submitted for review.")
     return redirect(url_for("contribute.dashboard"))
@@ -335,13 +335,13 @@ def preview():  # type: ignore[no-untyped-def]
 @bp.get("/submissions/<int:submission_id>")
 @login_required
 def submission(submission_id: int):  # type: ignore[no-untyped-def]
-    found = contributions.visible_submission(library.instance, current_user, submission_id)
+    found = submissions.visible_submission(library.instance, current_user, submission_id)
     document = parse(found.text.encode("utf-8"), found.practice_id.split("/")[1])
     preview, refusal = _preview(document.body)  # refused: the page still serves the reviewer, who may send it back
     return render_template("submission.html", submission=found, title=document.title, preview=preview,
                            refusal=refusal,
-                           diff=contributions.diff_against_live(library.instance, found),
-                           events=contributions.events(library.instance, submission_id),
+                           diff=submissions.diff_against_live(library.instance, found),
+                           events=submissions.events(library.instance, submission_id),
                            may_review=policy.may_review(current_user) and found.author_id != current_user.id)
 
 
@@ -351,18 +351,18 @@ def act(submission_id: int, action: str):  # type: ignore[no-untyped-def]
     comment = request.form.get("comment", "")
     try:
         if action == "submit":
-            contributions.submit(library.instance, current_user, submission_id)
+            submissions.submit(library.instance, current_user, submission_id)
         elif action == "withdraw":
-            contributions.withdraw(library.instance, current_user, submission_id)
+            submissions.withdraw(library.instance, current_user, submission_id)
         elif action in ("approve", "request_changes", "reject", "comment"):
-            version = contributions.review(library.instance, current_user, submission_id, action, comment)
+            version = submissions.review(library.instance, current_user, submission_id, action, comment)
             if version:
                 flash(f"Approved and published as version {version}.")
         else:
             abort(404)
-    except contributions.NotAllowed:
+    except submissions.NotAllowed:
         abort(403)
-    except (contributions.WrongState, contributions.StaleEdit) as error:
+    except (submissions.WrongState, submissions.StaleEdit) as error:
         flash(f"Not done: {error}.")
     return redirect(url_for("contribute.submission", submission_id=submission_id))
 
@@ -384,7 +384,7 @@ def notifications_read():  # type: ignore[no-untyped-def]
 @bp.get("/dashboard")
 @login_required
 def dashboard():  # type: ignore[no-untyped-def]
-    return render_template("dashboard.html", mine=contributions.mine(library.instance, current_user),
-                           queue=contributions.queue(library.instance, current_user),
-                           due=practices.due_for_review(library.session, current_user.cities),
+    return render_template("dashboard.html", mine=submissions.mine(library.instance, current_user),
+                           queue=submissions.queue(library.instance, current_user),
+                           due=reading.due_for_review(library.session, current_user.cities),
                            may_contribute=bool(current_user.cities) and "contributor" in current_user.roles)

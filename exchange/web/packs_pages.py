@@ -19,17 +19,17 @@ from flask_login import current_user
 from flask_login import login_required
 from flask_wtf import FlaskForm
 
-from exchange import accounts
-from exchange import library as practice_library
-from exchange import pack_exports
-from exchange import packs
-from exchange import rendering
-from exchange import vocabularies
+from exchange.accounts import people
 from exchange.errors import PracticeNotFound
-from exchange.extensions import library
+from exchange.library import reading
+from exchange.library import rendering
+from exchange.library import vocabularies
 from exchange.models import Pack
-from exchange.pack_exports import jobs
-from exchange.pack_exports import markdown_zip
+from exchange.packs import exports
+from exchange.packs import packs
+from exchange.packs.exports import jobs
+from exchange.packs.exports import markdown_zip
+from exchange.web.extensions import library
 from exchange.web.viewer import current as viewer
 
 bp = Blueprint("packs", __name__, url_prefix="/packs")
@@ -75,14 +75,14 @@ def show(pack_id: int):  # type: ignore[no-untyped-def]
     rendered = {e.item.id: e.rendered.html for e in entries if e.rendered}
     notes = {e.item.id: {field: rendering.render(getattr(e.item, field)).html
                          for field in ("trainer_notes", "exercises", "answers")} for e in entries if e.practice}
-    exports = _recent_exports(pack_id)
-    changes = {e.item.id: practice_library.compare(library.instance, library.session, e.item.practice_id, viewer(),
+    recent = _recent_exports(pack_id)
+    changes = {e.item.id: reading.compare(library.instance, library.session, e.item.practice_id, viewer(),
                                                    e.item.version, e.latest_version)
                for e in entries if owner and e.outdated}
     return render_template("pack.html", pack=pack, entries=entries, owner=owner, rendered=rendered, notes=notes,
                            changes=changes,
-                           intro=rendering.render(pack.introduction).html, exports=exports,
-                           formats=pack_exports.FORMATS, languages=vocabularies.languages(), token=token)
+                           intro=rendering.render(pack.introduction).html, exports=recent,
+                           formats=exports.FORMATS, languages=vocabularies.languages(), token=token)
 
 
 @bp.post("/add")
@@ -177,7 +177,7 @@ def export_status(pack_id: int, job_id: int):  # type: ignore[no-untyped-def]
         job = _job(pack_id, job_id)
     pack = _readable_for(job)
     return render_template("pack_job.html", pack=pack, job=job, key=request.args.get("key", ""),
-                           token=request.args.get("token"), format=pack_exports.FORMATS[job.format])
+                           token=request.args.get("token"), format=exports.FORMATS[job.format])
 
 
 def _readable_for(job) -> Pack:  # type: ignore[no-untyped-def]
@@ -196,8 +196,8 @@ def export_download(pack_id: int, job_id: int):  # type: ignore[no-untyped-def]
     if job.status != "done" or not path.is_file():
         abort(404)
     pack = _readable_for(job)
-    name = pack_exports.filename(pack.title, pack.id, job.edition, job.format)
-    response = send_file(path, mimetype=pack_exports.FORMATS[job.format].mimetype, as_attachment=True,
+    name = exports.filename(pack.title, pack.id, job.edition, job.format)
+    response = send_file(path, mimetype=exports.FORMATS[job.format].mimetype, as_attachment=True,
                          download_name=name, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
@@ -242,7 +242,7 @@ def change(pack_id: int, action: str):  # type: ignore[no-untyped-def]
             sharing = request.form.get("sharing", "private")
             colleagues: list[int] = []
             if sharing == "colleagues":
-                colleagues, unknown = accounts.ids_for_emails(instance, request.form.get("emails", "").split(",")[:50])
+                colleagues, unknown = people.ids_for_emails(instance, request.form.get("emails", "").split(",")[:50])
                 if unknown:
                     flash(f"No account for {', '.join(unknown)}; not shared with them.")
             token = packs.share(instance, current_user, pack_id, sharing, tuple(colleagues))

@@ -11,13 +11,14 @@ from flask import render_template
 from flask import request
 from flask import url_for
 
-from exchange import cities
-from exchange import discovery
-from exchange import library as practices
 from exchange import policy
-from exchange.extensions import library
+from exchange.library import cities
+from exchange.library import publishing
+from exchange.library import reading
+from exchange.search import discovery
 from exchange.search.service import SearchRequest
 from exchange.web import search_params
+from exchange.web.extensions import library
 from exchange.web.viewer import current as viewer
 
 bp = Blueprint("pages", __name__)
@@ -68,7 +69,7 @@ def compare(city: str, slug: str):  # type: ignore[no-untyped-def]
     old, new = request.args.get("from", ""), request.args.get("to", "")
     if not (old.isascii() and old.isdigit() and new.isascii() and new.isdigit()):
         abort(404)
-    changes = practices.compare(library.instance, library.session, f"{city}/{slug}", viewer(), int(old), int(new))
+    changes = reading.compare(library.instance, library.session, f"{city}/{slug}", viewer(), int(old), int(new))
     return render_template("compare.html", practice_id=f"{city}/{slug}", city=city, slug=slug, old=int(old),
                            new=int(new), changes=changes)
 
@@ -77,14 +78,14 @@ def compare(city: str, slug: str):  # type: ignore[no-untyped-def]
 def restore(city: str, slug: str, version: int):  # type: ignore[no-untyped-def]
     if not policy.may_review(viewer()):
         abort(403)
-    practices.get(library.instance, library.session, f"{city}/{slug}", viewer(), version)  # 404 when unknown
-    outcome = practices.restore(library.instance, viewer(), f"{city}/{slug}", version)
+    reading.get(library.instance, library.session, f"{city}/{slug}", viewer(), version)  # 404 when unknown
+    outcome = publishing.restore(library.instance, viewer(), f"{city}/{slug}", version)
     flash(f"Version {version} was published again as version {outcome.version}.")
     return redirect(url_for("pages.practice", city=city, slug=slug))
 
 
 def _practice_page(practice_id: str, version: int | None):  # type: ignore[no-untyped-def]
-    view = practices.get(library.instance, library.session, practice_id, viewer(), version)
+    view = reading.get(library.instance, library.session, practice_id, viewer(), version)
     return render_template("practice.html", view=view, practice=view.practice,
                            city=cities.get(library.session, view.practice.city),
                            related=discovery.related(library.instance, practice_id, viewer()),

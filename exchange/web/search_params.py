@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from werkzeug.datastructures import MultiDict
 
-from exchange import vocabularies
+from exchange.library import vocabularies
 from exchange.search.query import MAX_QUERY_CHARS
 from exchange.search.schema import FILTER_FIELDS
 from exchange.search.service import MAX_PER_PAGE

@@ -10,5 +10,5 @@ from exchange import policy
 def current() -> policy.Viewer:
     """The person making this request, as the policy module sees them."""
     if getattr(current_user, "is_authenticated", False):
-        return current_user  # an accounts.Account
+        return current_user  # an accounts.people.Account
     return policy.ANONYMOUS

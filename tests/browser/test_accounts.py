@@ -5,15 +5,15 @@ from __future__ import annotations
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 
-from exchange import accounts
-from exchange import library
+from exchange.accounts import people
+from exchange.library import publishing
 from tests.conftest import practice_text
 
 
 def test_partner_staff_sign_in_and_read_a_partners_only_practice(page: Page, live_server, live_instance, screenshot):
-    accounts.create_user(live_instance, "ayu@bpbd.example", "Ayu Lestari", ["reader"], [], "test",
+    people.create_user(live_instance, "ayu@bpbd.example", "Ayu Lestari", ["reader"], [], "test",
                          "rainy season levee walk")
-    library.publish(live_instance, practice_text(visibility="partners", title="Radio channels for Siaga 1"),
+    publishing.publish(live_instance, practice_text(visibility="partners", title="Radio channels for Siaga 1"),
                     "radio-channels", "test")
     page.goto(live_server + "/practices/jakarta/radio-channels")
     expect(page.get_by_role("heading", name="We could not find that page")).to_be_visible()

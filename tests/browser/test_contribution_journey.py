@@ -5,7 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import Browser
 from playwright.sync_api import expect
 
-from exchange import accounts
+from exchange.accounts import people
 from tests.browser.conftest import SCREENSHOTS
 
 PASSWORD = "rainy season levee walk"
@@ -28,9 +28,9 @@ def signed_in_page(browser: Browser, live_server: str, email: str):  # type: ign
 
 
 def test_write_in_indonesian_review_revise_approve_and_find(browser: Browser, live_server, live_instance):
-    accounts.create_user(live_instance, "siti@bpbd-jakarta.example", "Siti Rahma", ["contributor"], ["jakarta"],
+    people.create_user(live_instance, "siti@bpbd-jakarta.example", "Siti Rahma", ["contributor"], ["jakarta"],
                          "test", PASSWORD)
-    accounts.create_user(live_instance, "rina@network.example", "Rina", ["reviewer"], [], "test", PASSWORD)
+    people.create_user(live_instance, "rina@network.example", "Rina", ["reviewer"], [], "test", PASSWORD)
     author_context, author = signed_in_page(browser, live_server, "siti@bpbd-jakarta.example")
     author.get_by_role("link", name="Dashboard").click()
     author.get_by_role("link", name="Write a practice").click()

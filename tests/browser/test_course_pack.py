@@ -9,7 +9,7 @@ import zipfile
 from playwright.sync_api import Browser
 from playwright.sync_api import expect
 
-from exchange import accounts
+from exchange.accounts import people
 from tests.browser.test_contribution_journey import PASSWORD
 from tests.browser.test_contribution_journey import shot
 from tests.browser.test_contribution_journey import signed_in_page
@@ -32,7 +32,7 @@ def download(page, button: str, tmp_path, name: str) -> bytes:  # type: ignore[n
 
 def test_search_add_three_reorder_add_notes_and_export_pdf_and_epub(browser: Browser, live_server, live_instance,
                                                                     tmp_path):
-    accounts.create_user(live_instance, "dewi@semarang.example", "Dewi", ["reader"], [], "test", PASSWORD)
+    people.create_user(live_instance, "dewi@semarang.example", "Dewi", ["reader"], [], "test", PASSWORD)
     context, page = signed_in_page(browser, live_server, "dewi@semarang.example")
     page.get_by_role("link", name="Packs").click()
     page.get_by_label("Title").fill("Banjir rob: pelatihan Semarang")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from exchange import library
+from exchange.library import publishing
 from exchange.search.analysis import tokens
 from exchange.search.service import SearchRequest
 from exchange.search.service import search
@@ -41,7 +41,7 @@ def test_full_width_latin_is_folded_in_japanese():
 
 
 def test_indonesian_practice_is_found_by_any_inflection(instance, make_practice):
-    library.publish(instance, make_practice(
+    publishing.publish(instance, make_practice(
         title="Posko pengungsian", summary="Apa yang disiapkan relawan.", language="id",
         body="Ketika sungai membanjiri kampung, relawan mengevakuasi warga lanjut usia.\n"), "posko", "test")
     for q in ("banjir", "kebanjiran", "membanjiri", "evakuasi", "mengevakuasi", "dievakuasi"):
@@ -49,7 +49,7 @@ def test_indonesian_practice_is_found_by_any_inflection(instance, make_practice)
 
 
 def test_english_practice_is_found_by_any_inflection(instance, make_practice):
-    library.publish(instance, make_practice(
+    publishing.publish(instance, make_practice(
         title="Riverside plan", summary="What crews do.", body="The river flooded; crews evacuate the ward.\n"),
         "riverside", "test")
     for q in ("flood", "floods", "flooding", "evacuation", "evacuate"):
@@ -58,14 +58,14 @@ def test_english_practice_is_found_by_any_inflection(instance, make_practice):
 
 def test_japanese_query_finds_the_word_inside_compounds(instance, make_practice):
     japanese = {"city": "tokyo", "country": "JP", "language": "ja", "hazards": "[earthquake]"}
-    library.publish(instance, make_practice(
+    publishing.publish(instance, make_practice(
         title="運営の手順", summary="大地震の後の手順。", body="避難所運営委員会を設置する。\n", **japanese),
         "unei", "test")
-    library.publish(instance, make_practice(
+    publishing.publish(instance, make_practice(
         title="沿岸部の計画", summary="建物を指定する。",
         body="津波避難ビルを指定し、表示板を設置する。\n", **japanese),
         "biru", "test")
-    library.publish(instance, make_practice(
+    publishing.publish(instance, make_practice(
         title="熱中症の手順", summary="暑い日の手順。",
         body="ＢＯＫＯＭＩの会合で水分補給を呼びかける。\n", **japanese),
         "necchusho", "test")

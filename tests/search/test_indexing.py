@@ -14,12 +14,12 @@ import pytest
 import sqlalchemy as sa
 
 from exchange import create_app
-from exchange import indexing
-from exchange import library
-from exchange.discovery import DEGRADED_NOTICE
 from exchange.initialise import prepare_search
+from exchange.library import publishing
+from exchange.library.practice import parse
 from exchange.models import IndexOutbox
-from exchange.practice import parse
+from exchange.search import indexing
+from exchange.search.discovery import DEGRADED_NOTICE
 from exchange.search.documents import index_document
 from exchange.search.index import IndexUnavailable
 from exchange.search.index import SearchIndex
@@ -59,8 +59,8 @@ def index_folders(instance) -> set[str]:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("way", ["drain", "first search", "restart"])
 def test_a_deferred_publish_becomes_searchable(app, instance, make_practice, way):
-    library.publish(instance, make_practice(title="Dam plan", body="Open the sluice.\n"), "dam", "test")
-    library.publish(instance, make_practice(title="Levee patrol", body="Walk the quokkaline levee.\n"), "levee",
+    publishing.publish(instance, make_practice(title="Dam plan", body="Open the sluice.\n"), "dam", "test")
+    publishing.publish(instance, make_practice(title="Levee patrol", body="Walk the quokkaline levee.\n"), "levee",
                     "test", index=False)
     assert pending(instance) == ["jakarta/levee"]
     assert found(instance, "quokkaline") == []
@@ -79,21 +79,24 @@ def test_a_deferred_publish_becomes_searchable(app, instance, make_practice, way
 
 
 def test_a_publish_is_searchable_at_once(instance, make_practice):
-    library.publish(instance, make_practice(title="Levee patrol", body="Walk the quokkaline levee.\n"), "levee", "test")
+    publishing.publish(instance, make_practice(title="Levee patrol", body="Walk the quokkaline levee.\n"),
+                       "levee", "test")
     assert pending(instance) == []
     assert found(instance, "quokkaline") == ["jakarta/levee"]
 
 
 def test_an_update_is_searchable_at_once(instance, make_practice):
-    library.publish(instance, make_practice(title="Levee patrol", body="Walk the levee.\n"), "levee", "test")
-    library.publish(instance, make_practice(title="Levee patrol", body="Walk the quokkaline levee.\n"), "levee", "test")
+    publishing.publish(instance, make_practice(title="Levee patrol", body="Walk the levee.\n"), "levee", "test")
+    publishing.publish(instance, make_practice(title="Levee patrol", body="Walk the quokkaline levee.\n"),
+                       "levee", "test")
     assert found(instance, "quokkaline") == ["jakarta/levee"]
 
 
 def test_words_removed_by_an_update_no_longer_find_the_practice(instance, make_practice):
-    library.publish(instance, make_practice(title="Levee patrol", body="Walk the zebraword levee.\n"), "levee", "test")
+    publishing.publish(instance, make_practice(title="Levee patrol", body="Walk the zebraword levee.\n"),
+                       "levee", "test")
     assert found(instance, "zebraword") == ["jakarta/levee"]
-    library.publish(instance, make_practice(title="Levee patrol", body="Walk the quokkaline levee.\n",
+    publishing.publish(instance, make_practice(title="Levee patrol", body="Walk the quokkaline levee.\n",
                                             hazards="[drought]"), "levee", "test")
     assert found(instance, "quokkaline") == ["jakarta/levee"]
     assert found(instance, "zebraword") == []
@@ -104,7 +107,7 @@ def test_words_removed_by_an_update_no_longer_find_the_practice(instance, make_p
 # Rebuilds --------------------------------------------------------------------------------------
 
 def test_rebuild_swaps_in_a_new_folder_while_an_open_searcher_keeps_answering(instance, make_practice):
-    library.publish(instance, make_practice(title="Levee patrol", body="Walk the levee.\n"), "levee", "test")
+    publishing.publish(instance, make_practice(title="Levee patrol", body="Walk the levee.\n"), "levee", "test")
     before = live_name(instance)
     elsewhere = SearchIndex(instance.search.root)  # another worker, searching during the rebuild
     old = elsewhere.searcher()
@@ -113,7 +116,7 @@ def test_rebuild_swaps_in_a_new_folder_while_an_open_searcher_keeps_answering(in
     assert after != before and after.startswith("build-")
     docnum = old.document_number(id="jakarta/levee")
     assert docnum is not None and old.stored_fields(docnum)["card"]["title"] == "Levee patrol"
-    library.publish(instance, make_practice(title="Dam plan", body="Open the quokkaline sluice.\n"),
+    publishing.publish(instance, make_practice(title="Dam plan", body="Open the quokkaline sluice.\n"),
                     "dam", "test")
     assert [hit.id for hit in search(elsewhere, SearchRequest(q="quokkaline"), PUBLIC).hits] == ["jakarta/dam"]
     assert found(instance, "levee") == ["jakarta/levee"]
@@ -122,13 +125,14 @@ def test_rebuild_swaps_in_a_new_folder_while_an_open_searcher_keeps_answering(in
 
 
 def test_practices_published_during_a_rebuild_are_not_lost(instance, make_practice, monkeypatch):
-    library.publish(instance, make_practice(title="Levee patrol", body="Walk the levee.\n"), "levee", "test")
+    publishing.publish(instance, make_practice(title="Levee patrol", body="Walk the levee.\n"), "levee", "test")
     new_folder = instance.search.new_folder
 
     def publish_meanwhile() -> Path:
         # The rebuild has read the list of practices; these arrive before its swap.
-        library.publish(instance, make_practice(title="Dam plan", body="Open the zebraword sluice.\n"), "dam", "test")
-        library.publish(instance, make_practice(title="Pump plan", body="Start the quokkaline pumps.\n"), "pump",
+        publishing.publish(instance, make_practice(title="Dam plan", body="Open the zebraword sluice.\n"),
+                           "dam", "test")
+        publishing.publish(instance, make_practice(title="Pump plan", body="Start the quokkaline pumps.\n"), "pump",
                         "test", index=False)
         return new_folder()
 
@@ -139,7 +143,7 @@ def test_practices_published_during_a_rebuild_are_not_lost(instance, make_practi
     assert found(instance, "quokkaline") == ["jakarta/pump"]
     assert found(instance, "levee") == ["jakarta/levee"]
     assert pending(instance) == []
-    library.publish(instance, make_practice(title="Gate plan", body="Close the xenogate.\n"), "gate", "test")
+    publishing.publish(instance, make_practice(title="Gate plan", body="Close the xenogate.\n"), "gate", "test")
     assert found(instance, "xenogate") == ["jakarta/gate"]
     assert indexing.check(instance) == []
 
@@ -188,8 +192,8 @@ DAMAGE = [delete_everything, truncate_everything, delete_the_toc, truncate_the_s
 
 def damaged(instance, make_practice, damage) -> None:  # type: ignore[no-untyped-def]
     """Publish two practices, then damage the live index folder (no searcher has it open)."""
-    library.publish(instance, make_practice(title="Levee patrol plan", body="Walk the levee.\n"), "levee", "test")
-    library.publish(instance, make_practice(title="Dam sluice plan", body="Open the sluice.\n"), "dam", "test")
+    publishing.publish(instance, make_practice(title="Levee patrol plan", body="Walk the levee.\n"), "levee", "test")
+    publishing.publish(instance, make_practice(title="Dam sluice plan", body="Open the sluice.\n"), "dam", "test")
     folder = instance.search.live_folder()
     damage(folder)
 
@@ -271,7 +275,7 @@ def delete_a_file(instance, make_practice) -> str:  # type: ignore[no-untyped-de
 def restore_an_old_index(instance, make_practice) -> str:  # type: ignore[no-untyped-def]
     folder = instance.search.live_folder()
     backup = {entry.name: entry.read_bytes() for entry in folder.iterdir()}
-    library.publish(instance, make_practice(title="Levee patrol", body="Walk the quokkaline levee at night.\n"),
+    publishing.publish(instance, make_practice(title="Levee patrol", body="Walk the quokkaline levee at night.\n"),
                     "levee", "test")
     delete_everything(folder)
     for name, data in backup.items():
@@ -293,8 +297,8 @@ def leave_an_orphan_in_the_index(instance, make_practice) -> str:  # type: ignor
     leave_an_orphan_in_the_index,
 ])
 def test_check_finds_drift_and_repair_fixes_it(app, instance, make_practice, drift):
-    library.publish(instance, make_practice(title="Levee patrol", body="Walk the levee.\n"), "levee", "test")
-    library.publish(instance, make_practice(title="Dam plan", body="Open the sluice.\n"), "dam", "test")
+    publishing.publish(instance, make_practice(title="Levee patrol", body="Walk the levee.\n"), "levee", "test")
+    publishing.publish(instance, make_practice(title="Dam plan", body="Open the sluice.\n"), "dam", "test")
     runner = app.test_cli_runner()
     assert runner.invoke(args=["check"]).output.strip() == "Library, database and search index agree."
     expected = drift(instance, make_practice)
@@ -315,7 +319,7 @@ def test_check_finds_drift_and_repair_fixes_it(app, instance, make_practice, dri
 
 
 def test_repair_after_editing_a_file_records_a_new_version(app, instance, make_practice):
-    library.publish(instance, make_practice(title="Levee patrol", body="Walk the levee.\n"), "levee", "test")
+    publishing.publish(instance, make_practice(title="Levee patrol", body="Walk the levee.\n"), "levee", "test")
     edit_a_file(instance, make_practice)
     result = app.test_cli_runner().invoke(args=["check", "--repair"])
     assert "published jakarta/levee as v2" in result.output
@@ -379,7 +383,7 @@ def test_a_reindex_killed_midway_leaves_the_old_index_serving(library_app):
 
 
 def test_an_abandoned_build_folder_is_swept_on_start(instance, make_practice):
-    library.publish(instance, make_practice(title="Levee patrol", body="Walk the levee.\n"), "levee", "test")
+    publishing.publish(instance, make_practice(title="Levee patrol", body="Walk the levee.\n"), "levee", "test")
     live = live_name(instance)
     left = instance.search.new_folder()  # what a rebuild killed before its swap leaves behind
     restarted = same_instance(instance)
@@ -392,12 +396,14 @@ def test_an_abandoned_build_folder_is_swept_on_start(instance, make_practice):
 
 def test_a_new_process_reads_segments_that_have_deletions(instance, make_practice):
     """Postings of a segment with deleted documents come wrapped in a filter; a fresh reader must cope."""
-    library.publish(instance, make_practice(title="Levee patrol", body="Walk the zebraword levee.\n"), "levee", "test",
+    publishing.publish(instance, make_practice(title="Levee patrol", body="Walk the zebraword levee.\n"),
+                       "levee", "test",
                     index=False)
-    library.publish(instance, make_practice(title="Dam plan", body="Open the levee sluice.\n"), "dam", "test",
+    publishing.publish(instance, make_practice(title="Dam plan", body="Open the levee sluice.\n"), "dam", "test",
                     index=False)
     indexing.drain(instance)  # both in one segment; the update below deletes one of them there
-    library.publish(instance, make_practice(title="Levee patrol", body="Walk the quokkaline levee.\n"), "levee", "test")
+    publishing.publish(instance, make_practice(title="Levee patrol", body="Walk the quokkaline levee.\n"),
+                       "levee", "test")
     fresh = SearchIndex(instance.search.root)  # another worker, starting after the update
     levee = search(fresh, SearchRequest(q="levee"), PUBLIC).hits
     assert sorted(h.id for h in levee) == ["jakarta/dam", "jakarta/levee"]

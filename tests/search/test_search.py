@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from exchange import create_app
-from exchange import discovery
-from exchange import library
 from exchange import policy
 from exchange.initialise import initialise
+from exchange.library import publishing
+from exchange.search import discovery
 from exchange.search import query as ql
 from exchange.search.evaluation import MAX_PREFIX_TERMS
 from exchange.search.service import SearchRequest
@@ -127,7 +127,7 @@ def publish_all(instance, practices: dict[str, dict[str, str]]) -> None:  # type
     for slug, fields in practices.items():
         fields = dict(fields)
         body = fields.pop("body")
-        outcome = library.publish(instance, practice_text(body=body, **fields), slug, "test")
+        outcome = publishing.publish(instance, practice_text(body=body, **fields), slug, "test")
         assert not outcome.failed, outcome
 
 
@@ -600,20 +600,20 @@ def test_a_restricted_practice_has_no_related_practices_for_anonymous_visitors(t
 
 def test_prefix_expansion_is_limited_among_words_the_visitor_may_read(instance, make_practice):
     words = " ".join(f"zqxb{n:03d}" for n in range(MAX_PREFIX_TERMS - 1))
-    library.publish(instance, make_practice(title="Pump list", body=f"{words}\n"), "pumps", "test")
-    library.publish(instance, make_practice(title="Pump", body="The zqxz pump.\n"), "pump", "test")
+    publishing.publish(instance, make_practice(title="Pump list", body=f"{words}\n"), "pumps", "test")
+    publishing.publish(instance, make_practice(title="Pump", body="The zqxz pump.\n"), "pump", "test")
     before = shown(find(instance, "zqx*"))
     assert {hit_id for hit_id, *_ in before} == {"jakarta/pumps", "jakarta/pump"}
     # Its word comes first of all: counted against the limit, it would push "zqxz" out.
-    library.publish(instance, make_practice(title="Secret pump", body="The zqxa pump.\n", visibility="partners"),
+    publishing.publish(instance, make_practice(title="Secret pump", body="The zqxa pump.\n", visibility="partners"),
                     "secret", "test")
     assert shown(find(instance, "zqx*")) == before
 
 
 def test_practice_made_partners_only_disappears_from_anonymous_search(client, instance, make_practice):
-    library.publish(instance, make_practice(title="Levee plan", body="The zebraword levee.\n"), "levee", "test")
+    publishing.publish(instance, make_practice(title="Levee plan", body="The zebraword levee.\n"), "levee", "test")
     assert client.get("/api/v1/search?q=zebraword").get_json()["total"] == 1
-    library.publish(instance, make_practice(title="Levee plan", body="The zebraword levee.\n",
+    publishing.publish(instance, make_practice(title="Levee plan", body="The zebraword levee.\n",
                                             visibility="partners"), "levee", "test")
     answer = client.get("/api/v1/search?q=zebraword").get_json()
     assert answer["total"] == 0 and answer["results"] == [] and answer["facets"]["city"] == {}
@@ -648,7 +648,7 @@ def test_hostile_queries_are_answered(library_app, library_client, q):
 
 
 def test_one_long_word_is_answered(client, instance, make_practice):
-    library.publish(instance, make_practice(), "flood", "test")
+    publishing.publish(instance, make_practice(), "flood", "test")
     rng = random.Random(1)
     word = "".join(rng.choice(string.ascii_lowercase) for _ in range(256))
     response = client.get("/practices", query_string={"q": word})
@@ -690,7 +690,7 @@ def only_marks(html: str) -> bool:
 
 
 def test_snippets_and_titles_are_escaped(client, instance, make_practice):
-    library.publish(instance, make_practice(
+    publishing.publish(instance, make_practice(
         title="My <cool> Page", summary="A <b>bold</b> & plain summary.",
         body="Before <img src=x onerror=alert(1)> after.\n\n<script>alert(2)</script> and more.\n"), "cool", "test")
     for q in ("cool", "onerror", "script", "img"):
@@ -710,7 +710,7 @@ def test_snippets_and_titles_are_escaped(client, instance, make_practice):
 
 
 def test_summary_used_as_snippet_is_escaped(client, instance, make_practice):
-    library.publish(instance, make_practice(title="Quiet page", summary="Use <b>bold</b> & <i>care</i>.",
+    publishing.publish(instance, make_practice(title="Quiet page", summary="Use <b>bold</b> & <i>care</i>.",
                                             body="Nothing here.\n"), "quiet", "test")
     page = client.get("/practices?q=quiet").get_data(as_text=True)
     [snippet] = snippets(page)
@@ -719,7 +719,7 @@ def test_summary_used_as_snippet_is_escaped(client, instance, make_practice):
 
 @pytest.mark.parametrize("q", ["<svg onload=alert(1)>", '"><script>alert(1)</script>', "</title><svg/onload=alert(1)>"])
 def test_the_query_is_escaped_on_the_results_page(client, instance, make_practice, q):
-    library.publish(instance, make_practice(title="Script and svg alerts", body="The svg onload script.\n"),
+    publishing.publish(instance, make_practice(title="Script and svg alerts", body="The svg onload script.\n"),
                     "alerts", "test")
     response = client.get("/practices", query_string={"q": q})
     page = response.get_data(as_text=True)
@@ -736,7 +736,8 @@ def test_an_empty_library_answers_every_search_page(client, path):
 
 
 def test_degraded_search_escapes_too(client, instance, make_practice):
-    library.publish(instance, make_practice(title="My <cool> Page", summary="A <b>bold</b> summary."), "cool", "test")
+    publishing.publish(instance, make_practice(title="My <cool> Page", summary="A <b>bold</b> summary."),
+                       "cool", "test")
     for entry in instance.search.live_folder().iterdir():
         entry.unlink()
     page = client.get("/practices?q=cool").get_data(as_text=True)

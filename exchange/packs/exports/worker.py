@@ -1,4 +1,4 @@
-"""One export job, run in its own process: ``python -m exchange.pack_exports.worker JOB_ID``.
+"""One export job, run in its own process: ``python -m exchange.packs.exports.worker JOB_ID``.
 
 The process limits itself: a wall-clock alarm whose default action ends the process, and, once its code
 is loaded, its address space (RLIMIT_AS) (threats R-7). The web process that started it turns the
@@ -15,14 +15,14 @@ OUT_OF_MEMORY = 3
 
 
 def main(job_id: int) -> int:
-    from exchange.pack_exports import jobs
+    from exchange.packs.exports import jobs
 
     signal.alarm(jobs.TIME_LIMIT_SECONDS)
     # The code is loaded before the memory cap, so that the cap meets the rendering, not an import
     # that fails in a less telling way ("failed to map segment from shared object").
     from exchange import create_app
-    from exchange.pack_exports import epub  # noqa: F401
-    from exchange.pack_exports import pdf  # noqa: F401
+    from exchange.packs.exports import epub  # noqa: F401
+    from exchange.packs.exports import pdf  # noqa: F401
 
     app = create_app()
     resource.setrlimit(resource.RLIMIT_AS, (jobs.MEMORY_LIMIT_BYTES, jobs.MEMORY_LIMIT_BYTES))
@@ -52,13 +52,13 @@ def _peak_address_space() -> int:
 
 
 def _run(app, job_id: int) -> int:  # type: ignore[no-untyped-def]
-    from exchange import packs
-    from exchange.extensions import library
+    from exchange.library.storage import write_durably
     from exchange.models import ExportJob
-    from exchange.pack_exports import PackTooLarge
-    from exchange.pack_exports import export
-    from exchange.pack_exports import jobs
-    from exchange.storage import write_durably
+    from exchange.packs import packs
+    from exchange.packs.exports import PackTooLarge
+    from exchange.packs.exports import export
+    from exchange.packs.exports import jobs
+    from exchange.web.extensions import library
 
     with app.app_context():
         instance = library.instance

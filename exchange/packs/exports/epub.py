@@ -13,13 +13,13 @@ from pathlib import Path
 from ebooklib import epub
 from markupsafe import Markup
 
-from exchange.pack_exports.course import Course
-from exchange.pack_exports.course import Progress
-from exchange.pack_exports.course import no_progress
-from exchange.pack_exports.course import page
-from exchange.pack_exports.words import words
+from exchange.packs.exports.course import Course
+from exchange.packs.exports.course import Progress
+from exchange.packs.exports.course import no_progress
+from exchange.packs.exports.course import page
+from exchange.packs.exports.words import words
 
-_CSS = Path(__file__).parent.parent / "static" / "pack_epub.css"
+_CSS = Path(__file__).resolve().parents[2] / "static" / "pack_epub.css"
 _REMOTE_IMAGE = re.compile(r'<img\s[^>]*?src="(?!data:image/)[^"]*"[^>]*>')
 _SITE_LINK = re.compile(r'\shref="/(?!/)')
 

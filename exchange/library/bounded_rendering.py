@@ -46,9 +46,9 @@ from typing import BinaryIO
 
 from markupsafe import Markup
 
-from exchange import rendering
-from exchange.practice import MAX_DOCUMENT_BYTES
-from exchange.rendering import Rendered
+from exchange.library import rendering
+from exchange.library.practice import MAX_DOCUMENT_BYTES
+from exchange.library.rendering import Rendered
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +71,8 @@ PUBLISH_SECONDS = 30.0
 PUBLISH_WAIT_SECONDS = 120.0
 ALLOWANCE_PERIOD_SECONDS = 60.0
 
-_ROOT = str(Path(__file__).resolve().parent.parent)
-_BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from exchange.bounded_rendering import serve; serve()"
+_ROOT = str(Path(__file__).resolve().parents[2])  # the folder that holds the exchange package
+_BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from exchange.library.bounded_rendering import serve; serve()"
 _READY = b"ready"
 _HEADER = struct.Struct(">I")
 #: a reply larger than this is not believed (the largest real one is a few MB of HTML)

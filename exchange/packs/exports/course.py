@@ -17,15 +17,15 @@ from html.parser import HTMLParser
 from flask import render_template
 from markupsafe import Markup
 
-from exchange import cities
-from exchange import packs
-from exchange import rendering
-from exchange import vocabularies
 from exchange.instance import Instance
+from exchange.library import cities
+from exchange.library import rendering
+from exchange.library import vocabularies
 from exchange.models import City
 from exchange.models import Pack
-from exchange.pack_exports.words import words
-from exchange.presentation import Labels
+from exchange.packs import packs
+from exchange.packs.exports.words import words
+from exchange.web.presentation import Labels
 
 EDITIONS = ("trainer", "participant")
 #: Beyond these a pack is refused with a message, before anything is rendered (threats R-7).

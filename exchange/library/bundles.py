@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from exchange.practice import MAX_DOCUMENT_BYTES
+from exchange.library.practice import MAX_DOCUMENT_BYTES
 
 MAX_ENTRIES = 5_000
 MAX_TOTAL_BYTES = 200 * 1024 * 1024

@@ -9,8 +9,8 @@ from flask import Response
 from flask import request
 from flask_login import current_user
 
-from exchange import vocabularies
-from exchange.extensions import library
+from exchange.library import vocabularies
+from exchange.web.extensions import library
 
 #: Pages carry no scripts; images in practices may come from any https server.
 CONTENT_SECURITY_POLICY = (
@@ -81,7 +81,7 @@ def _unread_count() -> int:
     """How many notifications the signed-in person has not read."""
     if not getattr(current_user, "is_authenticated", False):
         return 0
-    from exchange import notifications
+    from exchange.review import notifications
 
     return len(notifications.unread(library.instance, current_user.id))
 
@@ -90,7 +90,7 @@ def _my_packs() -> list:
     """The signed-in person's packs, for "add to pack" (none when signed out)."""
     if not getattr(current_user, "is_authenticated", False):
         return []
-    from exchange import packs
+    from exchange.packs import packs
 
     return packs.mine(library.instance, current_user)
 

@@ -16,13 +16,13 @@ from weasyprint import HTML
 from weasyprint import URLFetcher
 from weasyprint.urls import URLFetcherResponse
 
-from exchange.pack_exports.course import Course
-from exchange.pack_exports.course import PackTooLarge
-from exchange.pack_exports.course import Progress
-from exchange.pack_exports.course import no_progress
-from exchange.pack_exports.course import page
+from exchange.packs.exports.course import Course
+from exchange.packs.exports.course import PackTooLarge
+from exchange.packs.exports.course import Progress
+from exchange.packs.exports.course import no_progress
+from exchange.packs.exports.course import page
 
-STATIC = (Path(__file__).parent.parent / "static").resolve()
+STATIC = (Path(__file__).resolve().parents[2] / "static").resolve()
 MAX_PAGES = 1_500
 _HREF = re.compile(r'\shref="([^"]*)"')
 

@@ -11,18 +11,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from exchange import audit
-from exchange import bundles
-from exchange import cities
-from exchange import packs
 from exchange import policy
-from exchange import yamlfile
 from exchange.instance import Instance
+from exchange.library import bundles
+from exchange.library import cities
+from exchange.library import yamlfile
 from exchange.models import Pack
 from exchange.models import PackItem
 from exchange.models import PracticeRecord
-from exchange.pack_exports.course import Course
-from exchange.pack_exports.course import Progress
-from exchange.pack_exports.course import no_progress
+from exchange.packs import packs
+from exchange.packs.exports.course import Course
+from exchange.packs.exports.course import Progress
+from exchange.packs.exports.course import no_progress
 
 FORMAT = "practice-exchange-pack/1"
 MAX_ENTRIES = 500

@@ -1,8 +1,7 @@
-"""Publishing practices and reading them back: every write to the library goes through here."""
+"""Publishing practices: every write to the library goes through here (publish, import, export, repairs)."""
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import logging
 from collections.abc import Callable
@@ -12,30 +11,27 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
-from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from exchange import audit
-from exchange import bounded_rendering
-from exchange import bundles
-from exchange import cities
-from exchange import diffs
-from exchange import indexing
 from exchange import policy
-from exchange import rendering
 from exchange.errors import InvalidCity
-from exchange.errors import PracticeNotFound
 from exchange.instance import Instance
+from exchange.library import bounded_rendering
+from exchange.library import bundles
+from exchange.library import cities
+from exchange.library import rendering
+from exchange.library.practice import InvalidPractice
+from exchange.library.practice import Practice
+from exchange.library.practice import Problem
+from exchange.library.practice import parse
+from exchange.library.storage import UnsafePath
+from exchange.library.storage import write_durably
 from exchange.models import City
 from exchange.models import PracticeRecord
 from exchange.models import PracticeVersion
 from exchange.models import RenderedVersion
-from exchange.practice import InvalidPractice
-from exchange.practice import Practice
-from exchange.practice import Problem
-from exchange.practice import parse
-from exchange.storage import UnsafePath
-from exchange.storage import write_durably
+from exchange.search import indexing
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +134,7 @@ def publish(instance: Instance, data: bytes, slug: str, actor: str, note: str = 
                                         original_version=_original_version(session, practice),
                                         submission_id=submission_id))
             session.merge(RenderedVersion(practice_id=practice.id, version=version, renderer=rendering.RENDERER,
-                                          html=str(body.html), contents=_contents(body)))
+                                          html=str(body.html), contents=body.stored_contents()))
             audit.record(session, actor, "practice.publish", practice.id, version=version, sha256=digest,
                          note=note)
             indexing.enqueue(session, practice.id)
@@ -177,10 +173,6 @@ def _original_version(session: Session, practice: Practice) -> int | None:
     if not practice.translation_of:
         return None
     return session.scalar(sa.select(PracticeRecord.version).where(PracticeRecord.id == practice.translation_of))
-
-
-def _contents(body: rendering.Rendered) -> list[list[object]]:
-    return [[h.level, h.id, h.text] for h in body.toc]
 
 
 def _index_now(instance: Instance) -> None:
@@ -304,111 +296,6 @@ def export(instance: Instance, dest: Path, actor: str) -> int:
     return len(files) - 1
 
 
-@dataclass(frozen=True)
-class VersionEntry:
-    """One line of a practice's version history as a viewer sees it."""
-
-    version: int
-    published_at: datetime.datetime
-    #: the name the publisher is credited by ("" when it was imported)
-    credit: str
-    note: str
-    #: whether this viewer may read this version (an earlier version may have been restricted)
-    readable: bool
-    #: who published it: shown to administrators only
-    actor: str
-
-
-@dataclass(frozen=True)
-class PracticeView:
-    """A practice as a reader sees it: the parsed document, its catalogue row and its history."""
-
-    practice: Practice
-    record: PracticeRecord
-    version: int
-    versions: tuple[VersionEntry, ...]
-    original: PracticeRecord | None
-    translations: tuple[PracticeRecord, ...]
-    #: the body as safe HTML, rendered when this version was published
-    rendered: rendering.Rendered
-    #: For a translation whose original was published again after it: (original's version then, now).
-    original_updated: tuple[int, int] | None = None
-
-    @property
-    def is_current(self) -> bool:
-        return self.version == self.record.version
-
-
-def readable_version(instance: Instance, record: PracticeRecord, version: int,
-                     viewer: policy.Viewer | None) -> Practice | None:
-    """The practice at ``version`` if ``viewer`` may read that version, else None.
-
-    A version is read under the visibility it was published with (its own front matter) and the
-    practice's visibility now: an earlier partners-only text stays partners-only after the practice
-    is made public, and a practice made partners-only hides its earlier public versions too.
-    """
-    if not policy.may_read(viewer, record):
-        return None
-    try:
-        practice = parse(instance.store.read_version(record.id, version), record.slug)
-    except (FileNotFoundError, UnsafePath, InvalidPractice):
-        return None
-    return practice if policy.may_read(viewer, practice) else None
-
-
-def get(instance: Instance, session: Session, practice_id: str, viewer: policy.Viewer | None,
-        version: int | None = None) -> PracticeView:
-    """The practice ``practice_id`` (at ``version``, default current) if ``viewer`` may read it."""
-    record = session.get(PracticeRecord, practice_id)
-    number = record.version if record is not None and version is None else version
-    practice = readable_version(instance, record, number, viewer) if record is not None and number else None
-    if record is None or number is None or practice is None:
-        raise PracticeNotFound(f"{practice_id} v{number}")
-    rows = tuple(session.scalars(sa.select(PracticeVersion).where(PracticeVersion.practice_id == practice_id)
-                                 .order_by(PracticeVersion.version.desc())))
-    readable = policy.readable_visibilities(viewer)
-    versions = tuple(VersionEntry(r.version, r.published_at, r.credit or "", r.note, (r.visibility or "partners")
-                                  in readable, r.actor) for r in rows)
-    original_id = record.translation_of or record.id
-    original = session.get(PracticeRecord, original_id) if record.translation_of else None
-    if original is not None and not policy.may_read(viewer, original):
-        original = None
-    family = session.scalars(sa.select(PracticeRecord).where(
-        PracticeRecord.translation_of == original_id,
-        PracticeRecord.id != record.id,
-        PracticeRecord.visibility.in_(readable)).order_by(PracticeRecord.language))
-    return PracticeView(practice=practice, record=record, version=number, versions=versions, original=original,
-                        translations=tuple(family), rendered=rendered(instance, session, practice, number),
-                        original_updated=_original_updated(original, rows[0] if rows else None))
-
-
-def rendered(instance: Instance, session: Session, practice: Practice, version: int) -> rendering.Rendered:
-    """The body of ``practice`` at ``version`` as safe HTML: stored at publish, rendered (and stored) once
-    more only for versions published before renderings were kept or by another renderer."""
-    row = session.get(RenderedVersion, (practice.id, version))
-    if row is not None and row.renderer == rendering.RENDERER:
-        return rendering.Rendered(html=Markup(row.html),  # noqa: S704 - sanitised when it was stored
-                                  toc=tuple(rendering.Heading(int(level), str(id_), str(text))
-                                            for level, id_, text in row.contents))
-    body = rendering.render(practice.body)
-    with instance.db.writing() as writer:
-        writer.merge(RenderedVersion(practice_id=practice.id, version=version, renderer=rendering.RENDERER,
-                                     html=str(body.html), contents=_contents(body)))
-    return body
-
-
-def _original_updated(original: PracticeRecord | None, latest: PracticeVersion | None) -> tuple[int, int] | None:
-    """The original's version this translation was made from, and its current one, when that is newer.
-
-    A translation published before its original existed (imported in the same batch, say) was made
-    from the original's first version.
-    """
-    if original is None or latest is None:
-        return None
-    then = latest.original_version or 1
-    return (then, original.version) if then < original.version else None
-
-
 def record_version_visibility(instance: Instance) -> int:
     """Fill in the visibility of versions published before it was recorded, from their files; how many."""
     done = 0
@@ -421,14 +308,6 @@ def record_version_visibility(instance: Instance) -> int:
             except (FileNotFoundError, UnsafePath, InvalidPractice) as error:
                 log.warning("cannot read %s v%d to record its visibility: %s", row.practice_id, row.version, error)
     return done
-
-
-def due_for_review(session: Session, cities: tuple[str, ...], within_days: int = 30) -> list[PracticeRecord]:
-    """Practices of ``cities`` whose review_by date has passed or comes within ``within_days``."""
-    limit = (datetime.date.today() + datetime.timedelta(days=within_days)).isoformat()
-    records = session.scalars(sa.select(PracticeRecord).where(PracticeRecord.city.in_(cities)))
-    return sorted((r for r in records if r.meta.get("review_by") and r.meta["review_by"] <= limit),
-                  key=lambda r: r.meta["review_by"])
 
 
 def restore_missing_file(instance: Instance, practice_id: str, actor: str) -> str:
@@ -461,16 +340,6 @@ def set_aside_unacknowledged(instance: Instance, practice_id: str, actor: str) -
             instance.store.set_current(practice_id, instance.store.read_version(practice_id, record.version))
         audit.record(session, actor, "practice.set-aside", practice_id, versions=newer)
     return f"{practice_id}: set aside unacknowledged versions {newer}"
-
-
-def compare(instance: Instance, session: Session, practice_id: str, viewer: policy.Viewer | None, old: int,
-            new: int) -> diffs.Changes:
-    """The differences between two published versions, when the viewer may read both."""
-    record = session.get(PracticeRecord, practice_id)
-    texts = [readable_version(instance, record, n, viewer) if record is not None else None for n in (old, new)]
-    if texts[0] is None or texts[1] is None:
-        raise PracticeNotFound(f"{practice_id} v{old}..v{new}")
-    return diffs.practice(texts[0].text.decode("utf-8"), texts[1].text.decode("utf-8"))
 
 
 def restore(instance: Instance, reviewer: policy.Viewer, practice_id: str, version: int) -> Outcome:

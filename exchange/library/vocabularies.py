@@ -6,7 +6,7 @@ import functools
 import importlib.resources
 from dataclasses import dataclass
 
-from exchange import yamlfile
+from exchange.library import yamlfile
 
 UI_LANGUAGES = ("en", "id", "ja")
 

@@ -11,19 +11,19 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from exchange import audit
-from exchange import library
 from exchange import policy
-from exchange import rendering
-from exchange import tokens
-from exchange import vocabularies
+from exchange.accounts import tokens
 from exchange.errors import PracticeNotFound
 from exchange.instance import Instance
+from exchange.library import reading
+from exchange.library import rendering
+from exchange.library import vocabularies
+from exchange.library.practice import Practice
 from exchange.models import Pack
 from exchange.models import PackItem
 from exchange.models import PackShare
 from exchange.models import PracticeRecord
 from exchange.models import utcnow
-from exchange.practice import Practice
 
 SHARING = ("private", "colleagues", "link")
 MAX_TEXT = 20_000
@@ -238,7 +238,7 @@ def duplicate(instance: Instance, account, pack_id: int) -> int:  # type: ignore
 
 def delete(instance: Instance, account, pack_id: int) -> None:  # type: ignore[no-untyped-def]
     """Delete a pack the person owns, with its entries, shares and exports (the practices stay)."""
-    from exchange.pack_exports import jobs
+    from exchange.packs.exports import jobs
 
     with instance.db.writing() as session:
         pack = _owned(session, account, pack_id)
@@ -295,7 +295,7 @@ def read(instance: Instance, account, pack_id: int, token: str | None = None,  #
                 entries.append(Entry(item))
                 continue
             record = session.get(PracticeRecord, item.practice_id)
-            practice = library.readable_version(instance, record, item.version, account) if record else None
+            practice = reading.readable_version(instance, record, item.version, account) if record else None
             if record is None or practice is None:
                 continue  # unknown, or restricted for this reader (now or in the pinned version): left out
             translation = None
@@ -303,7 +303,7 @@ def read(instance: Instance, account, pack_id: int, token: str | None = None,  #
                 chosen, _untranslated = _in_language(session, account, record, pack.language)
                 translation = chosen.id if chosen.id != record.id else None
             entries.append(Entry(item, practice, record.version, record.language != pack.language,
-                                 item.version, translation, library.rendered(instance, session, practice,
+                                 item.version, translation, reading.rendered(instance, session, practice,
                                                                              item.version)))
         return pack, entries
 

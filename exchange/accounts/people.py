@@ -4,7 +4,7 @@ Every write here is audited. Sign-in throttling (threats AU-1, OWASP ASVS 2.2.1)
 the database, so every worker shares them, and slows down guessing without letting anyone lock a
 person out of the browsers they use (OWASP's "device cookies"):
 
-* A browser with a device cookie for the account (see ``exchange.devices``) answers only for itself:
+* A browser with a device cookie for the account (see ``exchange.accounts.devices``) answers only for itself:
   after ``MAX_FAILURES_PER_DEVICE`` failures within ``THROTTLE_WINDOW`` it waits. Nothing that other
   browsers do to the account, and nothing done from the same address, holds it back.
 * Every other attempt is throttled per client address (``MAX_FAILURES_PER_CLIENT`` failures within
@@ -29,9 +29,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from exchange import audit
-from exchange import devices
-from exchange import passwords
-from exchange import tokens
+from exchange.accounts import devices
+from exchange.accounts import passwords
+from exchange.accounts import tokens
 from exchange.instance import Instance
 from exchange.models import City
 from exchange.models import Invitation
@@ -301,7 +301,7 @@ def disable(instance: Instance, email: str, actor: str) -> None:
         audit.record(session, actor, "user.disable", user.email)
 
 
-def people(instance: Instance) -> list[tuple[User, tuple[str, ...]]]:
+def everyone(instance: Instance) -> list[tuple[User, tuple[str, ...]]]:
     """Every account with its cities, by e-mail."""
     with instance.db.session() as session:
         users = list(session.scalars(sa.select(User).order_by(User.email)))

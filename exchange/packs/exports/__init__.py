@@ -11,17 +11,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from exchange.instance import Instance
-from exchange.pack_exports.course import EDITIONS
-from exchange.pack_exports.course import Course
-from exchange.pack_exports.course import PackTooLarge
-from exchange.pack_exports.course import Progress
-from exchange.pack_exports.course import assemble
-from exchange.pack_exports.course import no_progress
-from exchange.pack_exports.course import page
+from exchange.packs.exports.course import EDITIONS
+from exchange.packs.exports.course import Course
+from exchange.packs.exports.course import PackTooLarge
+from exchange.packs.exports.course import Progress
+from exchange.packs.exports.course import assemble
+from exchange.packs.exports.course import no_progress
+from exchange.packs.exports.course import page
 
 #: The single-file HTML allows no scripts, no network and images only as data: URLs (threats X-12).
 EXPORT_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
-_CSS = Path(__file__).parent.parent / "static" / "pack.css"
+_CSS = Path(__file__).resolve().parents[2] / "static" / "pack.css"
 
 
 @dataclass(frozen=True)
@@ -57,15 +57,15 @@ def export(instance: Instance, viewer, pack_id: int, format_key: str, edition: s
     progress(0.02, "reading the pack")
     course = assemble(instance, viewer, pack_id, edition, base_url, progress, link_digest)
     if format_key == "pdf":
-        from exchange.pack_exports import pdf  # WeasyPrint takes a second to import: only when printing
+        from exchange.packs.exports import pdf  # WeasyPrint takes a second to import: only when printing
 
         return pdf.write(course, progress)
     if format_key == "epub":
-        from exchange.pack_exports import epub
+        from exchange.packs.exports import epub
 
         return epub.write(course, progress)
     if format_key == "zip":
-        from exchange.pack_exports import markdown_zip
+        from exchange.packs.exports import markdown_zip
 
         return markdown_zip.write(course, progress)
     return html(course, progress)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from exchange import yamlfile
-from exchange.practice import FRONT_MATTER
-from exchange.practice import OPTIONAL
-from exchange.practice import REQUIRED
+from exchange.library import yamlfile
+from exchange.library.practice import FRONT_MATTER
+from exchange.library.practice import OPTIONAL
+from exchange.library.practice import REQUIRED
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from exchange.practice import SLUG_PATTERN
-from exchange.practice import check_slug
+from exchange.library.practice import SLUG_PATTERN
+from exchange.library.practice import check_slug
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 
-from exchange import vocabularies
-from exchange import yamlfile
+from exchange.library import vocabularies
+from exchange.library import yamlfile
 
 #: A whole practice file larger than this is refused (threats R-2).
 MAX_DOCUMENT_BYTES = 512 * 1024

@@ -9,13 +9,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from exchange import audit
-from exchange import vocabularies
-from exchange import yamlfile
 from exchange.errors import CityNotFound
 from exchange.errors import InvalidCity
 from exchange.instance import Instance
+from exchange.library import vocabularies
+from exchange.library import yamlfile
+from exchange.library.practice import check_slug
 from exchange.models import City
-from exchange.practice import check_slug
 
 
 @dataclass(frozen=True)

@@ -20,21 +20,21 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from exchange import vocabularies
 from exchange.instance import Instance
+from exchange.library import vocabularies
+from exchange.library.practice import InvalidPractice
+from exchange.library.practice import parse
+from exchange.library.storage import UnsafePath
 from exchange.models import City
 from exchange.models import IndexOutbox
 from exchange.models import PracticeRecord
 from exchange.models import PracticeVersion
 from exchange.models import Submission
 from exchange.models import utcnow
-from exchange.practice import InvalidPractice
-from exchange.practice import parse
 from exchange.search.documents import index_document
 from exchange.search.index import IndexUnavailable
 from exchange.search.index import commit_small
 from exchange.search.service import document_ids
-from exchange.storage import UnsafePath
 
 log = logging.getLogger(__name__)
 
@@ -288,8 +288,8 @@ def check(instance: Instance) -> list[Drift]:
 
 def repair(instance: Instance, drifts: list[Drift], actor: str) -> list[str]:
     """Fix what ``check`` found (files are the truth for content); one line per action taken."""
-    from exchange import contributions
-    from exchange import library
+    from exchange.library import publishing
+    from exchange.review import submissions
 
     done: list[str] = []
     if any(d.kind == "index unusable" for d in drifts):
@@ -299,17 +299,17 @@ def repair(instance: Instance, drifts: list[Drift], actor: str) -> list[str]:
         if drift.kind in ("file not in catalogue", "file changed on disk"):
             city, _, slug = drift.practice_id.partition("/")
             try:
-                outcome = library.publish(instance, instance.store.read_current(drift.practice_id), slug, actor,
+                outcome = publishing.publish(instance, instance.store.read_current(drift.practice_id), slug, actor,
                                           note="recorded by exchange check", index=False)
                 done.append(f"published {drift.practice_id} as v{outcome.version}")
             except InvalidPractice as error:
                 done.append(f"could not publish {drift.practice_id}: {error}")
         elif drift.kind in ("catalogue without file", "file behind catalogue"):
-            done.append(library.restore_missing_file(instance, drift.practice_id, actor))
+            done.append(publishing.restore_missing_file(instance, drift.practice_id, actor))
         elif drift.kind == "submission left open":
-            done += contributions.close_published(instance, drift.practice_id, actor)
+            done += submissions.close_published(instance, drift.practice_id, actor)
         elif drift.kind == "unacknowledged version":
-            done.append(library.set_aside_unacknowledged(instance, drift.practice_id, actor))
+            done.append(publishing.set_aside_unacknowledged(instance, drift.practice_id, actor))
         elif drift.kind in ("missing from index", "stale in index", "orphaned in index"):
             with instance.db.writing() as session:
                 enqueue(session, drift.practice_id)

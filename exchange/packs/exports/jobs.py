@@ -19,17 +19,17 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from exchange import accounts
 from exchange import audit
-from exchange import packs
 from exchange import policy
-from exchange import tokens
+from exchange.accounts import people
+from exchange.accounts import tokens
 from exchange.instance import Instance
 from exchange.models import ExportJob
 from exchange.models import utcnow
-from exchange.pack_exports import EDITIONS
-from exchange.pack_exports import FORMATS
-from exchange.pack_exports.worker import OUT_OF_MEMORY
+from exchange.packs import packs
+from exchange.packs.exports import EDITIONS
+from exchange.packs.exports import FORMATS
+from exchange.packs.exports.worker import OUT_OF_MEMORY
 
 MAX_RUNNING = 2
 #: jobs waiting or running in the whole library before new ones are turned away
@@ -111,7 +111,7 @@ def start_workers(instance: Instance, environment: Mapping[str, str]) -> None:
 def _spawn(instance: Instance, job_id: int, environment: dict[str, str]) -> None:
     try:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, a number as argument
-            [sys.executable, "-m", "exchange.pack_exports.worker", str(job_id)], env=environment,
+            [sys.executable, "-m", "exchange.packs.exports.worker", str(job_id)], env=environment,
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, start_new_session=True)
     except OSError as error:
         fail(instance, job_id, f"The export worker could not start ({error.strerror}).")
@@ -187,7 +187,7 @@ def forget_pack(session, instance: Instance, pack_id: int) -> None:  # type: ign
 def asker(instance: Instance, job: ExportJob):  # type: ignore[no-untyped-def]
     """Whoever asked for the job, as they are now: their account (None once disabled), or, for a job asked
     through a read-only link, an anonymous reader (who must show the link's digest as well)."""
-    return accounts.by_id(instance, job.requested_by) if job.requested_by else policy.ANONYMOUS
+    return people.by_id(instance, job.requested_by) if job.requested_by else policy.ANONYMOUS
 
 
 def get(instance: Instance, job_id: int, key: str) -> ExportJob:

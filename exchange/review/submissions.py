@@ -15,23 +15,23 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from exchange import audit
-from exchange import cities
-from exchange import diffs
-from exchange import library
-from exchange import notifications
 from exchange import policy
 from exchange.errors import PracticeNotFound
 from exchange.instance import Instance
+from exchange.library import cities
+from exchange.library import diffs
+from exchange.library import publishing
+from exchange.library.practice import InvalidPractice
+from exchange.library.practice import Problem
+from exchange.library.practice import check_slug
+from exchange.library.practice import parse
 from exchange.models import PracticeRecord
 from exchange.models import PracticeVersion
 from exchange.models import Submission
 from exchange.models import SubmissionEvent
 from exchange.models import User
 from exchange.models import utcnow
-from exchange.practice import InvalidPractice
-from exchange.practice import Problem
-from exchange.practice import check_slug
-from exchange.practice import parse
+from exchange.review import notifications
 
 log = logging.getLogger(__name__)
 
@@ -206,11 +206,11 @@ def review(instance: Instance, reviewer, submission_id: int, decision: str, comm
     version = None
     if decision == "approve":
         try:
-            outcome = library.publish(instance, text.encode("utf-8"), practice_id.split("/")[1], reviewer.email,
+            outcome = publishing.publish(instance, text.encode("utf-8"), practice_id.split("/")[1], reviewer.email,
                                       note=note or f"submission {submission_id}", credit=credit,
                                       expected_version=base, submission_id=submission_id,
                                       also=lambda session, outcome: close(session, outcome.version))
-        except library.VersionConflict as conflict:
+        except publishing.VersionConflict as conflict:
             raise StaleEdit(submission_id, conflict.current or 0) from None
         version = outcome.version
     else:
@@ -302,7 +302,7 @@ def upload(instance: Instance, account, files: list[tuple[str, bytes]]) -> list[
     from pathlib import Path
     from tempfile import TemporaryDirectory
 
-    from exchange import bundles
+    from exchange.library import bundles
 
     entries: list[tuple[str, bytes | None, str | None, str | None]] = []  # name, data, problem, city folder
     for name, data in files:

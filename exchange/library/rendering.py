@@ -72,6 +72,16 @@ class Rendered:
     html: Markup
     toc: tuple[Heading, ...]
 
+    def stored_contents(self) -> list[list[object]]:
+        """The table of contents as JSON-ready lists, as it is stored with a published version."""
+        return [[h.level, h.id, h.text] for h in self.toc]
+
+    @classmethod
+    def from_stored(cls, html: str, contents: list[list[object]]) -> Rendered:
+        """A rendering kept when its version was published (its HTML was sanitised then)."""
+        return cls(html=Markup(html),  # noqa: S704 - sanitised when it was stored
+                   toc=tuple(Heading(int(str(level)), str(id_), str(text)) for level, id_, text in contents))
+
 
 def is_safe_url(url: str) -> bool:
     """True when ``url`` is relative or uses http, https or mailto, as a browser would read it."""

@@ -10,11 +10,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from exchange import yamlfile
-from exchange.practice import FRONT_MATTER
-from exchange.practice import OPTIONAL
-from exchange.practice import REQUIRED
-from exchange.practice import compose
+from exchange.library import yamlfile
+from exchange.library.practice import FRONT_MATTER
+from exchange.library.practice import OPTIONAL
+from exchange.library.practice import REQUIRED
+from exchange.library.practice import compose
 
 SCHEMA_ORDER = REQUIRED + OPTIONAL
 _KEY_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*)[ \t]*:")

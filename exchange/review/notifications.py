@@ -100,7 +100,7 @@ def mark_read(instance: Instance, user_id: int) -> None:
 
 def review_due(instance: Instance, within_days: int = 30) -> int:
     """Tell each city's contributors which of its practices are due for review (once a day); how many told."""
-    from exchange import library
+    from exchange.library import reading
     from exchange.models import Membership
 
     today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
@@ -112,7 +112,7 @@ def review_due(instance: Instance, within_days: int = 30) -> int:
         for city, user_ids in members.items():
             contributors = [u.id for u in session.scalars(sa.select(User).where(User.id.in_(user_ids)))
                             if "contributor" in (u.roles or [])]
-            for record in library.due_for_review(session, (city,), within_days):
+            for record in reading.due_for_review(session, (city,), within_days):
                 link = f"/practices/{record.id}"
                 already = session.scalar(sa.select(sa.func.count()).select_from(Notification).where(
                     Notification.kind == "review_due", Notification.link == link,

@@ -12,11 +12,11 @@ import logging
 from markupsafe import escape
 from sqlalchemy.orm import Session
 
-from exchange import catalogue
-from exchange import indexing
 from exchange import policy
 from exchange.instance import Instance
+from exchange.library import catalogue
 from exchange.models import PracticeRecord
+from exchange.search import indexing
 from exchange.search import service
 from exchange.search.index import IndexUnavailable
 from exchange.search.service import Hit

@@ -20,7 +20,7 @@ import re
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from exchange import tokens
+from exchange.accounts import tokens
 from exchange.models import KnownDevice
 
 #: How long a device stays known without a sign-in from it (each sign-in renews it).

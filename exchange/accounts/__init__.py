@@ -1,0 +1,1 @@
+"""Accounts: people, their passwords, sign-in and its throttling, invitation and link tokens."""

@@ -1,0 +1,1 @@
+"""The library: practice documents, their files and versions, publishing and reading them back."""

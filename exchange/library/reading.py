@@ -1,0 +1,147 @@
+"""Reading practices back: a version as a viewer may see it, its history, its rendering and comparisons.
+
+Every read is decided per version: a version is shown under the visibility it was published with and
+the practice's visibility now (DESIGN invariant 5).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from exchange import policy
+from exchange.errors import PracticeNotFound
+from exchange.instance import Instance
+from exchange.library import diffs
+from exchange.library import rendering
+from exchange.library.practice import InvalidPractice
+from exchange.library.practice import Practice
+from exchange.library.practice import parse
+from exchange.library.storage import UnsafePath
+from exchange.models import PracticeRecord
+from exchange.models import PracticeVersion
+from exchange.models import RenderedVersion
+
+
+@dataclass(frozen=True)
+class VersionEntry:
+    """One line of a practice's version history as a viewer sees it."""
+
+    version: int
+    published_at: datetime.datetime
+    #: the name the publisher is credited by ("" when it was imported)
+    credit: str
+    note: str
+    #: whether this viewer may read this version (an earlier version may have been restricted)
+    readable: bool
+    #: who published it: shown to administrators only
+    actor: str
+
+
+@dataclass(frozen=True)
+class PracticeView:
+    """A practice as a reader sees it: the parsed document, its catalogue row and its history."""
+
+    practice: Practice
+    record: PracticeRecord
+    version: int
+    versions: tuple[VersionEntry, ...]
+    original: PracticeRecord | None
+    translations: tuple[PracticeRecord, ...]
+    #: the body as safe HTML, rendered when this version was published
+    rendered: rendering.Rendered
+    #: For a translation whose original was published again after it: (original's version then, now).
+    original_updated: tuple[int, int] | None = None
+
+    @property
+    def is_current(self) -> bool:
+        return self.version == self.record.version
+
+
+def readable_version(instance: Instance, record: PracticeRecord, version: int,
+                     viewer: policy.Viewer | None) -> Practice | None:
+    """The practice at ``version`` if ``viewer`` may read that version, else None.
+
+    A version is read under the visibility it was published with (its own front matter) and the
+    practice's visibility now: an earlier partners-only text stays partners-only after the practice
+    is made public, and a practice made partners-only hides its earlier public versions too.
+    """
+    if not policy.may_read(viewer, record):
+        return None
+    try:
+        practice = parse(instance.store.read_version(record.id, version), record.slug)
+    except (FileNotFoundError, UnsafePath, InvalidPractice):
+        return None
+    return practice if policy.may_read(viewer, practice) else None
+
+
+def get(instance: Instance, session: Session, practice_id: str, viewer: policy.Viewer | None,
+        version: int | None = None) -> PracticeView:
+    """The practice ``practice_id`` (at ``version``, default current) if ``viewer`` may read it."""
+    record = session.get(PracticeRecord, practice_id)
+    number = record.version if record is not None and version is None else version
+    practice = readable_version(instance, record, number, viewer) if record is not None and number else None
+    if record is None or number is None or practice is None:
+        raise PracticeNotFound(f"{practice_id} v{number}")
+    rows = tuple(session.scalars(sa.select(PracticeVersion).where(PracticeVersion.practice_id == practice_id)
+                                 .order_by(PracticeVersion.version.desc())))
+    readable = policy.readable_visibilities(viewer)
+    versions = tuple(VersionEntry(r.version, r.published_at, r.credit or "", r.note, (r.visibility or "partners")
+                                  in readable, r.actor) for r in rows)
+    original_id = record.translation_of or record.id
+    original = session.get(PracticeRecord, original_id) if record.translation_of else None
+    if original is not None and not policy.may_read(viewer, original):
+        original = None
+    family = session.scalars(sa.select(PracticeRecord).where(
+        PracticeRecord.translation_of == original_id,
+        PracticeRecord.id != record.id,
+        PracticeRecord.visibility.in_(readable)).order_by(PracticeRecord.language))
+    return PracticeView(practice=practice, record=record, version=number, versions=versions, original=original,
+                        translations=tuple(family), rendered=rendered(instance, session, practice, number),
+                        original_updated=_original_updated(original, rows[0] if rows else None))
+
+
+def rendered(instance: Instance, session: Session, practice: Practice, version: int) -> rendering.Rendered:
+    """The body of ``practice`` at ``version`` as safe HTML: stored at publish, rendered (and stored) once
+    more only for versions published before renderings were kept or by another renderer."""
+    row = session.get(RenderedVersion, (practice.id, version))
+    if row is not None and row.renderer == rendering.RENDERER:
+        return rendering.Rendered.from_stored(row.html, row.contents)
+    body = rendering.render(practice.body)
+    with instance.db.writing() as writer:
+        writer.merge(RenderedVersion(practice_id=practice.id, version=version, renderer=rendering.RENDERER,
+                                     html=str(body.html), contents=body.stored_contents()))
+    return body
+
+
+def _original_updated(original: PracticeRecord | None, latest: PracticeVersion | None) -> tuple[int, int] | None:
+    """The original's version this translation was made from, and its current one, when that is newer.
+
+    A translation published before its original existed (imported in the same batch, say) was made
+    from the original's first version.
+    """
+    if original is None or latest is None:
+        return None
+    then = latest.original_version or 1
+    return (then, original.version) if then < original.version else None
+
+
+def due_for_review(session: Session, cities: tuple[str, ...], within_days: int = 30) -> list[PracticeRecord]:
+    """Practices of ``cities`` whose review_by date has passed or comes within ``within_days``."""
+    limit = (datetime.date.today() + datetime.timedelta(days=within_days)).isoformat()
+    records = session.scalars(sa.select(PracticeRecord).where(PracticeRecord.city.in_(cities)))
+    return sorted((r for r in records if r.meta.get("review_by") and r.meta["review_by"] <= limit),
+                  key=lambda r: r.meta["review_by"])
+
+
+def compare(instance: Instance, session: Session, practice_id: str, viewer: policy.Viewer | None, old: int,
+            new: int) -> diffs.Changes:
+    """The differences between two published versions, when the viewer may read both."""
+    record = session.get(PracticeRecord, practice_id)
+    texts = [readable_version(instance, record, n, viewer) if record is not None else None for n in (old, new)]
+    if texts[0] is None or texts[1] is None:
+        raise PracticeNotFound(f"{practice_id} v{old}..v{new}")
+    return diffs.practice(texts[0].text.decode("utf-8"), texts[1].text.decode("utf-8"))

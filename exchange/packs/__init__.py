@@ -1,0 +1,1 @@
+"""Course packs: practices gathered into a course, pinned at versions, and their exports."""

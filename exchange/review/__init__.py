@@ -1,0 +1,1 @@
+"""Contributions and review: drafts, submissions, reviewers' decisions, and the notifications they send."""
