@@ -204,7 +204,7 @@ def test_a_file_filed_under_another_citys_folder_is_refused(runner, instance, tm
 def damaged_zips(tmp_path: Path, practice: bytes) -> dict[str, Path]:
     """Zips whose entries cannot be read back: a wrong CRC, and sizes that lie about the data."""
     made = {}
-    for kind in ("bad-crc", "lying-sizes", "corrupt-stream"):
+    for kind in ("bad-crc", "lying-sizes", "overstated-size", "corrupt-stream"):
         path = tmp_path / f"{kind}.zip"
         method = zipfile.ZIP_STORED if kind == "lying-sizes" else zipfile.ZIP_DEFLATED
         with zipfile.ZipFile(path, "w", compression=method) as bundle:
@@ -222,6 +222,9 @@ def damaged_zips(tmp_path: Path, practice: bytes) -> dict[str, Path]:
             central = data.rindex(b"PK\x01\x02")
             for at in (info.header_offset + 18, info.header_offset + 22, central + 20, central + 24):
                 data[at:at + 4] = half
+        elif kind == "overstated-size":  # the central directory says the entry is larger than it is
+            central = data.rindex(b"PK\x01\x02")
+            data[central + 24:central + 28] = (info.file_size + 100).to_bytes(4, "little")
         else:
             data[start:start + 8] = b"\xff" * 8
         path.write_bytes(bytes(data))
@@ -229,7 +232,7 @@ def damaged_zips(tmp_path: Path, practice: bytes) -> dict[str, Path]:
     return made
 
 
-@pytest.mark.parametrize("kind", ["bad-crc", "lying-sizes", "corrupt-stream"])
+@pytest.mark.parametrize("kind", ["bad-crc", "lying-sizes", "overstated-size", "corrupt-stream"])
 def test_a_damaged_zip_is_refused_file_by_file_without_a_traceback(runner, instance, tmp_path, make_practice, kind):
     path = damaged_zips(tmp_path, make_practice())[kind]
     result = runner.invoke(args=["import", str(path)])
@@ -243,7 +246,7 @@ def test_a_damaged_zip_is_refused_file_by_file_without_a_traceback(runner, insta
     assert list(instance.store.practice_ids()) == []
 
 
-@pytest.mark.parametrize("kind", ["bad-crc", "lying-sizes", "corrupt-stream"])
+@pytest.mark.parametrize("kind", ["bad-crc", "lying-sizes", "overstated-size", "corrupt-stream"])
 def test_a_damaged_zip_upload_gets_a_report_not_an_error_page(app, instance, tmp_path, make_practice, kind):
     from tests.test_accounts import sign_in
     from tests.test_contributions import add_people

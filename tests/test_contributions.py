@@ -393,6 +393,7 @@ authors: [Dinas Sumber Daya Air, "Siti, BPBD"]
 sendai_priorities: [2, 3]
 tags: [early warning]
 ---
+
 ## Steps
 
 1. Watch the gauge.
@@ -434,11 +435,14 @@ def test_every_front_matter_field_is_editable_and_only_changed_lines_are_rewritt
     path = "/practices/jakarta/flood-warning/edit"
     fields = browser_fields(client.get(HTTPS + path).get_data(as_text=True))
     fields.setlist("sendai_priorities", ["1", "2", "3"])
+    fields.setlist("hazards", fields.getlist("hazards") + ["coastal-flood"])
     fields["updated"] = "2025-01-15"
     fields["review_by"] = "2027-06-30"
     fields["action"] = "save"
     assert post(client, path, fields).status_code == 302
-    expected = RICH.replace("sendai_priorities: [2, 3]", "sendai_priorities: [1, 2, 3]").replace(
+    expected = RICH.replace("hazards:\n- riverine-flood\n- extreme-rainfall\n",  # the order it was written in
+                            "hazards: [riverine-flood, extreme-rainfall, coastal-flood]\n").replace(
+        "sendai_priorities: [2, 3]", "sendai_priorities: [1, 2, 3]").replace(
         "updated: 2024-02-01", "updated: 2025-01-15").replace(
         "updated: 2025-01-15\n", "updated: 2025-01-15\nreview_by: 2027-06-30\n")
     assert latest(instance).text == expected
@@ -499,3 +503,44 @@ def test_previews_past_a_persons_allowance_are_refused_for_a_while(app, instance
     response = preview(client, "Hello")
     assert response.status_code == 429 and response.headers["Retry-After"] == "60"
     assert "more than 0 seconds to render in the last 60 seconds" in response.get_data(as_text=True)
+
+
+def test_a_text_refused_at_approval_goes_back_to_its_author_who_brings_it_forward(app, instance):
+    add_people(instance)
+    people.create_user(instance, "ayu@jakarta.example", "Ayu", ["contributor"], ["jakarta"], "t", PASSWORD)
+    publishing.publish(instance, RICH.encode(), "flood-warning", "t")
+    siti, ayu, reviewer = app.test_client(), app.test_client(), app.test_client()
+    sign_in(siti, "siti@jakarta.example")
+    sign_in(ayu, "ayu@jakarta.example")
+    sign_in(reviewer, "rev@network.example")
+    path = "/practices/jakarta/flood-warning/edit"
+    first, second = (browser_fields(c.get(HTTPS + path).get_data(as_text=True)) for c in (siti, ayu))
+    first["body"] = first["body"].replace("Watch the gauge", "Watch the upstream gauge")
+    second["body"] = second["body"].replace("Warn the neighbourhood", "Warn the whole neighbourhood")
+    for client, fields in ((siti, first), (ayu, second)):
+        fields["action"] = "submit"
+        post(client, path, fields)
+    with instance.db.session() as session:
+        ids = list(session.scalars(sa.select(Submission.id).order_by(Submission.id)))
+    page = reviewer.get(f"{HTTPS}/submissions/{ids[0]}").get_data(as_text=True)
+    post(reviewer, f"/submissions/{ids[0]}/approve", {"csrf_token": _token_in(page)})
+    refused = post(reviewer, f"/submissions/{ids[1]}/approve", {"csrf_token": _token_in(page)}, follow_redirects=True)
+    assert "version 2 was published since this text was started" in refused.get_data(as_text=True)
+    with instance.db.session() as session:
+        assert session.get(Submission, ids[1]).status == "changes_requested"
+    # Ayu sees why, with what was published meanwhile, and her text kept.
+    mine = ayu.get(f"{HTTPS}/submissions/{ids[1]}").get_data(as_text=True)
+    assert "Version 2 was published after this text was started" in mine and "Watch the upstream gauge" in mine
+    assert "rev@network.example" not in mine and "by Rina" in mine  # people by name, not address
+    editor = ayu.get(f"{HTTPS}/submissions/{ids[1]}/edit").get_data(as_text=True)
+    assert "Published since this text was started: version 2" in editor
+    fields = browser_fields(editor)
+    assert fields["base_version"] == "2"  # saving brings the draft forward to version 2
+    fields["body"] = fields["body"].replace("Watch the gauge", "Watch the upstream gauge")  # she brings it in
+    fields["action"] = "submit"
+    assert post(ayu, f"/submissions/{ids[1]}/edit", fields).status_code == 302
+    page = reviewer.get(f"{HTTPS}/submissions/{ids[1]}").get_data(as_text=True)
+    post(reviewer, f"/submissions/{ids[1]}/approve", {"csrf_token": _token_in(page)})
+    text = instance.store.read_current("jakarta/flood-warning").decode()
+    assert "Watch the upstream gauge" in text and "Warn the whole neighbourhood" in text
+    assert instance.store.versions("jakarta/flood-warning") == [1, 2, 3]

@@ -80,7 +80,7 @@ def test_two_reviewers_approving_edits_of_the_same_version_publish_one_and_refus
     assert instance.store.versions("jakarta/flood-warning") == [1, 2]
     won = first if results[0] == 2 else second
     lost = second if won == first else first
-    assert status(instance, won) == "approved" and status(instance, lost) == "submitted"
+    assert status(instance, won) == "approved" and status(instance, lost) == "changes_requested"  # back to its author
     published = instance.store.read_version("jakarta/flood-warning", 2)
     assert published == instance.store.read_current("jakarta/flood-warning")
     with instance.db.session() as session:

@@ -138,6 +138,8 @@ def _read_bounded(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int = 
             if total > limit:
                 raise BadBundle(f"entry {info.filename!r} unpacks to more than its declared size")
             chunks.append(chunk)
+    if total != info.file_size:
+        raise BadBundle(f"entry {info.filename!r} holds {total} bytes, not the {info.file_size} its header says")
     return b"".join(chunks)
 
 

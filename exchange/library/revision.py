@@ -78,7 +78,9 @@ def revise(original: str, changes: dict[str, Any], body: str | None = None) -> s
         elif entry:
             _insert(segments, _Segment(key, entry))
     head = "".join(s.text for s in segments).removesuffix(newline)
-    rest = original[match.end():] if body is None else body
+    rest = original[match.end():]
+    if body is not None:  # the blank lines between the front matter and the text are the file's, not the form's
+        rest = rest[:len(rest) - len(rest.lstrip("\r\n"))] + body.lstrip("\r\n")
     return original[:match.start(1)] + head + original[match.end(1):match.end()] + rest
 
 

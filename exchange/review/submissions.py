@@ -8,6 +8,7 @@ refused as stale and kept as a draft, next to the newer text.
 
 from __future__ import annotations
 
+import datetime
 import logging
 from dataclasses import dataclass
 
@@ -108,7 +109,9 @@ def save(instance: Instance, account, city: str, slug: str, text: str, base_vers
                 raise NotAllowed("not your draft")
             if submission.status not in EDITABLE:
                 raise WrongState(f"a {submission.status.replace('_', ' ')} submission cannot be edited")
+            # Edited again, a draft answers to the version the form showed (a stale draft is brought forward).
             submission.text, submission.note, submission.updated_at = text, note[:2000], utcnow()
+            submission.base_version = base_version
         session.add(SubmissionEvent(submission_id=submission.id, actor=account.email, action="save"))
         audit.record(session, account.email, "submission.save", practice_id, submission=submission.id)
         return Draft(submission.id, practice_id, submission.status)
@@ -211,6 +214,7 @@ def review(instance: Instance, reviewer, submission_id: int, decision: str, comm
                                       expected_version=base, submission_id=submission_id,
                                       also=lambda session, outcome: close(session, outcome.version))
         except publishing.VersionConflict as conflict:
+            _send_back_as_stale(instance, reviewer, submission_id, conflict.current or 0)
             raise StaleEdit(submission_id, conflict.current or 0) from None
         version = outcome.version
     else:
@@ -218,6 +222,50 @@ def review(instance: Instance, reviewer, submission_id: int, decision: str, comm
             close(session, None)
     notifications.deliver(instance, outbox)
     return version
+
+
+def _send_back_as_stale(instance: Instance, reviewer, submission_id: int, current: int) -> None:  # type: ignore[no-untyped-def]
+    """A text refused at approval because a newer version was published goes back to its author, kept."""
+    with instance.db.writing() as session:
+        submission = session.get(Submission, submission_id, with_for_update=True)
+        if submission is None or submission.status != "submitted":
+            return
+        submission.status, submission.updated_at = "changes_requested", utcnow()
+        comment = (f"Version {current} was published after this text was started, so it was not published over "
+                   "it. Your text is kept: edit it to bring in what changed, then submit it again.")
+        session.add(SubmissionEvent(submission_id=submission_id, actor=reviewer.email, action="stale",
+                                    comment=comment))
+        audit.record(session, reviewer.email, "submission.stale", submission.practice_id, submission=submission_id,
+                     current=current)
+        outbox = notifications.add(session, [submission.author_id], "changes_requested",
+                                   f"{submission.practice_id}: {comment}", f"/submissions/{submission_id}")
+    notifications.deliver(instance, outbox)
+
+
+def published_since(instance: Instance, submission: Submission) -> tuple[int, diffs.Changes] | None:
+    """What was published after the version a text was written against: (current version, changes), or None."""
+    with instance.db.session() as session:
+        record = session.get(PracticeRecord, submission.practice_id)
+    if record is None or submission.base_version is None or record.version == submission.base_version:
+        return None
+    try:
+        texts = [instance.store.read_version(record.id, n).decode("utf-8")
+                 for n in (submission.base_version, record.version)]
+    except (FileNotFoundError, ValueError):
+        return None
+    return record.version, diffs.practice(*texts)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a submission's review as people see it: what was done, by whom (their name), when."""
+
+    action: str
+    who: str
+    #: the address of who did it: for administrators only
+    actor: str
+    comment: str
+    at: datetime.datetime
 
 
 def close_published(instance: Instance, practice_id: str, actor: str) -> list[str]:
@@ -253,10 +301,15 @@ def visible_submission(instance: Instance, account, submission_id: int) -> Submi
         return submission
 
 
-def events(instance: Instance, submission_id: int) -> list[SubmissionEvent]:
+def events(instance: Instance, submission_id: int) -> list[Step]:
+    """The submission's review history, oldest first, people named as they chose."""
     with instance.db.session() as session:
-        return list(session.scalars(sa.select(SubmissionEvent).where(SubmissionEvent.submission_id == submission_id)
-                                    .order_by(SubmissionEvent.at, SubmissionEvent.id)))
+        rows = session.execute(sa.select(SubmissionEvent, User.name)
+                               .outerjoin(User, User.email == SubmissionEvent.actor)
+                               .where(SubmissionEvent.submission_id == submission_id)
+                               .order_by(SubmissionEvent.at, SubmissionEvent.id))
+        return [Step(event.action, name or "the library", event.actor, event.comment, event.at)
+                for event, name in rows]
 
 
 def mine(instance: Instance, account) -> list[Submission]:  # type: ignore[no-untyped-def]

@@ -79,6 +79,11 @@ def _sign_in(signed_in: people.SignIn):  # type: ignore[no-untyped-def]
     return response
 
 
+def _wait(seconds: int) -> str:
+    minutes = -(-seconds // 60)
+    return f"{seconds} seconds" if seconds < 60 else f"{minutes} minute{'s' if minutes > 1 else ''}"
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():  # type: ignore[no-untyped-def]
     form = LoginForm()
@@ -88,7 +93,7 @@ def login():  # type: ignore[no-untyped-def]
                                               _device_cookie())
         except people.Throttled as error:
             response = current_app.make_response((render_template(
-                "login.html", form=form, error="Too many failed attempts. Wait a few minutes and try again."),
+                "login.html", form=form, error=f"Too many failed attempts. Try again in {_wait(error.retry_after)}."),
                 429))
             response.headers["Retry-After"] = str(error.retry_after)
             return response

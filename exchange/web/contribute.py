@@ -32,6 +32,7 @@ from wtforms.validators import Optional
 from exchange import errors
 from exchange import policy
 from exchange.library import bounded_rendering
+from exchange.library import diffs
 from exchange.library import reading
 from exchange.library import vocabularies
 from exchange.library import yamlfile
@@ -120,8 +121,8 @@ class PracticeForm(FlaskForm):
         shown = PracticeForm([self.city.data or ""], formdata=None, meta={"csrf": False})
         shown.fill(base, slug)
         values = self.values()
-        changes = {name: values[name] for name in FRONT_MATTER_FIELDS
-                   if _comparable(self[name].data) != _comparable(shown[name].data)}
+        changes = {name: _in_order(values[name], shown[name].data) if name in ("hazards", "phases") else values[name]
+                   for name in FRONT_MATTER_FIELDS if _comparable(self[name].data) != _comparable(shown[name].data)}
         body = _comparable(self.body.data)
         new_body = None if body == _comparable(shown.body.data) else body + "\n"
         today = datetime.date.today()
@@ -141,6 +142,13 @@ class PracticeForm(FlaskForm):
             self[name].data = ", ".join(practice.meta.get(name) or [])
         self.license.data, self.visibility.data = practice.licence, practice.visibility  # their defaults shown
         self.slug.data, self.body.data = slug, practice.body.strip()
+
+
+def _in_order(chosen: Any, before: Any) -> Any:
+    """A changed list keeps the order it was written in: kept values first, added ones after."""
+    if not isinstance(chosen, list) or not isinstance(before, list):
+        return chosen
+    return [v for v in before if v in chosen] + [v for v in chosen if v not in before]
 
 
 def _stripped(value: Any) -> Any:
@@ -188,22 +196,23 @@ def _preview(text: str) -> tuple[Markup | None, bounded_rendering.RenderRefused 
 
 
 def _editor(form: PracticeForm, base_version: int | None, submission_id: int | None, problems=None,  # type: ignore[no-untyped-def]
-            conflict: str | None = None, status: int = 200):
+            since: tuple[int, diffs.Changes] | None = None, status: int = 200):
     preview, refusal = _preview(form.body.data or "")  # refused: the form keeps the text and says why
     if refusal is not None and status == 200:
         status = errors.refusal_status(refusal)
     return render_template("contribute.html", form=form, base_version=base_version, submission_id=submission_id,
-                           problems=problems or [], preview=preview, refusal=refusal, conflict=conflict), status
+                           problems=problems or [], preview=preview, refusal=refusal, since=since), status
 
 
 def _handle(form: PracticeForm, base_version: int | None, submission_id: int | None,  # type: ignore[no-untyped-def]
-            base_text: str | None = None):
+            base_text: str | None = None, since: tuple[int, diffs.Changes] | None = None):
     """Save (and maybe submit) what the form holds; the editor again with problems if any."""
     if not form.validate_on_submit():
         problems = [f"{form[name].label.text}: {'; '.join(errors)}" for name, errors in form.errors.items()]
-        return _editor(form, base_version, submission_id, problems, status=400 if request.method == "POST" else 200)
+        return _editor(form, base_version, submission_id, problems, since,
+                       status=400 if request.method == "POST" else 200)
     if request.form.get("action") == "preview":
-        return _editor(form, base_version, submission_id)
+        return _editor(form, base_version, submission_id, since=since)
     try:
         draft = submissions.save(library.instance, current_user, form.city.data, form.slug.data,
                                    form.text(base_text, form.slug.data or ""),
@@ -218,11 +227,12 @@ def _handle(form: PracticeForm, base_version: int | None, submission_id: int | N
         try:
             submissions.submit(library.instance, current_user, draft.id)
         except submissions.StaleEdit as error:
-            live = library.instance.store.read_current(draft.practice_id).decode("utf-8")
-            return _editor(form, base_version, draft.id, [
+            kept = submissions.visible_submission(library.instance, current_user, draft.id)
+            return _editor(form, error.current_version, draft.id, [
                 f"Someone published version {error.current_version} of this practice after you started. Your text "
-                "is kept as a draft; compare it with the published text below and start again from the new version."],
-                conflict=live, status=409)
+                "is kept as a draft. What they changed is shown below: bring it into your text, then save or "
+                f"submit again (your text then answers to version {error.current_version})."],
+                since=submissions.published_since(library.instance, kept), status=409)
         flash("Submitted for review.")
     else:
         flash("Draft saved.")
@@ -284,10 +294,15 @@ def edit_draft(submission_id: int):  # type: ignore[no-untyped-def]
     if submission.author_id != current_user.id:
         abort(404)
     form = PracticeForm([submission.city])
+    since = submissions.published_since(library.instance, submission)  # a newer version came out meanwhile
+    base = since[0] if since else submission.base_version  # saving brings the draft forward to it
+    raw = request.form.get("base_version", "")
+    if request.method == "POST" and submission.base_version is not None and raw.isascii() and raw.isdigit():
+        base = int(raw)  # the version the form showed
     if request.method == "GET":
         form.fill(submission.text, submission.practice_id.split("/")[1])
         form.note.data = submission.note
-    return _handle(form, submission.base_version, submission_id, base_text=submission.text)
+    return _handle(form, base, submission_id, base_text=submission.text, since=since)
 
 
 @bp.route("/contribute/upload", methods=["GET", "POST"])
@@ -341,8 +356,10 @@ def submission(submission_id: int):  # type: ignore[no-untyped-def]
     return render_template("submission.html", submission=found, title=document.title, preview=preview,
                            refusal=refusal,
                            diff=submissions.diff_against_live(library.instance, found),
+                           since=submissions.published_since(library.instance, found),
                            events=submissions.events(library.instance, submission_id),
-                           may_review=policy.may_review(current_user) and found.author_id != current_user.id)
+                           may_review=policy.may_review(current_user) and found.author_id != current_user.id,
+                           may_administer=policy.may_administer(current_user))
 
 
 @bp.post("/submissions/<int:submission_id>/<action>")
