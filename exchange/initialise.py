@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 
+from exchange import settings
 from exchange.instance import Instance
 from exchange.library import cities
 from exchange.library import publishing
-from exchange.library.storage import write_durably
 from exchange.search import indexing
 
 BUNDLED_PRACTICES = Path(__file__).resolve().parent.parent / "practices"
@@ -34,10 +33,8 @@ def initialise(instance: Instance, actor: str, seed: bool = True,
     """
     report = Report()
     instance.db.migrate()
-    key_file = instance.path / "secret_key"
-    if not key_file.exists():
-        write_durably(key_file, secrets.token_hex(32).encode())
-        key_file.chmod(0o600)
+    settings.secret_key(instance.path)
+    settings.write_config_template(instance.path)
     report.temporary_files_removed = instance.store.sweep_temporary_files()
     publishing.record_version_visibility(instance)
     report.cities_added = [spec.slug for spec in cities.bundled() if cities.add(instance, spec, actor)]
