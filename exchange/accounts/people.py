@@ -32,6 +32,7 @@ from exchange import audit
 from exchange.accounts import devices
 from exchange.accounts import passwords
 from exchange.accounts import tokens
+from exchange.errors import Invalid
 from exchange.instance import Instance
 from exchange.models import City
 from exchange.models import Invitation
@@ -54,7 +55,7 @@ ACCOUNT_MAX_DELAY = datetime.timedelta(minutes=15)
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,}$")
 
 
-class AccountError(ValueError):
+class AccountError(Invalid):
     """An account change is refused; the message names the problem."""
 
 

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from exchange import audit
 from exchange import policy
 from exchange.accounts import tokens
+from exchange.errors import PackNotFound
 from exchange.errors import PracticeNotFound
 from exchange.instance import Instance
 from exchange.library import reading
@@ -27,10 +28,6 @@ from exchange.models import utcnow
 
 SHARING = ("private", "colleagues", "link")
 MAX_TEXT = 20_000
-
-
-class PackNotFound(LookupError):
-    """No such pack, or one the person may not see."""
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 
 from exchange import audit
 from exchange import policy
+from exchange.errors import Conflict
+from exchange.errors import NotAllowed
 from exchange.errors import PracticeNotFound
 from exchange.instance import Instance
 from exchange.library import cities
@@ -40,11 +42,7 @@ EDITABLE = ("draft", "changes_requested")
 OPEN = ("draft", "submitted", "changes_requested")
 
 
-class NotAllowed(PermissionError):
-    """The person may not do this (shown as 404 or 403, and audited)."""
-
-
-class StaleEdit(Exception):
+class StaleEdit(Conflict):
     """Someone published a newer version since this text was started; both texts are kept."""
 
     def __init__(self, submission_id: int, current_version: int) -> None:
@@ -53,7 +51,7 @@ class StaleEdit(Exception):
         self.current_version = current_version
 
 
-class WrongState(ValueError):
+class WrongState(Conflict, ValueError):
     """The submission is not in a state that allows this step."""
 
 

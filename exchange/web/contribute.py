@@ -29,7 +29,6 @@ from wtforms.validators import DataRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
 
-from exchange import errors
 from exchange import policy
 from exchange.library import bounded_rendering
 from exchange.library import diffs
@@ -43,6 +42,7 @@ from exchange.library.rendering import Rendered
 from exchange.library.revision import revise
 from exchange.review import notifications
 from exchange.review import submissions
+from exchange.web import errors
 from exchange.web.extensions import library
 
 bp = Blueprint("contribute", __name__)
@@ -342,7 +342,7 @@ def submit_drafts():  # type: ignore[no-untyped-def]
 def preview():  # type: ignore[no-untyped-def]
     """The body rendered by the same renderer as the published page (for the live preview).
 
-    Past the preview's time, size or rate budget: the error page with its message (errors.py).
+    Past the preview's time, size or rate budget: the error page with its message (web/errors.py).
     """
     return str(_render(request.form.get("body", "")).html)
 

@@ -17,6 +17,7 @@ from html.parser import HTMLParser
 from flask import render_template
 from markupsafe import Markup
 
+from exchange.errors import Invalid
 from exchange.instance import Instance
 from exchange.library import cities
 from exchange.library import rendering
@@ -38,7 +39,7 @@ MAX_DEPTH = 100
 Progress = Callable[[float, str], None]
 
 
-class PackTooLarge(ValueError):
+class PackTooLarge(Invalid):
     """The pack is over an export limit; the message says which and what to do."""
 
 

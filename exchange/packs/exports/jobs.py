@@ -23,6 +23,7 @@ from exchange import audit
 from exchange import policy
 from exchange.accounts import people
 from exchange.accounts import tokens
+from exchange.errors import NotFound
 from exchange.instance import Instance
 from exchange.models import ExportJob
 from exchange.models import utcnow
@@ -42,7 +43,7 @@ MEMORY_LIMIT_BYTES = int(os.environ.get("EXCHANGE_EXPORT_MEMORY_MB", "1024")) * 
 KEEP = datetime.timedelta(days=7)
 
 
-class JobNotFound(LookupError):
+class JobNotFound(NotFound):
     """No such export, or one somebody else asked for."""
 
 
