@@ -349,5 +349,5 @@ def restore(instance: Instance, reviewer: policy.Viewer, practice_id: str, versi
     if not policy.may_review(reviewer):
         raise NotAllowed("only reviewers restore versions")
     data = instance.store.read_version(practice_id, version)
-    return publish(instance, data, practice_id.split("/")[1], reviewer.email,  # type: ignore[attr-defined]
-                   note=f"restored version {version}", credit=reviewer.name)  # type: ignore[attr-defined]
+    return publish(instance, data, practice_id.split("/")[1], reviewer.email, note=f"restored version {version}",
+                   credit=reviewer.name)

@@ -15,10 +15,10 @@ from flask import request
 from flask import send_file
 from flask import session
 from flask import url_for
-from flask_login import current_user
 from flask_login import login_required
 from flask_wtf import FlaskForm
 
+from exchange import policy
 from exchange.accounts import people
 from exchange.errors import PracticeNotFound
 from exchange.library import reading
@@ -55,13 +55,13 @@ def index():  # type: ignore[no-untyped-def]
     if request.method == "POST":
         _valid()
         try:
-            pack_id = packs.create(library.instance, current_user, request.form.get("title", ""),
+            pack_id = packs.create(library.instance, viewer(), request.form.get("title", ""),
                                    request.form.get("language", "en")[:3])
         except ValueError as error:
             flash(str(error))
             return redirect(url_for("packs.index"))
         return redirect(url_for("packs.show", pack_id=pack_id))
-    return render_template("packs.html", packs=packs.mine(library.instance, current_user))
+    return render_template("packs.html", packs=packs.mine(library.instance, viewer()))
 
 
 @bp.get("/<int:pack_id>")
@@ -71,15 +71,17 @@ def show(pack_id: int):  # type: ignore[no-untyped-def]
         pack, entries = packs.read(library.instance, viewer(), pack_id, token)
     except packs.PackNotFound:
         abort(404)
-    owner = pack.owner_id == getattr(current_user, "id", None)
+    may_edit = policy.may_edit_pack(viewer(), pack)
     rendered = {e.item.id: e.rendered.html for e in entries if e.rendered}
     notes = {e.item.id: {field: rendering.render(getattr(e.item, field)).html
                          for field in ("trainer_notes", "exercises", "answers")} for e in entries if e.practice}
     recent = _recent_exports(pack_id)
     changes = {e.item.id: reading.compare(library.instance, library.session, e.item.practice_id, viewer(),
                                                    e.item.version, e.latest_version)
-               for e in entries if owner and e.outdated}
-    return render_template("pack.html", pack=pack, entries=entries, owner=owner, rendered=rendered, notes=notes,
+               for e in entries if may_edit and e.outdated}
+    return render_template("pack.html", pack=pack, entries=entries, rendered=rendered, notes=notes, may_edit=may_edit,
+                           may_see_notes=policy.may_see_trainer_notes(viewer(), pack),
+                           may_export_trainer=policy.may_export_trainer_edition(viewer(), pack),
                            changes=changes,
                            intro=rendering.render(pack.introduction).html, exports=recent,
                            formats=exports.FORMATS, languages=vocabularies.languages(), token=token)
@@ -91,7 +93,7 @@ def add_from_results():  # type: ignore[no-untyped-def]
     """Add a practice to the pack chosen in a result card, then go back to the results."""
     _valid()
     try:
-        packs.add_practice(library.instance, current_user, _number("pack"), request.form.get("practice_id", "")[:161])
+        packs.add_practice(library.instance, viewer(), _number("pack"), request.form.get("practice_id", "")[:161])
     except (packs.PackNotFound, PracticeNotFound):
         abort(404)
     flash("Added to the pack.")
@@ -112,7 +114,7 @@ def import_pack():  # type: ignore[no-untyped-def]
         path = Path(folder) / "pack.zip"  # never the sender's name: it may be "../x"
         upload.save(path)
         try:
-            imported = markdown_zip.import_pack(library.instance, current_user, path)
+            imported = markdown_zip.import_pack(library.instance, viewer(), path)
         except ValueError as error:
             flash(f"Not imported: {error}")
             return redirect(url_for("packs.index"))
@@ -210,34 +212,34 @@ def change(pack_id: int, action: str):  # type: ignore[no-untyped-def]
     instance = library.instance
     try:
         if action == "add":
-            packs.add_practice(instance, current_user, pack_id, request.form.get("practice_id", "")[:161])
+            packs.add_practice(instance, viewer(), pack_id, request.form.get("practice_id", "")[:161])
             flash("Added to the pack.")
         elif action == "section":
-            packs.add_section(instance, current_user, pack_id, request.form.get("heading", "Section"))
+            packs.add_section(instance, viewer(), pack_id, request.form.get("heading", "Section"))
         elif action in ("up", "down"):
-            packs.move(instance, current_user, pack_id, _number("item"), -1 if action == "up" else 1)
+            packs.move(instance, viewer(), pack_id, _number("item"), -1 if action == "up" else 1)
         elif action == "notes":
-            packs.set_notes(instance, current_user, pack_id, _number("item"), request.form.get("trainer_notes", ""),
+            packs.set_notes(instance, viewer(), pack_id, _number("item"), request.form.get("trainer_notes", ""),
                             request.form.get("exercises", ""), request.form.get("answers", ""))
             flash("Notes saved.")
         elif action == "rename":
-            packs.rename_section(instance, current_user, pack_id, _number("item"), request.form.get("heading", ""))
+            packs.rename_section(instance, viewer(), pack_id, _number("item"), request.form.get("heading", ""))
         elif action == "remove":
-            packs.remove(instance, current_user, pack_id, _number("item"))
+            packs.remove(instance, viewer(), pack_id, _number("item"))
             flash("Removed from the pack.")
         elif action == "edit":
-            packs.edit(instance, current_user, pack_id, request.form.get("title", ""),
+            packs.edit(instance, viewer(), pack_id, request.form.get("title", ""),
                        request.form.get("language", ""), request.form.get("introduction", ""))
             flash("Pack details saved.")
         elif action == "update":
-            packs.update_item(instance, current_user, pack_id, _number("item"))
+            packs.update_item(instance, viewer(), pack_id, _number("item"))
             flash("The pack now uses the newest version of that practice.")
         elif action == "delete":
-            packs.delete(instance, current_user, pack_id)
+            packs.delete(instance, viewer(), pack_id)
             flash("Pack deleted.")
             return redirect(url_for("packs.index"))
         elif action == "duplicate":
-            return redirect(url_for("packs.show", pack_id=packs.duplicate(instance, current_user, pack_id)))
+            return redirect(url_for("packs.show", pack_id=packs.duplicate(instance, viewer(), pack_id)))
         elif action == "share":
             sharing = request.form.get("sharing", "private")
             colleagues: list[int] = []
@@ -245,7 +247,7 @@ def change(pack_id: int, action: str):  # type: ignore[no-untyped-def]
                 colleagues, unknown = people.ids_for_emails(instance, request.form.get("emails", "").split(",")[:50])
                 if unknown:
                     flash(f"No account for {', '.join(unknown)}; not shared with them.")
-            token = packs.share(instance, current_user, pack_id, sharing, tuple(colleagues))
+            token = packs.share(instance, viewer(), pack_id, sharing, tuple(colleagues))
             if token:
                 flash("Read-only link (a new link revokes the old one): "
                       + url_for("packs.show", pack_id=pack_id, token=token, _external=True))

@@ -7,10 +7,11 @@ import datetime
 from flask import Flask
 from flask import Response
 from flask import request
-from flask_login import current_user
 
+from exchange import policy
 from exchange.library import vocabularies
 from exchange.web.extensions import library
+from exchange.web.viewer import current as viewer
 
 #: Pages carry no scripts; images in practices may come from any https server.
 CONTENT_SECURITY_POLICY = (
@@ -71,28 +72,30 @@ class Labels:
 
 
 def init_app(app: Flask) -> None:
-    """Make labels available to templates and secure every response."""
+    """Make labels, and what the signed-in person may see in the page's frame, available to templates;
+    secure every response."""
     app.context_processor(lambda: {"labels": Labels(), "unread_count": _unread_count, "my_packs": _my_packs,
-                                   "today": datetime.date.today().isoformat()})
+                                   "today": datetime.date.today().isoformat(),
+                                   "is_admin": policy.may_administer(viewer())})
     app.after_request(_secure_headers)
 
 
 def _unread_count() -> int:
     """How many notifications the signed-in person has not read."""
-    if not getattr(current_user, "is_authenticated", False):
+    if not viewer().is_authenticated:
         return 0
     from exchange.review import notifications
 
-    return len(notifications.unread(library.instance, current_user.id))
+    return len(notifications.unread(library.instance, viewer().id))
 
 
 def _my_packs() -> list:
     """The signed-in person's packs, for "add to pack" (none when signed out)."""
-    if not getattr(current_user, "is_authenticated", False):
+    if not viewer().is_authenticated:
         return []
     from exchange.packs import packs
 
-    return packs.mine(library.instance, current_user)
+    return packs.mine(library.instance, viewer())
 
 
 def _secure_headers(response: Response) -> Response:
@@ -102,7 +105,7 @@ def _secure_headers(response: Response) -> Response:
     response.headers.setdefault("X-Frame-Options", "DENY")
     if request.path.startswith("/api/"):
         response.headers.setdefault("Access-Control-Allow-Origin", "*")
-    if getattr(current_user, "is_authenticated", False) or request.path.startswith(("/login", "/account",
+    if viewer().is_authenticated or request.path.startswith(("/login", "/account",
                                                                                    "/invitations")):
         # What a signed-in person sees may be restricted: never cached by a proxy or the back button.
         response.headers["Cache-Control"] = "private, no-store"

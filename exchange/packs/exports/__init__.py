@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from exchange import policy
 from exchange.instance import Instance
 from exchange.packs.exports.course import EDITIONS
 from exchange.packs.exports.course import Course
@@ -49,7 +50,7 @@ def html(course: Course, progress: Progress = no_progress) -> bytes:
     return document.encode("utf-8")
 
 
-def export(instance: Instance, viewer, pack_id: int, format_key: str, edition: str, base_url: str,  # type: ignore[no-untyped-def]
+def export(instance: Instance, viewer: policy.Viewer, pack_id: int, format_key: str, edition: str, base_url: str,
            progress: Progress = no_progress, link_digest: str | None = None) -> bytes:
     """The pack in ``format_key`` as ``viewer`` (or the holder of a link) may read it now; needs an app context."""
     if format_key not in FORMATS:

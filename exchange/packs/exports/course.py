@@ -17,6 +17,7 @@ from html.parser import HTMLParser
 from flask import render_template
 from markupsafe import Markup
 
+from exchange import policy
 from exchange.errors import Invalid
 from exchange.instance import Instance
 from exchange.library import cities
@@ -113,17 +114,17 @@ class Course:
         return list(dict.fromkeys(names))
 
 
-def assemble(instance: Instance, viewer, pack_id: int, edition: str, base_url: str,  # type: ignore[no-untyped-def]
+def assemble(instance: Instance, viewer: policy.Viewer, pack_id: int, edition: str, base_url: str,
              progress: Progress = no_progress, link_digest: str | None = None) -> Course:
     """The pack as ``viewer`` may read it now; PackTooLarge when over a limit.
 
     Only the owner gets the trainer edition; anyone else who may read the pack gets the participant one.
     """
     if edition not in EDITIONS:
-        raise ValueError(f"edition must be one of {', '.join(EDITIONS)}")
+        raise Invalid(f"edition must be one of {', '.join(EDITIONS)}")
     pack, entries = packs.read(instance, viewer, pack_id, token_digest=link_digest)
     check_limits(entries)
-    if pack.owner_id != getattr(viewer, "id", None):
+    if not policy.may_export_trainer_edition(viewer, pack):
         edition = "participant"
     trainer = edition == "trainer"
     base_url = base_url.rstrip("/")
