@@ -1,4 +1,4 @@
-"""What templates may call: human labels for vocabulary keys, and the HTTP headers every page gets."""
+"""What templates may call: human labels for vocabulary keys and cities, and the HTTP headers every page gets."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from flask import Response
 from flask import request
 
 from exchange import policy
-from exchange.library import vocabularies
+from exchange.library import labels
 from exchange.web.extensions import library
 from exchange.web.viewer import current as viewer
 
@@ -20,55 +20,15 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-class Labels:
-    """Human labels in the interface language (English until the interface is translated)."""
-
-    def __init__(self, language: str = "en") -> None:
-        self.language = language
-
-    def hazard(self, key: str) -> str:
-        return vocabularies.hazards().label(key, self.language)
-
-    def phase(self, key: str) -> str:
-        return vocabularies.phases().label(key, self.language)
-
-    def kind(self, key: str) -> str:
-        return vocabularies.kinds().label(key, self.language)
-
-    def language_name(self, code: str) -> str:
-        return vocabularies.language_name(code, self.language)
-
-    def native(self, code: str) -> str:
-        return vocabularies.native_language_name(code)
-
-    def country(self, code: str) -> str:
-        return vocabularies.country_name(code, self.language)
-
-    def sendai(self, number: int) -> str:
-        return vocabularies.sendai_priorities().label(number, self.language)
-
-    def visibility(self, key: str) -> str:
-        return vocabularies.visibilities().label(key, self.language)
-
-    def hips(self, key: str) -> str | None:
-        term = vocabularies.hazards().terms.get(key)
-        return term.code if term else None
-
-    def licence(self, spdx: str) -> dict[str, str]:
-        return vocabularies.licences().get(spdx, {"name": spdx, "url": ""})
+class Labels(labels.Labels):
+    """Labels in the interface language (English until the interface is translated), any partner city's
+    name read from the database when a page asks for it."""
 
     def city(self, slug: str) -> str:
         from exchange.models import City
 
         city = library.session.get(City, slug)
         return city.display_name(self.language) if city else slug
-
-    def facet(self, facet: str, key: str) -> str:
-        """The label of a value of any facet."""
-        return {
-            "hazard": self.hazard, "phase": self.phase, "kind": self.kind, "language": self.language_name,
-            "country": self.country, "city": self.city,
-        }.get(facet, str)(key)
 
 
 def init_app(app: Flask) -> None:

@@ -44,7 +44,7 @@ FORMATS = {f.key: f for f in (
 
 
 def html(course: Course, progress: Progress = no_progress) -> bytes:
-    """The pack as one HTML file that opens offline (needs an app context for the template)."""
+    """The pack as one HTML file that opens offline."""
     progress(0.5, "writing the page")
     document = page("pack_export.html", course, csp=EXPORT_CSP, css=_CSS.read_text("utf-8"))
     return document.encode("utf-8")
@@ -52,7 +52,7 @@ def html(course: Course, progress: Progress = no_progress) -> bytes:
 
 def export(instance: Instance, viewer: policy.Viewer, pack_id: int, format_key: str, edition: str, base_url: str,
            progress: Progress = no_progress, link_digest: str | None = None) -> bytes:
-    """The pack in ``format_key`` as ``viewer`` (or the holder of a link) may read it now; needs an app context."""
+    """The pack in ``format_key`` as ``viewer`` (or the holder of a link) may read it now."""
     if format_key not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
     progress(0.02, "reading the pack")

@@ -8,13 +8,15 @@ permissions are checked now, when the export runs, not when a practice was added
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from html.parser import HTMLParser
+from pathlib import Path
 
-from flask import render_template
+import jinja2
 from markupsafe import Markup
 
 from exchange import policy
@@ -23,13 +25,15 @@ from exchange.instance import Instance
 from exchange.library import cities
 from exchange.library import rendering
 from exchange.library import vocabularies
+from exchange.library.labels import Labels
 from exchange.models import City
 from exchange.models import Pack
 from exchange.packs import packs
 from exchange.packs.exports.words import words
-from exchange.web.presentation import Labels
 
 EDITIONS = ("trainer", "participant")
+#: the site's templates, which the export templates are among
+TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
 #: Beyond these a pack is refused with a message, before anything is rendered (threats R-7).
 MAX_PRACTICES = 200
 MAX_CHARACTERS = 4_000_000
@@ -157,7 +161,15 @@ def assemble(instance: Instance, viewer: policy.Viewer, pack_id: int, edition: s
 def page(template: str, course: Course, **context: object) -> str:
     """A template of an exported pack, with its words and labels in the pack's language."""
     language = course.pack.language
-    return render_template(template, course=course, w=words(language), labels=Labels(language), **context)
+    labels = Labels(language, {city.slug: city.display_name(language) for city in course.cities})
+    return _templates().get_template(template).render(course=course, w=words(language), labels=labels, **context)
+
+
+@functools.cache
+def _templates() -> jinja2.Environment:
+    """The export templates' own Jinja environment: the site's templates folder, autoescaped, and nothing
+    of the web app (no ``url_for``, request or session), so that a worker renders without building it."""
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
 
 
 def check_limits(entries: list[packs.Entry]) -> None:
