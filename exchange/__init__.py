@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Any
 
-from flask import Flask
+if TYPE_CHECKING:
+    from flask import Flask
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = "instance"
@@ -19,8 +21,9 @@ def instance_path_from_environment() -> Path:
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """The web application for one library instance; wiring only, no side effects on disk."""
+    from flask import Flask
+
     from exchange import cli
-    from exchange import errors
     from exchange import settings
     from exchange.accounts import people
     from exchange.instance import Instance
@@ -31,6 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from exchange.web import api
     from exchange.web import auth
     from exchange.web import contribute
+    from exchange.web import errors
     from exchange.web import inputs
     from exchange.web import packs_pages
     from exchange.web import pages

@@ -180,8 +180,8 @@ def users_group() -> None:
 @users_group.command("create")
 @click.argument("email")
 @click.option("--name", required=True, help="The person's name.")
-@click.option("--role", "roles", multiple=True, required=True,
-              type=click.Choice(people.ROLES), help="reader, contributor, reviewer or admin; repeatable.")
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(people.ROLES),
+              help=f"{', '.join(people.ROLES[:-1])} or {people.ROLES[-1]}; repeatable.")
 @click.option("--city", "cities", multiple=True, help="A city the person contributes for; repeatable.")
 @with_appcontext
 def users_create(email: str, name: str, roles: tuple[str, ...], cities: tuple[str, ...]) -> None:

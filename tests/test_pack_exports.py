@@ -7,6 +7,7 @@ import http.server
 import io
 import re
 import subprocess
+import sys
 import threading
 import time
 import zipfile
@@ -433,6 +434,29 @@ def test_a_worker_over_its_time_or_memory_reports_it(app, instance, trainer, mak
         time.sleep(0.2)
     job = jobs.get(instance, job_id, key)
     assert job.status == "failed" and message in job.message and "split it" in job.message, job.message
+
+
+def test_a_worker_imports_no_web_code_and_writes_what_an_export_in_this_process_writes(app, instance, trainer,
+                                                                                      make_practice):
+    publishing.publish(instance, make_practice(title="Siren <test>", organisation="BPBD & co"), "sirens", "t")
+    pack = packs.create(instance, trainer, "Flood <workshop>", "ja", "Read this **before** the day.")
+    packs.add_section(instance, trainer, pack, "Warning & alarm")
+    packs.add_practice(instance, trainer, pack, "jakarta/sirens")
+    item = packs.read(instance, trainer, pack)[1][1].item
+    packs.set_notes(instance, trainer, pack, item.id, "Bring the *siren* log.", "Who sounds it?", "The RT head.")
+    job_id, key = jobs.submit(instance, trainer, pack, "html", "trainer")
+    assert jobs.claim(instance) == job_id
+    code = ("import sys; from exchange.packs.exports import worker; status = worker.main(int(sys.argv[1])); "
+            "print(sorted(m for m in sys.modules if m.startswith(('flask', 'werkzeug', 'exchange.web')))); "
+            "sys.exit(status)")
+    worker = subprocess.run([sys.executable, "-c", code, str(job_id)], capture_output=True, text=True, timeout=300,
+                            env=jobs.worker_environment(app.instance_path, app.config["DATABASE_URL"], BASE))
+    assert worker.returncode == 0 and worker.stdout.strip() == "[]", worker.stdout + worker.stderr
+    job = jobs.get(instance, job_id, key)
+    assert job.status == "done", job.message
+    written = jobs.file_path(instance, job).read_bytes()
+    assert written == export(instance, trainer, pack, "html", "trainer", BASE)  # no app context needed either
+    assert "ジャカルタ" in written.decode() and "Siren &lt;test&gt;" in written.decode()
 
 
 def test_a_markdown_zip_goes_back_in_with_exchange_import_and_the_pack_importer(app, instance, trainer,

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from exchange import mail
+from exchange import policy
 from exchange.instance import Instance
 from exchange.models import Notification
 from exchange.models import User
@@ -74,9 +75,15 @@ def deliver(instance: Instance, outbox: list[Letter]) -> int:
                                          for letter in outbox])
 
 
+def _person(user: User, cities: tuple[str, ...] = ()) -> policy.Viewer:
+    """``user`` as the policy sees them (with ``cities``: the memberships that matter to the question)."""
+    return policy.Viewer(id=user.id, email=user.email, name=user.name, roles=tuple(user.roles or ()), cities=cities)
+
+
 def reviewers(session: Session) -> list[int]:
+    """The active people who are told that a text is waiting for review."""
     return [u.id for u in session.scalars(sa.select(User).where(User.active.is_(True)))
-            if "reviewer" in (u.roles or [])]
+            if policy.told_of_submissions(_person(u))]
 
 
 def unread(instance: Instance, user_id: int) -> list[Notification]:
@@ -111,7 +118,7 @@ def review_due(instance: Instance, within_days: int = 30) -> int:
             members.setdefault(membership.city, []).append(membership.user_id)
         for city, user_ids in members.items():
             contributors = [u.id for u in session.scalars(sa.select(User).where(User.id.in_(user_ids)))
-                            if "contributor" in (u.roles or [])]
+                            if policy.told_of_review_due(_person(u, (city,)), city)]
             for record in reading.due_for_review(session, (city,), within_days):
                 link = f"/practices/{record.id}"
                 already = session.scalar(sa.select(sa.func.count()).select_from(Notification).where(

@@ -23,6 +23,7 @@ from exchange import audit
 from exchange import policy
 from exchange.accounts import people
 from exchange.accounts import tokens
+from exchange.errors import NotFound
 from exchange.instance import Instance
 from exchange.models import ExportJob
 from exchange.models import utcnow
@@ -42,7 +43,7 @@ MEMORY_LIMIT_BYTES = int(os.environ.get("EXCHANGE_EXPORT_MEMORY_MB", "1024")) * 
 KEEP = datetime.timedelta(days=7)
 
 
-class JobNotFound(LookupError):
+class JobNotFound(NotFound):
     """No such export, or one somebody else asked for."""
 
 
@@ -54,7 +55,7 @@ def file_path(instance: Instance, job: ExportJob) -> Path:
     return folder(instance) / f"{job.id}.{FORMATS[job.format].extension}"
 
 
-def submit(instance: Instance, viewer, pack_id: int, format_key: str, edition: str,  # type: ignore[no-untyped-def]
+def submit(instance: Instance, viewer: policy.Viewer, pack_id: int, format_key: str, edition: str,
            link_token: str | None = None) -> tuple[int, str]:
     """Queue an export of a pack ``viewer`` may read now (as owner, colleague or link holder).
 
@@ -64,8 +65,8 @@ def submit(instance: Instance, viewer, pack_id: int, format_key: str, edition: s
     if format_key not in FORMATS or edition not in EDITIONS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}; edition one of {', '.join(EDITIONS)}")
     pack = packs.get(instance, viewer, pack_id, link_token)
-    account_id = getattr(viewer, "id", None) if getattr(viewer, "is_authenticated", False) else None
-    if edition == "trainer" and pack.owner_id != account_id:
+    account_id = viewer.id if viewer.is_authenticated else None
+    if edition == "trainer" and not policy.may_export_trainer_edition(viewer, pack):
         raise ValueError("Only the pack's owner can export the trainer edition.")
     link_hash = tokens.digest(link_token) if link_token and account_id is None else None
     key = tokens.new()
@@ -82,7 +83,7 @@ def submit(instance: Instance, viewer, pack_id: int, format_key: str, edition: s
                         format=format_key, edition=edition)
         session.add(job)
         session.flush()
-        audit.record(session, getattr(viewer, "email", None) or "read-only link", "pack.export", str(pack_id),
+        audit.record(session, viewer.email or "read-only link", "pack.export", str(pack_id),
                      format=format_key, edition=edition, job=job.id)
         return job.id, key
 
@@ -184,7 +185,7 @@ def forget_pack(session, instance: Instance, pack_id: int) -> None:  # type: ign
         session.delete(job)
 
 
-def asker(instance: Instance, job: ExportJob):  # type: ignore[no-untyped-def]
+def asker(instance: Instance, job: ExportJob) -> policy.Viewer | None:
     """Whoever asked for the job, as they are now: their account (None once disabled), or, for a job asked
     through a read-only link, an anonymous reader (who must show the link's digest as well)."""
     return people.by_id(instance, job.requested_by) if job.requested_by else policy.ANONYMOUS
