@@ -18,6 +18,7 @@ from exchange.accounts import people
 from exchange.errors import InvalidCity
 from exchange.initialise import initialise
 from exchange.initialise import prepare_search
+from exchange.jobs import runner
 from exchange.library import cities as city_service
 from exchange.library import publishing
 from exchange.packs import exports
@@ -51,7 +52,7 @@ main = FlaskGroup(
 def init_app(app: Flask) -> None:
     """Add our commands to the app's command group (so the test runner and ``exchange`` both see them)."""
     for command in (init_command, import_command, export_command, cities_group, serve_command, reindex_command,
-                    check_command, users_group, notify_due_command, packs_group):
+                    check_command, users_group, notify_due_command, packs_group, worker_command):
         app.cli.add_command(command)
 
 
@@ -276,6 +277,35 @@ def packs_import(path: Path, email: str) -> None:
     for note in imported.notes:
         click.echo(note, err=True)
     click.echo(f"Imported pack {imported.pack_id} for {email}.")
+
+
+@click.command("worker")
+@click.option("--poll", "poll_seconds", default=runner.POLL_SECONDS, show_default=True, type=float,
+              help="Seconds between looks for due jobs.")
+@click.option("--until-idle", is_flag=True, help="Run the jobs due now, one after another, then exit.")
+@click.option("--until-stdin-closes", is_flag=True, hidden=True,
+              help="Also stop when standard input closes (the server that started this runner is gone).")
+@with_appcontext
+def worker_command(poll_seconds: float, until_idle: bool, until_stdin_closes: bool) -> None:
+    """Run the job runner: e-mail, pack exports and search index upkeep (SIGTERM stops it cleanly)."""
+    import logging
+    import signal
+    import threading
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    job_runner = runner.Runner(library.instance, poll_seconds=poll_seconds)
+    if until_idle:
+        click.echo(f"Ran {job_runner.run_pending()} jobs.")
+        return
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda _number, _frame: job_runner.stop())
+    if until_stdin_closes:
+        def watch() -> None:
+            sys.stdin.buffer.read()  # returns at end of file: whoever held the other end is gone
+            job_runner.stop()
+
+        threading.Thread(target=watch, daemon=True, name="stdin-watch").start()
+    job_runner.run()
 
 
 @click.command("serve")
