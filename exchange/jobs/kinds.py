@@ -7,10 +7,22 @@ from exchange.jobs.runner import Context
 from exchange.jobs.runner import Kind
 from exchange.packs.exports import jobs as exports
 from exchange.review import notifications
+from exchange.search import indexing
 
 
 def _purge(context: Context, _payload: dict) -> None:
     queue.purge(context.instance.db)
+
+
+def _catch_up(context: Context, _payload: dict) -> None:
+    indexing.catch_up(context.instance)
+
+
+def _rebuild_index(context: Context, _payload: dict) -> None:
+    try:
+        indexing.rebuild(context.instance, wait=False)
+    except indexing.ReindexRunning:
+        pass  # another rebuild (exchange reindex) is under way: it leaves a fresh index too
 
 
 def _sweep_exports(context: Context, _payload: dict) -> None:
@@ -27,6 +39,11 @@ KINDS: dict[str, Kind] = {
     exports.KIND: Kind(run=exports.run, at_once=exports.MAX_RUNNING, max_attempts=3, backoff_seconds=10),
     # Fail exports whose worker vanished (past the time limit), delete files older than a week.
     exports.SWEEP: Kind(run=_sweep_exports, every_seconds=60),
+    # Publishes not yet in the search index, applied from the outbox (or a rebuild asked for when the
+    # index is unusable); publishing itself indexes at once, this catches up with the rest.
+    indexing.CATCH_UP: Kind(run=_catch_up, every_seconds=indexing.CATCH_UP_EVERY_SECONDS),
+    # A new index built beside the unusable one and swapped in; searches answer from the catalogue meanwhile.
+    indexing.REBUILD: Kind(run=_rebuild_index, max_attempts=3, backoff_seconds=60),
     # Settled jobs are kept a while to be looked into, then deleted.
     "jobs.purge": Kind(run=_purge, every_seconds=3600),
 }
