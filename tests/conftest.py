@@ -14,6 +14,7 @@ import email.policy
 import os
 import socket
 import textwrap
+import threading
 from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
@@ -190,9 +191,12 @@ class MailServer:
         self.port = 0
         self.messages: list[email.message.EmailMessage] = []
         self.sign_ins: list[tuple[str, str, bool]] = []  # (mechanism, user, accepted)
+        #: set when a message has arrived (for a test that waits on a runner in another process)
+        self.received = threading.Event()
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
         self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        self.received.set()
         return "250 OK"
 
     def authenticate(self, server, session, envelope, mechanism, login):  # type: ignore[no-untyped-def]
