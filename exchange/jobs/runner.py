@@ -136,9 +136,12 @@ class Runner:
         log.info("job runner %s stopped", self.name)
 
     def stop(self) -> None:
-        """Claim nothing more, and tell the running jobs to stop (``run`` returns once they have)."""
+        """Claim nothing more, and tell the running jobs to stop (``run`` returns once they have).
+
+        Safe in a signal handler: it only sets ``stopping``, whose lock the loop's thread never holds;
+        the loop notices within ``poll_seconds``.
+        """
         self.stopping.set()
-        self._wake.set()
 
     def _start_due(self) -> int:
         """Claim what this runner has room for and start a thread for each job or batch; how many started."""
