@@ -145,10 +145,9 @@ def submit(instance: Instance, viewer: Viewer, submission_id: int) -> None:
         submission.status, submission.updated_at = "submitted", utcnow()
         session.add(SubmissionEvent(submission_id=submission.id, actor=viewer.email, action="submit"))
         audit.record(session, viewer.email, "submission.submit", submission.practice_id, submission=submission.id)
-        outbox = notifications.add(session, [r for r in notifications.reviewers(session) if r != viewer.id],
-                                   "submitted", f"{viewer.name} submitted {submission.practice_id} for review.",
-                                   f"/submissions/{submission.id}")
-    notifications.deliver(instance, outbox)
+        notifications.add(session, [r for r in notifications.reviewers(session) if r != viewer.id],
+                          "submitted", f"{viewer.name} submitted {submission.practice_id} for review.",
+                          f"/submissions/{submission.id}")
 
 
 def withdraw(instance: Instance, viewer: Viewer, submission_id: int) -> None:
@@ -188,7 +187,6 @@ def review(instance: Instance, reviewer: Viewer, submission_id: int, decision: s
     if author is not None and author.id != reviewer.id:
         credit = f"{credit} (approved by {reviewer.name})"
     status = {"approve": "approved", "request_changes": "changes_requested", "reject": "rejected"}.get(decision)
-    outbox: list[tuple[str, str, str]] = []
 
     def close(session: Session, version: int | None) -> None:
         submission = session.get(Submission, submission_id, with_for_update=True)
@@ -203,8 +201,7 @@ def review(instance: Instance, reviewer: Viewer, submission_id: int, decision: s
                      version=version)
         kind = {"comment": "commented"}.get(decision, status) or decision
         message = f"{reviewer.name}: {kind.replace('_', ' ')} — {practice_id}." + (f"\n\n{comment}" if comment else "")
-        outbox.extend(notifications.add(session, [submission.author_id], kind, message,
-                                        f"/submissions/{submission_id}"))
+        notifications.add(session, [submission.author_id], kind, message, f"/submissions/{submission_id}")
 
     version = None
     if decision == "approve":
@@ -220,7 +217,6 @@ def review(instance: Instance, reviewer: Viewer, submission_id: int, decision: s
     else:
         with instance.db.writing() as session:
             close(session, None)
-    notifications.deliver(instance, outbox)
     return version
 
 
@@ -237,9 +233,8 @@ def _send_back_as_stale(instance: Instance, reviewer: Viewer, submission_id: int
                                     comment=comment))
         audit.record(session, reviewer.email, "submission.stale", submission.practice_id, submission=submission_id,
                      current=current)
-        outbox = notifications.add(session, [submission.author_id], "changes_requested",
-                                   f"{submission.practice_id}: {comment}", f"/submissions/{submission_id}")
-    notifications.deliver(instance, outbox)
+        notifications.add(session, [submission.author_id], "changes_requested",
+                          f"{submission.practice_id}: {comment}", f"/submissions/{submission_id}")
 
 
 def published_since(instance: Instance, submission: Submission) -> tuple[int, diffs.Changes] | None:

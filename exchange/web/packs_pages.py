@@ -11,7 +11,6 @@ from pathlib import Path
 
 from flask import Blueprint
 from flask import abort
-from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -133,13 +132,7 @@ def export(pack_id: int):  # type: ignore[no-untyped-def]
     keys = session.get("export_keys", {})
     keys = dict(list(keys.items())[-(MAX_REMEMBERED - 1):]) | {str(job_id): key}
     session["export_keys"] = keys
-    jobs.start_workers(instance, _worker_environment())
     return redirect(url_for("packs.export_status", pack_id=pack_id, job_id=job_id, key=key, token=link))
-
-
-def _worker_environment() -> dict[str, str]:
-    config = current_app.config
-    return jobs.worker_environment(current_app.instance_path, config["DATABASE_URL"], config["EXCHANGE_BASE_URL"])
 
 
 def _job(pack_id: int, job_id: int):  # type: ignore[no-untyped-def]
@@ -164,9 +157,6 @@ def _recent_exports(pack_id: int) -> list:
 @bp.get("/<int:pack_id>/exports/<int:job_id>")
 def export_status(pack_id: int, job_id: int):  # type: ignore[no-untyped-def]
     job = _job(pack_id, job_id)
-    if job.status in ("queued", "running"):
-        jobs.start_workers(library.instance, _worker_environment())  # picks up work a lost worker left
-        job = _job(pack_id, job_id)
     pack = _readable_for(job)
     return render_template("pack_job.html", pack=pack, job=job, key=request.args.get("key", ""),
                            token=request.args.get("token"), format=exports.FORMATS[job.format])

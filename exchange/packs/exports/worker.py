@@ -1,8 +1,8 @@
 """One export job, run in its own process: ``python -m exchange.packs.exports.worker JOB_ID``.
 
 The process limits itself: a wall-clock alarm whose default action ends the process, and, once its code
-is loaded, its address space (RLIMIT_AS) (threats R-7). The web process that started it turns the
-exit status into a message for the person waiting.
+is loaded, its address space (RLIMIT_AS) (threats R-7). The job runner that started it turns the exit
+status into a message for the person waiting (``jobs.run``).
 """
 
 from __future__ import annotations
