@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from exchange import create_app  # noqa: E402
+from exchange.app import create_app  # noqa: E402
 from exchange.initialise import initialise  # noqa: E402
 from exchange.search.service import TIME_LIMIT_SECONDS  # noqa: E402
 from exchange.search.service import SearchRequest  # noqa: E402

@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
-from exchange import create_app  # noqa: E402
 from exchange.accounts import people  # noqa: E402
+from exchange.app import create_app  # noqa: E402
 from exchange.initialise import initialise  # noqa: E402
 from exchange.models import PracticeRecord  # noqa: E402
 from exchange.packs import packs  # noqa: E402

@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from exchange import create_app  # noqa: E402
+from exchange.app import create_app  # noqa: E402
 from exchange.initialise import initialise  # noqa: E402
 from exchange.library.practice import parse  # noqa: E402
 from exchange.library.rendering import plain_text  # noqa: E402

@@ -12,7 +12,6 @@ from pathlib import Path
 import click
 from flask import Flask
 from flask import current_app
-from flask.cli import FlaskGroup
 from flask.cli import ScriptInfo
 from flask.cli import run_command as flask_run_command
 from flask.cli import with_appcontext
@@ -25,6 +24,7 @@ from exchange.initialise import initialise
 from exchange.initialise import prepare_search
 from exchange.jobs import embedded
 from exchange.jobs import runner
+from exchange.jobs.kinds import KINDS
 from exchange.library import cities as city_service
 from exchange.library import publishing
 from exchange.packs import exports
@@ -38,21 +38,6 @@ def _actor() -> str:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):
         return "cli"
-
-
-def _create_app():  # type: ignore[no-untyped-def]
-    from exchange import create_app
-
-    return create_app()
-
-
-main = FlaskGroup(
-    name="exchange",
-    create_app=_create_app,
-    add_version_option=False,
-    help="Practice Exchange: manage and serve a library of disaster-risk practices.\n\n"
-         "The instance folder is EXCHANGE_INSTANCE (default ./instance).",
-)
 
 
 def init_app(app: Flask) -> None:
@@ -298,7 +283,7 @@ def worker_command(poll_seconds: float, until_idle: bool, until_stdin_closes: bo
     import threading
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    job_runner = runner.Runner(library.instance, poll_seconds=poll_seconds)
+    job_runner = runner.Runner(library.instance, KINDS, poll_seconds=poll_seconds)
     if until_idle:
         click.echo(f"Ran {job_runner.run_pending()} jobs.")
         return
@@ -370,8 +355,5 @@ def _with_runner(command: click.Command) -> click.Command:
                          short_help=command.short_help)
 
 
-main.add_command(_with_runner(flask_run_command))
-
-
-if __name__ == "__main__":
-    main()
+#: ``exchange run``: Flask's development server, with a job runner beside it
+run_command = _with_runner(flask_run_command)

@@ -20,6 +20,8 @@ from typing import Any
 from exchange.library.bounded_rendering import RENDER_SECONDS
 from exchange.search.service import TIME_LIMIT_SECONDS
 
+#: the instance folder when EXCHANGE_INSTANCE does not name one
+DEFAULT_INSTANCE = "instance"
 CONFIG_FILE = "config.py"
 SECRET_KEY_FILE = "secret_key"
 
@@ -59,6 +61,11 @@ The secret key is kept in the file secret_key beside this one; do not copy it an
 # SMTP_PASSWORD = "…"
 # MAIL_FROM = "practice-exchange@example.org"
 '''
+
+
+def instance_path_from_environment() -> Path:
+    """The instance folder named by ``EXCHANGE_INSTANCE`` (default ``./instance``)."""
+    return Path(os.environ.get("EXCHANGE_INSTANCE", DEFAULT_INSTANCE)).resolve()
 
 
 def environment_name(name: str) -> str:

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from exchange import create_app
+from exchange.app import create_app
 from exchange.initialise import initialise
 from exchange.instance import Instance
 from tests.postgresql import PostgreSQLServer

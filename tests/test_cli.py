@@ -77,7 +77,7 @@ def test_import_of_identical_text_changes_nothing_and_of_new_text_adds_a_version
 
 @pytest.mark.parametrize("suffix", ["", ".zip"])
 def test_export_then_import_into_an_empty_instance_is_byte_for_byte(library_app, tmp_path, suffix, new_database):
-    from exchange import create_app
+    from exchange.app import create_app
     from exchange.initialise import initialise
 
     dest = tmp_path / f"export{suffix}"
@@ -157,7 +157,7 @@ def test_import_reports_missing_and_non_markdown_paths(runner, tmp_path):
 
 
 def test_console_script_shows_commands():
-    result = subprocess.run([sys.executable, "-m", "exchange.cli", "--help"], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "exchange", "--help"], capture_output=True, text=True)
     for command in ("init", "import", "export", "cities", "run", "serve", "worker"):
         assert command in result.stdout
 
@@ -193,8 +193,8 @@ def gone(pid: int) -> bool:
 
 def test_serve_starts_a_job_runner_that_sends_the_mail_and_stops_with_the_server(tmp_path, database_url,
                                                                                  mail_server):
-    from exchange import create_app
     from exchange.accounts import people
+    from exchange.app import create_app
     from exchange.review import notifications
     from tests.test_accounts import PASSWORD
 

@@ -33,9 +33,9 @@ from hypothesis.stateful import invariant
 from hypothesis.stateful import precondition
 from hypothesis.stateful import rule
 
-from exchange import create_app
 from exchange import policy
 from exchange.accounts import people
+from exchange.app import create_app
 from exchange.errors import PracticeNotFound
 from exchange.initialise import initialise
 from exchange.instance import Instance

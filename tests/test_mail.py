@@ -10,11 +10,11 @@ import pytest
 import sqlalchemy as sa
 import trustme
 
-from exchange import create_app
 from exchange import mail
 from exchange.accounts import people
+from exchange.app import create_app
 from exchange.initialise import initialise
-from exchange.jobs.runner import run_pending
+from exchange.jobs.kinds import run_pending
 from exchange.models import Job
 from exchange.models import PracticeRecord
 from exchange.models import Submission

@@ -8,10 +8,10 @@ import socket
 import pytest
 import sqlalchemy as sa
 
-from exchange import create_app
 from exchange.accounts import people
+from exchange.app import create_app
 from exchange.initialise import initialise
-from exchange.jobs.runner import run_pending
+from exchange.jobs.kinds import run_pending
 from exchange.models import Job
 from exchange.models import utcnow
 from exchange.review import notifications

@@ -22,9 +22,9 @@ from exchange import policy
 from exchange.accounts import people
 from exchange.accounts import tokens
 from exchange.jobs.kinds import KINDS
+from exchange.jobs.kinds import run_pending
 from exchange.jobs.runner import Context
 from exchange.jobs.runner import Later
-from exchange.jobs.runner import run_pending
 from exchange.library import publishing
 from exchange.models import utcnow
 from exchange.packs import packs
@@ -448,7 +448,7 @@ def test_deleting_a_pack_deletes_its_exports_but_not_the_practices(app, instance
     assert "Ready:" in wait_for(client, HTTPS + queued.headers["Location"])
     assert len(list(jobs.folder(instance).iterdir())) == 1
     with pytest.raises(packs.PackNotFound):
-        packs.delete(instance, people.load(instance, "2:1"), pack)  # only the owner
+        jobs.delete_pack(instance, people.load(instance, "2:1"), pack)  # only the owner
     deleted = post(client, f"/packs/{pack}/delete", {"csrf_token": _token_in(page)})
     assert deleted.headers["Location"] == "/packs"
     assert client.get(f"{HTTPS}/packs/{pack}").status_code == 404 and list(jobs.folder(instance).iterdir()) == []
@@ -515,7 +515,7 @@ def test_a_worker_imports_no_web_code_and_writes_what_an_export_in_this_process_
 def test_a_markdown_zip_goes_back_in_with_exchange_import_and_the_pack_importer(app, instance, trainer,
                                                                                 make_practice, tmp_path, runner,
                                                                                 new_database):
-    from exchange import create_app
+    from exchange.app import create_app
     from exchange.initialise import initialise
 
     publishing.publish(instance, make_practice(title="Siren test"), "sirens", "t")

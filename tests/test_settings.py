@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from exchange import create_app
 from exchange import settings
+from exchange.app import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 

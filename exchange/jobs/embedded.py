@@ -27,7 +27,7 @@ def runner_process(instance_path: Path, database_url: str | None, base_url: str)
     if database_url:
         environment["EXCHANGE_DATABASE_URL"] = database_url
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and command
-        [sys.executable, "-m", "exchange.cli", "worker", "--until-stdin-closes"], env=environment,
+        [sys.executable, "-m", "exchange", "worker", "--until-stdin-closes"], env=environment,
         stdin=subprocess.PIPE)
     try:
         yield process

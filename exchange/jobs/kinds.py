@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Mapping
+
+from exchange.instance import Instance
 from exchange.jobs import queue
 from exchange.jobs.runner import Context
 from exchange.jobs.runner import Kind
+from exchange.jobs.runner import Runner
 from exchange.packs.exports import jobs as exports
 from exchange.review import notifications
 from exchange.search import indexing
@@ -47,3 +52,8 @@ KINDS: dict[str, Kind] = {
     # Settled jobs are kept a while to be looked into, then deleted.
     "jobs.purge": Kind(run=_purge, every_seconds=3600),
 }
+
+
+def run_pending(instance: Instance, kinds: Mapping[str, Kind] = KINDS, now: datetime.datetime | None = None) -> int:
+    """Run every job of ``instance`` that is due (``now``: as if it were then), in this thread; how many ran."""
+    return Runner(instance, kinds).run_pending(now)

@@ -90,14 +90,10 @@ def describe(error: BaseException) -> str:
 
 
 class Runner:
-    """Claims and runs the due jobs of ``kinds`` (default: every kind the library has) for one instance."""
+    """Claims and runs the due jobs of ``kinds`` (``jobs.kinds.KINDS``: every kind the library has) for one instance."""
 
-    def __init__(self, instance: Instance, kinds: Mapping[str, Kind] | None = None, *, name: str | None = None,
+    def __init__(self, instance: Instance, kinds: Mapping[str, Kind], *, name: str | None = None,
                  poll_seconds: float = POLL_SECONDS, lease_seconds: float = LEASE_SECONDS) -> None:
-        if kinds is None:
-            from exchange.jobs.kinds import KINDS
-
-            kinds = KINDS
         self.instance = instance
         self.kinds = dict(kinds)
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
@@ -294,8 +290,3 @@ class Runner:
             done.set()
             thread.join()
 
-
-def run_pending(instance: Instance, kinds: Mapping[str, Kind] | None = None,
-                now: datetime.datetime | None = None) -> int:
-    """Run every job of ``instance`` that is due (``now``: as if it were then), in this thread; how many ran."""
-    return Runner(instance, kinds).run_pending(now)

@@ -6,6 +6,7 @@ became partners-only since leaves the pack for readers who may not see it (threa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -237,15 +238,15 @@ def duplicate(instance: Instance, viewer: Viewer, pack_id: int) -> int:
         return copy.id
 
 
-def delete(instance: Instance, viewer: Viewer, pack_id: int) -> None:
-    """Delete a pack the person owns, with its entries, shares and exports (the practices stay)."""
-    from exchange.packs.exports import jobs
-
+def delete(instance: Instance, viewer: Viewer, pack_id: int, also: Callable[[Session], None] | None = None) -> None:
+    """Delete a pack the person owns, with its entries and shares (the practices stay); ``also`` runs in
+    the same transaction (``exports.jobs.delete_pack`` deletes the pack's exports with it)."""
     with instance.db.writing() as session:
         pack = _owned(session, viewer, pack_id)
         session.execute(sa.delete(PackItem).where(PackItem.pack_id == pack_id))
         session.execute(sa.delete(PackShare).where(PackShare.pack_id == pack_id))
-        jobs.forget_pack(session, instance, pack_id)
+        if also is not None:
+            also(session)
         audit.record(session, viewer.email, "pack.delete", str(pack_id), title=pack.title)
         session.delete(pack)
 

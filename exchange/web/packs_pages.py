@@ -300,6 +300,6 @@ def duplicate(pack_id: int):  # type: ignore[no-untyped-def]
 @login_required
 def delete(pack_id: int):  # type: ignore[no-untyped-def]
     _valid()
-    packs.delete(library.instance, viewer(), pack_id)
+    jobs.delete_pack(library.instance, viewer(), pack_id)
     flash("Pack deleted.")
     return redirect(url_for("packs.index"))

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
-from exchange import create_app
+from exchange.app import create_app
 from exchange.initialise import initialise
 from exchange.jobs import embedded
 

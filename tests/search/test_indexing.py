@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from exchange import create_app
+from exchange.app import create_app
 from exchange.initialise import prepare_search
-from exchange.jobs.runner import run_pending
+from exchange.jobs.kinds import run_pending
 from exchange.library import publishing
 from exchange.library.practice import parse
 from exchange.models import IndexOutbox
@@ -350,7 +350,7 @@ def test_repair_after_editing_a_file_records_a_new_version(app, instance, make_p
 # A reindex killed midway (C-5) -----------------------------------------------------------------
 
 def exchange_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "exchange.cli", *args]
+    return [sys.executable, "-m", "exchange", *args]
 
 
 def test_a_reindex_killed_midway_leaves_the_old_index_serving(library_app):

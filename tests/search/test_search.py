@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from exchange import create_app
 from exchange import policy
+from exchange.app import create_app
 from exchange.initialise import initialise
 from exchange.library import publishing
 from exchange.search import discovery

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from exchange import audit
 from exchange import policy
@@ -34,7 +35,6 @@ from exchange.models import utcnow
 from exchange.packs import packs
 from exchange.packs.exports import EDITIONS
 from exchange.packs.exports import FORMATS
-from exchange.packs.exports.worker import OUT_OF_MEMORY
 
 #: the job runner's kinds: one export, and the sweep of vanished workers and old files
 KIND = "packs.export"
@@ -52,6 +52,8 @@ MAX_PENDING_PER_PERSON = 4
 TIME_LIMIT_SECONDS = int(os.environ.get("EXCHANGE_EXPORT_SECONDS", "300"))
 MEMORY_LIMIT_BYTES = int(os.environ.get("EXCHANGE_EXPORT_MEMORY_MB", "1024")) * 2**20
 KEEP = datetime.timedelta(days=7)
+#: the worker's exit status when its rendering met the memory cap
+OUT_OF_MEMORY = 3
 
 
 class JobNotFound(NotFound):
@@ -215,11 +217,15 @@ def sweep(instance: Instance) -> None:
             job.status, job.stage = "expired", f"deleted after {KEEP.days} days"
 
 
-def forget_pack(session, instance: Instance, pack_id: int) -> None:  # type: ignore[no-untyped-def]
-    """Delete a pack's export jobs and files (in the caller's transaction, as the pack is deleted)."""
-    for job in session.scalars(sa.select(ExportJob).where(ExportJob.pack_id == pack_id)):
-        file_path(instance, job).unlink(missing_ok=True)
-        session.delete(job)
+def delete_pack(instance: Instance, viewer: policy.Viewer, pack_id: int) -> None:
+    """Delete a pack the person owns (``packs.delete``) and, in the same transaction, its exports' jobs and files."""
+
+    def forget_exports(session: Session) -> None:
+        for job in session.scalars(sa.select(ExportJob).where(ExportJob.pack_id == pack_id)):
+            file_path(instance, job).unlink(missing_ok=True)
+            session.delete(job)
+
+    packs.delete(instance, viewer, pack_id, also=forget_exports)
 
 
 def asker(instance: Instance, job: ExportJob) -> policy.Viewer | None:

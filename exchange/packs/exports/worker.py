@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from exchange.instance import Instance
 
-OUT_OF_MEMORY = 3
 #: where the library is served when the environment does not say (as create_app assumes)
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 
@@ -28,23 +27,23 @@ def main(job_id: int) -> int:
     # The code is loaded before the memory cap, so that the cap meets the rendering, not an import
     # that fails in a less telling way ("failed to map segment from shared object"). No web code:
     # the worker opens the instance the web app named in its environment (jobs.worker_environment).
-    from exchange import instance_path_from_environment
     from exchange.instance import Instance
     from exchange.packs.exports import epub  # noqa: F401
     from exchange.packs.exports import pdf  # noqa: F401
+    from exchange.settings import instance_path_from_environment
 
     instance = Instance.open(instance_path_from_environment(), os.environ.get("EXCHANGE_DATABASE_URL"))
     resource.setrlimit(resource.RLIMIT_AS, (jobs.MEMORY_LIMIT_BYTES, jobs.MEMORY_LIMIT_BYTES))
     try:
         return _run(instance, os.environ.get("EXCHANGE_BASE_URL", DEFAULT_BASE_URL), job_id)
     except MemoryError:
-        return OUT_OF_MEMORY
+        return jobs.OUT_OF_MEMORY
     except Exception:
         # Under the cap a failed allocation surfaces in many shapes (SQLite "disk I/O error" when it
         # cannot map its shared memory, an OSError, a library's own error): if the process came close
         # to its cap, that was the cause.
         if _peak_address_space() >= 0.9 * jobs.MEMORY_LIMIT_BYTES:
-            return OUT_OF_MEMORY
+            return jobs.OUT_OF_MEMORY
         raise
 
 

@@ -1,0 +1,5 @@
+"""``python -m exchange``: the ``exchange`` command."""
+
+from exchange.app import main
+
+main()
