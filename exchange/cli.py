@@ -19,12 +19,12 @@ from werkzeug.serving import is_running_from_reloader
 
 from exchange.accounts import passwords
 from exchange.accounts import people
+from exchange.background import KINDS
 from exchange.errors import InvalidCity
 from exchange.initialise import initialise
 from exchange.initialise import prepare_search
 from exchange.jobs import embedded
 from exchange.jobs import runner
-from exchange.jobs.kinds import KINDS
 from exchange.library import cities as city_service
 from exchange.library import publishing
 from exchange.packs import exports

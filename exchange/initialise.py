@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from exchange import settings
-from exchange.instance import Instance
 from exchange.library import cities
 from exchange.library import publishing
 from exchange.search import indexing
+
+if TYPE_CHECKING:
+    from exchange.instance import Instance
 
 BUNDLED_PRACTICES = Path(__file__).resolve().parent.parent / "practices"
 

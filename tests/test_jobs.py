@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from exchange.background import KINDS
+from exchange.background import run_pending
 from exchange.jobs import queue
-from exchange.jobs.kinds import KINDS
-from exchange.jobs.kinds import run_pending
 from exchange.jobs.runner import Kind
 from exchange.jobs.runner import Later
 from exchange.models import Job

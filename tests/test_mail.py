@@ -13,8 +13,8 @@ import trustme
 from exchange import mail
 from exchange.accounts import people
 from exchange.app import create_app
+from exchange.background import run_pending
 from exchange.initialise import initialise
-from exchange.jobs.kinds import run_pending
 from exchange.models import Job
 from exchange.models import PracticeRecord
 from exchange.models import Submission

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 from exchange.accounts import people
 from exchange.app import create_app
+from exchange.background import run_pending
 from exchange.initialise import initialise
-from exchange.jobs.kinds import run_pending
 from exchange.models import Job
 from exchange.models import utcnow
 from exchange.review import notifications
@@ -123,7 +123,7 @@ def test_a_notifications_mail_is_not_sent_if_its_transaction_rolls_back(mailing_
 
 
 def test_a_failing_mail_job_is_retried_with_backoff_and_then_marked_failed_with_its_error(tmp_path, database_url):
-    from exchange.jobs.kinds import KINDS
+    from exchange.background import KINDS
 
     with socket.socket() as probe:  # a port nobody listens on: every connection is refused
         probe.bind(("127.0.0.1", 0))

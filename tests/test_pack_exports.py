@@ -21,8 +21,8 @@ import sqlalchemy as sa
 from exchange import policy
 from exchange.accounts import people
 from exchange.accounts import tokens
-from exchange.jobs.kinds import KINDS
-from exchange.jobs.kinds import run_pending
+from exchange.background import KINDS
+from exchange.background import run_pending
 from exchange.jobs.runner import Context
 from exchange.jobs.runner import Later
 from exchange.library import publishing

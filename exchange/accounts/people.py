@@ -24,6 +24,7 @@ import logging
 import math
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -34,13 +35,15 @@ from exchange.accounts import devices
 from exchange.accounts import passwords
 from exchange.accounts import tokens
 from exchange.errors import Invalid
-from exchange.instance import Instance
 from exchange.models import City
 from exchange.models import Invitation
 from exchange.models import LoginFailure
 from exchange.models import Membership
 from exchange.models import User
 from exchange.models import utcnow
+
+if TYPE_CHECKING:
+    from exchange.instance import Instance
 
 log = logging.getLogger(__name__)
 

@@ -29,10 +29,13 @@ from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from exchange.instance import Instance
 from exchange.jobs import queue
 from exchange.models import utcnow
+
+if TYPE_CHECKING:
+    from exchange.instance import Instance
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +93,7 @@ def describe(error: BaseException) -> str:
 
 
 class Runner:
-    """Claims and runs the due jobs of ``kinds`` (``jobs.kinds.KINDS``: every kind the library has) for one instance."""
+    """Claims and runs the due jobs of ``kinds`` (``background.KINDS``: every kind the library has) for one instance."""
 
     def __init__(self, instance: Instance, kinds: Mapping[str, Kind], *, name: str | None = None,
                  poll_seconds: float = POLL_SECONDS, lease_seconds: float = LEASE_SECONDS) -> None:

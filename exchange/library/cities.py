@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.resources
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -11,11 +12,13 @@ from sqlalchemy.orm import Session
 from exchange import audit
 from exchange.errors import CityNotFound
 from exchange.errors import InvalidCity
-from exchange.instance import Instance
 from exchange.library import vocabularies
 from exchange.library import yamlfile
 from exchange.library.practice import check_slug
 from exchange.models import City
+
+if TYPE_CHECKING:
+    from exchange.instance import Instance
 
 
 @dataclass(frozen=True)

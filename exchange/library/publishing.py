@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -18,7 +19,6 @@ from exchange import policy
 from exchange.errors import Conflict
 from exchange.errors import InvalidCity
 from exchange.errors import NotAllowed
-from exchange.instance import Instance
 from exchange.library import bounded_rendering
 from exchange.library import bundles
 from exchange.library import cities
@@ -34,6 +34,9 @@ from exchange.models import PracticeRecord
 from exchange.models import PracticeVersion
 from exchange.models import RenderedVersion
 from exchange.search import indexing
+
+if TYPE_CHECKING:
+    from exchange.instance import Instance
 
 log = logging.getLogger(__name__)
 

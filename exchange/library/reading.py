@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from exchange import policy
 from exchange.errors import PracticeNotFound
-from exchange.instance import Instance
 from exchange.library import diffs
 from exchange.library import rendering
 from exchange.library.practice import InvalidPractice
@@ -24,6 +24,9 @@ from exchange.library.storage import UnsafePath
 from exchange.models import PracticeRecord
 from exchange.models import PracticeVersion
 from exchange.models import RenderedVersion
+
+if TYPE_CHECKING:
+    from exchange.instance import Instance
 
 
 @dataclass(frozen=True)

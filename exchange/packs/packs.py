@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -18,7 +19,6 @@ from exchange.accounts import tokens
 from exchange.errors import Invalid
 from exchange.errors import PackNotFound
 from exchange.errors import PracticeNotFound
-from exchange.instance import Instance
 from exchange.library import reading
 from exchange.library import rendering
 from exchange.library import vocabularies
@@ -29,6 +29,9 @@ from exchange.models import PackShare
 from exchange.models import PracticeRecord
 from exchange.models import utcnow
 from exchange.policy import Viewer
+
+if TYPE_CHECKING:
+    from exchange.instance import Instance
 
 SHARING = ("private", "colleagues", "link")
 MAX_TEXT = 20_000

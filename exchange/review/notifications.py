@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -21,12 +22,14 @@ from sqlalchemy.orm import Session
 
 from exchange import mail
 from exchange import policy
-from exchange.instance import Instance
 from exchange.jobs import queue as jobs
 from exchange.jobs.runner import Context
 from exchange.models import Notification
 from exchange.models import User
 from exchange.models import utcnow
+
+if TYPE_CHECKING:
+    from exchange.instance import Instance
 
 #: the kind of job that carries one letter
 MAIL = "mail"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -21,7 +22,6 @@ from exchange.errors import Conflict
 from exchange.errors import Invalid
 from exchange.errors import NotAllowed
 from exchange.errors import PracticeNotFound
-from exchange.instance import Instance
 from exchange.library import cities
 from exchange.library import diffs
 from exchange.library import publishing
@@ -37,6 +37,9 @@ from exchange.models import User
 from exchange.models import utcnow
 from exchange.policy import Viewer
 from exchange.review import notifications
+
+if TYPE_CHECKING:
+    from exchange.instance import Instance
 
 log = logging.getLogger(__name__)
 

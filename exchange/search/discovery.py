@@ -8,12 +8,12 @@ asks the job runner to rebuild the index: a broken index never becomes an error 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from markupsafe import escape
 from sqlalchemy.orm import Session
 
 from exchange import policy
-from exchange.instance import Instance
 from exchange.library import catalogue
 from exchange.models import PracticeRecord
 from exchange.search import indexing
@@ -22,6 +22,9 @@ from exchange.search.index import IndexUnavailable
 from exchange.search.service import Hit
 from exchange.search.service import SearchRequest
 from exchange.search.service import SearchResults
+
+if TYPE_CHECKING:
+    from exchange.instance import Instance
 
 log = logging.getLogger(__name__)
 

@@ -15,11 +15,11 @@ import hashlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from exchange.instance import Instance
 from exchange.jobs import queue as jobs
 from exchange.library import vocabularies
 from exchange.library.practice import InvalidPractice
@@ -35,6 +35,9 @@ from exchange.search.documents import index_document
 from exchange.search.index import IndexUnavailable
 from exchange.search.index import commit_small
 from exchange.search.service import document_ids
+
+if TYPE_CHECKING:
+    from exchange.instance import Instance
 
 log = logging.getLogger(__name__)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import Flask
 from flask import current_app
 from flask import g
@@ -9,7 +11,9 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Session
 
-from exchange.instance import Instance
+if TYPE_CHECKING:
+    from exchange.instance import Instance
+
 
 
 class LibraryExtension:

@@ -15,8 +15,8 @@ import pytest
 import sqlalchemy as sa
 
 from exchange.app import create_app
+from exchange.background import run_pending
 from exchange.initialise import prepare_search
-from exchange.jobs.kinds import run_pending
 from exchange.library import publishing
 from exchange.library.practice import parse
 from exchange.models import IndexOutbox

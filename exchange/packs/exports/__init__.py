@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from exchange import policy
-from exchange.instance import Instance
 from exchange.packs.exports.course import EDITIONS
 from exchange.packs.exports.course import Course
 from exchange.packs.exports.course import PackTooLarge
@@ -19,6 +19,9 @@ from exchange.packs.exports.course import Progress
 from exchange.packs.exports.course import assemble
 from exchange.packs.exports.course import no_progress
 from exchange.packs.exports.course import page
+
+if TYPE_CHECKING:
+    from exchange.instance import Instance
 
 #: The single-file HTML allows no scripts, no network and images only as data: URLs (threats X-12).
 EXPORT_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from dataclasses import field
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 from markupsafe import Markup
 
 from exchange import policy
 from exchange.errors import Invalid
-from exchange.instance import Instance
 from exchange.library import cities
 from exchange.library import rendering
 from exchange.library import vocabularies
@@ -30,6 +30,9 @@ from exchange.models import City
 from exchange.models import Pack
 from exchange.packs import packs
 from exchange.packs.exports.words import words
+
+if TYPE_CHECKING:
+    from exchange.instance import Instance
 
 EDITIONS = ("trainer", "participant")
 #: the site's templates, which the export templates are among

@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -26,7 +27,6 @@ from exchange import policy
 from exchange.accounts import people
 from exchange.accounts import tokens
 from exchange.errors import NotFound
-from exchange.instance import Instance
 from exchange.jobs import queue
 from exchange.jobs.runner import Context
 from exchange.jobs.runner import Later
@@ -35,6 +35,9 @@ from exchange.models import utcnow
 from exchange.packs import packs
 from exchange.packs.exports import EDITIONS
 from exchange.packs.exports import FORMATS
+
+if TYPE_CHECKING:
+    from exchange.instance import Instance
 
 #: the job runner's kinds: one export, and the sweep of vanished workers and old files
 KIND = "packs.export"

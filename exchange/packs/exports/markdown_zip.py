@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from exchange import audit
 from exchange import policy
 from exchange.errors import Invalid
-from exchange.instance import Instance
 from exchange.library import bundles
 from exchange.library import cities
 from exchange.library import yamlfile
@@ -27,6 +27,9 @@ from exchange.packs.exports.course import Course
 from exchange.packs.exports.course import Progress
 from exchange.packs.exports.course import no_progress
 from exchange.policy import Viewer
+
+if TYPE_CHECKING:
+    from exchange.instance import Instance
 
 FORMAT = "practice-exchange-pack/1"
 MAX_ENTRIES = 500

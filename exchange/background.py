@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from exchange.instance import Instance
 from exchange.jobs import queue
 from exchange.jobs.runner import Context
 from exchange.jobs.runner import Kind
@@ -13,6 +13,9 @@ from exchange.jobs.runner import Runner
 from exchange.packs.exports import jobs as exports
 from exchange.review import notifications
 from exchange.search import indexing
+
+if TYPE_CHECKING:
+    from exchange.instance import Instance
 
 
 def _purge(context: Context, _payload: dict) -> None:
