@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from typing import cast
 
 import sqlalchemy as sa
 from alembic import command
@@ -47,6 +49,12 @@ def make_engine(url: str) -> sa.Engine:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def rowcount(result: sa.Result[Any]) -> int:
+    """How many rows the UPDATE or DELETE that gave ``result`` matched."""
+    # Session.execute is typed to return a Result for any statement; for DML it is a CursorResult.
+    return cast(sa.CursorResult[Any], result).rowcount
 
 
 class Database:

@@ -20,6 +20,7 @@ import re
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from exchange import db
 from exchange.accounts import tokens
 from exchange.models import KnownDevice
 
@@ -75,7 +76,7 @@ def remember(session: Session, user_id: int, cookie: str | None, now: datetime.d
 
 def forget_all(session: Session, user_id: int) -> int:
     """How many devices the account had; none of their cookies count any more (password change, disabling)."""
-    return session.execute(sa.delete(KnownDevice).where(KnownDevice.user_id == user_id)).rowcount
+    return db.rowcount(session.execute(sa.delete(KnownDevice).where(KnownDevice.user_id == user_id)))
 
 
 def _prune(session: Session, user_id: int, now: datetime.datetime) -> None:

@@ -200,7 +200,7 @@ def authenticate(instance: Instance, email: str, password: str, client: str, dev
         if device is not None:  # its owner is back: the device starts afresh (the account's count stays)
             session.execute(sa.delete(LoginFailure).where(LoginFailure.key == keys[0]))
         audit.record(session, email, "login.success", email, client=client, known_device=device is not None)
-        return SignIn(_account(session, session.get(User, user.id)),
+        return SignIn(_account(session, session.get_one(User, user.id)),
                       devices.remember(session, user.id, device_cookie, now))
 
 
@@ -275,7 +275,7 @@ def change_password(instance: Instance, user_id: int, current: str, new: str,
         email, name = user.email, user.name
     passwords.check_strength(new, email, name)
     with instance.db.writing() as session:
-        user = session.get(User, user_id)
+        user = session.get_one(User, user_id)  # accounts are disabled, never deleted
         user.password_hash = passwords.hash_password(new)
         user.session_version += 1
         forgotten = devices.forget_all(session, user.id)

@@ -22,6 +22,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from exchange.db import Database
+from exchange.db import rowcount
 from exchange.models import Job
 from exchange.models import utcnow
 
@@ -65,7 +66,7 @@ def enqueue(session: Session, kind: str, payload: Mapping | None = None, *, key:
 
 def pending(session: Session, key: str) -> bool:
     """Whether a queued or running job has ``key`` (only those keep their key)."""
-    return session.scalar(sa.select(sa.func.count()).select_from(Job).where(Job.key == key)) > 0
+    return session.execute(sa.select(sa.func.count()).select_from(Job).where(Job.key == key)).scalar_one() > 0
 
 
 def _due(now: datetime.datetime) -> sa.ColumnElement[bool]:
@@ -119,7 +120,7 @@ def _settle(db: Database, job_id: int, runner: str, **values: object) -> bool:
     with db.claiming() as session:
         result = session.execute(sa.update(Job).where(Job.id == job_id, Job.state == RUNNING,
                                                       Job.claimed_by == runner).values(**values))
-        return result.rowcount == 1
+        return rowcount(result) == 1
 
 
 def succeed(db: Database, job_id: int, runner: str, now: datetime.datetime) -> bool:
@@ -157,14 +158,14 @@ def renew(db: Database, runner: str, job_ids: Collection[int], until: datetime.d
     if not job_ids:
         return 0
     with db.claiming() as session:
-        return session.execute(sa.update(Job).where(Job.id.in_(list(job_ids)), Job.state == RUNNING,
-                                                    Job.claimed_by == runner).values(lease_until=until)).rowcount
+        return rowcount(session.execute(sa.update(Job).where(Job.id.in_(list(job_ids)), Job.state == RUNNING,
+                                                             Job.claimed_by == runner).values(lease_until=until)))
 
 
 def purge(db: Database, now: datetime.datetime | None = None) -> int:
     """Delete done jobs older than KEEP_DONE and failed ones older than KEEP_FAILED; how many."""
     now = now or utcnow()
     with db.claiming() as session:
-        return session.execute(sa.delete(Job).where(sa.or_(
+        return rowcount(session.execute(sa.delete(Job).where(sa.or_(
             sa.and_(Job.state == DONE, Job.finished_at < now - KEEP_DONE),
-            sa.and_(Job.state == FAILED, Job.finished_at < now - KEEP_FAILED)))).rowcount
+            sa.and_(Job.state == FAILED, Job.finished_at < now - KEEP_FAILED)))))

@@ -242,8 +242,8 @@ class Runner:
             except Exception as error:
                 log.exception("job %d (%s) failed", group[0].id, name)
                 errors = [describe(error)] * len(group)
-            for job, error in zip(group, errors, strict=True):
-                self._settle(kind, job, error, now)
+            for job, outcome in zip(group, errors, strict=True):
+                self._settle(kind, job, outcome, now)
         finally:
             with self._lock:
                 self._held.difference_update(job.id for job in group)

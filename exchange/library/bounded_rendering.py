@@ -146,7 +146,8 @@ class _Worker:
             self.ready = True
         deadline = time.monotonic() + seconds
         self._send(data)
-        return json.loads(self._receive(deadline))
+        reply: dict[str, Any] = json.loads(self._receive(deadline))
+        return reply
 
     def _send(self, data: bytes) -> None:
         assert self.process.stdin is not None

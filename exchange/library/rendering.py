@@ -197,7 +197,7 @@ def _contents(tokens: list[Token]) -> list[Heading]:
 def plain_text(markdown: str) -> str:
     """The body's words without markup, for snippets and indexing."""
     md = _parser()
-    words = []
+    words: list[str] = []
     for token in md.parse(markdown, {"docId": "note"}):
         if token.type == "inline":
             words.extend(c.content for c in token.children or () if c.type in ("text", "code_inline"))

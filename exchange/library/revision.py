@@ -41,7 +41,7 @@ def _segments(front_matter: str) -> list[_Segment]:
     for segment in segments:  # blank lines that end a key separate it from the next: they are not its own
         if segment.key is not None:
             lines = segment.text.splitlines(keepends=True)
-            trailing = []
+            trailing: list[str] = []
             while len(lines) > 1 and not lines[-1].strip():
                 trailing.insert(0, lines.pop())
             segment.text = "".join(lines)

@@ -5,17 +5,23 @@ from __future__ import annotations
 import functools
 import importlib.resources
 from dataclasses import dataclass
+from typing import Any
+from typing import Generic
+from typing import TypeVar
 
 from exchange.library import yamlfile
 
 UI_LANGUAGES = ("en", "id", "ja")
+
+#: A vocabulary's key type: text, except for the numbered Sendai priorities.
+K = TypeVar("K", str, int)
 
 
 @dataclass(frozen=True)
 class Term:
     """One vocabulary entry: its key and its labels by language."""
 
-    key: str
+    key: str | int
     labels: dict[str, str]
     code: str | None = None
 
@@ -25,32 +31,33 @@ class Term:
 
 
 @dataclass(frozen=True)
-class Vocabulary:
+class Vocabulary(Generic[K]):
     """An ordered set of terms, such as the hazards or the phases."""
 
     name: str
-    terms: dict[str, Term]
+    terms: dict[K, Term]
 
     def __contains__(self, key: object) -> bool:
         return key in self.terms
 
-    def keys(self) -> list[str]:
+    def keys(self) -> list[K]:
         """The keys in their defined order."""
         return list(self.terms)
 
-    def label(self, key: str, language: str = "en") -> str:
+    def label(self, key: K, language: str = "en") -> str:
         """A key's label, or the key itself when it is not in the vocabulary."""
         term = self.terms.get(key)
         return term.label(language) if term else str(key)
 
 
 @functools.cache
-def _raw() -> dict:
+def _raw() -> dict[str, Any]:
     text = importlib.resources.files("exchange").joinpath("data/vocabularies.yaml").read_text("utf-8")
-    return yamlfile.load_trusted(text)
+    raw: dict[str, Any] = yamlfile.load_trusted(text)
+    return raw
 
 
-def _vocabulary(name: str) -> Vocabulary:
+def _vocabulary(name: str) -> Vocabulary[Any]:
     terms = {}
     for key, labels in _raw()[name].items():
         labels = dict(labels)
@@ -60,37 +67,37 @@ def _vocabulary(name: str) -> Vocabulary:
 
 
 @functools.cache
-def get(name: str) -> Vocabulary:
+def get(name: str) -> Vocabulary[Any]:
     """The vocabulary called ``name``: kind, phase, hazard, sendai_priority, visibility, language."""
     return _vocabulary(name)
 
 
-def kinds() -> Vocabulary:
+def kinds() -> Vocabulary[str]:
     """What sort of document a practice is."""
     return get("kind")
 
 
-def phases() -> Vocabulary:
+def phases() -> Vocabulary[str]:
     """The disaster risk management phases."""
     return get("phase")
 
 
-def hazards() -> Vocabulary:
+def hazards() -> Vocabulary[str]:
     """The hazard keys, with their HIPs 2025 codes where known."""
     return get("hazard")
 
 
-def sendai_priorities() -> Vocabulary:
+def sendai_priorities() -> Vocabulary[int]:
     """The four priorities for action of the Sendai Framework."""
     return get("sendai_priority")
 
 
-def languages() -> Vocabulary:
+def languages() -> Vocabulary[str]:
     """Languages with known names; any BCP 47 primary tag is accepted beyond these."""
     return get("language")
 
 
-def visibilities() -> Vocabulary:
+def visibilities() -> Vocabulary[str]:
     """Who may read a practice."""
     return get("visibility")
 

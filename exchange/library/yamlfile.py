@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import yaml
 
@@ -19,7 +20,7 @@ class YamlProblem(Invalid):
 class _NoAliasLoader(yaml.SafeLoader):
     """A safe loader that refuses anchors and aliases (billion-laughs) and YAML 1.1 oddities."""
 
-    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent):
             raise YamlProblem(_where(event) + "YAML aliases (*name) are not allowed")
@@ -28,13 +29,13 @@ class _NoAliasLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
-def _yaml12_resolvers() -> dict:
+def _yaml12_resolvers() -> dict[str | None, list[tuple[str, re.Pattern[str]]]]:
     """Implicit resolvers without YAML 1.1 surprises: yes/no/on/off stay strings, dates stay text.
 
     Dates are checked by the practice schema, which can then say exactly what is wrong with them.
     """
     bool_tag = "tag:yaml.org,2002:bool"
-    resolvers: dict = {}
+    resolvers: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}
     for first, entries in yaml.SafeLoader.yaml_implicit_resolvers.items():
         kept = [(t, r) for t, r in entries if t not in (bool_tag, "tag:yaml.org,2002:timestamp")]
         if first in "tTfF" and first is not None:
@@ -46,8 +47,8 @@ def _yaml12_resolvers() -> dict:
 _NoAliasLoader.yaml_implicit_resolvers = _yaml12_resolvers()
 
 
-def _where(event_or_mark) -> str:  # type: ignore[no-untyped-def]
-    mark = getattr(event_or_mark, "start_mark", event_or_mark)
+def _where(event_or_mark: yaml.Event | yaml.Mark | None) -> str:
+    mark = event_or_mark.start_mark if isinstance(event_or_mark, yaml.Event) else event_or_mark
     if mark is None:
         return ""
     return f"line {mark.line + 1}: "
@@ -78,8 +79,8 @@ def load_untrusted(text: str, first_line: int = 1, max_bytes: int = MAX_FRONT_MA
         raise YamlProblem(f"invalid YAML: {error}") from None
 
 
-def load_trusted(text: str) -> object:
-    """The value of one of our own data files (still with the safe loader)."""
+def load_trusted(text: str) -> Any:
+    """The value of one of our own data files (still with the safe loader); its caller knows the shape."""
     return yaml.safe_load(text)
 
 

@@ -198,7 +198,7 @@ def update_item(instance: Instance, viewer: Viewer, pack_id: int, item_id: int) 
         record = session.get(PracticeRecord, item.practice_id)
         if record is None or not policy.may_read(viewer, record):
             raise PracticeNotFound(item.practice_id)
-        chosen, _untranslated = _in_language(session, viewer, record, session.get(Pack, pack_id).language)
+        chosen, _untranslated = _in_language(session, viewer, record, session.get_one(Pack, pack_id).language)
         item.practice_id, item.version = chosen.id, chosen.version
 
 
@@ -292,6 +292,7 @@ def read(instance: Instance, viewer: Viewer, pack_id: int, token: str | None = N
             if item.practice_id is None:
                 entries.append(Entry(item))
                 continue
+            assert item.version is not None  # a practice entry is always pinned to a version
             record = session.get(PracticeRecord, item.practice_id)
             practice = reading.readable_version(instance, record, item.version, viewer) if record else None
             if record is None or practice is None:
