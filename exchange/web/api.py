@@ -6,6 +6,7 @@ from flask import Blueprint
 from flask import jsonify
 from flask import request
 from flask import url_for
+from flask.typing import ResponseReturnValue
 
 from exchange.library import reading
 from exchange.search import discovery
@@ -17,7 +18,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 @bp.get("/search")
-def search():  # type: ignore[no-untyped-def]
+def search() -> ResponseReturnValue:
     try:
         wanted = search_params.from_args(request.args, strict=True)
     except search_params.BadSearch as error:
@@ -43,7 +44,7 @@ def _url(practice_id: str) -> str:
 
 
 @bp.get("/practices/<city>/<slug>")
-def practice(city: str, slug: str):  # type: ignore[no-untyped-def]
+def practice(city: str, slug: str) -> ResponseReturnValue:
     view = reading.get(library.instance, library.session, f"{city}/{slug}", viewer())
     document = view.practice
     return jsonify({

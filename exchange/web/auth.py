@@ -13,11 +13,13 @@ from flask import render_template
 from flask import request
 from flask import session
 from flask import url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_login import login_required
 from flask_login import login_user
 from flask_login import logout_user
 from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
 from wtforms import EmailField
 from wtforms import PasswordField
 from wtforms.validators import DataRequired
@@ -70,7 +72,7 @@ def _device_cookie() -> str | None:
     return request.cookies.get(DEVICE_COOKIE)
 
 
-def _sign_in(signed_in: people.SignIn):  # type: ignore[no-untyped-def]
+def _sign_in(signed_in: people.SignIn) -> Response:
     session.clear()  # a new session at every sign-in (threats AU-4)
     login_user(signed_in.account)
     response = redirect(safe_next(request.args.get("next")))
@@ -85,9 +87,10 @@ def _wait(seconds: int) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():  # type: ignore[no-untyped-def]
+def login() -> ResponseReturnValue:
     form = LoginForm()
     if form.validate_on_submit():
+        assert form.email.data and form.password.data  # DataRequired
         try:
             signed_in = people.authenticate(library.instance, form.email.data, form.password.data, _client(),
                                               _device_cookie())
@@ -104,7 +107,7 @@ def login():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/logout")
-def logout():  # type: ignore[no-untyped-def]
+def logout() -> ResponseReturnValue:
     if current_user.is_authenticated:
         people.end_sessions(library.instance, current_user.id, current_user.email, "logout")
     logout_user()
@@ -113,11 +116,12 @@ def logout():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
-def invitation(token: str):  # type: ignore[no-untyped-def]
+def invitation(token: str) -> ResponseReturnValue:
     if len(token) > 100 or not people.invitation_is_valid(library.instance, token):
         abort(404)
     form = NewPasswordForm()
     if form.validate_on_submit():
+        assert form.password.data  # DataRequired
         try:
             return _sign_in(people.accept_invitation(library.instance, token, form.password.data,
                                                        _device_cookie()))
@@ -128,9 +132,10 @@ def invitation(token: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
-def change_password():  # type: ignore[no-untyped-def]
+def change_password() -> ResponseReturnValue:
     form = ChangePasswordForm()
     if form.validate_on_submit():
+        assert form.current.data and form.password.data  # DataRequired
         try:
             signed_in = people.change_password(library.instance, current_user.id, form.current.data,
                                                  form.password.data, _device_cookie())

@@ -14,6 +14,7 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -23,7 +24,7 @@ from wtforms import SelectMultipleField
 from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms import widgets
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3; stubs are 3.2
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
@@ -44,6 +45,7 @@ from exchange.review import submissions
 from exchange.web import errors
 from exchange.web.extensions import library
 from exchange.web.viewer import current as viewer
+from exchange.web.viewer import current_id
 
 bp = Blueprint("contribute", __name__)
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -92,7 +94,7 @@ class PracticeForm(FlaskForm):
     body = TextAreaField("Text (Markdown)", validators=[DataRequired(), Length(max=500_000)])
     note = StringField("Change note", validators=[Optional(), Length(max=2000)])
 
-    def __init__(self, cities: list[str], **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, cities: list[str], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.city.choices = [SelectChoice(c, c) for c in cities]
         self.kind.choices = _choices(vocabularies.kinds())
@@ -177,7 +179,8 @@ def _country(city: str | None) -> str | None:
 
 def _template(kind: str) -> str:
     data = importlib.resources.files("exchange").joinpath("data/practice_templates.yaml").read_text("utf-8")
-    return yamlfile.load_trusted(data).get(kind, "")
+    templates: dict[str, str] = yamlfile.load_trusted(data)
+    return templates.get(kind, "")
 
 
 def _render(text: str) -> Rendered:
@@ -195,8 +198,9 @@ def _preview(text: str) -> tuple[Markup | None, bounded_rendering.RenderRefused 
         return None, error
 
 
-def _editor(form: PracticeForm, base_version: int | None, submission_id: int | None, problems=None,  # type: ignore[no-untyped-def]
-            since: tuple[int, diffs.Changes] | None = None, status: int = 200):
+def _editor(form: PracticeForm, base_version: int | None, submission_id: int | None,
+            problems: list[str] | None = None, since: tuple[int, diffs.Changes] | None = None,
+            status: int = 200) -> tuple[str, int]:
     preview, refusal = _preview(form.body.data or "")  # refused: the form keeps the text and says why
     if refusal is not None and status == 200:
         status = errors.refusal_status(refusal)
@@ -204,8 +208,8 @@ def _editor(form: PracticeForm, base_version: int | None, submission_id: int | N
                            problems=problems or [], preview=preview, refusal=refusal, since=since), status
 
 
-def _handle(form: PracticeForm, base_version: int | None, submission_id: int | None,  # type: ignore[no-untyped-def]
-            base_text: str | None = None, since: tuple[int, diffs.Changes] | None = None):
+def _handle(form: PracticeForm, base_version: int | None, submission_id: int | None,
+            base_text: str | None = None, since: tuple[int, diffs.Changes] | None = None) -> ResponseReturnValue:
     """Save (and maybe submit) what the form holds; the editor again with problems if any."""
     if not form.validate_on_submit():
         problems = [f"{form[name].label.text}: {'; '.join(errors)}" for name, errors in form.errors.items()]
@@ -213,6 +217,7 @@ def _handle(form: PracticeForm, base_version: int | None, submission_id: int | N
                        status=400 if request.method == "POST" else 200)
     if request.form.get("action") == "preview":
         return _editor(form, base_version, submission_id, since=since)
+    assert form.slug.data  # DataRequired
     try:
         draft = submissions.save(library.instance, viewer(), form.city.data, form.slug.data,
                                    form.text(base_text, form.slug.data or ""),
@@ -241,7 +246,7 @@ def _handle(form: PracticeForm, base_version: int | None, submission_id: int | N
 
 @bp.route("/contribute", methods=["GET", "POST"])
 @login_required
-def new():  # type: ignore[no-untyped-def]
+def new() -> ResponseReturnValue:
     cities = [c for c in viewer().cities if policy.may_contribute(viewer(), c)]
     if not cities:
         abort(403)
@@ -269,7 +274,7 @@ def _prefill_translation(form: PracticeForm, original_id: str) -> None:
 
 @bp.route("/practices/<city>/<slug>/edit", methods=["GET", "POST"])
 @login_required
-def edit(city: str, slug: str):  # type: ignore[no-untyped-def]
+def edit(city: str, slug: str) -> ResponseReturnValue:
     if not policy.may_contribute(viewer(), city):
         submissions.refuse(library.instance, viewer(), "edit", f"{city}/{slug}")
         abort(404)
@@ -289,7 +294,7 @@ def edit(city: str, slug: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/submissions/<int:submission_id>/edit", methods=["GET", "POST"])
 @login_required
-def edit_draft(submission_id: int):  # type: ignore[no-untyped-def]
+def edit_draft(submission_id: int) -> ResponseReturnValue:
     submission = submissions.visible_submission(library.instance, viewer(), submission_id)
     if not policy.is_author(viewer(), submission):
         abort(404)
@@ -307,7 +312,7 @@ def edit_draft(submission_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/contribute/upload", methods=["GET", "POST"])
 @login_required
-def upload():  # type: ignore[no-untyped-def]
+def upload() -> ResponseReturnValue:
     if not policy.may_contribute_anywhere(viewer()):
         abort(403)
     form = FlaskForm()
@@ -323,7 +328,7 @@ def upload():  # type: ignore[no-untyped-def]
 
 @bp.post("/contribute/submit-drafts")
 @login_required
-def submit_drafts():  # type: ignore[no-untyped-def]
+def submit_drafts() -> ResponseReturnValue:
     FlaskForm().validate_on_submit() or abort(400)
     done = 0
     for raw in request.form.getlist("submission")[:200]:
@@ -339,7 +344,7 @@ def submit_drafts():  # type: ignore[no-untyped-def]
 
 @bp.post("/contribute/preview")
 @login_required
-def preview():  # type: ignore[no-untyped-def]
+def preview() -> ResponseReturnValue:
     """The body rendered by the same renderer as the published page (for the live preview).
 
     Past the preview's time, size or rate budget: the error page with its message (web/errors.py).
@@ -349,7 +354,7 @@ def preview():  # type: ignore[no-untyped-def]
 
 @bp.get("/submissions/<int:submission_id>")
 @login_required
-def submission(submission_id: int):  # type: ignore[no-untyped-def]
+def submission(submission_id: int) -> ResponseReturnValue:
     found = submissions.visible_submission(library.instance, viewer(), submission_id)
     document = parse(found.text.encode("utf-8"), found.practice_id.split("/")[1])
     preview, refusal = _preview(document.body)  # refused: the page still serves the reviewer, who may send it back
@@ -364,7 +369,7 @@ def submission(submission_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/submissions/<int:submission_id>/<action>")
 @login_required
-def act(submission_id: int, action: str):  # type: ignore[no-untyped-def]
+def act(submission_id: int, action: str) -> ResponseReturnValue:
     comment = request.form.get("comment", "")
     try:
         if action == "submit":
@@ -386,21 +391,21 @@ def act(submission_id: int, action: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/notifications")
 @login_required
-def notifications_page():  # type: ignore[no-untyped-def]
+def notifications_page() -> ResponseReturnValue:
     return render_template("notifications.html",
-                           notifications=notifications.recent(library.instance, viewer().id))
+                           notifications=notifications.recent(library.instance, current_id()))
 
 
 @bp.post("/notifications/read")
 @login_required
-def notifications_read():  # type: ignore[no-untyped-def]
-    notifications.mark_read(library.instance, viewer().id)
+def notifications_read() -> ResponseReturnValue:
+    notifications.mark_read(library.instance, current_id())
     return redirect(url_for("contribute.notifications_page"))
 
 
 @bp.get("/dashboard")
 @login_required
-def dashboard():  # type: ignore[no-untyped-def]
+def dashboard() -> ResponseReturnValue:
     return render_template("dashboard.html", mine=submissions.mine(library.instance, viewer()),
                            queue=submissions.queue(library.instance, viewer()),
                            due=reading.due_for_review(library.session, viewer().cities),

@@ -25,6 +25,8 @@ from flask import Flask
 from flask import jsonify
 from flask import render_template
 from flask import request
+from flask.typing import ResponseReturnValue
+from flask.wrappers import Response
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -71,7 +73,7 @@ def init_app(app: Flask) -> None:
     """Register the handlers that turn errors into pages or JSON, never stack traces."""
 
     @app.errorhandler(errors.DomainError)
-    def domain_error(error: errors.DomainError):  # type: ignore[no-untyped-def]
+    def domain_error(error: errors.DomainError) -> ResponseReturnValue:
         answer = _kind(error)
         if answer is None:  # a domain error of none of the four kinds is a mistake in our code
             return unexpected(error)
@@ -81,24 +83,24 @@ def init_app(app: Flask) -> None:
         return _http_error(status, HTTP_STATUS_CODES[status], str(error), told=told)
 
     @app.errorhandler(bounded_rendering.RenderRefused)
-    def render_refused(error: bounded_rendering.RenderRefused):  # type: ignore[no-untyped-def]
+    def render_refused(error: bounded_rendering.RenderRefused) -> ResponseReturnValue:
         status, retry = _refusal(error)
         body, status = _http_error(status, HTTP_STATUS_CODES[status], str(error), told=True)
         return body, status, {"Retry-After": str(retry)} if retry else {}
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+    def http_error(error: HTTPException) -> ResponseReturnValue:
         # A description given when raising (not the class's stock sentence) is meant for the reader.
         return _http_error(error.code or 500, error.name, error.description, told="description" in vars(error))
 
     @app.errorhandler(Exception)
-    def unexpected(error: Exception):  # type: ignore[no-untyped-def]
+    def unexpected(error: Exception) -> ResponseReturnValue:
         log.exception("unexpected error on %s %r", request.method, request.path)
         return _http_error(500, "Something went wrong")
 
 
-def _http_error(code: int, title: str, description: str | None = None,  # type: ignore[no-untyped-def]
-                told: bool = False):
+def _http_error(code: int, title: str, description: str | None = None,
+                told: bool = False) -> tuple[Response | str, int]:
     if _wants_json():
         return jsonify(error=description or title), code
     return render_template("error.html", code=code, title=title, message=description if told else None), code

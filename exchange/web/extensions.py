@@ -25,14 +25,16 @@ class LibraryExtension:
 
     @property
     def instance(self) -> Instance:
-        return current_app.extensions["exchange"]
+        instance: Instance = current_app.extensions["exchange"]
+        return instance
 
     @property
     def session(self) -> Session:
         """The session of this request (read-only use; writes go through services)."""
         if "db_session" not in g:
             g.db_session = self.instance.db.session()
-        return g.db_session
+        session: Session = g.db_session
+        return session
 
     @staticmethod
     def _close_session(_error: BaseException | None) -> None:

@@ -18,14 +18,17 @@ from flask import request
 from flask import send_file
 from flask import session
 from flask import url_for
+from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
 
 from exchange import policy
 from exchange.accounts import people
 from exchange.library import reading
 from exchange.library import rendering
 from exchange.library import vocabularies
+from exchange.models import ExportJob
 from exchange.models import Pack
 from exchange.packs import exports
 from exchange.packs import packs
@@ -53,7 +56,7 @@ def _number(name: str) -> int:
 
 @bp.route("", methods=["GET", "POST"])
 @login_required
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     if request.method == "POST":
         _valid()
         try:
@@ -67,7 +70,7 @@ def index():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/<int:pack_id>")
-def show(pack_id: int):  # type: ignore[no-untyped-def]
+def show(pack_id: int) -> ResponseReturnValue:
     token, who = request.args.get("token"), viewer()
     pack, entries = packs.read(library.instance, who, pack_id, token)
     may_edit = policy.may_edit_pack(who, pack)
@@ -76,7 +79,8 @@ def show(pack_id: int):  # type: ignore[no-untyped-def]
                          for field in ("trainer_notes", "exercises", "answers")} for e in entries if e.practice}
     changes = {e.item.id: reading.compare(library.instance, library.session, e.item.practice_id, who, e.item.version,
                                           e.latest_version)
-               for e in entries if may_edit and e.outdated}
+               for e in entries if may_edit and e.outdated  # so a practice entry, pinned, with a newer version
+               and e.item.practice_id is not None and e.item.version is not None and e.latest_version is not None}
     return render_template("pack.html", pack=pack, entries=entries, rendered=rendered, notes=notes, changes=changes,
                            may_edit=may_edit, may_see_notes=policy.may_see_trainer_notes(who, pack),
                            may_export_trainer=policy.may_export_trainer_edition(who, pack),
@@ -86,7 +90,7 @@ def show(pack_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/add")
 @login_required
-def add_from_results():  # type: ignore[no-untyped-def]
+def add_from_results() -> ResponseReturnValue:
     """Add a practice to the pack chosen in a result card, then go back to the results."""
     _valid()
     packs.add_practice(library.instance, viewer(), _number("pack"), request.form.get("practice_id", "")[:161])
@@ -97,7 +101,7 @@ def add_from_results():  # type: ignore[no-untyped-def]
 
 @bp.post("/import")
 @login_required
-def import_pack():  # type: ignore[no-untyped-def]
+def import_pack() -> ResponseReturnValue:
     """A pack from a Markdown ZIP exported here or by another library."""
     _valid()
     upload = request.files.get("file")
@@ -117,7 +121,7 @@ def import_pack():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/<int:pack_id>/export")
-def export(pack_id: int):  # type: ignore[no-untyped-def]
+def export(pack_id: int) -> ResponseReturnValue:
     """Queue an export (owner, colleague or link holder); the job page shows progress, then the file."""
     _valid()
     instance = library.instance
@@ -135,7 +139,7 @@ def export(pack_id: int):  # type: ignore[no-untyped-def]
     return redirect(url_for("packs.export_status", pack_id=pack_id, job_id=job_id, key=key, token=link))
 
 
-def _job(pack_id: int, job_id: int):  # type: ignore[no-untyped-def]
+def _job(pack_id: int, job_id: int) -> ExportJob:
     job = jobs.get(library.instance, job_id, request.args.get("key", ""))
     if job.pack_id != pack_id:
         abort(404)
@@ -155,14 +159,14 @@ def _recent_exports(pack_id: int) -> list:
 
 
 @bp.get("/<int:pack_id>/exports/<int:job_id>")
-def export_status(pack_id: int, job_id: int):  # type: ignore[no-untyped-def]
+def export_status(pack_id: int, job_id: int) -> ResponseReturnValue:
     job = _job(pack_id, job_id)
     pack = _readable_for(job)
     return render_template("pack_job.html", pack=pack, job=job, key=request.args.get("key", ""),
                            token=request.args.get("token"), format=exports.FORMATS[job.format])
 
 
-def _readable_for(job) -> Pack:  # type: ignore[no-untyped-def]
+def _readable_for(job: ExportJob) -> Pack:
     """The job's pack if whoever asked may still read it (a revoked link or lost access ends downloads)."""
     asker = jobs.asker(library.instance, job)
     if asker is None:  # their account was disabled
@@ -171,7 +175,7 @@ def _readable_for(job) -> Pack:  # type: ignore[no-untyped-def]
 
 
 @bp.get("/<int:pack_id>/exports/<int:job_id>/download")
-def export_download(pack_id: int, job_id: int):  # type: ignore[no-untyped-def]
+def export_download(pack_id: int, job_id: int) -> ResponseReturnValue:
     job = _job(pack_id, job_id)
     path = jobs.file_path(library.instance, job)
     if job.status != "done" or not path.is_file():
@@ -184,13 +188,13 @@ def export_download(pack_id: int, job_id: int):  # type: ignore[no-untyped-def]
     return response
 
 
-def _back(pack_id: int):  # type: ignore[no-untyped-def]
+def _back(pack_id: int) -> Response:
     """Back to the practice page the form was on (adding from it), else to the pack."""
     back = request.form.get("back", "")
     return redirect(back if back.startswith("/practices/") else url_for("packs.show", pack_id=pack_id))
 
 
-def _change(pack_id: int, change: Callable[[], object], done: str | None = None):  # type: ignore[no-untyped-def]
+def _change(pack_id: int, change: Callable[[], object], done: str | None = None) -> Response:
     """Make a change to a pack one owns: say it is done, or why it was refused; then back to the form's page."""
     _valid()
     try:
@@ -205,7 +209,7 @@ def _change(pack_id: int, change: Callable[[], object], done: str | None = None)
 
 @bp.post("/<int:pack_id>/add")
 @login_required
-def add_practice(pack_id: int):  # type: ignore[no-untyped-def]
+def add_practice(pack_id: int) -> ResponseReturnValue:
     practice_id = request.form.get("practice_id", "")[:161]
     return _change(pack_id, lambda: packs.add_practice(library.instance, viewer(), pack_id, practice_id),
                    "Added to the pack.")
@@ -213,33 +217,33 @@ def add_practice(pack_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/<int:pack_id>/section")
 @login_required
-def add_section(pack_id: int):  # type: ignore[no-untyped-def]
+def add_section(pack_id: int) -> ResponseReturnValue:
     heading = request.form.get("heading", "Section")
     return _change(pack_id, lambda: packs.add_section(library.instance, viewer(), pack_id, heading))
 
 
 @bp.post("/<int:pack_id>/rename")
 @login_required
-def rename_section(pack_id: int):  # type: ignore[no-untyped-def]
+def rename_section(pack_id: int) -> ResponseReturnValue:
     return _change(pack_id, lambda: packs.rename_section(library.instance, viewer(), pack_id, _number("item"),
                                                          request.form.get("heading", "")))
 
 
 @bp.post("/<int:pack_id>/up")
 @login_required
-def move_up(pack_id: int):  # type: ignore[no-untyped-def]
+def move_up(pack_id: int) -> ResponseReturnValue:
     return _change(pack_id, lambda: packs.move(library.instance, viewer(), pack_id, _number("item"), -1))
 
 
 @bp.post("/<int:pack_id>/down")
 @login_required
-def move_down(pack_id: int):  # type: ignore[no-untyped-def]
+def move_down(pack_id: int) -> ResponseReturnValue:
     return _change(pack_id, lambda: packs.move(library.instance, viewer(), pack_id, _number("item"), 1))
 
 
 @bp.post("/<int:pack_id>/notes")
 @login_required
-def save_notes(pack_id: int):  # type: ignore[no-untyped-def]
+def save_notes(pack_id: int) -> ResponseReturnValue:
     form = request.form
     return _change(pack_id, lambda: packs.set_notes(library.instance, viewer(), pack_id, _number("item"),
                                                     form.get("trainer_notes", ""), form.get("exercises", ""),
@@ -248,21 +252,21 @@ def save_notes(pack_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/<int:pack_id>/remove")
 @login_required
-def remove_entry(pack_id: int):  # type: ignore[no-untyped-def]
+def remove_entry(pack_id: int) -> ResponseReturnValue:
     return _change(pack_id, lambda: packs.remove(library.instance, viewer(), pack_id, _number("item")),
                    "Removed from the pack.")
 
 
 @bp.post("/<int:pack_id>/update")
 @login_required
-def update_entry(pack_id: int):  # type: ignore[no-untyped-def]
+def update_entry(pack_id: int) -> ResponseReturnValue:
     return _change(pack_id, lambda: packs.update_item(library.instance, viewer(), pack_id, _number("item")),
                    "The pack now uses the newest version of that practice.")
 
 
 @bp.post("/<int:pack_id>/edit")
 @login_required
-def edit_details(pack_id: int):  # type: ignore[no-untyped-def]
+def edit_details(pack_id: int) -> ResponseReturnValue:
     form = request.form
     return _change(pack_id, lambda: packs.edit(library.instance, viewer(), pack_id, form.get("title", ""),
                                                form.get("language", ""), form.get("introduction", "")),
@@ -271,7 +275,7 @@ def edit_details(pack_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/<int:pack_id>/share")
 @login_required
-def share(pack_id: int):  # type: ignore[no-untyped-def]
+def share(pack_id: int) -> ResponseReturnValue:
     sharing = request.form.get("sharing", "private")
 
     def change() -> None:
@@ -291,14 +295,14 @@ def share(pack_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/<int:pack_id>/duplicate")
 @login_required
-def duplicate(pack_id: int):  # type: ignore[no-untyped-def]
+def duplicate(pack_id: int) -> ResponseReturnValue:
     _valid()
     return redirect(url_for("packs.show", pack_id=packs.duplicate(library.instance, viewer(), pack_id)))
 
 
 @bp.post("/<int:pack_id>/delete")
 @login_required
-def delete(pack_id: int):  # type: ignore[no-untyped-def]
+def delete(pack_id: int) -> ResponseReturnValue:
     _valid()
     jobs.delete_pack(library.instance, viewer(), pack_id)
     flash("Pack deleted.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint
 from flask import abort
 from flask import current_app
@@ -10,6 +12,7 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask.typing import ResponseReturnValue
 
 from exchange import policy
 from exchange.library import cities
@@ -25,25 +28,26 @@ bp = Blueprint("pages", __name__)
 
 
 @bp.get("/")
-def home():  # type: ignore[no-untyped-def]
+def home() -> ResponseReturnValue:
     results = discovery.find(library.instance, library.session, SearchRequest(sort="newest", per_page=8), viewer())
     return render_template("home.html", results=results, cities=cities.all_cities(library.session))
 
 
 @bp.get("/practices")
-def browse():  # type: ignore[no-untyped-def]
+def browse() -> ResponseReturnValue:
     search = search_params.from_args(request.args, strict=False, per_page=current_app.config["PER_PAGE"])
     results = discovery.find(library.instance, library.session, search, viewer())
     return render_template("search.html", results=results, search=search)
 
 
 @bp.get("/search")
-def search_alias():  # type: ignore[no-untyped-def]
-    return redirect(url_for("pages.browse", **request.args.to_dict(flat=False)), code=301)
+def search_alias() -> ResponseReturnValue:
+    arguments: dict[str, Any] = request.args.to_dict(flat=False)  # url_for repeats a list's values
+    return redirect(url_for("pages.browse", **arguments), code=301)
 
 
 @bp.get("/cities/<slug>")
-def city(slug: str):  # type: ignore[no-untyped-def]
+def city(slug: str) -> ResponseReturnValue:
     found = cities.get(library.session, slug)
     search = search_params.from_args(request.args, strict=False, per_page=50)
     search.filters["city"] = [slug]
@@ -53,19 +57,19 @@ def city(slug: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/practices/<city>/<slug>")
-def practice(city: str, slug: str):  # type: ignore[no-untyped-def]
+def practice(city: str, slug: str) -> ResponseReturnValue:
     return _practice_page(f"{city}/{slug}", None)
 
 
 @bp.get("/practices/<city>/<slug>/versions/<int:version>")
-def practice_version(city: str, slug: str, version: int):  # type: ignore[no-untyped-def]
+def practice_version(city: str, slug: str, version: int) -> ResponseReturnValue:
     if not 0 < version < 1_000_000_000:
         abort(404)
     return _practice_page(f"{city}/{slug}", version)
 
 
 @bp.get("/practices/<city>/<slug>/compare")
-def compare(city: str, slug: str):  # type: ignore[no-untyped-def]
+def compare(city: str, slug: str) -> ResponseReturnValue:
     old, new = request.args.get("from", ""), request.args.get("to", "")
     if not (old.isascii() and old.isdigit() and new.isascii() and new.isdigit()):
         abort(404)
@@ -75,7 +79,7 @@ def compare(city: str, slug: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/practices/<city>/<slug>/versions/<int:version>/restore")
-def restore(city: str, slug: str, version: int):  # type: ignore[no-untyped-def]
+def restore(city: str, slug: str, version: int) -> ResponseReturnValue:
     if not policy.may_review(viewer()):
         abort(403)
     reading.get(library.instance, library.session, f"{city}/{slug}", viewer(), version)  # 404 when unknown
@@ -84,7 +88,7 @@ def restore(city: str, slug: str, version: int):  # type: ignore[no-untyped-def]
     return redirect(url_for("pages.practice", city=city, slug=slug))
 
 
-def _practice_page(practice_id: str, version: int | None):  # type: ignore[no-untyped-def]
+def _practice_page(practice_id: str, version: int | None) -> str:
     view = reading.get(library.instance, library.session, practice_id, viewer(), version)
     return render_template("practice.html", view=view, practice=view.practice,
                            city=cities.get(library.session, view.practice.city),

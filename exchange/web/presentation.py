@@ -42,11 +42,12 @@ def init_app(app: Flask) -> None:
 
 def _unread_count() -> int:
     """How many notifications the signed-in person has not read."""
-    if not viewer().is_authenticated:
+    user_id = viewer().id
+    if user_id is None:  # not signed in
         return 0
     from exchange.review import notifications
 
-    return len(notifications.unread(library.instance, viewer().id))
+    return len(notifications.unread(library.instance, user_id))
 
 
 def _my_packs() -> list:

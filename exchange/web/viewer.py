@@ -9,7 +9,14 @@ from exchange import policy
 
 def current() -> policy.Viewer:
     """The person making this request (an ``accounts.people.Account``), or ``policy.ANONYMOUS``."""
-    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    user = current_user._get_current_object()
     if isinstance(user, policy.Viewer) and user.is_authenticated:
         return user
     return policy.ANONYMOUS
+
+
+def current_id() -> int:
+    """The signed-in person's id, in a view behind ``login_required``."""
+    user_id = current().id
+    assert user_id is not None, "only for views behind login_required"
+    return user_id
