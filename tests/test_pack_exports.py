@@ -455,6 +455,23 @@ def test_deleting_a_pack_deletes_its_exports_but_not_the_practices(app, instance
     assert client.get(f"{HTTPS}/practices/jakarta/sirens").status_code == 200
 
 
+def test_a_pack_deleted_while_its_export_runs_leaves_no_file(instance, trainer, monkeypatch):
+    from exchange.packs import exports
+    from exchange.packs.exports import worker
+
+    pack = packs.create(instance, trainer, "Flood workshop")
+    job_id, _key = jobs.submit(instance, trainer, pack, "zip", "participant")
+    assert jobs.claim(instance, job_id) == job_id
+
+    def deleted_meanwhile(*_args: object) -> bytes:
+        jobs.delete_pack(instance, trainer, pack)
+        return b"PK"
+
+    monkeypatch.setattr(exports, "export", deleted_meanwhile)
+    assert worker._run(instance, "https://exchange.example", job_id) == 0
+    assert list(jobs.folder(instance).iterdir()) == []
+
+
 def test_files_are_deleted_after_a_week(instance, trainer, make_practice):
     from exchange.models import ExportJob
 

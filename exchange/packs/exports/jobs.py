@@ -88,10 +88,10 @@ def submit(instance: Instance, viewer: policy.Viewer, pack_id: int, format_key: 
     key = tokens.new()
     with instance.db.writing() as session:
         pending = sa.select(sa.func.count()).select_from(ExportJob).where(ExportJob.status.in_(("queued", "running")))
-        if session.scalar(pending) >= MAX_QUEUED:
+        if session.execute(pending).scalar_one() >= MAX_QUEUED:
             raise ValueError("The export queue is full; try again in a few minutes.")
         mine = ExportJob.requested_by == account_id if account_id is not None else ExportJob.link_hash == link_hash
-        waiting = session.scalar(pending.where(mine))
+        waiting = session.execute(pending.where(mine)).scalar_one()
         if waiting >= MAX_PENDING_PER_PERSON:
             raise ValueError(f"You already have {waiting} exports waiting or running; "
                              "try again when one of them has finished.")
@@ -109,8 +109,8 @@ def claim(instance: Instance, job_id: int | None = None) -> int | None:
     """Mark the oldest queued export (or export ``job_id``, if queued) running if fewer than MAX_RUNNING run;
     its id, or None."""
     with instance.db.writing() as session:
-        running = session.scalar(sa.select(sa.func.count()).select_from(ExportJob)
-                                 .where(ExportJob.status == "running"))
+        running = session.execute(sa.select(sa.func.count()).select_from(ExportJob)
+                                  .where(ExportJob.status == "running")).scalar_one()
         if running >= MAX_RUNNING:
             return None
         query = sa.select(ExportJob).where(ExportJob.status == "queued")
@@ -191,10 +191,14 @@ def report(instance: Instance, job_id: int, fraction: float, stage: str) -> None
             job.progress, job.stage = max(job.progress, min(99, int(fraction * 100))), stage[:200]
 
 
-def finish(instance: Instance, job_id: int, size: int) -> None:
+def finish(instance: Instance, job_id: int, size: int) -> bool:
+    """Whether the job was still there to mark done (deleting a pack deletes its jobs, running or not)."""
     with instance.db.writing() as session:
         job = session.get(ExportJob, job_id)
+        if job is None:
+            return False
         job.status, job.progress, job.stage, job.bytes, job.finished_at = "done", 100, "ready", size, utcnow()
+        return True
 
 
 def fail(instance: Instance, job_id: int, message: str, only_if_running: bool = False) -> None:

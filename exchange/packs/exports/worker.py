@@ -84,7 +84,8 @@ def _run(instance: Instance, base_url: str, job_id: int) -> int:
     except packs.PackNotFound:
         jobs.fail(instance, job_id, "The pack no longer exists or is no longer shared with you.")
     else:
-        jobs.finish(instance, job_id, len(data))
+        if not jobs.finish(instance, job_id, len(data)):  # its pack was deleted meanwhile: keep nothing of it
+            jobs.file_path(instance, job).unlink(missing_ok=True)
     return 0
 
 
