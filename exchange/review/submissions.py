@@ -101,6 +101,7 @@ def save(instance: Instance, viewer: Viewer, city: str, slug: str, text: str, ba
         if base_version is None and _current_version(session, practice_id) is not None:
             raise InvalidPractice(practice_id, [Problem("slug", f"{slug!r} is already the address of a practice "
                                                                 f"of {city}; edit that practice or choose another")])
+        submission: Submission | None
         if submission_id is None:
             submission = Submission(practice_id=practice_id, city=city, author_id=viewer.id, text=text,
                                     base_version=base_version, status="draft", note=note[:2000])
@@ -192,7 +193,7 @@ def review(instance: Instance, reviewer: Viewer, submission_id: int, decision: s
     status = {"approve": "approved", "request_changes": "changes_requested", "reject": "rejected"}.get(decision)
 
     def close(session: Session, version: int | None) -> None:
-        submission = session.get(Submission, submission_id, with_for_update=True)
+        submission = session.get_one(Submission, submission_id, with_for_update=True)  # submissions stay
         _check_reviewable(submission, decision)  # again, under the lock: another reviewer may have decided
         if status:
             submission.status, submission.updated_at = status, utcnow()
@@ -355,11 +356,11 @@ def upload(instance: Instance, viewer: Viewer, files: list[tuple[str, bytes]]) -
     from exchange.library import bundles
 
     entries: list[tuple[str, bytes | None, str | None, str | None]] = []  # name, data, problem, city folder
-    for name, data in files:
+    for name, content in files:
         if name.lower().endswith(".zip"):
-            with TemporaryDirectory() as folder:
-                path = Path(folder) / "upload.zip"
-                path.write_bytes(data)
+            with TemporaryDirectory() as scratch:
+                path = Path(scratch) / "upload.zip"
+                path.write_bytes(content)
                 try:
                     found, extras = bundles.read_zip(path)
                 except bundles.BadBundle as error:
@@ -374,7 +375,7 @@ def upload(instance: Instance, viewer: Viewer, files: list[tuple[str, bytes]]) -
                 entries.append((f"{name}: {bundles.PACK_FILE}", None,
                                 "a course pack's structure: import it on Course packs", None))
         elif name.lower().endswith(".md"):
-            entries.append((name, data, None, None))
+            entries.append((name, content, None, None))
         else:
             entries.append((name, None, "only Markdown (.md) files and .zip bundles of them can be uploaded", None))
     results = []
