@@ -311,14 +311,18 @@ def serve_command(host: str, port: int, threads: int, no_worker: bool) -> None:
     """Serve the library with waitress, a production WSGI server (--port 0: any free port), and a job runner."""
     import logging
 
-    import waitress
+    from waitress.server import MultiSocketServer
+    from waitress.server import create_server
 
+    # current_app is typed as the Flask app it stands for, so its proxy's own method is unknown to mypy.
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     prepare_search(library.instance)
     logging.basicConfig()  # as waitress.serve would
-    server = waitress.create_server(app, host=host, port=port, threads=threads, ident="practice-exchange")
+    server = create_server(app, host=host, port=port, threads=threads, ident="practice-exchange")
     # Said once the socket listens, with the port it got: a script (or test) may connect when it reads this.
-    click.echo(f"Serving {library.instance.path} on http://{host}:{server.effective_port}/")
+    # A host name with several addresses (localhost: 127.0.0.1 and ::1) gets a socket on each, in one server.
+    bound = server.effective_listen[0][1] if isinstance(server, MultiSocketServer) else server.getsockname()[1]
+    click.echo(f"Serving {library.instance.path} on http://{host}:{bound}/")
     with contextlib.ExitStack() as stack:
         _start_runner(stack, app, no_worker)
         # SIGTERM ends waitress's loop as Ctrl-C does, so that the runner is stopped with the server.
@@ -338,16 +342,18 @@ def _start_runner(stack: contextlib.ExitStack, app: Flask, no_worker: bool) -> N
 
 def _with_runner(command: click.Command) -> click.Command:
     """Flask's ``run`` (the development server), starting a job runner beside it unless --no-worker."""
+    serve = command.callback
+    assert serve is not None  # Flask's run command has its callback
 
     @click.pass_context
     def run(context: click.Context, no_worker: bool, **options: object) -> None:
         if is_running_from_reloader():  # the reloader's serving child: its parent started the runner
-            context.invoke(command.callback, **options)  # type: ignore[arg-type]
+            context.invoke(serve, **options)
             return
         with contextlib.ExitStack() as stack:
             _start_runner(stack, context.ensure_object(ScriptInfo).load_app(), no_worker)
             signal.signal(signal.SIGTERM, lambda _number, _frame: sys.exit(0))  # stop the runner with the server
-            context.invoke(command.callback, **options)  # type: ignore[arg-type]
+            context.invoke(serve, **options)
 
     no_worker = click.Option(["--no-worker"], is_flag=True, help=NO_WORKER_HELP)
     return click.Command(command.name, callback=run, params=[*command.params, no_worker],
