@@ -26,6 +26,7 @@ from exchange.library import cities
 from exchange.library import rendering
 from exchange.library import vocabularies
 from exchange.library.labels import Labels
+from exchange.library.practice import Practice
 from exchange.models import City
 from exchange.models import Pack
 from exchange.packs import packs
@@ -71,7 +72,8 @@ class Chapter:
     url: str
 
     @property
-    def practice(self):  # type: ignore[no-untyped-def]
+    def practice(self) -> Practice:
+        assert self.entry.practice is not None  # chapters are made of practice entries only
         return self.entry.practice
 
     @property
@@ -145,6 +147,7 @@ def assemble(instance: Instance, viewer: policy.Viewer, pack_id: int, edition: s
         progress(0.05 + 0.25 * number / total, f"preparing practice {number} of {total}")
         prefix = f"c{number}-"
         item = entry.item
+        assert entry.rendered is not None  # packs.read renders every practice entry it returns
         parts[-1].chapters.append(Chapter(
             number=number, anchor=f"practice-{number}", section=parts[-1].heading, entry=entry,
             body=_printable(_prefixed(entry.rendered.html, prefix), entry.practice.body),

@@ -79,7 +79,8 @@ def write(course: Course, progress: Progress = no_progress) -> bytes:
         return path.read_bytes()
 
 
-def _page(book, style, name: str, title: str, language: str, html: str | Markup, base_url: str):  # type: ignore[no-untyped-def]
+def _page(book: epub.EpubBook, style: epub.EpubItem, name: str, title: str, language: str, html: str | Markup,
+          base_url: str) -> epub.EpubHtml:
     page = epub.EpubHtml(title=title, file_name=name, lang=language)
     page.content = _offline(str(html), base_url)
     page.add_item(style)

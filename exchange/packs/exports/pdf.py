@@ -37,7 +37,7 @@ class AppAssetsOnly(URLFetcher):
         self.prefixes = (f"{base_url.rstrip('/')}/static/", STATIC.as_uri() + "/")
         self.refused: list[str] = []
 
-    def fetch(self, url, headers=None):  # type: ignore[no-untyped-def]
+    def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
         if url.startswith("data:"):
             return super().fetch(url, headers)
         for prefix in self.prefixes:
@@ -76,4 +76,5 @@ def write(course: Course, progress: Progress = no_progress) -> bytes:
     if fetcher.refused:
         log.info("pack %s: refused %d URL(s) while printing", course.pack.id, len(fetcher.refused))
     # Tagged PDF: headings, lists and tables keep their structure for screen readers and reflow.
-    return document.write_pdf(pdf_tags=True)
+    pdf: bytes = document.write_pdf(pdf_tags=True)
+    return pdf
