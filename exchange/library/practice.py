@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -176,12 +177,16 @@ def validate(data: dict[Any, Any], problems: list[Problem]) -> dict[str, Any]:
     return meta
 
 
+#: A front-matter field's check: the value to keep, or None and what is wrong with it.
+Check = Callable[[Any], tuple[Any, str | None]]
+
+
 def _show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "…"
 
 
-def _text(limit: int):  # type: ignore[no-untyped-def]
+def _text(limit: int) -> Check:
     def check(value: Any) -> tuple[Any, str | None]:
         if not isinstance(value, str):
             return None, f"must be text, not {type(value).__name__}"
@@ -194,7 +199,7 @@ def _text(limit: int):  # type: ignore[no-untyped-def]
     return check
 
 
-def _choice(vocabulary_name: str):  # type: ignore[no-untyped-def]
+def _choice(vocabulary_name: str) -> Check:
     def check(value: Any) -> tuple[Any, str | None]:
         vocabulary = vocabularies.get(vocabulary_name)
         if value not in vocabulary:
@@ -203,7 +208,7 @@ def _choice(vocabulary_name: str):  # type: ignore[no-untyped-def]
     return check
 
 
-def _choices(vocabulary_name: str):  # type: ignore[no-untyped-def]
+def _choices(vocabulary_name: str) -> Check:
     single = _choice(vocabulary_name)
 
     def check(value: Any) -> tuple[Any, str | None]:

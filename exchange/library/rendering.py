@@ -110,6 +110,7 @@ def _parser() -> MarkdownIt:
     # that 512 KB of "- [ ] a" or "## a" lines took hours (threats R-2).
     md.core.ruler.after("inline", "task_lists", _task_lists)
     md.core.ruler.push("heading_ids", _heading_ids)
+    # markdown-it-py's documented hook is replacing this method on the instance.
     md.validateLink = is_safe_url  # type: ignore[method-assign]
     return md
 
