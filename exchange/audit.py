@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
+from typing import TYPE_CHECKING
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from exchange.models import AuditEntry
+
+if TYPE_CHECKING:
+    from exchange.instance import Instance
 
 log = logging.getLogger(__name__)
 
@@ -18,13 +24,9 @@ def record(session: Session, actor: str, action: str, target: str = "", **detail
     log.info("audit %s %s %r %r", actor, action, target, detail)
 
 
-def entries(session: Session, actor: str = "", action: str = "", target: str = "", since: str = "",
+def entries(instance: Instance, actor: str = "", action: str = "", target: str = "", since: str = "",
             until: str = "", limit: int = 500) -> list[AuditEntry]:
     """Audit entries matching every given filter (substring for actor/action/target, ISO dates), newest first."""
-    import datetime
-
-    import sqlalchemy as sa
-
     query = sa.select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
     for column, value in ((AuditEntry.actor, actor), (AuditEntry.action, action), (AuditEntry.target, target)):
         if value:
@@ -39,7 +41,8 @@ def entries(session: Session, actor: str = "", action: str = "", target: str = "
         elif day:
             query = query.where(AuditEntry.at < datetime.datetime.combine(day + datetime.timedelta(days=1),
                                                                           datetime.time()))
-    return list(session.scalars(query))
+    with instance.db.session() as session:
+        return list(session.scalars(query))
 
 
 def as_csv(rows: list[AuditEntry]) -> str:

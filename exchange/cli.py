@@ -125,10 +125,9 @@ def cities_add(slug: str, country: str, name: str, name_en: str | None, name_id:
 @with_appcontext
 def cities_list() -> None:
     """List the partner cities."""
-    with library.instance.db.session() as session:
-        for city in city_service.all_cities(session):
-            click.echo(f"{city.slug:<20} {city.country}  {city.name_en or city.name} / {city.name_id or '-'}"
-                       f" / {city.name_ja or '-'}")
+    for city in city_service.all_cities(library.instance):
+        click.echo(f"{city.slug:<20} {city.country}  {city.name_en or city.name} / {city.name_id or '-'}"
+                   f" / {city.name_ja or '-'}")
 
 
 @click.command("reindex")

@@ -24,10 +24,10 @@ def test_publishing_creates_version_one_then_new_versions(instance, make_practic
     assert instance.store.read_version("jakarta/flood-warning", 1) == make_practice()
     assert instance.store.read_current("jakarta/flood-warning") == make_practice(title="Better title")
     with instance.db.session() as session:
-        view = reading.get(instance, session, "jakarta/flood-warning", None)
+        view = reading.get(instance, "jakarta/flood-warning", None)
         assert view.record.title == "Better title"
         assert [(v.version, v.note) for v in view.versions] == [(2, "clearer"), (1, "")]
-        old = reading.get(instance, session, "jakarta/flood-warning", None, version=1)
+        old = reading.get(instance, "jakarta/flood-warning", None, version=1)
         assert old.practice.title == "Community flood early warning" and not old.is_current
         actions = session.scalars(sa.select(AuditEntry.action).where(AuditEntry.target == "jakarta/flood-warning"))
         assert list(actions) == ["practice.publish", "practice.publish"]
@@ -49,21 +49,19 @@ def test_partners_only_practices_are_not_found_for_anonymous_viewers(instance, m
         is_authenticated = True
         is_partner_staff = True
 
-    with instance.db.session() as session:
-        with pytest.raises(PracticeNotFound):
-            reading.get(instance, session, "jakarta/internal-contacts", policy.ANONYMOUS)
-        with pytest.raises(PracticeNotFound):
-            reading.get(instance, session, "jakarta/internal-contacts", policy.ANONYMOUS, version=1)
-        assert reading.get(instance, session, "jakarta/internal-contacts", PartnerStaff()).version == 1
+    with pytest.raises(PracticeNotFound):
+        reading.get(instance, "jakarta/internal-contacts", policy.ANONYMOUS)
+    with pytest.raises(PracticeNotFound):
+        reading.get(instance, "jakarta/internal-contacts", policy.ANONYMOUS, version=1)
+    assert reading.get(instance, "jakarta/internal-contacts", PartnerStaff()).version == 1
 
 
 def test_translations_are_linked_both_ways(instance, make_practice):
     publishing.publish(instance, make_practice(), "flood-warning", "test")
     publishing.publish(instance, make_practice(language="id", title="Peringatan banjir",
                                             translation_of="jakarta/flood-warning"), "peringatan-banjir", "test")
-    with instance.db.session() as session:
-        original = reading.get(instance, session, "jakarta/flood-warning", None)
-        translation = reading.get(instance, session, "jakarta/peringatan-banjir", None)
+    original = reading.get(instance, "jakarta/flood-warning", None)
+    translation = reading.get(instance, "jakarta/peringatan-banjir", None)
     assert [r.id for r in original.translations] == ["jakarta/peringatan-banjir"]
     assert translation.original.id == "jakarta/flood-warning"
 

@@ -276,7 +276,7 @@ class Library(RuleBasedStateMachine):
                 for number, version in enumerate(practice.versions, start=1):
                     readable = current_public and version.visibility == "public"
                     try:
-                        view = reading.get(self.instance, session, f"jakarta/{slug}", policy.ANONYMOUS, number)
+                        view = reading.get(self.instance, f"jakarta/{slug}", policy.ANONYMOUS, number)
                         assert readable and version.word in view.practice.body
                     except PracticeNotFound:
                         assert not readable

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from exchange import audit
 from exchange.errors import CityNotFound
@@ -79,14 +78,16 @@ def add(instance: Instance, spec: CitySpec, actor: str) -> bool:
     return True
 
 
-def all_cities(session: Session) -> list[City]:
+def all_cities(instance: Instance) -> list[City]:
     """Every partner city, by name."""
-    return list(session.scalars(sa.select(City).order_by(City.name_en, City.name)))
+    with instance.db.session() as session:
+        return list(session.scalars(sa.select(City).order_by(City.name_en, City.name)))
 
 
-def get(session: Session, slug: str) -> City:
+def get(instance: Instance, slug: str) -> City:
     """One city (CityNotFound when there is none)."""
-    city = session.get(City, slug)
+    with instance.db.session() as session:
+        city = session.get(City, slug)
     if city is None:
         raise CityNotFound(slug)
     return city

@@ -286,8 +286,8 @@ def _import_entry(instance: Instance, entry: bundles.Entry, actor: str) -> Outco
 
 def export(instance: Instance, dest: Path, actor: str) -> int:
     """Write every current practice (and the cities) to folder or ``.zip`` ``dest``; the count."""
+    files = {bundles.CITIES_FILE: cities.as_yaml(cities.all_cities(instance)).encode("utf-8")}
     with instance.db.session() as session:
-        files = {bundles.CITIES_FILE: cities.as_yaml(cities.all_cities(session)).encode("utf-8")}
         for practice_id, version in session.execute(sa.select(PracticeRecord.id, PracticeRecord.version)
                                                     .order_by(PracticeRecord.id)):
             files[f"{practice_id}.md"] = instance.store.read_version(practice_id, version)

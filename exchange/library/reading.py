@@ -81,9 +81,14 @@ def readable_version(instance: Instance, record: PracticeRecord, version: int,
     return practice if policy.may_read_version(viewer, record, practice) else None
 
 
-def get(instance: Instance, session: Session, practice_id: str, viewer: policy.Viewer | None,
-        version: int | None = None) -> PracticeView:
+def get(instance: Instance, practice_id: str, viewer: policy.Viewer | None, version: int | None = None) -> PracticeView:
     """The practice ``practice_id`` (at ``version``, default current) if ``viewer`` may read it."""
+    with instance.db.session() as session:
+        return _view(instance, session, practice_id, viewer, version)
+
+
+def _view(instance: Instance, session: Session, practice_id: str, viewer: policy.Viewer | None,
+          version: int | None) -> PracticeView:
     record = session.get(PracticeRecord, practice_id)
     number = record.version if record is not None and version is None else version
     practice = readable_version(instance, record, number, viewer) if record is not None and number else None
@@ -131,18 +136,19 @@ def _original_updated(original: PracticeRecord | None, latest: PracticeVersion |
     return (then, original.version) if then < original.version else None
 
 
-def due_for_review(session: Session, cities: tuple[str, ...], within_days: int = 30) -> list[PracticeRecord]:
+def due_for_review(instance: Instance, cities: tuple[str, ...], within_days: int = 30) -> list[PracticeRecord]:
     """Practices of ``cities`` whose review_by date has passed or comes within ``within_days``."""
     limit = (datetime.date.today() + datetime.timedelta(days=within_days)).isoformat()
-    records = session.scalars(sa.select(PracticeRecord).where(PracticeRecord.city.in_(cities)))
+    with instance.db.session() as session:
+        records = list(session.scalars(sa.select(PracticeRecord).where(PracticeRecord.city.in_(cities))))
     return sorted((r for r in records if r.meta.get("review_by") and r.meta["review_by"] <= limit),
                   key=lambda r: r.meta["review_by"])
 
 
-def compare(instance: Instance, session: Session, practice_id: str, viewer: policy.Viewer | None, old: int,
-            new: int) -> diffs.Changes:
+def compare(instance: Instance, practice_id: str, viewer: policy.Viewer | None, old: int, new: int) -> diffs.Changes:
     """The differences between two published versions, when the viewer may read both."""
-    record = session.get(PracticeRecord, practice_id)
+    with instance.db.session() as session:
+        record = session.get(PracticeRecord, practice_id)
     texts = [readable_version(instance, record, n, viewer) if record is not None else None for n in (old, new)]
     if texts[0] is None or texts[1] is None:
         raise PracticeNotFound(f"{practice_id} v{old}..v{new}")

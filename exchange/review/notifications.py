@@ -136,7 +136,7 @@ def review_due(instance: Instance, within_days: int = 30) -> int:
         for city, user_ids in members.items():
             contributors = [u.id for u in session.scalars(sa.select(User).where(User.id.in_(user_ids)))
                             if policy.told_of_review_due(_person(u, (city,)), city)]
-            for record in reading.due_for_review(session, (city,), within_days):
+            for record in reading.due_for_review(instance, (city,), within_days):
                 link = f"/practices/{record.id}"
                 already = session.scalar(sa.select(sa.func.count()).select_from(Notification).where(
                     Notification.kind == "review_due", Notification.link == link,

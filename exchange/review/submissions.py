@@ -122,11 +122,10 @@ def save(instance: Instance, viewer: Viewer, city: str, slug: str, text: str, ba
 
 
 def _is_city(instance: Instance, slug: str) -> bool:
-    with instance.db.session() as session:
-        try:
-            cities.get(session, slug)
-        except LookupError:
-            return False
+    try:
+        cities.get(instance, slug)
+    except LookupError:
+        return False
     return True
 
 

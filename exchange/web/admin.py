@@ -80,7 +80,7 @@ def disable(user_id: int) -> ResponseReturnValue:
 def audit_log() -> ResponseReturnValue:
     _admin_only()
     filters = {name: request.args.get(name, "")[:200] for name in ("actor", "action", "target", "since", "until")}
-    rows = audit.entries(library.session, actor=filters["actor"], action=filters["action"], target=filters["target"],
+    rows = audit.entries(library.instance, actor=filters["actor"], action=filters["action"], target=filters["target"],
                          since=filters["since"], until=filters["until"])
     if request.args.get("format") == "csv":
         return Response(audit.as_csv(rows), mimetype="text/csv",

@@ -45,7 +45,7 @@ def _url(practice_id: str) -> str:
 
 @bp.get("/practices/<city>/<slug>")
 def practice(city: str, slug: str) -> ResponseReturnValue:
-    view = reading.get(library.instance, library.session, f"{city}/{slug}", viewer())
+    view = reading.get(library.instance, f"{city}/{slug}", viewer())
     document = view.practice
     return jsonify({
         "id": document.id,

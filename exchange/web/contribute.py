@@ -172,7 +172,7 @@ def _country(city: str | None) -> str | None:
     from exchange.library import cities
 
     try:
-        return cities.get(library.session, city or "").country
+        return cities.get(library.instance, city or "").country
     except LookupError:
         return None
 
@@ -263,7 +263,7 @@ def new() -> ResponseReturnValue:
 
 def _prefill_translation(form: PracticeForm, original_id: str) -> None:
     """Start a translation: the original's metadata and text, with translation_of set."""
-    view = reading.get(library.instance, library.session, original_id, viewer())
+    view = reading.get(library.instance, original_id, viewer())
     form.fill(view.practice.text.decode("utf-8"), view.practice.slug)
     form.translation_of.data = view.practice.id
     form.slug.data = f"{view.practice.slug}-translation"[:80]
@@ -284,7 +284,7 @@ def edit(city: str, slug: str) -> ResponseReturnValue:
         if not (raw.isascii() and raw.isdigit()):
             abort(428)  # an edit must say which version it was written against (threats K-2)
         base = int(raw)
-    view = reading.get(library.instance, library.session, f"{city}/{slug}", viewer(), base)
+    view = reading.get(library.instance, f"{city}/{slug}", viewer(), base)
     form = PracticeForm([city])
     text = view.practice.text.decode("utf-8")
     if request.method == "GET":
@@ -408,5 +408,5 @@ def notifications_read() -> ResponseReturnValue:
 def dashboard() -> ResponseReturnValue:
     return render_template("dashboard.html", mine=submissions.mine(library.instance, viewer()),
                            queue=submissions.queue(library.instance, viewer()),
-                           due=reading.due_for_review(library.session, viewer().cities),
+                           due=reading.due_for_review(library.instance, viewer().cities),
                            may_contribute=policy.may_contribute_anywhere(viewer()))

@@ -30,7 +30,7 @@ bp = Blueprint("pages", __name__)
 @bp.get("/")
 def home() -> ResponseReturnValue:
     results = discovery.find(library.instance, library.session, SearchRequest(sort="newest", per_page=8), viewer())
-    return render_template("home.html", results=results, cities=cities.all_cities(library.session))
+    return render_template("home.html", results=results, cities=cities.all_cities(library.instance))
 
 
 @bp.get("/practices")
@@ -48,7 +48,7 @@ def search_alias() -> ResponseReturnValue:
 
 @bp.get("/cities/<slug>")
 def city(slug: str) -> ResponseReturnValue:
-    found = cities.get(library.session, slug)
+    found = cities.get(library.instance, slug)
     search = search_params.from_args(request.args, strict=False, per_page=50)
     search.filters["city"] = [slug]
     search.sort = "newest" if not search.q else search.sort
@@ -73,7 +73,7 @@ def compare(city: str, slug: str) -> ResponseReturnValue:
     old, new = request.args.get("from", ""), request.args.get("to", "")
     if not (old.isascii() and old.isdigit() and new.isascii() and new.isdigit()):
         abort(404)
-    changes = reading.compare(library.instance, library.session, f"{city}/{slug}", viewer(), int(old), int(new))
+    changes = reading.compare(library.instance, f"{city}/{slug}", viewer(), int(old), int(new))
     return render_template("compare.html", practice_id=f"{city}/{slug}", city=city, slug=slug, old=int(old),
                            new=int(new), changes=changes)
 
@@ -82,16 +82,16 @@ def compare(city: str, slug: str) -> ResponseReturnValue:
 def restore(city: str, slug: str, version: int) -> ResponseReturnValue:
     if not policy.may_review(viewer()):
         abort(403)
-    reading.get(library.instance, library.session, f"{city}/{slug}", viewer(), version)  # 404 when unknown
+    reading.get(library.instance, f"{city}/{slug}", viewer(), version)  # 404 when unknown
     outcome = publishing.restore(library.instance, viewer(), f"{city}/{slug}", version)
     flash(f"Version {version} was published again as version {outcome.version}.")
     return redirect(url_for("pages.practice", city=city, slug=slug))
 
 
 def _practice_page(practice_id: str, version: int | None) -> str:
-    view = reading.get(library.instance, library.session, practice_id, viewer(), version)
+    view = reading.get(library.instance, practice_id, viewer(), version)
     return render_template("practice.html", view=view, practice=view.practice,
-                           city=cities.get(library.session, view.practice.city),
+                           city=cities.get(library.instance, view.practice.city),
                            related=discovery.related(library.instance, practice_id, viewer()),
                            may_edit=policy.may_contribute(viewer(), view.practice.city),
                            may_restore=policy.may_review(viewer()), may_administer=policy.may_administer(viewer()),

@@ -6,10 +6,15 @@ import datetime
 
 from flask import Flask
 from flask import Response
+from flask import g
 from flask import request
 
 from exchange import policy
+from exchange.library import cities
 from exchange.library import labels
+from exchange.models import Pack
+from exchange.packs import packs
+from exchange.review import notifications
 from exchange.web.extensions import library
 from exchange.web.viewer import current as viewer
 
@@ -25,9 +30,9 @@ class Labels(labels.Labels):
     name read from the database when a page asks for it."""
 
     def city(self, slug: str) -> str:
-        from exchange.models import City
-
-        city = library.session.get(City, slug)
+        if "partner_cities" not in g:  # read once per request
+            g.partner_cities = {city.slug: city for city in cities.all_cities(library.instance)}
+        city = g.partner_cities.get(slug)
         return city.display_name(self.language) if city else slug
 
 
@@ -45,17 +50,13 @@ def _unread_count() -> int:
     user_id = viewer().id
     if user_id is None:  # not signed in
         return 0
-    from exchange.review import notifications
-
     return len(notifications.unread(library.instance, user_id))
 
 
-def _my_packs() -> list:
+def _my_packs() -> list[Pack]:
     """The signed-in person's packs, for "add to pack" (none when signed out)."""
     if not viewer().is_authenticated:
         return []
-    from exchange.packs import packs
-
     return packs.mine(library.instance, viewer())
 
 

@@ -157,8 +157,7 @@ def assemble(instance: Instance, viewer: policy.Viewer, pack_id: int, edition: s
             url=f"{base_url}/practices/{entry.practice.id}/versions/{entry.version}"))
     parts = [part for part in parts if part.heading or part.chapters]
     slugs = {e.practice.city for e in entries if e.practice}
-    with instance.db.session() as session:
-        partner_cities = [city for city in cities.all_cities(session) if city.slug in slugs]
+    partner_cities = [city for city in cities.all_cities(instance) if city.slug in slugs]
     return Course(pack=pack, entries=entries, edition=edition, parts=parts,
                   introduction=_markdown(pack.introduction, "intro-"), made=datetime.date.today().isoformat(),
                   base_url=base_url, cities=partner_cities)
