@@ -27,8 +27,8 @@ from exchange.library import vocabularies
 from exchange.library.storage import write_durably
 from exchange.search.evaluation import PostingsCache
 from exchange.search.evaluation import Statistics
-from exchange.search.schema import SCHEMA_VERSION
-from exchange.search.schema import build_schema
+from exchange.search.whoosh.schema import SCHEMA_VERSION
+from exchange.search.whoosh.schema import build_schema
 
 log = logging.getLogger(__name__)
 

@@ -19,13 +19,11 @@ import numpy as np
 from markupsafe import Markup
 from markupsafe import escape
 from whoosh import query as wq
-from whoosh.analysis import STOP_WORDS
 
 from exchange.search import query as ql
-from exchange.search.analysis import INDONESIAN_STOPWORDS
-from exchange.search.analysis import JAPANESE_STOPWORDS
 from exchange.search.analysis import LANGUAGES
 from exchange.search.analysis import analysis_language
+from exchange.search.analysis import is_query_stopword
 from exchange.search.analysis import tokens
 from exchange.search.evaluation import Deadline
 from exchange.search.evaluation import Evaluation
@@ -34,8 +32,8 @@ from exchange.search.expansion import MAX_PHRASE_WORDS
 from exchange.search.expansion import concepts_for
 from exchange.search.expansion import expansion_parts
 from exchange.search.index import SearchIndex
-from exchange.search.schema import FILTER_FIELDS
-from exchange.search.schema import TEXT_FIELDS
+from exchange.search.whoosh.schema import FILTER_FIELDS
+from exchange.search.whoosh.schema import TEXT_FIELDS
 
 log = logging.getLogger(__name__)
 
@@ -133,21 +131,6 @@ def _text_query(text: str) -> wq.Query:
     return wq.Or(direct + [parts[0] if len(parts) == 1 else wq.And(parts)])
 
 
-#: English function words a query may contain without requiring them ("shelters after an earthquake").
-QUERY_STOPWORDS = frozenset(STOP_WORDS | set("""
-about above after again against all also any because been before being below between both but did do
-does doing down during each few further had has how into its just more most much must no nor now off
-once only other our out over own same should so some such than their them then there these they those
-through too under until up very was were what where which while who whom why would
-""".split()))
-
-
-def _is_stopword(word: str) -> bool:
-    """True for words too common to require (the, yang, の …) in a query of several words."""
-    lowered = word.lower()
-    return lowered in QUERY_STOPWORDS or lowered in INDONESIAN_STOPWORDS or lowered in JAPANESE_STOPWORDS
-
-
 @dataclass(frozen=True)
 class _ConceptRun:
     text: str
@@ -194,7 +177,7 @@ def to_whoosh(node: ql.Node | None) -> wq.Query:
     if isinstance(node, ql.Not):
         return wq.And([wq.Every(), wq.Not(to_whoosh(node.node))])
     if isinstance(node, ql.All):
-        meaningful = [n for n in node.nodes if not (isinstance(n, ql.Word) and _is_stopword(n.text))]
+        meaningful = [n for n in node.nodes if not (isinstance(n, ql.Word) and is_query_stopword(n.text))]
         nodes = meaningful if any(not isinstance(n, ql.Not) for n in meaningful) else list(node.nodes)
         positives: list[wq.Query] = []
         for item in _join_concept_words(tuple(nodes)):

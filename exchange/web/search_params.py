@@ -6,10 +6,10 @@ from werkzeug.datastructures import MultiDict
 
 from exchange.library import vocabularies
 from exchange.search.query import MAX_QUERY_CHARS
-from exchange.search.schema import FILTER_FIELDS
 from exchange.search.service import MAX_PER_PAGE
 from exchange.search.service import SORTS
 from exchange.search.service import SearchRequest
+from exchange.search.whoosh.schema import FILTER_FIELDS
 
 MAX_PAGE = 1000
 MAX_VALUES = 20

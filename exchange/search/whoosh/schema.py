@@ -12,14 +12,14 @@ from whoosh.fields import TEXT
 from whoosh.fields import Schema
 
 from exchange.search.analysis import LANGUAGES
-from exchange.search.analysis import analyser
+from exchange.search.whoosh.analysis import LanguageAnalyzer
 
 #: Text fields, each indexed once per analysis language as ``<name>_<language>``, with their boosts.
 TEXT_FIELDS = {"title": 3.0, "summary": 2.0, "tags": 2.0, "body": 1.0}
 #: Metadata a query may filter on (``hazard:tsunami``) and that facets count.
 FILTER_FIELDS = ("hazard", "city", "country", "kind", "phase", "language", "year")
 #: Bumped whenever analysis or fields change: an index of another version is rebuilt.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def text_field_names(language: str | None = None) -> list[str]:
@@ -41,7 +41,7 @@ def build_schema() -> Schema:
         "content": STORED(),
         "organisation": TEXT(analyzer=RegexTokenizer() | LowercaseFilter(), field_boost=1.5),
         # The practice's city and country names in English, Indonesian and Japanese.
-        "place": TEXT(analyzer=analyser("xx"), field_boost=1.0),
+        "place": TEXT(analyzer=LanguageAnalyzer("xx"), field_boost=1.0),
         # Words of public practices only: the "did you mean" vocabulary can never reveal a restricted word.
         "spell_public": TEXT(analyzer=RegexTokenizer() | LowercaseFilter(), phrase=False),
     }
@@ -52,6 +52,6 @@ def build_schema() -> Schema:
     for language in LANGUAGES:
         for name, boost in TEXT_FIELDS.items():
             # Character offsets in the body let snippets be highlighted without re-analysing the text.
-            fields[f"{name}_{language}"] = TEXT(analyzer=analyser(language), field_boost=boost,
+            fields[f"{name}_{language}"] = TEXT(analyzer=LanguageAnalyzer(language), field_boost=boost,
                                                 phrase=name != "tags", chars=name == "body")
     return Schema(**fields)
