@@ -23,8 +23,8 @@ sys.path.insert(0, str(ROOT))
 
 from exchange import create_app  # noqa: E402
 from exchange.initialise import initialise  # noqa: E402
-from exchange.search.service import TIME_LIMIT_SECONDS  # noqa: E402
-from exchange.search.service import SearchRequest  # noqa: E402
+from exchange.search.backend import TIME_LIMIT_SECONDS  # noqa: E402
+from exchange.search.backend import SearchRequest  # noqa: E402
 from exchange.search.service import search  # noqa: E402
 from tests.search.test_search import HOSTILE_QUERIES  # noqa: E402
 

@@ -37,7 +37,7 @@ from exchange.library import publishing  # noqa: E402
 from exchange.library.practice import parse  # noqa: E402
 from exchange.library.rendering import plain_text  # noqa: E402
 from exchange.models import PracticeVersion  # noqa: E402
-from exchange.search.service import SearchRequest  # noqa: E402
+from exchange.search.backend import SearchRequest  # noqa: E402
 from exchange.search.service import search  # noqa: E402
 
 QUERIES = {

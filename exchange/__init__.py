@@ -27,7 +27,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from exchange.library import bounded_rendering
     from exchange.library.practice import MAX_DOCUMENT_BYTES
     from exchange.mail import settings_from
-    from exchange.search.service import TIME_LIMIT_SECONDS
+    from exchange.search.backend import TIME_LIMIT_SECONDS
     from exchange.web import admin
     from exchange.web import api
     from exchange.web import auth

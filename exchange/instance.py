@@ -8,8 +8,8 @@ from pathlib import Path
 from exchange.db import Database
 from exchange.library.storage import LibraryStore
 from exchange.mail import MailSettings
+from exchange.search.backend import TIME_LIMIT_SECONDS
 from exchange.search.index import SearchIndex
-from exchange.search.service import TIME_LIMIT_SECONDS
 
 
 @dataclass

@@ -15,7 +15,7 @@ from exchange.library.rendering import render
 from exchange.models import AuditEntry
 from exchange.models import Submission
 from exchange.review import submissions
-from exchange.search.service import SearchRequest
+from exchange.search.backend import SearchRequest
 from exchange.search.service import search
 from tests.test_accounts import HTTPS
 from tests.test_accounts import PASSWORD

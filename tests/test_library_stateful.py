@@ -44,7 +44,7 @@ from exchange.library import reading
 from exchange.review import submissions
 from exchange.search import discovery
 from exchange.search import indexing
-from exchange.search.service import SearchRequest
+from exchange.search.backend import SearchRequest
 from tests.conftest import Databases
 from tests.conftest import practice_text
 from tests.test_accounts import PASSWORD

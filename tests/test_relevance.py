@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from exchange.search.service import SearchRequest
+from exchange.search.backend import SearchRequest
 from exchange.search.service import search
 from tests.relevance.evaluate import evaluate
 

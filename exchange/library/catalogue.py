@@ -15,9 +15,7 @@ from sqlalchemy.orm import Session
 
 from exchange import policy
 from exchange.models import PracticeRecord
-
-#: The filters a listing accepts, each a metadata field that can hold one or several values.
-FACETS = ("hazard", "city", "country", "kind", "phase", "language", "year")
+from exchange.search.backend import FACETS
 
 
 @dataclass

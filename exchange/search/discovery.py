@@ -18,10 +18,10 @@ from exchange.library import catalogue
 from exchange.models import PracticeRecord
 from exchange.search import indexing
 from exchange.search import service
-from exchange.search.index import IndexUnavailable
-from exchange.search.service import Hit
-from exchange.search.service import SearchRequest
-from exchange.search.service import SearchResults
+from exchange.search.backend import Hit
+from exchange.search.backend import IndexUnavailable
+from exchange.search.backend import SearchRequest
+from exchange.search.backend import SearchResults
 
 log = logging.getLogger(__name__)
 

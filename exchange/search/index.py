@@ -25,6 +25,9 @@ from whoosh.searching import Searcher
 
 from exchange.library import vocabularies
 from exchange.library.storage import write_durably
+from exchange.search.backend import FACETS
+from exchange.search.backend import MULTI_VALUED_FACETS
+from exchange.search.backend import IndexUnavailable
 from exchange.search.evaluation import PostingsCache
 from exchange.search.evaluation import Statistics
 from exchange.search.whoosh.schema import SCHEMA_VERSION
@@ -39,12 +42,8 @@ MAX_SEGMENTS = 12
 POOL_SIZE = 8
 
 
-class IndexUnavailable(RuntimeError):
-    """There is no usable index (missing, damaged, or of an older schema); search must degrade."""
-
-
-SINGLE_FACETS = ("city", "country", "kind", "language", "year")
-MULTI_FACETS = ("hazard", "phase")
+SINGLE_FACETS = tuple(facet for facet in FACETS if facet not in MULTI_VALUED_FACETS)
+MULTI_FACETS = MULTI_VALUED_FACETS
 
 
 class Vocabulary:

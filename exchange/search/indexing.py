@@ -31,8 +31,9 @@ from exchange.models import PracticeRecord
 from exchange.models import PracticeVersion
 from exchange.models import Submission
 from exchange.models import utcnow
+from exchange.search.backend import IndexUnavailable
+from exchange.search.backend import ReindexRunning
 from exchange.search.documents import index_document
-from exchange.search.index import IndexUnavailable
 from exchange.search.index import commit_small
 from exchange.search.service import document_ids
 
@@ -40,10 +41,6 @@ log = logging.getLogger(__name__)
 
 CATCH_UP_EVERY_SECONDS = 5.0
 KEEP_DONE_ROWS = datetime.timedelta(days=7)
-
-
-class ReindexRunning(RuntimeError):
-    """Another rebuild of this index is under way."""
 
 
 def enqueue(session: Session, practice_id: str) -> None:

@@ -13,7 +13,6 @@ import logging
 import re
 import time
 from dataclasses import dataclass
-from dataclasses import field
 
 import numpy as np
 from markupsafe import Markup
@@ -25,6 +24,15 @@ from exchange.search.analysis import LANGUAGES
 from exchange.search.analysis import analysis_language
 from exchange.search.analysis import is_query_stopword
 from exchange.search.analysis import tokens
+from exchange.search.backend import ALL_WORDS_NOTICE
+from exchange.search.backend import FACETS
+from exchange.search.backend import STOPPED_NOTICE
+from exchange.search.backend import TIME_LIMIT_SECONDS
+from exchange.search.backend import Hit
+from exchange.search.backend import SearchRequest
+from exchange.search.backend import SearchResults
+from exchange.search.backend import normal_value
+from exchange.search.backend import sorted_counts
 from exchange.search.evaluation import Deadline
 from exchange.search.evaluation import Evaluation
 from exchange.search.evaluation import Statistics
@@ -32,58 +40,13 @@ from exchange.search.expansion import MAX_PHRASE_WORDS
 from exchange.search.expansion import concepts_for
 from exchange.search.expansion import expansion_parts
 from exchange.search.index import SearchIndex
-from exchange.search.whoosh.schema import FILTER_FIELDS
 from exchange.search.whoosh.schema import TEXT_FIELDS
 
 log = logging.getLogger(__name__)
 
-SORTS = ("relevance", "newest")
-MAX_PER_PAGE = 100
-TIME_LIMIT_SECONDS = 2.0
 EXPANSION_BOOST = 0.3
 SUGGEST_BELOW = 3
 SNIPPET_CHARS = 240
-
-
-@dataclass
-class SearchRequest:
-    """What the user asked: query text, facet filters (any value within a facet), sort and page."""
-
-    q: str = ""
-    filters: dict[str, list[str]] = field(default_factory=dict)
-    sort: str = "relevance"
-    page: int = 1
-    per_page: int = 20
-
-
-@dataclass
-class Hit:
-    """One result: a practice's card, its highlighted snippet, and its other visible translations."""
-
-    id: str
-    card: dict
-    snippet: Markup
-    score: float | None
-    also_in: list[tuple[str, str]] = field(default_factory=list)
-
-
-@dataclass
-class SearchResults:
-    """A page of results with everything the page and the API show around it."""
-
-    query: str
-    total: int
-    page: int
-    per_page: int
-    hits: list[Hit]
-    facets: dict[str, dict[str, int]]
-    suggestion: str | None = None
-    notices: list[str] = field(default_factory=list)
-    degraded: bool = False
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 # Building Whoosh queries -----------------------------------------------------------------------
@@ -158,9 +121,7 @@ def _join_concept_words(nodes: tuple[ql.Node, ...]) -> list[ql.Node | _ConceptRu
 
 
 def _filter_query(name: str, value: str) -> wq.Query:
-    value = value.strip()
-    value = value.upper() if name == "country" else value.lower()
-    return wq.Term(name, value)
+    return wq.Term(name, normal_value(name, value))
 
 
 def to_whoosh(node: ql.Node | None) -> wq.Query:
@@ -213,9 +174,7 @@ def _search(index: SearchIndex, searcher, request: SearchRequest,  # type: ignor
     cache = index.facet_cache(searcher)
     statistics = cache.statistics(visibilities)
     readable = statistics.readable
-    filters = {k: [_normal(k, v) for v in vs if v] for k, vs in request.filters.items() if k in FILTER_FIELDS}
-    filters = {k: vs for k, vs in filters.items() if vs}
-    masks = {facet: cache.having(facet, values) for facet, values in filters.items()}
+    masks = {facet: cache.having(facet, values) for facet, values in request.facet_filters().items()}
     newest = request.sort == "newest" or parsed.tree is None
 
     text_query = to_whoosh(parsed.tree)
@@ -236,9 +195,9 @@ def _search(index: SearchIndex, searcher, request: SearchRequest,  # type: ignor
         if _apply(any_matched, masks).any():
             text_query, matched, scores, partial = any_query, any_matched, any_scores, any_partial
             selected = _apply(matched, masks)
-            notices.append("No practice has all of these words; showing practices with any of them.")
+            notices.append(ALL_WORDS_NOTICE)
     if partial:
-        notices.append("The search took too long and was stopped; try fewer or more specific words.")
+        notices.append(STOPPED_NOTICE)
 
     docs = np.flatnonzero(selected)
     if newest:  # among translations published the same day, the original leads its group
@@ -258,8 +217,7 @@ def _search(index: SearchIndex, searcher, request: SearchRequest,  # type: ignor
     suggestion = None
     if total < SUGGEST_BELOW and parsed.words():
         suggestion = _suggest(index, searcher, parsed, statistics, masks, total, cache, deadline)
-    facets = {facet: _sorted_counts(cache.group_counts(facet, _apply(matched, masks, skip=facet)))
-              for facet in FILTER_FIELDS}
+    facets = {facet: sorted_counts(cache.group_counts(facet, _apply(matched, masks, skip=facet))) for facet in FACETS}
     return SearchResults(query=request.q, total=total, page=request.page, per_page=request.per_page,
                          hits=hits, facets=facets, suggestion=suggestion, notices=notices)
 
@@ -289,14 +247,6 @@ def _apply(matched: np.ndarray, masks: dict[str, np.ndarray], skip: str | None =
         if facet != skip:
             result = result & mask
     return result
-
-
-def _normal(name: str, value: str) -> str:
-    return value.strip().upper() if name == "country" else value.strip().lower()
-
-
-def _sorted_counts(counts: dict[str, int]) -> dict[str, int]:
-    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def _leaders(cache, ranked: np.ndarray, wanted: int) -> list[int]:  # type: ignore[no-untyped-def]

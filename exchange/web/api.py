@@ -9,6 +9,7 @@ from flask import url_for
 
 from exchange.library import reading
 from exchange.search import discovery
+from exchange.search.backend import FACETS
 from exchange.web import search_params
 from exchange.web.extensions import library
 from exchange.web.viewer import current as viewer
@@ -30,8 +31,7 @@ def search():  # type: ignore[no-untyped-def]
                                                       "hazards", "phases", "published")},
             "url": _url(hit.id), "snippet": str(hit.snippet), "score": hit.score,
         } for hit in results.hits],
-        "facets": {name: results.facets.get(name, {}) for name in ("hazard", "city", "country", "kind", "phase",
-                                                                   "language", "year")},
+        "facets": {name: results.facets.get(name, {}) for name in FACETS},
         "suggestion": results.suggestion,
         "notices": results.notices,
     })

@@ -16,7 +16,7 @@ from exchange.library import cities
 from exchange.library import publishing
 from exchange.library import reading
 from exchange.search import discovery
-from exchange.search.service import SearchRequest
+from exchange.search.backend import SearchRequest
 from exchange.web import search_params
 from exchange.web.extensions import library
 from exchange.web.viewer import current as viewer

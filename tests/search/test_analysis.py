@@ -6,7 +6,7 @@ import pytest
 
 from exchange.library import publishing
 from exchange.search.analysis import tokens
-from exchange.search.service import SearchRequest
+from exchange.search.backend import SearchRequest
 from exchange.search.service import search
 
 PUBLIC = frozenset({"public"})

@@ -19,11 +19,11 @@ from exchange.library import publishing
 from exchange.library.practice import parse
 from exchange.models import IndexOutbox
 from exchange.search import indexing
+from exchange.search.backend import IndexUnavailable
+from exchange.search.backend import SearchRequest
 from exchange.search.discovery import DEGRADED_NOTICE
 from exchange.search.documents import index_document
-from exchange.search.index import IndexUnavailable
 from exchange.search.index import SearchIndex
-from exchange.search.service import SearchRequest
 from exchange.search.service import search
 from tests.conftest import exchange_environment
 

@@ -16,9 +16,9 @@ from exchange.initialise import initialise
 from exchange.library import publishing
 from exchange.search import discovery
 from exchange.search import query as ql
+from exchange.search.backend import SearchRequest
+from exchange.search.backend import SearchResults
 from exchange.search.evaluation import MAX_PREFIX_TERMS
-from exchange.search.service import SearchRequest
-from exchange.search.service import SearchResults
 from exchange.search.service import related
 from exchange.search.service import search
 from exchange.search.service import to_whoosh

@@ -12,12 +12,12 @@ from whoosh.fields import TEXT
 from whoosh.fields import Schema
 
 from exchange.search.analysis import LANGUAGES
+from exchange.search.backend import FACETS
+from exchange.search.backend import MULTI_VALUED_FACETS
 from exchange.search.whoosh.analysis import LanguageAnalyzer
 
 #: Text fields, each indexed once per analysis language as ``<name>_<language>``, with their boosts.
 TEXT_FIELDS = {"title": 3.0, "summary": 2.0, "tags": 2.0, "body": 1.0}
-#: Metadata a query may filter on (``hazard:tsunami``) and that facets count.
-FILTER_FIELDS = ("hazard", "city", "country", "kind", "phase", "language", "year")
 #: Bumped whenever analysis or fields change: an index of another version is rebuilt.
 SCHEMA_VERSION = 4
 
@@ -45,10 +45,8 @@ def build_schema() -> Schema:
         # Words of public practices only: the "did you mean" vocabulary can never reveal a restricted word.
         "spell_public": TEXT(analyzer=RegexTokenizer() | LowercaseFilter(), phrase=False),
     }
-    for name in ("city", "country", "kind", "language", "year"):
-        fields[name] = ID()
-    for name in ("hazard", "phase"):
-        fields[name] = KEYWORD(commas=True)
+    for name in FACETS:
+        fields[name] = KEYWORD(commas=True) if name in MULTI_VALUED_FACETS else ID()
     for language in LANGUAGES:
         for name, boost in TEXT_FIELDS.items():
             # Character offsets in the body let snippets be highlighted without re-analysing the text.
