@@ -55,7 +55,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
         JSON_SORT_KEYS=False,
         PER_PAGE=20,
-        # Seconds a search may spend matching before it answers with what it found (threats R-5).
+        # Seconds a search may spend matching before it stops and answers with no results (threats R-5).
         SEARCH_SECONDS=float(os.environ.get("EXCHANGE_SEARCH_SECONDS", TIME_LIMIT_SECONDS)),
         # Seconds of wall clock one preview may take, and that one person's previews may take in a minute
         # (exchange/bounded_rendering.py).

@@ -51,7 +51,7 @@ def prepare_search(instance: Instance) -> int:
     """Make the search index ready: rebuilt when missing or unusable, else caught up with the outbox."""
     indexing.sweep_abandoned(instance)
     try:
-        instance.search.open()
+        instance.search.verify()
     except indexing.IndexUnavailable:
         return indexing.rebuild(instance)
     return indexing.drain(instance)

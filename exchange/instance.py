@@ -9,7 +9,8 @@ from exchange.db import Database
 from exchange.library.storage import LibraryStore
 from exchange.mail import MailSettings
 from exchange.search.backend import TIME_LIMIT_SECONDS
-from exchange.search.index import SearchIndex
+from exchange.search.backend import SearchBackend
+from exchange.search.whoosh.backend import WhooshBackend
 
 
 @dataclass
@@ -19,9 +20,9 @@ class Instance:
     path: Path
     db: Database
     store: LibraryStore
-    search: SearchIndex
+    search: SearchBackend
     mail: MailSettings | None = None
-    #: how long a search may spend matching before it answers with what it has (threats R-5)
+    #: how long a search may spend matching before it stops and answers with no results (threats R-5)
     search_seconds: float = TIME_LIMIT_SECONDS
 
     @classmethod
@@ -31,5 +32,5 @@ class Instance:
         path = Path(path).resolve()
         path.mkdir(parents=True, exist_ok=True)
         url = database_url or f"sqlite:///{path / 'exchange.db'}"
-        return cls(path=path, db=Database(url), store=LibraryStore(path), search=SearchIndex(path / "index"), mail=mail,
-                   search_seconds=search_seconds)
+        return cls(path=path, db=Database(url), store=LibraryStore(path), search=WhooshBackend(path / "index"),
+                   mail=mail, search_seconds=search_seconds)

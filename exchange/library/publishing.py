@@ -32,6 +32,7 @@ from exchange.models import PracticeRecord
 from exchange.models import PracticeVersion
 from exchange.models import RenderedVersion
 from exchange.search import indexing
+from exchange.search.backend import IndexUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +178,9 @@ def _original_version(session: Session, practice: Practice) -> int | None:
 
 def _index_now(instance: Instance) -> None:
     """Make a publish searchable now; if the index cannot take it, the outbox keeps it for later."""
-    if not instance.search.exists():
+    try:
+        instance.search.verify()
+    except IndexUnavailable:
         return  # the first search or 'exchange init' builds the index from the library
     try:
         indexing.drain(instance)

@@ -1,6 +1,8 @@
 """Finding practices: the one service behind the search page, the home page, the city page and the API.
 
-It asks the search index, with the viewer's permissions inside the query. When the index is missing
+It asks the search engine (``instance.search``) for what the viewer may read: the engine leaves out
+every other practice where the query is evaluated, before anything is counted, scored or suggested (in
+the Whoosh engine, a mask over document numbers), never as a filter on results afterwards. When the index is missing
 or damaged it answers from the catalogue table instead (titles and summaries only) and says so, while
 the index is rebuilt in the background: a broken index never becomes an error page.
 """
@@ -17,7 +19,6 @@ from exchange.instance import Instance
 from exchange.library import catalogue
 from exchange.models import PracticeRecord
 from exchange.search import indexing
-from exchange.search import service
 from exchange.search.backend import Hit
 from exchange.search.backend import IndexUnavailable
 from exchange.search.backend import SearchRequest
@@ -35,7 +36,7 @@ def find(instance: Instance, session: Session, request: SearchRequest,
     indexing.catch_up(instance)
     visibilities = policy.readable_visibilities(viewer)
     try:
-        return service.search(instance.search, request, visibilities, instance.search_seconds)
+        return instance.search.search(request, visibilities, instance.search_seconds)
     except IndexUnavailable as error:
         log.warning("search degraded to the catalogue: %s", error)
     except Exception:  # a damaged index shows itself in many ways; never as an error page
@@ -47,8 +48,8 @@ def find(instance: Instance, session: Session, request: SearchRequest,
 def related(instance: Instance, practice_id: str, viewer: policy.Viewer | None, limit: int = 5) -> list[Hit]:
     """Practices like ``practice_id`` that ``viewer`` may read (none while the index is unusable)."""
     try:
-        return service.related(instance.search, practice_id, policy.readable_visibilities(viewer), limit,
-                               instance.search_seconds)
+        return instance.search.related(practice_id, policy.readable_visibilities(viewer), limit,
+                                       instance.search_seconds)
     except Exception as error:  # related practices are a courtesy: never fail a page for them
         log.warning("related practices unavailable for %s: %r", practice_id, error)
         return []

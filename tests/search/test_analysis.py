@@ -7,14 +7,13 @@ import pytest
 from exchange.library import publishing
 from exchange.search.analysis import tokens
 from exchange.search.backend import SearchRequest
-from exchange.search.service import search
 
 PUBLIC = frozenset({"public"})
 
 
 def found(instance, q: str) -> set[str]:  # type: ignore[no-untyped-def]
     """The ids an anonymous visitor finds for ``q``."""
-    return {hit.id for hit in search(instance.search, SearchRequest(q=q, per_page=100), PUBLIC).hits}
+    return {hit.id for hit in instance.search.search(SearchRequest(q=q, per_page=100), PUBLIC).hits}
 
 
 @pytest.mark.parametrize(("language", "words"), [

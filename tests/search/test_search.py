@@ -18,10 +18,8 @@ from exchange.search import discovery
 from exchange.search import query as ql
 from exchange.search.backend import SearchRequest
 from exchange.search.backend import SearchResults
-from exchange.search.evaluation import MAX_PREFIX_TERMS
-from exchange.search.service import related
-from exchange.search.service import search
-from exchange.search.service import to_whoosh
+from exchange.search.whoosh.evaluation import MAX_PREFIX_TERMS
+from exchange.search.whoosh.queries import to_whoosh
 from tests.conftest import practice_text
 
 PUBLIC = frozenset({"public"})
@@ -133,7 +131,7 @@ def publish_all(instance, practices: dict[str, dict[str, str]]) -> None:  # type
 
 def find(instance, q: str = "", visibilities: frozenset[str] = PUBLIC, **options) -> SearchResults:  # type: ignore[no-untyped-def]
     options.setdefault("per_page", 100)
-    return search(instance.search, SearchRequest(q=q, **options), visibilities)
+    return instance.search.search(SearchRequest(q=q, **options), visibilities)
 
 
 def ids(results: SearchResults) -> list[str]:
@@ -389,10 +387,10 @@ def test_no_suggestion_when_the_word_is_fine(corpus):
 # Related practices -----------------------------------------------------------------------------
 
 def test_related_practices_leave_out_the_practices_own_translations(corpus):
-    found = [hit.id for hit in related(corpus.search, ID["heat-health-plan"], PUBLIC)]
+    found = [hit.id for hit in corpus.search.related(ID["heat-health-plan"], PUBLIC)]
     assert found and ID["heatstroke-alert"] in found
     assert not HEAT_GROUP & set(found)
-    from_translation = [hit.id for hit in related(corpus.search, ID["rencana-kesehatan-panas"], PUBLIC)]
+    from_translation = [hit.id for hit in corpus.search.related(ID["rencana-kesehatan-panas"], PUBLIC)]
     assert not HEAT_GROUP & set(from_translation)
 
 
@@ -484,7 +482,7 @@ def test_partner_scores_count_the_restricted_practices_they_read(twins):
 @pytest.mark.parametrize("q", ["gauge", "flood", "plan", "flood plan", "避難所運営"])
 def test_staff_scores_are_bm25f_over_the_whole_index_as_before(twins, q):
     instance = twins[0].extensions["exchange"]  # restricted practices, and a deleted earlier version
-    with instance.search.searching() as searcher:
+    with instance.search.index.searching() as searcher:
         whoosh = {searcher.stored_fields(hit.docnum)["id"]: round(hit.score, 4)
                   for hit in searcher.search(to_whoosh(ql.parse(q).tree), limit=None)}
     hits = find(instance, q, visibilities=STAFF).hits
@@ -563,11 +561,11 @@ def test_partner_staff_counts_include_restricted_practices(twins):
 def test_related_practices_never_show_restricted_ones_to_anonymous_visitors(twins):
     instance = twins[0].extensions["exchange"]
     for practice_id in ID.values():
-        found = {hit.id for hit in related(instance.search, practice_id, PUBLIC, limit=20)}
+        found = {hit.id for hit in instance.search.related(practice_id, PUBLIC, limit=20)}
         assert not found & RESTRICTED_IDS, practice_id
         with instance.db.session():
             assert not {h.id for h in discovery.related(instance, practice_id, policy.ANONYMOUS, 20)} & RESTRICTED_IDS
-    staff = {hit.id for hit in related(instance.search, ID["river-early-warning"], STAFF, limit=20)}
+    staff = {hit.id for hit in instance.search.related(ID["river-early-warning"], STAFF, limit=20)}
     assert "melbourne/levee-inspection" in staff  # the restricted practice is related, and staff see it
 
 
@@ -581,7 +579,7 @@ def test_related_order_and_scores_for_anonymous_visitors_do_not_depend_on_restri
     with_restricted, without = (app.extensions["exchange"].search for app in twins)
 
     def listed(index, practice_id: str, visibilities: frozenset[str] = PUBLIC) -> list:  # type: ignore[no-untyped-def]
-        return [(hit.id, hit.score, hit.also_in) for hit in related(index, practice_id, visibilities, limit=20)]
+        return [(hit.id, hit.score, hit.also_in) for hit in index.related(practice_id, visibilities, limit=20)]
 
     for practice_id in ID.values():
         assert listed(with_restricted, practice_id) == listed(without, practice_id), practice_id
@@ -594,8 +592,8 @@ def test_related_order_and_scores_for_anonymous_visitors_do_not_depend_on_restri
 
 def test_a_restricted_practice_has_no_related_practices_for_anonymous_visitors(twins):
     index = twins[0].extensions["exchange"].search
-    assert related(index, "melbourne/levee-inspection", PUBLIC) == []
-    assert related(index, "melbourne/levee-inspection", STAFF)
+    assert index.related("melbourne/levee-inspection", PUBLIC) == []
+    assert index.related("melbourne/levee-inspection", STAFF)
 
 
 def test_prefix_expansion_is_limited_among_words_the_visitor_may_read(instance, make_practice):
@@ -660,10 +658,10 @@ def test_one_long_word_is_answered(client, instance, make_practice):
 def test_a_search_past_its_deadline_stops_and_says_so(library_app, q):
     """A deadline of no time at all has passed before the first term is matched, whatever the machine."""
     instance = library_app.extensions["exchange"]
-    stopped = search(instance.search, SearchRequest(q=q), PUBLIC, seconds=0)
+    stopped = instance.search.search(SearchRequest(q=q), PUBLIC, seconds=0)
     assert stopped.total == 0 and stopped.hits == [] and stopped.suggestion is None
     assert "The search took too long and was stopped; try fewer or more specific words." in stopped.notices
-    unhurried = search(instance.search, SearchRequest(q=q), PUBLIC, seconds=3600)
+    unhurried = instance.search.search(SearchRequest(q=q), PUBLIC, seconds=3600)
     assert "The search took too long" not in " ".join(unhurried.notices)
 
 
@@ -738,7 +736,7 @@ def test_an_empty_library_answers_every_search_page(client, path):
 def test_degraded_search_escapes_too(client, instance, make_practice):
     publishing.publish(instance, make_practice(title="My <cool> Page", summary="A <b>bold</b> summary."),
                        "cool", "test")
-    for entry in instance.search.live_folder().iterdir():
+    for entry in instance.search.index.live_folder().iterdir():
         entry.unlink()
     page = client.get("/practices?q=cool").get_data(as_text=True)
     assert DEGRADED in page and "My &lt;cool&gt; Page" in page and "<b>" not in page

@@ -14,18 +14,14 @@ from whoosh.fields import Schema
 from exchange.search.analysis import LANGUAGES
 from exchange.search.backend import FACETS
 from exchange.search.backend import MULTI_VALUED_FACETS
+from exchange.search.backend import TEXT_FIELDS
 from exchange.search.whoosh.analysis import LanguageAnalyzer
 
-#: Text fields, each indexed once per analysis language as ``<name>_<language>``, with their boosts.
-TEXT_FIELDS = {"title": 3.0, "summary": 2.0, "tags": 2.0, "body": 1.0}
+#: How much a word counts in each of the texts (``TEXT_FIELDS``), each indexed once per analysis language
+#: as ``<name>_<language>``.
+TEXT_BOOSTS = {"title": 3.0, "summary": 2.0, "tags": 2.0, "body": 1.0}
 #: Bumped whenever analysis or fields change: an index of another version is rebuilt.
 SCHEMA_VERSION = 4
-
-
-def text_field_names(language: str | None = None) -> list[str]:
-    """``title_en``, ``summary_en`` … for one language, or for all."""
-    languages = [language] if language else list(LANGUAGES)
-    return [f"{name}_{lang}" for lang in languages for name in TEXT_FIELDS]
 
 
 def build_schema() -> Schema:
@@ -48,8 +44,8 @@ def build_schema() -> Schema:
     for name in FACETS:
         fields[name] = KEYWORD(commas=True) if name in MULTI_VALUED_FACETS else ID()
     for language in LANGUAGES:
-        for name, boost in TEXT_FIELDS.items():
+        for name in TEXT_FIELDS:
             # Character offsets in the body let snippets be highlighted without re-analysing the text.
-            fields[f"{name}_{language}"] = TEXT(analyzer=LanguageAnalyzer(language), field_boost=boost,
+            fields[f"{name}_{language}"] = TEXT(analyzer=LanguageAnalyzer(language), field_boost=TEXT_BOOSTS[name],
                                                 phrase=name != "tags", chars=name == "body")
     return Schema(**fields)
