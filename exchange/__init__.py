@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Any
 
-from flask import Flask
+if TYPE_CHECKING:
+    from flask import Flask
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = "instance"
@@ -20,18 +21,20 @@ def instance_path_from_environment() -> Path:
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """The web application for one library instance; wiring only, no side effects on disk."""
+    from flask import Flask
+
     from exchange import cli
-    from exchange import errors
+    from exchange import settings
     from exchange.accounts import people
     from exchange.instance import Instance
     from exchange.library import bounded_rendering
     from exchange.library.practice import MAX_DOCUMENT_BYTES
     from exchange.mail import settings_from
-    from exchange.search.backend import TIME_LIMIT_SECONDS
     from exchange.web import admin
     from exchange.web import api
     from exchange.web import auth
     from exchange.web import contribute
+    from exchange.web import errors
     from exchange.web import inputs
     from exchange.web import packs_pages
     from exchange.web import pages
@@ -50,19 +53,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     app.request_class = LimitedRequest
     app.config.from_mapping(
-        SECRET_KEY=_secret_key(instance_path),
-        DATABASE_URL=os.environ.get("EXCHANGE_DATABASE_URL"),
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
         JSON_SORT_KEYS=False,
         PER_PAGE=20,
-        # Seconds a search may spend matching before it stops and answers with no results (threats R-5).
-        SEARCH_SECONDS=float(os.environ.get("EXCHANGE_SEARCH_SECONDS", TIME_LIMIT_SECONDS)),
-        # Seconds of wall clock one preview may take, and that one person's previews may take in a minute
-        # (exchange/bounded_rendering.py).
-        PREVIEW_SECONDS=float(os.environ.get("EXCHANGE_PREVIEW_SECONDS", bounded_rendering.RENDER_SECONDS)),
         PREVIEW_ALLOWANCE_SECONDS=bounded_rendering.ALLOWANCE_SECONDS,
-        # Links sent to people (invitations, e-mail) use this, never the request's Host (threats AU-7).
-        EXCHANGE_BASE_URL=os.environ.get("EXCHANGE_BASE_URL", "http://127.0.0.1:5000"),
         # Session cookies: host-only, HTTPS only (browsers treat 127.0.0.1 and localhost as secure),
         # not readable by scripts, not sent on cross-site requests (threats AU-8).
         SESSION_COOKIE_NAME="__Host-px-session",
@@ -76,9 +70,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         MAX_FORM_PARTS=1000,
         MAX_FORM_MEMORY_SIZE=MAX_DOCUMENT_BYTES,
     )
+    # Defaults, then the instance's config.py, then EXCHANGE_* variables; a test's own config last.
+    app.config.update(settings.load(instance_path, os.environ))
     app.config.update(config)
-    mail = settings_from(app.config, os.environ)
-    instance = Instance.open(instance_path, app.config["DATABASE_URL"], mail, app.config["SEARCH_SECONDS"])
+    mail = settings_from(app.config, {})
+    instance = Instance.open(instance_path, app.config["DATABASE_URL"], mail, app.config["SEARCH_SECONDS"],
+                             app.config["EXCHANGE_BASE_URL"])
     library.init_app(app, instance)
     inputs.init_app(app)
     csrf.init_app(app)
@@ -96,14 +93,3 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(packs_pages.bp)
     return app
-
-
-def _secret_key(instance_path: Path) -> str:
-    """The key ``exchange init`` stored in the instance, or the environment's, or a per-process one."""
-    if os.environ.get("EXCHANGE_SECRET_KEY"):
-        return os.environ["EXCHANGE_SECRET_KEY"]
-    key_file = instance_path / "secret_key"
-    if key_file.is_file():
-        return key_file.read_text().strip()
-    return secrets.token_hex(32)
-

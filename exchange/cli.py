@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
+import signal
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -11,18 +13,24 @@ import click
 from flask import Flask
 from flask import current_app
 from flask.cli import FlaskGroup
+from flask.cli import ScriptInfo
+from flask.cli import run_command as flask_run_command
 from flask.cli import with_appcontext
+from werkzeug.serving import is_running_from_reloader
 
 from exchange.accounts import passwords
 from exchange.accounts import people
 from exchange.errors import InvalidCity
 from exchange.initialise import initialise
 from exchange.initialise import prepare_search
+from exchange.jobs import embedded
+from exchange.jobs import runner
 from exchange.library import cities as city_service
 from exchange.library import publishing
 from exchange.packs import exports
 from exchange.review import notifications
 from exchange.search import indexing
+from exchange.search.backend import ReindexRunning
 from exchange.web.extensions import library
 
 
@@ -51,7 +59,7 @@ main = FlaskGroup(
 def init_app(app: Flask) -> None:
     """Add our commands to the app's command group (so the test runner and ``exchange`` both see them)."""
     for command in (init_command, import_command, export_command, cities_group, serve_command, reindex_command,
-                    check_command, users_group, notify_due_command, packs_group):
+                    check_command, users_group, notify_due_command, packs_group, worker_command):
         app.cli.add_command(command)
 
 
@@ -145,7 +153,7 @@ def reindex_command() -> None:
     """Build a fresh search index beside the live one and swap it in; searches keep working meanwhile."""
     try:
         count = indexing.rebuild(library.instance, wait=False)
-    except indexing.ReindexRunning as error:
+    except ReindexRunning as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Indexed {count} practices; the new index is live.")
 
@@ -180,8 +188,8 @@ def users_group() -> None:
 @users_group.command("create")
 @click.argument("email")
 @click.option("--name", required=True, help="The person's name.")
-@click.option("--role", "roles", multiple=True, required=True,
-              type=click.Choice(people.ROLES), help="reader, contributor, reviewer or admin; repeatable.")
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(people.ROLES),
+              help=f"{', '.join(people.ROLES[:-1])} or {people.ROLES[-1]}; repeatable.")
 @click.option("--city", "cities", multiple=True, help="A city the person contributes for; repeatable.")
 @with_appcontext
 def users_create(email: str, name: str, roles: tuple[str, ...], cities: tuple[str, ...]) -> None:
@@ -278,13 +286,45 @@ def packs_import(path: Path, email: str) -> None:
     click.echo(f"Imported pack {imported.pack_id} for {email}.")
 
 
+@click.command("worker")
+@click.option("--poll", "poll_seconds", default=runner.POLL_SECONDS, show_default=True, type=float,
+              help="Seconds between looks for due jobs.")
+@click.option("--until-idle", is_flag=True, help="Run the jobs due now, one after another, then exit.")
+@click.option("--until-stdin-closes", is_flag=True, hidden=True,
+              help="Also stop when standard input closes (the server that started this runner is gone).")
+@with_appcontext
+def worker_command(poll_seconds: float, until_idle: bool, until_stdin_closes: bool) -> None:
+    """Run the job runner: e-mail, pack exports and search index upkeep (SIGTERM stops it cleanly)."""
+    import logging
+    import threading
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    job_runner = runner.Runner(library.instance, poll_seconds=poll_seconds)
+    if until_idle:
+        click.echo(f"Ran {job_runner.run_pending()} jobs.")
+        return
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda _number, _frame: job_runner.stop())
+    if until_stdin_closes:
+        def watch() -> None:
+            sys.stdin.buffer.read()  # returns at end of file: whoever held the other end is gone
+            job_runner.stop()
+
+        threading.Thread(target=watch, daemon=True, name="stdin-watch").start()
+    job_runner.run()
+
+
+NO_WORKER_HELP = "Start no job runner beside the server (when 'exchange worker' runs separately)."
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--no-worker", is_flag=True, help=NO_WORKER_HELP)
 @with_appcontext
-def serve_command(host: str, port: int, threads: int) -> None:
-    """Serve the library with waitress, a production WSGI server (--port 0: any free port)."""
+def serve_command(host: str, port: int, threads: int, no_worker: bool) -> None:
+    """Serve the library with waitress, a production WSGI server (--port 0: any free port), and a job runner."""
     import logging
 
     import waitress
@@ -295,7 +335,43 @@ def serve_command(host: str, port: int, threads: int) -> None:
     server = waitress.create_server(app, host=host, port=port, threads=threads, ident="practice-exchange")
     # Said once the socket listens, with the port it got: a script (or test) may connect when it reads this.
     click.echo(f"Serving {library.instance.path} on http://{host}:{server.effective_port}/")
-    server.run()
+    with contextlib.ExitStack() as stack:
+        _start_runner(stack, app, no_worker)
+        # SIGTERM ends waitress's loop as Ctrl-C does, so that the runner is stopped with the server.
+        signal.signal(signal.SIGTERM, lambda _number, _frame: sys.exit(0))
+        server.run()
+
+
+def _start_runner(stack: contextlib.ExitStack, app: Flask, no_worker: bool) -> None:
+    """Start the embedded job runner for ``app``'s instance, stopped when ``stack`` closes (unless ``no_worker``)."""
+    if no_worker:
+        click.echo("No job runner (--no-worker): mail, exports and index upkeep wait for 'exchange worker'.")
+        return
+    process = stack.enter_context(embedded.runner_process(
+        app.extensions["exchange"].path, app.config["DATABASE_URL"], app.config["EXCHANGE_BASE_URL"]))
+    click.echo(f"Job runner started (pid {process.pid}); it stops with the server.")
+
+
+def _with_runner(command: click.Command) -> click.Command:
+    """Flask's ``run`` (the development server), starting a job runner beside it unless --no-worker."""
+
+    @click.pass_context
+    def run(context: click.Context, no_worker: bool, **options: object) -> None:
+        if is_running_from_reloader():  # the reloader's serving child: its parent started the runner
+            context.invoke(command.callback, **options)  # type: ignore[arg-type]
+            return
+        with contextlib.ExitStack() as stack:
+            _start_runner(stack, context.ensure_object(ScriptInfo).load_app(), no_worker)
+            signal.signal(signal.SIGTERM, lambda _number, _frame: sys.exit(0))  # stop the runner with the server
+            context.invoke(command.callback, **options)  # type: ignore[arg-type]
+
+    no_worker = click.Option(["--no-worker"], is_flag=True, help=NO_WORKER_HELP)
+    return click.Command(command.name, callback=run, params=[*command.params, no_worker],
+                         help=f"{command.help}\n\nA job runner (mail, exports, index upkeep) runs beside it.",
+                         short_help=command.short_help)
+
+
+main.add_command(_with_runner(flask_run_command))
 
 
 if __name__ == "__main__":

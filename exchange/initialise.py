@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 
+from exchange import settings
 from exchange.instance import Instance
 from exchange.library import cities
 from exchange.library import publishing
-from exchange.library.storage import write_durably
 from exchange.search import indexing
+from exchange.search.backend import IndexUnavailable
 
 BUNDLED_PRACTICES = Path(__file__).resolve().parent.parent / "practices"
 
@@ -34,10 +34,8 @@ def initialise(instance: Instance, actor: str, seed: bool = True,
     """
     report = Report()
     instance.db.migrate()
-    key_file = instance.path / "secret_key"
-    if not key_file.exists():
-        write_durably(key_file, secrets.token_hex(32).encode())
-        key_file.chmod(0o600)
+    settings.secret_key(instance.path)
+    settings.write_config_template(instance.path)
     report.temporary_files_removed = instance.store.sweep_temporary_files()
     publishing.record_version_visibility(instance)
     report.cities_added = [spec.slug for spec in cities.bundled() if cities.add(instance, spec, actor)]
@@ -52,6 +50,6 @@ def prepare_search(instance: Instance) -> int:
     indexing.sweep_abandoned(instance)
     try:
         instance.search.verify()
-    except indexing.IndexUnavailable:
+    except IndexUnavailable:
         return indexing.rebuild(instance)
     return indexing.drain(instance)

@@ -12,6 +12,8 @@ from exchange.search.backend import TIME_LIMIT_SECONDS
 from exchange.search.backend import SearchBackend
 from exchange.search.whoosh.backend import WhooshBackend
 
+DEFAULT_BASE_URL = "http://127.0.0.1:5000"
+
 
 @dataclass
 class Instance:
@@ -24,13 +26,15 @@ class Instance:
     mail: MailSettings | None = None
     #: how long a search may spend matching before it stops and answers with no results (threats R-5)
     search_seconds: float = TIME_LIMIT_SECONDS
+    #: the library's public address (EXCHANGE_BASE_URL), for links in what leaves it: e-mail, exports
+    base_url: str = DEFAULT_BASE_URL
 
     @classmethod
     def open(cls, path: Path, database_url: str | None = None, mail: MailSettings | None = None,
-             search_seconds: float = TIME_LIMIT_SECONDS) -> Instance:
+             search_seconds: float = TIME_LIMIT_SECONDS, base_url: str = DEFAULT_BASE_URL) -> Instance:
         """The instance in ``path`` (its database defaults to ``exchange.db`` inside it)."""
         path = Path(path).resolve()
         path.mkdir(parents=True, exist_ok=True)
         url = database_url or f"sqlite:///{path / 'exchange.db'}"
         return cls(path=path, db=Database(url), store=LibraryStore(path), search=WhooshBackend(path / "index"),
-                   mail=mail, search_seconds=search_seconds)
+                   mail=mail, search_seconds=search_seconds, base_url=base_url)

@@ -6,7 +6,8 @@ does not offer STARTTLS; ``ssl`` speaks TLS from the first byte (port 465); ``of
 (port 25) and then never signs in, so a password never crosses an unencrypted connection. The
 server's certificate and host name are verified against the system's trust store, or against the
 CA file of the settings instead. A failure is logged and never raised: mail is a courtesy that must
-not undo the event it reports. The password is never logged.
+not undo the event it reports (``deliver`` says which messages failed and why, for the job runner to try
+them again). Nothing here runs in a web request: the job runner sends. The password is never logged.
 """
 
 from __future__ import annotations
@@ -99,16 +100,25 @@ def send(settings: MailSettings, to: str, subject: str, text: str) -> bool:
 
 def send_all(settings: MailSettings, messages: Sequence[Message]) -> int:
     """Send ``messages`` over one connection; how many the server accepted (every failure is logged)."""
+    return sum(error is None for error in deliver(settings, messages))
+
+
+def deliver(settings: MailSettings, messages: Sequence[Message]) -> list[str | None]:
+    """Send ``messages`` over one connection; for each in order, None if the server accepted it, else why not.
+
+    Every failure is logged as well.
+    """
     if not messages:
-        return 0
+        return []
     host, port = settings.address
     if settings.user and settings.tls == "off":
         log.error("mail to %r not sent: EXCHANGE_SMTP_USER is set but EXCHANGE_SMTP_TLS is off, and the "
                   "password is never sent over an unencrypted connection; set EXCHANGE_SMTP_TLS to "
                   "starttls or ssl", [message.to for message in messages])
-        return 0
+        return ["not sent: EXCHANGE_SMTP_USER is set but EXCHANGE_SMTP_TLS is off"] * len(messages)
+    outcomes: list[str | None] = [None] * len(messages)
     accepted: list[str] = []
-    pending = list(messages)
+    done = 0  # messages the server has answered for
     step = "connecting to"
     try:
         context = ssl.create_default_context(cafile=settings.ca_file) if settings.tls != "off" else None
@@ -124,22 +134,24 @@ def send_all(settings: MailSettings, messages: Sequence[Message]) -> int:
                 step = f"signing in as {settings.user!r} to"
                 smtp.login(settings.user, settings.password or "")
             step = "sending to"
-            while pending:
-                message = pending[0]
+            while done < len(messages):
+                message = messages[done]
                 try:
                     smtp.send_message(_compose(settings, message))
                     accepted.append(message.to)
                 except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
                     log.warning("mail %r to %r not sent: %s:%d refused it: %r",
                                 message.subject, message.to, host, port, error)
-                del pending[0]  # reached unless the connection failed: then it is reported below
+                    outcomes[done] = f"{host}:{port} refused it: {error!r}"
+                done += 1  # reached unless the connection failed: then it is reported below
     except (OSError, smtplib.SMTPException) as error:
-        if pending:  # (a failure after the last message, such as QUIT's, loses nothing)
-                log.warning("mail to %r not sent: %s %s:%d (tls %s) failed: %r",
-                        [message.to for message in pending], step, host, port, settings.tls, error)
+        if done < len(messages):  # (a failure after the last message, such as QUIT's, loses nothing)
+            log.warning("mail to %r not sent: %s %s:%d (tls %s) failed: %r",
+                        [message.to for message in messages[done:]], step, host, port, settings.tls, error)
+            outcomes[done:] = [f"{step} {host}:{port} (tls {settings.tls}) failed: {error!r}"] * (len(messages) - done)
     if accepted:
         log.info("mail sent to %r via %s:%d", accepted, host, port)
-    return len(accepted)
+    return outcomes
 
 
 def _compose(settings: MailSettings, message: Message) -> EmailMessage:

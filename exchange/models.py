@@ -297,3 +297,29 @@ class ExportJob(Base):
     created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime.datetime | None]
     finished_at: Mapped[datetime.datetime | None]
+
+
+class Job(Base):
+    """A piece of work for the job runner (``exchange/jobs``): a letter to send, an export, index upkeep."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (sa.Index("ix_jobs_due", "state", "run_after"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(60), index=True)
+    payload: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    #: queued, running, done, failed
+    state: Mapped[str] = mapped_column(sa.String(10), default="queued")
+    #: while queued or running, no other job has this key (a rebuild asked for twice is one job); cleared after
+    key: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
+    #: attempts begun, the one running included
+    attempts: Mapped[int] = mapped_column(default=0)
+    #: not to be run before this (a retry waits here with its backoff)
+    run_after: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+    #: the runner working on it, and until when its claim holds unless that runner renews it
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(200))
+    lease_until: Mapped[datetime.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime.datetime | None]
+    finished_at: Mapped[datetime.datetime | None]

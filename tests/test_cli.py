@@ -158,7 +158,7 @@ def test_import_reports_missing_and_non_markdown_paths(runner, tmp_path):
 
 def test_console_script_shows_commands():
     result = subprocess.run([sys.executable, "-m", "exchange.cli", "--help"], capture_output=True, text=True)
-    for command in ("init", "import", "export", "cities", "run", "serve"):
+    for command in ("init", "import", "export", "cities", "run", "serve", "worker"):
         assert command in result.stdout
 
 
@@ -181,6 +181,74 @@ def test_serve_answers_over_real_http(tmp_path, database_url):
         server.terminate()
         server.wait(10)
         server.stdout.close()
+
+
+def gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_serve_starts_a_job_runner_that_sends_the_mail_and_stops_with_the_server(tmp_path, database_url,
+                                                                                 mail_server):
+    from exchange import create_app
+    from exchange.accounts import people
+    from exchange.review import notifications
+    from tests.test_accounts import PASSWORD
+
+    inbox = mail_server()
+    env = exchange_environment(tmp_path / "inst", database_url) | {
+        "EXCHANGE_SMTP_HOST": "127.0.0.1", "EXCHANGE_SMTP_PORT": str(inbox.port), "EXCHANGE_SMTP_TLS": "off"}
+    assert subprocess.run(["exchange", "init", "--empty"], env=env, capture_output=True).returncode == 0
+    # A notification committed while no runner runs: its letter waits in the outbox.
+    app = create_app({"INSTANCE": tmp_path / "inst", "DATABASE_URL": database_url, "TESTING": True})
+    instance = app.extensions["exchange"]
+    people.create_user(instance, "siti@jakarta.example", "Siti", ["contributor"], ["jakarta"], "t", PASSWORD)
+    with instance.db.writing() as session:
+        notifications.add(session, [1], "approved", "Published.", "/submissions/1")
+    instance.search.close()
+    instance.db.dispose()
+    server = subprocess.Popen(["exchange", "serve", "--port", "0"], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True)
+    assert server.stdout is not None
+    try:
+        assert " on http://127.0.0.1:" in server.stdout.readline()
+        said = server.stdout.readline()
+        runner = re.search(r"^Job runner started \(pid (\d+)\)", said)
+        assert runner, f"exchange serve said {said!r}"
+        assert inbox.received.wait(120), "the runner beside the server sent nothing"
+        assert [(m["To"], m["Subject"]) for m in inbox.messages] == [
+            ("siti@jakarta.example", "Your submission was approved and published")]
+    finally:
+        server.terminate()
+        code = server.wait(60)
+        server.stdout.close()
+    assert code == 0 and gone(int(runner.group(1)))
+
+
+def test_run_starts_a_job_runner_unless_told_not_to_and_stops_it_with_the_server(tmp_path, database_url):
+    env = exchange_environment(tmp_path / "inst", database_url)
+    assert subprocess.run(["exchange", "init", "--empty"], env=env, capture_output=True).returncode == 0
+    for options, runs in (([], True), (["--no-worker"], False)):
+        server = subprocess.Popen(["exchange", "run", "--port", "0", *options], env=env, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        assert server.stdout is not None and server.stderr is not None
+        try:
+            said = server.stdout.readline()
+            runner = re.search(r"^Job runner started \(pid (\d+)\)", said)
+            assert bool(runner) == runs and (runs or "No job runner (--no-worker)" in said), said
+            for line in server.stderr:  # the development server listens once it says so
+                if "Running on http://127.0.0.1:" in line:
+                    break
+        finally:
+            server.terminate()
+            code = server.wait(60)
+            server.stdout.close()
+            server.stderr.close()
+        assert code == 0
+        assert runner is None or gone(int(runner.group(1)))
 
 
 def test_a_file_filed_under_another_citys_folder_is_refused(runner, instance, tmp_path, make_practice):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import ssl
 
 import pytest
@@ -13,6 +14,8 @@ from exchange import create_app
 from exchange import mail
 from exchange.accounts import people
 from exchange.initialise import initialise
+from exchange.jobs.runner import run_pending
+from exchange.models import Job
 from exchange.models import PracticeRecord
 from exchange.models import Submission
 from exchange.review import notifications
@@ -87,6 +90,7 @@ def submitted_draft(instance) -> int:  # type: ignore[no-untyped-def]
     siti = people.load(instance, "1:1")
     draft = submissions.save(instance, siti, "jakarta", "posko", practice_text(title="Posko RW").decode(), None)
     submissions.submit(instance, siti, draft.id)
+    run_pending(instance)  # the runner mails the reviewer
     return draft.id
 
 
@@ -108,6 +112,7 @@ def test_an_approval_reaches_the_author_over_starttls_with_an_absolute_link(mech
     token = _token_in(reviewer.get(f"{HTTPS}/submissions/{submission_id}").get_data(as_text=True))
     assert post(reviewer, f"/submissions/{submission_id}/approve", {"comment": "Bagus — 良い.",
                                                                      "csrf_token": token}).status_code == 302
+    run_pending(instance)
     assert [(m["From"], m["To"], m["Subject"]) for m in server.messages] == [
         ("exchange@px.test", "rina@network.example", "A practice is waiting for your review"),
         ("exchange@px.test", "siti@jakarta.example", "Your submission was approved and published"),
@@ -139,6 +144,7 @@ def test_a_wrong_password_is_logged_and_the_approval_still_stands(mail_server, m
     submission_id = submitted_draft(instance)
     rina = people.load(instance, "2:1")
     assert submissions.review(instance, rina, submission_id, "approve") == 1
+    run_pending(instance)
     assert status(instance, submission_id) == "approved"
     with instance.db.session() as session:
         assert session.get(PracticeRecord, "jakarta/posko").version == 1  # published
@@ -148,6 +154,39 @@ def test_a_wrong_password_is_logged_and_the_approval_still_stands(mail_server, m
     assert "mail to ['siti@jakarta.example'] not sent: signing in as 'exchange' to 127.0.0.1" in logged
     assert "535" in logged  # the server's answer says why
     assert "not the relay password" not in logged and "not the relay password" not in repr(instance.mail)
+
+
+def test_approving_on_the_web_returns_without_contacting_the_mail_server(tmp_path, new_database):
+    # A mail server that never answers: it listens, but never accepts, so a client would wait for its
+    # greeting until its timeout. The request must not be that client.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        app = create_app({"INSTANCE": tmp_path / "instance", "TESTING": True, "SERVER_NAME": "px.test",
+                          "DATABASE_URL": new_database(), "SMTP_HOST": "127.0.0.1",
+                          "SMTP_PORT": silent.getsockname()[1], "SMTP_TLS": "off"})
+        instance = app.extensions["exchange"]
+        initialise(instance, "test", seed=False)
+        people.create_user(instance, "siti@jakarta.example", "Siti", ["contributor"], ["jakarta"], "t", PASSWORD)
+        people.create_user(instance, "rina@network.example", "Rina", ["reviewer"], [], "t", PASSWORD)
+        draft = submissions.save(instance, people.load(instance, "1:1"), "jakarta", "posko",
+                                 practice_text(title="Posko RW").decode(), None)
+        submissions.submit(instance, people.load(instance, "1:1"), draft.id)
+        reviewer = app.test_client()
+        sign_in(reviewer, "rina@network.example")
+        token = _token_in(reviewer.get(f"{HTTPS}/submissions/{draft.id}").get_data(as_text=True))
+        approved = post(reviewer, f"/submissions/{draft.id}/approve", {"comment": "", "csrf_token": token})
+        assert approved.status_code == 302 and status(instance, draft.id) == "approved"
+        silent.setblocking(False)
+        with pytest.raises(BlockingIOError):  # nobody knocked: no connection waits to be accepted
+            silent.accept()
+    with instance.db.session() as session:
+        letters = session.execute(sa.select(Job.state, Job.payload).where(Job.kind == notifications.MAIL)
+                                  .order_by(Job.id)).all()
+    assert [(state, payload["to"]) for state, payload in letters] == [
+        ("queued", "rina@network.example"), ("queued", "siti@jakarta.example")]  # for the job runner
+    instance.search.close()
+    instance.db.dispose()
 
 
 @pytest.mark.parametrize("issuer, name, trust", [

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import datetime
+import socket
+
 import pytest
+import sqlalchemy as sa
 
 from exchange import create_app
 from exchange.accounts import people
 from exchange.initialise import initialise
+from exchange.jobs.runner import run_pending
+from exchange.models import Job
+from exchange.models import utcnow
 from exchange.review import notifications
 from exchange.review import submissions
 from tests.conftest import practice_text
@@ -44,6 +51,8 @@ def test_submission_and_decisions_notify_in_the_app_and_by_mail(mailing_instance
     submissions.submit(instance, siti, draft.id)
     submissions.review(instance, rina, draft.id, "approve")
     assert [n.kind for n in notifications.unread(instance, siti.id)] == ["approved", "changes_requested"]
+    assert smtp_inbox.messages == []  # the job runner sends them, not the requests
+    assert run_pending(instance) >= 4
     subjects = [(m["To"], m["Subject"]) for m in smtp_inbox.messages]
     assert subjects == [
         ("rina@network.example", "A practice is waiting for your review"),
@@ -87,6 +96,62 @@ def test_contributors_are_told_once_a_day_when_their_practices_are_due(mailing_i
     [note] = notifications.unread(instance, 1)
     assert note.kind == "review_due" and "Old siren plan" in note.message and note.link == "/practices/jakarta/sirens"
     assert notifications.unread(instance, 2) == []
+    run_pending(instance)
     [letter] = smtp_inbox.messages
     assert letter["Subject"] == "A practice of your city is due for review"
     assert letter.get_content().splitlines()[-1] == "https://exchange.example.org/practices/jakarta/sirens"
+
+
+def mail_jobs(instance) -> list[Job]:  # type: ignore[no-untyped-def]
+    with instance.db.session() as session:
+        return list(session.scalars(sa.select(Job).where(Job.kind == notifications.MAIL).order_by(Job.id)))
+
+
+def test_a_notifications_mail_is_not_sent_if_its_transaction_rolls_back(mailing_instance, smtp_inbox):
+    instance = mailing_instance
+    people.create_user(instance, "siti@jakarta.example", "Siti", ["contributor"], ["jakarta"], "t", PASSWORD)
+    with pytest.raises(RuntimeError), instance.db.writing() as session:
+        notifications.add(session, [1], "approved", "Published.", "/submissions/1")
+        raise RuntimeError("the approval fails after the notification was added")
+    assert notifications.unread(instance, 1) == [] and mail_jobs(instance) == []
+    run_pending(instance)
+    assert smtp_inbox.messages == []
+    with instance.db.writing() as session:  # the same, committed: notified, and mailed by the runner
+        notifications.add(session, [1], "approved", "Published.", "/submissions/1")
+    run_pending(instance)
+    assert [m["Subject"] for m in smtp_inbox.messages] == ["Your submission was approved and published"]
+
+
+def test_a_failing_mail_job_is_retried_with_backoff_and_then_marked_failed_with_its_error(tmp_path, database_url):
+    from exchange.jobs.kinds import KINDS
+
+    with socket.socket() as probe:  # a port nobody listens on: every connection is refused
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app = create_app({"INSTANCE": tmp_path / "instance", "TESTING": True, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": port,
+                      "SMTP_TLS": "off", "DATABASE_URL": database_url})
+    instance = app.extensions["exchange"]
+    initialise(instance, "test", seed=False)
+    people.create_user(instance, "siti@jakarta.example", "Siti", ["contributor"], ["jakarta"], "t", PASSWORD)
+    with instance.db.writing() as session:
+        notifications.add(session, [1], "approved", "Published.", "/submissions/1")
+    mail = KINDS[notifications.MAIL]
+    now = utcnow()
+    waits = []
+    for attempt in range(1, mail.max_attempts):
+        run_pending(instance, now=now)
+        [job] = mail_jobs(instance)
+        assert (job.state, job.attempts) == ("queued", attempt)
+        assert job.last_error.startswith(f"connecting to 127.0.0.1:{port} (tls off) failed: ConnectionRefusedError")
+        waits.append((job.run_after - now).total_seconds())
+        run_pending(instance, now=job.run_after - datetime.timedelta(seconds=1))
+        assert mail_jobs(instance)[0].attempts == attempt  # not tried again before its time
+        now = job.run_after
+    assert waits == [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]  # doubling, at most an hour apart
+    run_pending(instance, now=now)
+    [job] = mail_jobs(instance)
+    assert (job.state, job.attempts) == ("failed", mail.max_attempts) and "ConnectionRefusedError" in job.last_error
+    assert job.payload["to"] == "siti@jakarta.example"
+    assert [n.kind for n in notifications.unread(instance, 1)] == ["approved"]  # the event stands
+    instance.search.close()
+    instance.db.dispose()

@@ -1,12 +1,14 @@
 """Course pack exports (issue 5): every format, both editions, permissions at export time, no fetches,
-limits, the job queue with real worker processes, and the Markdown ZIP coming back in."""
+limits, the queue run by the job runner with real worker processes, and the Markdown ZIP coming back in."""
 
 from __future__ import annotations
 
+import datetime
 import http.server
 import io
 import re
 import subprocess
+import sys
 import threading
 import time
 import zipfile
@@ -14,11 +16,17 @@ import zlib
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from exchange import policy
 from exchange.accounts import people
 from exchange.accounts import tokens
+from exchange.jobs.kinds import KINDS
+from exchange.jobs.runner import Context
+from exchange.jobs.runner import Later
+from exchange.jobs.runner import run_pending
 from exchange.library import publishing
+from exchange.models import utcnow
 from exchange.packs import packs
 from exchange.packs.exports import PackTooLarge
 from exchange.packs.exports import course as course_module
@@ -36,19 +44,6 @@ from tests.test_rendering import assert_inert
 
 BASE = "http://127.0.0.1:5000"
 FORMATS = ("html", "pdf", "epub", "zip")
-
-
-@pytest.fixture(autouse=True)
-def _reapers_finish(instance):  # type: ignore[no-untyped-def]
-    """Let the threads that wait on worker processes finish before the test's instance goes away.
-
-    It asks for ``instance`` so that it is torn down first: a reaper still writing after the engine is
-    disposed, or after a PostgreSQL test database is dropped, would fail or leave a connection open.
-    """
-    yield
-    for thread in threading.enumerate():
-        if thread.name.startswith("export-"):
-            thread.join(30)
 
 
 @pytest.fixture
@@ -340,6 +335,64 @@ def test_the_queue_runs_two_exports_at_a_time_and_keeps_the_rest_waiting(instanc
         jobs.submit(instance, policy.ANONYMOUS, pack, "pdf", "participant")
 
 
+def export_job_states(instance) -> dict[int, tuple[str, int]]:  # type: ignore[no-untyped-def]
+    """The runner's job for each export: its state and the attempts it has used."""
+    from exchange.models import Job
+
+    with instance.db.session() as session:
+        return {job.payload["export"]: (job.state, job.attempts)
+                for job in session.scalars(sa.select(Job).where(Job.kind == jobs.KIND))}
+
+
+def export_status(instance, job_id: int) -> str:  # type: ignore[no-untyped-def]
+    from exchange.models import ExportJob
+
+    with instance.db.session() as session:
+        return session.get(ExportJob, job_id).status
+
+
+def test_the_runner_waits_for_a_free_worker_and_the_sweep_fails_an_orphan(instance, trainer, make_practice):
+    from exchange.models import ExportJob
+
+    publishing.publish(instance, make_practice(title="Siren test"), "sirens", "t")
+    pack = packs.create(instance, trainer, "Flood workshop")
+    packs.add_practice(instance, trainer, pack, "jakarta/sirens")
+    first, second, third = (jobs.submit(instance, trainer, pack, "zip", "participant")[0] for _ in range(3))
+    # Two exports running whose runner died with their workers: the third waits, using up no attempt.
+    assert jobs.claim(instance, first) == first and jobs.claim(instance, second) == second
+    assert run_pending(instance, kinds={jobs.KIND: KINDS[jobs.KIND]}) == 3
+    assert export_job_states(instance)[third] == ("queued", 0)
+    assert {export_status(instance, n) for n in (first, second, third)} == {"running", "queued"}
+    # The sweep fails them once they have been running past the time limit; the third then runs.
+    with instance.db.writing() as session:
+        for job_id in (first, second):
+            session.get(ExportJob, job_id).started_at -= datetime.timedelta(seconds=jobs.TIME_LIMIT_SECONDS + 61)
+    later = datetime.timedelta(seconds=jobs.LOOK_AGAIN_SECONDS + 1)
+    run_pending(instance, now=utcnow() + later)
+    assert [export_status(instance, n) for n in (first, second, third)] == ["failed", "failed", "queued"]
+    run_pending(instance, now=utcnow() + 2 * later)
+    assert [export_status(instance, n) for n in (first, second, third)] == ["failed", "failed", "done"]
+    assert export_job_states(instance) == {first: ("done", 1), second: ("done", 1), third: ("done", 1)}
+    with instance.db.session() as session:
+        assert session.get(ExportJob, first).message == "The export worker stopped without finishing. Try again."
+
+
+def test_a_stopping_runner_stops_the_worker_and_queues_the_export_again(instance, trainer, make_practice):
+    publishing.publish(instance, make_practice(title="Siren test"), "sirens", "t")
+    pack = packs.create(instance, trainer, "Flood workshop")
+    packs.add_practice(instance, trainer, pack, "jakarta/sirens")
+    job_id, key = jobs.submit(instance, trainer, pack, "pdf", "participant")
+    stopping = threading.Event()
+    stopping.set()  # the runner is asked to stop as soon as the worker has started
+    with pytest.raises(Later, match="starts again"):
+        jobs.run(Context(instance, stopping), {"export": job_id})
+    job = jobs.get(instance, job_id, key)
+    assert (job.status, job.progress, job.started_at) == ("queued", 0, None)
+    assert not jobs.file_path(instance, job).exists()
+    run_pending(instance)  # the next runner renders it
+    assert jobs.get(instance, job_id, key).status == "done"
+
+
 def wait_for(client, url: str, seconds: float = 90) -> str:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -360,6 +413,8 @@ def test_exporting_from_the_pack_page_runs_a_worker_and_offers_the_file(app, ins
                                                      "csrf_token": _token_in(page)})
     status_url = HTTPS + queued.headers["Location"]
     assert "key=" in status_url
+    assert "Waiting for a free export worker" in visitor.get(status_url).get_data(as_text=True)  # only queued
+    assert run_pending(instance) >= 1  # what the job runner does: a worker process renders it
     done = wait_for(visitor, status_url)
     assert "Ready:" in done, done
     download = re.search(r'href="([^"]+/download\?key=[^"]+)"', done).group(1).replace("&amp;", "&")
@@ -389,6 +444,7 @@ def test_deleting_a_pack_deletes_its_exports_but_not_the_practices(app, instance
     page = client.get(f"{HTTPS}/packs/{pack}").get_data(as_text=True)
     queued = post(client, f"/packs/{pack}/export", {"format": "zip", "edition": "trainer",
                                                     "csrf_token": _token_in(page)})
+    run_pending(instance)
     assert "Ready:" in wait_for(client, HTTPS + queued.headers["Location"])
     assert len(list(jobs.folder(instance).iterdir())) == 1
     with pytest.raises(packs.PackNotFound):
@@ -400,8 +456,6 @@ def test_deleting_a_pack_deletes_its_exports_but_not_the_practices(app, instance
 
 
 def test_files_are_deleted_after_a_week(instance, trainer, make_practice):
-    import datetime
-
     from exchange.models import ExportJob
 
     pack = packs.create(instance, trainer, "Flood workshop")
@@ -421,18 +475,41 @@ def test_files_are_deleted_after_a_week(instance, trainer, make_practice):
 
 @pytest.mark.parametrize(("limit", "message"), [({"EXCHANGE_EXPORT_SECONDS": "1"}, "took longer than"),
                                                ({"EXCHANGE_EXPORT_MEMORY_MB": "200"}, "needed more than")])
-def test_a_worker_over_its_time_or_memory_reports_it(app, instance, trainer, make_practice, limit, message):
+def test_a_worker_over_its_time_or_memory_reports_it(app, instance, trainer, make_practice, limit, message,
+                                                     monkeypatch):
     long_body = "\n\n".join(["Warn the neighbourhood and check the gauge before the water rises. " * 20] * 150)
     publishing.publish(instance, make_practice(title="Siren test", body=long_body), "sirens", "t")  # ~100 pages
     pack = packs.create(instance, trainer, "Flood workshop")
     packs.add_practice(instance, trainer, pack, "jakarta/sirens")
     job_id, key = jobs.submit(instance, trainer, pack, "pdf", "trainer")
-    jobs.start_workers(instance, jobs.worker_environment(app.instance_path, app.config["DATABASE_URL"], BASE) | limit)
-    deadline = time.monotonic() + 60
-    while jobs.get(instance, job_id, key).status in ("queued", "running") and time.monotonic() < deadline:
-        time.sleep(0.2)
+    for name, value in limit.items():  # the worker process the runner starts reads its limits from these
+        monkeypatch.setenv(name, value)
+    run_pending(instance)
     job = jobs.get(instance, job_id, key)
     assert job.status == "failed" and message in job.message and "split it" in job.message, job.message
+
+
+def test_a_worker_imports_no_web_code_and_writes_what_an_export_in_this_process_writes(app, instance, trainer,
+                                                                                      make_practice):
+    publishing.publish(instance, make_practice(title="Siren <test>", organisation="BPBD & co"), "sirens", "t")
+    pack = packs.create(instance, trainer, "Flood <workshop>", "ja", "Read this **before** the day.")
+    packs.add_section(instance, trainer, pack, "Warning & alarm")
+    packs.add_practice(instance, trainer, pack, "jakarta/sirens")
+    item = packs.read(instance, trainer, pack)[1][1].item
+    packs.set_notes(instance, trainer, pack, item.id, "Bring the *siren* log.", "Who sounds it?", "The RT head.")
+    job_id, key = jobs.submit(instance, trainer, pack, "html", "trainer")
+    assert jobs.claim(instance) == job_id
+    code = ("import sys; from exchange.packs.exports import worker; status = worker.main(int(sys.argv[1])); "
+            "print(sorted(m for m in sys.modules if m.startswith(('flask', 'werkzeug', 'exchange.web')))); "
+            "sys.exit(status)")
+    worker = subprocess.run([sys.executable, "-c", code, str(job_id)], capture_output=True, text=True, timeout=300,
+                            env=jobs.worker_environment(app.instance_path, app.config["DATABASE_URL"], BASE))
+    assert worker.returncode == 0 and worker.stdout.strip() == "[]", worker.stdout + worker.stderr
+    job = jobs.get(instance, job_id, key)
+    assert job.status == "done", job.message
+    written = jobs.file_path(instance, job).read_bytes()
+    assert written == export(instance, trainer, pack, "html", "trainer", BASE)  # no app context needed either
+    assert "ジャカルタ" in written.decode() and "Siren &lt;test&gt;" in written.decode()
 
 
 def test_a_markdown_zip_goes_back_in_with_exchange_import_and_the_pack_importer(app, instance, trainer,

@@ -260,3 +260,40 @@ def test_sharing_with_named_colleagues_from_the_page(app, instance, trainer):
                                                   "emails": "colleague@kobe.example, nobody@example.org"})
     assert "No account for nobody@example.org" in owner.get(HTTPS + shared.headers["Location"]).get_data(as_text=True)
     assert colleague.get(f"{HTTPS}/packs/{pack}").status_code == 200
+
+
+#: what only a pack's owner may do to it (anyone who may read it may duplicate it)
+CHANGES = ["add", "section", "rename", "up", "down", "notes", "remove", "update", "edit", "share", "delete"]
+
+
+def test_each_change_to_a_pack_is_for_its_owner_alone(app, instance, trainer, make_practice):
+    from tests.test_accounts import HTTPS
+    from tests.test_accounts import _token_in
+    from tests.test_accounts import post
+    from tests.test_accounts import sign_in
+
+    publishing.publish(instance, make_practice(title="Siren test"), "sirens", "t")
+    pack = packs.create(instance, trainer, "Shelter course")
+    packs.add_practice(instance, trainer, pack, "jakarta/sirens")
+    packs.add_section(instance, trainer, pack, "Before")
+    packs.share(instance, trainer, pack, "colleagues", (2,))  # the colleague may read it, not change it
+    item = packs.read(instance, trainer, pack)[1][0].item
+    form = {"item": str(item.id), "practice_id": "jakarta/sirens", "heading": "x", "title": "x", "language": "en",
+            "sharing": "private"}
+    colleague = app.test_client()
+    sign_in(colleague, "colleague@kobe.example")
+    token = _token_in(colleague.get(f"{HTTPS}/packs/{pack}").get_data(as_text=True))
+    before = [(e.item.id, e.item.heading, e.item.practice_id) for e in packs.read(instance, trainer, pack)[1]]
+    for change in CHANGES:
+        assert post(colleague, f"/packs/{pack}/{change}", {**form, "csrf_token": token}).status_code == 404, change
+    for change in [*CHANGES, "duplicate"]:
+        assert post(colleague, f"/packs/{pack}/{change}", form).status_code == 400, change  # no CSRF token
+    assert post(colleague, f"/packs/{pack}/bogus", {**form, "csrf_token": token}).status_code == 404
+    assert [(e.item.id, e.item.heading, e.item.practice_id) for e in packs.read(instance, trainer, pack)[1]] == before
+    owner = app.test_client()
+    sign_in(owner, "trainer@semarang.example")
+    token = _token_in(owner.get(f"{HTTPS}/packs/{pack}").get_data(as_text=True))
+    post(owner, f"/packs/{pack}/down", {"item": str(item.id), "csrf_token": token})
+    assert [e.item.heading for e in packs.read(instance, trainer, pack)[1]] == ["Before", None]
+    copy = post(owner, f"/packs/{pack}/duplicate", {"csrf_token": token})
+    assert copy.headers["Location"] == f"/packs/{pack + 1}" and len(packs.mine(instance, trainer)) == 2

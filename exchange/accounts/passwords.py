@@ -8,6 +8,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError
 from argon2.exceptions import VerificationError
 
+from exchange.errors import Invalid
+
 MIN_LENGTH = 12
 MAX_LENGTH = 1024
 
@@ -25,7 +27,7 @@ def _dummy_hash() -> str:
     return _hasher.hash("not a real password, only for timing")
 
 
-class WeakPassword(ValueError):
+class WeakPassword(Invalid):
     """A password is refused; the message says why."""
 
 

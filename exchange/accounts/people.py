@@ -29,9 +29,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from exchange import audit
+from exchange import policy
 from exchange.accounts import devices
 from exchange.accounts import passwords
 from exchange.accounts import tokens
+from exchange.errors import Invalid
 from exchange.instance import Instance
 from exchange.models import City
 from exchange.models import Invitation
@@ -54,7 +56,7 @@ ACCOUNT_MAX_DELAY = datetime.timedelta(minutes=15)
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,}$")
 
 
-class AccountError(ValueError):
+class AccountError(Invalid):
     """An account change is refused; the message names the problem."""
 
 
@@ -67,19 +69,11 @@ class Throttled(Exception):
 
 
 @dataclass(frozen=True)
-class Account:
-    """A signed-in person as the rest of the app sees them (never the password hash)."""
+class Account(policy.Viewer):
+    """A signed-in person as the rest of the app sees them (never the password hash): a policy Viewer
+    that Flask-Login can keep in a session."""
 
-    id: int
-    email: str
-    name: str
-    roles: tuple[str, ...]
-    cities: tuple[str, ...]
-    session_version: int
-
-    @property
-    def is_authenticated(self) -> bool:
-        return True
+    session_version: int = 0
 
     @property
     def is_active(self) -> bool:
@@ -88,10 +82,6 @@ class Account:
     @property
     def is_anonymous(self) -> bool:
         return False
-
-    @property
-    def is_partner_staff(self) -> bool:
-        return bool(self.roles)
 
     def get_id(self) -> str:
         """Flask-Login's session key: the id and the session version, so old sessions stop working."""
@@ -109,7 +99,8 @@ class SignIn:
 def _account(session: Session, user: User) -> Account:
     cities = tuple(session.scalars(sa.select(Membership.city).where(Membership.user_id == user.id)
                                    .order_by(Membership.city)))
-    return Account(user.id, user.email, user.name, tuple(user.roles), cities, user.session_version)
+    return Account(id=user.id, email=user.email, name=user.name, roles=tuple(user.roles), cities=cities,
+                   session_version=user.session_version)
 
 
 def normal_email(email: str) -> str:

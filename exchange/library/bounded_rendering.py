@@ -13,7 +13,7 @@ other request of a threaded web server waits too. :func:`render_bounded` renders
 
 :func:`render_preview` adds a per-person allowance of rendering time, for the previews anyone signed in
 may ask for at will (:class:`RenderingAllowanceUsed`). ``str(error)`` of each refusal is a sentence for
-the person who wrote the text; ``errors.py`` maps them to HTTP.
+the person who wrote the text; ``exchange/web/errors.py`` maps them to HTTP.
 
 Workers are started when first needed, each a fresh interpreter (never a fork of the threaded web
 process) in isolated mode, with an empty environment, no file descriptors but its two pipes, ``/`` as

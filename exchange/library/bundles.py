@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from exchange.errors import Invalid
 from exchange.library.practice import MAX_DOCUMENT_BYTES
 
 MAX_ENTRIES = 5_000
@@ -23,7 +24,7 @@ EXTRA_FILES = (CITIES_FILE, PACK_FILE)
 MAX_EXTRA_BYTES = 8 * 1024 * 1024
 
 
-class BadBundle(ValueError):
+class BadBundle(Invalid):
     """A bundle is refused as a whole; the message says why. Nothing of it is used.
 
     ``entries`` reports each file of a damaged bundle with its own problem, when they could be listed.

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 
+from exchange.errors import Invalid
 from exchange.library import vocabularies
 from exchange.library import yamlfile
 
@@ -48,7 +49,7 @@ class Problem:
         return f"{self.key}: {self.message}" if self.key else self.message
 
 
-class InvalidPractice(ValueError):
+class InvalidPractice(Invalid):
     """A practice file failed validation; ``problems`` lists every problem found."""
 
     def __init__(self, source: str, problems: list[Problem]) -> None:

@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session
 
 from exchange import audit
 from exchange import policy
+from exchange.errors import Conflict
 from exchange.errors import InvalidCity
+from exchange.errors import NotAllowed
 from exchange.instance import Instance
 from exchange.library import bounded_rendering
 from exchange.library import bundles
@@ -62,7 +64,7 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-class VersionConflict(Exception):
+class VersionConflict(Conflict):
     """The practice is no longer at the version an edit started from (someone published meanwhile)."""
 
     def __init__(self, practice_id: str, expected: int | None, current: int | None) -> None:
@@ -348,7 +350,7 @@ def set_aside_unacknowledged(instance: Instance, practice_id: str, actor: str) -
 def restore(instance: Instance, reviewer: policy.Viewer, practice_id: str, version: int) -> Outcome:
     """Publish an earlier version again, as a new version (reviewers only; nothing is overwritten)."""
     if not policy.may_review(reviewer):
-        raise PermissionError("only reviewers restore versions")
+        raise NotAllowed("only reviewers restore versions")
     data = instance.store.read_version(practice_id, version)
-    return publish(instance, data, practice_id.split("/")[1], reviewer.email,  # type: ignore[attr-defined]
-                   note=f"restored version {version}", credit=reviewer.name)  # type: ignore[attr-defined]
+    return publish(instance, data, practice_id.split("/")[1], reviewer.email, note=f"restored version {version}",
+                   credit=reviewer.name)

@@ -70,12 +70,12 @@ def readable_version(instance: Instance, record: PracticeRecord, version: int,
     is made public, and a practice made partners-only hides its earlier public versions too.
     """
     if not policy.may_read(viewer, record):
-        return None
+        return None  # without reading the file
     try:
         practice = parse(instance.store.read_version(record.id, version), record.slug)
     except (FileNotFoundError, UnsafePath, InvalidPractice):
         return None
-    return practice if policy.may_read(viewer, practice) else None
+    return practice if policy.may_read_version(viewer, record, practice) else None
 
 
 def get(instance: Instance, session: Session, practice_id: str, viewer: policy.Viewer | None,
@@ -88,9 +88,8 @@ def get(instance: Instance, session: Session, practice_id: str, viewer: policy.V
         raise PracticeNotFound(f"{practice_id} v{number}")
     rows = tuple(session.scalars(sa.select(PracticeVersion).where(PracticeVersion.practice_id == practice_id)
                                  .order_by(PracticeVersion.version.desc())))
-    readable = policy.readable_visibilities(viewer)
-    versions = tuple(VersionEntry(r.version, r.published_at, r.credit or "", r.note, (r.visibility or "partners")
-                                  in readable, r.actor) for r in rows)
+    versions = tuple(VersionEntry(r.version, r.published_at, r.credit or "", r.note,
+                                  policy.may_read_visibility(viewer, r.visibility), r.actor) for r in rows)
     original_id = record.translation_of or record.id
     original = session.get(PracticeRecord, original_id) if record.translation_of else None
     if original is not None and not policy.may_read(viewer, original):
@@ -98,7 +97,7 @@ def get(instance: Instance, session: Session, practice_id: str, viewer: policy.V
     family = session.scalars(sa.select(PracticeRecord).where(
         PracticeRecord.translation_of == original_id,
         PracticeRecord.id != record.id,
-        PracticeRecord.visibility.in_(readable)).order_by(PracticeRecord.language))
+        PracticeRecord.visibility.in_(policy.readable_visibilities(viewer))).order_by(PracticeRecord.language))
     return PracticeView(practice=practice, record=record, version=number, versions=versions, original=original,
                         translations=tuple(family), rendered=rendered(instance, session, practice, number),
                         original_updated=_original_updated(original, rows[0] if rows else None))

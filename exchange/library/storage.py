@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from exchange.errors import Invalid
 from exchange.library.practice import SLUG_PATTERN
 from exchange.library.practice import check_slug
 
@@ -22,7 +23,7 @@ TEMP_PREFIX = ".tmp-"
 _VERSION_FILE = re.compile(r"^([1-9][0-9]{0,8})\.md$")
 
 
-class UnsafePath(ValueError):
+class UnsafePath(Invalid):
     """A path would leave the library, or passes through a symbolic link."""
 
 

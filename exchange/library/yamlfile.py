@@ -6,11 +6,13 @@ import re
 
 import yaml
 
+from exchange.errors import Invalid
+
 #: Front matter larger than this is refused before it is parsed.
 MAX_FRONT_MATTER_BYTES = 16 * 1024
 
 
-class YamlProblem(ValueError):
+class YamlProblem(Invalid):
     """The YAML text cannot be accepted; the message says why and where."""
 
 

@@ -9,10 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from exchange import audit
 from exchange import policy
 from exchange.accounts import tokens
+from exchange.errors import Invalid
+from exchange.errors import PackNotFound
 from exchange.errors import PracticeNotFound
 from exchange.instance import Instance
 from exchange.library import reading
@@ -24,13 +27,10 @@ from exchange.models import PackItem
 from exchange.models import PackShare
 from exchange.models import PracticeRecord
 from exchange.models import utcnow
+from exchange.policy import Viewer
 
 SHARING = ("private", "colleagues", "link")
 MAX_TEXT = 20_000
-
-
-class PackNotFound(LookupError):
-    """No such pack, or one the person may not see."""
 
 
 @dataclass(frozen=True)
@@ -55,95 +55,96 @@ class Entry:
 
 
 def checked_details(title: str, language: str, introduction: str) -> tuple[str, str, str]:
-    """A pack's title, language and introduction, checked (ValueError naming the problem)."""
+    """A pack's title, language and introduction, checked (Invalid naming the problem)."""
     title = title.strip()
     if not 0 < len(title) <= 300:
-        raise ValueError("title must be 1 to 300 characters")
+        raise Invalid("title must be 1 to 300 characters")
     if language not in vocabularies.languages():
-        raise ValueError(f"language must be one of {', '.join(vocabularies.languages().keys())}")
+        raise Invalid(f"language must be one of {', '.join(vocabularies.languages().keys())}")
     if len(introduction) > MAX_TEXT:
-        raise ValueError(f"the introduction is longer than {MAX_TEXT} characters")
+        raise Invalid(f"the introduction is longer than {MAX_TEXT} characters")
     return title, language, introduction
 
 
-def create(instance: Instance, account, title: str, language: str = "en", introduction: str = "") -> int:  # type: ignore[no-untyped-def]
-    """A new private pack owned by ``account``; its id."""
+def create(instance: Instance, viewer: Viewer, title: str, language: str = "en", introduction: str = "") -> int:
+    """A new private pack owned by ``viewer``; its id."""
     title, language, introduction = checked_details(title, language, introduction)
     with instance.db.writing() as session:
-        pack = Pack(owner_id=account.id, title=title, language=language, introduction=introduction)
+        pack = Pack(owner_id=viewer.id, title=title, language=language, introduction=introduction)
         session.add(pack)
         session.flush()
-        audit.record(session, account.email, "pack.create", str(pack.id), title=title)
+        audit.record(session, viewer.email, "pack.create", str(pack.id), title=title)
         return pack.id
 
 
-def edit(instance: Instance, account, pack_id: int, title: str, language: str, introduction: str) -> None:  # type: ignore[no-untyped-def]
+def edit(instance: Instance, viewer: Viewer, pack_id: int, title: str, language: str, introduction: str) -> None:
     """Change the pack's title, language and introduction (Markdown)."""
     title, language, introduction = checked_details(title, language, introduction)
     with instance.db.writing() as session:
-        pack = _owned(session, account, pack_id)
+        pack = _owned(session, viewer, pack_id)
         if language != pack.language:  # each practice is pinned again, in the new language where it has one
             for item in session.scalars(sa.select(PackItem).where(PackItem.pack_id == pack_id,
                                                                   PackItem.practice_id.is_not(None))):
                 record = session.get(PracticeRecord, item.practice_id)
-                if record is not None and policy.may_read(account, record):
-                    chosen, _untranslated = _in_language(session, account, record, language)
+                if record is not None and policy.may_read(viewer, record):
+                    chosen, _untranslated = _in_language(session, viewer, record, language)
                     if chosen.id != record.id:
                         item.practice_id, item.version = chosen.id, chosen.version
         pack.title, pack.language, pack.introduction, pack.updated_at = title, language, introduction, utcnow()
 
 
-def _owned(session, account, pack_id: int) -> Pack:  # type: ignore[no-untyped-def]
+def _owned(session: Session, viewer: Viewer, pack_id: int) -> Pack:
+    """The pack if ``viewer`` may change it (PackNotFound otherwise, as for an unknown one)."""
     pack = session.get(Pack, pack_id)
-    if pack is None or pack.owner_id != getattr(account, "id", None):
+    if pack is None or not policy.may_edit_pack(viewer, pack):
         raise PackNotFound(pack_id)
     return pack
 
 
-def add_practice(instance: Instance, account, pack_id: int, practice_id: str) -> None:  # type: ignore[no-untyped-def]
+def add_practice(instance: Instance, viewer: Viewer, pack_id: int, practice_id: str) -> None:
     """Append a practice (it must be readable now), pinned at its current version.
 
     What is pinned is what the pack will show: the practice's translation into the pack's language
     when there is one, else the practice itself (shown marked as untranslated).
     """
     with instance.db.writing() as session:
-        pack = _owned(session, account, pack_id)
+        pack = _owned(session, viewer, pack_id)
         record = session.get(PracticeRecord, practice_id)
-        if record is None or not policy.may_read(account, record):
+        if record is None or not policy.may_read(viewer, record):
             raise PracticeNotFound(practice_id)
-        chosen, _untranslated = _in_language(session, account, record, pack.language)
+        chosen, _untranslated = _in_language(session, viewer, record, pack.language)
         session.add(PackItem(pack_id=pack.id, position=_next_position(session, pack.id), practice_id=chosen.id,
                              version=chosen.version))
         pack.updated_at = utcnow()
-        audit.record(session, account.email, "pack.add", str(pack.id), practice=chosen.id, version=chosen.version)
+        audit.record(session, viewer.email, "pack.add", str(pack.id), practice=chosen.id, version=chosen.version)
 
 
-def add_section(instance: Instance, account, pack_id: int, heading: str) -> None:  # type: ignore[no-untyped-def]
+def add_section(instance: Instance, viewer: Viewer, pack_id: int, heading: str) -> None:
     with instance.db.writing() as session:
-        pack = _owned(session, account, pack_id)
+        pack = _owned(session, viewer, pack_id)
         session.add(PackItem(pack_id=pack.id, position=_next_position(session, pack.id), heading=heading[:300]))
         pack.updated_at = utcnow()
 
 
-def rename_section(instance: Instance, account, pack_id: int, item_id: int, heading: str) -> None:  # type: ignore[no-untyped-def]
+def rename_section(instance: Instance, viewer: Viewer, pack_id: int, item_id: int, heading: str) -> None:
     heading = heading.strip()
     if not 0 < len(heading) <= 300:
-        raise ValueError("a section heading must be 1 to 300 characters")
+        raise Invalid("a section heading must be 1 to 300 characters")
     with instance.db.writing() as session:
-        item = _item(session, account, pack_id, item_id)
+        item = _item(session, viewer, pack_id, item_id)
         if item.practice_id is not None:
             raise PackNotFound(item_id)
         item.heading = heading
 
 
-def _next_position(session, pack_id: int) -> int:  # type: ignore[no-untyped-def]
+def _next_position(session: Session, pack_id: int) -> int:
     return (session.scalar(sa.select(sa.func.max(PackItem.position)).where(PackItem.pack_id == pack_id)) or 0) + 1
 
 
-def move(instance: Instance, account, pack_id: int, item_id: int, offset: int) -> None:  # type: ignore[no-untyped-def]
+def move(instance: Instance, viewer: Viewer, pack_id: int, item_id: int, offset: int) -> None:
     """Move an entry up (-1) or down (+1)."""
     with instance.db.writing() as session:
-        _owned(session, account, pack_id)
+        _owned(session, viewer, pack_id)
         items = list(session.scalars(sa.select(PackItem).where(PackItem.pack_id == pack_id)
                                      .order_by(PackItem.position)))
         index = next((i for i, item in enumerate(items) if item.id == item_id), None)
@@ -156,74 +157,74 @@ def move(instance: Instance, account, pack_id: int, item_id: int, offset: int) -
                 item.position = position
 
 
-def _item(session, account, pack_id: int, item_id: int) -> PackItem:  # type: ignore[no-untyped-def]
-    _owned(session, account, pack_id).updated_at = utcnow()
+def _item(session: Session, viewer: Viewer, pack_id: int, item_id: int) -> PackItem:
+    _owned(session, viewer, pack_id).updated_at = utcnow()
     item = session.get(PackItem, item_id)
     if item is None or item.pack_id != pack_id:
         raise PackNotFound(item_id)
     return item
 
 
-def set_notes(instance: Instance, account, pack_id: int, item_id: int,  # type: ignore[no-untyped-def]
+def set_notes(instance: Instance, viewer: Viewer, pack_id: int, item_id: int,
               trainer_notes: str, exercises: str, answers: str = "") -> None:
     """Per-practice notes (Markdown): trainer notes and answers appear only in the trainer edition."""
     if max(len(trainer_notes), len(exercises), len(answers)) > MAX_TEXT:
-        raise ValueError(f"notes, exercises and answers may each have at most {MAX_TEXT} characters")
+        raise Invalid(f"notes, exercises and answers may each have at most {MAX_TEXT} characters")
     with instance.db.writing() as session:
-        item = _item(session, account, pack_id, item_id)
+        item = _item(session, viewer, pack_id, item_id)
         item.trainer_notes, item.exercises, item.answers = trainer_notes, exercises, answers
 
 
-def remove(instance: Instance, account, pack_id: int, item_id: int) -> None:  # type: ignore[no-untyped-def]
+def remove(instance: Instance, viewer: Viewer, pack_id: int, item_id: int) -> None:
     """Take an entry (a practice with its notes, or a section heading) out of the pack."""
     with instance.db.writing() as session:
-        item = _item(session, account, pack_id, item_id)
-        audit.record(session, account.email, "pack.remove", str(pack_id), practice=item.practice_id or "",
+        item = _item(session, viewer, pack_id, item_id)
+        audit.record(session, viewer.email, "pack.remove", str(pack_id), practice=item.practice_id or "",
                      heading=item.heading or "")
         session.delete(item)
 
 
-def update_item(instance: Instance, account, pack_id: int, item_id: int) -> None:  # type: ignore[no-untyped-def]
+def update_item(instance: Instance, viewer: Viewer, pack_id: int, item_id: int) -> None:
     """Pin an entry to the practice's newest version, or to its translation into the pack's language if one
     has appeared (the trainer chose to update)."""
     with instance.db.writing() as session:
-        item = _item(session, account, pack_id, item_id)
+        item = _item(session, viewer, pack_id, item_id)
         if item.practice_id is None:
             raise PackNotFound(item_id)
         record = session.get(PracticeRecord, item.practice_id)
-        if record is None or not policy.may_read(account, record):
+        if record is None or not policy.may_read(viewer, record):
             raise PracticeNotFound(item.practice_id)
-        chosen, _untranslated = _in_language(session, account, record, session.get(Pack, pack_id).language)
+        chosen, _untranslated = _in_language(session, viewer, record, session.get(Pack, pack_id).language)
         item.practice_id, item.version = chosen.id, chosen.version
 
 
-def share(instance: Instance, account, pack_id: int, sharing: str,  # type: ignore[no-untyped-def]
+def share(instance: Instance, viewer: Viewer, pack_id: int, sharing: str,
           colleague_ids: tuple[int, ...] = ()) -> str | None:
     """Set who may read the pack; returns a new read-only link token when sharing by link."""
     if sharing not in SHARING:
-        raise ValueError(f"sharing must be one of {', '.join(SHARING)}")
+        raise Invalid(f"sharing must be one of {', '.join(SHARING)}")
     token = tokens.new() if sharing == "link" else None
     with instance.db.writing() as session:
-        pack = _owned(session, account, pack_id)
+        pack = _owned(session, viewer, pack_id)
         pack.sharing = sharing
         pack.share_token_hash = tokens.digest(token) if token else None  # a new link revokes the old one
         session.execute(sa.delete(PackShare).where(PackShare.pack_id == pack_id))
         if sharing == "colleagues":
             session.add_all(PackShare(pack_id=pack_id, user_id=u) for u in set(colleague_ids))
-        audit.record(session, account.email, "pack.share", str(pack_id), sharing=sharing)
+        audit.record(session, viewer.email, "pack.share", str(pack_id), sharing=sharing)
     return token
 
 
-def duplicate(instance: Instance, account, pack_id: int) -> int:  # type: ignore[no-untyped-def]
+def duplicate(instance: Instance, viewer: Viewer, pack_id: int) -> int:
     """A private copy of a pack the person may read, owned by them; its id.
 
     Trainer notes and answers are copied only from one's own pack: a colleague's copy gets what the
     participant edition shows.
     """
-    pack, entries = read(instance, account, pack_id)
-    own = pack.owner_id == account.id
+    pack, entries = read(instance, viewer, pack_id)
+    own = policy.may_see_trainer_notes(viewer, pack)
     with instance.db.writing() as session:
-        copy = Pack(owner_id=account.id, title=f"{pack.title} (copy)"[:300], language=pack.language,
+        copy = Pack(owner_id=viewer.id, title=f"{pack.title} (copy)"[:300], language=pack.language,
                     introduction=pack.introduction)
         session.add(copy)
         session.flush()
@@ -236,57 +237,50 @@ def duplicate(instance: Instance, account, pack_id: int) -> int:  # type: ignore
         return copy.id
 
 
-def delete(instance: Instance, account, pack_id: int) -> None:  # type: ignore[no-untyped-def]
+def delete(instance: Instance, viewer: Viewer, pack_id: int) -> None:
     """Delete a pack the person owns, with its entries, shares and exports (the practices stay)."""
     from exchange.packs.exports import jobs
 
     with instance.db.writing() as session:
-        pack = _owned(session, account, pack_id)
+        pack = _owned(session, viewer, pack_id)
         session.execute(sa.delete(PackItem).where(PackItem.pack_id == pack_id))
         session.execute(sa.delete(PackShare).where(PackShare.pack_id == pack_id))
         jobs.forget_pack(session, instance, pack_id)
-        audit.record(session, account.email, "pack.delete", str(pack_id), title=pack.title)
+        audit.record(session, viewer.email, "pack.delete", str(pack_id), title=pack.title)
         session.delete(pack)
 
 
-def may_read_pack(session, account, pack: Pack, token: str | None = None,  # type: ignore[no-untyped-def]
-                  token_digest: str | None = None) -> bool:
-    """Owner, named colleague, or the holder of the current read-only link (its token or the token's digest)."""
-    if pack.owner_id == getattr(account, "id", None):
-        return True
-    digest = tokens.digest(token) if token else token_digest
-    if pack.sharing == "link" and digest and pack.share_token_hash == digest:
-        return True
-    if pack.sharing == "colleagues" and getattr(account, "is_authenticated", False):
-        return session.get(PackShare, (pack.id, account.id)) is not None
-    return False
-
-
-def mine(instance: Instance, account) -> list[Pack]:  # type: ignore[no-untyped-def]
+def mine(instance: Instance, viewer: Viewer) -> list[Pack]:
     with instance.db.session() as session:
-        query = sa.select(Pack).where(Pack.owner_id == account.id).order_by(Pack.updated_at.desc())
+        query = sa.select(Pack).where(Pack.owner_id == viewer.id).order_by(Pack.updated_at.desc())
         return list(session.scalars(query))
 
 
-def _readable(session, account, pack_id: int, token: str | None, token_digest: str | None) -> Pack:  # type: ignore[no-untyped-def]
+def _readable(session: Session, viewer: Viewer, pack_id: int, token: str | None, token_digest: str | None) -> Pack:
+    """The pack if the policy lets ``viewer`` read it, shown the link's token (or its digest)."""
     pack = session.get(Pack, pack_id)
-    if pack is None or not may_read_pack(session, account, pack, token, token_digest):
+    if pack is None:
+        raise PackNotFound(pack_id)
+    colleagues: set[int] = set()
+    if pack.sharing == "colleagues":
+        colleagues = set(session.scalars(sa.select(PackShare.user_id).where(PackShare.pack_id == pack_id)))
+    if not policy.may_read_pack(viewer, pack, colleagues, tokens.digest(token) if token else token_digest):
         raise PackNotFound(pack_id)
     return pack
 
 
-def get(instance: Instance, account, pack_id: int, token: str | None = None,  # type: ignore[no-untyped-def]
+def get(instance: Instance, viewer: Viewer, pack_id: int, token: str | None = None,
         token_digest: str | None = None) -> Pack:
     """The pack alone, if this reader may read it now (no practice is read: for checks on busy paths)."""
     with instance.db.session() as session:
-        return _readable(session, account, pack_id, token, token_digest)
+        return _readable(session, viewer, pack_id, token, token_digest)
 
 
-def read(instance: Instance, account, pack_id: int, token: str | None = None,  # type: ignore[no-untyped-def]
+def read(instance: Instance, viewer: Viewer, pack_id: int, token: str | None = None,
          token_digest: str | None = None) -> tuple[Pack, list[Entry]]:
     """The pack and the entries this reader may see, checked now (not when they were added)."""
     with instance.db.session() as session:
-        pack = _readable(session, account, pack_id, token, token_digest)
+        pack = _readable(session, viewer, pack_id, token, token_digest)
         items = list(session.scalars(sa.select(PackItem).where(PackItem.pack_id == pack_id)
                                      .order_by(PackItem.position)))
         entries = []
@@ -295,12 +289,12 @@ def read(instance: Instance, account, pack_id: int, token: str | None = None,  #
                 entries.append(Entry(item))
                 continue
             record = session.get(PracticeRecord, item.practice_id)
-            practice = reading.readable_version(instance, record, item.version, account) if record else None
+            practice = reading.readable_version(instance, record, item.version, viewer) if record else None
             if record is None or practice is None:
                 continue  # unknown, or restricted for this reader (now or in the pinned version): left out
             translation = None
             if record.language != pack.language:
-                chosen, _untranslated = _in_language(session, account, record, pack.language)
+                chosen, _untranslated = _in_language(session, viewer, record, pack.language)
                 translation = chosen.id if chosen.id != record.id else None
             entries.append(Entry(item, practice, record.version, record.language != pack.language,
                                  item.version, translation, reading.rendered(instance, session, practice,
@@ -308,7 +302,8 @@ def read(instance: Instance, account, pack_id: int, token: str | None = None,  #
         return pack, entries
 
 
-def _in_language(session, account, record: PracticeRecord, language: str) -> tuple[PracticeRecord, bool]:  # type: ignore[no-untyped-def]
+def _in_language(session: Session, viewer: Viewer, record: PracticeRecord,
+                 language: str) -> tuple[PracticeRecord, bool]:
     """The readable translation of ``record`` in ``language`` if there is one, else the record itself."""
     if record.language == language:
         return record, False
@@ -317,6 +312,6 @@ def _in_language(session, account, record: PracticeRecord, language: str) -> tup
         sa.or_(PracticeRecord.id == group, PracticeRecord.translation_of == group),
         PracticeRecord.language == language))
     for candidate in candidates:
-        if policy.may_read(account, candidate):
+        if policy.may_read(viewer, candidate):
             return candidate, False
     return record, True

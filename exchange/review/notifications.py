@@ -1,14 +1,18 @@
 """Notifications: in the app always, by e-mail too when SMTP is configured.
 
 Kinds: submitted, commented, changes_requested, approved, rejected, review_due. A notification is
-stored in the same transaction as the event it reports; e-mail is sent after the commit and a
-failure to send never undoes the event. The app keeps a notification's link relative (``/submissions/3``);
-its e-mail carries the link made absolute against the library's base URL (EXCHANGE_BASE_URL), since
-a mail client has no page to resolve it against.
+stored in the same transaction as the event it reports, and so is its e-mail: a "mail" job (the
+outbox) that exists exactly when that transaction commits. The job runner sends it (``send``), over
+one connection for the letters due together, and tries again with a growing wait while the server
+cannot be reached; no request waits for a mail server, and a failure to send never undoes the event.
+The app keeps a notification's link relative (``/submissions/3``); its e-mail carries the link made
+absolute against the library's base URL (EXCHANGE_BASE_URL), since a mail client has no page to
+resolve it against.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -16,10 +20,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from exchange import mail
+from exchange import policy
 from exchange.instance import Instance
+from exchange.jobs import queue as jobs
+from exchange.jobs.runner import Context
 from exchange.models import Notification
 from exchange.models import User
 from exchange.models import utcnow
+
+#: the kind of job that carries one letter
+MAIL = "mail"
 
 SUBJECTS = {
     "submitted": "A practice is waiting for your review",
@@ -57,26 +67,37 @@ def absolute(base_url: str, link: str) -> str:
 
 
 def add(session: Session, user_ids: list[int], kind: str, message: str, link: str) -> list[Letter]:
-    """Queue notifications in ``session``; the letters to send with ``deliver`` once it commits."""
-    outbox = []
+    """Store notifications in ``session``, each with a job to e-mail it once the transaction commits; the letters."""
+    letters = []
     for user in session.scalars(sa.select(User).where(User.id.in_(user_ids), User.active.is_(True))):
         session.add(Notification(user_id=user.id, kind=kind, message=message, link=link))
-        outbox.append(Letter(user.email, SUBJECTS.get(kind, "Practice Exchange"), message, link))
-    return outbox
+        letter = Letter(user.email, SUBJECTS.get(kind, "Practice Exchange"), message, link)
+        jobs.enqueue(session, MAIL, asdict(letter))
+        letters.append(letter)
+    return letters
 
 
-def deliver(instance: Instance, outbox: list[Letter]) -> int:
-    """Send queued letters, over one connection, when SMTP is configured; the number sent."""
-    if instance.mail is None or not outbox:
-        return 0
-    base_url = instance.mail.base_url
-    return mail.send_all(instance.mail, [mail.Message(letter.to, letter.subject, letter.text(base_url))
-                                         for letter in outbox])
+def send(context: Context, letters: list[dict]) -> list[str | None]:
+    """Send queued letters over one connection (the job runner's "mail" jobs); for each, None or why it failed.
+
+    Without SMTP settings there is nothing to send: the notification in the app is all there is.
+    """
+    settings = context.instance.mail
+    if settings is None:
+        return [None] * len(letters)
+    return mail.deliver(settings, [mail.Message(letter.to, letter.subject, letter.text(settings.base_url))
+                                   for letter in (Letter(**fields) for fields in letters)])
+
+
+def _person(user: User, cities: tuple[str, ...] = ()) -> policy.Viewer:
+    """``user`` as the policy sees them (with ``cities``: the memberships that matter to the question)."""
+    return policy.Viewer(id=user.id, email=user.email, name=user.name, roles=tuple(user.roles or ()), cities=cities)
 
 
 def reviewers(session: Session) -> list[int]:
+    """The active people who are told that a text is waiting for review."""
     return [u.id for u in session.scalars(sa.select(User).where(User.active.is_(True)))
-            if "reviewer" in (u.roles or [])]
+            if policy.told_of_submissions(_person(u))]
 
 
 def unread(instance: Instance, user_id: int) -> list[Notification]:
@@ -104,21 +125,20 @@ def review_due(instance: Instance, within_days: int = 30) -> int:
     from exchange.models import Membership
 
     today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
-    outbox: list[Letter] = []
+    letters: list[Letter] = []
     with instance.db.writing() as session:
         members: dict[str, list[int]] = {}
         for membership in session.scalars(sa.select(Membership)):
             members.setdefault(membership.city, []).append(membership.user_id)
         for city, user_ids in members.items():
             contributors = [u.id for u in session.scalars(sa.select(User).where(User.id.in_(user_ids)))
-                            if "contributor" in (u.roles or [])]
+                            if policy.told_of_review_due(_person(u, (city,)), city)]
             for record in reading.due_for_review(session, (city,), within_days):
                 link = f"/practices/{record.id}"
                 already = session.scalar(sa.select(sa.func.count()).select_from(Notification).where(
                     Notification.kind == "review_due", Notification.link == link,
                     Notification.created_at >= today))
                 if not already:
-                    outbox += add(session, contributors, "review_due",
+                    letters += add(session, contributors, "review_due",
                                   f"“{record.title}” should be reviewed by {record.meta['review_by']}.", link)
-    deliver(instance, outbox)
-    return len(outbox)
+    return len(letters)

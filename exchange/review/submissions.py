@@ -17,6 +17,9 @@ from sqlalchemy.orm import Session
 
 from exchange import audit
 from exchange import policy
+from exchange.errors import Conflict
+from exchange.errors import Invalid
+from exchange.errors import NotAllowed
 from exchange.errors import PracticeNotFound
 from exchange.instance import Instance
 from exchange.library import cities
@@ -32,6 +35,7 @@ from exchange.models import Submission
 from exchange.models import SubmissionEvent
 from exchange.models import User
 from exchange.models import utcnow
+from exchange.policy import Viewer
 from exchange.review import notifications
 
 log = logging.getLogger(__name__)
@@ -40,11 +44,7 @@ EDITABLE = ("draft", "changes_requested")
 OPEN = ("draft", "submitted", "changes_requested")
 
 
-class NotAllowed(PermissionError):
-    """The person may not do this (shown as 404 or 403, and audited)."""
-
-
-class StaleEdit(Exception):
+class StaleEdit(Conflict):
     """Someone published a newer version since this text was started; both texts are kept."""
 
     def __init__(self, submission_id: int, current_version: int) -> None:
@@ -53,7 +53,7 @@ class StaleEdit(Exception):
         self.current_version = current_version
 
 
-class WrongState(ValueError):
+class WrongState(Conflict, ValueError):
     """The submission is not in a state that allows this step."""
 
 
@@ -64,15 +64,15 @@ class Draft:
     status: str
 
 
-def refuse(instance: Instance, account, action: str, target: str) -> NotAllowed:  # type: ignore[no-untyped-def]
+def refuse(instance: Instance, viewer: Viewer, action: str, target: str) -> NotAllowed:
     """Audit a refused attempt and return the error to raise."""
-    return _refuse(instance, account, action, target)
+    return _refuse(instance, viewer, action, target)
 
 
-def _refuse(instance: Instance, account, action: str, target: str) -> NotAllowed:  # type: ignore[no-untyped-def]
+def _refuse(instance: Instance, viewer: Viewer, action: str, target: str) -> NotAllowed:
     with instance.db.writing() as session:
-        audit.record(session, getattr(account, "email", "anonymous"), "permission.refused", target, attempted=action)
-    log.warning("refused %s on %r for %r", action, target, getattr(account, "email", None))
+        audit.record(session, viewer.email or "anonymous", "permission.refused", target, attempted=action)
+    log.warning("refused %s on %r for %r", action, target, viewer.email or None)
     return NotAllowed(f"not allowed to {action} {target}")
 
 
@@ -87,11 +87,11 @@ def check_text(text: str, city: str, slug: str) -> None:
                                                             "written for the city it is filed under")])
 
 
-def save(instance: Instance, account, city: str, slug: str, text: str, base_version: int | None,  # type: ignore[no-untyped-def]
+def save(instance: Instance, viewer: Viewer, city: str, slug: str, text: str, base_version: int | None,
          note: str = "", submission_id: int | None = None) -> Draft:
-    """Create or update a draft of ``city/slug`` written by ``account`` (validated, not yet submitted)."""
-    if not policy.may_contribute(account, city):
-        raise _refuse(instance, account, "write for", f"{city}/{slug}")
+    """Create or update a draft of ``city/slug`` written by ``viewer`` (validated, not yet submitted)."""
+    if not policy.may_contribute(viewer, city):
+        raise _refuse(instance, viewer, "write for", f"{city}/{slug}")
     check_text(text, city, slug)
     practice_id = f"{city}/{slug}"
     with instance.db.writing() as session:
@@ -99,21 +99,21 @@ def save(instance: Instance, account, city: str, slug: str, text: str, base_vers
             raise InvalidPractice(practice_id, [Problem("slug", f"{slug!r} is already the address of a practice "
                                                                 f"of {city}; edit that practice or choose another")])
         if submission_id is None:
-            submission = Submission(practice_id=practice_id, city=city, author_id=account.id, text=text,
+            submission = Submission(practice_id=practice_id, city=city, author_id=viewer.id, text=text,
                                     base_version=base_version, status="draft", note=note[:2000])
             session.add(submission)
             session.flush()
         else:
             submission = session.get(Submission, submission_id)
-            if submission is None or submission.author_id != account.id or submission.practice_id != practice_id:
+            if submission is None or not policy.is_author(viewer, submission) or submission.practice_id != practice_id:
                 raise NotAllowed("not your draft")
             if submission.status not in EDITABLE:
                 raise WrongState(f"a {submission.status.replace('_', ' ')} submission cannot be edited")
             # Edited again, a draft answers to the version the form showed (a stale draft is brought forward).
             submission.text, submission.note, submission.updated_at = text, note[:2000], utcnow()
             submission.base_version = base_version
-        session.add(SubmissionEvent(submission_id=submission.id, actor=account.email, action="save"))
-        audit.record(session, account.email, "submission.save", practice_id, submission=submission.id)
+        session.add(SubmissionEvent(submission_id=submission.id, actor=viewer.email, action="save"))
+        audit.record(session, viewer.email, "submission.save", practice_id, submission=submission.id)
         return Draft(submission.id, practice_id, submission.status)
 
 
@@ -126,16 +126,16 @@ def _is_city(instance: Instance, slug: str) -> bool:
     return True
 
 
-def _current_version(session, practice_id: str) -> int | None:  # type: ignore[no-untyped-def]
+def _current_version(session: Session, practice_id: str) -> int | None:
     record = session.get(PracticeRecord, practice_id)
     return record.version if record else None
 
 
-def submit(instance: Instance, account, submission_id: int) -> None:  # type: ignore[no-untyped-def]
+def submit(instance: Instance, viewer: Viewer, submission_id: int) -> None:
     """Send a draft to the reviewers; refused as stale when a newer version was published meanwhile."""
     with instance.db.writing() as session:
         submission = session.get(Submission, submission_id)
-        if submission is None or submission.author_id != account.id:
+        if submission is None or not policy.is_author(viewer, submission):
             raise NotAllowed("not your submission")
         if submission.status not in EDITABLE:
             raise WrongState(f"a {submission.status.replace('_', ' ')} submission cannot be submitted")
@@ -143,42 +143,41 @@ def submit(instance: Instance, account, submission_id: int) -> None:  # type: ig
         if current != submission.base_version:
             raise StaleEdit(submission.id, current or 0)
         submission.status, submission.updated_at = "submitted", utcnow()
-        session.add(SubmissionEvent(submission_id=submission.id, actor=account.email, action="submit"))
-        audit.record(session, account.email, "submission.submit", submission.practice_id, submission=submission.id)
-        outbox = notifications.add(session, [r for r in notifications.reviewers(session) if r != account.id],
-                                   "submitted", f"{account.name} submitted {submission.practice_id} for review.",
-                                   f"/submissions/{submission.id}")
-    notifications.deliver(instance, outbox)
+        session.add(SubmissionEvent(submission_id=submission.id, actor=viewer.email, action="submit"))
+        audit.record(session, viewer.email, "submission.submit", submission.practice_id, submission=submission.id)
+        notifications.add(session, [r for r in notifications.reviewers(session) if r != viewer.id],
+                          "submitted", f"{viewer.name} submitted {submission.practice_id} for review.",
+                          f"/submissions/{submission.id}")
 
 
-def withdraw(instance: Instance, account, submission_id: int) -> None:  # type: ignore[no-untyped-def]
+def withdraw(instance: Instance, viewer: Viewer, submission_id: int) -> None:
     """The author withdraws an open submission (it is kept, marked withdrawn)."""
     with instance.db.writing() as session:
         submission = session.get(Submission, submission_id)
-        if submission is None or submission.author_id != account.id:
+        if submission is None or not policy.is_author(viewer, submission):
             raise NotAllowed("not your submission")
         if submission.status not in OPEN:
             raise WrongState("only an open submission can be withdrawn")
         submission.status, submission.updated_at = "withdrawn", utcnow()
-        session.add(SubmissionEvent(submission_id=submission.id, actor=account.email, action="withdraw"))
-        audit.record(session, account.email, "submission.withdraw", submission.practice_id)
+        session.add(SubmissionEvent(submission_id=submission.id, actor=viewer.email, action="withdraw"))
+        audit.record(session, viewer.email, "submission.withdraw", submission.practice_id)
 
 
-def review(instance: Instance, reviewer, submission_id: int, decision: str, comment: str = "") -> int | None:  # type: ignore[no-untyped-def]
+def review(instance: Instance, reviewer: Viewer, submission_id: int, decision: str, comment: str = "") -> int | None:
     """Approve (publishes; returns the new version), request changes, or reject a submitted text.
 
     Approval publishes compare-and-set on the version the text was written against, and the
     submission is closed in the same transaction: either both happen or neither does.
     """
     if decision not in ("approve", "request_changes", "reject", "comment"):
-        raise ValueError(f"unknown decision {decision!r}")
+        raise Invalid(f"unknown decision {decision!r}")
     if not policy.may_review(reviewer):
         raise _refuse(instance, reviewer, "review", f"submission {submission_id}")
     with instance.db.session() as session:
         submission = session.get(Submission, submission_id)
         if submission is None:
             raise NotAllowed("no such submission")
-        if submission.author_id == reviewer.id and decision != "comment":
+        if decision != "comment" and not policy.may_decide(reviewer, submission):
             raise _refuse(instance, reviewer, "review their own submission", submission.practice_id)
         _check_reviewable(submission, decision)
         practice_id, text, base, note = (submission.practice_id, submission.text, submission.base_version,
@@ -188,7 +187,6 @@ def review(instance: Instance, reviewer, submission_id: int, decision: str, comm
     if author is not None and author.id != reviewer.id:
         credit = f"{credit} (approved by {reviewer.name})"
     status = {"approve": "approved", "request_changes": "changes_requested", "reject": "rejected"}.get(decision)
-    outbox: list[tuple[str, str, str]] = []
 
     def close(session: Session, version: int | None) -> None:
         submission = session.get(Submission, submission_id, with_for_update=True)
@@ -203,8 +201,7 @@ def review(instance: Instance, reviewer, submission_id: int, decision: str, comm
                      version=version)
         kind = {"comment": "commented"}.get(decision, status) or decision
         message = f"{reviewer.name}: {kind.replace('_', ' ')} — {practice_id}." + (f"\n\n{comment}" if comment else "")
-        outbox.extend(notifications.add(session, [submission.author_id], kind, message,
-                                        f"/submissions/{submission_id}"))
+        notifications.add(session, [submission.author_id], kind, message, f"/submissions/{submission_id}")
 
     version = None
     if decision == "approve":
@@ -220,11 +217,10 @@ def review(instance: Instance, reviewer, submission_id: int, decision: str, comm
     else:
         with instance.db.writing() as session:
             close(session, None)
-    notifications.deliver(instance, outbox)
     return version
 
 
-def _send_back_as_stale(instance: Instance, reviewer, submission_id: int, current: int) -> None:  # type: ignore[no-untyped-def]
+def _send_back_as_stale(instance: Instance, reviewer: Viewer, submission_id: int, current: int) -> None:
     """A text refused at approval because a newer version was published goes back to its author, kept."""
     with instance.db.writing() as session:
         submission = session.get(Submission, submission_id, with_for_update=True)
@@ -237,9 +233,8 @@ def _send_back_as_stale(instance: Instance, reviewer, submission_id: int, curren
                                     comment=comment))
         audit.record(session, reviewer.email, "submission.stale", submission.practice_id, submission=submission_id,
                      current=current)
-        outbox = notifications.add(session, [submission.author_id], "changes_requested",
-                                   f"{submission.practice_id}: {comment}", f"/submissions/{submission_id}")
-    notifications.deliver(instance, outbox)
+        notifications.add(session, [submission.author_id], "changes_requested",
+                          f"{submission.practice_id}: {comment}", f"/submissions/{submission_id}")
 
 
 def published_since(instance: Instance, submission: Submission) -> tuple[int, diffs.Changes] | None:
@@ -291,12 +286,11 @@ def _check_reviewable(submission: Submission, decision: str) -> None:
         raise WrongState(f"a {submission.status.replace('_', ' ')} submission cannot be reviewed")
 
 
-def visible_submission(instance: Instance, account, submission_id: int) -> Submission:  # type: ignore[no-untyped-def]
+def visible_submission(instance: Instance, viewer: Viewer, submission_id: int) -> Submission:
     """A submission its author or a reviewer may see (others: PracticeNotFound, like an unknown one)."""
     with instance.db.session() as session:
         submission = session.get(Submission, submission_id)
-        if submission is None or not (submission.author_id == getattr(account, "id", None)
-                                      or policy.may_review(account)):
+        if submission is None or not policy.may_see_submission(viewer, submission):
             raise PracticeNotFound(f"submission {submission_id}")
         return submission
 
@@ -312,13 +306,13 @@ def events(instance: Instance, submission_id: int) -> list[Step]:
                 for event, name in rows]
 
 
-def mine(instance: Instance, account) -> list[Submission]:  # type: ignore[no-untyped-def]
+def mine(instance: Instance, viewer: Viewer) -> list[Submission]:
     with instance.db.session() as session:
-        return list(session.scalars(sa.select(Submission).where(Submission.author_id == account.id)
+        return list(session.scalars(sa.select(Submission).where(Submission.author_id == viewer.id)
                                     .order_by(Submission.updated_at.desc())))
 
 
-def queue(instance: Instance, reviewer) -> list[Submission]:  # type: ignore[no-untyped-def]
+def queue(instance: Instance, reviewer: Viewer) -> list[Submission]:
     """Submissions waiting for review, oldest first (reviewers only)."""
     if not policy.may_review(reviewer):
         return []
@@ -347,7 +341,7 @@ class UploadResult:
     problems: tuple[str, ...] = ()
 
 
-def upload(instance: Instance, account, files: list[tuple[str, bytes]]) -> list[UploadResult]:  # type: ignore[no-untyped-def]
+def upload(instance: Instance, viewer: Viewer, files: list[tuple[str, bytes]]) -> list[UploadResult]:
     """Check each uploaded ``.md`` (or every ``.md`` of a ``.zip``) and keep the valid ones as drafts.
 
     Nothing is submitted: the person sees the per-file report first and submits from there.
@@ -395,11 +389,11 @@ def upload(instance: Instance, account, files: list[tuple[str, bytes]]) -> list[
             results.append(UploadResult(name, None, (f"city: {practice.city!r} is not {folder!r}, the folder the file "
                                                      "is filed under; move it or correct its city",)))
             continue
-        if not policy.may_contribute(account, practice.city):
+        if not policy.may_contribute(viewer, practice.city):
             results.append(UploadResult(name, None, (f"city: you do not write for {practice.city!r}",)))
             continue
         with instance.db.session() as session:
             base = _current_version(session, practice.id)
-        draft = save(instance, account, practice.city, slug, data.decode("utf-8"), base, note=f"uploaded {name}")
+        draft = save(instance, viewer, practice.city, slug, data.decode("utf-8"), base, note=f"uploaded {name}")
         results.append(UploadResult(name, draft))
     return results

@@ -2,9 +2,9 @@
 
 It asks the search engine (``instance.search``) for what the viewer may read: the engine leaves out
 every other practice where the query is evaluated, before anything is counted, scored or suggested (in
-the Whoosh engine, a mask over document numbers), never as a filter on results afterwards. When the index is missing
-or damaged it answers from the catalogue table instead (titles and summaries only) and says so, while
-the index is rebuilt in the background: a broken index never becomes an error page.
+the Whoosh engine, a mask over document numbers), never as a filter on results afterwards. When the
+index is missing or damaged it answers from the catalogue table instead (titles and summaries only)
+and says so, and asks the job runner to rebuild the index: a broken index never becomes an error page.
 """
 
 from __future__ import annotations
@@ -33,15 +33,15 @@ DEGRADED_NOTICE = ("Full-text search is being rebuilt; for now only titles and s
 def find(instance: Instance, session: Session, request: SearchRequest,
          viewer: policy.Viewer | None) -> SearchResults:
     """Practices matching ``request`` that ``viewer`` may read, with facets and suggestions."""
-    indexing.catch_up(instance)
     visibilities = policy.readable_visibilities(viewer)
     try:
         return instance.search.search(request, visibilities, instance.search_seconds)
     except IndexUnavailable as error:
         log.warning("search degraded to the catalogue: %s", error)
+        indexing.rebuild_soon(instance)
     except Exception:  # a damaged index shows itself in many ways; never as an error page
         log.exception("search failed; degraded to the catalogue and rebuilding the index")
-        indexing.catch_up.rebuild_soon(instance)
+        indexing.rebuild_soon(instance)
     return _from_catalogue(session, request, viewer)
 
 

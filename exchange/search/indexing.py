@@ -1,9 +1,10 @@
 """Keeping the search engine in step with the library: the outbox, rebuilds and drift checks.
 
 Every publish adds an outbox row in the same database transaction as the catalogue change. The outbox
-is drained into the engine right after the publish, again whenever a process starts searching, and
-after every rebuild, so a crash between saving and indexing is repaired on the next start. The engine
-is ``instance.search``, reached only through the ``SearchBackend`` protocol.
+is drained into the engine right after the publish, every few seconds by the job runner (``catch_up``),
+when a server starts, and after every rebuild, so a crash between saving and indexing is repaired.
+An unusable index is rebuilt by the job runner too (``rebuild_soon``), never in a web request. The
+engine is ``instance.search``, reached only through the ``SearchBackend`` protocol.
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import logging
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -20,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from exchange.instance import Instance
+from exchange.jobs import queue as jobs
 from exchange.library import vocabularies
 from exchange.library.practice import InvalidPractice
 from exchange.library.practice import parse
@@ -32,11 +32,13 @@ from exchange.models import Submission
 from exchange.models import utcnow
 from exchange.search.backend import IndexDocument
 from exchange.search.backend import IndexUnavailable
-from exchange.search.backend import ReindexRunning
 from exchange.search.documents import index_document
 
 log = logging.getLogger(__name__)
 
+#: the job runner's kinds: catching up with the outbox (every few seconds), and rebuilding an unusable index
+CATCH_UP = "search.catch_up"
+REBUILD = "search.rebuild"
 CATCH_UP_EVERY_SECONDS = 5.0
 KEEP_DONE_ROWS = datetime.timedelta(days=7)
 
@@ -121,69 +123,32 @@ def sweep_abandoned(instance: Instance) -> list[str]:
     return instance.search.sweep()
 
 
-class CatchUp:
-    """Once per process (and then every few seconds) make sure searching sees every publish."""
+def catch_up(instance: Instance) -> int:
+    """Apply the outbox to the index, or ask for a rebuild when the index is unusable; the practices updated.
 
-    def __init__(self) -> None:
-        self._checked: dict[str, float] = {}
-        self._lock = threading.Lock()
-        self._rebuilding: set[str] = set()
-        self._rebuilds: dict[str, threading.Event] = {}
-
-    def __call__(self, instance: Instance) -> None:
-        key = str(instance.path)
-        now = time.monotonic()
-        with self._lock:
-            if now - self._checked.get(key, -1e9) < CATCH_UP_EVERY_SECONDS:
-                return
-            self._checked[key] = now
-        try:
-            instance.search.verify()
-            drain(instance)
-        except IndexUnavailable:
-            self._rebuild_in_background(instance)
-        except Exception as error:  # searching must go on; the next catch-up tries again
-            log.warning("catching up the search index failed: %r", error)
-
-    def rebuild_soon(self, instance: Instance) -> threading.Event:
-        """Rebuild the index in the background (it failed in use); an event set once that rebuild has ended."""
-        return self._rebuild_in_background(instance)
-
-    def last_rebuild(self, instance: Instance) -> threading.Event | None:
-        """The event of the latest background rebuild of ``instance``'s index, set once it has ended (None: none).
-
-        For whoever must wait for it (a test, a shutdown) rather than guess whether it has begun or ended.
-        """
-        with self._lock:
-            return self._rebuilds.get(str(instance.path))
-
-    def _rebuild_in_background(self, instance: Instance) -> threading.Event:
-        key = str(instance.path)
-        with self._lock:
-            if key in self._rebuilding:
-                return self._rebuilds[key]
-            self._rebuilding.add(key)
-            done = self._rebuilds[key] = threading.Event()
-
-        def work() -> None:
-            try:
-                rebuild(instance, wait=False)
-            except ReindexRunning:
-                pass
-            except Exception:
-                log.exception("rebuilding the search index failed")
-            finally:
-                with self._lock:
-                    self._rebuilding.discard(key)
-                    self._checked.pop(key, None)
-                done.set()
-
-        log.warning("search index unusable: rebuilding it in the background")
-        threading.Thread(target=work, name="search-rebuild", daemon=True).start()
-        return done
+    The job runner does this every CATCH_UP_EVERY_SECONDS, for what was published without being
+    indexed at once (``exchange import`` elsewhere, a crash between saving and indexing).
+    """
+    try:
+        instance.search.verify()
+    except IndexUnavailable:
+        rebuild_soon(instance)
+        return 0
+    return drain(instance)
 
 
-catch_up = CatchUp()
+def rebuild_soon(instance: Instance) -> None:
+    """Ask the job runner to rebuild the index (it is unusable): one job, however often this is asked first.
+
+    It reads before it writes, so that searches meeting a broken index write nothing while the rebuild
+    waits for the runner.
+    """
+    with instance.db.session() as session:
+        if jobs.pending(session, REBUILD):
+            return
+    log.warning("search index unusable: a rebuild is queued for the job runner")
+    with instance.db.writing() as session:
+        jobs.enqueue(session, REBUILD, key=REBUILD)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
-from flask_login import current_user
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from wtforms import EmailField
@@ -25,6 +24,7 @@ from exchange import audit
 from exchange import policy
 from exchange.accounts import people
 from exchange.web.extensions import library
+from exchange.web.viewer import current as viewer
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -38,7 +38,7 @@ class InviteForm(FlaskForm):
 
 
 def _admin_only() -> None:
-    if not policy.may_administer(current_user):
+    if not policy.may_administer(viewer()):
         abort(404)
 
 
@@ -52,12 +52,13 @@ def people_page():  # type: ignore[no-untyped-def]
         cities = [c.strip() for c in (form.cities.data or "").split(",") if c.strip()]
         try:
             token = people.create_user(library.instance, form.email.data, form.name.data, form.roles.data, cities,
-                                         current_user.email)
+                                         viewer().email)
             link = current_app.config["EXCHANGE_BASE_URL"].rstrip("/") + url_for("auth.invitation", token=token)
         except people.AccountError as problem:
             error = str(problem)
-    return render_template("people.html", form=form, people=people.everyone(library.instance), link=link,
-                           error=error), 400 if error else 200
+    everyone = [(user, cities, user.active and policy.may_disable(viewer(), user.id))
+                for user, cities in people.everyone(library.instance)]
+    return render_template("people.html", form=form, people=everyone, link=link, error=error), 400 if error else 200
 
 
 @bp.post("/people/<int:user_id>/disable")
@@ -67,7 +68,7 @@ def disable(user_id: int):  # type: ignore[no-untyped-def]
     found = [user for user, _cities in people.everyone(library.instance) if user.id == user_id]
     if not found:
         abort(404)
-    people.disable(library.instance, found[0].email, current_user.email)
+    people.disable(library.instance, found[0].email, viewer().email)
     flash(f"{found[0].email} is disabled; their sessions have ended.")
     return redirect(url_for("admin.people"))
 

@@ -14,7 +14,6 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
-from flask_login import current_user
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -29,7 +28,6 @@ from wtforms.validators import DataRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
 
-from exchange import errors
 from exchange import policy
 from exchange.library import bounded_rendering
 from exchange.library import diffs
@@ -43,7 +41,9 @@ from exchange.library.rendering import Rendered
 from exchange.library.revision import revise
 from exchange.review import notifications
 from exchange.review import submissions
+from exchange.web import errors
 from exchange.web.extensions import library
+from exchange.web.viewer import current as viewer
 
 bp = Blueprint("contribute", __name__)
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -182,7 +182,7 @@ def _template(kind: str) -> str:
 
 def _render(text: str) -> Rendered:
     """``text`` rendered within the preview budget, its time counted against the signed-in person's allowance."""
-    return bounded_rendering.render_preview(text, (str(library.instance.path), current_user.id),
+    return bounded_rendering.render_preview(text, (str(library.instance.path), viewer().id),
                                             current_app.config["PREVIEW_SECONDS"],
                                             current_app.config["PREVIEW_ALLOWANCE_SECONDS"])
 
@@ -214,7 +214,7 @@ def _handle(form: PracticeForm, base_version: int | None, submission_id: int | N
     if request.form.get("action") == "preview":
         return _editor(form, base_version, submission_id, since=since)
     try:
-        draft = submissions.save(library.instance, current_user, form.city.data, form.slug.data,
+        draft = submissions.save(library.instance, viewer(), form.city.data, form.slug.data,
                                    form.text(base_text, form.slug.data or ""),
                                    base_version, form.note.data or "", submission_id)
     except submissions.NotAllowed:
@@ -225,9 +225,9 @@ def _handle(form: PracticeForm, base_version: int | None, submission_id: int | N
         return _editor(form, base_version, submission_id, [str(error)], status=409)
     if request.form.get("action") == "submit":
         try:
-            submissions.submit(library.instance, current_user, draft.id)
+            submissions.submit(library.instance, viewer(), draft.id)
         except submissions.StaleEdit as error:
-            kept = submissions.visible_submission(library.instance, current_user, draft.id)
+            kept = submissions.visible_submission(library.instance, viewer(), draft.id)
             return _editor(form, error.current_version, draft.id, [
                 f"Someone published version {error.current_version} of this practice after you started. Your text "
                 "is kept as a draft. What they changed is shown below: bring it into your text, then save or "
@@ -242,7 +242,7 @@ def _handle(form: PracticeForm, base_version: int | None, submission_id: int | N
 @bp.route("/contribute", methods=["GET", "POST"])
 @login_required
 def new():  # type: ignore[no-untyped-def]
-    cities = [c for c in current_user.cities if policy.may_contribute(current_user, c)]
+    cities = [c for c in viewer().cities if policy.may_contribute(viewer(), c)]
     if not cities:
         abort(403)
     form = PracticeForm(cities)
@@ -258,7 +258,7 @@ def new():  # type: ignore[no-untyped-def]
 
 def _prefill_translation(form: PracticeForm, original_id: str) -> None:
     """Start a translation: the original's metadata and text, with translation_of set."""
-    view = reading.get(library.instance, library.session, original_id, current_user)
+    view = reading.get(library.instance, library.session, original_id, viewer())
     form.fill(view.practice.text.decode("utf-8"), view.practice.slug)
     form.translation_of.data = view.practice.id
     form.slug.data = f"{view.practice.slug}-translation"[:80]
@@ -270,8 +270,8 @@ def _prefill_translation(form: PracticeForm, original_id: str) -> None:
 @bp.route("/practices/<city>/<slug>/edit", methods=["GET", "POST"])
 @login_required
 def edit(city: str, slug: str):  # type: ignore[no-untyped-def]
-    if not policy.may_contribute(current_user, city):
-        submissions.refuse(library.instance, current_user, "edit", f"{city}/{slug}")
+    if not policy.may_contribute(viewer(), city):
+        submissions.refuse(library.instance, viewer(), "edit", f"{city}/{slug}")
         abort(404)
     base = None
     if request.method == "POST":
@@ -279,7 +279,7 @@ def edit(city: str, slug: str):  # type: ignore[no-untyped-def]
         if not (raw.isascii() and raw.isdigit()):
             abort(428)  # an edit must say which version it was written against (threats K-2)
         base = int(raw)
-    view = reading.get(library.instance, library.session, f"{city}/{slug}", current_user, base)
+    view = reading.get(library.instance, library.session, f"{city}/{slug}", viewer(), base)
     form = PracticeForm([city])
     text = view.practice.text.decode("utf-8")
     if request.method == "GET":
@@ -290,8 +290,8 @@ def edit(city: str, slug: str):  # type: ignore[no-untyped-def]
 @bp.route("/submissions/<int:submission_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_draft(submission_id: int):  # type: ignore[no-untyped-def]
-    submission = submissions.visible_submission(library.instance, current_user, submission_id)
-    if submission.author_id != current_user.id:
+    submission = submissions.visible_submission(library.instance, viewer(), submission_id)
+    if not policy.is_author(viewer(), submission):
         abort(404)
     form = PracticeForm([submission.city])
     since = submissions.published_since(library.instance, submission)  # a newer version came out meanwhile
@@ -308,14 +308,14 @@ def edit_draft(submission_id: int):  # type: ignore[no-untyped-def]
 @bp.route("/contribute/upload", methods=["GET", "POST"])
 @login_required
 def upload():  # type: ignore[no-untyped-def]
-    if not any(policy.may_contribute(current_user, c) for c in current_user.cities):
+    if not policy.may_contribute_anywhere(viewer()):
         abort(403)
     form = FlaskForm()
     results = None
     if form.validate_on_submit():
         files = [(f.filename or "unnamed", f.read(MAX_UPLOAD_BYTES + 1)) for f in request.files.getlist("files")][:50]
         too_big = [name for name, data in files if len(data) > MAX_UPLOAD_BYTES]
-        results = submissions.upload(library.instance, current_user,
+        results = submissions.upload(library.instance, viewer(),
                                        [(n, d) for n, d in files if n not in too_big])
         results += [submissions.UploadResult(n, None, ("larger than the 10 MB upload limit",)) for n in too_big]
     return render_template("upload.html", form=form, results=results)
@@ -329,7 +329,7 @@ def submit_drafts():  # type: ignore[no-untyped-def]
     for raw in request.form.getlist("submission")[:200]:
         if raw.isascii() and raw.isdigit():
             try:
-                submissions.submit(library.instance, current_user, int(raw))
+                submissions.submit(library.instance, viewer(), int(raw))
                 done += 1
             except (submissions.NotAllowed, submissions.WrongState, submissions.StaleEdit) as error:
                 flash(f"Submission {raw} not submitted: {error}.")
@@ -342,7 +342,7 @@ def submit_drafts():  # type: ignore[no-untyped-def]
 def preview():  # type: ignore[no-untyped-def]
     """The body rendered by the same renderer as the published page (for the live preview).
 
-    Past the preview's time, size or rate budget: the error page with its message (errors.py).
+    Past the preview's time, size or rate budget: the error page with its message (web/errors.py).
     """
     return str(_render(request.form.get("body", "")).html)
 
@@ -350,7 +350,7 @@ def preview():  # type: ignore[no-untyped-def]
 @bp.get("/submissions/<int:submission_id>")
 @login_required
 def submission(submission_id: int):  # type: ignore[no-untyped-def]
-    found = submissions.visible_submission(library.instance, current_user, submission_id)
+    found = submissions.visible_submission(library.instance, viewer(), submission_id)
     document = parse(found.text.encode("utf-8"), found.practice_id.split("/")[1])
     preview, refusal = _preview(document.body)  # refused: the page still serves the reviewer, who may send it back
     return render_template("submission.html", submission=found, title=document.title, preview=preview,
@@ -358,8 +358,8 @@ def submission(submission_id: int):  # type: ignore[no-untyped-def]
                            diff=submissions.diff_against_live(library.instance, found),
                            since=submissions.published_since(library.instance, found),
                            events=submissions.events(library.instance, submission_id),
-                           may_review=policy.may_review(current_user) and found.author_id != current_user.id,
-                           may_administer=policy.may_administer(current_user))
+                           is_author=policy.is_author(viewer(), found), may_decide=policy.may_decide(viewer(), found),
+                           may_administer=policy.may_administer(viewer()))
 
 
 @bp.post("/submissions/<int:submission_id>/<action>")
@@ -368,11 +368,11 @@ def act(submission_id: int, action: str):  # type: ignore[no-untyped-def]
     comment = request.form.get("comment", "")
     try:
         if action == "submit":
-            submissions.submit(library.instance, current_user, submission_id)
+            submissions.submit(library.instance, viewer(), submission_id)
         elif action == "withdraw":
-            submissions.withdraw(library.instance, current_user, submission_id)
+            submissions.withdraw(library.instance, viewer(), submission_id)
         elif action in ("approve", "request_changes", "reject", "comment"):
-            version = submissions.review(library.instance, current_user, submission_id, action, comment)
+            version = submissions.review(library.instance, viewer(), submission_id, action, comment)
             if version:
                 flash(f"Approved and published as version {version}.")
         else:
@@ -388,20 +388,20 @@ def act(submission_id: int, action: str):  # type: ignore[no-untyped-def]
 @login_required
 def notifications_page():  # type: ignore[no-untyped-def]
     return render_template("notifications.html",
-                           notifications=notifications.recent(library.instance, current_user.id))
+                           notifications=notifications.recent(library.instance, viewer().id))
 
 
 @bp.post("/notifications/read")
 @login_required
 def notifications_read():  # type: ignore[no-untyped-def]
-    notifications.mark_read(library.instance, current_user.id)
+    notifications.mark_read(library.instance, viewer().id)
     return redirect(url_for("contribute.notifications_page"))
 
 
 @bp.get("/dashboard")
 @login_required
 def dashboard():  # type: ignore[no-untyped-def]
-    return render_template("dashboard.html", mine=submissions.mine(library.instance, current_user),
-                           queue=submissions.queue(library.instance, current_user),
-                           due=reading.due_for_review(library.session, current_user.cities),
-                           may_contribute=bool(current_user.cities) and "contributor" in current_user.roles)
+    return render_template("dashboard.html", mine=submissions.mine(library.instance, viewer()),
+                           queue=submissions.queue(library.instance, viewer()),
+                           due=reading.due_for_review(library.session, viewer().cities),
+                           may_contribute=policy.may_contribute_anywhere(viewer()))

@@ -1,13 +1,16 @@
-"""Course pack pages: my packs, building a pack, reading a shared one."""
+"""Course pack pages: my packs, building a pack (a small view for each change), reading a shared one, exports.
+
+An unknown pack, or one the person may not read or change, is "not found" (exchange/web/errors.py).
+"""
 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import Blueprint
 from flask import abort
-from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -15,12 +18,11 @@ from flask import request
 from flask import send_file
 from flask import session
 from flask import url_for
-from flask_login import current_user
 from flask_login import login_required
 from flask_wtf import FlaskForm
 
+from exchange import policy
 from exchange.accounts import people
-from exchange.errors import PracticeNotFound
 from exchange.library import reading
 from exchange.library import rendering
 from exchange.library import vocabularies
@@ -55,33 +57,30 @@ def index():  # type: ignore[no-untyped-def]
     if request.method == "POST":
         _valid()
         try:
-            pack_id = packs.create(library.instance, current_user, request.form.get("title", ""),
+            pack_id = packs.create(library.instance, viewer(), request.form.get("title", ""),
                                    request.form.get("language", "en")[:3])
         except ValueError as error:
             flash(str(error))
             return redirect(url_for("packs.index"))
         return redirect(url_for("packs.show", pack_id=pack_id))
-    return render_template("packs.html", packs=packs.mine(library.instance, current_user))
+    return render_template("packs.html", packs=packs.mine(library.instance, viewer()))
 
 
 @bp.get("/<int:pack_id>")
 def show(pack_id: int):  # type: ignore[no-untyped-def]
-    token = request.args.get("token")
-    try:
-        pack, entries = packs.read(library.instance, viewer(), pack_id, token)
-    except packs.PackNotFound:
-        abort(404)
-    owner = pack.owner_id == getattr(current_user, "id", None)
+    token, who = request.args.get("token"), viewer()
+    pack, entries = packs.read(library.instance, who, pack_id, token)
+    may_edit = policy.may_edit_pack(who, pack)
     rendered = {e.item.id: e.rendered.html for e in entries if e.rendered}
     notes = {e.item.id: {field: rendering.render(getattr(e.item, field)).html
                          for field in ("trainer_notes", "exercises", "answers")} for e in entries if e.practice}
-    recent = _recent_exports(pack_id)
-    changes = {e.item.id: reading.compare(library.instance, library.session, e.item.practice_id, viewer(),
-                                                   e.item.version, e.latest_version)
-               for e in entries if owner and e.outdated}
-    return render_template("pack.html", pack=pack, entries=entries, owner=owner, rendered=rendered, notes=notes,
-                           changes=changes,
-                           intro=rendering.render(pack.introduction).html, exports=recent,
+    changes = {e.item.id: reading.compare(library.instance, library.session, e.item.practice_id, who, e.item.version,
+                                          e.latest_version)
+               for e in entries if may_edit and e.outdated}
+    return render_template("pack.html", pack=pack, entries=entries, rendered=rendered, notes=notes, changes=changes,
+                           may_edit=may_edit, may_see_notes=policy.may_see_trainer_notes(who, pack),
+                           may_export_trainer=policy.may_export_trainer_edition(who, pack),
+                           intro=rendering.render(pack.introduction).html, exports=_recent_exports(pack_id),
                            formats=exports.FORMATS, languages=vocabularies.languages(), token=token)
 
 
@@ -90,10 +89,7 @@ def show(pack_id: int):  # type: ignore[no-untyped-def]
 def add_from_results():  # type: ignore[no-untyped-def]
     """Add a practice to the pack chosen in a result card, then go back to the results."""
     _valid()
-    try:
-        packs.add_practice(library.instance, current_user, _number("pack"), request.form.get("practice_id", "")[:161])
-    except (packs.PackNotFound, PracticeNotFound):
-        abort(404)
+    packs.add_practice(library.instance, viewer(), _number("pack"), request.form.get("practice_id", "")[:161])
     flash("Added to the pack.")
     back = request.form.get("back", "")
     return redirect(back if back.startswith("/practices") and not back.startswith("//") else url_for("packs.index"))
@@ -112,7 +108,7 @@ def import_pack():  # type: ignore[no-untyped-def]
         path = Path(folder) / "pack.zip"  # never the sender's name: it may be "../x"
         upload.save(path)
         try:
-            imported = markdown_zip.import_pack(library.instance, current_user, path)
+            imported = markdown_zip.import_pack(library.instance, viewer(), path)
         except ValueError as error:
             flash(f"Not imported: {error}")
             return redirect(url_for("packs.index"))
@@ -129,8 +125,6 @@ def export(pack_id: int):  # type: ignore[no-untyped-def]
     try:
         job_id, key = jobs.submit(instance, viewer(), pack_id, request.form.get("format", ""),
                                   request.form.get("edition", "participant"), link)
-    except packs.PackNotFound:
-        abort(404)
     except ValueError as error:
         flash(str(error))
         return redirect(url_for("packs.show", pack_id=pack_id, token=link))
@@ -138,20 +132,11 @@ def export(pack_id: int):  # type: ignore[no-untyped-def]
     keys = session.get("export_keys", {})
     keys = dict(list(keys.items())[-(MAX_REMEMBERED - 1):]) | {str(job_id): key}
     session["export_keys"] = keys
-    jobs.start_workers(instance, _worker_environment())
     return redirect(url_for("packs.export_status", pack_id=pack_id, job_id=job_id, key=key, token=link))
 
 
-def _worker_environment() -> dict[str, str]:
-    config = current_app.config
-    return jobs.worker_environment(current_app.instance_path, config["DATABASE_URL"], config["EXCHANGE_BASE_URL"])
-
-
 def _job(pack_id: int, job_id: int):  # type: ignore[no-untyped-def]
-    try:
-        job = jobs.get(library.instance, job_id, request.args.get("key", ""))
-    except jobs.JobNotFound:
-        abort(404)
+    job = jobs.get(library.instance, job_id, request.args.get("key", ""))
     if job.pack_id != pack_id:
         abort(404)
     return job
@@ -172,9 +157,6 @@ def _recent_exports(pack_id: int) -> list:
 @bp.get("/<int:pack_id>/exports/<int:job_id>")
 def export_status(pack_id: int, job_id: int):  # type: ignore[no-untyped-def]
     job = _job(pack_id, job_id)
-    if job.status in ("queued", "running"):
-        jobs.start_workers(library.instance, _worker_environment())  # picks up work a lost worker left
-        job = _job(pack_id, job_id)
     pack = _readable_for(job)
     return render_template("pack_job.html", pack=pack, job=job, key=request.args.get("key", ""),
                            token=request.args.get("token"), format=exports.FORMATS[job.format])
@@ -182,11 +164,10 @@ def export_status(pack_id: int, job_id: int):  # type: ignore[no-untyped-def]
 
 def _readable_for(job) -> Pack:  # type: ignore[no-untyped-def]
     """The job's pack if whoever asked may still read it (a revoked link or lost access ends downloads)."""
-    try:
-        return packs.get(library.instance, jobs.asker(library.instance, job), job.pack_id,
-                         token_digest=job.link_hash)
-    except packs.PackNotFound:
+    asker = jobs.asker(library.instance, job)
+    if asker is None:  # their account was disabled
         abort(404)
+    return packs.get(library.instance, asker, job.pack_id, token_digest=job.link_hash)
 
 
 @bp.get("/<int:pack_id>/exports/<int:job_id>/download")
@@ -203,57 +184,122 @@ def export_download(pack_id: int, job_id: int):  # type: ignore[no-untyped-def]
     return response
 
 
-@bp.post("/<int:pack_id>/<action>")
-@login_required
-def change(pack_id: int, action: str):  # type: ignore[no-untyped-def]
+def _back(pack_id: int):  # type: ignore[no-untyped-def]
+    """Back to the practice page the form was on (adding from it), else to the pack."""
+    back = request.form.get("back", "")
+    return redirect(back if back.startswith("/practices/") else url_for("packs.show", pack_id=pack_id))
+
+
+def _change(pack_id: int, change: Callable[[], object], done: str | None = None):  # type: ignore[no-untyped-def]
+    """Make a change to a pack one owns: say it is done, or why it was refused; then back to the form's page."""
     _valid()
-    instance = library.instance
     try:
-        if action == "add":
-            packs.add_practice(instance, current_user, pack_id, request.form.get("practice_id", "")[:161])
-            flash("Added to the pack.")
-        elif action == "section":
-            packs.add_section(instance, current_user, pack_id, request.form.get("heading", "Section"))
-        elif action in ("up", "down"):
-            packs.move(instance, current_user, pack_id, _number("item"), -1 if action == "up" else 1)
-        elif action == "notes":
-            packs.set_notes(instance, current_user, pack_id, _number("item"), request.form.get("trainer_notes", ""),
-                            request.form.get("exercises", ""), request.form.get("answers", ""))
-            flash("Notes saved.")
-        elif action == "rename":
-            packs.rename_section(instance, current_user, pack_id, _number("item"), request.form.get("heading", ""))
-        elif action == "remove":
-            packs.remove(instance, current_user, pack_id, _number("item"))
-            flash("Removed from the pack.")
-        elif action == "edit":
-            packs.edit(instance, current_user, pack_id, request.form.get("title", ""),
-                       request.form.get("language", ""), request.form.get("introduction", ""))
-            flash("Pack details saved.")
-        elif action == "update":
-            packs.update_item(instance, current_user, pack_id, _number("item"))
-            flash("The pack now uses the newest version of that practice.")
-        elif action == "delete":
-            packs.delete(instance, current_user, pack_id)
-            flash("Pack deleted.")
-            return redirect(url_for("packs.index"))
-        elif action == "duplicate":
-            return redirect(url_for("packs.show", pack_id=packs.duplicate(instance, current_user, pack_id)))
-        elif action == "share":
-            sharing = request.form.get("sharing", "private")
-            colleagues: list[int] = []
-            if sharing == "colleagues":
-                colleagues, unknown = people.ids_for_emails(instance, request.form.get("emails", "").split(",")[:50])
-                if unknown:
-                    flash(f"No account for {', '.join(unknown)}; not shared with them.")
-            token = packs.share(instance, current_user, pack_id, sharing, tuple(colleagues))
-            if token:
-                flash("Read-only link (a new link revokes the old one): "
-                      + url_for("packs.show", pack_id=pack_id, token=token, _external=True))
-        else:
-            abort(404)
-    except (packs.PackNotFound, PracticeNotFound):
-        abort(404)
+        change()
     except ValueError as error:
         flash(str(error))
-    return redirect(request.form.get("back") if request.form.get("back", "").startswith("/practices/")
-                    else url_for("packs.show", pack_id=pack_id))
+    else:
+        if done:
+            flash(done)
+    return _back(pack_id)
+
+
+@bp.post("/<int:pack_id>/add")
+@login_required
+def add_practice(pack_id: int):  # type: ignore[no-untyped-def]
+    practice_id = request.form.get("practice_id", "")[:161]
+    return _change(pack_id, lambda: packs.add_practice(library.instance, viewer(), pack_id, practice_id),
+                   "Added to the pack.")
+
+
+@bp.post("/<int:pack_id>/section")
+@login_required
+def add_section(pack_id: int):  # type: ignore[no-untyped-def]
+    heading = request.form.get("heading", "Section")
+    return _change(pack_id, lambda: packs.add_section(library.instance, viewer(), pack_id, heading))
+
+
+@bp.post("/<int:pack_id>/rename")
+@login_required
+def rename_section(pack_id: int):  # type: ignore[no-untyped-def]
+    return _change(pack_id, lambda: packs.rename_section(library.instance, viewer(), pack_id, _number("item"),
+                                                         request.form.get("heading", "")))
+
+
+@bp.post("/<int:pack_id>/up")
+@login_required
+def move_up(pack_id: int):  # type: ignore[no-untyped-def]
+    return _change(pack_id, lambda: packs.move(library.instance, viewer(), pack_id, _number("item"), -1))
+
+
+@bp.post("/<int:pack_id>/down")
+@login_required
+def move_down(pack_id: int):  # type: ignore[no-untyped-def]
+    return _change(pack_id, lambda: packs.move(library.instance, viewer(), pack_id, _number("item"), 1))
+
+
+@bp.post("/<int:pack_id>/notes")
+@login_required
+def save_notes(pack_id: int):  # type: ignore[no-untyped-def]
+    form = request.form
+    return _change(pack_id, lambda: packs.set_notes(library.instance, viewer(), pack_id, _number("item"),
+                                                    form.get("trainer_notes", ""), form.get("exercises", ""),
+                                                    form.get("answers", "")), "Notes saved.")
+
+
+@bp.post("/<int:pack_id>/remove")
+@login_required
+def remove_entry(pack_id: int):  # type: ignore[no-untyped-def]
+    return _change(pack_id, lambda: packs.remove(library.instance, viewer(), pack_id, _number("item")),
+                   "Removed from the pack.")
+
+
+@bp.post("/<int:pack_id>/update")
+@login_required
+def update_entry(pack_id: int):  # type: ignore[no-untyped-def]
+    return _change(pack_id, lambda: packs.update_item(library.instance, viewer(), pack_id, _number("item")),
+                   "The pack now uses the newest version of that practice.")
+
+
+@bp.post("/<int:pack_id>/edit")
+@login_required
+def edit_details(pack_id: int):  # type: ignore[no-untyped-def]
+    form = request.form
+    return _change(pack_id, lambda: packs.edit(library.instance, viewer(), pack_id, form.get("title", ""),
+                                               form.get("language", ""), form.get("introduction", "")),
+                   "Pack details saved.")
+
+
+@bp.post("/<int:pack_id>/share")
+@login_required
+def share(pack_id: int):  # type: ignore[no-untyped-def]
+    sharing = request.form.get("sharing", "private")
+
+    def change() -> None:
+        colleagues: list[int] = []
+        if sharing == "colleagues":
+            emails = request.form.get("emails", "").split(",")[:50]
+            colleagues, unknown = people.ids_for_emails(library.instance, emails)
+            if unknown:
+                flash(f"No account for {', '.join(unknown)}; not shared with them.")
+        token = packs.share(library.instance, viewer(), pack_id, sharing, tuple(colleagues))
+        if token:
+            flash("Read-only link (a new link revokes the old one): "
+                  + url_for("packs.show", pack_id=pack_id, token=token, _external=True))
+
+    return _change(pack_id, change)
+
+
+@bp.post("/<int:pack_id>/duplicate")
+@login_required
+def duplicate(pack_id: int):  # type: ignore[no-untyped-def]
+    _valid()
+    return redirect(url_for("packs.show", pack_id=packs.duplicate(library.instance, viewer(), pack_id)))
+
+
+@bp.post("/<int:pack_id>/delete")
+@login_required
+def delete(pack_id: int):  # type: ignore[no-untyped-def]
+    _valid()
+    packs.delete(library.instance, viewer(), pack_id)
+    flash("Pack deleted.")
+    return redirect(url_for("packs.index"))

@@ -90,4 +90,5 @@ def _practice_page(practice_id: str, version: int | None):  # type: ignore[no-un
                            city=cities.get(library.session, view.practice.city),
                            related=discovery.related(library.instance, practice_id, viewer()),
                            may_edit=policy.may_contribute(viewer(), view.practice.city),
-                           may_restore=policy.may_review(viewer()), may_administer=policy.may_administer(viewer()))
+                           may_restore=policy.may_review(viewer()), may_administer=policy.may_administer(viewer()),
+                           may_translate=policy.may_translate(viewer()))

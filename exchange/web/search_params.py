@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from werkzeug.datastructures import MultiDict
 
+from exchange.errors import Invalid
 from exchange.library import vocabularies
 from exchange.search.backend import FACETS
 from exchange.search.backend import MAX_PER_PAGE
@@ -16,7 +17,7 @@ MAX_VALUES = 20
 _VOCABULARY = {"hazard": "hazard", "kind": "kind", "phase": "phase"}
 
 
-class BadSearch(ValueError):
+class BadSearch(Invalid):
     """A search parameter is not acceptable; the message names it and what is allowed."""
 
 

@@ -8,7 +8,8 @@ from exchange import policy
 
 
 def current() -> policy.Viewer:
-    """The person making this request, as the policy module sees them."""
-    if getattr(current_user, "is_authenticated", False):
-        return current_user  # an accounts.people.Account
+    """The person making this request (an ``accounts.people.Account``), or ``policy.ANONYMOUS``."""
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    if isinstance(user, policy.Viewer) and user.is_authenticated:
+        return user
     return policy.ANONYMOUS

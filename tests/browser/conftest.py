@@ -18,6 +18,7 @@ from werkzeug.serving import make_server
 
 from exchange import create_app
 from exchange.initialise import initialise
+from exchange.jobs import embedded
 
 CHROMIUM = os.environ.get("EXCHANGE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(os.environ.get("EXCHANGE_SCREENSHOTS") or Path(tempfile.gettempdir()) / "px-screenshots")
@@ -69,7 +70,9 @@ def live_server(tmp_path_factory):  # type: ignore[no-untyped-def]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     live_server_app.append(app)
-    yield f"http://127.0.0.1:{server.server_port}"
+    # As `exchange serve` does: a job runner process beside the server (exports, mail).
+    with embedded.runner_process(app.extensions["exchange"].path, None, app.config["EXCHANGE_BASE_URL"]):
+        yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join()
     app.extensions["exchange"].search.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from exchange import policy
 from exchange.instance import Instance
 from exchange.packs.exports.course import EDITIONS
 from exchange.packs.exports.course import Course
@@ -43,15 +44,15 @@ FORMATS = {f.key: f for f in (
 
 
 def html(course: Course, progress: Progress = no_progress) -> bytes:
-    """The pack as one HTML file that opens offline (needs an app context for the template)."""
+    """The pack as one HTML file that opens offline."""
     progress(0.5, "writing the page")
     document = page("pack_export.html", course, csp=EXPORT_CSP, css=_CSS.read_text("utf-8"))
     return document.encode("utf-8")
 
 
-def export(instance: Instance, viewer, pack_id: int, format_key: str, edition: str, base_url: str,  # type: ignore[no-untyped-def]
+def export(instance: Instance, viewer: policy.Viewer, pack_id: int, format_key: str, edition: str, base_url: str,
            progress: Progress = no_progress, link_digest: str | None = None) -> bytes:
-    """The pack in ``format_key`` as ``viewer`` (or the holder of a link) may read it now; needs an app context."""
+    """The pack in ``format_key`` as ``viewer`` (or the holder of a link) may read it now."""
     if format_key not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
     progress(0.02, "reading the pack")

@@ -8,26 +8,32 @@ permissions are checked now, when the export runs, not when a practice was added
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from html.parser import HTMLParser
+from pathlib import Path
 
-from flask import render_template
+import jinja2
 from markupsafe import Markup
 
+from exchange import policy
+from exchange.errors import Invalid
 from exchange.instance import Instance
 from exchange.library import cities
 from exchange.library import rendering
 from exchange.library import vocabularies
+from exchange.library.labels import Labels
 from exchange.models import City
 from exchange.models import Pack
 from exchange.packs import packs
 from exchange.packs.exports.words import words
-from exchange.web.presentation import Labels
 
 EDITIONS = ("trainer", "participant")
+#: the site's templates, which the export templates are among
+TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
 #: Beyond these a pack is refused with a message, before anything is rendered (threats R-7).
 MAX_PRACTICES = 200
 MAX_CHARACTERS = 4_000_000
@@ -38,7 +44,7 @@ MAX_DEPTH = 100
 Progress = Callable[[float, str], None]
 
 
-class PackTooLarge(ValueError):
+class PackTooLarge(Invalid):
     """The pack is over an export limit; the message says which and what to do."""
 
 
@@ -112,17 +118,17 @@ class Course:
         return list(dict.fromkeys(names))
 
 
-def assemble(instance: Instance, viewer, pack_id: int, edition: str, base_url: str,  # type: ignore[no-untyped-def]
+def assemble(instance: Instance, viewer: policy.Viewer, pack_id: int, edition: str, base_url: str,
              progress: Progress = no_progress, link_digest: str | None = None) -> Course:
     """The pack as ``viewer`` may read it now; PackTooLarge when over a limit.
 
     Only the owner gets the trainer edition; anyone else who may read the pack gets the participant one.
     """
     if edition not in EDITIONS:
-        raise ValueError(f"edition must be one of {', '.join(EDITIONS)}")
+        raise Invalid(f"edition must be one of {', '.join(EDITIONS)}")
     pack, entries = packs.read(instance, viewer, pack_id, token_digest=link_digest)
     check_limits(entries)
-    if pack.owner_id != getattr(viewer, "id", None):
+    if not policy.may_export_trainer_edition(viewer, pack):
         edition = "participant"
     trainer = edition == "trainer"
     base_url = base_url.rstrip("/")
@@ -155,7 +161,15 @@ def assemble(instance: Instance, viewer, pack_id: int, edition: str, base_url: s
 def page(template: str, course: Course, **context: object) -> str:
     """A template of an exported pack, with its words and labels in the pack's language."""
     language = course.pack.language
-    return render_template(template, course=course, w=words(language), labels=Labels(language), **context)
+    labels = Labels(language, {city.slug: city.display_name(language) for city in course.cities})
+    return _templates().get_template(template).render(course=course, w=words(language), labels=labels, **context)
+
+
+@functools.cache
+def _templates() -> jinja2.Environment:
+    """The export templates' own Jinja environment: the site's templates folder, autoescaped, and nothing
+    of the web app (no ``url_for``, request or session), so that a worker renders without building it."""
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
 
 
 def check_limits(entries: list[packs.Entry]) -> None:

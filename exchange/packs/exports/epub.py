@@ -30,7 +30,7 @@ def _offline(html: str, base_url: str) -> str:
 
 
 def write(course: Course, progress: Progress = no_progress) -> bytes:
-    """The EPUB file's bytes (needs an app context for the templates)."""
+    """The EPUB file's bytes."""
     language, w = course.pack.language, words(course.pack.language)
     book = epub.EpubBook()
     book.set_identifier(f"{course.base_url}/packs/{course.pack.id}#{course.edition}-{course.made}")

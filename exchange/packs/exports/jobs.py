@@ -1,8 +1,11 @@
 """Export jobs: packs are rendered by worker processes with limits, never inside a web request.
 
-A request records a job and returns at once; at most :data:`MAX_RUNNING` workers run at a time and the
-rest wait as "queued" (threats R-8). Each worker is a separate process that caps its own memory and wall
-clock (R-7), reports progress in the database, and writes the file into ``exports/`` of the instance.
+A request records the export and a job for the job runner in one transaction, and returns at once. The
+runner starts a worker process for it (``run``), at most :data:`MAX_RUNNING` at a time in the whole
+library; the rest wait as "queued" (threats R-8). Each worker is a separate process that caps its own
+memory and wall clock (R-7), reports progress in the database, and writes the file into ``exports/`` of
+the instance; the runner turns its exit status into the message the person waiting reads. A recurring
+job (``sweep``) fails exports whose worker vanished and deletes files after :data:`KEEP`.
 """
 
 from __future__ import annotations
@@ -13,8 +16,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
-from collections.abc import Mapping
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -23,7 +24,11 @@ from exchange import audit
 from exchange import policy
 from exchange.accounts import people
 from exchange.accounts import tokens
+from exchange.errors import NotFound
 from exchange.instance import Instance
+from exchange.jobs import queue
+from exchange.jobs.runner import Context
+from exchange.jobs.runner import Later
 from exchange.models import ExportJob
 from exchange.models import utcnow
 from exchange.packs import packs
@@ -31,7 +36,14 @@ from exchange.packs.exports import EDITIONS
 from exchange.packs.exports import FORMATS
 from exchange.packs.exports.worker import OUT_OF_MEMORY
 
+#: the job runner's kinds: one export, and the sweep of vanished workers and old files
+KIND = "packs.export"
+SWEEP = "packs.exports.sweep"
 MAX_RUNNING = 2
+#: how soon an export waiting for a free worker is looked at again
+WAIT_FOR_WORKER_SECONDS = 2.0
+#: how soon an export left running by a runner that stopped is looked at again (``sweep`` settles it)
+LOOK_AGAIN_SECONDS = 30.0
 #: jobs waiting or running in the whole library before new ones are turned away
 MAX_QUEUED = 100
 #: a person's exports waiting or running at once
@@ -42,7 +54,7 @@ MEMORY_LIMIT_BYTES = int(os.environ.get("EXCHANGE_EXPORT_MEMORY_MB", "1024")) * 
 KEEP = datetime.timedelta(days=7)
 
 
-class JobNotFound(LookupError):
+class JobNotFound(NotFound):
     """No such export, or one somebody else asked for."""
 
 
@@ -54,7 +66,7 @@ def file_path(instance: Instance, job: ExportJob) -> Path:
     return folder(instance) / f"{job.id}.{FORMATS[job.format].extension}"
 
 
-def submit(instance: Instance, viewer, pack_id: int, format_key: str, edition: str,  # type: ignore[no-untyped-def]
+def submit(instance: Instance, viewer: policy.Viewer, pack_id: int, format_key: str, edition: str,
            link_token: str | None = None) -> tuple[int, str]:
     """Queue an export of a pack ``viewer`` may read now (as owner, colleague or link holder).
 
@@ -64,8 +76,8 @@ def submit(instance: Instance, viewer, pack_id: int, format_key: str, edition: s
     if format_key not in FORMATS or edition not in EDITIONS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}; edition one of {', '.join(EDITIONS)}")
     pack = packs.get(instance, viewer, pack_id, link_token)
-    account_id = getattr(viewer, "id", None) if getattr(viewer, "is_authenticated", False) else None
-    if edition == "trainer" and pack.owner_id != account_id:
+    account_id = viewer.id if viewer.is_authenticated else None
+    if edition == "trainer" and not policy.may_export_trainer_edition(viewer, pack):
         raise ValueError("Only the pack's owner can export the trainer edition.")
     link_hash = tokens.digest(link_token) if link_token and account_id is None else None
     key = tokens.new()
@@ -82,33 +94,48 @@ def submit(instance: Instance, viewer, pack_id: int, format_key: str, edition: s
                         format=format_key, edition=edition)
         session.add(job)
         session.flush()
-        audit.record(session, getattr(viewer, "email", None) or "read-only link", "pack.export", str(pack_id),
+        queue.enqueue(session, KIND, {"export": job.id})
+        audit.record(session, viewer.email or "read-only link", "pack.export", str(pack_id),
                      format=format_key, edition=edition, job=job.id)
         return job.id, key
 
 
-def claim(instance: Instance) -> int | None:
-    """Mark the oldest queued job running if fewer than MAX_RUNNING run; its id, or None."""
+def claim(instance: Instance, job_id: int | None = None) -> int | None:
+    """Mark the oldest queued export (or export ``job_id``, if queued) running if fewer than MAX_RUNNING run;
+    its id, or None."""
     with instance.db.writing() as session:
         running = session.scalar(sa.select(sa.func.count()).select_from(ExportJob)
                                  .where(ExportJob.status == "running"))
         if running >= MAX_RUNNING:
             return None
-        job = session.scalar(sa.select(ExportJob).where(ExportJob.status == "queued").order_by(ExportJob.id).limit(1))
+        query = sa.select(ExportJob).where(ExportJob.status == "queued")
+        if job_id is not None:
+            query = query.where(ExportJob.id == job_id)
+        job = session.scalar(query.order_by(ExportJob.id).limit(1))
         if job is None:
             return None
         job.status, job.started_at, job.stage = "running", utcnow(), "starting"
         return job.id
 
 
-def start_workers(instance: Instance, environment: Mapping[str, str]) -> None:
-    """Start a worker process for each job that may run now (call after submitting, and on status views)."""
-    sweep(instance)
-    while (job_id := claim(instance)) is not None:
-        _spawn(instance, job_id, dict(environment))
+def run(context: Context, payload: dict) -> None:
+    """Render one export in a worker process within its limits and record how it ended (a job of the runner).
 
-
-def _spawn(instance: Instance, job_id: int, environment: dict[str, str]) -> None:
+    While MAX_RUNNING exports run it waits its turn (Later). An export found running already was
+    started by a runner that stopped: its worker may still finish it, or ``sweep`` fails it after the
+    time limit. When the runner stops, the worker is stopped and the export queued again.
+    """
+    instance = context.instance
+    job_id = int(payload["export"])
+    if claim(instance, job_id) is None:
+        with instance.db.session() as session:
+            status = session.scalar(sa.select(ExportJob.status).where(ExportJob.id == job_id))
+        if status == "queued":
+            raise Later(WAIT_FOR_WORKER_SECONDS, f"{MAX_RUNNING} exports are running")
+        if status == "running":
+            raise Later(LOOK_AGAIN_SECONDS, "left running by a job runner that stopped; its worker may finish it")
+        return  # done, failed, expired or deleted with its pack: nothing left to do
+    environment = worker_environment(str(instance.path), instance.db.url, instance.base_url)
     try:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, a number as argument
             [sys.executable, "-m", "exchange.packs.exports.worker", str(job_id)], env=environment,
@@ -116,14 +143,25 @@ def _spawn(instance: Instance, job_id: int, environment: dict[str, str]) -> None
     except OSError as error:
         fail(instance, job_id, f"The export worker could not start ({error.strerror}).")
         return
+    while process.poll() is None:
+        if context.stopping.wait(0.5):
+            process.terminate()
+            process.wait()
+            if requeue(instance, job_id):
+                raise Later(0, "the job runner stopped; the export starts again with the next runner")
+    if process.returncode != 0:
+        fail(instance, job_id, _why(process.returncode), only_if_running=True)
 
-    def reap() -> None:
-        code = process.wait()
-        if code != 0:
-            fail(instance, job_id, _why(code), only_if_running=True)
-        start_workers(instance, environment)
 
-    threading.Thread(target=reap, name=f"export-{job_id}", daemon=True).start()
+def requeue(instance: Instance, job_id: int) -> bool:
+    """Put a running export back in the queue (its worker was stopped); False if it had ended already."""
+    with instance.db.writing() as session:
+        job = session.get(ExportJob, job_id)
+        if job is None or job.status != "running":
+            return False
+        job.status, job.progress, job.started_at = "queued", 0, None
+        job.stage = "waiting for a free export worker"
+        return True
 
 
 def _why(code: int) -> str:
@@ -163,7 +201,7 @@ def fail(instance: Instance, job_id: int, message: str, only_if_running: bool = 
 
 
 def sweep(instance: Instance) -> None:
-    """Fail jobs whose worker vanished (past the time limit) and delete files older than KEEP."""
+    """Fail jobs whose worker vanished (past the time limit) and delete files older than KEEP (a recurring job)."""
     now = utcnow()
     with instance.db.writing() as session:
         stale = sa.select(ExportJob).where(ExportJob.status == "running", ExportJob.started_at
@@ -184,7 +222,7 @@ def forget_pack(session, instance: Instance, pack_id: int) -> None:  # type: ign
         session.delete(job)
 
 
-def asker(instance: Instance, job: ExportJob):  # type: ignore[no-untyped-def]
+def asker(instance: Instance, job: ExportJob) -> policy.Viewer | None:
     """Whoever asked for the job, as they are now: their account (None once disabled), or, for a job asked
     through a read-only link, an anonymous reader (who must show the link's digest as well)."""
     return people.by_id(instance, job.requested_by) if job.requested_by else policy.ANONYMOUS

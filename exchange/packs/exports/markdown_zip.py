@@ -10,8 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from exchange import audit
 from exchange import policy
+from exchange.errors import Invalid
 from exchange.instance import Instance
 from exchange.library import bundles
 from exchange.library import cities
@@ -23,6 +26,7 @@ from exchange.packs import packs
 from exchange.packs.exports.course import Course
 from exchange.packs.exports.course import Progress
 from exchange.packs.exports.course import no_progress
+from exchange.policy import Viewer
 
 FORMAT = "practice-exchange-pack/1"
 MAX_ENTRIES = 500
@@ -62,18 +66,18 @@ class Imported:
     notes: list[str]
 
 
-def import_pack(instance: Instance, account, path: Path) -> Imported:  # type: ignore[no-untyped-def]
-    """A new private pack for ``account`` from a pack ZIP; ValueError (with the reason) if it is not one.
+def import_pack(instance: Instance, viewer: Viewer, path: Path) -> Imported:
+    """A new private pack for ``viewer`` from a pack ZIP; Invalid (with the reason) if it is not one.
 
     Each practice is matched in this library by its id and pinned at the version whose text is the
-    ZIP's; practices this library lacks, or that ``account`` may not read, are left out and reported.
+    ZIP's; practices this library lacks, or that ``viewer`` may not read, are left out and reported.
     """
     try:
         found, extras = bundles.read_zip(path)
     except bundles.BadBundle as error:
-        raise ValueError(str(error).replace(str(path), path.name)) from None
+        raise Invalid(str(error).replace(str(path), path.name)) from None
     if bundles.PACK_FILE not in extras:
-        raise ValueError(f"{path.name} has no {bundles.PACK_FILE}: it is not a course pack (import practices with "
+        raise Invalid(f"{path.name} has no {bundles.PACK_FILE}: it is not a course pack (import practices with "
                          "exchange import)")
     structure = _structure(extras[bundles.PACK_FILE])
     title, language, introduction = packs.checked_details(structure["title"], structure["language"],
@@ -81,27 +85,28 @@ def import_pack(instance: Instance, account, path: Path) -> Imported:  # type: i
     texts = {entry.source.split(":", 1)[1]: entry.data for entry in found}
     notes: list[str] = []
     with instance.db.writing() as session:
-        pack = Pack(owner_id=account.id, title=title, language=language, introduction=introduction)
+        pack = Pack(owner_id=viewer.id, title=title, language=language, introduction=introduction)
         session.add(pack)
         session.flush()
         pack_id = pack.id
         position = 0
         for entry in structure["entries"]:
-            item = _item(instance, session, account, entry, texts, notes)
+            item = _item(instance, session, viewer, entry, texts, notes)
             if item is not None:
                 position += 1
                 item.pack_id, item.position = pack_id, position
                 session.add(item)
-        audit.record(session, account.email, "pack.import", str(pack_id), source=path.name, entries=position)
+        audit.record(session, viewer.email, "pack.import", str(pack_id), source=path.name, entries=position)
     return Imported(pack_id, notes)
 
 
-def _item(instance: Instance, session, account, entry: dict, texts: dict, notes: list[str]) -> PackItem | None:  # type: ignore[no-untyped-def]
+def _item(instance: Instance, session: Session, viewer: Viewer, entry: dict, texts: dict,
+          notes: list[str]) -> PackItem | None:
     if "section" in entry:
         return PackItem(heading=entry["section"][:300])
     practice_id = entry["practice"]
     record = session.get(PracticeRecord, practice_id)
-    if record is None or not policy.may_read(account, record):
+    if record is None or not policy.may_read(viewer, record):
         notes.append(f"{practice_id}: not in this library (import its file with exchange import first); left out")
         return None
     text = texts.get(entry.get("file", ""))
@@ -122,30 +127,30 @@ def _text(instance: Instance, practice_id: str, version: int) -> bytes | None:
 
 
 def _structure(data: bytes) -> dict:
-    """``pack.yaml`` checked field by field; ValueError naming the first problem."""
+    """``pack.yaml`` checked field by field; Invalid naming the first problem."""
     try:
         value = yamlfile.load_untrusted(data.decode("utf-8"), max_bytes=bundles.MAX_EXTRA_BYTES,
                                         what=bundles.PACK_FILE)
     except (UnicodeDecodeError, yamlfile.YamlProblem) as error:
-        raise ValueError(f"{bundles.PACK_FILE}: {error}") from None
+        raise Invalid(f"{bundles.PACK_FILE}: {error}") from None
     if not isinstance(value, dict) or value.get("format") != FORMAT:
-        raise ValueError(f"{bundles.PACK_FILE}: not a pack structure (format must be {FORMAT})")
+        raise Invalid(f"{bundles.PACK_FILE}: not a pack structure (format must be {FORMAT})")
     for key in ("title", "language", "introduction"):
         if not isinstance(value.get(key, ""), str):
-            raise ValueError(f"{bundles.PACK_FILE}: {key} must be text")
+            raise Invalid(f"{bundles.PACK_FILE}: {key} must be text")
     entries = value.get("entries")
     if not isinstance(entries, list) or len(entries) > MAX_ENTRIES:
-        raise ValueError(f"{bundles.PACK_FILE}: entries must be a list of at most {MAX_ENTRIES}")
+        raise Invalid(f"{bundles.PACK_FILE}: entries must be a list of at most {MAX_ENTRIES}")
     for number, entry in enumerate(entries, 1):
         if not isinstance(entry, dict) or ("section" in entry) == ("practice" in entry):
-            raise ValueError(f"{bundles.PACK_FILE}: entry {number} must have either a section or a practice")
+            raise Invalid(f"{bundles.PACK_FILE}: entry {number} must have either a section or a practice")
         for key, text in entry.items():
             if key not in ("section", "practice", "file", "trainer_notes", "exercises", "answers", "version"):
-                raise ValueError(f"{bundles.PACK_FILE}: entry {number} has an unknown key {key!r}")
+                raise Invalid(f"{bundles.PACK_FILE}: entry {number} has an unknown key {key!r}")
             if key == "version" and not (isinstance(text, int) and not isinstance(text, bool)):
-                raise ValueError(f"{bundles.PACK_FILE}: entry {number}: version must be a number")
+                raise Invalid(f"{bundles.PACK_FILE}: entry {number}: version must be a number")
             if key != "version" and not isinstance(text, str):
-                raise ValueError(f"{bundles.PACK_FILE}: entry {number}: {key} must be text")
+                raise Invalid(f"{bundles.PACK_FILE}: entry {number}: {key} must be text")
     return {"title": value.get("title", ""), "language": value.get("language", "en"),
             "introduction": value.get("introduction", ""), "entries": entries}
 

@@ -62,7 +62,7 @@ def print_links(html: str, base_url: str) -> str:
 
 
 def write(course: Course, progress: Progress = no_progress) -> bytes:
-    """The pack as a PDF (needs an app context for the template); PackTooLarge over the page cap."""
+    """The pack as a PDF; PackTooLarge over the page cap."""
     html = page("pack_print.html", course)
     fetcher = AppAssetsOnly(course.base_url)
     progress(0.35, "laying out the pages")

@@ -1,17 +1,24 @@
 """One export job, run in its own process: ``python -m exchange.packs.exports.worker JOB_ID``.
 
 The process limits itself: a wall-clock alarm whose default action ends the process, and, once its code
-is loaded, its address space (RLIMIT_AS) (threats R-7). The web process that started it turns the
-exit status into a message for the person waiting.
+is loaded, its address space (RLIMIT_AS) (threats R-7). The job runner that started it turns the exit
+status into a message for the person waiting (``jobs.run``).
 """
 
 from __future__ import annotations
 
+import os
 import resource
 import signal
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from exchange.instance import Instance
 
 OUT_OF_MEMORY = 3
+#: where the library is served when the environment does not say (as create_app assumes)
+DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 
 
 def main(job_id: int) -> int:
@@ -19,15 +26,17 @@ def main(job_id: int) -> int:
 
     signal.alarm(jobs.TIME_LIMIT_SECONDS)
     # The code is loaded before the memory cap, so that the cap meets the rendering, not an import
-    # that fails in a less telling way ("failed to map segment from shared object").
-    from exchange import create_app
+    # that fails in a less telling way ("failed to map segment from shared object"). No web code:
+    # the worker opens the instance the web app named in its environment (jobs.worker_environment).
+    from exchange import instance_path_from_environment
+    from exchange.instance import Instance
     from exchange.packs.exports import epub  # noqa: F401
     from exchange.packs.exports import pdf  # noqa: F401
 
-    app = create_app()
+    instance = Instance.open(instance_path_from_environment(), os.environ.get("EXCHANGE_DATABASE_URL"))
     resource.setrlimit(resource.RLIMIT_AS, (jobs.MEMORY_LIMIT_BYTES, jobs.MEMORY_LIMIT_BYTES))
     try:
-        return _run(app, job_id)
+        return _run(instance, os.environ.get("EXCHANGE_BASE_URL", DEFAULT_BASE_URL), job_id)
     except MemoryError:
         return OUT_OF_MEMORY
     except Exception:
@@ -51,35 +60,32 @@ def _peak_address_space() -> int:
     return 0
 
 
-def _run(app, job_id: int) -> int:  # type: ignore[no-untyped-def]
+def _run(instance: Instance, base_url: str, job_id: int) -> int:
     from exchange.library.storage import write_durably
     from exchange.models import ExportJob
     from exchange.packs import packs
     from exchange.packs.exports import PackTooLarge
     from exchange.packs.exports import export
     from exchange.packs.exports import jobs
-    from exchange.web.extensions import library
 
-    with app.app_context():
-        instance = library.instance
-        with instance.db.session() as session:
-            job = session.get(ExportJob, job_id)
-        if job is None or job.status != "running":
-            return 0
-        # Read as whoever asked, now: an account (if still active) or the holder of the read-only link.
-        viewer = jobs.asker(instance, job)
-        try:
-            if viewer is None:
-                raise packs.PackNotFound(job.pack_id)
-            data = export(instance, viewer, job.pack_id, job.format, job.edition, app.config["EXCHANGE_BASE_URL"],
-                          lambda fraction, stage: jobs.report(instance, job_id, fraction, stage), job.link_hash)
-            write_durably(jobs.file_path(instance, job), data)
-        except PackTooLarge as error:
-            jobs.fail(instance, job_id, str(error))
-        except packs.PackNotFound:
-            jobs.fail(instance, job_id, "The pack no longer exists or is no longer shared with you.")
-        else:
-            jobs.finish(instance, job_id, len(data))
+    with instance.db.session() as session:
+        job = session.get(ExportJob, job_id)
+    if job is None or job.status != "running":
+        return 0
+    # Read as whoever asked, now: an account (if still active) or the holder of the read-only link.
+    viewer = jobs.asker(instance, job)
+    try:
+        if viewer is None:
+            raise packs.PackNotFound(job.pack_id)
+        data = export(instance, viewer, job.pack_id, job.format, job.edition, base_url,
+                      lambda fraction, stage: jobs.report(instance, job_id, fraction, stage), job.link_hash)
+        write_durably(jobs.file_path(instance, job), data)
+    except PackTooLarge as error:
+        jobs.fail(instance, job_id, str(error))
+    except packs.PackNotFound:
+        jobs.fail(instance, job_id, "The pack no longer exists or is no longer shared with you.")
+    else:
+        jobs.finish(instance, job_id, len(data))
     return 0
 
 

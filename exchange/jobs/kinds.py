@@ -1,0 +1,50 @@
+"""Every kind of job the library has, and what runs it (see ``runner.Kind``)."""
+
+from __future__ import annotations
+
+from exchange.jobs import queue
+from exchange.jobs.runner import Context
+from exchange.jobs.runner import Kind
+from exchange.packs.exports import jobs as exports
+from exchange.review import notifications
+from exchange.search import indexing
+from exchange.search.backend import ReindexRunning
+
+
+def _purge(context: Context, _payload: dict) -> None:
+    queue.purge(context.instance.db)
+
+
+def _catch_up(context: Context, _payload: dict) -> None:
+    indexing.catch_up(context.instance)
+
+
+def _rebuild_index(context: Context, _payload: dict) -> None:
+    try:
+        indexing.rebuild(context.instance, wait=False)
+    except ReindexRunning:
+        pass  # another rebuild (exchange reindex) is under way: it leaves a fresh index too
+
+
+def _sweep_exports(context: Context, _payload: dict) -> None:
+    exports.sweep(context.instance)
+
+
+KINDS: dict[str, Kind] = {
+    # A notification's e-mail, up to 50 due at once over one connection; tried for about three hours
+    # (30 s, 1, 2, 4 … minutes apart, at most an hour) before it is given up, with why, in the jobs table.
+    notifications.MAIL: Kind(run_batch=notifications.send, batch_size=50, max_attempts=10, backoff_seconds=30,
+                             max_backoff_seconds=3600),
+    # A pack export: a worker process with its time and memory limits, two at a time (the rest wait for
+    # a free worker without using up attempts); tried again only when the runner itself failed.
+    exports.KIND: Kind(run=exports.run, at_once=exports.MAX_RUNNING, max_attempts=3, backoff_seconds=10),
+    # Fail exports whose worker vanished (past the time limit), delete files older than a week.
+    exports.SWEEP: Kind(run=_sweep_exports, every_seconds=60),
+    # Publishes not yet in the search index, applied from the outbox (or a rebuild asked for when the
+    # index is unusable); publishing itself indexes at once, this catches up with the rest.
+    indexing.CATCH_UP: Kind(run=_catch_up, every_seconds=indexing.CATCH_UP_EVERY_SECONDS),
+    # A new index built beside the unusable one and swapped in; searches answer from the catalogue meanwhile.
+    indexing.REBUILD: Kind(run=_rebuild_index, max_attempts=3, backoff_seconds=60),
+    # Settled jobs are kept a while to be looked into, then deleted.
+    "jobs.purge": Kind(run=_purge, every_seconds=3600),
+}

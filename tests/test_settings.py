@@ -1,0 +1,60 @@
+"""Settings: defaults, then the instance's config.py, then EXCHANGE_* variables; one secret key per instance."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from exchange import create_app
+from exchange import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_instance_config_file_sets_and_the_environment_overrides(tmp_path, monkeypatch):
+    for name in settings.SETTINGS:
+        monkeypatch.delenv(settings.environment_name(name), raising=False)
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    (instance / "config.py").write_text('EXCHANGE_BASE_URL = "https://practices.example.org"\n'
+                                        'SMTP_HOST = "mail.example.org"\nSEARCH_SECONDS = 5.0\nlower = "ignored"\n')
+    loaded = settings.load(instance, {"EXCHANGE_SMTP_HOST": "relay.example.org"})
+    assert loaded["EXCHANGE_BASE_URL"] == "https://practices.example.org"
+    assert loaded["SMTP_HOST"] == "relay.example.org" and loaded["SEARCH_SECONDS"] == 5.0
+    assert "lower" not in loaded and loaded["PREVIEW_SECONDS"] == settings.SETTINGS["PREVIEW_SECONDS"][0]
+    monkeypatch.setenv("EXCHANGE_SEARCH_SECONDS", "7")
+    app = create_app({"INSTANCE": instance})
+    assert app.config["SEARCH_SECONDS"] == 7.0 and app.config["SMTP_HOST"] == "mail.example.org"
+    assert app.extensions["exchange"].mail.host == "mail.example.org"
+    app.extensions["exchange"].db.dispose()
+
+
+def test_a_setting_the_environment_cannot_give_is_named(tmp_path):
+    with pytest.raises(ValueError, match="EXCHANGE_SEARCH_SECONDS is 'soon'"):
+        settings.load(tmp_path, {"EXCHANGE_SEARCH_SECONDS": "soon"})
+
+
+def test_the_secret_key_is_made_once_and_shared_by_every_process(tmp_path):
+    instance = tmp_path / "instance"
+    code = ("import sys; from pathlib import Path; from exchange import settings; "
+            "print(settings.secret_key(Path(sys.argv[1])))")
+    keys = {subprocess.run([sys.executable, "-c", code, str(instance)], cwd=ROOT, capture_output=True, text=True,
+                           env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True).stdout.strip()
+            for _ in range(3)}
+    assert len(keys) == 1 and len(keys.pop()) == 64
+    assert oct((instance / "secret_key").stat().st_mode & 0o777) == "0o600"
+    assert not [p for p in instance.iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_init_writes_a_commented_config_file_once(runner, instance):
+    config = instance.path / "config.py"
+    config.unlink(missing_ok=True)
+    assert runner.invoke(args=["init", "--empty"]).exit_code == 0
+    assert "EXCHANGE_<NAME>" in config.read_text()
+    config.write_text("SMTP_HOST = 'mine'\n")
+    assert runner.invoke(args=["init", "--empty"]).exit_code == 0
+    assert config.read_text() == "SMTP_HOST = 'mine'\n"
