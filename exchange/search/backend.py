@@ -3,11 +3,12 @@
 An engine is handed ``IndexDocument``s — what each practice contributes to search — by the indexing
 service (``exchange/search/indexing.py``), and answers ``SearchRequest``s with ``SearchResults`` for a
 viewer given as the set of visibilities they may read. Whatever the engine, a viewer's results, totals,
-facet counts, suggestions and related practices only ever come from practices they may read, and a
-practice's translations count and show as one result.
+facet counts, suggestions and related practices only ever come from practices they may read.
 
-Whoosh + numpy (``exchange/search/whoosh/``) is the embedded engine. An engine that cannot do
-something says so in its ``capabilities``.
+Whoosh + numpy (``exchange/search/whoosh/``) is the embedded engine. The catalogue
+(``exchange/search/catalogue.py``) is the degraded one search falls back to while there is no usable
+index. An engine that cannot do something says so in its ``capabilities``; tests/search/ runs the
+same suite against each engine, skipping what an engine does not offer.
 """
 
 from __future__ import annotations
@@ -51,10 +52,15 @@ SNIPPETS = "snippets"
 SUGGESTIONS = "suggestions"
 #: Practices like a given one.
 RELATED = "related"
+#: The whole query language (``query.py``): "phrases", OR, NOT / -word, prefix*, hazard: and the other named filters.
+QUERY_LANGUAGE = "query language"
+#: A practice and its translations count and show as one result, naming the other languages.
+TRANSLATIONS_AS_ONE = "translations as one"
 #: The engine keeps its own copy of the library, brought up to date through the indexing outbox (so a
 #: publish is searchable once the outbox is drained, and ``check`` can find drift).
 OWN_INDEX = "own index"
-CAPABILITIES = frozenset({RANKING, FULL_TEXT, STEMMING, CROSS_LANGUAGE, SNIPPETS, SUGGESTIONS, RELATED, OWN_INDEX})
+CAPABILITIES = frozenset({RANKING, FULL_TEXT, STEMMING, CROSS_LANGUAGE, SNIPPETS, SUGGESTIONS, RELATED, QUERY_LANGUAGE,
+                          TRANSLATIONS_AS_ONE, OWN_INDEX})
 
 
 class IndexUnavailable(RuntimeError):

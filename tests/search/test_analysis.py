@@ -6,7 +6,10 @@ import pytest
 
 from exchange.library import publishing
 from exchange.search.analysis import tokens
+from exchange.search.backend import STEMMING
 from exchange.search.backend import SearchRequest
+
+pytestmark = pytest.mark.needs(STEMMING)
 
 PUBLIC = frozenset({"public"})
 

@@ -22,13 +22,16 @@ from exchange.library.practice import parse
 from exchange.models import IndexOutbox
 from exchange.models import Job
 from exchange.search import indexing
+from exchange.search.backend import OWN_INDEX
 from exchange.search.backend import IndexUnavailable
 from exchange.search.backend import ReindexRunning
 from exchange.search.backend import SearchRequest
-from exchange.search.discovery import DEGRADED_NOTICE
+from exchange.search.catalogue import DEGRADED_NOTICE
 from exchange.search.documents import index_document
 from exchange.search.whoosh.backend import WhooshBackend
 from tests.conftest import exchange_environment
+
+pytestmark = pytest.mark.needs(OWN_INDEX)
 
 PUBLIC = frozenset({"public"})
 
