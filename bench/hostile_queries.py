@@ -23,9 +23,8 @@ sys.path.insert(0, str(ROOT))
 
 from exchange.app import create_app  # noqa: E402
 from exchange.initialise import initialise  # noqa: E402
-from exchange.search.service import TIME_LIMIT_SECONDS  # noqa: E402
-from exchange.search.service import SearchRequest  # noqa: E402
-from exchange.search.service import search  # noqa: E402
+from exchange.search.backend import TIME_LIMIT_SECONDS  # noqa: E402
+from exchange.search.backend import SearchRequest  # noqa: E402
 from tests.search.test_search import HOSTILE_QUERIES  # noqa: E402
 
 PUBLIC = frozenset({"public"})
@@ -51,7 +50,7 @@ def main() -> None:
                 client.get("/practices", query_string={"q": q})
                 page.append((time.perf_counter() - started) * 1000)
                 started = time.perf_counter()
-                results = search(instance.search, SearchRequest(q=q), PUBLIC)
+                results = instance.search.search(SearchRequest(q=q), PUBLIC)
                 service.append((time.perf_counter() - started) * 1000)
                 stopped = stopped or any(notice.startswith(STOPPED) for notice in results.notices)
             print(f"{name:26}{statistics.median(page):>12.1f} /{max(page):>8.1f}"

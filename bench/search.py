@@ -5,10 +5,11 @@
 
 For each N it prints bulk index throughput, index size, peak memory of the indexing process,
 publish-to-searchable latency (p50/p95 over 20 publishes) and query latency p50/p95 for plain,
-phrase, filtered and faceted+highlighted queries through exchange.search.service.search, the
-function the JSON API and the pages use. Every one of our queries computes facet counts and
-highlights the shown page; the FTS5 "faceted" query adds snippet() and GROUP BY counts. Repeated
-queries find their postings cached; the "not cached" line empties that cache before each query.
+phrase, filtered and faceted+highlighted queries through the instance's search engine
+(``instance.search.search``), as the JSON API and the pages make them. Every one of our queries
+computes facet counts and highlights the shown page; the FTS5 "faceted" query adds snippet() and
+GROUP BY counts. Repeated queries find their postings cached; the "not cached" line empties that
+cache before each query.
 """
 
 from __future__ import annotations
@@ -37,8 +38,7 @@ from exchange.library import publishing  # noqa: E402
 from exchange.library.practice import parse  # noqa: E402
 from exchange.library.rendering import plain_text  # noqa: E402
 from exchange.models import PracticeVersion  # noqa: E402
-from exchange.search.service import SearchRequest  # noqa: E402
-from exchange.search.service import search  # noqa: E402
+from exchange.search.backend import SearchRequest  # noqa: E402
 
 QUERIES = {
     "plain": ["flood warning", "evacuation shelter", "banjir", "避難所", "heatwave", "early warning", "drill",
@@ -102,11 +102,11 @@ def our_queries(instance: Instance) -> dict[str, tuple[float, float]]:
     for kind, items in QUERIES.items():
         requests = [SearchRequest(q=i) if isinstance(i, str) else SearchRequest(q=i[0], filters=i[1]) for i in items]
         for request in requests:  # warm: searcher, caches, analysers
-            search(instance.search, request, visible)
+            instance.search.search(request, visible)
         times = []
         for n in range(REPEATS):
             started = time.perf_counter()
-            search(instance.search, requests[n % len(requests)], visible)
+            instance.search.search(requests[n % len(requests)], visible)
             times.append((time.perf_counter() - started) * 1000)
         out[kind] = (statistics.median(times), percentile(times, 0.95))
     return out
@@ -119,9 +119,9 @@ def our_cold_queries(instance: Instance) -> tuple[float, float]:
     for items in QUERIES.values():
         for item in items:
             request = SearchRequest(q=item) if isinstance(item, str) else SearchRequest(q=item[0], filters=item[1])
-            instance.search._postings.clear()
+            instance.search.index._postings.clear()
             started = time.perf_counter()
-            search(instance.search, request, visible)
+            instance.search.search(request, visible)
             times.append((time.perf_counter() - started) * 1000)
     return statistics.median(times), percentile(times, 0.95)
 
@@ -133,7 +133,7 @@ def our_publish_latency(instance: Instance, corpus: Corpus, n: int) -> tuple[flo
         city, slug, data = corpus.practice(k * 37 % n, marker=marker)
         started = time.perf_counter()
         publishing.publish(instance, data, slug, "bench")
-        found = search(instance.search, SearchRequest(q=marker), frozenset({"public", "partners"})).total
+        found = instance.search.search(SearchRequest(q=marker), frozenset({"public", "partners"})).total
         times.append((time.perf_counter() - started) * 1000)
         assert found == 1, f"{marker} not searchable right after publishing"
     return statistics.median(times), percentile(times, 0.95)
@@ -214,7 +214,7 @@ def run(n: int, corpus: Corpus) -> None:
         instance = make_instance(folder / "instance", n, corpus)
         print(f"\n== N = {n:,}  (corpus written in {time.perf_counter() - started:.0f} s)", flush=True)
         rebuild = timed_rebuild(folder / "instance")
-        live = instance.search.live_folder()
+        live = instance.search.index.live_folder()
         size = folder_mb(live)
         ours = our_queries(instance)
         cold = our_cold_queries(instance)

@@ -13,6 +13,7 @@ from exchange.jobs.runner import Runner
 from exchange.packs.exports import jobs as exports
 from exchange.review import notifications
 from exchange.search import indexing
+from exchange.search.backend import ReindexRunning
 
 if TYPE_CHECKING:
     from exchange.instance import Instance
@@ -29,7 +30,7 @@ def _catch_up(context: Context, _payload: dict) -> None:
 def _rebuild_index(context: Context, _payload: dict) -> None:
     try:
         indexing.rebuild(context.instance, wait=False)
-    except indexing.ReindexRunning:
+    except ReindexRunning:
         pass  # another rebuild (exchange reindex) is under way: it leaves a fresh index too
 
 

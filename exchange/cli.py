@@ -30,6 +30,7 @@ from exchange.library import publishing
 from exchange.packs import exports
 from exchange.review import notifications
 from exchange.search import indexing
+from exchange.search.backend import ReindexRunning
 from exchange.web.extensions import library
 
 
@@ -136,7 +137,7 @@ def reindex_command() -> None:
     """Build a fresh search index beside the live one and swap it in; searches keep working meanwhile."""
     try:
         count = indexing.rebuild(library.instance, wait=False)
-    except indexing.ReindexRunning as error:
+    except ReindexRunning as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Indexed {count} practices; the new index is live.")
 

@@ -11,6 +11,7 @@ from exchange import settings
 from exchange.library import cities
 from exchange.library import publishing
 from exchange.search import indexing
+from exchange.search.backend import IndexUnavailable
 
 if TYPE_CHECKING:
     from exchange.instance import Instance
@@ -51,7 +52,7 @@ def prepare_search(instance: Instance) -> int:
     """Make the search index ready: rebuilt when missing or unusable, else caught up with the outbox."""
     indexing.sweep_abandoned(instance)
     try:
-        instance.search.open()
-    except indexing.IndexUnavailable:
+        instance.search.verify()
+    except IndexUnavailable:
         return indexing.rebuild(instance)
     return indexing.drain(instance)

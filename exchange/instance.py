@@ -8,8 +8,9 @@ from pathlib import Path
 from exchange.db import Database
 from exchange.library.storage import LibraryStore
 from exchange.mail import MailSettings
-from exchange.search.index import SearchIndex
-from exchange.search.service import TIME_LIMIT_SECONDS
+from exchange.search.backend import TIME_LIMIT_SECONDS
+from exchange.search.backend import SearchBackend
+from exchange.search.whoosh.backend import WhooshBackend
 
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 
@@ -21,9 +22,9 @@ class Instance:
     path: Path
     db: Database
     store: LibraryStore
-    search: SearchIndex
+    search: SearchBackend
     mail: MailSettings | None = None
-    #: how long a search may spend matching before it answers with what it has (threats R-5)
+    #: how long a search may spend matching before it stops and answers with no results (threats R-5)
     search_seconds: float = TIME_LIMIT_SECONDS
     #: the library's public address (EXCHANGE_BASE_URL), for links in what leaves it: e-mail, exports
     base_url: str = DEFAULT_BASE_URL
@@ -35,5 +36,5 @@ class Instance:
         path = Path(path).resolve()
         path.mkdir(parents=True, exist_ok=True)
         url = database_url or f"sqlite:///{path / 'exchange.db'}"
-        return cls(path=path, db=Database(url), store=LibraryStore(path), search=SearchIndex(path / "index"), mail=mail,
-                   search_seconds=search_seconds, base_url=base_url)
+        return cls(path=path, db=Database(url), store=LibraryStore(path), search=WhooshBackend(path / "index"),
+                   mail=mail, search_seconds=search_seconds, base_url=base_url)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from exchange.library.bounded_rendering import RENDER_SECONDS
-from exchange.search.service import TIME_LIMIT_SECONDS
+from exchange.search.backend import TIME_LIMIT_SECONDS
 
 #: the instance folder when EXCHANGE_INSTANCE does not name one
 DEFAULT_INSTANCE = "instance"
@@ -30,7 +30,7 @@ SETTINGS: dict[str, tuple[Any, Callable[[str], Any]]] = {
     "DATABASE_URL": (None, str),
     # Links sent to people (invitations, e-mail) use this, never the request's Host (threats AU-7).
     "EXCHANGE_BASE_URL": ("http://127.0.0.1:5000", str),
-    # Seconds a search may spend matching before it answers with what it found (threats R-5).
+    # Seconds a search may spend matching before it stops and answers with no results (threats R-5).
     "SEARCH_SECONDS": (TIME_LIMIT_SECONDS, float),
     # Seconds of wall clock one preview may take (exchange/library/bounded_rendering.py).
     "PREVIEW_SECONDS": (RENDER_SECONDS, float),

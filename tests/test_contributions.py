@@ -15,8 +15,7 @@ from exchange.library.rendering import render
 from exchange.models import AuditEntry
 from exchange.models import Submission
 from exchange.review import submissions
-from exchange.search.service import SearchRequest
-from exchange.search.service import search
+from exchange.search.backend import SearchRequest
 from tests.test_accounts import HTTPS
 from tests.test_accounts import PASSWORD
 from tests.test_accounts import _token_in
@@ -57,7 +56,7 @@ def test_write_submit_request_changes_revise_approve_publish(app, instance):
     assert response.status_code == 302
     submission = latest(instance)
     assert submission.status == "submitted" and submission.practice_id == "jakarta/posko-banjir-rw"
-    assert search(instance.search, SearchRequest(q="posko"), frozenset({"public"})).total == 0  # not yet public
+    assert instance.search.search(SearchRequest(q="posko"), frozenset({"public"})).total == 0  # not yet public
     assert "posko-banjir-rw" in reviewer.get(HTTPS + "/dashboard").get_data(as_text=True)
     page = reviewer.get(f"{HTTPS}/submissions/{submission.id}").get_data(as_text=True)
     token = _token_in(page)
@@ -70,7 +69,7 @@ def test_write_submit_request_changes_revise_approve_publish(app, instance):
     assert latest(instance).status == "submitted"
     post(reviewer, f"/submissions/{submission.id}/approve", {"comment": "Bagus.", "csrf_token": token})
     assert latest(instance).status == "approved" and latest(instance).published_version == 1
-    hits = search(instance.search, SearchRequest(q="kebanjiran"), frozenset({"public"})).hits
+    hits = instance.search.search(SearchRequest(q="kebanjiran"), frozenset({"public"})).hits
     assert [h.id for h in hits] == ["jakarta/posko-banjir-rw"]
     events = [e.action for e in submissions.events(instance, submission.id)]
     assert events == ["save", "submit", "request_changes", "save", "submit", "approve"]

@@ -44,7 +44,7 @@ from exchange.library import reading
 from exchange.review import submissions
 from exchange.search import discovery
 from exchange.search import indexing
-from exchange.search.service import SearchRequest
+from exchange.search.backend import SearchRequest
 from tests.conftest import Databases
 from tests.conftest import practice_text
 from tests.test_accounts import PASSWORD
@@ -249,8 +249,7 @@ class Library(RuleBasedStateMachine):
     @rule(viewer=st.sampled_from(["anonymous", "partner"]))
     def search_everything(self, viewer: str) -> None:
         who = policy.ANONYMOUS if viewer == "anonymous" else self.people[0]
-        with self.instance.db.session() as session:
-            results = discovery.find(self.instance, session, SearchRequest(per_page=100), who)
+        results = discovery.find(self.instance, SearchRequest(per_page=100), who)
         visible = {s for s, p in self.practices.items()
                    if viewer == "partner" or p.versions[-1].visibility == "public"}
         assert {h.id.split("/")[1] for h in results.hits} == visible
@@ -270,20 +269,19 @@ class Library(RuleBasedStateMachine):
 
     @invariant()
     def nothing_restricted_is_visible_to_anonymous(self) -> None:
-        with self.instance.db.session() as session:
-            for slug, practice in self.practices.items():
-                current_public = practice.versions[-1].visibility == "public"
-                for number, version in enumerate(practice.versions, start=1):
-                    readable = current_public and version.visibility == "public"
-                    try:
-                        view = reading.get(self.instance, f"jakarta/{slug}", policy.ANONYMOUS, number)
-                        assert readable and version.word in view.practice.body
-                    except PracticeNotFound:
-                        assert not readable
-                    found = discovery.find(self.instance, session, SearchRequest(q=version.word), policy.ANONYMOUS)
-                    shown = current_public and version.word == practice.versions[-1].word  # only the current text
-                    assert found.total == (1 if shown else 0), (slug, number, version.word)
-                    assert sum(found.facets.get("city", {}).values()) == found.total
+        for slug, practice in self.practices.items():
+            current_public = practice.versions[-1].visibility == "public"
+            for number, version in enumerate(practice.versions, start=1):
+                readable = current_public and version.visibility == "public"
+                try:
+                    view = reading.get(self.instance, f"jakarta/{slug}", policy.ANONYMOUS, number)
+                    assert readable and version.word in view.practice.body
+                except PracticeNotFound:
+                    assert not readable
+                found = discovery.find(self.instance, SearchRequest(q=version.word), policy.ANONYMOUS)
+                shown = current_public and version.word == practice.versions[-1].word  # only the current text
+                assert found.total == (1 if shown else 0), (slug, number, version.word)
+                assert sum(found.facets.get("city", {}).values()) == found.total
 
     @invariant()
     def files_database_and_index_agree(self) -> None:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from exchange.search.service import SearchRequest
-from exchange.search.service import search
+from exchange.search.backend import SearchRequest
 from tests.relevance.evaluate import evaluate
 
 # nDCG@10 reached when last tuned (bench/relevance.py), less 0.02 so unrelated changes do not flap.
@@ -18,7 +17,7 @@ MINIMUM_NDCG = {"all": 0.84, "english": 0.88, "indonesian": 0.82, "japanese": 0.
 
 
 def ranked_ids(index, query) -> list[str]:  # type: ignore[no-untyped-def]
-    results = search(index, SearchRequest(q=query.q, filters=query.filters, per_page=10),
+    results = index.search(SearchRequest(q=query.q, filters=query.filters, per_page=10),
                      frozenset({"public"}))
     ranked: list[str] = []
     for hit in results.hits:  # a result stands for its whole translation group ("also in: …")

@@ -15,9 +15,7 @@ from sqlalchemy.orm import Session
 
 from exchange import policy
 from exchange.models import PracticeRecord
-
-#: The filters a listing accepts, each a metadata field that can hold one or several values.
-FACETS = ("hazard", "city", "country", "kind", "phase", "language", "year")
+from exchange.search.backend import FACETS
 
 
 @dataclass
@@ -47,18 +45,30 @@ def _values(record: PracticeRecord, facet: str) -> list[str]:
 
 def visible(session: Session, viewer: policy.Viewer | None) -> list[PracticeRecord]:
     """Every published practice ``viewer`` may read, newest first."""
+    return readable(session, policy.readable_visibilities(viewer))
+
+
+def readable(session: Session, visibilities: frozenset[str]) -> list[PracticeRecord]:
+    """Every published practice of one of ``visibilities``, newest first."""
     query = (sa.select(PracticeRecord)
-             .where(PracticeRecord.visibility.in_(policy.readable_visibilities(viewer)))
+             .where(PracticeRecord.visibility.in_(visibilities))
              .order_by(PracticeRecord.published.desc(), PracticeRecord.id))
     return list(session.scalars(query))
 
 
 def browse(session: Session, viewer: policy.Viewer | None, filters: dict[str, list[str]],
            page: int = 1, per_page: int = 20, text: str = "") -> Listing:
-    """Practices matching every filter (any value within one filter) and every word of ``text`` in
-    their title or summary, with facet counts."""
+    """Practices ``viewer`` may read matching every filter (any value within one filter) and every word
+    of ``text`` in their title or summary, with facet counts."""
+    return listing(session, policy.readable_visibilities(viewer), filters, page, per_page, text)
+
+
+def listing(session: Session, visibilities: frozenset[str], filters: dict[str, list[str]],
+            page: int = 1, per_page: int = 20, text: str = "") -> Listing:
+    """Practices of ``visibilities`` matching every filter (any value within one filter) and every word
+    of ``text`` in their title or summary, with facet counts."""
     words = text.casefold().split()
-    records = [r for r in visible(session, viewer)
+    records = [r for r in readable(session, visibilities)
                if all(not wanted or set(wanted) & set(_values(r, facet)) for facet, wanted in filters.items())
                and all(w in f"{r.title} {r.summary}".casefold() for w in words)]
     facets = {facet: dict(Counter(v for r in records for v in _values(r, facet)).most_common())

@@ -34,6 +34,7 @@ from exchange.models import PracticeRecord
 from exchange.models import PracticeVersion
 from exchange.models import RenderedVersion
 from exchange.search import indexing
+from exchange.search.backend import IndexUnavailable
 
 if TYPE_CHECKING:
     from exchange.instance import Instance
@@ -182,7 +183,9 @@ def _original_version(session: Session, practice: Practice) -> int | None:
 
 def _index_now(instance: Instance) -> None:
     """Make a publish searchable now; if the index cannot take it, the outbox keeps it for later."""
-    if not instance.search.exists():
+    try:
+        instance.search.verify()
+    except IndexUnavailable:
         return  # the first search or 'exchange init' builds the index from the library
     try:
         indexing.drain(instance)

@@ -1,10 +1,12 @@
-"""Text analysis for each language the library holds.
+"""Text analysis for each language the library holds, with no search engine in it.
 
 English is stemmed (Porter), Indonesian is stemmed with Sastrawi (banjir / kebanjiran / membanjiri all
 become ``banjir``), Japanese is split into morphemes by MeCab through fugashi with the UniDic-lite
-dictionary (避難所運営 → 避難 / 所 / 運営), and any other language gets a neutral analyser. Whoosh pickles
-analysers into the index schema, so these classes hold no state of their own: the tagger and the
-stemmer live in module-level caches, and the classes must stay importable under this module path.
+dictionary (避難所運営 → 避難 / 所 / 運営), and any other language gets a neutral analyser. Every engine
+indexes and queries with these same terms (``analyse``): the Whoosh engine wraps them in a Whoosh
+tokenizer (``exchange/search/whoosh/analysis.py``), a PostgreSQL engine would build tsvectors from them.
+The index terms of every indexed practice depend on what this module does, so a change here is a change
+of the engine's schema version.
 """
 
 from __future__ import annotations
@@ -13,18 +15,21 @@ import functools
 import re
 import threading
 import unicodedata
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Iterator
+from dataclasses import dataclass
 
-from whoosh.analysis import Analyzer
-from whoosh.analysis import Filter
-from whoosh.analysis import LowercaseFilter
-from whoosh.analysis import RegexTokenizer
-from whoosh.analysis import StemmingAnalyzer
-from whoosh.analysis import StopFilter
-from whoosh.analysis import Token
-from whoosh.analysis import Tokenizer
+from exchange.search.porter import stem as porter_stem
 
 #: The languages with an analyser of their own; everything else is analysed as "xx".
 LANGUAGES = ("en", "id", "ja", "xx")
+
+#: Common English words left out of English text (the list Whoosh's analysers use).
+ENGLISH_STOPWORDS = frozenset("""
+a an and are as at be by can for from have if in is it may not of on or tbd that the this to us we when
+will with yet you your
+""".split())
 
 INDONESIAN_STOPWORDS = frozenset("""
 ada adalah agar akan aku anda antara apa apabila atas atau bagi bahwa baik banyak beberapa belum
@@ -44,7 +49,25 @@ JAPANESE_STOPWORDS = frozenset("""
 です ましょ ませ ・ 、 。 「 」 （ ） ( )
 """.split())
 
+#: English function words a query may contain without requiring them ("shelters after an earthquake").
+QUERY_STOPWORDS = ENGLISH_STOPWORDS | frozenset("""
+about above after again against all also any because been before being below between both but did do
+does doing down during each few further had has how into its just more most much must no nor now off
+once only other our out over own same should so some such than their them then there these they those
+through too under until up very was were what where which while who whom why would
+""".split())
+
 _WORD = re.compile(r"\w+(?:[-']\w+)*", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Token:
+    """One index term of a text: the term, its word position (for phrases) and where it stands."""
+
+    text: str
+    position: int
+    start: int
+    end: int
 
 
 _tagger_lock = threading.Lock()
@@ -78,85 +101,82 @@ def stem_indonesian(word: str) -> str:
     return _sastrawi().stem(word) or word
 
 
-class MorphemeTokenizer(Tokenizer):
-    """Japanese morphemes, with positions and character offsets for phrases and highlights."""
-
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,  # type: ignore[no-untyped-def]
-                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
-        value = unicodedata.normalize("NFKC", value) if mode == "query" else value
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        if not tokenize:
-            token.original = token.text = value
-            token.boost = 1.0
-            if positions:
-                token.pos = start_pos
-            if chars:
-                token.startchar, token.endchar = start_char, start_char + len(value)
-            yield token
-            return
-        pos, end = start_pos, 0
-        for word in japanese_words(value):
-            index = value.find(word, end)
-            if index < 0:
-                continue
-            end = index + len(word)
-            if not word.strip():
-                continue
-            token.text = word
-            if keeporiginal:
-                token.original = word
-            token.boost = 1.0
-            token.stopped = False
-            if positions:
-                token.pos = pos
-                pos += 1
-            if chars:
-                token.startchar, token.endchar = start_char + index, start_char + end
-            yield token
+@functools.lru_cache(maxsize=100_000)
+def stem_english(word: str) -> str:
+    """The Porter stem of one lowercase word (cached: the same words recur in every document)."""
+    return porter_stem(word)
 
 
-class SastrawiFilter(Filter):
-    """Replaces each Indonesian token by its stem."""
+# Each analyser is a splitter (the text into words, with positions and offsets) followed by steps on
+# each word: folding, dropping stop words (later words move up into the gap), stemming.
 
-    def __call__(self, tokens):  # type: ignore[no-untyped-def]
-        for token in tokens:
-            token.text = stem_indonesian(token.text)
-            yield token
+_Split = Callable[[str, str], Iterator[Token]]
 
 
-class WidthFilter(Filter):
-    """Folds full-width Latin letters and digits (ＢＯＫＯＭＩ, ３日) to their usual forms."""
-
-    def __call__(self, tokens):  # type: ignore[no-untyped-def]
-        for token in tokens:
-            token.text = unicodedata.normalize("NFKC", token.text)
-            yield token
+def _regex_words(text: str, mode: str) -> Iterator[Token]:
+    for position, match in enumerate(_WORD.finditer(text)):
+        yield Token(match.group(0), position, match.start(), match.end())
 
 
-def english() -> Analyzer:
-    return StemmingAnalyzer(expression=_WORD, cachesize=100_000)
+def _morphemes(text: str, mode: str) -> Iterator[Token]:
+    text = unicodedata.normalize("NFKC", text) if mode == "query" else text
+    position, end = 0, 0
+    for word in japanese_words(text):
+        index = text.find(word, end)
+        if index < 0:
+            continue
+        end = index + len(word)
+        if word.strip():
+            yield Token(word, position, index, end)
+            position += 1
 
 
-def indonesian() -> Analyzer:
-    return (RegexTokenizer(_WORD) | LowercaseFilter() | StopFilter(stoplist=INDONESIAN_STOPWORDS, minsize=2)
-            | SastrawiFilter())
+def _whole(text: str, mode: str) -> Iterator[Token]:
+    yield Token(text, 0, 0, len(text))
 
 
-def japanese() -> Analyzer:
-    return MorphemeTokenizer() | WidthFilter() | LowercaseFilter() | StopFilter(stoplist=JAPANESE_STOPWORDS, minsize=1)
+def _fold_width(text: str) -> str:
+    """Full-width Latin letters and digits (ＢＯＫＯＭＩ, ３日) in their usual forms."""
+    return unicodedata.normalize("NFKC", text)
 
 
-def neutral() -> Analyzer:
-    return RegexTokenizer(_WORD) | WidthFilter() | LowercaseFilter()
+def _lower(text: str) -> str:
+    return text.lower()
 
 
-ANALYSERS = {"en": english, "id": indonesian, "ja": japanese, "xx": neutral}
+@dataclass(frozen=True)
+class _Analyser:
+    split: _Split
+    folds: tuple[Callable[[str], str], ...]
+    stopwords: frozenset[str] = frozenset()
+    min_length: int = 1
+    stem: Callable[[str], str] | None = None
+
+    def __call__(self, text: str, mode: str, split: bool = True) -> Iterator[Token]:
+        words: Iterable[Token] = (self.split if split else _whole)(text, mode)
+        position: int | None = None
+        for token in words:
+            word = token.text
+            for fold in self.folds:
+                word = fold(word)
+            if self.stopwords or self.min_length > 1:
+                if len(word) < self.min_length or word in self.stopwords:
+                    continue
+                # The first word kept keeps its position; each later one follows the one before it.
+                position = token.position if position is None else position + 1
+            else:
+                position = token.position
+            if self.stem is not None:
+                word = self.stem(word)
+            yield Token(word, position, token.start, token.end)
 
 
-@functools.cache
-def analyser(language: str) -> Analyzer:
-    """The (shared) analyser for ``language``; unknown languages get the neutral one."""
-    return ANALYSERS.get(language, neutral)()
+ANALYSERS = {
+    "en": _Analyser(_regex_words, (_lower,), ENGLISH_STOPWORDS, 2, stem_english),
+    "id": _Analyser(_regex_words, (_lower,), INDONESIAN_STOPWORDS, 2, stem_indonesian),
+    "ja": _Analyser(_morphemes, (_fold_width, _lower), JAPANESE_STOPWORDS, 1),
+    "xx": _Analyser(_regex_words, (_fold_width, _lower)),
+}
 
 
 def analysis_language(language: str) -> str:
@@ -164,6 +184,21 @@ def analysis_language(language: str) -> str:
     return language if language in ANALYSERS else "xx"
 
 
+def analyse(text: str, language: str, mode: str = "query", split: bool = True) -> Iterator[Token]:
+    """The index terms of ``text`` in ``language`` (unknown languages get the neutral analyser).
+
+    ``mode`` is "index" for a practice's text and "query" for what someone typed (Japanese queries are
+    NFKC-normalised first); ``split=False`` treats the whole text as one word.
+    """
+    return ANALYSERS[analysis_language(language)](text, mode, split)
+
+
 def tokens(text: str, language: str, mode: str = "query") -> list[str]:
     """The index terms ``text`` becomes in ``language``."""
-    return [t.text for t in analyser(language)(text, mode=mode)]
+    return [token.text for token in analyse(text, language, mode)]
+
+
+def is_query_stopword(word: str) -> bool:
+    """True for words too common to require (the, yang, の …) in a query of several words."""
+    lowered = word.lower()
+    return lowered in QUERY_STOPWORDS or lowered in INDONESIAN_STOPWORDS or lowered in JAPANESE_STOPWORDS

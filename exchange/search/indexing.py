@@ -1,16 +1,15 @@
-"""Keeping the search index in step with the library: the outbox, the writer, rebuilds and drift checks.
+"""Keeping the search engine in step with the library: the outbox, rebuilds and drift checks.
 
 Every publish adds an outbox row in the same database transaction as the catalogue change. The outbox
-is drained into the index right after the publish, every few seconds by the job runner (``catch_up``),
+is drained into the engine right after the publish, every few seconds by the job runner (``catch_up``),
 when a server starts, and after every rebuild, so a crash between saving and indexing is repaired.
-An unusable index is rebuilt by the job runner too (``rebuild_soon``), never in a web request.
+An unusable index is rebuilt by the job runner too (``rebuild_soon``), never in a web request. The
+engine is ``instance.search``, reached only through the ``SearchBackend`` protocol.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-import fcntl
 import hashlib
 import logging
 from collections.abc import Iterator
@@ -31,10 +30,9 @@ from exchange.models import PracticeRecord
 from exchange.models import PracticeVersion
 from exchange.models import Submission
 from exchange.models import utcnow
+from exchange.search.backend import IndexDocument
+from exchange.search.backend import IndexUnavailable
 from exchange.search.documents import index_document
-from exchange.search.index import IndexUnavailable
-from exchange.search.index import commit_small
-from exchange.search.service import document_ids
 
 if TYPE_CHECKING:
     from exchange.instance import Instance
@@ -48,16 +46,12 @@ CATCH_UP_EVERY_SECONDS = 5.0
 KEEP_DONE_ROWS = datetime.timedelta(days=7)
 
 
-class ReindexRunning(RuntimeError):
-    """Another rebuild of this index is under way."""
-
-
 def enqueue(session: Session, practice_id: str) -> None:
     """Ask for ``practice_id`` to be (re)indexed, as part of ``session``'s transaction."""
     session.add(IndexOutbox(practice_id=practice_id))
 
 
-def _document(instance: Instance, session: Session, practice_id: str) -> dict | None:
+def _document(instance: Instance, session: Session, practice_id: str) -> IndexDocument | None:
     """The index document for a published practice, or None when it should not be in the index."""
     record = session.get(PracticeRecord, practice_id)
     if record is None:
@@ -89,19 +83,8 @@ def drain(instance: Instance) -> int:
     if not rows:
         return 0
     practice_ids = list(dict.fromkeys(pid for _, pid in rows))
-    with instance.search.writing() as index, instance.db.session() as session:
-        writer = index.writer(timeout=30.0, compound=False)
-        try:
-            for practice_id in practice_ids:
-                document = _document(instance, session, practice_id)
-                if document is None:
-                    writer.delete_by_term("id", practice_id)
-                else:
-                    writer.update_document(**document)
-            commit_small(writer)
-        except BaseException:
-            writer.cancel()
-            raise
+    with instance.db.session() as session:
+        instance.search.update(practice_ids, lambda practice_id: _document(instance, session, practice_id))
     last = rows[-1][0]
     with instance.db.writing() as session:
         session.execute(sa.update(IndexOutbox).where(IndexOutbox.id <= last, IndexOutbox.done_at.is_(None))
@@ -111,57 +94,36 @@ def drain(instance: Instance) -> int:
     return len(practice_ids)
 
 
-@contextlib.contextmanager
-def _rebuild_lock(instance: Instance, wait: bool) -> Iterator[None]:
-    instance.search.root.mkdir(parents=True, exist_ok=True)
-    with open(instance.search.root / "rebuild.lock", "a+") as lock_file:
-        try:
-            fcntl.flock(lock_file, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            raise ReindexRunning("another rebuild of the search index is running") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(lock_file, fcntl.LOCK_UN)
-
-
 def rebuild(instance: Instance, wait: bool = True) -> int:
     """Build a fresh index beside the live one and swap it in; the number of practices indexed.
 
     Searches keep answering from the old index meanwhile. Practices published during the build are
-    replayed from the outbox after the swap, so none is lost.
+    replayed from the outbox after the swap, so none is lost. Raises ReindexRunning when another
+    rebuild is under way and ``wait`` is false.
     """
-    with _rebuild_lock(instance, wait):
-        instance.search.sweep()
+    replay_after: list[int] = []  # the last outbox row the rebuild's list of practices includes
+
+    def documents() -> Iterator[IndexDocument]:
         with instance.db.session() as session:
-            start = session.scalar(sa.select(sa.func.max(IndexOutbox.id))) or 0
+            replay_after.append(session.scalar(sa.select(sa.func.max(IndexOutbox.id))) or 0)
             practice_ids = list(session.scalars(sa.select(PracticeRecord.id).order_by(PracticeRecord.id)))
-        folder = instance.search.new_folder()
-        count = 0
-        with instance.search.writing(folder) as index, instance.db.session() as session:
-            writer = index.writer(limitmb=256, compound=False)
             for practice_id in practice_ids:
                 document = _document(instance, session, practice_id)
                 if document is not None:
-                    writer.add_document(**document)
-                    count += 1
-            writer.commit()
-        with instance.search.writing(folder):
-            instance.search.swap(folder)
+                    yield document
+
+    count = instance.search.rebuild(documents, wait=wait)
+    if replay_after:
         with instance.db.writing() as session:
-            session.execute(sa.update(IndexOutbox).where(IndexOutbox.id > start).values(done_at=None))
+            session.execute(sa.update(IndexOutbox).where(IndexOutbox.id > replay_after[0]).values(done_at=None))
     drain(instance)
     log.info("rebuilt the search index: %d practices", count)
     return count
 
 
 def sweep_abandoned(instance: Instance) -> list[str]:
-    """Remove index folders left by a killed rebuild (unless a rebuild is running now)."""
-    try:
-        with _rebuild_lock(instance, wait=False):
-            return instance.search.sweep()
-    except ReindexRunning:
-        return []
+    """Remove what killed rebuilds left behind (unless a rebuild is running now)."""
+    return instance.search.sweep()
 
 
 def catch_up(instance: Instance) -> int:
@@ -171,7 +133,7 @@ def catch_up(instance: Instance) -> int:
     indexed at once (``exchange import`` elsewhere, a crash between saving and indexing).
     """
     try:
-        instance.search.open()
+        instance.search.verify()
     except IndexUnavailable:
         rebuild_soon(instance)
         return 0
@@ -241,7 +203,7 @@ def check(instance: Instance) -> list[Drift]:
         if newer:
             drifts.append(Drift("unacknowledged version", practice_id, f"history has v{newer}"))
     try:
-        indexed = document_ids(instance.search)
+        indexed = instance.search.check()
     except Exception as error:  # missing, of another version, or damaged files
         return drifts + [Drift("index unusable", "-", str(error) or type(error).__name__)]
     for practice_id in records:

@@ -13,11 +13,12 @@ import unicodedata
 from dataclasses import dataclass
 from dataclasses import field
 
+from exchange.search.backend import FACETS
+
 MAX_QUERY_CHARS = 256
 MAX_TERMS = 20
 MAX_DEPTH = 5
 MIN_PREFIX = 3
-FILTERS = ("hazard", "city", "country", "kind", "phase", "language", "year")
 
 
 @dataclass(frozen=True)
@@ -227,7 +228,7 @@ class _Parser:
             text = " ".join(re.findall(r"\w[\w'-]*", token[1:-1]))
             return Phrase(text) if " " in text else (Word(text) if text else None)
         name, colon, value = token.partition(":")
-        if colon and name.lower() in FILTERS and value:
+        if colon and name.lower() in FACETS and value:
             self.plain = False
             return Filter(name.lower(), value.strip('"'))
         if token.endswith("*"):

@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 
 from exchange.library import reading
 from exchange.search import discovery
+from exchange.search.backend import FACETS
 from exchange.web import search_params
 from exchange.web.extensions import library
 from exchange.web.viewer import current as viewer
@@ -23,7 +24,7 @@ def search() -> ResponseReturnValue:
         wanted = search_params.from_args(request.args, strict=True)
     except search_params.BadSearch as error:
         return jsonify(error=str(error)), 400
-    results = discovery.find(library.instance, library.session, wanted, viewer())
+    results = discovery.find(library.instance, wanted, viewer())
     return jsonify({
         "query": results.query, "total": results.total, "page": results.page, "per_page": results.per_page,
         "results": [{
@@ -31,8 +32,7 @@ def search() -> ResponseReturnValue:
                                                       "hazards", "phases", "published")},
             "url": _url(hit.id), "snippet": str(hit.snippet), "score": hit.score,
         } for hit in results.hits],
-        "facets": {name: results.facets.get(name, {}) for name in ("hazard", "city", "country", "kind", "phase",
-                                                                   "language", "year")},
+        "facets": {name: results.facets.get(name, {}) for name in FACETS},
         "suggestion": results.suggestion,
         "notices": results.notices,
     })

@@ -19,7 +19,7 @@ from exchange.library import cities
 from exchange.library import publishing
 from exchange.library import reading
 from exchange.search import discovery
-from exchange.search.service import SearchRequest
+from exchange.search.backend import SearchRequest
 from exchange.web import search_params
 from exchange.web.extensions import library
 from exchange.web.viewer import current as viewer
@@ -29,14 +29,14 @@ bp = Blueprint("pages", __name__)
 
 @bp.get("/")
 def home() -> ResponseReturnValue:
-    results = discovery.find(library.instance, library.session, SearchRequest(sort="newest", per_page=8), viewer())
+    results = discovery.find(library.instance, SearchRequest(sort="newest", per_page=8), viewer())
     return render_template("home.html", results=results, cities=cities.all_cities(library.instance))
 
 
 @bp.get("/practices")
 def browse() -> ResponseReturnValue:
     search = search_params.from_args(request.args, strict=False, per_page=current_app.config["PER_PAGE"])
-    results = discovery.find(library.instance, library.session, search, viewer())
+    results = discovery.find(library.instance, search, viewer())
     return render_template("search.html", results=results, search=search)
 
 
@@ -52,7 +52,7 @@ def city(slug: str) -> ResponseReturnValue:
     search = search_params.from_args(request.args, strict=False, per_page=50)
     search.filters["city"] = [slug]
     search.sort = "newest" if not search.q else search.sort
-    results = discovery.find(library.instance, library.session, search, viewer())
+    results = discovery.find(library.instance, search, viewer())
     return render_template("city.html", city=found, results=results)
 
 

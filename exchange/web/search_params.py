@@ -6,11 +6,11 @@ from werkzeug.datastructures import MultiDict
 
 from exchange.errors import Invalid
 from exchange.library import vocabularies
+from exchange.search.backend import FACETS
+from exchange.search.backend import MAX_PER_PAGE
+from exchange.search.backend import SORTS
+from exchange.search.backend import SearchRequest
 from exchange.search.query import MAX_QUERY_CHARS
-from exchange.search.schema import FILTER_FIELDS
-from exchange.search.service import MAX_PER_PAGE
-from exchange.search.service import SORTS
-from exchange.search.service import SearchRequest
 
 MAX_PAGE = 1000
 MAX_VALUES = 20
@@ -34,7 +34,7 @@ def from_args(args: MultiDict, strict: bool, per_page: int = 20) -> SearchReques
     page = _number(args, "page", 1, 1, MAX_PAGE, strict)
     size = _number(args, "per_page", per_page, 1, MAX_PER_PAGE, strict)
     filters = {}
-    for name in FILTER_FIELDS:
+    for name in FACETS:
         values = [v for v in args.getlist(name) if v][:MAX_VALUES]
         if strict and name in _VOCABULARY:
             vocabulary = vocabularies.get(_VOCABULARY[name])

@@ -6,15 +6,17 @@ import pytest
 
 from exchange.library import publishing
 from exchange.search.analysis import tokens
-from exchange.search.service import SearchRequest
-from exchange.search.service import search
+from exchange.search.backend import STEMMING
+from exchange.search.backend import SearchRequest
+
+pytestmark = pytest.mark.needs(STEMMING)
 
 PUBLIC = frozenset({"public"})
 
 
 def found(instance, q: str) -> set[str]:  # type: ignore[no-untyped-def]
     """The ids an anonymous visitor finds for ``q``."""
-    return {hit.id for hit in search(instance.search, SearchRequest(q=q, per_page=100), PUBLIC).hits}
+    return {hit.id for hit in instance.search.search(SearchRequest(q=q, per_page=100), PUBLIC).hits}
 
 
 @pytest.mark.parametrize(("language", "words"), [

@@ -22,20 +22,23 @@ from exchange.library.practice import parse
 from exchange.models import IndexOutbox
 from exchange.models import Job
 from exchange.search import indexing
-from exchange.search.discovery import DEGRADED_NOTICE
+from exchange.search.backend import OWN_INDEX
+from exchange.search.backend import IndexUnavailable
+from exchange.search.backend import ReindexRunning
+from exchange.search.backend import SearchRequest
+from exchange.search.catalogue import DEGRADED_NOTICE
 from exchange.search.documents import index_document
-from exchange.search.index import IndexUnavailable
-from exchange.search.index import SearchIndex
-from exchange.search.service import SearchRequest
-from exchange.search.service import search
+from exchange.search.whoosh.backend import WhooshBackend
 from tests.conftest import exchange_environment
+
+pytestmark = pytest.mark.needs(OWN_INDEX)
 
 PUBLIC = frozenset({"public"})
 
 
 def found(instance, q: str) -> list[str]:  # type: ignore[no-untyped-def]
     """The ids an anonymous visitor finds for ``q`` in ``instance``'s live index."""
-    return [hit.id for hit in search(instance.search, SearchRequest(q=q, per_page=100), PUBLIC).hits]
+    return [hit.id for hit in instance.search.search(SearchRequest(q=q, per_page=100), PUBLIC).hits]
 
 
 def pending(instance) -> list[str]:  # type: ignore[no-untyped-def]
@@ -57,11 +60,11 @@ def rebuild_jobs(instance) -> list[tuple[str, str | None]]:  # type: ignore[no-u
 
 
 def live_name(instance) -> str:  # type: ignore[no-untyped-def]
-    return (instance.search.root / "CURRENT").read_text().strip()
+    return (instance.search.index.root / "CURRENT").read_text().strip()
 
 
 def index_folders(instance) -> set[str]:  # type: ignore[no-untyped-def]
-    return {entry.name for entry in instance.search.root.iterdir() if entry.is_dir()}
+    return {entry.name for entry in instance.search.index.root.iterdir() if entry.is_dir()}
 
 
 # The outbox ------------------------------------------------------------------------------------
@@ -110,7 +113,7 @@ def test_words_removed_by_an_update_no_longer_find_the_practice(instance, make_p
                                             hazards="[drought]"), "levee", "test")
     assert found(instance, "quokkaline") == ["jakarta/levee"]
     assert found(instance, "zebraword") == []
-    facets = search(instance.search, SearchRequest(), PUBLIC).facets
+    facets = instance.search.search(SearchRequest(), PUBLIC).facets
     assert facets["hazard"] == {"drought": 1}
 
 
@@ -119,8 +122,8 @@ def test_words_removed_by_an_update_no_longer_find_the_practice(instance, make_p
 def test_rebuild_swaps_in_a_new_folder_while_an_open_searcher_keeps_answering(instance, make_practice):
     publishing.publish(instance, make_practice(title="Levee patrol", body="Walk the levee.\n"), "levee", "test")
     before = live_name(instance)
-    elsewhere = SearchIndex(instance.search.root)  # another worker, searching during the rebuild
-    old = elsewhere.searcher()
+    elsewhere = WhooshBackend(instance.search.index.root)  # another worker, searching during the rebuild
+    old = elsewhere.index.searcher()
     assert indexing.rebuild(instance) == 1
     after = live_name(instance)
     assert after != before and after.startswith("build-")
@@ -128,7 +131,7 @@ def test_rebuild_swaps_in_a_new_folder_while_an_open_searcher_keeps_answering(in
     assert docnum is not None and old.stored_fields(docnum)["card"]["title"] == "Levee patrol"
     publishing.publish(instance, make_practice(title="Dam plan", body="Open the quokkaline sluice.\n"),
                     "dam", "test")
-    assert [hit.id for hit in search(elsewhere, SearchRequest(q="quokkaline"), PUBLIC).hits] == ["jakarta/dam"]
+    assert [hit.id for hit in elsewhere.search(SearchRequest(q="quokkaline"), PUBLIC).hits] == ["jakarta/dam"]
     assert found(instance, "levee") == ["jakarta/levee"]
     old.close()
     elsewhere.close()
@@ -136,17 +139,22 @@ def test_rebuild_swaps_in_a_new_folder_while_an_open_searcher_keeps_answering(in
 
 def test_practices_published_during_a_rebuild_are_not_lost(instance, make_practice, monkeypatch):
     publishing.publish(instance, make_practice(title="Levee patrol", body="Walk the levee.\n"), "levee", "test")
-    new_folder = instance.search.new_folder
+    rebuild = instance.search.rebuild
 
-    def publish_meanwhile() -> Path:
-        # The rebuild has read the list of practices; these arrive before its swap.
-        publishing.publish(instance, make_practice(title="Dam plan", body="Open the zebraword sluice.\n"),
-                           "dam", "test")
-        publishing.publish(instance, make_practice(title="Pump plan", body="Start the quokkaline pumps.\n"), "pump",
-                        "test", index=False)
-        return new_folder()
+    def rebuild_while_publishing(documents, wait=True):  # type: ignore[no-untyped-def]
+        def publish_meanwhile():  # type: ignore[no-untyped-def]
+            listed = iter(documents())
+            first = next(listed, None)  # the rebuild has read the list of practices; these arrive before its swap
+            publishing.publish(instance, make_practice(title="Dam plan", body="Open the zebraword sluice.\n"),
+                               "dam", "test")
+            publishing.publish(instance, make_practice(title="Pump plan", body="Start the quokkaline pumps.\n"),
+                               "pump", "test", index=False)
+            yield from ([first] if first else [])
+            yield from listed
 
-    monkeypatch.setattr(instance.search, "new_folder", publish_meanwhile)
+        return rebuild(publish_meanwhile, wait)
+
+    monkeypatch.setattr(instance.search, "rebuild", rebuild_while_publishing)
     indexing.rebuild(instance)
     monkeypatch.undo()
     assert found(instance, "zebraword") == ["jakarta/dam"]
@@ -159,8 +167,16 @@ def test_practices_published_during_a_rebuild_are_not_lost(instance, make_practi
 
 
 def test_a_second_rebuild_at_the_same_time_is_refused(instance):
-    with indexing._rebuild_lock(instance, wait=False), pytest.raises(indexing.ReindexRunning):
-        indexing.rebuild(instance, wait=False)
+    refused = []
+
+    def documents():  # type: ignore[no-untyped-def]
+        with pytest.raises(ReindexRunning) as refusal:
+            indexing.rebuild(instance, wait=False)
+        refused.append(refusal.value)
+        return []
+
+    assert instance.search.rebuild(documents) == 0
+    assert refused
 
 
 # A damaged index -------------------------------------------------------------------------------
@@ -204,7 +220,7 @@ def damaged(instance, make_practice, damage) -> None:  # type: ignore[no-untyped
     """Publish two practices, then damage the live index folder (no searcher has it open)."""
     publishing.publish(instance, make_practice(title="Levee patrol plan", body="Walk the levee.\n"), "levee", "test")
     publishing.publish(instance, make_practice(title="Dam sluice plan", body="Open the sluice.\n"), "dam", "test")
-    folder = instance.search.live_folder()
+    folder = instance.search.index.live_folder()
     damage(folder)
 
 
@@ -271,7 +287,7 @@ def test_the_job_runners_catch_up_asks_for_a_rebuild_of_an_unusable_index(instan
 def test_a_missing_index_is_rebuilt_on_start(instance, make_practice):
     damaged(instance, make_practice, delete_everything)
     with pytest.raises(IndexUnavailable):
-        instance.search.open()
+        instance.search.verify()
     restarted = same_instance(instance)
     assert prepare_search(restarted.extensions["exchange"]) == 2
     assert sorted(found(restarted.extensions["exchange"], "plan")) == ["jakarta/dam", "jakarta/levee"]
@@ -292,7 +308,7 @@ def delete_a_file(instance, make_practice) -> str:  # type: ignore[no-untyped-de
 
 
 def restore_an_old_index(instance, make_practice) -> str:  # type: ignore[no-untyped-def]
-    folder = instance.search.live_folder()
+    folder = instance.search.index.live_folder()
     backup = {entry.name: entry.read_bytes() for entry in folder.iterdir()}
     publishing.publish(instance, make_practice(title="Levee patrol", body="Walk the quokkaline levee at night.\n"),
                     "levee", "test")
@@ -304,10 +320,7 @@ def restore_an_old_index(instance, make_practice) -> str:  # type: ignore[no-unt
 
 def leave_an_orphan_in_the_index(instance, make_practice) -> str:  # type: ignore[no-untyped-def]
     ghost = parse(make_practice(title="Ghost practice", body="Phantom quokkaline words.\n"), "ghost")
-    with instance.search.writing() as index:
-        writer = index.writer()
-        writer.add_document(**index_document(ghost, "0" * 64))
-        writer.commit()
+    instance.search.update([ghost.id], lambda practice_id: index_document(ghost, "0" * 64))
     return r"orphaned in index\s+jakarta/ghost"
 
 
@@ -380,8 +393,8 @@ def test_a_reindex_killed_midway_leaves_the_old_index_serving(library_app):
 
     restarted = same_instance(instance)
     started = restarted.extensions["exchange"]
-    assert started.search.live_folder().name == before
-    assert search(started.search, SearchRequest(), PUBLIC).total == 35
+    assert started.search.index.live_folder().name == before
+    assert started.search.search(SearchRequest(), PUBLIC).total == 35
     assert restarted.test_client().get("/practices?q=tsunami").status_code == 200
     assert "津波" in restarted.test_client().get("/practices?q=tsunami").get_data(as_text=True)
 
@@ -395,7 +408,7 @@ def test_a_reindex_killed_midway_leaves_the_old_index_serving(library_app):
     assert live_name(started) != before
     assert not abandoned & index_folders(started)
     fresh = same_instance(instance).extensions["exchange"]
-    assert search(fresh.search, SearchRequest(), PUBLIC).total == 35
+    assert fresh.search.search(SearchRequest(), PUBLIC).total == 35
     assert indexing.check(fresh) == []
     for opened in (started, fresh):
         opened.db.dispose()
@@ -404,7 +417,7 @@ def test_a_reindex_killed_midway_leaves_the_old_index_serving(library_app):
 def test_an_abandoned_build_folder_is_swept_on_start(instance, make_practice):
     publishing.publish(instance, make_practice(title="Levee patrol", body="Walk the levee.\n"), "levee", "test")
     live = live_name(instance)
-    left = instance.search.new_folder()  # what a rebuild killed before its swap leaves behind
+    left = instance.search.index.new_folder()  # what a rebuild killed before its swap leaves behind
     restarted = same_instance(instance)
     prepare_search(restarted.extensions["exchange"])
     assert not left.exists()
@@ -423,9 +436,9 @@ def test_a_new_process_reads_segments_that_have_deletions(instance, make_practic
     indexing.drain(instance)  # both in one segment; the update below deletes one of them there
     publishing.publish(instance, make_practice(title="Levee patrol", body="Walk the quokkaline levee.\n"),
                        "levee", "test")
-    fresh = SearchIndex(instance.search.root)  # another worker, starting after the update
-    levee = search(fresh, SearchRequest(q="levee"), PUBLIC).hits
+    fresh = WhooshBackend(instance.search.index.root)  # another worker, starting after the update
+    levee = fresh.search(SearchRequest(q="levee"), PUBLIC).hits
     assert sorted(h.id for h in levee) == ["jakarta/dam", "jakarta/levee"]
-    assert search(fresh, SearchRequest(q="zebraword"), PUBLIC).total == 0
-    assert [h.id for h in search(fresh, SearchRequest(q="quokkaline"), PUBLIC).hits] == ["jakarta/levee"]
+    assert fresh.search(SearchRequest(q="zebraword"), PUBLIC).total == 0
+    assert [h.id for h in fresh.search(SearchRequest(q="quokkaline"), PUBLIC).hits] == ["jakarta/levee"]
     fresh.close()

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from exchange.search.query import FILTERS
+from exchange.search.backend import FACETS
 from exchange.search.query import MAX_QUERY_CHARS
 from exchange.search.query import MAX_TERMS
 from exchange.search.query import All
@@ -80,7 +80,7 @@ def test_parentheses_group():
     assert parse("((flood))").tree == Word("flood")
 
 
-@pytest.mark.parametrize("name", FILTERS)
+@pytest.mark.parametrize("name", FACETS)
 def test_named_filters_are_understood(name):
     assert parse(f"{name}:value").tree == Filter(name, "value")
     assert parse(f"{name.upper()}:value").tree == Filter(name, "value")
@@ -179,4 +179,4 @@ def test_random_input_never_raises():
         parsed = parse(text)
         found = leaves(parsed.tree)
         assert len(found) <= MAX_TERMS, text
-        assert all(leaf.name in FILTERS for leaf in found if isinstance(leaf, Filter)), text
+        assert all(leaf.name in FACETS for leaf in found if isinstance(leaf, Filter)), text

@@ -16,13 +16,20 @@ from exchange.initialise import initialise
 from exchange.library import publishing
 from exchange.search import discovery
 from exchange.search import query as ql
-from exchange.search.evaluation import MAX_PREFIX_TERMS
-from exchange.search.service import SearchRequest
-from exchange.search.service import SearchResults
-from exchange.search.service import related
-from exchange.search.service import search
-from exchange.search.service import to_whoosh
+from exchange.search.backend import CROSS_LANGUAGE
+from exchange.search.backend import FULL_TEXT
+from exchange.search.backend import QUERY_LANGUAGE
+from exchange.search.backend import RANKING
+from exchange.search.backend import RELATED
+from exchange.search.backend import SNIPPETS
+from exchange.search.backend import SUGGESTIONS
+from exchange.search.backend import TRANSLATIONS_AS_ONE
+from exchange.search.backend import SearchRequest
+from exchange.search.backend import SearchResults
+from exchange.search.whoosh.evaluation import MAX_PREFIX_TERMS
+from exchange.search.whoosh.queries import to_whoosh
 from tests.conftest import practice_text
+from tests.search.conftest import searching_with
 
 PUBLIC = frozenset({"public"})
 ALL_WORDS_NOTICE = "No practice has all of these words; showing practices with any of them."
@@ -133,7 +140,7 @@ def publish_all(instance, practices: dict[str, dict[str, str]]) -> None:  # type
 
 def find(instance, q: str = "", visibilities: frozenset[str] = PUBLIC, **options) -> SearchResults:  # type: ignore[no-untyped-def]
     options.setdefault("per_page", 100)
-    return search(instance.search, SearchRequest(q=q, **options), visibilities)
+    return instance.search.search(SearchRequest(q=q, **options), visibilities)
 
 
 def ids(results: SearchResults) -> list[str]:
@@ -145,11 +152,12 @@ def snippets(page: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def corpus_app(tmp_path_factory, database):  # type: ignore[no-untyped-def]
+def corpus_app(tmp_path_factory, database, engine):  # type: ignore[no-untyped-def]
     with database.fresh() as url:
         app = new_app(tmp_path_factory.mktemp("corpus"), url)
         publish_all(app.extensions["exchange"], CORPUS)
-        yield app
+        with searching_with(app, engine):
+            yield app
         app.extensions["exchange"].db.dispose()
 
 
@@ -165,12 +173,14 @@ def corpus_client(corpus_app):  # type: ignore[no-untyped-def]
 
 # Matching ---------------------------------------------------------------------------------------
 
+@pytest.mark.needs(FULL_TEXT)
 def test_all_words_must_match(corpus):
     results = find(corpus, "river gauge")
     assert ids(results) == [ID["river-early-warning"]]
     assert results.notices == []
 
 
+@pytest.mark.needs(RANKING)
 def test_without_a_practice_having_every_word_any_word_is_enough(corpus):
     results = find(corpus, "cooling tsunami")
     assert results.notices == [ALL_WORDS_NOTICE]
@@ -179,22 +189,26 @@ def test_without_a_practice_having_every_word_any_word_is_enough(corpus):
     assert ID["river-early-warning"] not in ids(results)
 
 
+@pytest.mark.needs(RANKING)
 def test_any_word_notice_shows_on_the_page(corpus_client):
     page = corpus_client.get("/practices?q=cooling+tsunami").get_data(as_text=True)
     assert ALL_WORDS_NOTICE in page and "Tsunami evacuation drill" in page and "Heatstroke alert procedure" in page
 
 
+@pytest.mark.needs(QUERY_LANGUAGE)
 def test_quotes_find_the_exact_phrase_only(corpus):
     assert set(ids(find(corpus, "early warning"))) == {ID["river-early-warning"], ID["tsunami-drill"]}
     assert ids(find(corpus, '"early warning"')) == [ID["river-early-warning"]]
     assert ids(find(corpus, '"warning early"')) == []
 
 
+@pytest.mark.needs(QUERY_LANGUAGE)
 def test_or_finds_either(corpus):
     found = set(ids(find(corpus, "rationing OR drill")))
     assert found == {ID["drought-water-checklist"], ID["tsunami-drill"]}
 
 
+@pytest.mark.needs(QUERY_LANGUAGE)
 def test_not_and_minus_leave_practices_out(corpus):
     both = set(ids(find(corpus, "tsunami")))
     assert {ID["tsunami-drill"], ID["tsunami-hinan-biru"]} <= both
@@ -204,6 +218,7 @@ def test_not_and_minus_leave_practices_out(corpus):
     assert ID["tsunami-drill"] not in ids(find(corpus, "-drill"))
 
 
+@pytest.mark.needs(QUERY_LANGUAGE)
 def test_minus_before_a_phrase_leaves_it_out(corpus):
     found = ids(find(corpus, 'warning -"early warning"'))
     assert ID["river-early-warning"] not in found and ID["tsunami-drill"] in found
@@ -220,6 +235,7 @@ def test_minus_before_a_phrase_leaves_it_out(corpus):
     ("drill hazard:tsunami", {"tsunami-drill"}),
     ("hazard:tsunami OR hazard:drought", {"tsunami-drill", "tsunami-hinan-biru", "drought-water-checklist"}),
 ])
+@pytest.mark.needs(QUERY_LANGUAGE)
 def test_filters_in_the_query(corpus, q, expected):
     results = find(corpus, q)
     assert set(ids(results)) == {ID[slug] for slug in expected}
@@ -234,6 +250,7 @@ def test_filters_in_the_query(corpus, q, expected):
     ({"hazard": ["tsunami"], "language": ["en"]}, {"tsunami-drill"}),
     ({"country": ["jp"], "kind": ["procedure"]}, {"hinanjo-unei", "heatstroke-alert"}),
 ])
+@pytest.mark.needs(TRANSLATIONS_AS_ONE)
 def test_filters_in_the_request(corpus, filters, expected):
     results = find(corpus, filters=filters)
     assert set(ids(results)) == {ID[slug] for slug in expected}
@@ -247,6 +264,7 @@ def test_filter_on_the_page_and_words_together(corpus_client):
 
 # Facets ----------------------------------------------------------------------------------------
 
+@pytest.mark.needs(TRANSLATIONS_AS_ONE)
 def test_empty_query_lists_every_practice_with_facets(corpus):
     results = find(corpus)
     assert results.total == 8  # nine documents, one a translation
@@ -258,6 +276,7 @@ def test_empty_query_lists_every_practice_with_facets(corpus):
     assert results.facets["country"]["JP"] == 3 and results.facets["country"]["TH"] == 1
 
 
+@pytest.mark.needs(TRANSLATIONS_AS_ONE)
 def test_facet_counts_apply_the_other_facets_filters(corpus):
     results = find(corpus, filters={"language": ["ja"]})
     assert results.facets["hazard"] == {"earthquake": 1, "tsunami": 1}
@@ -269,6 +288,7 @@ def test_facet_counts_apply_the_other_facets_filters(corpus):
     assert results.facets["city"] == {"sendai": 1}
 
 
+@pytest.mark.needs(TRANSLATIONS_AS_ONE)
 def test_values_of_one_facet_combine_as_either(corpus):
     results = find(corpus, filters={"hazard": ["tsunami", "drought"]})
     assert results.total == 3
@@ -297,6 +317,7 @@ def test_facet_counts_on_the_page(corpus_client):
 
 # Order and pages -------------------------------------------------------------------------------
 
+@pytest.mark.needs(TRANSLATIONS_AS_ONE)
 def test_newest_first(corpus):
     results = find(corpus, "evacuation", sort="newest")
     dates = [hit.card["published"] for hit in results.hits]
@@ -308,11 +329,13 @@ def test_newest_first(corpus):
                                                                reverse=True)
 
 
+@pytest.mark.needs(RANKING)
 def test_relevance_has_scores_best_first(corpus):
     scores = [hit.score for hit in find(corpus, "flood").hits]
     assert scores and all(s is not None for s in scores) and scores == sorted(scores, reverse=True)
 
 
+@pytest.mark.needs(TRANSLATIONS_AS_ONE)
 def test_page_two_has_the_rest(corpus):
     first = find(corpus, per_page=5)
     second = find(corpus, per_page=5, page=2)
@@ -323,6 +346,7 @@ def test_page_two_has_the_rest(corpus):
     assert find(corpus, per_page=5, page=3).hits == []
 
 
+@pytest.mark.needs(TRANSLATIONS_AS_ONE)
 def test_pages_on_the_page(corpus_client, corpus_app):
     corpus_app.config["PER_PAGE"] = 5
     try:
@@ -336,6 +360,7 @@ def test_pages_on_the_page(corpus_client, corpus_app):
 
 # Languages -------------------------------------------------------------------------------------
 
+@pytest.mark.needs(TRANSLATIONS_AS_ONE)
 def test_translations_are_one_result_naming_the_other_language(corpus):
     results = find(corpus, "heatwave")
     heat = [hit for hit in results.hits if hit.id in HEAT_GROUP]
@@ -344,6 +369,7 @@ def test_translations_are_one_result_naming_the_other_language(corpus):
     assert heat[0].also_in == [(other, "id" if other.endswith("panas") else "en")]
 
 
+@pytest.mark.needs(TRANSLATIONS_AS_ONE)
 def test_translation_shows_also_in_on_the_page(corpus_client):
     page = corpus_client.get("/practices?q=heatwave").get_data(as_text=True)
     assert "Also in:" in page
@@ -351,12 +377,14 @@ def test_translation_shows_also_in_on_the_page(corpus_client):
         'href="/practices/melbourne/rencana-kesehatan-panas"') == 2
 
 
+@pytest.mark.needs(RANKING)
 def test_english_query_finds_indonesian_practice_but_ranks_english_first(corpus):
     found = ids(find(corpus, "flood"))
     assert ID["posko-banjir"] in found and ID["river-early-warning"] in found
     assert found.index(ID["river-early-warning"]) < found.index(ID["posko-banjir"])
 
 
+@pytest.mark.needs(CROSS_LANGUAGE)
 def test_indonesian_query_finds_english_practice(corpus):
     found = ids(find(corpus, "banjir"))
     assert found[0] == ID["posko-banjir"] and ID["river-early-warning"] in found
@@ -368,12 +396,14 @@ def test_japanese_query_finds_both_compounds(corpus):
 
 # Did you mean ----------------------------------------------------------------------------------
 
+@pytest.mark.needs(SUGGESTIONS)
 def test_misspelt_word_with_no_results_is_corrected(corpus):
     results = find(corpus, "evacuaton")
     assert ID["tsunami-drill"] in ids(results)
     assert "Nothing matched “evacuaton”; showing results for “evacuation”." in results.notices
 
 
+@pytest.mark.needs(SUGGESTIONS)
 def test_rare_word_close_to_a_common_one_gets_did_you_mean(corpus, corpus_client):
     results = find(corpus, "cooking")
     assert ids(results) == [ID["drought-water-checklist"]]
@@ -388,14 +418,16 @@ def test_no_suggestion_when_the_word_is_fine(corpus):
 
 # Related practices -----------------------------------------------------------------------------
 
+@pytest.mark.needs(RELATED)
 def test_related_practices_leave_out_the_practices_own_translations(corpus):
-    found = [hit.id for hit in related(corpus.search, ID["heat-health-plan"], PUBLIC)]
+    found = [hit.id for hit in corpus.search.related(ID["heat-health-plan"], PUBLIC)]
     assert found and ID["heatstroke-alert"] in found
     assert not HEAT_GROUP & set(found)
-    from_translation = [hit.id for hit in related(corpus.search, ID["rencana-kesehatan-panas"], PUBLIC)]
+    from_translation = [hit.id for hit in corpus.search.related(ID["rencana-kesehatan-panas"], PUBLIC)]
     assert not HEAT_GROUP & set(from_translation)
 
 
+@pytest.mark.needs(RELATED)
 def test_related_practices_on_the_page(corpus_client):
     page = corpus_client.get("/practices/melbourne/heat-health-plan").get_data(as_text=True)
     section = page.split('id="related"', 1)[1].split("</section>", 1)[0]
@@ -406,7 +438,7 @@ def test_related_practices_on_the_page(corpus_client):
 # Permissions (A-1, A-2, A-3, A-9) --------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def twins(tmp_path_factory, database):  # type: ignore[no-untyped-def]
+def twins(tmp_path_factory, database, engine):  # type: ignore[no-untyped-def]
     """Two libraries with the same public practices; one also holds partner-only practices.
 
     One restricted practice was public first and then restricted, as happens when an owner changes their mind.
@@ -420,7 +452,8 @@ def twins(tmp_path_factory, database):  # type: ignore[no-untyped-def]
         del first["visibility"]
         publish_all(with_restricted.extensions["exchange"], {"levee-inspection": first})
         publish_all(with_restricted.extensions["exchange"], RESTRICTED)
-        yield with_restricted, without
+        with searching_with(with_restricted, engine), searching_with(without, engine):
+            yield with_restricted, without
         for app in (with_restricted, without):
             app.extensions["exchange"].db.dispose()
 
@@ -458,6 +491,7 @@ def test_anonymous_search_is_as_if_restricted_practices_did_not_exist(twins, q):
         assert shown(seen) == shown(baseline), filters
 
 
+@pytest.mark.needs(RANKING)
 @pytest.mark.parametrize("q", ["flood", "plan", "gauge", "flood plan", "flood inspection", "避難所運営",
                                "gelombang panas", "heat OR levee"])
 def test_anonymous_scores_do_not_depend_on_restricted_practices_with_the_same_words(twins, q):
@@ -469,6 +503,7 @@ def test_anonymous_scores_do_not_depend_on_restricted_practices_with_the_same_wo
     assert shown(seen) == shown(baseline)
 
 
+@pytest.mark.needs(RANKING)
 def test_partner_scores_count_the_restricted_practices_they_read(twins):
     with_restricted, without = (app.extensions["exchange"] for app in twins)
     river = ID["river-early-warning"]
@@ -481,22 +516,25 @@ def test_partner_scores_count_the_restricted_practices_they_read(twins):
     assert score(with_restricted, STAFF) != score(without, STAFF)
 
 
+@pytest.mark.engine("whoosh")
 @pytest.mark.parametrize("q", ["gauge", "flood", "plan", "flood plan", "避難所運営"])
 def test_staff_scores_are_bm25f_over_the_whole_index_as_before(twins, q):
     instance = twins[0].extensions["exchange"]  # restricted practices, and a deleted earlier version
-    with instance.search.searching() as searcher:
+    with instance.search.index.searching() as searcher:
         whoosh = {searcher.stored_fields(hit.docnum)["id"]: round(hit.score, 4)
                   for hit in searcher.search(to_whoosh(ql.parse(q).tree), limit=None)}
     hits = find(instance, q, visibilities=STAFF).hits
     assert hits and {hit.id: hit.score for hit in hits} == {hit.id: whoosh[hit.id] for hit in hits}
 
 
+@pytest.mark.needs(RANKING)
 def test_scores_are_numbers_in_a_library_indexed_at_once(library_app):
     for visibilities in (PUBLIC, STAFF):
         hits = find(library_app.extensions["exchange"], "flood warning", visibilities=visibilities).hits
         assert hits and all(math.isfinite(hit.score) for hit in hits)
 
 
+@pytest.mark.needs(SUGGESTIONS)
 @pytest.mark.parametrize(("q", "corrected"), list(zip(NEAR_RESTRICTED, ["record", "seasons", "floods"], strict=True)))
 def test_misspellings_are_corrected_by_what_public_practices_say(twins, q, corrected):
     seen = find(twins[0].extensions["exchange"], q)
@@ -541,14 +579,15 @@ def test_restricted_words_are_not_on_the_anonymous_page(twins):
     ("xenokipas", "melbourne/rencana-rahasia-panas"),
     ("visibility:partners zebraword", "melbourne/levee-inspection"),
 ])
+@pytest.mark.needs(QUERY_LANGUAGE)
 def test_partner_staff_find_restricted_practices(twins, q, expected):
     instance = twins[0].extensions["exchange"]
-    with instance.db.session() as session:
-        results = discovery.find(instance, session, SearchRequest(q=q), PartnerStaff())
+    results = discovery.find(instance, SearchRequest(q=q), PartnerStaff())
     assert ids(results) == [expected]
     assert results.total == 1
 
 
+@pytest.mark.needs(TRANSLATIONS_AS_ONE)
 def test_partner_staff_counts_include_restricted_practices(twins):
     instance = twins[0].extensions["exchange"]
     anonymous = find(instance)
@@ -560,14 +599,15 @@ def test_partner_staff_counts_include_restricted_practices(twins):
     assert ("melbourne/rencana-rahasia-panas", "id") in heat[0].also_in
 
 
+@pytest.mark.needs(RELATED)
 def test_related_practices_never_show_restricted_ones_to_anonymous_visitors(twins):
     instance = twins[0].extensions["exchange"]
     for practice_id in ID.values():
-        found = {hit.id for hit in related(instance.search, practice_id, PUBLIC, limit=20)}
+        found = {hit.id for hit in instance.search.related(practice_id, PUBLIC, limit=20)}
         assert not found & RESTRICTED_IDS, practice_id
         with instance.db.session():
             assert not {h.id for h in discovery.related(instance, practice_id, policy.ANONYMOUS, 20)} & RESTRICTED_IDS
-    staff = {hit.id for hit in related(instance.search, ID["river-early-warning"], STAFF, limit=20)}
+    staff = {hit.id for hit in instance.search.related(ID["river-early-warning"], STAFF, limit=20)}
     assert "melbourne/levee-inspection" in staff  # the restricted practice is related, and staff see it
 
 
@@ -577,11 +617,12 @@ def test_related_on_the_page_never_links_restricted_practices(twins):
     assert "levee-inspection" not in page and "Zebraword" not in page
 
 
+@pytest.mark.needs(RELATED)
 def test_related_order_and_scores_for_anonymous_visitors_do_not_depend_on_restricted_practices(twins):
     with_restricted, without = (app.extensions["exchange"].search for app in twins)
 
     def listed(index, practice_id: str, visibilities: frozenset[str] = PUBLIC) -> list:  # type: ignore[no-untyped-def]
-        return [(hit.id, hit.score, hit.also_in) for hit in related(index, practice_id, visibilities, limit=20)]
+        return [(hit.id, hit.score, hit.also_in) for hit in index.related(practice_id, visibilities, limit=20)]
 
     for practice_id in ID.values():
         assert listed(with_restricted, practice_id) == listed(without, practice_id), practice_id
@@ -592,12 +633,14 @@ def test_related_order_and_scores_for_anonymous_visitors_do_not_depend_on_restri
     assert staff[tsunami_building] != anonymous[tsunami_building]  # staff statistics count what staff read
 
 
+@pytest.mark.needs(RELATED)
 def test_a_restricted_practice_has_no_related_practices_for_anonymous_visitors(twins):
     index = twins[0].extensions["exchange"].search
-    assert related(index, "melbourne/levee-inspection", PUBLIC) == []
-    assert related(index, "melbourne/levee-inspection", STAFF)
+    assert index.related("melbourne/levee-inspection", PUBLIC) == []
+    assert index.related("melbourne/levee-inspection", STAFF)
 
 
+@pytest.mark.engine("whoosh")
 def test_prefix_expansion_is_limited_among_words_the_visitor_may_read(instance, make_practice):
     words = " ".join(f"zqxb{n:03d}" for n in range(MAX_PREFIX_TERMS - 1))
     publishing.publish(instance, make_practice(title="Pump list", body=f"{words}\n"), "pumps", "test")
@@ -610,6 +653,7 @@ def test_prefix_expansion_is_limited_among_words_the_visitor_may_read(instance, 
     assert shown(find(instance, "zqx*")) == before
 
 
+@pytest.mark.needs(FULL_TEXT)
 def test_practice_made_partners_only_disappears_from_anonymous_search(client, instance, make_practice):
     publishing.publish(instance, make_practice(title="Levee plan", body="The zebraword levee.\n"), "levee", "test")
     assert client.get("/api/v1/search?q=zebraword").get_json()["total"] == 1
@@ -656,17 +700,19 @@ def test_one_long_word_is_answered(client, instance, make_practice):
     assert find(instance, word).total == 0
 
 
+@pytest.mark.needs(FULL_TEXT)
 @pytest.mark.parametrize("q", ["", "flood", "flod", "flood warning zebraword", "title:flood OR tsunami*"])
 def test_a_search_past_its_deadline_stops_and_says_so(library_app, q):
     """A deadline of no time at all has passed before the first term is matched, whatever the machine."""
     instance = library_app.extensions["exchange"]
-    stopped = search(instance.search, SearchRequest(q=q), PUBLIC, seconds=0)
+    stopped = instance.search.search(SearchRequest(q=q), PUBLIC, seconds=0)
     assert stopped.total == 0 and stopped.hits == [] and stopped.suggestion is None
     assert "The search took too long and was stopped; try fewer or more specific words." in stopped.notices
-    unhurried = search(instance.search, SearchRequest(q=q), PUBLIC, seconds=3600)
+    unhurried = instance.search.search(SearchRequest(q=q), PUBLIC, seconds=3600)
     assert "The search took too long" not in " ".join(unhurried.notices)
 
 
+@pytest.mark.needs(QUERY_LANGUAGE)
 def test_long_queries_are_shortened_with_a_notice(library_client):
     page = library_client.get("/practices", query_string={"q": HOSTILE_QUERIES["10 KB"]}).get_data(as_text=True)
     assert "Your search was shortened to its first 256 characters." in page
@@ -674,6 +720,7 @@ def test_long_queries_are_shortened_with_a_notice(library_client):
     assert "Only the first 20 search terms were used." in page
 
 
+@pytest.mark.needs(QUERY_LANGUAGE)
 def test_star_lists_the_library_rather_than_matching_every_term(library_app):
     instance = library_app.extensions["exchange"]
     assert find(instance, "*").total == find(instance, "").total == 35
@@ -689,6 +736,7 @@ def only_marks(html: str) -> bool:
     return "<" not in MARK.sub("", html).replace("</mark>", "")
 
 
+@pytest.mark.needs(SNIPPETS)
 def test_snippets_and_titles_are_escaped(client, instance, make_practice):
     publishing.publish(instance, make_practice(
         title="My <cool> Page", summary="A <b>bold</b> & plain summary.",
@@ -735,10 +783,11 @@ def test_an_empty_library_answers_every_search_page(client, path):
     assert client.get(path).status_code == 200
 
 
+@pytest.mark.engine("whoosh")
 def test_degraded_search_escapes_too(client, instance, make_practice):
     publishing.publish(instance, make_practice(title="My <cool> Page", summary="A <b>bold</b> summary."),
                        "cool", "test")
-    for entry in instance.search.live_folder().iterdir():
+    for entry in instance.search.index.live_folder().iterdir():
         entry.unlink()
     page = client.get("/practices?q=cool").get_data(as_text=True)
     assert DEGRADED in page and "My &lt;cool&gt; Page" in page and "<b>" not in page

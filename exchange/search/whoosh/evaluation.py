@@ -33,7 +33,7 @@ MAX_PREFIX_TERMS = 512
 
 
 class Deadline(Exception):
-    """The query ran out of time; what was found so far is returned."""
+    """The query ran out of time: nothing it matched so far is used (the search answers with no results)."""
 
 
 class _Segment:

@@ -12,20 +12,16 @@ from whoosh.fields import TEXT
 from whoosh.fields import Schema
 
 from exchange.search.analysis import LANGUAGES
-from exchange.search.analysis import analyser
+from exchange.search.backend import FACETS
+from exchange.search.backend import MULTI_VALUED_FACETS
+from exchange.search.backend import TEXT_FIELDS
+from exchange.search.whoosh.analysis import LanguageAnalyzer
 
-#: Text fields, each indexed once per analysis language as ``<name>_<language>``, with their boosts.
-TEXT_FIELDS = {"title": 3.0, "summary": 2.0, "tags": 2.0, "body": 1.0}
-#: Metadata a query may filter on (``hazard:tsunami``) and that facets count.
-FILTER_FIELDS = ("hazard", "city", "country", "kind", "phase", "language", "year")
+#: How much a word counts in each of the texts (``TEXT_FIELDS``), each indexed once per analysis language
+#: as ``<name>_<language>``.
+TEXT_BOOSTS = {"title": 3.0, "summary": 2.0, "tags": 2.0, "body": 1.0}
 #: Bumped whenever analysis or fields change: an index of another version is rebuilt.
-SCHEMA_VERSION = 3
-
-
-def text_field_names(language: str | None = None) -> list[str]:
-    """``title_en``, ``summary_en`` … for one language, or for all."""
-    languages = [language] if language else list(LANGUAGES)
-    return [f"{name}_{lang}" for lang in languages for name in TEXT_FIELDS]
+SCHEMA_VERSION = 4
 
 
 def build_schema() -> Schema:
@@ -41,17 +37,15 @@ def build_schema() -> Schema:
         "content": STORED(),
         "organisation": TEXT(analyzer=RegexTokenizer() | LowercaseFilter(), field_boost=1.5),
         # The practice's city and country names in English, Indonesian and Japanese.
-        "place": TEXT(analyzer=analyser("xx"), field_boost=1.0),
+        "place": TEXT(analyzer=LanguageAnalyzer("xx"), field_boost=1.0),
         # Words of public practices only: the "did you mean" vocabulary can never reveal a restricted word.
         "spell_public": TEXT(analyzer=RegexTokenizer() | LowercaseFilter(), phrase=False),
     }
-    for name in ("city", "country", "kind", "language", "year"):
-        fields[name] = ID()
-    for name in ("hazard", "phase"):
-        fields[name] = KEYWORD(commas=True)
+    for name in FACETS:
+        fields[name] = KEYWORD(commas=True) if name in MULTI_VALUED_FACETS else ID()
     for language in LANGUAGES:
-        for name, boost in TEXT_FIELDS.items():
+        for name in TEXT_FIELDS:
             # Character offsets in the body let snippets be highlighted without re-analysing the text.
-            fields[f"{name}_{language}"] = TEXT(analyzer=analyser(language), field_boost=boost,
+            fields[f"{name}_{language}"] = TEXT(analyzer=LanguageAnalyzer(language), field_boost=TEXT_BOOSTS[name],
                                                 phrase=name != "tags", chars=name == "body")
     return Schema(**fields)

@@ -25,10 +25,13 @@ from whoosh.searching import Searcher
 
 from exchange.library import vocabularies
 from exchange.library.storage import write_durably
-from exchange.search.evaluation import PostingsCache
-from exchange.search.evaluation import Statistics
-from exchange.search.schema import SCHEMA_VERSION
-from exchange.search.schema import build_schema
+from exchange.search.backend import FACETS
+from exchange.search.backend import MULTI_VALUED_FACETS
+from exchange.search.backend import IndexUnavailable
+from exchange.search.whoosh.evaluation import PostingsCache
+from exchange.search.whoosh.evaluation import Statistics
+from exchange.search.whoosh.schema import SCHEMA_VERSION
+from exchange.search.whoosh.schema import build_schema
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +42,8 @@ MAX_SEGMENTS = 12
 POOL_SIZE = 8
 
 
-class IndexUnavailable(RuntimeError):
-    """There is no usable index (missing, damaged, or of an older schema); search must degrade."""
-
-
-SINGLE_FACETS = ("city", "country", "kind", "language", "year")
-MULTI_FACETS = ("hazard", "phase")
+SINGLE_FACETS = tuple(facet for facet in FACETS if facet not in MULTI_VALUED_FACETS)
+MULTI_FACETS = MULTI_VALUED_FACETS
 
 
 class Vocabulary:
@@ -183,10 +182,6 @@ class SearchIndex:
             log.warning("search index at %s is unusable: %r", folder, error)
             raise IndexUnavailable(f"the search index is damaged: {error}") from error
 
-    def exists(self) -> bool:
-        folder = self.live_folder()
-        return folder is not None and whoosh_index.exists_in(str(folder))
-
     # Building and swapping --------------------------------------------------------------------
     def new_folder(self) -> Path:
         """An empty index in a new folder beside the live one (not yet live)."""
@@ -219,6 +214,14 @@ class SearchIndex:
         if removed:
             log.info("removed abandoned index folders %s", removed)
         return removed
+
+    def building(self, folder: Path) -> Index:
+        """The not yet live index in ``folder``, for the one rebuild that made it (see ``new_folder``).
+
+        Not under the single-writer lock: updates keep going to the live index meanwhile (the outbox
+        replays them into the new one once it is swapped in), and only the swap waits for them.
+        """
+        return whoosh_index.open_dir(str(folder))
 
     # One writer ------------------------------------------------------------------------------
     @contextlib.contextmanager

@@ -1,0 +1,354 @@
+"""The Whoosh + numpy engine behind the ``SearchBackend`` protocol: the embedded default.
+
+Whoosh keeps the index on disk (``index.py``: which folder is live, one writer, pooled searchers);
+queries are translated to Whoosh queries (``queries.py``) and evaluated over the whole index at once
+with numpy (``evaluation.py``). Permissions are a mask over document numbers (``FacetCache.readable``),
+applied where a query is evaluated, so totals, facet counts, suggestions, snippets and related practices
+only ever see what the viewer may read. The statistics that scores, the key terms of related practices
+and spelling suggestions are computed from come from the same documents (``Statistics``), so a
+restricted practice moves no score, rank or suggestion a visitor sees either.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import time
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from markupsafe import Markup
+from markupsafe import escape
+from whoosh import query as wq
+
+from exchange.search import query as ql
+from exchange.search.analysis import analysis_language
+from exchange.search.analysis import tokens
+from exchange.search.backend import ALL_WORDS_NOTICE
+from exchange.search.backend import CAPABILITIES
+from exchange.search.backend import FACETS
+from exchange.search.backend import STOPPED_NOTICE
+from exchange.search.backend import TIME_LIMIT_SECONDS
+from exchange.search.backend import Hit
+from exchange.search.backend import IndexDocument
+from exchange.search.backend import ReindexRunning
+from exchange.search.backend import SearchRequest
+from exchange.search.backend import SearchResults
+from exchange.search.backend import sorted_counts
+from exchange.search.snippets import snippet
+from exchange.search.whoosh.documents import fields
+from exchange.search.whoosh.evaluation import Deadline
+from exchange.search.whoosh.evaluation import Evaluation
+from exchange.search.whoosh.evaluation import Statistics
+from exchange.search.whoosh.index import SearchIndex
+from exchange.search.whoosh.index import commit_small
+from exchange.search.whoosh.queries import to_whoosh
+
+log = logging.getLogger(__name__)
+
+#: A search finding fewer practices than this also looks for a better spelling of its words.
+SUGGEST_BELOW = 3
+
+
+class WhooshBackend:
+    """The Whoosh index of one instance, in ``root`` (``<instance>/index``), searched with numpy."""
+
+    capabilities = CAPABILITIES
+
+    def __init__(self, root: Path) -> None:
+        self.index = SearchIndex(root)
+
+    def search(self, request: SearchRequest, visibilities: frozenset[str],
+               seconds: float = TIME_LIMIT_SECONDS) -> SearchResults:
+        """Results for ``request`` among practices whose visibility is in ``visibilities``.
+
+        Matching stops once ``seconds`` have passed since it began (for all its attempts together: the query,
+        a correction, any of its words), and the search answers with no results at all, only a notice that
+        it was stopped (threats R-5): a partly evaluated query would rank by whichever clauses happened to
+        finish. Opening the index and its caches comes before, and is not counted.
+        """
+        with self.index.searching() as searcher:
+            return _search(self.index, searcher, request, visibilities, seconds)
+
+    def related(self, practice_id: str, visibilities: frozenset[str], limit: int = 5,
+                seconds: float = TIME_LIMIT_SECONDS) -> list[Hit]:
+        """Practices like ``practice_id`` (shared hazards, kind and key words), never its own translations;
+        none when the viewer may not read ``practice_id`` itself, or once matching has taken ``seconds``."""
+        with self.index.searching() as searcher:
+            return _related(self.index, searcher, practice_id, visibilities, limit, seconds)
+
+    def suggest(self, request: SearchRequest, visibilities: frozenset[str],
+                seconds: float = TIME_LIMIT_SECONDS) -> str | None:
+        """A corrected ``request.q`` that finds more practices the viewer may read (with the request's
+        filters), built from words of public practices; None when there is none, or past ``seconds``."""
+        parsed = ql.parse(request.q)
+        if not parsed.words():
+            return None
+        with self.index.searching() as searcher:
+            cache = self.index.facet_cache(searcher)
+            statistics = cache.statistics(visibilities)
+            masks = {facet: cache.having(facet, values) for facet, values in request.facet_filters().items()}
+            deadline = time.monotonic() + seconds
+            matched, _scores, partial = _evaluate(self.index, searcher, to_whoosh(parsed.tree), statistics, deadline)
+            if partial:
+                return None
+            total = len(np.unique(cache.group_codes[_apply(matched, masks)]))
+            return _suggest(self.index, searcher, parsed, statistics, masks, total, cache, deadline)
+
+    def update(self, practice_ids: Sequence[str], document: Callable[[str], IndexDocument | None]) -> None:
+        """Index ``document(id)`` for each of ``practice_ids`` (or drop it, for None) in one small commit,
+        holding the single writer while the documents are read."""
+        with self.index.writing() as index:
+            writer = index.writer(timeout=30.0, compound=False)
+            try:
+                for practice_id in practice_ids:
+                    found = document(practice_id)
+                    if found is None:
+                        writer.delete_by_term("id", practice_id)
+                    else:
+                        writer.update_document(**fields(found))
+                commit_small(writer)
+            except BaseException:
+                writer.cancel()
+                raise
+
+    def rebuild(self, documents: Callable[[], Iterable[IndexDocument]], wait: bool = True) -> int:
+        """Build a fresh index of ``documents()`` in a new folder beside the live one and swap it in.
+
+        Searches keep answering from the old folder meanwhile, and updates keep going into it (only the
+        swap waits for the writer); a rebuild killed midway leaves a folder nothing points to, removed by
+        the next ``sweep``.
+        """
+        with self._rebuild_lock(wait):
+            self.index.sweep()
+            folder = self.index.new_folder()
+            count = 0
+            writer = self.index.building(folder).writer(limitmb=256, compound=False)
+            try:
+                for document in documents():
+                    writer.add_document(**fields(document))
+                    count += 1
+                writer.commit()
+            except BaseException:
+                writer.cancel()
+                raise
+            with self.index.writing(folder):
+                self.index.swap(folder)
+        return count
+
+    def check(self) -> dict[str, str]:
+        """Every indexed practice id with the checksum of the text it was indexed from (for drift checks)."""
+        with self.index.searching() as searcher:
+            return {stored["id"]: stored["sha"] for stored in searcher.all_stored_fields()}
+
+    def verify(self) -> None:
+        """Raise IndexUnavailable unless the live index can be opened (built, undamaged, of this schema)."""
+        self.index.open()
+
+    def sweep(self) -> list[str]:
+        """Remove index folders left by killed rebuilds (unless a rebuild is running now); their names."""
+        try:
+            with self._rebuild_lock(wait=False):
+                return self.index.sweep()
+        except ReindexRunning:
+            return []
+
+    def close(self) -> None:
+        """Close the pooled searchers."""
+        self.index.close()
+
+    @contextlib.contextmanager
+    def _rebuild_lock(self, wait: bool) -> Iterator[None]:
+        """One rebuild at a time, across threads and processes (ReindexRunning, unless ``wait``)."""
+        self.index.root.mkdir(parents=True, exist_ok=True)
+        with open(self.index.root / "rebuild.lock", "a+") as lock_file:
+            try:
+                fcntl.flock(lock_file, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                raise ReindexRunning("another rebuild of the search index is running") from None
+            try:
+                yield
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+def _search(index: SearchIndex, searcher, request: SearchRequest,  # type: ignore[no-untyped-def]
+            visibilities: frozenset[str], seconds: float) -> SearchResults:
+    """The query is evaluated over the whole index at once (arrays of match flags and scores); facet
+    counts, totals, translation grouping, sorting and the page are then worked out with arrays of
+    per-document values cached per segment. Counts are of practices: translations count once.
+    """
+    parsed = ql.parse(request.q)
+    notices = list(parsed.notices)
+    cache = index.facet_cache(searcher)
+    statistics = cache.statistics(visibilities)
+    readable = statistics.readable
+    masks = {facet: cache.having(facet, values) for facet, values in request.facet_filters().items()}
+    newest = request.sort == "newest" or parsed.tree is None
+
+    text_query = to_whoosh(parsed.tree)
+    deadline = time.monotonic() + seconds
+    matched, scores, partial = _evaluate(index, searcher, text_query, statistics, deadline)
+    selected = _apply(matched, masks)
+    if not selected.any() and parsed.words():
+        corrected = _suggest(index, searcher, parsed, statistics, masks, 0, cache, deadline)
+        if corrected:
+            parsed = ql.parse(corrected)
+            text_query = to_whoosh(parsed.tree)
+            matched, scores, partial = _evaluate(index, searcher, text_query, statistics, deadline)
+            selected = _apply(matched, masks)
+            notices.append(f"Nothing matched “{request.q}”; showing results for “{corrected}”.")
+    if not selected.any() and parsed.plain and isinstance(parsed.tree, ql.All):
+        any_query = to_whoosh(ql.Any(parsed.tree.nodes))
+        any_matched, any_scores, any_partial = _evaluate(index, searcher, any_query, statistics, deadline)
+        if _apply(any_matched, masks).any():
+            text_query, matched, scores, partial = any_query, any_matched, any_scores, any_partial
+            selected = _apply(matched, masks)
+            notices.append(ALL_WORDS_NOTICE)
+    if partial:
+        notices.append(STOPPED_NOTICE)
+
+    docs = np.flatnonzero(selected)
+    if newest:  # among translations published the same day, the original leads its group
+        original = np.fromiter((cache.groups[d] == cache.ids[d] for d in docs), bool, len(docs))
+        order = np.lexsort((-docs, ~original, -cache.published[docs]))
+    else:
+        order = np.lexsort((docs, -scores[docs]))
+    total = len(np.unique(cache.group_codes[docs]))
+    start = (request.page - 1) * request.per_page
+    shown = _leaders(cache, docs[order], start + request.per_page)[start:]
+    terms = _body_terms(text_query)
+    hits = []
+    for docnum in shown:
+        stored = searcher.stored_fields(docnum)
+        hits.append(Hit(id=stored["id"], card=stored["card"], score=None if newest else round(float(scores[docnum]), 4),
+                        snippet=_snippet(stored, terms), also_in=_also_in(cache, docnum, readable)))
+    suggestion = None
+    if total < SUGGEST_BELOW and parsed.words():
+        suggestion = _suggest(index, searcher, parsed, statistics, masks, total, cache, deadline)
+    facets = {facet: sorted_counts(cache.group_counts(facet, _apply(matched, masks, skip=facet))) for facet in FACETS}
+    return SearchResults(query=request.q, total=total, page=request.page, per_page=request.per_page,
+                         hits=hits, facets=facets, suggestion=suggestion, notices=notices)
+
+
+def _evaluation(index: SearchIndex, searcher, statistics: Statistics,  # type: ignore[no-untyped-def]
+                deadline: float) -> Evaluation:
+    """An evaluation for one viewer, due to stop at ``deadline``."""
+    return Evaluation(searcher, index.postings_cache(searcher), statistics, deadline)
+
+
+def _evaluate(index: SearchIndex, searcher, text_query: wq.Query,  # type: ignore[no-untyped-def]
+              statistics: Statistics, deadline: float) -> tuple[np.ndarray, np.ndarray, bool]:
+    """(readable matches, scores, timed out): readability is applied here, so nothing restricted is
+    ever counted, suggested or shown, and the scores come from readable documents' statistics."""
+    readable = statistics.readable
+    try:
+        matched, scores = _evaluation(index, searcher, statistics, deadline).run(text_query)
+    except Deadline:
+        return np.zeros(len(readable), bool), np.zeros(len(readable), np.float32), True
+    return matched & readable, scores, False
+
+
+def _apply(matched: np.ndarray, masks: dict[str, np.ndarray], skip: str | None = None) -> np.ndarray:
+    """``matched`` narrowed by every facet filter (but ``skip``'s own, for that facet's counts)."""
+    result = matched
+    for facet, mask in masks.items():
+        if facet != skip:
+            result = result & mask
+    return result
+
+
+def _leaders(cache, ranked: np.ndarray, wanted: int) -> list[int]:  # type: ignore[no-untyped-def]
+    """The best-ranked document of each translation group, in rank order, up to ``wanted`` of them."""
+    seen: set[int] = set()
+    leaders = []
+    for docnum in ranked.tolist():
+        group = int(cache.group_codes[docnum])
+        if group not in seen:
+            seen.add(group)
+            leaders.append(docnum)
+            if len(leaders) >= wanted:
+                break
+    return leaders
+
+
+def _also_in(cache, docnum: int, readable: np.ndarray) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """The other readable members of ``docnum``'s translation group: (id, language)."""
+    others = np.flatnonzero((cache.group_codes == cache.group_codes[docnum]) & readable)
+    return sorted((cache.ids[d], cache.languages[d]) for d in others.tolist() if d != docnum)
+
+
+def _body_terms(text_query: wq.Query) -> dict[str, set[str]]:
+    """The query's terms in each body field, for highlighting."""
+    terms: dict[str, set[str]] = {}
+    for fieldname, text in text_query.iter_all_terms():
+        if fieldname.startswith("body_"):
+            terms.setdefault(fieldname, set()).add(text)
+    return terms
+
+
+def _suggest(index: SearchIndex, searcher, parsed: ql.Parsed, statistics: Statistics,  # type: ignore[no-untyped-def]
+             masks: dict[str, np.ndarray], total: int, cache, deadline: float) -> str | None:
+    """A corrected query that finds more, built only from words of public practices the viewer may read
+    (the most frequent among them, counted in those practices alone); none past ``deadline``."""
+    if time.monotonic() >= deadline:
+        return None
+    evaluation = _evaluation(index, searcher, statistics, deadline)
+    words = parsed.words()
+    corrected = []
+    for word in words:
+        lowered = word.lower()
+        try:
+            nearest = evaluation.nearest_word("spell_public", lowered, 2, 1) if lowered.isalpha() else None
+        except Deadline:
+            return None
+        corrected.append(nearest if nearest and nearest != lowered and len(lowered) > 3 else lowered)
+    if corrected == [w.lower() for w in words]:
+        return None
+    candidate = ql.parse(" ".join(corrected))
+    matched, _scores, _partial = _evaluate(index, searcher, to_whoosh(candidate.tree), statistics, deadline)
+    found = len(np.unique(cache.group_codes[_apply(matched, masks)]))
+    return " ".join(corrected) if found > total else None
+
+
+def _snippet(stored: dict, terms: dict[str, set[str]]) -> Markup:
+    """The snippet of a stored document, from the query's terms in its body field."""
+    language = analysis_language(stored["card"]["language"])
+    return snippet(stored["content"], stored["card"]["summary"], terms.get(f"body_{language}", set()), language)
+
+
+def _related(index: SearchIndex, searcher, practice_id: str, visibilities: frozenset[str],  # type: ignore[no-untyped-def]
+             limit: int, seconds: float) -> list[Hit]:
+    docnum = searcher.document_number(id=practice_id)
+    cache = index.facet_cache(searcher)
+    statistics = cache.statistics(visibilities)
+    readable = statistics.readable
+    if docnum is None or not readable[docnum]:
+        return []
+    deadline = time.monotonic() + seconds
+    stored = searcher.stored_fields(docnum)
+    card = stored["card"]
+    language = analysis_language(card["language"])
+    try:
+        evaluation = _evaluation(index, searcher, statistics, deadline)
+        key_terms = evaluation.key_terms(f"body_{language}", stored["content"], 8)
+    except Deadline:  # as when the likeness query itself runs out of time
+        return []
+    likeness = [wq.Term(f"body_{language}", term, boost=0.5) for term in key_terms]
+    likeness += [wq.Term("hazard", h, boost=2.0) for h in card["hazards"]]
+    likeness += [wq.Term("kind", card["kind"]), wq.Term("phase", card["phases"][0], boost=0.5)]
+    likeness += [wq.Term(f"title_{language}", t, boost=0.5) for t in tokens(card["title"], language) if len(t) > 1]
+    matched, scores, _partial = _evaluate(index, searcher, wq.Or(likeness), statistics, deadline)
+    matched &= cache.group_codes != cache.group_codes[docnum]
+    docs = np.flatnonzero(matched)
+    hits = []
+    for other in _leaders(cache, docs[np.lexsort((docs, -scores[docs]))], limit):
+        found = searcher.stored_fields(other)
+        hits.append(Hit(id=found["id"], card=found["card"], snippet=escape(found["card"]["summary"]),
+                        score=round(float(scores[other]), 4), also_in=_also_in(cache, other, readable)))
+    return hits

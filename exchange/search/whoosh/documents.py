@@ -1,0 +1,43 @@
+"""An ``IndexDocument`` as the fields of a Whoosh document (see ``schema.py``)."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+from exchange.search.analysis import analysis_language
+from exchange.search.backend import IndexDocument
+
+EPOCH = datetime.date(1970, 1, 1)
+_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+
+
+def days(date: datetime.date) -> int:
+    """``date`` as the number the ``published`` field holds."""
+    return (date - EPOCH).days
+
+
+def fields(document: IndexDocument) -> dict:
+    """The Whoosh fields of one document: its texts in the fields of its analysis language."""
+    language = analysis_language(document.language)
+    texts = document.texts
+    values = {
+        "id": document.id,
+        "group": document.group,
+        "sha": document.sha256,
+        "visibility": document.visibility,
+        "published": days(document.published),
+        "facets": document.facets,
+        "card": dict(document.card),
+        "content": texts["body"],
+        "organisation": document.organisation,
+        "place": " ".join(document.places),
+        "hazard": ",".join(document.values("hazard")), "phase": ",".join(document.values("phase")),
+        **{f"{name}_{language}": text for name, text in texts.items()},
+    }
+    for facet in ("city", "country", "kind", "language", "year"):
+        [values[facet]] = document.values(facet)
+    if document.visibility == "public":
+        words = f"{texts['title']} {texts['summary']} {texts['tags']} {texts['body']}"
+        values["spell_public"] = " ".join(_WORD.findall(words))
+    return values

@@ -1,0 +1,94 @@
+"""A parsed query (``exchange/search/query.py``) as the Whoosh query ``evaluation.py`` scores."""
+
+from __future__ import annotations
+
+from whoosh import query as wq
+
+from exchange.search import query as ql
+from exchange.search.analysis import LANGUAGES
+from exchange.search.analysis import tokens
+from exchange.search.backend import TEXT_FIELDS
+from exchange.search.backend import normal_value
+from exchange.search.expansion import expansion_parts
+from exchange.search.interpretation import ConceptRun
+from exchange.search.interpretation import join_concept_words
+from exchange.search.interpretation import required
+
+#: How much a glossary equivalent of a query word counts beside the word itself.
+EXPANSION_BOOST = 0.3
+#: How much the scores of further equivalents of one concept add to the best one's.
+EQUIVALENTS_TIEBREAK = 0.1
+
+
+def in_language(text: str, language: str, boost: float = 1.0) -> list[wq.Query]:
+    """Queries for ``text`` in one language's text fields: a word, or the words as a phrase (in tags: all of them)."""
+    analysed = tokens(text, language)
+    if not analysed:
+        return []
+    queries: list[wq.Query] = []
+    for name in TEXT_FIELDS:
+        fieldname = f"{name}_{language}"
+        if len(analysed) == 1:
+            queries.append(wq.Term(fieldname, analysed[0], boost=boost))
+        elif name == "tags":
+            queries.append(wq.And([wq.Term(fieldname, t) for t in analysed], boost=boost))
+        else:
+            queries.append(wq.Phrase(fieldname, analysed, boost=boost))
+    return queries
+
+
+def text_query(text: str) -> wq.Query:
+    """``text`` in every language, plus its glossary equivalents in our languages, ranked lower.
+
+    Equivalents are a disjunction-max: a practice that uses several synonyms of one concept is not
+    scored as if it matched several query words.
+    """
+    direct = [q for language in LANGUAGES for q in in_language(text, language)]
+    direct.append(wq.Term("organisation", text.lower()))
+    direct += [wq.Term("place", token) for token in tokens(text, "xx")]
+    parts = []
+    for part in expansion_parts(text):
+        seen: set[tuple[str, tuple[str, ...]]] = set()
+        alternatives = []
+        for language, terms in part.items():
+            for term in terms:
+                key = (language, tuple(tokens(term, language)))
+                if key[1] and key not in seen:
+                    seen.add(key)
+                    alternatives.append(wq.Or(in_language(term, language, EXPANSION_BOOST)))
+        if alternatives:
+            parts.append(wq.DisjunctionMax(alternatives, tiebreak=EQUIVALENTS_TIEBREAK))
+    if not parts:
+        return wq.Or(direct)
+    return wq.Or(direct + [parts[0] if len(parts) == 1 else wq.And(parts)])
+
+
+def filter_query(name: str, value: str) -> wq.Query:
+    """Practices with ``value`` for the facet ``name``."""
+    return wq.Term(name, normal_value(name, value))
+
+
+def to_whoosh(node: ql.Node | None) -> wq.Query:
+    """The Whoosh query for a parsed query tree (everything, when empty)."""
+    if node is None:
+        return wq.Every()
+    if isinstance(node, ql.Word | ql.Phrase):
+        return text_query(node.text)
+    if isinstance(node, ql.Prefix):
+        return wq.Or([wq.Prefix(f"{name}_{language}", node.text.lower())
+                      for language in LANGUAGES for name in TEXT_FIELDS])
+    if isinstance(node, ql.Filter):
+        return filter_query(node.name, node.value)
+    if isinstance(node, ql.Not):
+        return wq.And([wq.Every(), wq.Not(to_whoosh(node.node))])
+    if isinstance(node, ql.All):
+        nodes = required(node.nodes)
+        positives: list[wq.Query] = []
+        for item in join_concept_words(nodes):
+            if isinstance(item, ConceptRun):
+                positives.append(wq.Or([text_query(item.text), wq.And([to_whoosh(w) for w in item.words])]))
+            elif not isinstance(item, ql.Not):
+                positives.append(to_whoosh(item))
+        negatives = [wq.Not(to_whoosh(n.node)) for n in nodes if isinstance(n, ql.Not)]
+        return wq.And((positives or [wq.Every()]) + negatives)
+    return wq.Or([to_whoosh(n) for n in node.nodes])

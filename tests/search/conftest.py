@@ -1,0 +1,78 @@
+"""The search suite runs against every engine behind ``SearchBackend``.
+
+``engine`` is parametrised over ``ENGINES`` (``-k catalogue`` or ``-k whoosh`` picks one): every app a
+search test gets (``app``, ``library_app``, and this folder's own corpora through ``searching_with``)
+answers through that engine. A test that needs what only some engines offer says so with
+``@pytest.mark.needs(capability, …)`` (from ``exchange.search.backend``), and is skipped for an engine
+whose ``capabilities`` lack it; a test of the Whoosh engine's own workings is marked
+``@pytest.mark.engine("whoosh")``. A new engine joins ``ENGINES`` and passes the suite.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+
+from exchange.instance import Instance
+from exchange.search.backend import SearchBackend
+from exchange.search.catalogue import CatalogueBackend
+from exchange.search.whoosh.backend import WhooshBackend
+
+#: Each engine: its class, and how it is made for an instance (None: the instance's own, the default).
+ENGINES: dict[str, tuple[type, Callable[[Instance], SearchBackend] | None]] = {
+    "whoosh": (WhooshBackend, None),
+    "catalogue": (CatalogueBackend, lambda instance: CatalogueBackend(instance.db)),
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "needs(*capabilities): skipped for engines that lack one of these capabilities")
+    config.addinivalue_line("markers", "engine(name): a test of one engine's own workings, skipped for the others")
+
+
+@pytest.fixture(scope="module", params=list(ENGINES))
+def engine(request: pytest.FixtureRequest) -> str:
+    """The name of the engine this module's searches go through."""
+    return request.param
+
+
+@pytest.fixture(autouse=True)
+def _engine_offers_what_the_test_needs(request: pytest.FixtureRequest, engine: str) -> None:
+    engine_class, _make = ENGINES[engine]
+    only = request.node.get_closest_marker("engine")
+    if only is not None and engine not in only.args:
+        pytest.skip(f"tests the {'/'.join(only.args)} engine's own workings")
+    needs = request.node.get_closest_marker("needs")
+    missing = sorted(set(needs.args if needs else ()) - engine_class.capabilities)
+    if missing:
+        pytest.skip(f"the {engine} engine does not offer {', '.join(missing)}")
+
+
+@contextlib.contextmanager
+def searching_with(app: Flask, engine: str) -> Iterator[Flask]:
+    """``app``, answering searches through ``engine`` until the block ends."""
+    instance = app.extensions["exchange"]
+    _engine_class, make = ENGINES[engine]
+    own = instance.search
+    if make is not None:
+        instance.search = make(instance)
+    try:
+        yield app
+    finally:
+        instance.search = own
+
+
+@pytest.fixture
+def app(app: Flask, engine: str) -> Iterator[Flask]:
+    with searching_with(app, engine):
+        yield app
+
+
+@pytest.fixture(scope="module")
+def library_app(library_app: Flask, engine: str) -> Iterator[Flask]:
+    with searching_with(library_app, engine):
+        yield library_app
