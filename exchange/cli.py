@@ -17,6 +17,7 @@ from flask.cli import run_command as flask_run_command
 from flask.cli import with_appcontext
 from werkzeug.serving import is_running_from_reloader
 
+from exchange import consistency
 from exchange.accounts import passwords
 from exchange.accounts import people
 from exchange.background import KINDS
@@ -147,7 +148,7 @@ def reindex_command() -> None:
 @with_appcontext
 def check_command(repair: bool) -> None:
     """Report drift between library files, database and search index; exit 1 when any remains."""
-    drifts = indexing.check(library.instance)
+    drifts = consistency.check(library.instance)
     for drift in drifts:
         click.echo(drift.line())
     if not drifts:
@@ -156,9 +157,9 @@ def check_command(repair: bool) -> None:
     if not repair:
         click.echo(f"{len(drifts)} problems found; run 'exchange check --repair' to fix them.")
         sys.exit(1)
-    for line in indexing.repair(library.instance, drifts, _actor()):
+    for line in consistency.repair(library.instance, drifts, _actor()):
         click.echo(f"repaired: {line}")
-    remaining = indexing.check(library.instance)
+    remaining = consistency.check(library.instance)
     for drift in remaining:
         click.echo(f"still wrong: {drift.line()}")
     sys.exit(1 if remaining else 0)

@@ -8,6 +8,7 @@ from pathlib import Path
 from exchange.db import Database
 from exchange.library.storage import LibraryStore
 from exchange.mail import MailSettings
+from exchange.search import indexing
 from exchange.search.backend import TIME_LIMIT_SECONDS
 from exchange.search.backend import SearchBackend
 from exchange.search.whoosh.backend import WhooshBackend
@@ -28,6 +29,11 @@ class Instance:
     search_seconds: float = TIME_LIMIT_SECONDS
     #: the library's public address (EXCHANGE_BASE_URL), for links in what leaves it: e-mail, exports
     base_url: str = DEFAULT_BASE_URL
+
+    def index_published(self) -> None:
+        """Make what was just published searchable now (publishing calls this after its commit); if the
+        index cannot take it, the outbox keeps it for the job runner. Never fails a publish."""
+        indexing.index_now(self)
 
     @classmethod
     def open(cls, path: Path, database_url: str | None = None, mail: MailSettings | None = None,

@@ -33,6 +33,7 @@ from hypothesis.stateful import invariant
 from hypothesis.stateful import precondition
 from hypothesis.stateful import rule
 
+from exchange import consistency
 from exchange import policy
 from exchange.accounts import people
 from exchange.app import create_app
@@ -43,7 +44,6 @@ from exchange.library import publishing
 from exchange.library import reading
 from exchange.review import submissions
 from exchange.search import discovery
-from exchange.search import indexing
 from exchange.search.backend import SearchRequest
 from tests.conftest import Databases
 from tests.conftest import practice_text
@@ -244,7 +244,7 @@ class Library(RuleBasedStateMachine):
 
             with pytest.raises(KeyboardInterrupt):
                 publishing.publish(self.instance, text, slug, "test", also=die)
-        indexing.repair(self.instance, indexing.check(self.instance), "restart")
+        consistency.repair(self.instance, consistency.check(self.instance), "restart")
 
     @rule(viewer=st.sampled_from(["anonymous", "partner"]))
     def search_everything(self, viewer: str) -> None:
@@ -285,7 +285,7 @@ class Library(RuleBasedStateMachine):
 
     @invariant()
     def files_database_and_index_agree(self) -> None:
-        assert indexing.check(self.instance) == []
+        assert consistency.check(self.instance) == []
 
 
 def test_the_library_keeps_its_promises(template, database):

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from exchange import consistency
 from exchange.accounts import people
 from exchange.library import publishing
 from exchange.models import PracticeVersion
 from exchange.models import Submission
 from exchange.review import submissions
-from exchange.search import indexing
 from tests.test_accounts import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,7 +86,7 @@ def test_two_reviewers_approving_edits_of_the_same_version_publish_one_and_refus
     with instance.db.session() as session:
         assert session.get(Submission, won).text.encode() == published
         assert session.get(Submission, lost).text  # the refused text is kept
-    assert indexing.check(instance) == []
+    assert consistency.check(instance) == []
 
 
 def test_a_submission_cannot_be_approved_twice_at_once(instance, make_practice):
@@ -124,7 +124,7 @@ def test_a_failure_inside_the_transaction_leaves_no_version_behind(instance, mak
         publishing.publish(instance, make_practice(summary="New."), "flood-warning", "t", also=fail)
     assert instance.store.versions("jakarta/flood-warning") == [1]
     assert b"New." not in instance.store.read_current("jakarta/flood-warning")
-    assert indexing.check(instance) == []
+    assert consistency.check(instance) == []
 
 
 def test_six_concurrent_imports_of_one_practice_each_get_their_own_version(instance, make_practice, tmp_path):
@@ -140,7 +140,7 @@ def test_six_concurrent_imports_of_one_practice_each_get_their_own_version(insta
     with instance.db.session() as session:
         latest = session.scalar(sa.select(PracticeVersion.sha256).where(PracticeVersion.version == 6))
     assert publishing.sha256(instance.store.read_current("jakarta/flood-warning")) == latest
-    assert indexing.check(instance) == []
+    assert consistency.check(instance) == []
 
 
 def test_a_crash_before_the_approval_commits_publishes_nothing_and_can_be_approved_again(
@@ -161,9 +161,9 @@ def test_a_crash_before_the_approval_commits_publishes_nothing_and_can_be_approv
     result = subprocess.run([sys.executable, "-c", crash], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.returncode == 137
     assert status(instance, submission) == "submitted"
-    assert [d.kind for d in indexing.check(instance)] == ["unacknowledged version"]
-    indexing.repair(instance, indexing.check(instance), "t")
-    assert indexing.check(instance) == [] and instance.store.versions("jakarta/flood-warning") == [1]
+    assert [d.kind for d in consistency.check(instance)] == ["unacknowledged version"]
+    consistency.repair(instance, consistency.check(instance), "t")
+    assert consistency.check(instance) == [] and instance.store.versions("jakarta/flood-warning") == [1]
     assert submissions.review(instance, rina, submission, "approve") == 2
     assert status(instance, submission) == "approved"
 
@@ -176,10 +176,10 @@ def test_check_finds_and_finishes_a_submission_published_but_left_open(instance,
         text = session.get(Submission, submission).text
     # What a crash between the two transactions of earlier releases left: published, still submitted.
     publishing.publish(instance, text.encode(), "flood-warning", "rina@network.example", submission_id=submission)
-    assert [d.kind for d in indexing.check(instance)] == ["submission left open"]
-    done = indexing.repair(instance, indexing.check(instance), "t")
+    assert [d.kind for d in consistency.check(instance)] == ["submission left open"]
+    done = consistency.repair(instance, consistency.check(instance), "t")
     assert any("marked approved" in line for line in done)
-    assert indexing.check(instance) == [] and status(instance, submission) == "approved"
+    assert consistency.check(instance) == [] and status(instance, submission) == "approved"
 
 
 def test_check_brings_forward_a_library_file_left_behind_by_a_crash_after_the_commit(instance, make_practice):
@@ -187,9 +187,9 @@ def test_check_brings_forward_a_library_file_left_behind_by_a_crash_after_the_co
     first = instance.store.read_current("jakarta/flood-warning")
     publishing.publish(instance, make_practice(summary="New."), "flood-warning", "t")
     instance.store.set_current("jakarta/flood-warning", first)  # as if killed before replacing it
-    assert [d.kind for d in indexing.check(instance)] == ["file behind catalogue"]
-    indexing.repair(instance, indexing.check(instance), "t")
-    assert indexing.check(instance) == []
+    assert [d.kind for d in consistency.check(instance)] == ["file behind catalogue"]
+    consistency.repair(instance, consistency.check(instance), "t")
+    assert consistency.check(instance) == []
     store = instance.store
     assert store.read_current("jakarta/flood-warning") == store.read_version("jakarta/flood-warning", 2)
     assert instance.store.versions("jakarta/flood-warning") == [1, 2]
@@ -205,4 +205,4 @@ def test_a_text_too_complex_to_render_within_the_budget_is_refused_and_nothing_i
     with pytest.raises(InvalidPractice, match="body: This text is too complex to render in 0 seconds"):
         publishing.publish(instance, make_practice(body="*a **a " * 100), "flood-warning", "t")
     assert instance.store.versions("jakarta/flood-warning") == [1]
-    assert indexing.check(instance) == []
+    assert consistency.check(instance) == []

@@ -30,11 +30,10 @@ from exchange.library.practice import parse
 from exchange.library.storage import UnsafePath
 from exchange.library.storage import write_durably
 from exchange.models import City
+from exchange.models import IndexOutbox
 from exchange.models import PracticeRecord
 from exchange.models import PracticeVersion
 from exchange.models import RenderedVersion
-from exchange.search import indexing
-from exchange.search.backend import IndexUnavailable
 
 if TYPE_CHECKING:
     from exchange.instance import Instance
@@ -143,7 +142,7 @@ def publish(instance: Instance, data: bytes, slug: str, actor: str, note: str = 
                                           html=str(body.html), contents=body.stored_contents()))
             audit.record(session, actor, "practice.publish", practice.id, version=version, sha256=digest,
                          note=note)
-            indexing.enqueue(session, practice.id)
+            _ask_to_index(session, practice.id)
             outcome = Outcome(source, "created" if version == 1 else "updated", practice.id, version)
             if also:
                 also(session, outcome)
@@ -157,7 +156,7 @@ def publish(instance: Instance, data: bytes, slug: str, actor: str, note: str = 
         log.error("published %s v%d but could not replace its library file: %r", practice.id, version, error)
     log.info("published %s v%d by %r", practice.id, version, actor)
     if index:
-        _index_now(instance)
+        instance.index_published()
     return outcome
 
 
@@ -181,16 +180,10 @@ def _original_version(session: Session, practice: Practice) -> int | None:
     return session.scalar(sa.select(PracticeRecord.version).where(PracticeRecord.id == practice.translation_of))
 
 
-def _index_now(instance: Instance) -> None:
-    """Make a publish searchable now; if the index cannot take it, the outbox keeps it for later."""
-    try:
-        instance.search.verify()
-    except IndexUnavailable:
-        return  # the first search or 'exchange init' builds the index from the library
-    try:
-        indexing.drain(instance)
-    except Exception as error:
-        log.warning("indexing after publish deferred to the outbox: %r", error)
+def _ask_to_index(session: Session, practice_id: str) -> None:
+    """Ask search to (re)index ``practice_id``, in ``session``'s transaction: a row in the outbox that
+    ``search/indexing.py`` applies to the engine."""
+    session.add(IndexOutbox(practice_id=practice_id))
 
 
 def _catalogue(session: Session, record: PracticeRecord | None, practice: Practice, version: int,
@@ -225,7 +218,7 @@ def import_paths(instance: Instance, paths: list[Path], actor: str) -> Iterator[
                 yield outcome
     finally:
         if published:
-            _index_now(instance)
+            instance.index_published()
 
 
 def _import_path(instance: Instance, path: Path, actor: str) -> Iterator[Outcome]:
@@ -328,12 +321,12 @@ def restore_missing_file(instance: Instance, practice_id: str, actor: str) -> st
             data = instance.store.read_version(practice_id, record.version)
         except FileNotFoundError:
             session.delete(record)
-            indexing.enqueue(session, practice_id)
+            _ask_to_index(session, practice_id)
             audit.record(session, actor, "practice.unlist", practice_id, reason="no file and no kept version")
             return f"{practice_id}: no file and no kept version; removed from the catalogue"
         instance.store.set_current(practice_id, data)
         audit.record(session, actor, "practice.restore-file", practice_id, version=record.version)
-        indexing.enqueue(session, practice_id)
+        _ask_to_index(session, practice_id)
     return f"{practice_id}: restored v{record.version} from history"
 
 

@@ -19,8 +19,13 @@ from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from exchange.search.porter import stem as porter_stem
+
+if TYPE_CHECKING:
+    from fugashi import Tagger
+    from Sastrawi.Stemmer.CachedStemmer import CachedStemmer
 
 #: The languages with an analyser of their own; everything else is analysed as "xx".
 LANGUAGES = ("en", "id", "ja", "xx")
@@ -74,8 +79,8 @@ _tagger_lock = threading.Lock()
 
 
 @functools.cache
-def _tagger():  # type: ignore[no-untyped-def]
-    from fugashi import Tagger
+def _tagger() -> Tagger:
+    from fugashi import Tagger  # MeCab and its dictionary load on the first Japanese text
 
     return Tagger("-Owakati")
 
@@ -87,10 +92,11 @@ def japanese_words(text: str) -> list[str]:
 
 
 @functools.cache
-def _sastrawi():  # type: ignore[no-untyped-def]
+def _sastrawi() -> CachedStemmer:
     from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
 
-    return StemmerFactory().create_stemmer()
+    stemmer: CachedStemmer = StemmerFactory().create_stemmer()
+    return stemmer
 
 
 @functools.lru_cache(maxsize=200_000)

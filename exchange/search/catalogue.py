@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from markupsafe import escape
 
 from exchange.db import Database
-from exchange.library import catalogue
 from exchange.models import PracticeRecord
+from exchange.search import listing as catalogue
 from exchange.search.backend import TIME_LIMIT_SECONDS
 from exchange.search.backend import Hit
 from exchange.search.backend import IndexDocument

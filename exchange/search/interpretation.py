@@ -38,8 +38,9 @@ def join_concept_words(nodes: tuple[ql.Node, ...]) -> list[ql.Node | ConceptRun]
     while index < len(nodes):
         for size in range(MAX_PHRASE_WORDS, 1, -1):
             run = nodes[index:index + size]
-            if len(run) == size and all(isinstance(n, ql.Word) for n in run):
-                text = " ".join(n.text for n in run)  # type: ignore[union-attr]
+            words = [n for n in run if isinstance(n, ql.Word)]
+            if len(words) == size:
+                text = " ".join(n.text for n in words)
                 if concepts_for(text):
                     joined.append(ConceptRun(text, tuple(run)))
                     index += size

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
 
@@ -126,11 +127,11 @@ def _plain_words(text: str) -> Node | None:
     return _combine(All, words)
 
 
-def _combine(kind, nodes):  # type: ignore[no-untyped-def]
-    nodes = [n for n in nodes if n is not None]
-    if not nodes:
+def _combine(kind: type[All] | type[Any], nodes: Iterable[Node | None]) -> Node | None:
+    present = [n for n in nodes if n is not None]
+    if not present:
         return None
-    return nodes[0] if len(nodes) == 1 else kind(tuple(nodes))
+    return present[0] if len(present) == 1 else kind(tuple(present))
 
 
 def _limit_terms(tree: Node | None) -> tuple[Node | None, bool]:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from exchange import consistency
 from exchange.app import create_app
 from exchange.background import run_pending
 from exchange.initialise import prepare_search
@@ -163,7 +164,7 @@ def test_practices_published_during_a_rebuild_are_not_lost(instance, make_practi
     assert pending(instance) == []
     publishing.publish(instance, make_practice(title="Gate plan", body="Close the xenogate.\n"), "gate", "test")
     assert found(instance, "xenogate") == ["jakarta/gate"]
-    assert indexing.check(instance) == []
+    assert consistency.check(instance) == []
 
 
 def test_a_second_rebuild_at_the_same_time_is_refused(instance):
@@ -409,7 +410,7 @@ def test_a_reindex_killed_midway_leaves_the_old_index_serving(library_app):
     assert not abandoned & index_folders(started)
     fresh = same_instance(instance).extensions["exchange"]
     assert fresh.search.search(SearchRequest(), PUBLIC).total == 35
-    assert indexing.check(fresh) == []
+    assert consistency.check(fresh) == []
     for opened in (started, fresh):
         opened.db.dispose()
 

@@ -27,9 +27,9 @@ class LanguageAnalyzer(Analyzer):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.language!r})"
 
-    def __call__(self, value: str, positions: bool = False, chars: bool = False,  # type: ignore[override]
+    def __call__(self, value: str, positions: bool = False, chars: bool = False,
                  keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0, start_char: int = 0,
-                 tokenize: bool = True, mode: str = "", **kwargs) -> Iterator[Token]:
+                 tokenize: bool = True, mode: str = "", **kwargs: object) -> Iterator[Token]:
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         for term in analyse(value, self.language, mode, split=tokenize):
             token.text = term.text

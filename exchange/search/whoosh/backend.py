@@ -25,6 +25,7 @@ import numpy as np
 from markupsafe import Markup
 from markupsafe import escape
 from whoosh import query as wq
+from whoosh.searching import Searcher
 
 from exchange.search import query as ql
 from exchange.search.analysis import analysis_language
@@ -45,6 +46,7 @@ from exchange.search.whoosh.documents import fields
 from exchange.search.whoosh.evaluation import Deadline
 from exchange.search.whoosh.evaluation import Evaluation
 from exchange.search.whoosh.evaluation import Statistics
+from exchange.search.whoosh.index import FacetCache
 from exchange.search.whoosh.index import SearchIndex
 from exchange.search.whoosh.index import commit_small
 from exchange.search.whoosh.queries import to_whoosh
@@ -177,7 +179,7 @@ class WhooshBackend:
                 fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
-def _search(index: SearchIndex, searcher, request: SearchRequest,  # type: ignore[no-untyped-def]
+def _search(index: SearchIndex, searcher: Searcher, request: SearchRequest,
             visibilities: frozenset[str], seconds: float) -> SearchResults:
     """The query is evaluated over the whole index at once (arrays of match flags and scores); facet
     counts, totals, translation grouping, sorting and the page are then worked out with arrays of
@@ -236,13 +238,13 @@ def _search(index: SearchIndex, searcher, request: SearchRequest,  # type: ignor
                          hits=hits, facets=facets, suggestion=suggestion, notices=notices)
 
 
-def _evaluation(index: SearchIndex, searcher, statistics: Statistics,  # type: ignore[no-untyped-def]
+def _evaluation(index: SearchIndex, searcher: Searcher, statistics: Statistics,
                 deadline: float) -> Evaluation:
     """An evaluation for one viewer, due to stop at ``deadline``."""
     return Evaluation(searcher, index.postings_cache(searcher), statistics, deadline)
 
 
-def _evaluate(index: SearchIndex, searcher, text_query: wq.Query,  # type: ignore[no-untyped-def]
+def _evaluate(index: SearchIndex, searcher: Searcher, text_query: wq.Query,
               statistics: Statistics, deadline: float) -> tuple[np.ndarray, np.ndarray, bool]:
     """(readable matches, scores, timed out): readability is applied here, so nothing restricted is
     ever counted, suggested or shown, and the scores come from readable documents' statistics."""
@@ -263,7 +265,7 @@ def _apply(matched: np.ndarray, masks: dict[str, np.ndarray], skip: str | None =
     return result
 
 
-def _leaders(cache, ranked: np.ndarray, wanted: int) -> list[int]:  # type: ignore[no-untyped-def]
+def _leaders(cache: FacetCache, ranked: np.ndarray, wanted: int) -> list[int]:
     """The best-ranked document of each translation group, in rank order, up to ``wanted`` of them."""
     seen: set[int] = set()
     leaders = []
@@ -277,7 +279,7 @@ def _leaders(cache, ranked: np.ndarray, wanted: int) -> list[int]:  # type: igno
     return leaders
 
 
-def _also_in(cache, docnum: int, readable: np.ndarray) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+def _also_in(cache: FacetCache, docnum: int, readable: np.ndarray) -> list[tuple[str, str]]:
     """The other readable members of ``docnum``'s translation group: (id, language)."""
     others = np.flatnonzero((cache.group_codes == cache.group_codes[docnum]) & readable)
     return sorted((cache.ids[d], cache.languages[d]) for d in others.tolist() if d != docnum)
@@ -292,8 +294,8 @@ def _body_terms(text_query: wq.Query) -> dict[str, set[str]]:
     return terms
 
 
-def _suggest(index: SearchIndex, searcher, parsed: ql.Parsed, statistics: Statistics,  # type: ignore[no-untyped-def]
-             masks: dict[str, np.ndarray], total: int, cache, deadline: float) -> str | None:
+def _suggest(index: SearchIndex, searcher: Searcher, parsed: ql.Parsed, statistics: Statistics,
+             masks: dict[str, np.ndarray], total: int, cache: FacetCache, deadline: float) -> str | None:
     """A corrected query that finds more, built only from words of public practices the viewer may read
     (the most frequent among them, counted in those practices alone); none past ``deadline``."""
     if time.monotonic() >= deadline:
@@ -322,7 +324,7 @@ def _snippet(stored: dict, terms: dict[str, set[str]]) -> Markup:
     return snippet(stored["content"], stored["card"]["summary"], terms.get(f"body_{language}", set()), language)
 
 
-def _related(index: SearchIndex, searcher, practice_id: str, visibilities: frozenset[str],  # type: ignore[no-untyped-def]
+def _related(index: SearchIndex, searcher: Searcher, practice_id: str, visibilities: frozenset[str],
              limit: int, seconds: float) -> list[Hit]:
     docnum = searcher.document_number(id=practice_id)
     cache = index.facet_cache(searcher)

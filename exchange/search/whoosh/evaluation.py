@@ -21,6 +21,7 @@ from collections import defaultdict
 import numpy as np
 from whoosh import classify
 from whoosh import query as wq
+from whoosh.reading import IndexReader
 from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 
@@ -45,7 +46,7 @@ class _Segment:
         self.lengths: dict[str, np.ndarray] = {}
 
     @staticmethod
-    def postings(reader, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+    def postings(reader: IndexReader, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Local docnums and term frequencies of one term (empty arrays when absent)."""
         try:
             matcher = reader.postings(fieldname, text)
@@ -74,7 +75,7 @@ class _Segment:
                 matcher._i = 0
         return np.fromiter(ids, np.int32, len(ids)), np.fromiter(weights, np.float32, len(weights))
 
-    def field_lengths(self, reader, fieldname: str) -> np.ndarray:  # type: ignore[no-untyped-def]
+    def field_lengths(self, reader: IndexReader, fieldname: str) -> np.ndarray:
         lengths = self.lengths.get(fieldname)
         if lengths is None:
             length = reader.doc_field_length  # None, not the default, for a document without the field
@@ -97,7 +98,7 @@ class PostingsCache:
         self._size = 0
         self._lock = threading.Lock()
 
-    def segment(self, reader) -> _Segment:  # type: ignore[no-untyped-def]
+    def segment(self, reader: IndexReader) -> _Segment:
         key = reader.segment().segment_id()
         with self._lock:
             segment = self._segments.get(key)
@@ -107,14 +108,14 @@ class PostingsCache:
 
     def forget_segments_except(self, keep: set[str]) -> None:
         with self._lock:
-            for key in [k for k in self._segments if k not in keep]:
-                del self._segments[key]
-            for key in [k for k in self._terms if k[0] not in keep]:
-                self._size -= len(self._terms.pop(key)[0])
-            for key in [k for k in self._phrases if k[0] not in keep]:
-                del self._phrases[key]
+            for segment_id in [k for k in self._segments if k not in keep]:
+                del self._segments[segment_id]
+            for term in [k for k in self._terms if k[0] not in keep]:
+                self._size -= len(self._terms.pop(term)[0])
+            for phrase in [k for k in self._phrases if k[0] not in keep]:
+                del self._phrases[phrase]
 
-    def postings(self, segment: _Segment, reader, fieldname: str, text: str  # type: ignore[no-untyped-def]
+    def postings(self, segment: _Segment, reader: IndexReader, fieldname: str, text: str
                  ) -> tuple[np.ndarray, np.ndarray]:
         key = (segment.id, fieldname, text)
         with self._lock:
@@ -131,7 +132,7 @@ class PostingsCache:
                 self._size -= len(ids)
         return found
 
-    def phrase(self, segment: _Segment, subsearcher, query: wq.Phrase) -> np.ndarray:  # type: ignore[no-untyped-def]
+    def phrase(self, segment: _Segment, subsearcher: Searcher, query: wq.Phrase) -> np.ndarray:
         """Local docnums where the words stand together, found once by Whoosh's span matcher."""
         key = (segment.id, query.fieldname, tuple(query.words), query.slop)
         with self._lock:
@@ -179,7 +180,7 @@ class Statistics:
             self._totals[fieldname] = total
         return total
 
-    def covers(self, segment: _Segment, reader, offset: int, fieldname: str) -> bool:  # type: ignore[no-untyped-def]
+    def covers(self, segment: _Segment, reader: IndexReader, offset: int, fieldname: str) -> bool:
         """True when every document of ``segment`` with words in ``fieldname`` (a scorable field) is readable,
         so the segment's own term statistics are the viewer's."""
         key = (segment.id, fieldname)
@@ -289,7 +290,7 @@ class Evaluation:
     def _idf(self, fieldname: str, text: str, postings: _Postings) -> float:
         """Whoosh's BM25F idf of a term, over the viewer's documents."""
         if self.statistics.whole_index:
-            return self.searcher.idf(fieldname, text)
+            return float(self.searcher.idf(fieldname, text))
         readable = self.statistics.readable
         frequency = sum(int(np.count_nonzero(readable[where])) for *_, where in postings)
         return math.log(self.doc_count / (frequency + 1)) + 1

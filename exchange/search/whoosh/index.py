@@ -19,9 +19,12 @@ from dataclasses import field
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 from whoosh import index as whoosh_index
 from whoosh.index import Index
+from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
+from whoosh.writing import IndexWriter
 
 from exchange.library import vocabularies
 from exchange.library.storage import write_durably
@@ -118,7 +121,7 @@ class FacetCache:
         if facet in self.multi:
             matrix = self.multi[facet]
             codes = [c for c in codes if c < matrix.shape[1]]
-            return matrix[:, codes].any(axis=1) if codes else np.zeros(self.size, bool)
+            return np.asarray(matrix[:, codes].any(axis=1)) if codes else np.zeros(self.size, bool)
         return np.isin(self.single[facet], codes)
 
     def group_counts(self, facet: str, docs: np.ndarray) -> dict[str, int]:
@@ -298,7 +301,7 @@ class SearchIndex:
         group_codes = np.fromiter((group_index.setdefault(g, len(group_index)) for g in groups), np.int32, len(groups))
         size = len(ids)
 
-        def joined(arrays: list[np.ndarray], dtype) -> np.ndarray:  # type: ignore[no-untyped-def]
+        def joined(arrays: list[np.ndarray], dtype: npt.DTypeLike) -> np.ndarray:
             return np.concatenate(arrays) if arrays else np.zeros(0, dtype)
 
         multi = {}
@@ -319,7 +322,7 @@ class SearchIndex:
             single={f: joined([p.single[f] for p in parts], np.int32) for f in SINGLE_FACETS},
             multi=multi, vocabularies=self._vocabularies)
 
-    def _segment_values(self, reader) -> _SegmentValues:  # type: ignore[no-untyped-def]
+    def _segment_values(self, reader: IndexReader) -> _SegmentValues:
         key = reader.segment().segment_id()
         with self._cache_lock:
             cached = self._segments.get(key)
@@ -379,7 +382,7 @@ class SearchIndex:
             self._idle = []
 
 
-def commit_small(writer) -> None:  # type: ignore[no-untyped-def]
+def commit_small(writer: IndexWriter) -> None:
     """Commit a few documents quickly: merge segments only once there are many."""
     from whoosh.writing import MERGE_SMALL
 
@@ -396,6 +399,6 @@ def _leaf_readers(searcher: Searcher) -> list:
 
 def _current(searcher: Searcher) -> bool:
     try:
-        return searcher.up_to_date()
+        return bool(searcher.up_to_date())
     except Exception:  # a swapped or damaged folder: open a new searcher
         return False
