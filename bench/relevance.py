@@ -21,21 +21,26 @@ from tests.relevance.evaluate import evaluate  # noqa: E402
 from tests.test_relevance import ranked_ids  # noqa: E402
 
 
+def library_documents(instance) -> list[dict]:  # type: ignore[no-untyped-def]
+    """Every current practice as a plain document (id, title, summary, body text, facets) for the baselines."""
+    documents = []
+    for practice_id in instance.store.practice_ids():
+        practice = parse(instance.store.read_current(practice_id), practice_id.split("/")[1])
+        facets: dict[str, list[str]] = {}
+        for name, value in facet_values(practice):
+            facets.setdefault(name, []).append(value)
+        documents.append({"id": practice_id, "title": practice.title, "summary": practice.summary,
+                          "body": plain_text(practice.body), "facets": facets})
+    return documents
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         app = create_app({"INSTANCE": Path(folder) / "instance"})
         instance = app.extensions["exchange"]
         initialise(instance, "bench", seed=True)
         ours = evaluate(lambda query: ranked_ids(instance.search, query))
-        documents = []
-        for practice_id in instance.store.practice_ids():
-            practice = parse(instance.store.read_current(practice_id), practice_id.split("/")[1])
-            facets: dict[str, list[str]] = {}
-            for name, value in facet_values(practice):
-                facets.setdefault(name, []).append(value)
-            documents.append({"id": practice_id, "title": practice.title, "summary": practice.summary,
-                              "body": plain_text(practice.body), "facets": facets})
-        baseline = Fts5Baseline(documents)
+        baseline = Fts5Baseline(library_documents(instance))
         theirs = evaluate(lambda query: baseline.search(query.q, query.filters))
     print(f"{'group':<16}{'queries':>8}{'nDCG@10':>10}{'FTS5':>8}{'recall@10':>11}{'FTS5':>8}")
     for group in ["english", "indonesian", "japanese", "cross-language", "misspelt", "filtered", "all"]:
