@@ -1,4 +1,5 @@
-"""Print nDCG@10 and recall@10 per query group: our search beside plain SQLite FTS5 on the same data.
+"""Print nDCG@10 and recall@10 per query group: our search beside plain SQLite FTS5 on the same data, for the
+development set (tests/relevance/queries.yaml, tuned on) and the held-out set (tests/relevance/heldout/, only measured).
 
     python bench/relevance.py
 """
@@ -16,9 +17,25 @@ from exchange.initialise import initialise  # noqa: E402
 from exchange.library.practice import parse  # noqa: E402
 from exchange.library.rendering import plain_text  # noqa: E402
 from exchange.search.documents import facet_values  # noqa: E402
+from tests.relevance.evaluate import HELDOUT  # noqa: E402
+from tests.relevance.evaluate import LONG  # noqa: E402
+from tests.relevance.evaluate import QUERIES  # noqa: E402
 from tests.relevance.evaluate import Fts5Baseline  # noqa: E402
 from tests.relevance.evaluate import evaluate  # noqa: E402
 from tests.test_relevance import ranked_ids  # noqa: E402
+
+
+def library_documents(instance) -> list[dict]:  # type: ignore[no-untyped-def]
+    """Every current practice as a plain document (id, title, summary, body text, facets) for the baselines."""
+    documents = []
+    for practice_id in instance.store.practice_ids():
+        practice = parse(instance.store.read_current(practice_id), practice_id.split("/")[1])
+        facets: dict[str, list[str]] = {}
+        for name, value in facet_values(practice):
+            facets.setdefault(name, []).append(value)
+        documents.append({"id": practice_id, "title": practice.title, "summary": practice.summary,
+                          "body": plain_text(practice.body), "facets": facets})
+    return documents
 
 
 def main() -> None:
@@ -26,22 +43,23 @@ def main() -> None:
         app = create_app({"INSTANCE": Path(folder) / "instance"})
         instance = app.extensions["exchange"]
         initialise(instance, "bench", seed=True)
-        ours = evaluate(lambda query: ranked_ids(instance.search, query))
-        documents = []
-        for practice_id in instance.store.practice_ids():
-            practice = parse(instance.store.read_current(practice_id), practice_id.split("/")[1])
-            facets: dict[str, list[str]] = {}
-            for name, value in facet_values(practice):
-                facets.setdefault(name, []).append(value)
-            documents.append({"id": practice_id, "title": practice.title, "summary": practice.summary,
-                              "body": plain_text(practice.body), "facets": facets})
-        baseline = Fts5Baseline(documents)
-        theirs = evaluate(lambda query: baseline.search(query.q, query.filters))
-    print(f"{'group':<16}{'queries':>8}{'nDCG@10':>10}{'FTS5':>8}{'recall@10':>11}{'FTS5':>8}")
-    for group in ["english", "indonesian", "japanese", "cross-language", "misspelt", "filtered", "all"]:
-        n1, r1, count = ours[group]
-        n2, r2, _ = theirs[group]
-        print(f"{group:<16}{count:>8}{n1:>10.3f}{n2:>8.3f}{r1:>11.3f}{r2:>8.3f}")
+        baseline = Fts5Baseline(library_documents(instance))
+        sets = {name: (evaluate(lambda query: ranked_ids(instance.search, query), path),
+                       evaluate(lambda query: baseline.search(query.q, query.filters), path))
+                for name, path in (("development", QUERIES), ("held-out", HELDOUT))}
+    print(f"{'':<17}" + "".join(f"{name:<45}" for name in sets).rstrip())
+    columns = f"{'queries':>8}{'nDCG@10':>10}{'FTS5':>8}{'recall@10':>11}{'FTS5':>8}    "
+    print((f"{'group':<17}" + columns * len(sets)).rstrip())
+    for group in ["english", "indonesian", "japanese", "cross-language", "misspelt", "filtered", LONG, "all"]:
+        line = f"{group:<17}"
+        for ours, theirs in sets.values():
+            if group in ours:
+                n1, r1, count = ours[group]
+                n2, r2, _ = theirs[group]
+                line += f"{count:>8}{n1:>10.3f}{n2:>8.3f}{r1:>11.3f}{r2:>8.3f}    "
+            else:
+                line += f"{'-':>8}{'':>37}    "
+        print(line.rstrip())
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,7 +12,12 @@ from pathlib import Path
 import yaml
 
 QUERIES = Path(__file__).parent / "queries.yaml"
+HELDOUT = Path(__file__).parent / "heldout" / "judgments.yaml"  # frozen: measured, never tuned on
 K = 10
+LONG = "long (5+ words)"
+# A word: a run of one script (kanji, hiragana, katakana) or anything else between spaces, so that an unspaced
+# Japanese phrase counts roughly as many words as its English equivalent (particles count, as "of" and "the" do).
+_WORD = re.compile(r"[\u4e00-\u9fff\u3005]+|[\u3040-\u309f]+|[\u30a0-\u30ff]+|[^\s\u3040-\u30ff\u4e00-\u9fff\u3005]+")
 
 
 @dataclass(frozen=True)
@@ -21,11 +27,19 @@ class Judged:
     q: str
     filters: dict[str, list[str]]
     relevant: dict[str, int]
+    tags: tuple[str, ...] = ()
 
 
-def judged_queries() -> list[Judged]:
+def judged_queries(path: Path = QUERIES) -> list[Judged]:
+    """The judged queries of one set (QUERIES, the development set, or HELDOUT); those with nothing relevant are left
+    out, since no ranking can score on them."""
     return [Judged(e["id"], e["group"], e["q"], {k: [str(x) for x in v] for k, v in (e.get("filters") or {}).items()},
-                   dict(e["relevant"])) for e in yaml.safe_load(QUERIES.read_text("utf-8"))]
+                   dict(e["relevant"]), tuple(e.get("tags") or ()))
+            for e in yaml.safe_load(path.read_text("utf-8")) if e["relevant"]]
+
+
+def words(q: str) -> int:
+    return len(_WORD.findall(q))
 
 
 def ndcg(ranked: list[str], relevant: dict[str, int], k: int = K) -> float:
@@ -40,14 +54,16 @@ def recall(ranked: list[str], relevant: dict[str, int], k: int = K) -> float:
     return len(set(ranked[:k]) & set(relevant)) / len(relevant)
 
 
-def evaluate(rank: Callable[[Judged], list[str]]) -> dict[str, tuple[float, float, int]]:
-    """Group → (mean nDCG@10, mean recall@10, number of queries); "all" for every query."""
+def evaluate(rank: Callable[[Judged], list[str]], path: Path = QUERIES) -> dict[str, tuple[float, float, int]]:
+    """Group → (mean nDCG@10, mean recall@10, number of queries); "all" for every query, LONG for those of 5+ words."""
     scores: dict[str, list[tuple[float, float]]] = {}
-    for query in judged_queries():
+    for query in judged_queries(path):
         ranked = rank(query)
         pair = (ndcg(ranked, query.relevant), recall(ranked, query.relevant))
         scores.setdefault(query.group, []).append(pair)
         scores.setdefault("all", []).append(pair)
+        if words(query.q) >= 5:
+            scores.setdefault(LONG, []).append(pair)
     return {group: (sum(p[0] for p in pairs) / len(pairs), sum(p[1] for p in pairs) / len(pairs), len(pairs))
             for group, pairs in scores.items()}
 
