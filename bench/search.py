@@ -9,7 +9,9 @@ phrase, filtered and faceted+highlighted queries through the instance's search e
 (``instance.search.search``), as the JSON API and the pages make them. Every one of our queries
 computes facet counts and highlights the shown page; the FTS5 "faceted" query adds snippet() and
 GROUP BY counts. Repeated queries find their postings cached; the "not cached" line empties that
-cache before each query.
+cache before each query. The "distinct" lines run 120 different faceted+highlighted queries (words of
+the corpus, random facet filters), each once, in a process started for them (nothing cached, as after
+a restart), then the same queries again in that process.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import resource
 import shutil
 import sqlite3
@@ -51,6 +54,10 @@ QUERIES = {
                             ("evakuasi", {"country": ["ID", "PH"]}), ("訓練", {"phase": ["preparedness"]})],
 }
 REPEATS = 60
+DISTINCT = 120
+FACET_CHOICES = {"hazard": ["riverine-flood", "tsunami", "earthquake", "heatwave", "landslide"],
+                 "phase": ["preparedness", "response", "recovery"], "language": ["en", "id", "ja"],
+                 "country": ["ID", "JP", "AU", "PH"], "kind": ["procedure", "plan", "case-study"]}
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -124,6 +131,42 @@ def our_cold_queries(instance: Instance) -> tuple[float, float]:
             instance.search.search(request, visible)
             times.append((time.perf_counter() - started) * 1000)
     return statistics.median(times), percentile(times, 0.95)
+
+
+def distinct_queries(corpus: Corpus, count: int = DISTINCT, seed: int = 11) -> list[dict]:
+    """``count`` different faceted queries: one to three words of the corpus's own text, one or two filters."""
+    rng = random.Random(seed)
+    words = {language: sorted({w for p in paragraphs for w in re.findall(r"[^\W\d_]{4,}", p)})
+             for language, paragraphs in corpus.paragraphs.items()}
+    seen: set[str] = set()
+    queries: list[dict] = []
+    while len(queries) < count:
+        language = rng.choice(["en", "en", "id", "ja"])
+        q = " ".join(rng.sample(words[language], rng.randint(1, 3)))
+        facets = rng.sample(sorted(FACET_CHOICES), rng.randint(1, 2))
+        filters = {f: rng.sample(FACET_CHOICES[f], rng.randint(1, 2)) for f in facets}
+        if q not in seen:
+            seen.add(q)
+            queries.append({"q": q, "filters": filters})
+    return queries
+
+
+def our_distinct_queries(folder: Path, queries: list[dict]) -> dict[str, tuple[float, float]]:
+    """Each query once in a fresh process (nothing cached), then all again in it: p50/p95 of each pass."""
+    code = ("import json, sys, time, pathlib; from exchange.instance import Instance;"
+            "from exchange.search.backend import SearchRequest;"
+            f"i = Instance.open(pathlib.Path({str(folder)!r})); queries = json.load(sys.stdin); out = {{}}\n"
+            "for name in ('fresh', 'repeated'):\n"
+            "    times = []\n"
+            "    for item in queries:\n"
+            "        t = time.perf_counter(); i.search.search(SearchRequest(q=item['q'], filters=item['filters']),"
+            " frozenset({'public'})); times.append((time.perf_counter() - t) * 1000)\n"
+            "    out[name] = times\n"
+            "print(json.dumps(out))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, input=json.dumps(queries), capture_output=True,
+                          text=True, check=True)
+    times = json.loads(done.stdout.strip().splitlines()[-1])
+    return {name: (statistics.median(values), percentile(values, 0.95)) for name, values in times.items()}
 
 
 def our_publish_latency(instance: Instance, corpus: Corpus, n: int) -> tuple[float, float]:
@@ -218,6 +261,7 @@ def run(n: int, corpus: Corpus) -> None:
         size = folder_mb(live)
         ours = our_queries(instance)
         cold = our_cold_queries(instance)
+        distinct = our_distinct_queries(folder / "instance", distinct_queries(corpus))
         publish = our_publish_latency(instance, corpus, n)
         fts = Fts5(folder)
         fts_seconds = fts.load(corpus, n)
@@ -235,6 +279,9 @@ def run(n: int, corpus: Corpus) -> None:
             a, b = ours[kind], fts_queries[kind]
             print(f"{kind + ' p50/p95, ms':34}{a[0]:>10.1f} /{a[1]:>6.1f}{b[0]:>10.1f} /{b[1]:>6.1f}", flush=True)
         print(f"{'any query, postings not cached':34}{cold[0]:>10.1f} /{cold[1]:>6.1f}{'-':>18}", flush=True)
+        for name, label in (("fresh", "distinct, fresh process"), ("repeated", "distinct, repeated")):
+            print(f"{label + ' p50/p95, ms':34}{distinct[name][0]:>10.1f} /{distinct[name][1]:>6.1f}{'-':>18}",
+                  flush=True)
         instance.search.close()
         instance.db.dispose()
     finally:
