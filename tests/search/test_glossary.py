@@ -9,6 +9,8 @@ import importlib.resources
 import re
 from collections import Counter
 
+import pytest
+
 from exchange.library import yamlfile
 from exchange.search import expansion
 from exchange.search import glossary
@@ -68,3 +70,15 @@ def test_no_term_names_more_concepts_than_a_query_can_ask_for():
     crowded = {k: v for k, v in expansion._lookup().items() if len(v) > expansion.MAX_CONCEPTS}
     assert not crowded
 
+
+@pytest.mark.parametrize(("query", "language", "expected"), [
+    ("sandbags", "id", "karung pasir"),
+    ("karung pasir", "ja", "土のう"),
+    ("土嚢", "en", "sandbag"),
+    ("dapur umum", "ja", "炊き出し"),
+    ("炊き出し", "en", "public kitchen"),
+    ("kursi roda", "ja", "車椅子"),
+    ("給水車", "id", "mobil tangki air"),
+])
+def test_everyday_relief_words_cross_languages(query, language, expected):
+    assert expected in expansion.expansion_terms(query)[language]
