@@ -49,3 +49,18 @@ def join_concept_words(nodes: tuple[ql.Node, ...]) -> list[ql.Node | ConceptRun]
             joined.append(nodes[index])
             index += 1
     return joined
+
+
+#: Groups of up to this many concepts need them all; in longer ones (questions) each is optional.
+ALL_CONCEPTS_UP_TO = 2
+
+
+def minimum_to_match(concepts: int) -> int:
+    """How many of an all-of group's ``concepts`` (plain words, glossary concepts) a practice must cover
+    to match: both of two, and any one of three or more.
+
+    A natural question (five to eight words) rarely has all its words in one practice, and a practice
+    answering it often says some of them in another language the glossary does not bridge; engines rank
+    practices covering more of the concepts first instead (all of them before the rest).
+    """
+    return concepts if concepts <= ALL_CONCEPTS_UP_TO else 1

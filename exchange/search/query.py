@@ -1,7 +1,8 @@
 """The query language, parsed into a small tree that knows nothing of Whoosh.
 
-Plain words (all must match), "phrases", OR, NOT / -word, parentheses, trailing wildcards (flo*, at least
-three letters first) and the named filters hazard:, city:, country:, kind:, phase:, language:, year:.
+Plain words (how many must match is ``interpretation.minimum_to_match``'s), "phrases", OR, NOT / -word,
+parentheses, trailing wildcards (flo*, at least three letters first) and the named filters hazard:, city:,
+country:, kind:, phase:, language:, year:.
 Any other ``field:`` is read as plain words, so nobody can query internal fields. Queries are bounded
 in length, terms and depth; anything malformed is read as plain words instead of failing.
 """

@@ -358,6 +358,60 @@ def test_pages_on_the_page(corpus_client, corpus_app):
     assert second.count('class="card practice-card"') == 3 and 'rel="prev"' in second
 
 
+# Questions: three words or more, each optional, ranked by how many a practice covers --------------
+
+#: heat-health-plan (and its translation) has cooling, older, residents and heatwave; heatstroke-alert has
+#: cooling and shelters; none has all five.
+QUESTION = "cooling shelters for older residents in a heatwave"
+
+
+@pytest.mark.needs(RANKING)
+def test_a_question_finds_practices_with_most_of_its_words_ranked_by_how_many(corpus):
+    results = find(corpus, QUESTION)
+    found = ids(results)
+    assert found[0] in HEAT_GROUP and ID["heatstroke-alert"] in found[1:]
+    assert results.notices == [ALL_WORDS_NOTICE]
+    assert all(s is not None for s in [hit.score for hit in results.hits])
+
+
+@pytest.mark.needs(RANKING)
+def test_a_question_ranks_the_practice_with_all_its_words_first_and_needs_no_notice(corpus):
+    results = find(corpus, "tsunami evacuation drill for schools")
+    assert ids(results)[0] == ID["tsunami-drill"]
+    assert len(results.hits) > 1 and results.notices == []
+
+
+@pytest.mark.needs(RANKING)
+def test_a_question_ranks_the_practice_covering_more_of_it_first(corpus):
+    # Both sound sirens; only tsunami-drill's siren sounds for pupils.
+    found = ids(find(corpus, "siren sounds for pupils"))
+    assert found[0] == ID["tsunami-drill"] and ID["river-early-warning"] in found
+
+
+@pytest.mark.needs(QUERY_LANGUAGE)
+def test_a_phrase_in_a_question_is_still_required(corpus):
+    # tsunami-drill has pupils, mosque and sirens' "warning", but not the phrase "early warning".
+    assert ids(find(corpus, '"early warning" sirens pupils mosque')) == [ID["river-early-warning"]]
+
+
+@pytest.mark.needs(QUERY_LANGUAGE)
+def test_a_negated_word_in_a_question_still_excludes(corpus):
+    found = ids(find(corpus, "tsunami evacuation drill schools -mosque"))
+    assert ID["tsunami-drill"] not in found and ID["tsunami-hinan-biru"] in found
+
+
+@pytest.mark.needs(RANKING)
+def test_filters_narrow_a_question(corpus):
+    assert ids(find(corpus, QUESTION, filters={"city": ["tokyo"]})) == [ID["heatstroke-alert"]]
+
+
+@pytest.mark.needs(RANKING)
+def test_a_question_keeps_the_words_practices_use_rather_than_correcting_them(corpus):
+    results = find(corpus, "cooking water before rationing in dry seasons")
+    assert ids(results)[0] == ID["drought-water-checklist"] and results.notices == []
+    assert results.suggestion is None
+
+
 # Languages -------------------------------------------------------------------------------------
 
 @pytest.mark.needs(TRANSLATIONS_AS_ONE)
@@ -463,7 +517,8 @@ ABUSE = ["visibility:partners", "status:draft", "*", "*:*", "title:[a TO z]", "c
          "NOT flood", "-zebraword", "zebraword OR plan"]
 RESTRICTED_ONLY = ["zebraword", "quokkaline", "levee", "ヤマネコ", "xenokipas", "zebraword levee"]
 MISSPELT = ["zebrawrd", "quokaline", "xenokipa", "zebraword flod"]
-SHARED = ["", "flood", "plan", "gauge", "heatwave", "避難所運営", "inspection", "panas"]
+SHARED = ["", "flood", "plan", "gauge", "heatwave", "避難所運営", "inspection", "panas",
+          "inspecting flood levees and the gauge before the wet season"]
 #: Misspellings as near to words of the restricted practice's earlier, public version ("report", "season", and
 #: "flood" twice more) as to public words ("record", "seasons", "floods").
 NEAR_RESTRICTED = ["repord", "seasns", "flods"]

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from markupsafe import Markup
@@ -41,6 +42,7 @@ from exchange.search.backend import ReindexRunning
 from exchange.search.backend import SearchRequest
 from exchange.search.backend import SearchResults
 from exchange.search.backend import sorted_counts
+from exchange.search.interpretation import ALL_CONCEPTS_UP_TO
 from exchange.search.snippets import snippet
 from exchange.search.whoosh.documents import fields
 from exchange.search.whoosh.evaluation import Deadline
@@ -49,6 +51,7 @@ from exchange.search.whoosh.evaluation import Statistics
 from exchange.search.whoosh.index import FacetCache
 from exchange.search.whoosh.index import SearchIndex
 from exchange.search.whoosh.index import commit_small
+from exchange.search.whoosh.queries import all_of
 from exchange.search.whoosh.queries import to_whoosh
 
 log = logging.getLogger(__name__)
@@ -96,10 +99,10 @@ class WhooshBackend:
             statistics = cache.statistics(visibilities)
             masks = {facet: cache.having(facet, values) for facet, values in request.facet_filters().items()}
             deadline = time.monotonic() + seconds
-            matched, _scores, partial = _evaluate(self.index, searcher, to_whoosh(parsed.tree), statistics, deadline)
-            if partial:
+            found = _evaluate(self.index, searcher, to_whoosh(parsed.tree), statistics, deadline)
+            if found.partial:
                 return None
-            total = len(np.unique(cache.group_codes[_apply(matched, masks)]))
+            total = len(np.unique(cache.group_codes[_apply(found.complete, masks)]))
             return _suggest(self.index, searcher, parsed, statistics, masks, total, cache, deadline)
 
     def update(self, practice_ids: Sequence[str], document: Callable[[str], IndexDocument | None]) -> None:
@@ -184,6 +187,11 @@ def _search(index: SearchIndex, searcher: Searcher, request: SearchRequest,
     """The query is evaluated over the whole index at once (arrays of match flags and scores); facet
     counts, totals, translation grouping, sorting and the page are then worked out with arrays of
     per-document values cached per segment. Counts are of practices: translations count once.
+
+    A practice covering every concept of the query ranks above one covering only most of them (which
+    ``minimum_to_match`` lets match too); when none covers them all, a better spelling that some practice
+    matches whole is tried, then the page says so. When nothing matches at all, a plain query's words are
+    each enough (ranked by how many a practice covers), and the page says that instead.
     """
     parsed = ql.parse(request.q)
     notices = list(parsed.notices)
@@ -195,32 +203,35 @@ def _search(index: SearchIndex, searcher: Searcher, request: SearchRequest,
 
     text_query = to_whoosh(parsed.tree)
     deadline = time.monotonic() + seconds
-    matched, scores, partial = _evaluate(index, searcher, text_query, statistics, deadline)
-    selected = _apply(matched, masks)
-    if not selected.any() and parsed.words():
+    found = _evaluate(index, searcher, text_query, statistics, deadline)
+    if not _apply(found.complete, masks).any() and parsed.words():
+        nothing = not _apply(found.matched, masks).any()
         corrected = _suggest(index, searcher, parsed, statistics, masks, 0, cache, deadline)
         if corrected:
             parsed = ql.parse(corrected)
             text_query = to_whoosh(parsed.tree)
-            matched, scores, partial = _evaluate(index, searcher, text_query, statistics, deadline)
-            selected = _apply(matched, masks)
-            notices.append(f"Nothing matched “{request.q}”; showing results for “{corrected}”.")
-    if not selected.any() and parsed.plain and isinstance(parsed.tree, ql.All):
-        any_query = to_whoosh(ql.Any(parsed.tree.nodes))
-        any_matched, any_scores, any_partial = _evaluate(index, searcher, any_query, statistics, deadline)
-        if _apply(any_matched, masks).any():
-            text_query, matched, scores, partial = any_query, any_matched, any_scores, any_partial
-            selected = _apply(matched, masks)
+            found = _evaluate(index, searcher, text_query, statistics, deadline)
+            notices.append(f"Nothing matched “{request.q}”; showing results for “{corrected}”." if nothing else
+                           f"No practice has all of “{request.q}”; showing results for “{corrected}”.")
+    if not _apply(found.matched, masks).any() and parsed.plain and isinstance(parsed.tree, ql.All):
+        any_query = all_of(parsed.tree, any_word=True)
+        any_found = _evaluate(index, searcher, any_query, statistics, deadline)
+        if _apply(any_found.matched, masks).any():
+            text_query, found = any_query, any_found
             notices.append(ALL_WORDS_NOTICE)
-    if partial:
+    elif _apply(found.matched, masks).any() and not _apply(found.complete, masks).any():
+        notices.append(ALL_WORDS_NOTICE)
+    if found.partial:
         notices.append(STOPPED_NOTICE)
+    matched, scores = found.matched, found.scores
+    selected = _apply(matched, masks)
 
     docs = np.flatnonzero(selected)
     if newest:  # among translations published the same day, the original leads its group
         original = np.fromiter((cache.groups[d] == cache.ids[d] for d in docs), bool, len(docs))
         order = np.lexsort((-docs, ~original, -cache.published[docs]))
     else:
-        order = np.lexsort((docs, -scores[docs]))
+        order = np.lexsort((docs, -scores[docs], ~found.complete[docs]))
     total = len(np.unique(cache.group_codes[docs]))
     start = (request.page - 1) * request.per_page
     shown = _leaders(cache, docs[order], start + request.per_page)[start:]
@@ -231,8 +242,9 @@ def _search(index: SearchIndex, searcher: Searcher, request: SearchRequest,
         hits.append(Hit(id=stored["id"], card=stored["card"], score=None if newest else round(float(scores[docnum]), 4),
                         snippet=_snippet(stored, terms), also_in=_also_in(cache, docnum, readable)))
     suggestion = None
-    if total < SUGGEST_BELOW and parsed.words():
-        suggestion = _suggest(index, searcher, parsed, statistics, masks, total, cache, deadline)
+    complete = len(np.unique(cache.group_codes[np.flatnonzero(_apply(found.complete, masks))]))
+    if complete < SUGGEST_BELOW and parsed.words():
+        suggestion = _suggest(index, searcher, parsed, statistics, masks, complete, cache, deadline)
     facets = {facet: sorted_counts(cache.group_counts(facet, _apply(matched, masks, skip=facet))) for facet in FACETS}
     return SearchResults(query=request.q, total=total, page=request.page, per_page=request.per_page,
                          hits=hits, facets=facets, suggestion=suggestion, notices=notices)
@@ -244,16 +256,29 @@ def _evaluation(index: SearchIndex, searcher: Searcher, statistics: Statistics,
     return Evaluation(searcher, index.postings_cache(searcher), statistics, deadline)
 
 
+class Matches(NamedTuple):
+    """What a query matched among readable documents: match flags, scores, which matched covering every
+    concept of the query (``Evaluation.incomplete``), and whether it ran out of time (nothing then)."""
+
+    matched: np.ndarray
+    scores: np.ndarray
+    complete: np.ndarray
+    partial: bool
+
+
 def _evaluate(index: SearchIndex, searcher: Searcher, text_query: wq.Query,
-              statistics: Statistics, deadline: float) -> tuple[np.ndarray, np.ndarray, bool]:
-    """(readable matches, scores, timed out): readability is applied here, so nothing restricted is
-    ever counted, suggested or shown, and the scores come from readable documents' statistics."""
+              statistics: Statistics, deadline: float) -> Matches:
+    """Readable matches and their scores: readability is applied here, so nothing restricted is ever
+    counted, suggested or shown, and the scores come from readable documents' statistics."""
     readable = statistics.readable
+    evaluation = _evaluation(index, searcher, statistics, deadline)
     try:
-        matched, scores = _evaluation(index, searcher, statistics, deadline).run(text_query)
+        matched, scores = evaluation.run(text_query)
     except Deadline:
-        return np.zeros(len(readable), bool), np.zeros(len(readable), np.float32), True
-    return matched & readable, scores, False
+        nothing = np.zeros(len(readable), bool)
+        return Matches(nothing, np.zeros(len(readable), np.float32), nothing, True)
+    matched &= readable
+    return Matches(matched, scores, matched & ~evaluation.incomplete, False)
 
 
 def _apply(matched: np.ndarray, masks: dict[str, np.ndarray], skip: str | None = None) -> np.ndarray:
@@ -296,25 +321,30 @@ def _body_terms(text_query: wq.Query) -> dict[str, set[str]]:
 
 def _suggest(index: SearchIndex, searcher: Searcher, parsed: ql.Parsed, statistics: Statistics,
              masks: dict[str, np.ndarray], total: int, cache: FacetCache, deadline: float) -> str | None:
-    """A corrected query that finds more, built only from words of public practices the viewer may read
-    (the most frequent among them, counted in those practices alone); none past ``deadline``."""
+    """A corrected query that finds more practices having all its words (``total`` had them before), built
+    only from words of public practices the viewer may read (the most frequent among them, counted in
+    those practices alone); none past ``deadline``. In a query of three words or more (a question, whose
+    practices need not have every word) only words none of those practices use are corrected: it is
+    not rewritten word by word into other common words."""
     if time.monotonic() >= deadline:
         return None
     evaluation = _evaluation(index, searcher, statistics, deadline)
     words = parsed.words()
+    keep_known = len(words) > ALL_CONCEPTS_UP_TO
     corrected = []
     for word in words:
         lowered = word.lower()
         try:
-            nearest = evaluation.nearest_word("spell_public", lowered, 2, 1) if lowered.isalpha() else None
+            kept = keep_known and evaluation.frequency("spell_public", lowered) > 0
+            nearest = evaluation.nearest_word("spell_public", lowered, 2, 1) if lowered.isalpha() and not kept else None
         except Deadline:
             return None
         corrected.append(nearest if nearest and nearest != lowered and len(lowered) > 3 else lowered)
     if corrected == [w.lower() for w in words]:
         return None
     candidate = ql.parse(" ".join(corrected))
-    matched, _scores, _partial = _evaluate(index, searcher, to_whoosh(candidate.tree), statistics, deadline)
-    found = len(np.unique(cache.group_codes[_apply(matched, masks)]))
+    complete = _evaluate(index, searcher, to_whoosh(candidate.tree), statistics, deadline).complete
+    found = len(np.unique(cache.group_codes[_apply(complete, masks)]))
     return " ".join(corrected) if found > total else None
 
 
@@ -345,7 +375,7 @@ def _related(index: SearchIndex, searcher: Searcher, practice_id: str, visibilit
     likeness += [wq.Term("hazard", h, boost=2.0) for h in card["hazards"]]
     likeness += [wq.Term("kind", card["kind"]), wq.Term("phase", card["phases"][0], boost=0.5)]
     likeness += [wq.Term(f"title_{language}", t, boost=0.5) for t in tokens(card["title"], language) if len(t) > 1]
-    matched, scores, _partial = _evaluate(index, searcher, wq.Or(likeness), statistics, deadline)
+    matched, scores, _complete, _partial = _evaluate(index, searcher, wq.Or(likeness), statistics, deadline)
     matched &= cache.group_codes != cache.group_codes[docnum]
     docs = np.flatnonzero(matched)
     hits = []

@@ -31,6 +31,27 @@ K1 = 1.2
 MAX_CACHED_POSTINGS = 12_000_000
 #: Index words a prefix (``evacu*``) stands for, at most, in each field.
 MAX_PREFIX_TERMS = 512
+#: How much covering less of a coordinated group's concepts costs (``Coordinated``); 1 is Lucene's classic coord.
+COVERAGE_EXPONENT = 1.0
+
+
+class Coordinated(wq.Or):
+    """A query's concepts, each optional: a document matches when it covers at least ``minimum`` of them.
+
+    Its score is the sum of the concepts' scores (as ``Or``) times the coordination factor
+    (covered weight / total weight) ** COVERAGE_EXPONENT, each concept weighing its idf among the viewer's
+    documents (log(N / (df + 1)) + 1, Whoosh's BM25 idf, df the documents the concept matches), so a
+    practice covering more of the query, and its rarer concepts, ranks above one repeating fewer of them
+    often. Whoosh has no such query (its ``Or(minmatch=…)`` is not implemented): only this evaluator
+    scores it. Documents matching fewer than all concepts are marked in ``Evaluation.incomplete``.
+    """
+
+    def __init__(self, subqueries: list[wq.Query], boost: float = 1.0, minimum: int = 1) -> None:
+        super().__init__(subqueries, boost=boost)
+        self.minimum = minimum
+
+    def __repr__(self) -> str:
+        return f"Coordinated({self.subqueries!r}, minimum={self.minimum})"
 
 
 class Deadline(Exception):
@@ -207,6 +228,8 @@ class Evaluation:
         self.size = searcher.doc_count_all()
         self.leaves = [(cache.segment(sub.reader()), sub, offset) for sub, offset in _leaves(searcher)]
         self.doc_count = self.size if statistics.whole_index else statistics.doc_count
+        #: Documents some coordinated group matched on fewer than all of its concepts.
+        self.incomplete = np.zeros(self.size, bool)
 
     def run(self, query: wq.Query) -> tuple[np.ndarray, np.ndarray]:
         """(matches, scores) over all documents; raises Deadline when time is up."""
@@ -245,6 +268,8 @@ class Evaluation:
             scores = np.stack([p[1] for p in parts])
             best = scores.max(axis=0)
             return matched, (best + query.tiebreak * (scores.sum(axis=0) - best)) * boost
+        if isinstance(query, Coordinated):
+            return self._coordinated(query, boost)
         if isinstance(query, wq.And):
             matched, scores = np.ones(self.size, bool), np.zeros(self.size, np.float32)
             for sub in query.subqueries:
@@ -260,6 +285,25 @@ class Evaluation:
                 scores += sub_scores
             return matched, scores * boost
         raise TypeError(f"cannot evaluate {type(query).__name__}")
+
+    def _coordinated(self, query: Coordinated, boost: float) -> tuple[np.ndarray, np.ndarray]:
+        covered, weights = np.zeros(self.size, np.int32), np.zeros(self.size, np.float32)
+        scores = np.zeros(self.size, np.float32)
+        total = 0.0
+        readable = self.statistics.readable
+        for sub in query.subqueries:
+            sub_matched, sub_scores = self._eval(sub)
+            # A concept weighs what a term of its document frequency would (Whoosh's BM25 idf), among
+            # the viewer's documents: a rare concept covered counts for more than a common one.
+            weight = math.log(self.doc_count / (int(np.count_nonzero(sub_matched & readable)) + 1)) + 1
+            total += weight
+            covered += sub_matched
+            weights += sub_matched * np.float32(weight)
+            scores += sub_scores
+        matched = covered >= max(1, query.minimum)
+        self.incomplete |= matched & (covered < len(query.subqueries))
+        coordination = (weights / np.float32(total or 1.0)) ** np.float32(COVERAGE_EXPONENT)
+        return matched, np.where(matched, scores * coordination * np.float32(boost), np.float32(0))
 
     def _term(self, fieldname: str, text: str, boost: float) -> tuple[np.ndarray, np.ndarray]:
         matched, scores = self._empty()

@@ -12,7 +12,9 @@ from exchange.search.backend import normal_value
 from exchange.search.expansion import expansion_parts
 from exchange.search.interpretation import ConceptRun
 from exchange.search.interpretation import join_concept_words
+from exchange.search.interpretation import minimum_to_match
 from exchange.search.interpretation import required
+from exchange.search.whoosh.evaluation import Coordinated
 
 #: How much a glossary equivalent of a query word counts beside the word itself.
 EXPANSION_BOOST = 0.3
@@ -82,13 +84,34 @@ def to_whoosh(node: ql.Node | None) -> wq.Query:
     if isinstance(node, ql.Not):
         return wq.And([wq.Every(), wq.Not(to_whoosh(node.node))])
     if isinstance(node, ql.All):
-        nodes = required(node.nodes)
-        positives: list[wq.Query] = []
-        for item in join_concept_words(nodes):
-            if isinstance(item, ConceptRun):
-                positives.append(wq.Or([text_query(item.text), wq.And([to_whoosh(w) for w in item.words])]))
-            elif not isinstance(item, ql.Not):
-                positives.append(to_whoosh(item))
-        negatives = [wq.Not(to_whoosh(n.node)) for n in nodes if isinstance(n, ql.Not)]
-        return wq.And((positives or [wq.Every()]) + negatives)
+        return all_of(node, any_word=False)
     return wq.Or([to_whoosh(n) for n in node.nodes])
+
+
+def all_of(node: ql.All, any_word: bool) -> wq.Query:
+    """An all-of group: its plain words and glossary concepts coordinated (at least ``minimum_to_match``
+    of them, or one when ``any_word``, ranked by how many a practice covers), everything else (phrases,
+    prefixes, filters, nested groups) required and its negations excluded, as ever."""
+    nodes = required(_words_of(node) if any_word else node.nodes)
+    concepts: list[wq.Query] = []
+    positives: list[wq.Query] = []
+    for item in nodes if any_word else join_concept_words(nodes):
+        if isinstance(item, ConceptRun):
+            concepts.append(wq.Or([text_query(item.text), wq.And([to_whoosh(w) for w in item.words])]))
+        elif isinstance(item, ql.Word):
+            concepts.append(to_whoosh(item))
+        elif not isinstance(item, ql.Not):
+            positives.append(to_whoosh(item))
+    minimum = 1 if any_word else minimum_to_match(len(concepts))
+    if minimum < len(concepts):
+        positives.insert(0, Coordinated(concepts, minimum=minimum))
+    else:
+        positives[:0] = concepts
+    negatives = [wq.Not(to_whoosh(n.node)) for n in nodes if isinstance(n, ql.Not)]
+    return wq.And((positives or [wq.Every()]) + negatives)
+
+
+def _words_of(node: ql.All) -> tuple[ql.Node, ...]:
+    """A plain query's nodes, its groups of words (``flood-prone``, ``a:b``) opened into their words."""
+    return tuple(word for child in node.nodes
+                 for word in (_words_of(child) if isinstance(child, ql.All) else (child,)))
