@@ -10,7 +10,7 @@ TOP_KEYS = {"query", "total", "page", "per_page", "results", "facets", "suggesti
 #: Keys the API adds beyond DESIGN.md ("extend them freely").
 EXTRA_TOP_KEYS = {"notices"}
 RESULT_KEYS = {"id", "title", "summary", "city", "country", "language", "kind", "hazards", "phases", "published", "url",
-               "snippet", "score"}
+               "snippet", "score", "translations"}
 FACET_KEYS = {"hazard", "city", "country", "kind", "phase", "language", "year"}
 
 
@@ -134,3 +134,30 @@ def test_restricted_practice_is_not_in_the_api(client, instance, make_practice):
         assert body["total"] == total, q
         assert body["facets"]["city"] == ({"jakarta": 1} if total else {}), q
         assert body["suggestion"] is None, q
+
+
+def test_hits_name_their_translations(client, instance, make_practice):
+    publishing.publish(instance, make_practice(title="Heat health plan", body="Open cooling centres.\n",
+                                               hazards="[heatwave]"), "heat-plan", "test")
+    publishing.publish(instance, make_practice(title="Rencana panas", body="Buka pusat pendinginan.\n", language="id",
+                                               hazards="[heatwave]", translation_of="jakarta/heat-plan"),
+                       "rencana-panas", "test")
+    body = client.get("/api/v1/search?q=heat").get_json()
+    [hit] = body["results"]
+    [other] = [i for i in ("jakarta/heat-plan", "jakarta/rencana-panas") if i != hit["id"]]
+    titles = {"jakarta/heat-plan": "Heat health plan", "jakarta/rencana-panas": "Rencana panas"}
+    assert hit["translations"] == [{"id": other, "language": "en" if other.endswith("plan") else "id",
+                                    "title": titles[other], "url": f"http://px.test/practices/{other}"}]
+
+
+def test_restricted_translation_is_not_listed_to_anonymous_visitors(client, instance, make_practice):
+    publishing.publish(instance, make_practice(title="Heat health plan", body="Open cooling centres.\n",
+                                               hazards="[heatwave]"), "heat-plan", "test")
+    publishing.publish(instance, make_practice(title="Rencana rahasia", body="Buka pusat pendinginan.\n", language="id",
+                                               hazards="[heatwave]", translation_of="jakarta/heat-plan",
+                                               visibility="partners"), "rencana-rahasia", "test")
+    assert client.get("/api/v1/search?q=pendinginan").get_json()["total"] == 0
+    for q in ("heat", "cooling", ""):
+        body = client.get("/api/v1/search", query_string={"q": q}).get_json()
+        assert [(r["id"], r["translations"]) for r in body["results"]] == [("jakarta/heat-plan", [])], q
+        assert "rahasia" not in str(body), q

@@ -124,7 +124,10 @@ class Hit:
     card: dict
     snippet: Markup
     score: float | None
+    #: The other members of its translation group the viewer may read: (id, language).
     also_in: list[tuple[str, str]] = field(default_factory=list)
+    #: The title of each practice in ``also_in``, by id (for the API, which names them).
+    titles: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

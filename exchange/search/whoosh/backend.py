@@ -75,14 +75,18 @@ class WhooshBackend:
         finish. Opening the index and its caches comes before, and is not counted.
         """
         with self.index.searching() as searcher:
-            return _search(self.index, searcher, request, visibilities, seconds)
+            results = _search(self.index, searcher, request, visibilities, seconds)
+            _name_translations(searcher, results.hits)
+            return results
 
     def related(self, practice_id: str, visibilities: frozenset[str], limit: int = 5,
                 seconds: float = TIME_LIMIT_SECONDS) -> list[Hit]:
         """Practices like ``practice_id`` (shared hazards, kind and key words), never its own translations;
         none when the viewer may not read ``practice_id`` itself, or once matching has taken ``seconds``."""
         with self.index.searching() as searcher:
-            return _related(self.index, searcher, practice_id, visibilities, limit, seconds)
+            hits = _related(self.index, searcher, practice_id, visibilities, limit, seconds)
+            _name_translations(searcher, hits)
+            return hits
 
     def suggest(self, request: SearchRequest, visibilities: frozenset[str],
                 seconds: float = TIME_LIMIT_SECONDS) -> str | None:
@@ -283,6 +287,15 @@ def _also_in(cache: FacetCache, docnum: int, readable: np.ndarray) -> list[tuple
     """The other readable members of ``docnum``'s translation group: (id, language)."""
     others = np.flatnonzero((cache.group_codes == cache.group_codes[docnum]) & readable)
     return sorted((cache.ids[d], cache.languages[d]) for d in others.tolist() if d != docnum)
+
+
+def _name_translations(searcher: Searcher, hits: list[Hit]) -> None:
+    """Fill in each hit's ``titles`` from the stored cards of its ``also_in`` (readable, as ``_also_in`` chose)."""
+    for hit in hits:
+        for other_id, _language in hit.also_in:
+            docnum = searcher.document_number(id=other_id)
+            if docnum is not None:
+                hit.titles[other_id] = searcher.stored_fields(docnum)["card"]["title"]
 
 
 def _body_terms(text_query: wq.Query) -> dict[str, set[str]]:
