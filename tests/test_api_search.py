@@ -8,7 +8,7 @@ from exchange.library import publishing
 
 TOP_KEYS = {"query", "total", "page", "per_page", "results", "facets", "suggestion"}
 #: Keys the API adds beyond DESIGN.md ("extend them freely").
-EXTRA_TOP_KEYS = {"notices"}
+EXTRA_TOP_KEYS = {"notices", "corrected"}
 RESULT_KEYS = {"id", "title", "summary", "city", "country", "language", "kind", "hazards", "phases", "published", "url",
                "snippet", "score", "translations"}
 FACET_KEYS = {"hazard", "city", "country", "kind", "phase", "language", "year"}

@@ -143,6 +143,9 @@ class SearchResults:
     suggestion: str | None = None
     notices: list[str] = field(default_factory=list)
     degraded: bool = False
+    #: The query ``total`` and ``hits`` are for when ``query`` found nothing and the engine searched this
+    #: correction of it instead; None when they are for ``query`` itself.
+    corrected: str | None = None
 
     @property
     def pages(self) -> int:

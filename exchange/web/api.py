@@ -26,7 +26,8 @@ def search() -> ResponseReturnValue:
         return jsonify(error=str(error)), 400
     results = discovery.find(library.instance, wanted, viewer())
     return jsonify({
-        "query": results.query, "total": results.total, "page": results.page, "per_page": results.per_page,
+        "query": results.query, "corrected": results.corrected,
+        "total": results.total, "page": results.page, "per_page": results.per_page,
         "results": [{
             "id": hit.id, **{k: hit.card[k] for k in ("title", "summary", "city", "country", "language", "kind",
                                                       "hazards", "phases", "published")},

@@ -404,6 +404,19 @@ def test_misspelt_word_with_no_results_is_corrected(corpus):
 
 
 @pytest.mark.needs(SUGGESTIONS)
+def test_after_a_correction_the_count_names_the_corrected_query(corpus, corpus_client):
+    results = find(corpus, "evacuaton")
+    assert results.query == "evacuaton" and results.corrected == "evacuation"
+    page = corpus_client.get("/practices?q=evacuaton").get_data(as_text=True)
+    count = " ".join(re.search(r'<p class="result-count">(.*?)</p>', page, re.S).group(1).split())
+    assert count == f"<strong>{results.total}</strong> practice{'s' * (results.total != 1)} for <q>evacuation</q>"
+    api = corpus_client.get("/api/v1/search?q=evacuaton").get_json()
+    assert (api["query"], api["corrected"], api["total"]) == ("evacuaton", "evacuation", results.total)
+    assert corpus_client.get("/api/v1/search?q=evacuation").get_json()["corrected"] is None
+    assert find(corpus, "evacuation").corrected is None
+
+
+@pytest.mark.needs(SUGGESTIONS)
 def test_rare_word_close_to_a_common_one_gets_did_you_mean(corpus, corpus_client):
     results = find(corpus, "cooking")
     assert ids(results) == [ID["drought-water-checklist"]]

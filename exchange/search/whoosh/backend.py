@@ -201,6 +201,7 @@ def _search(index: SearchIndex, searcher: Searcher, request: SearchRequest,
     deadline = time.monotonic() + seconds
     matched, scores, partial = _evaluate(index, searcher, text_query, statistics, deadline)
     selected = _apply(matched, masks)
+    corrected = None
     if not selected.any() and parsed.words():
         corrected = _suggest(index, searcher, parsed, statistics, masks, 0, cache, deadline)
         if corrected:
@@ -239,7 +240,7 @@ def _search(index: SearchIndex, searcher: Searcher, request: SearchRequest,
         suggestion = _suggest(index, searcher, parsed, statistics, masks, total, cache, deadline)
     facets = {facet: sorted_counts(cache.group_counts(facet, _apply(matched, masks, skip=facet))) for facet in FACETS}
     return SearchResults(query=request.q, total=total, page=request.page, per_page=request.per_page,
-                         hits=hits, facets=facets, suggestion=suggestion, notices=notices)
+                         hits=hits, facets=facets, suggestion=suggestion, notices=notices, corrected=corrected)
 
 
 def _evaluation(index: SearchIndex, searcher: Searcher, statistics: Statistics,
