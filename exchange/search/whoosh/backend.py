@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -26,7 +27,9 @@ from markupsafe import Markup
 from markupsafe import escape
 from whoosh import query as wq
 from whoosh.searching import Searcher
+from whoosh.support.levenshtein import distance
 
+from exchange.search import glossary
 from exchange.search import query as ql
 from exchange.search.analysis import analysis_language
 from exchange.search.analysis import tokens
@@ -310,26 +313,101 @@ def _body_terms(text_query: wq.Query) -> dict[str, set[str]]:
 
 def _suggest(index: SearchIndex, searcher: Searcher, parsed: ql.Parsed, statistics: Statistics,
              masks: dict[str, np.ndarray], total: int, cache: FacetCache, deadline: float) -> str | None:
-    """A corrected query that finds more, built only from words of public practices the viewer may read
-    (the most frequent among them, counted in those practices alone); none past ``deadline``."""
+    """``parsed`` with its misspelt words corrected, written back as a query, when it finds more than
+    ``total``; none past ``deadline``.
+
+    A word is misspelt when no practice the viewer may read uses it in any of our languages (nor names it
+    through the glossary); it is replaced by the nearest word of public practices the viewer may read, or
+    of the glossary when practices they may read answer to it (``_nearest``). Only those words change, in
+    the parsed tree: phrases, OR, NOT (whose words are never corrected) and filters stay as they were.
+    Words practices use are kept, but for a query that finds nothing at all even so: then a used word may
+    be the slip (February for the Indonesian Februari), and the most used word of public practices near it
+    stands in for it.
+    """
     if time.monotonic() >= deadline:
         return None
     evaluation = _evaluation(index, searcher, statistics, deadline)
-    words = parsed.words()
-    corrected = []
-    for word in words:
-        lowered = word.lower()
-        try:
-            nearest = evaluation.nearest_word("spell_public", lowered, 2, 1) if lowered.isalpha() else None
-        except Deadline:
-            return None
-        corrected.append(nearest if nearest and nearest != lowered and len(lowered) > 3 else lowered)
-    if corrected == [w.lower() for w in words]:
+    words = [word for word in dict.fromkeys(w.lower() for w in parsed.words()) if _correctable(word)]
+    corrections: dict[str, str] = {}
+    try:
+        known = {word for word in words if _known(index, searcher, word, statistics, deadline)}
+        for word in words:
+            nearest = None if word in known else _nearest(index, searcher, evaluation, word, statistics, deadline)
+            if nearest:
+                corrections[word] = nearest
+        attempts = [corrections] if corrections else []
+        if total == 0 and known:
+            near = {word: evaluation.nearest_word("spell_public", word, _max_edits(word), 1) for word in known}
+            attempts.append({**corrections, **{word: n for word, n in near.items() if n and n != word}})
+    except Deadline:
         return None
-    candidate = ql.parse(" ".join(corrected))
-    matched, _scores, _partial = _evaluate(index, searcher, to_whoosh(candidate.tree), statistics, deadline)
-    found = len(np.unique(cache.group_codes[_apply(matched, masks)]))
-    return " ".join(corrected) if found > total else None
+    for attempt in attempts:
+        candidate = _corrected(parsed.tree, attempt)
+        if candidate == parsed.tree:
+            continue
+        matched, _scores, partial = _evaluate(index, searcher, to_whoosh(candidate), statistics, deadline)
+        if partial:
+            return None
+        if len(np.unique(cache.group_codes[_apply(matched, masks)])) > total:
+            return ql.to_text(candidate)
+    return None
+
+
+def _corrected(tree: ql.Node | None, corrections: dict[str, str]) -> ql.Node | None:
+    """``tree`` with the words ``corrections`` has (in small letters) replaced."""
+    return ql.replace_words(tree, lambda word: corrections.get(word.lower()))
+
+
+def _correctable(word: str) -> bool:
+    """Whether spelling may correct ``word``: four letters or more, of an alphabet (not kana or kanji,
+    whose misspellings are not near in letters)."""
+    return len(word) > 3 and word.isalpha() and all(letter < "\u3000" for letter in word)
+
+
+def _max_edits(word: str) -> int:
+    """How many edits away a correction of ``word`` may be: longer words may be further off."""
+    return 1 if len(word) <= 4 else 2 if len(word) <= 8 else 3
+
+
+def _known(index: SearchIndex, searcher: Searcher, word: str, statistics: Statistics, deadline: float) -> bool:
+    """Whether ``word`` finds a practice the viewer may read, in any language (raises Deadline past it)."""
+    matched, _scores, partial = _evaluate(index, searcher, to_whoosh(ql.Word(word)), statistics, deadline)
+    if partial:
+        raise Deadline
+    return bool(matched.any())
+
+
+def _nearest(index: SearchIndex, searcher: Searcher, evaluation: Evaluation, word: str, statistics: Statistics,
+             deadline: float) -> str | None:
+    """The correction of ``word`` fewest edits away (up to ``_max_edits``, same first letter): a word of
+    public practices the viewer may read (the most used of them), else a glossary term in any of our
+    languages that finds practices the viewer may read (the one finding most). None when ``word`` is
+    itself a word of those practices (a stop word, say), or nothing is near."""
+    for edits in range(1, _max_edits(word) + 1):
+        spelled = evaluation.nearest_word("spell_public", word, edits, 1)
+        if spelled == word:
+            return None
+        if spelled:
+            return spelled
+        best: tuple[int, str] | None = None
+        for term in _glossary_words():
+            if term[0] == word[0] and term != word and distance(term, word, limit=edits) <= edits:
+                matched, _scores, partial = _evaluate(index, searcher, to_whoosh(ql.Word(term)), statistics, deadline)
+                if partial:
+                    raise Deadline
+                count = int(matched.sum())
+                if count and (best is None or (count, term) > best):
+                    best = (count, term)
+        if best:
+            return best[1]
+    return None
+
+
+@functools.cache
+def _glossary_words() -> tuple[str, ...]:
+    """The one-word glossary terms spelling may correct to, in all our languages."""
+    words = {term.lower() for concept in glossary.concepts() for terms in concept.terms.values() for term in terms}
+    return tuple(sorted(w for w in words if _correctable(w)))
 
 
 def _snippet(stored: dict, terms: dict[str, set[str]]) -> Markup:
