@@ -8,9 +8,9 @@ from exchange.library import publishing
 
 TOP_KEYS = {"query", "total", "page", "per_page", "results", "facets", "suggestion"}
 #: Keys the API adds beyond DESIGN.md ("extend them freely").
-EXTRA_TOP_KEYS = {"notices"}
+EXTRA_TOP_KEYS = {"notices", "corrected"}
 RESULT_KEYS = {"id", "title", "summary", "city", "country", "language", "kind", "hazards", "phases", "published", "url",
-               "snippet", "score"}
+               "snippet", "score", "translations"}
 FACET_KEYS = {"hazard", "city", "country", "kind", "phase", "language", "year"}
 
 
@@ -75,7 +75,9 @@ def test_suggestion_is_a_corrected_query(client, instance, make_practice):
         publishing.publish(instance, make_practice(title="Cooling centres", body="Open cooling centres.\n",
                                                 hazards="[heatwave]"), slug, "test")
     body = client.get("/api/v1/search?q=cooking").get_json()
-    assert body["total"] == 1 and body["suggestion"] == "cooling"
+    assert body["total"] == 1 and body["suggestion"] is None  # a word practices use is never corrected
+    body = client.get("/api/v1/search", query_string={"q": "coolng OR cooking"}).get_json()
+    assert body["total"] == 1 and body["suggestion"] == "cooling OR cooking"
 
 
 @pytest.mark.parametrize("query", [
@@ -134,3 +136,30 @@ def test_restricted_practice_is_not_in_the_api(client, instance, make_practice):
         assert body["total"] == total, q
         assert body["facets"]["city"] == ({"jakarta": 1} if total else {}), q
         assert body["suggestion"] is None, q
+
+
+def test_hits_name_their_translations(client, instance, make_practice):
+    publishing.publish(instance, make_practice(title="Heat health plan", body="Open cooling centres.\n",
+                                               hazards="[heatwave]"), "heat-plan", "test")
+    publishing.publish(instance, make_practice(title="Rencana panas", body="Buka pusat pendinginan.\n", language="id",
+                                               hazards="[heatwave]", translation_of="jakarta/heat-plan"),
+                       "rencana-panas", "test")
+    body = client.get("/api/v1/search?q=heat").get_json()
+    [hit] = body["results"]
+    [other] = [i for i in ("jakarta/heat-plan", "jakarta/rencana-panas") if i != hit["id"]]
+    titles = {"jakarta/heat-plan": "Heat health plan", "jakarta/rencana-panas": "Rencana panas"}
+    assert hit["translations"] == [{"id": other, "language": "en" if other.endswith("plan") else "id",
+                                    "title": titles[other], "url": f"http://px.test/practices/{other}"}]
+
+
+def test_restricted_translation_is_not_listed_to_anonymous_visitors(client, instance, make_practice):
+    publishing.publish(instance, make_practice(title="Heat health plan", body="Open cooling centres.\n",
+                                               hazards="[heatwave]"), "heat-plan", "test")
+    publishing.publish(instance, make_practice(title="Rencana rahasia", body="Buka pusat pendinginan.\n", language="id",
+                                               hazards="[heatwave]", translation_of="jakarta/heat-plan",
+                                               visibility="partners"), "rencana-rahasia", "test")
+    assert client.get("/api/v1/search?q=pendinginan").get_json()["total"] == 0
+    for q in ("heat", "cooling", ""):
+        body = client.get("/api/v1/search", query_string={"q": q}).get_json()
+        assert [(r["id"], r["translations"]) for r in body["results"]] == [("jakarta/heat-plan", [])], q
+        assert "rahasia" not in str(body), q

@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 import pytest
 
 from exchange.library.practice import MAX_DOCUMENT_BYTES
+from exchange.library.rendering import plain_text
 from exchange.library.rendering import render
 
 HOSTILE = [
@@ -187,3 +188,16 @@ def test_twenty_thousand_repeated_headings_and_tasks_render():
     rendered = render("## a\n" * 20000 + "\n" + "- [ ] a\n" * 20000)
     assert [heading.id for heading in rendered.toc] == ["h-a"] + [f"h-a-{n}" for n in range(1, 20000)]
     assert rendered.html.count('<input class="task-list-item-checkbox" disabled="disabled" type="checkbox">') == 20000
+
+
+@pytest.mark.parametrize(("language", "markdown", "expected"), [
+    ("en", "## Step 2\n\nEvacuate the **resi**dents [now](https://x.test).\nThen count them.\n",
+     "Step 2 ·\nEvacuate the residents now.\nThen count them."),
+    ("id", "## Langkah 2\n\n| Posko | Kapasitas |\n|---|---|\n| Sekolah | 200 |\n\n- Evakuasi *warga*\n",
+     "Langkah 2 ·\nPosko ·\nKapasitas ·\nSekolah ·\n200 ·\nEvakuasi warga"),
+    ("ja", "## 避難所\n\n**避難所**を開設する。\n\n| 施設 | 定員 |\n|---|---|\n| 学校 | 200 |\n",
+     "避難所。\n避難所を開設する。\n施設。\n定員。\n学校。\n200。"),
+    ("en", "# Done.\n\n| Ends: |\n|---|\n| Yes! |\n", "Done.\nEnds:\nYes!"),
+])
+def test_plain_text_keeps_blocks_apart_and_words_whole(language, markdown, expected):
+    assert plain_text(markdown, language) == expected

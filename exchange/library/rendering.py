@@ -195,13 +195,33 @@ def _contents(tokens: list[Token]) -> list[Heading]:
     return headings
 
 
-def plain_text(markdown: str) -> str:
-    """The body's words without markup, for snippets and indexing."""
+#: What ends a heading or table cell in plain text, so that it never reads on into the next block: a
+#: mark every analyser leaves out of the index (in Japanese text, the full stop).
+BLOCK_ENDS = {"ja": "。"}
+BLOCK_END = " ·"
+#: Text that already ends so needs no mark.
+_ENDED = tuple(".:;!?。！？：；、")
+
+
+def plain_text(markdown: str, language: str | None = None) -> str:
+    """The body's words without markup, for snippets and indexing: one block (paragraph, heading, table
+    cell, list item, code) a line, and each heading and table cell ended with a mark (``BLOCK_END``,
+    "。" in Japanese, ``language`` being the body's) unless it ends in punctuation already."""
     md = _parser()
-    words: list[str] = []
+    blocks: list[str] = []
+    ending = False  # inside a heading or a table cell
     for token in md.parse(markdown, {"docId": "note"}):
-        if token.type == "inline":
-            words.extend(c.content for c in token.children or () if c.type in ("text", "code_inline"))
+        if token.type in ("heading_open", "th_open", "td_open"):
+            ending = True
+        elif token.type in ("heading_close", "th_close", "td_close"):
+            ending = False
+        elif token.type == "inline":
+            text = "".join("\n" if c.type in ("softbreak", "hardbreak") else c.content
+                           for c in token.children or () if c.type in ("text", "code_inline", "softbreak", "hardbreak"))
+            text = text.strip()
+            if text and ending and not text.endswith(_ENDED):
+                text += BLOCK_ENDS.get(language or "", BLOCK_END)
+            blocks.append(text)
         elif token.type in ("fence", "code_block"):
-            words.append(token.content)
-    return "\n".join(w for w in words if w)
+            blocks.append(token.content)
+    return "\n".join(b for b in blocks if b)

@@ -124,7 +124,10 @@ class Hit:
     card: dict
     snippet: Markup
     score: float | None
+    #: The other members of its translation group the viewer may read: (id, language).
     also_in: list[tuple[str, str]] = field(default_factory=list)
+    #: The title of each practice in ``also_in``, by id (for the API, which names them).
+    titles: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -140,6 +143,9 @@ class SearchResults:
     suggestion: str | None = None
     notices: list[str] = field(default_factory=list)
     degraded: bool = False
+    #: The query ``total`` and ``hits`` are for when ``query`` found nothing and the engine searched this
+    #: correction of it instead; None when they are for ``query`` itself.
+    corrected: str | None = None
 
     @property
     def pages(self) -> int:

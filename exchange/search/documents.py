@@ -30,5 +30,5 @@ def index_document(practice: Practice, sha: str, places: tuple[str, ...] = ()) -
         id=practice.id, sha256=sha, visibility=practice.visibility, group=practice.translation_of or practice.id,
         language=practice.language, published=practice.published,
         texts={"title": practice.title, "summary": practice.summary, "tags": " ".join(practice.tags or ()),
-               "body": plain_text(practice.body)},
+               "body": plain_text(practice.body, practice.language)},
         organisation=practice.organisation or "", places=places, facets=facet_values(practice), card=card(practice))

@@ -10,7 +10,9 @@ in length, terms and depth; anything malformed is read as plain words instead of
 from __future__ import annotations
 
 import re
+import types
 import unicodedata
+from collections.abc import Callable
 from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
@@ -240,3 +242,38 @@ class _Parser:
                 return Prefix(stem)
         words = [Word(w) for w in re.findall(r"\w[\w'-]*", token)]
         return _combine(All, words)
+
+
+def to_text(node: Node | None) -> str:
+    """``node`` written in the query language: ``parse(to_text(tree)).tree == tree`` (NOT is written -)."""
+    if node is None:
+        return ""
+    if isinstance(node, Word):
+        return node.text
+    if isinstance(node, Phrase):
+        return f'"{node.text}"'
+    if isinstance(node, Prefix):
+        return f"{node.text}*"
+    if isinstance(node, Filter):
+        return f"{node.name}:{node.value}"
+    if isinstance(node, Not):
+        return "-" + _grouped(node.node, All | Any)
+    if isinstance(node, All):
+        return " ".join(_grouped(child, Any) for child in node.nodes)
+    return " OR ".join(_grouped(child, Any) for child in node.nodes)
+
+
+def _grouped(node: Node, kinds: type | types.UnionType) -> str:
+    return f"({to_text(node)})" if isinstance(node, kinds) else to_text(node)
+
+
+def replace_words(node: Node | None, replacement: Callable[[str], str | None]) -> Node | None:
+    """``node`` with each of its ``Parsed.words()`` (plain words and words of phrases, never those left out
+    with NOT, never prefixes) that ``replacement`` gives another word for replaced by it."""
+    if isinstance(node, Word):
+        return Word(replacement(node.text) or node.text)
+    if isinstance(node, Phrase):
+        return Phrase(" ".join(replacement(word) or word for word in node.text.split()))
+    if isinstance(node, All | Any):
+        return type(node)(tuple(replace_words(child, replacement) or child for child in node.nodes))
+    return node

@@ -1,7 +1,10 @@
 """Snippets: the passage of a practice that shows why it matched, with the matching words marked.
 
 Any engine can use this: it needs the practice's plain-text body and the index terms the query looked
-for in it, and never re-analyses the text.
+for in it, and never re-analyses the text. A passage begins at a sentence or a block (a heading, a
+cell: ``plain_text`` ends those with a mark) near its first match when there is one, else at a word,
+and ends after a sentence or at a word; in Japanese, which has no spaces, at a sentence or a clause
+(、) when one is near, else where a run of kana gives way to another script.
 """
 
 from __future__ import annotations
@@ -13,6 +16,15 @@ from markupsafe import escape
 
 #: How long a snippet is, at most, in characters.
 SNIPPET_CHARS = 240
+#: How far before its first match a passage may begin (to start at a sentence), and how much of its end
+#: it may give up to end after one.
+LEAD_CHARS = 60
+#: Where a sentence or a block ends.
+_SENTENCE_END = re.compile(r"[.!?:;·](?=\s)|[。！？]|\n")
+#: Where a Japanese clause ends, or words are apart.
+_BREAK = re.compile(r"[、，,・\s]")
+_HIRAGANA = re.compile(r"[\u3041-\u309f]")
+_JAPANESE_LINE_BREAK = re.compile(r"([^\x00-\x7f](?:</mark>)?)\s*\n\s*((?:<mark>)?[^\x00-\x7f])")
 
 
 def snippet(content: str, summary: str, terms: set[str], language: str) -> Markup:
@@ -25,11 +37,11 @@ def snippet(content: str, summary: str, terms: set[str], language: str) -> Marku
         return escape(summary if len(summary) <= SNIPPET_CHARS else summary[:SNIPPET_CHARS - 1] + "…")
     best_start, best_count = spans[0][0], 0
     for start, _end in spans:
-        count = sum(1 for s, e in spans if start <= s and e <= start + SNIPPET_CHARS)
+        count = sum(1 for s, e in spans if start <= s and e <= start + SNIPPET_CHARS - LEAD_CHARS)
         if count > best_count:
             best_start, best_count = start, count
-    window_start = max(0, best_start - 40)
-    window_end = min(len(content), window_start + SNIPPET_CHARS)
+    window_start = _passage_start(content, best_start, language)
+    window_end = _passage_end(content, window_start, max(e for s, e in spans if s == best_start), language)
     pieces, cursor = [], window_start
     for start, end in spans:
         if start < cursor or end > window_end:
@@ -38,12 +50,68 @@ def snippet(content: str, summary: str, terms: set[str], language: str) -> Marku
         pieces.append(Markup("<mark>") + escape(content[start:end]) + Markup("</mark>"))
         cursor = end
     pieces.append(escape(content[cursor:window_end]))
-    text = Markup(" ".join(str(Markup("").join(pieces)).split()))
+    joined = str(Markup("").join(pieces))
+    if language == "ja":  # a line break between Japanese characters is no space
+        joined = _JAPANESE_LINE_BREAK.sub(r"\1\2", joined)
+    text = Markup(" ".join(joined.split()))
     return (Markup("… ") if window_start else Markup("")) + text + (Markup(" …") if window_end < len(content) else "")
 
 
+def _passage_start(content: str, first: int, language: str) -> int:
+    """Where a passage whose first match begins at ``first`` begins: the latest sentence or block start
+    within ``LEAD_CHARS`` before it, else a word about 40 characters before it."""
+    lead = max(0, first - LEAD_CHARS)
+    if lead == 0:
+        return 0
+    starts = [m.end() for m in _SENTENCE_END.finditer(content, lead, first)]
+    if starts:
+        return _skip_space(content, starts[-1])
+    start = max(0, first - 40)
+    if language == "ja":
+        return _skip_space(content, _japanese_break(content, start, first, forward=True))
+    while start < first and not content[start - 1].isspace():
+        start += 1
+    return _skip_space(content, start)
+
+
+def _passage_end(content: str, start: int, last: int, language: str) -> int:
+    """Where a passage beginning at ``start`` ends: after the last sentence that ends in its final
+    ``LEAD_CHARS`` (and after ``last``, the end of its first match), else after its last whole word."""
+    end = start + SNIPPET_CHARS
+    if end >= len(content):
+        return len(content)
+    sentence_ends = [m.end() for m in _SENTENCE_END.finditer(content, max(last, end - LEAD_CHARS), end)]
+    if sentence_ends:
+        return sentence_ends[-1]
+    if language == "ja":
+        return _japanese_break(content, max(last, end - LEAD_CHARS), end, forward=False)
+    cut = end
+    while cut > last and not content[cut].isspace():
+        cut -= 1
+    return cut if cut > last else end
+
+
+def _japanese_break(content: str, low: int, high: int, forward: bool) -> int:
+    """A word boundary between ``low`` and ``high`` in Japanese text: after a clause mark or a space, else
+    where kana gives way to kanji or katakana; the first of them (``forward``) or the last; else the
+    edge of the range."""
+    breaks = [m.end() for m in _BREAK.finditer(content, low, high)]
+    breaks += [i for i in range(low + 1, high)
+               if _HIRAGANA.match(content[i - 1]) and not _HIRAGANA.match(content[i])]
+    if not breaks:
+        return low if forward else high
+    return min(breaks) if forward else max(breaks)
+
+
+def _skip_space(content: str, position: int) -> int:
+    while position < len(content) and content[position].isspace():
+        position += 1
+    return position
+
+
 def _term_spans(content: str, terms: set[str], language: str) -> list[tuple[int, int]]:
-    """Character ranges of the words in ``content`` that contain one of the index ``terms``."""
+    """Character ranges of the words in ``content`` that contain one of the index ``terms``; marks that
+    touch are one (Japanese 避難 + 所 is one word, 避難所)."""
     usable = sorted((t for t in terms if len(t) > 1 or not t.isascii()), key=len, reverse=True)[:40]
     if not usable:
         return []
@@ -56,8 +124,10 @@ def _term_spans(content: str, terms: set[str], language: str) -> list[tuple[int,
                 start -= 1
             while end < len(content) and content[end].isalnum():
                 end += 1
-        if not spans or start >= spans[-1][1]:
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
+        else:
             spans.append((start, end))
-        if len(spans) >= 200:
-            break
+            if len(spans) >= 200:
+                break
     return spans

@@ -26,11 +26,14 @@ def search() -> ResponseReturnValue:
         return jsonify(error=str(error)), 400
     results = discovery.find(library.instance, wanted, viewer())
     return jsonify({
-        "query": results.query, "total": results.total, "page": results.page, "per_page": results.per_page,
+        "query": results.query, "corrected": results.corrected,
+        "total": results.total, "page": results.page, "per_page": results.per_page,
         "results": [{
             "id": hit.id, **{k: hit.card[k] for k in ("title", "summary", "city", "country", "language", "kind",
                                                       "hazards", "phases", "published")},
             "url": _url(hit.id), "snippet": str(hit.snippet), "score": hit.score,
+            "translations": [{"id": other, "language": language, "title": hit.titles.get(other), "url": _url(other)}
+                             for other, language in hit.also_in],
         } for hit in results.hits],
         "facets": {name: results.facets.get(name, {}) for name in FACETS},
         "suggestion": results.suggestion,

@@ -17,6 +17,8 @@ from exchange.search.query import Phrase
 from exchange.search.query import Prefix
 from exchange.search.query import Word
 from exchange.search.query import parse
+from exchange.search.query import replace_words
+from exchange.search.query import to_text
 
 SHORTENED = f"Your search was shortened to its first {MAX_QUERY_CHARS} characters."
 TOO_MANY = f"Only the first {MAX_TERMS} search terms were used."
@@ -180,3 +182,19 @@ def test_random_input_never_raises():
         found = leaves(parsed.tree)
         assert len(found) <= MAX_TERMS, text
         assert all(leaf.name in FACETS for leaf in found if isinstance(leaf, Filter)), text
+
+
+@pytest.mark.parametrize("query", [
+    "flood", "flood warning", '"early warning" siren', "tsunami OR earthquake", "flood -drill", "flood NOT drill",
+    'flood -"early warning"', "(banjir OR rob) semarang", "evacu* hazard:tsunami city:kobe", "a b OR c d",
+    "(a OR b) OR c", "-(drill OR exercise) flood", "NOT hazard:tsunami evacuation", "避難所 -訓練", "flod*",
+])
+def test_a_query_written_back_reads_as_the_same_query(query):
+    tree = parse(query).tree
+    assert parse(to_text(tree)).tree == tree
+
+
+def test_words_are_replaced_where_they_stand_and_never_inside_not():
+    tree = parse('heet -melborne "early warnng" OR hazard:tsunami evacu*').tree
+    fixed = replace_words(tree, {"heet": "heat", "melborne": "melbourne", "warnng": "warning", "evacu": "x"}.get)
+    assert to_text(fixed) == 'heat -melborne "early warning" OR hazard:tsunami evacu*'

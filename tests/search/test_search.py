@@ -458,12 +458,60 @@ def test_misspelt_word_with_no_results_is_corrected(corpus):
 
 
 @pytest.mark.needs(SUGGESTIONS)
-def test_rare_word_close_to_a_common_one_gets_did_you_mean(corpus, corpus_client):
-    results = find(corpus, "cooking")
+def test_after_a_correction_the_count_names_the_corrected_query(corpus, corpus_client):
+    results = find(corpus, "evacuaton")
+    assert results.query == "evacuaton" and results.corrected == "evacuation"
+    page = corpus_client.get("/practices?q=evacuaton").get_data(as_text=True)
+    count = " ".join(re.search(r'<p class="result-count">(.*?)</p>', page, re.S).group(1).split())
+    assert count == f"<strong>{results.total}</strong> practice{'s' * (results.total != 1)} for <q>evacuation</q>"
+    api = corpus_client.get("/api/v1/search?q=evacuaton").get_json()
+    assert (api["query"], api["corrected"], api["total"]) == ("evacuaton", "evacuation", results.total)
+    assert corpus_client.get("/api/v1/search?q=evacuation").get_json()["corrected"] is None
+    assert find(corpus, "evacuation").corrected is None
+
+
+@pytest.mark.needs(SUGGESTIONS)
+def test_a_word_practices_use_is_not_corrected_however_rare(corpus, corpus_client):
+    results = find(corpus, "cooking")  # "cooling" is more common, but "cooking" is what was meant
     assert ids(results) == [ID["drought-water-checklist"]]
-    assert results.suggestion == "cooling"
-    page = corpus_client.get("/practices?q=cooking").get_data(as_text=True)
-    assert "Did you mean" in page and "<strong>cooling</strong>" in page
+    assert results.suggestion is None
+    assert "Did you mean" not in corpus_client.get("/practices?q=cooking").get_data(as_text=True)
+    assert find(corpus, "panas kesehatan").suggestion is None  # Indonesian words, known in Indonesian
+
+
+@pytest.mark.needs(SUGGESTIONS, QUERY_LANGUAGE)
+def test_few_results_get_did_you_mean_with_the_querys_operators(corpus, corpus_client):
+    results = find(corpus, "drougt OR tsunami")
+    assert results.total == 2 and results.suggestion == "drought OR tsunami"
+    page = corpus_client.get("/practices", query_string={"q": "drougt OR tsunami"}).get_data(as_text=True)
+    assert "Did you mean" in page and "<strong>drought OR tsunami</strong>" in page
+
+
+@pytest.mark.needs(SUGGESTIONS, QUERY_LANGUAGE)
+@pytest.mark.parametrize(("q", "corrected", "found", "left_out"), [
+    ("heet -melbourne", "heat -melbourne", "heatstroke-alert", "heat-health-plan"),
+    ('"early warnng"', '"early warning"', "river-early-warning", "tsunami-drill"),  # its words, apart
+    ("evacuaton hazard:tsunami", "evacuation hazard:tsunami", "tsunami-drill", "posko-banjir"),
+    ("NOT heatwave evacuaton", "-heatwave evacuation", "tsunami-drill", "heat-health-plan"),
+    ("volontiirs", "volunteers", "heat-health-plan", "tsunami-drill"),  # ten letters, three edits away
+])
+def test_a_correction_keeps_the_querys_operators(corpus, q, corrected, found, left_out):
+    results = find(corpus, q)
+    assert results.corrected == corrected
+    assert ID[found] in ids(results) and ID[left_out] not in ids(results)
+    assert f"Nothing matched “{q}”; showing results for “{corrected}”." in results.notices
+
+
+@pytest.mark.needs(SUGGESTIONS)
+def test_a_known_word_beside_an_operator_is_not_replaced(library_app):
+    results = find(library_app.extensions["exchange"], "heat -melbourne")
+    assert results.hits and results.suggestion is None and results.corrected is None
+
+
+@pytest.mark.needs(SUGGESTIONS)
+def test_a_misspelt_glossary_word_is_corrected_in_any_language(library_app):
+    results = find(library_app.extensions["exchange"], "liquefction")
+    assert results.corrected == "liquefaction" and ids(results) == ["kobe/hanshin-awaji-kyokun"]
 
 
 def test_no_suggestion_when_the_word_is_fine(corpus):
@@ -595,6 +643,20 @@ def test_misspellings_are_corrected_by_what_public_practices_say(twins, q, corre
     seen = find(twins[0].extensions["exchange"], q)
     assert f"Nothing matched “{q}”; showing results for “{corrected}”." in seen.notices
     assert seen.hits
+
+
+@pytest.mark.needs(SUGGESTIONS)
+def test_a_word_only_a_restricted_practice_bears_is_never_offered_to_visitors(instance, make_practice):
+    restricted = dict(title="液状化の調査", summary="埋立地の液状化。", body="埋立地の液状化を調べる。\n",
+                      language="ja", country="JP", city="kobe", hazards="[liquefaction]")
+    publishing.publish(instance, make_practice(visibility="partners", **restricted), "ekijoka", "test")
+    publishing.publish(instance, make_practice(title="Liquid fuel store", body="The liquid fuel store.\n"),
+                       "fuel", "test")
+    for q in ("liquefction", "liquefction OR tsunami"):
+        seen = find(instance, q)
+        assert seen.total == 0 and seen.suggestion is None and seen.corrected is None, q
+    staff = find(instance, "liquefction", visibilities=STAFF)
+    assert staff.corrected == "liquefaction" and ids(staff) == ["kobe/ekijoka"]
 
 
 @pytest.mark.parametrize("q", RESTRICTED_ONLY + MISSPELT)

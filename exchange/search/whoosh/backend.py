@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -27,7 +28,9 @@ from markupsafe import Markup
 from markupsafe import escape
 from whoosh import query as wq
 from whoosh.searching import Searcher
+from whoosh.support.levenshtein import distance
 
+from exchange.search import glossary
 from exchange.search import query as ql
 from exchange.search.analysis import analysis_language
 from exchange.search.analysis import tokens
@@ -42,7 +45,6 @@ from exchange.search.backend import ReindexRunning
 from exchange.search.backend import SearchRequest
 from exchange.search.backend import SearchResults
 from exchange.search.backend import sorted_counts
-from exchange.search.interpretation import ALL_CONCEPTS_UP_TO
 from exchange.search.snippets import snippet
 from exchange.search.whoosh.documents import fields
 from exchange.search.whoosh.evaluation import Deadline
@@ -78,14 +80,18 @@ class WhooshBackend:
         finish. Opening the index and its caches comes before, and is not counted.
         """
         with self.index.searching() as searcher:
-            return _search(self.index, searcher, request, visibilities, seconds)
+            results = _search(self.index, searcher, request, visibilities, seconds)
+            _name_translations(searcher, results.hits)
+            return results
 
     def related(self, practice_id: str, visibilities: frozenset[str], limit: int = 5,
                 seconds: float = TIME_LIMIT_SECONDS) -> list[Hit]:
         """Practices like ``practice_id`` (shared hazards, kind and key words), never its own translations;
         none when the viewer may not read ``practice_id`` itself, or once matching has taken ``seconds``."""
         with self.index.searching() as searcher:
-            return _related(self.index, searcher, practice_id, visibilities, limit, seconds)
+            hits = _related(self.index, searcher, practice_id, visibilities, limit, seconds)
+            _name_translations(searcher, hits)
+            return hits
 
     def suggest(self, request: SearchRequest, visibilities: frozenset[str],
                 seconds: float = TIME_LIMIT_SECONDS) -> str | None:
@@ -204,9 +210,10 @@ def _search(index: SearchIndex, searcher: Searcher, request: SearchRequest,
     text_query = to_whoosh(parsed.tree)
     deadline = time.monotonic() + seconds
     found = _evaluate(index, searcher, text_query, statistics, deadline)
+    corrected = None
     if not _apply(found.complete, masks).any() and parsed.words():
         nothing = not _apply(found.matched, masks).any()
-        corrected = _suggest(index, searcher, parsed, statistics, masks, 0, cache, deadline)
+        corrected = _suggest(index, searcher, parsed, statistics, masks, 0, cache, deadline, found_nothing=nothing)
         if corrected:
             parsed = ql.parse(corrected)
             text_query = to_whoosh(parsed.tree)
@@ -247,7 +254,7 @@ def _search(index: SearchIndex, searcher: Searcher, request: SearchRequest,
         suggestion = _suggest(index, searcher, parsed, statistics, masks, complete, cache, deadline)
     facets = {facet: sorted_counts(cache.group_counts(facet, _apply(matched, masks, skip=facet))) for facet in FACETS}
     return SearchResults(query=request.q, total=total, page=request.page, per_page=request.per_page,
-                         hits=hits, facets=facets, suggestion=suggestion, notices=notices)
+                         hits=hits, facets=facets, suggestion=suggestion, notices=notices, corrected=corrected)
 
 
 def _evaluation(index: SearchIndex, searcher: Searcher, statistics: Statistics,
@@ -310,6 +317,15 @@ def _also_in(cache: FacetCache, docnum: int, readable: np.ndarray) -> list[tuple
     return sorted((cache.ids[d], cache.languages[d]) for d in others.tolist() if d != docnum)
 
 
+def _name_translations(searcher: Searcher, hits: list[Hit]) -> None:
+    """Fill in each hit's ``titles`` from the stored cards of its ``also_in`` (readable, as ``_also_in`` chose)."""
+    for hit in hits:
+        for other_id, _language in hit.also_in:
+            docnum = searcher.document_number(id=other_id)
+            if docnum is not None:
+                hit.titles[other_id] = searcher.stored_fields(docnum)["card"]["title"]
+
+
 def _body_terms(text_query: wq.Query) -> dict[str, set[str]]:
     """The query's terms in each body field, for highlighting."""
     terms: dict[str, set[str]] = {}
@@ -320,32 +336,104 @@ def _body_terms(text_query: wq.Query) -> dict[str, set[str]]:
 
 
 def _suggest(index: SearchIndex, searcher: Searcher, parsed: ql.Parsed, statistics: Statistics,
-             masks: dict[str, np.ndarray], total: int, cache: FacetCache, deadline: float) -> str | None:
-    """A corrected query that finds more practices having all its words (``total`` had them before), built
-    only from words of public practices the viewer may read (the most frequent among them, counted in
-    those practices alone); none past ``deadline``. In a query of three words or more (a question, whose
-    practices need not have every word) only words none of those practices use are corrected: it is
-    not rewritten word by word into other common words."""
+             masks: dict[str, np.ndarray], total: int, cache: FacetCache, deadline: float,
+             found_nothing: bool = False) -> str | None:
+    """``parsed`` with its misspelt words corrected, written back as a query, when more practices have all
+    its words than ``total`` did; none past ``deadline``.
+
+    A word is misspelt when no practice the viewer may read uses it in any of our languages (nor names it
+    through the glossary); it is replaced by the nearest word of public practices the viewer may read, or
+    of the glossary when practices they may read answer to it (``_nearest``). Only those words change, in
+    the parsed tree: phrases, OR, NOT (whose words are never corrected) and filters stay as they were.
+    Words practices use are kept, but for a query that found nothing at all (``found_nothing``) even so:
+    then a used word may be the slip (February for the Indonesian Februari), and the most used word of
+    public practices near it stands in for it. A question that found some practices is never rewritten
+    word by word into other common words.
+    """
     if time.monotonic() >= deadline:
         return None
     evaluation = _evaluation(index, searcher, statistics, deadline)
-    words = parsed.words()
-    keep_known = len(words) > ALL_CONCEPTS_UP_TO
-    corrected = []
-    for word in words:
-        lowered = word.lower()
-        try:
-            kept = keep_known and evaluation.frequency("spell_public", lowered) > 0
-            nearest = evaluation.nearest_word("spell_public", lowered, 2, 1) if lowered.isalpha() and not kept else None
-        except Deadline:
-            return None
-        corrected.append(nearest if nearest and nearest != lowered and len(lowered) > 3 else lowered)
-    if corrected == [w.lower() for w in words]:
+    words = [word for word in dict.fromkeys(w.lower() for w in parsed.words()) if _correctable(word)]
+    corrections: dict[str, str] = {}
+    try:
+        known = {word for word in words if _known(index, searcher, word, statistics, deadline)}
+        for word in words:
+            nearest = None if word in known else _nearest(index, searcher, evaluation, word, statistics, deadline)
+            if nearest:
+                corrections[word] = nearest
+        attempts = [corrections] if corrections else []
+        if found_nothing and known:
+            near = {word: evaluation.nearest_word("spell_public", word, _max_edits(word), 1) for word in known}
+            attempts.append({**corrections, **{word: n for word, n in near.items() if n and n != word}})
+    except Deadline:
         return None
-    candidate = ql.parse(" ".join(corrected))
-    complete = _evaluate(index, searcher, to_whoosh(candidate.tree), statistics, deadline).complete
-    found = len(np.unique(cache.group_codes[_apply(complete, masks)]))
-    return " ".join(corrected) if found > total else None
+    for attempt in attempts:
+        candidate = _corrected(parsed.tree, attempt)
+        if candidate == parsed.tree:
+            continue
+        found = _evaluate(index, searcher, to_whoosh(candidate), statistics, deadline)
+        if found.partial:
+            return None
+        if len(np.unique(cache.group_codes[_apply(found.complete, masks)])) > total:
+            return ql.to_text(candidate)
+    return None
+
+
+def _corrected(tree: ql.Node | None, corrections: dict[str, str]) -> ql.Node | None:
+    """``tree`` with the words ``corrections`` has (in small letters) replaced."""
+    return ql.replace_words(tree, lambda word: corrections.get(word.lower()))
+
+
+def _correctable(word: str) -> bool:
+    """Whether spelling may correct ``word``: four letters or more, of an alphabet (not kana or kanji,
+    whose misspellings are not near in letters)."""
+    return len(word) > 3 and word.isalpha() and all(letter < "\u3000" for letter in word)
+
+
+def _max_edits(word: str) -> int:
+    """How many edits away a correction of ``word`` may be: longer words may be further off."""
+    return 1 if len(word) <= 4 else 2 if len(word) <= 8 else 3
+
+
+def _known(index: SearchIndex, searcher: Searcher, word: str, statistics: Statistics, deadline: float) -> bool:
+    """Whether ``word`` finds a practice the viewer may read, in any language (raises Deadline past it)."""
+    found = _evaluate(index, searcher, to_whoosh(ql.Word(word)), statistics, deadline)
+    if found.partial:
+        raise Deadline
+    return bool(found.matched.any())
+
+
+def _nearest(index: SearchIndex, searcher: Searcher, evaluation: Evaluation, word: str, statistics: Statistics,
+             deadline: float) -> str | None:
+    """The correction of ``word`` fewest edits away (up to ``_max_edits``, same first letter): a word of
+    public practices the viewer may read (the most used of them), else a glossary term in any of our
+    languages that finds practices the viewer may read (the one finding most). None when ``word`` is
+    itself a word of those practices (a stop word, say), or nothing is near."""
+    for edits in range(1, _max_edits(word) + 1):
+        spelled = evaluation.nearest_word("spell_public", word, edits, 1)
+        if spelled == word:
+            return None
+        if spelled:
+            return spelled
+        best: tuple[int, str] | None = None
+        for term in _glossary_words():
+            if term[0] == word[0] and term != word and distance(term, word, limit=edits) <= edits:
+                found = _evaluate(index, searcher, to_whoosh(ql.Word(term)), statistics, deadline)
+                if found.partial:
+                    raise Deadline
+                count = int(found.matched.sum())
+                if count and (best is None or (count, term) > best):
+                    best = (count, term)
+        if best:
+            return best[1]
+    return None
+
+
+@functools.cache
+def _glossary_words() -> tuple[str, ...]:
+    """The one-word glossary terms spelling may correct to, in all our languages."""
+    words = {term.lower() for concept in glossary.concepts() for terms in concept.terms.values() for term in terms}
+    return tuple(sorted(w for w in words if _correctable(w)))
 
 
 def _snippet(stored: dict, terms: dict[str, set[str]]) -> Markup:

@@ -93,16 +93,26 @@ def all_of(node: ql.All, any_word: bool) -> wq.Query:
     of them, or one when ``any_word``, ranked by how many a practice covers), everything else (phrases,
     prefixes, filters, nested groups) required and its negations excluded, as ever."""
     nodes = required(_words_of(node) if any_word else node.nodes)
+    items = nodes if any_word else join_concept_words(nodes)
+    # A question is told by its words, not by how many glossary runs they form: in "tsunami evacuation
+    # drill for schools" a practice saying "tsunami" and "schools" covers two of its words, though three
+    # of them name one concept. So in a question a run counts as itself (its concept in any language)
+    # and as each of its words.
+    words = sum(len(required(item.words)) if isinstance(item, ConceptRun) else 1
+                for item in items if not isinstance(item, ql.Not))
+    question = not any_word and minimum_to_match(words) < words
     concepts: list[wq.Query] = []
     positives: list[wq.Query] = []
-    for item in nodes if any_word else join_concept_words(nodes):
+    for item in items:
         if isinstance(item, ConceptRun):
             concepts.append(wq.Or([text_query(item.text), wq.And([to_whoosh(w) for w in item.words])]))
+            if question:
+                concepts.extend(to_whoosh(w) for w in required(item.words))
         elif isinstance(item, ql.Word):
             concepts.append(to_whoosh(item))
         elif not isinstance(item, ql.Not):
             positives.append(to_whoosh(item))
-    minimum = 1 if any_word else minimum_to_match(len(concepts))
+    minimum = 1 if any_word or question else len(concepts)
     if minimum < len(concepts):
         positives.insert(0, Coordinated(concepts, minimum=minimum))
     else:

@@ -21,7 +21,7 @@ from exchange.search.whoosh.analysis import LanguageAnalyzer
 #: as ``<name>_<language>``.
 TEXT_BOOSTS = {"title": 3.0, "summary": 2.0, "tags": 2.0, "body": 1.0}
 #: Bumped whenever analysis or fields change: an index of another version is rebuilt.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def build_schema() -> Schema:
