@@ -205,21 +205,26 @@ _ENDED = tuple(".:;!?。！？：；、")
 
 def plain_text(markdown: str, language: str | None = None) -> str:
     """The body's words without markup, for snippets and indexing: one block (paragraph, heading, table
-    cell, list item, code) a line, and each heading and table cell ended with a mark (``BLOCK_END``,
+    cell, list item, code) a line, and each heading, table cell and list item ended with a mark (``BLOCK_END``,
     "。" in Japanese, ``language`` being the body's) unless it ends in punctuation already."""
     md = _parser()
     blocks: list[str] = []
     ending = False  # inside a heading or a table cell
+    items = 0  # how deep inside list items (a checklist's lines are ended too)
     for token in md.parse(markdown, {"docId": "note"}):
         if token.type in ("heading_open", "th_open", "td_open"):
             ending = True
         elif token.type in ("heading_close", "th_close", "td_close"):
             ending = False
+        elif token.type == "list_item_open":
+            items += 1
+        elif token.type == "list_item_close":
+            items -= 1
         elif token.type == "inline":
             text = "".join("\n" if c.type in ("softbreak", "hardbreak") else c.content
                            for c in token.children or () if c.type in ("text", "code_inline", "softbreak", "hardbreak"))
             text = text.strip()
-            if text and ending and not text.endswith(_ENDED):
+            if text and (ending or items) and not text.endswith(_ENDED):
                 text += BLOCK_ENDS.get(language or "", BLOCK_END)
             blocks.append(text)
         elif token.type in ("fence", "code_block"):

@@ -509,6 +509,24 @@ def test_a_known_word_beside_an_operator_is_not_replaced(library_app):
 
 
 @pytest.mark.needs(SUGGESTIONS)
+def test_a_word_of_a_glossary_term_is_never_corrected(library_app):
+    # "bandang" is in no bundled practice but is a word of the glossary's "banjir bandang" (flash flood);
+    # "badan" (body, agency) is one edit away and common.
+    for q in ("banjir bandang", "banjir bandang city:jakarta"):
+        results = find(library_app.extensions["exchange"], q)
+        assert results.corrected is None and "badan" not in (results.suggestion or ""), q
+
+
+@pytest.mark.engine("whoosh")
+def test_words_left_out_with_not_are_never_highlighted():
+    from exchange.search.whoosh.backend import _body_terms
+
+    terms = _body_terms(to_whoosh(ql.parse("banjir -rob -(air pasang)").tree))
+    marked = set().union(*terms.values())
+    assert "banjir" in marked and not marked & {"rob", "air", "pasang"}
+
+
+@pytest.mark.needs(SUGGESTIONS)
 def test_a_misspelt_glossary_word_is_corrected_in_any_language(library_app):
     results = find(library_app.extensions["exchange"], "liquefction")
     assert results.corrected == "liquefaction" and ids(results) == ["kobe/hanshin-awaji-kyokun"]

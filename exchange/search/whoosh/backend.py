@@ -213,7 +213,7 @@ def _search(index: SearchIndex, searcher: Searcher, request: SearchRequest,
     corrected = None
     if not _apply(found.complete, masks).any() and parsed.words():
         nothing = not _apply(found.matched, masks).any()
-        corrected = _suggest(index, searcher, parsed, statistics, masks, 0, cache, deadline, found_nothing=nothing)
+        corrected = _suggest(index, searcher, parsed, statistics, masks, 0, cache, deadline)
         if corrected:
             parsed = ql.parse(corrected)
             text_query = to_whoosh(parsed.tree)
@@ -327,28 +327,34 @@ def _name_translations(searcher: Searcher, hits: list[Hit]) -> None:
 
 
 def _body_terms(text_query: wq.Query) -> dict[str, set[str]]:
-    """The query's terms in each body field, for highlighting."""
+    """The query's terms in each body field, for highlighting: never those of words it leaves out (NOT)."""
     terms: dict[str, set[str]] = {}
-    for fieldname, text in text_query.iter_all_terms():
+    for fieldname, text in _wanted_terms(text_query):
         if fieldname.startswith("body_"):
             terms.setdefault(fieldname, set()).add(text)
     return terms
 
 
+def _wanted_terms(query: wq.Query) -> Iterator[tuple[str, str]]:
+    if isinstance(query, wq.Not):
+        return
+    children = list(query.children())
+    if not children:
+        yield from query.iter_all_terms()
+    for child in children:
+        yield from _wanted_terms(child)
+
+
 def _suggest(index: SearchIndex, searcher: Searcher, parsed: ql.Parsed, statistics: Statistics,
-             masks: dict[str, np.ndarray], total: int, cache: FacetCache, deadline: float,
-             found_nothing: bool = False) -> str | None:
+             masks: dict[str, np.ndarray], total: int, cache: FacetCache, deadline: float) -> str | None:
     """``parsed`` with its misspelt words corrected, written back as a query, when more practices have all
     its words than ``total`` did; none past ``deadline``.
 
-    A word is misspelt when no practice the viewer may read uses it in any of our languages (nor names it
-    through the glossary); it is replaced by the nearest word of public practices the viewer may read, or
+    A word is misspelt when it is no word of the glossary and no practice the viewer may read uses it, in
+    any of our languages; it is replaced by the nearest word of public practices the viewer may read, or
     of the glossary when practices they may read answer to it (``_nearest``). Only those words change, in
-    the parsed tree: phrases, OR, NOT (whose words are never corrected) and filters stay as they were.
-    Words practices use are kept, but for a query that found nothing at all (``found_nothing``) even so:
-    then a used word may be the slip (February for the Indonesian Februari), and the most used word of
-    public practices near it stands in for it. A question that found some practices is never rewritten
-    word by word into other common words.
+    the parsed tree: phrases, OR, NOT (whose words are never corrected) and filters stay as they were. A
+    real word is never swapped for a commoner one (banjir *bandang* is not banjir *badan*).
     """
     if time.monotonic() >= deadline:
         return None
@@ -356,27 +362,20 @@ def _suggest(index: SearchIndex, searcher: Searcher, parsed: ql.Parsed, statisti
     words = [word for word in dict.fromkeys(w.lower() for w in parsed.words()) if _correctable(word)]
     corrections: dict[str, str] = {}
     try:
-        known = {word for word in words if _known(index, searcher, word, statistics, deadline)}
         for word in words:
-            nearest = None if word in known else _nearest(index, searcher, evaluation, word, statistics, deadline)
-            if nearest:
-                corrections[word] = nearest
-        attempts = [corrections] if corrections else []
-        if found_nothing and known:
-            near = {word: evaluation.nearest_word("spell_public", word, _max_edits(word), 1) for word in known}
-            attempts.append({**corrections, **{word: n for word, n in near.items() if n and n != word}})
+            if not _known(index, searcher, word, statistics, deadline):
+                nearest = _nearest(index, searcher, evaluation, word, statistics, deadline)
+                if nearest:
+                    corrections[word] = nearest
     except Deadline:
         return None
-    for attempt in attempts:
-        candidate = _corrected(parsed.tree, attempt)
-        if candidate == parsed.tree:
-            continue
-        found = _evaluate(index, searcher, to_whoosh(candidate), statistics, deadline)
-        if found.partial:
-            return None
-        if len(np.unique(cache.group_codes[_apply(found.complete, masks)])) > total:
-            return ql.to_text(candidate)
-    return None
+    candidate = _corrected(parsed.tree, corrections)
+    if not corrections or candidate == parsed.tree:
+        return None
+    found = _evaluate(index, searcher, to_whoosh(candidate), statistics, deadline)
+    if found.partial:
+        return None
+    return ql.to_text(candidate) if len(np.unique(cache.group_codes[_apply(found.complete, masks)])) > total else None
 
 
 def _corrected(tree: ql.Node | None, corrections: dict[str, str]) -> ql.Node | None:
@@ -396,7 +395,10 @@ def _max_edits(word: str) -> int:
 
 
 def _known(index: SearchIndex, searcher: Searcher, word: str, statistics: Statistics, deadline: float) -> bool:
-    """Whether ``word`` finds a practice the viewer may read, in any language (raises Deadline past it)."""
+    """Whether ``word`` is a real word: one of a glossary term's words in any of our languages (banjir
+    *bandang*), or a word that finds a practice the viewer may read (raises Deadline past it)."""
+    if word in _glossary_vocabulary():
+        return True
     found = _evaluate(index, searcher, to_whoosh(ql.Word(word)), statistics, deadline)
     if found.partial:
         raise Deadline
@@ -427,6 +429,13 @@ def _nearest(index: SearchIndex, searcher: Searcher, evaluation: Evaluation, wor
         if best:
             return best[1]
     return None
+
+
+@functools.cache
+def _glossary_vocabulary() -> frozenset[str]:
+    """Every word of every glossary term, in all our languages, in small letters."""
+    return frozenset(word.lower() for concept in glossary.concepts() for terms in concept.terms.values()
+                     for term in terms for word in term.split())
 
 
 @functools.cache
