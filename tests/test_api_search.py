@@ -83,7 +83,7 @@ def test_suggestion_is_a_corrected_query(client, instance, make_practice):
 @pytest.mark.parametrize("query", [
     "sort=bad", "sort=", "sort=NEWEST", "page=0", "page=abc", "page=-1", "page=1.5", "page=1001", "per_page=1000",
     "per_page=0", "per_page=101", "per_page=x", "hazard=unknown", "hazard=tsunami&hazard=unknown", "kind=bogus",
-    "phase=later", "q=" + "x" * 257,
+    "phase=later", "year=abc", "year=20245", "q=" + "x" * 257,
 ])
 def test_bad_parameters_get_400_with_an_error(library_client, query):
     response = library_client.get(f"/api/v1/search?{query}")

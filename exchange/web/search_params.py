@@ -41,6 +41,8 @@ def from_args(args: MultiDict, strict: bool, per_page: int = 20) -> SearchReques
             unknown = [v for v in values if v not in vocabulary]
             if unknown:
                 raise BadSearch(f"{name} {unknown[0]!r} is unknown; allowed: {', '.join(vocabulary.keys())}")
+        if strict and name == "year" and not all(v.isascii() and v.isdigit() and len(v) == 4 for v in values):
+            raise BadSearch("year must be a year of four digits, such as 2024")
         filters[name] = values
     return SearchRequest(q=q, filters=filters, sort=sort, page=page, per_page=size)
 
