@@ -27,12 +27,18 @@ def main(job_id: int) -> int:
     # The code is loaded before the memory cap, so that the cap meets the rendering, not an import
     # that fails in a less telling way ("failed to map segment from shared object"). No web code:
     # the worker opens the instance the web app named in its environment (jobs.worker_environment).
+    import sqlalchemy as sa
+
     from exchange.instance import Instance
     from exchange.packs.exports import epub  # noqa: F401
     from exchange.packs.exports import pdf  # noqa: F401
     from exchange.settings import instance_path_from_environment
 
     instance = Instance.open(instance_path_from_environment(), os.environ.get("EXCHANGE_DATABASE_URL"))
+    # The database connection too: the pool keeps it for the job, so the cap never meets libpq's
+    # allocations at connect ("out of memory" while parsing the connection string, on PostgreSQL).
+    with instance.db.session() as session:
+        session.execute(sa.text("SELECT 1"))
     resource.setrlimit(resource.RLIMIT_AS, (jobs.MEMORY_LIMIT_BYTES, jobs.MEMORY_LIMIT_BYTES))
     try:
         return _run(instance, os.environ.get("EXCHANGE_BASE_URL", DEFAULT_BASE_URL), job_id)
