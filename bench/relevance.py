@@ -43,22 +43,26 @@ def main() -> None:
         app = create_app({"INSTANCE": Path(folder) / "instance"})
         instance = app.extensions["exchange"]
         initialise(instance, "bench", seed=True)
-        baseline = Fts5Baseline(library_documents(instance))
+        documents = library_documents(instance)
+        words, trigrams = Fts5Baseline(documents), Fts5Baseline(documents, "trigram")
         sets = {name: (evaluate(lambda query: ranked_ids(instance.search, query), path),
-                       evaluate(lambda query: baseline.search(query.q, query.filters), path))
+                       evaluate(lambda query: words.search(query.q, query.filters), path),
+                       evaluate(lambda query: trigrams.search(query.q, query.filters), path))
                 for name, path in (("development", QUERIES), ("held-out", HELDOUT))}
-    print(f"{'':<17}" + "".join(f"{name:<45}" for name in sets).rstrip())
-    columns = f"{'queries':>8}{'nDCG@10':>10}{'FTS5':>8}{'recall@10':>11}{'FTS5':>8}    "
+    # FTS5: SQLite FTS5 with the unicode61 (word) tokenizer; tri: with the trigram tokenizer.
+    print(f"{'':<17}" + "".join(f"{name:<60}" for name in sets).rstrip())
+    columns = f"{'queries':>8}{'nDCG@10':>10}{'FTS5':>7}{'tri':>7}{'recall@10':>11}{'FTS5':>7}{'tri':>7}    "
     print((f"{'group':<17}" + columns * len(sets)).rstrip())
     for group in ["english", "indonesian", "japanese", "cross-language", "misspelt", "filtered", LONG, "all"]:
         line = f"{group:<17}"
-        for ours, theirs in sets.values():
+        for ours, fts5, trigram in sets.values():
             if group in ours:
                 n1, r1, count = ours[group]
-                n2, r2, _ = theirs[group]
-                line += f"{count:>8}{n1:>10.3f}{n2:>8.3f}{r1:>11.3f}{r2:>8.3f}    "
+                n2, r2, _ = fts5[group]
+                n3, r3, _ = trigram[group]
+                line += f"{count:>8}{n1:>10.3f}{n2:>7.3f}{n3:>7.3f}{r1:>11.3f}{r2:>7.3f}{r3:>7.3f}    "
             else:
-                line += f"{'-':>8}{'':>37}    "
+                line += f"{'-':>8}{'':>49}    "
         print(line.rstrip())
 
 

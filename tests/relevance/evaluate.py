@@ -69,12 +69,15 @@ def evaluate(rank: Callable[[Judged], list[str]], path: Path = QUERIES) -> dict[
 
 
 class Fts5Baseline:
-    """Plain SQLite FTS5 (unicode61, bm25) over the same documents: all words, then any word."""
+    """Plain SQLite FTS5 (bm25) over the same documents: all words, then any word. ``tokenizer`` is FTS5's
+    ``unicode61`` (words) or ``trigram`` (three-character pieces: a word matches inside longer ones and
+    through small misspellings' unchanged parts; words shorter than three characters are left out)."""
 
-    def __init__(self, documents: list[dict]) -> None:
+    def __init__(self, documents: list[dict], tokenizer: str = "unicode61") -> None:
+        self.trigram = tokenizer == "trigram"
         self.db = sqlite3.connect(":memory:")
         self.db.execute("CREATE VIRTUAL TABLE docs USING fts5(id UNINDEXED, title, summary, body, "
-                        "meta UNINDEXED, tokenize='unicode61')")
+                        f"meta UNINDEXED, tokenize='{tokenizer}')")
         self.meta: dict[str, dict] = {}
         for doc in documents:
             self.db.execute("INSERT INTO docs VALUES (?, ?, ?, ?, '')", (doc["id"], doc["title"], doc["summary"],
@@ -82,7 +85,8 @@ class Fts5Baseline:
             self.meta[doc["id"]] = doc["facets"]
 
     def search(self, q: str, filters: dict[str, list[str]], limit: int = K) -> list[str]:
-        words = [w for w in q.replace('"', " ").split() if w.upper() not in ("OR", "AND", "NOT")]
+        words = [w for w in q.replace('"', " ").split() if w.upper() not in ("OR", "AND", "NOT")
+                 and (len(w) >= 3 or not self.trigram)]
         if not words:
             candidates = list(self.meta)
         else:
