@@ -517,6 +517,13 @@ def test_a_word_of_a_glossary_term_is_never_corrected(library_app):
         assert results.corrected is None and "badan" not in (results.suggestion or ""), q
 
 
+@pytest.mark.needs(SUGGESTIONS)
+def test_two_swapped_letters_are_corrected_to_the_word_they_spell(library_app):
+    # "lansai" is one letter from "lantai" (floor) and two swapped letters from "lansia" (the elderly).
+    results = find(library_app.extensions["exchange"], "evakuasi lansai")
+    assert results.corrected == "evakuasi lansia" and results.hits
+
+
 @pytest.mark.engine("whoosh")
 def test_words_left_out_with_not_are_never_highlighted():
     from exchange.search.whoosh.backend import _body_terms

@@ -405,12 +405,25 @@ def _known(index: SearchIndex, searcher: Searcher, word: str, statistics: Statis
     return bool(found.matched.any())
 
 
+def _swapped(evaluation: Evaluation, word: str) -> str | None:
+    """The most used word of public practices the viewer may read that is ``word`` with two neighbouring
+    letters swapped (the first letter kept), if any."""
+    candidates = {word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(1, len(word) - 1)} - {word}
+    found = [(evaluation.frequency("spell_public", c), c) for c in sorted(candidates)]
+    best = max((pair for pair in found if pair[0]), default=None)
+    return best[1] if best else None
+
+
 def _nearest(index: SearchIndex, searcher: Searcher, evaluation: Evaluation, word: str, statistics: Statistics,
              deadline: float) -> str | None:
     """The correction of ``word`` fewest edits away (up to ``_max_edits``, same first letter): a word of
     public practices the viewer may read (the most used of them), else a glossary term in any of our
     languages that finds practices the viewer may read (the one finding most). None when ``word`` is
-    itself a word of those practices (a stop word, say), or nothing is near."""
+    itself a word of those practices (a stop word, say), or nothing is near. Two neighbouring letters
+    swapped, the commonest slip, come first (lansai is lansia before it is lantai)."""
+    swapped = _swapped(evaluation, word)
+    if swapped:
+        return swapped
     for edits in range(1, _max_edits(word) + 1):
         spelled = evaluation.nearest_word("spell_public", word, edits, 1)
         if spelled == word:
