@@ -71,30 +71,27 @@ class Database:
         """A new session for reading; close it when done."""
         return self._sessions()
 
-    @contextlib.contextmanager
-    def writing(self) -> Iterator[Session]:
+    def writing(self) -> contextlib.AbstractContextManager[Session]:
         """A session whose transaction holds the write lock from its start, committed on success."""
-        with self._sessions() as session:
-            connection = session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-            if connection.dialect.name == "postgresql":
-                connection.execute(sa.select(sa.func.pg_advisory_xact_lock(WRITE_LOCK)))
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        return self._transaction(behind_every_writer=True)
 
-    @contextlib.contextmanager
-    def claiming(self) -> Iterator[Session]:
+    def claiming(self) -> contextlib.AbstractContextManager[Session]:
         """A short writing session that locks rows rather than queueing behind every writer, committed on success.
 
         For the job queue (``exchange/jobs``): on PostgreSQL its statements lock the rows they touch
         (``FOR UPDATE SKIP LOCKED`` where they choose among several), so job runners never wait for a
         publish, nor a publish for them. SQLite has a single write lock, taken up front as in ``writing``.
         """
+        return self._transaction(behind_every_writer=False)
+
+    @contextlib.contextmanager
+    def _transaction(self, behind_every_writer: bool) -> Iterator[Session]:
+        """A session whose transaction takes SQLite's write lock from its start and, when
+        ``behind_every_writer``, queues on PostgreSQL behind every other writer; committed on success."""
         with self._sessions() as session:
-            session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+            connection = session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+            if behind_every_writer and connection.dialect.name == "postgresql":
+                connection.execute(sa.select(sa.func.pg_advisory_xact_lock(WRITE_LOCK)))
             try:
                 yield session
                 session.commit()
