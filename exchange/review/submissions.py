@@ -134,12 +134,18 @@ def _current_version(session: Session, practice_id: str) -> int | None:
     return record.version if record else None
 
 
+def _authored(session: Session, viewer: Viewer, submission_id: int) -> Submission:
+    """The submission ``viewer`` wrote (NotAllowed for anyone else's, or none)."""
+    submission = session.get(Submission, submission_id)
+    if submission is None or not policy.is_author(viewer, submission):
+        raise NotAllowed("not your submission")
+    return submission
+
+
 def submit(instance: Instance, viewer: Viewer, submission_id: int) -> None:
     """Send a draft to the reviewers; refused as stale when a newer version was published meanwhile."""
     with instance.db.writing() as session:
-        submission = session.get(Submission, submission_id)
-        if submission is None or not policy.is_author(viewer, submission):
-            raise NotAllowed("not your submission")
+        submission = _authored(session, viewer, submission_id)
         if submission.status not in EDITABLE:
             raise WrongState(f"a {submission.status.replace('_', ' ')} submission cannot be submitted")
         current = _current_version(session, submission.practice_id)
@@ -156,9 +162,7 @@ def submit(instance: Instance, viewer: Viewer, submission_id: int) -> None:
 def withdraw(instance: Instance, viewer: Viewer, submission_id: int) -> None:
     """The author withdraws an open submission (it is kept, marked withdrawn)."""
     with instance.db.writing() as session:
-        submission = session.get(Submission, submission_id)
-        if submission is None or not policy.is_author(viewer, submission):
-            raise NotAllowed("not your submission")
+        submission = _authored(session, viewer, submission_id)
         if submission.status not in OPEN:
             raise WrongState("only an open submission can be withdrawn")
         submission.status, submission.updated_at = "withdrawn", utcnow()
