@@ -18,7 +18,7 @@ from markupsafe import escape
 
 from exchange.db import Database
 from exchange.models import PracticeRecord
-from exchange.search import listing as catalogue
+from exchange.search import listing
 from exchange.search.backend import TIME_LIMIT_SECONDS
 from exchange.search.backend import Hit
 from exchange.search.backend import IndexDocument
@@ -42,11 +42,11 @@ class CatalogueBackend:
         """Practices with every word of ``request.q`` in their title or summary, newest first, with a notice
         that search is degraded. One database query bounds the work, so ``seconds`` is not needed."""
         with self.db.session() as session:
-            listing = catalogue.listing(session, visibilities, request.filters, request.page, request.per_page,
-                                        text=request.q)
-            hits = [Hit(id=r.id, card=card(r), snippet=escape(r.summary), score=None) for r in listing.records]
-        return SearchResults(query=request.q, total=listing.total, page=request.page, per_page=request.per_page,
-                             hits=hits, facets=listing.facets, notices=[DEGRADED_NOTICE], degraded=True)
+            found = listing.listing(session, visibilities, request.filters, request.page, request.per_page,
+                                   text=request.q)
+            hits = [Hit(id=r.id, card=card(r), snippet=escape(r.summary), score=None) for r in found.records]
+        return SearchResults(query=request.q, total=found.total, page=request.page, per_page=request.per_page,
+                             hits=hits, facets=found.facets, notices=[DEGRADED_NOTICE], degraded=True)
 
     def related(self, practice_id: str, visibilities: frozenset[str], limit: int = 5,
                 seconds: float = TIME_LIMIT_SECONDS) -> list[Hit]:
