@@ -1,4 +1,4 @@
-"""Cross-language expansion: a query word that names a glossary concept also asks for its other terms."""
+"""What a query's words name in the glossary: concepts, which practices are indexed with (``concepts.py``)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ MAX_PHRASE_WORDS = 4
 #: A compound is split into concepts only when it is word-sized (bounded work for any query).
 MAX_COMPOUND_MORPHEMES = 8
 MAX_PART_MORPHEMES = 4
-MAX_TERMS_PER_LANGUAGE = 6
 
 
 @functools.cache
@@ -45,37 +44,26 @@ def concepts_for(text: str) -> list[glossary.Concept]:
     return [_concepts_by_key()[key] for key in found[:MAX_CONCEPTS]]
 
 
-def expansion_parts(text: str) -> list[dict[str, list[str]]]:
-    """What ``text`` means in the glossary, as parts that must all be present (language → terms each).
+def concept_parts(text: str) -> list[tuple[str, ...]]:
+    """What ``text`` means in the glossary, as parts that must all be present (concept keys each).
 
     A text naming one concept is one part. A Japanese compound written without spaces (洪水早期警報)
     is split into its longest glossary concepts (洪水 + 早期警報), each a part.
     """
-    whole = expansion_terms(text)
+    whole = concepts_for(text)
     if whole:
-        return [whole]
+        return [tuple(concept.key for concept in whole)]
     morphemes = tokens(text, "ja")
     if not 1 < len(morphemes) <= MAX_COMPOUND_MORPHEMES:
         return []
     parts, start = [], 0
     while start < len(morphemes):
         for end in range(min(len(morphemes), start + MAX_PART_MORPHEMES), start, -1):
-            terms = expansion_terms("".join(morphemes[start:end]))
-            if terms:
-                parts.append(terms)
+            found = concepts_for("".join(morphemes[start:end]))
+            if found:
+                parts.append(tuple(concept.key for concept in found))
                 start = end
                 break
         else:
             start += 1
     return parts if len(parts) > 1 else []
-
-
-def expansion_terms(text: str) -> dict[str, list[str]]:
-    """Language → the other terms of the concepts ``text`` names (excluding ``text`` itself)."""
-    terms: dict[str, list[str]] = defaultdict(list)
-    for concept in concepts_for(text):
-        for language, words in concept.terms.items():
-            for word in words:
-                if word.casefold() != text.casefold() and word not in terms[language]:
-                    terms[language].append(word)
-    return {language: words[:MAX_TERMS_PER_LANGUAGE * MAX_CONCEPTS] for language, words in terms.items()}

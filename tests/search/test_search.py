@@ -444,6 +444,23 @@ def test_indonesian_query_finds_english_practice(corpus):
     assert found[0] == ID["posko-banjir"] and ID["river-early-warning"] in found
 
 
+@pytest.mark.needs(CROSS_LANGUAGE)
+def test_a_concept_meets_a_practice_that_names_it_only_in_another_language(corpus):
+    # 避難所 (evacuation shelter) is in the Kobe practice's body only; nothing English is in it
+    results = find(corpus, "evacuation shelter committee")
+    assert ids(results)[0] == ID["hinanjo-unei"]
+    assert ID["hinanjo-unei"] in ids(find(corpus, "evacuation shelter"))
+    assert ID["hinanjo-unei"] in ids(find(corpus, "tempat pengungsian"))
+
+
+@pytest.mark.needs(CROSS_LANGUAGE, SNIPPETS)
+def test_the_snippet_marks_the_concept_in_the_practices_own_language(corpus):
+    [hit] = [hit for hit in find(corpus, "lansia").hits if hit.id == ID["hinanjo-unei"]] or [None]
+    assert hit is None  # the Kobe practice says nothing of the elderly
+    [hit] = [hit for hit in find(corpus, "elderly").hits if hit.id == ID["posko-banjir"]]
+    assert "<mark>lansia</mark>" in hit.snippet
+
+
 def test_japanese_query_finds_both_compounds(corpus):
     assert {ID["hinanjo-unei"], ID["tsunami-hinan-biru"]} <= set(ids(find(corpus, "避難")))
 

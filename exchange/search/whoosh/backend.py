@@ -32,6 +32,7 @@ from whoosh.support.levenshtein import distance
 
 from exchange.search import glossary
 from exchange.search import query as ql
+from exchange.search.analysis import LANGUAGES
 from exchange.search.analysis import analysis_language
 from exchange.search.analysis import tokens
 from exchange.search.backend import ALL_WORDS_NOTICE
@@ -45,6 +46,7 @@ from exchange.search.backend import ReindexRunning
 from exchange.search.backend import SearchRequest
 from exchange.search.backend import SearchResults
 from exchange.search.backend import sorted_counts
+from exchange.search.concepts import concept_words
 from exchange.search.snippets import snippet
 from exchange.search.whoosh.documents import fields
 from exchange.search.whoosh.evaluation import Deadline
@@ -332,6 +334,9 @@ def _body_terms(text_query: wq.Query) -> dict[str, set[str]]:
     for fieldname, text in _wanted_terms(text_query):
         if fieldname.startswith("body_"):
             terms.setdefault(fieldname, set()).add(text)
+        elif fieldname.startswith("concepts_"):  # a concept: its words in each language
+            for language in LANGUAGES:
+                terms.setdefault(f"body_{language}", set()).update(concept_words(text, language))
     return terms
 
 

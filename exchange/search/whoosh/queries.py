@@ -9,16 +9,17 @@ from exchange.search.analysis import LANGUAGES
 from exchange.search.analysis import tokens
 from exchange.search.backend import TEXT_FIELDS
 from exchange.search.backend import normal_value
-from exchange.search.expansion import expansion_parts
+from exchange.search.expansion import concept_parts
 from exchange.search.interpretation import ConceptRun
 from exchange.search.interpretation import join_concept_words
 from exchange.search.interpretation import minimum_to_match
 from exchange.search.interpretation import required
 from exchange.search.whoosh.evaluation import Coordinated
+from exchange.search.whoosh.schema import CONCEPT_BOOSTS
 
-#: How much a glossary equivalent of a query word counts beside the word itself.
-EXPANSION_BOOST = 0.3
-#: How much the scores of further equivalents of one concept add to the best one's.
+#: How much naming a glossary concept of a query word counts beside the word itself.
+CONCEPT_BOOST = 1.5
+#: How much the scores of further concepts of one word add to the best one's.
 EQUIVALENTS_TIEBREAK = 0.1
 
 
@@ -40,29 +41,25 @@ def in_language(text: str, language: str, boost: float = 1.0) -> list[wq.Query]:
 
 
 def text_query(text: str) -> wq.Query:
-    """``text`` in every language, plus its glossary equivalents in our languages, ranked lower.
+    """``text`` in every language, or the glossary concepts it names wherever a practice names them.
 
-    Equivalents are a disjunction-max: a practice that uses several synonyms of one concept is not
-    scored as if it matched several query words.
+    A concept is one term per place a practice may name it (``concepts.py``), whatever the language and
+    however many synonyms: a practice that names it is not scored as if it matched several query words,
+    and the work stays bounded. A Japanese compound naming several concepts needs them all.
     """
     direct = [q for language in LANGUAGES for q in in_language(text, language)]
     direct.append(wq.Term("organisation", text.lower()))
     direct += [wq.Term("place", token) for token in tokens(text, "xx")]
-    parts = []
-    for part in expansion_parts(text):
-        seen: set[tuple[str, tuple[str, ...]]] = set()
-        alternatives = []
-        for language, terms in part.items():
-            for term in terms:
-                key = (language, tuple(tokens(term, language)))
-                if key[1] and key not in seen:
-                    seen.add(key)
-                    alternatives.append(wq.Or(in_language(term, language, EXPANSION_BOOST)))
-        if alternatives:
-            parts.append(wq.DisjunctionMax(alternatives, tiebreak=EQUIVALENTS_TIEBREAK))
+    parts = [wq.DisjunctionMax([concept_query(key) for key in keys], tiebreak=EQUIVALENTS_TIEBREAK)
+             for keys in concept_parts(text)]
     if not parts:
         return wq.Or(direct)
     return wq.Or(direct + [parts[0] if len(parts) == 1 else wq.And(parts)])
+
+
+def concept_query(key: str) -> wq.Query:
+    """Practices naming the glossary concept ``key`` (in their title, summary, tags or body)."""
+    return wq.Or([wq.Term(f"concepts_{where}", key, boost=CONCEPT_BOOST) for where in CONCEPT_BOOSTS])
 
 
 def filter_query(name: str, value: str) -> wq.Query:

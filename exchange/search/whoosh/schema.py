@@ -20,8 +20,11 @@ from exchange.search.whoosh.analysis import LanguageAnalyzer
 #: How much a word counts in each of the texts (``TEXT_FIELDS``), each indexed once per analysis language
 #: as ``<name>_<language>``.
 TEXT_BOOSTS = {"title": 3.0, "summary": 2.0, "tags": 2.0, "body": 1.0}
+#: How much a glossary concept counts where a practice names it (``concepts.py``): in its title, summary
+#: or tags ("head"), or in its body.
+CONCEPT_BOOSTS = {"head": 2.0, "body": 1.0}
 #: Bumped whenever analysis or fields change: an index of another version is rebuilt.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 def build_schema() -> Schema:
@@ -41,6 +44,9 @@ def build_schema() -> Schema:
         # Words of public practices only: the "did you mean" vocabulary can never reveal a restricted word.
         "spell_public": TEXT(analyzer=RegexTokenizer() | LowercaseFilter(), phrase=False),
     }
+    for where, boost in CONCEPT_BOOSTS.items():
+        # The language-neutral concept keys the practice's text names, once per occurrence.
+        fields[f"concepts_{where}"] = TEXT(analyzer=RegexTokenizer(r"\S+"), field_boost=boost, phrase=False)
     for name in FACETS:
         fields[name] = KEYWORD(commas=True) if name in MULTI_VALUED_FACETS else ID()
     for language in LANGUAGES:

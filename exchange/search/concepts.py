@@ -1,0 +1,78 @@
+"""The language-neutral concepts a text names: the glossary's terms found in it, as concept keys.
+
+A practice is indexed with the concepts its title, summary, tags and body contain, and a query is
+mapped to concepts the same way, so an Indonesian query meets a Japanese practice on what both are
+about (``dapur umum`` and 炊き出し are both ``mass-feeding``) with one term per concept, however many
+words each language has for it. Terms are matched on analysed tokens (``analysis.tokens``): a text's
+``banjir bandang`` and a glossary's ``Banjir Bandang`` are the same tokens, and so are 避難所 in running
+Japanese text and on its own.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import defaultdict
+
+from exchange.search import glossary
+from exchange.search.analysis import analysis_language
+from exchange.search.analysis import tokens
+
+#: Glossary terms longer than this many tokens are never looked for (none are today).
+MAX_TERM_TOKENS = 8
+
+#: first token → [(the term's further tokens, concept keys)], longest terms first.
+_Table = dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]]
+
+
+@functools.cache
+def _tables() -> dict[str, _Table]:
+    """Per glossary language, its terms' analysed tokens indexed by their first token (built once)."""
+    keys: dict[str, dict[tuple[str, ...], list[str]]] = {language: defaultdict(list) for language in glossary.LANGUAGES}
+    for concept in glossary.concepts():
+        for language, terms in concept.terms.items():
+            for term in terms:
+                analysed = tuple(tokens(term, language))
+                if 0 < len(analysed) <= MAX_TERM_TOKENS and concept.key not in keys[language][analysed]:
+                    keys[language][analysed].append(concept.key)
+    tables: dict[str, _Table] = {}
+    for language, by_tokens in keys.items():
+        table: _Table = defaultdict(list)
+        for analysed, found in by_tokens.items():
+            table[analysed[0]].append((analysed[1:], tuple(found)))
+        for entries in table.values():
+            entries.sort(key=lambda entry: -len(entry[0]))
+        tables[language] = dict(table)
+    return tables
+
+
+def concept_keys(text: str, language: str, mode: str = "index") -> list[str]:
+    """The concept keys of every glossary term in ``text`` (written in ``language``), once per occurrence,
+    in order; a term inside a longer one counts too ("early warning" in "early warning system")."""
+    table = _tables().get(analysis_language(language))
+    if not table or not text:
+        return []
+    analysed = tokens(text, language, mode)
+    found: list[str] = []
+    for start, first in enumerate(analysed):
+        here: dict[str, None] = {}  # two terms of one concept starting here are one mention of it
+        for rest, keys in table.get(first, ()):
+            if tuple(analysed[start + 1:start + 1 + len(rest)]) == rest:
+                here.update(dict.fromkeys(keys))
+        found.extend(here)
+    return found
+
+
+@functools.cache
+def _words() -> dict[tuple[str, str], frozenset[str]]:
+    """(concept key, language) → the analysed tokens of the concept's terms in that language."""
+    words: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for concept in glossary.concepts():
+        for language, terms in concept.terms.items():
+            for term in terms:  # one letter (所 of 避難所) would mark every word it is part of
+                words[concept.key, language].update(t for t in tokens(term, language) if len(t) > 1)
+    return {key: frozenset(found) for key, found in words.items()}
+
+
+def concept_words(key: str, language: str) -> frozenset[str]:
+    """The index terms a practice in ``language`` names the concept ``key`` with (to highlight them)."""
+    return _words().get((key, analysis_language(language)), frozenset())

@@ -1,0 +1,47 @@
+"""Finding the glossary's language-neutral concepts in a practice's text and in a query alike."""
+
+from __future__ import annotations
+
+import pytest
+
+from exchange.search.concepts import concept_keys
+from exchange.search.concepts import concept_words
+from exchange.search.expansion import concept_parts
+
+
+@pytest.mark.parametrize(("text", "language", "key"), [
+    ("Relawan membuka dapur umum bagi pengungsi.", "id", "public-kitchen"),
+    ("避難所で炊き出しを行う。", "ja", "public-kitchen"),
+    ("The public kitchen opens at noon.", "en", "public-kitchen"),
+    ("Warga mengisi karung pasir di tanggul.", "id", "sandbag"),
+    ("土のうを積む", "ja", "sandbag"),
+    ("Fill sandbags along the levee.", "en", "sandbag"),
+])
+def test_a_concept_is_found_whatever_language_names_it(text, language, key):
+    assert key in concept_keys(text, language)
+
+
+def test_each_mention_counts_once_however_many_of_its_terms_overlap():
+    keys = concept_keys("The early warning system failed; a second early warning came late.", "en")
+    assert keys.count("early-warning-system") == 2
+
+
+def test_inflected_forms_name_the_concept_as_the_glossary_does():
+    assert "flood" in concept_keys("Sungai membanjiri kampung.", "id")
+    assert "flood" in concept_keys("Flooding reached the houses.", "en")
+
+
+def test_text_of_no_glossary_language_names_no_concept():
+    assert concept_keys("inondation des quartiers bas", "fr") == []
+    assert concept_keys("", "en") == []
+
+
+def test_a_query_maps_to_the_same_concepts_as_a_practice():
+    [keys] = concept_parts("dapur umum")
+    assert set(keys) & set(concept_keys("炊き出しを行う", "ja"))
+    assert len(concept_parts("洪水早期警報")) == 2  # a Japanese compound of two concepts needs both
+
+
+def test_a_concept_is_highlighted_by_its_words_but_never_by_a_single_letter():
+    words = concept_words("evacuation-shelter", "ja")
+    assert "避難" in words and all(len(word) > 1 for word in words)
