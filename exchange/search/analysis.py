@@ -62,7 +62,13 @@ once only other our out over own same should so some such than their them then t
 through too under until up very was were what where which while who whom why would
 """.split())
 
+#: Japanese words that only frame a question typed as a sentence (避難所を開くときの手順を知りたい).
+JAPANESE_QUESTION_WORDS = frozenset("""
+とき 際 場合 方法 仕方 やり方 知り たい ください 教え 知る 方 どう どの 何 なに
+""".split())
+
 _WORD = re.compile(r"\w+(?:[-']\w+)*", re.UNICODE)
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f]")
 
 
 @dataclass(frozen=True)
@@ -202,6 +208,47 @@ def analyse(text: str, language: str, mode: str = "query", split: bool = True) -
 def tokens(text: str, language: str, mode: str = "query") -> list[str]:
     """The index terms ``text`` becomes in ``language``."""
     return [token.text for token in analyse(text, language, mode)]
+
+
+_KANA = re.compile(r"[\u3041-\u309f\u30a0-\u30ffー]+")
+
+
+def is_kana(text: str) -> bool:
+    """Whether ``text`` is written in hiragana or katakana only (ひなんじょ, ヒナンジョ)."""
+    return bool(_KANA.fullmatch(text))
+
+
+def japanese_reading(text: str) -> str:
+    """How ``text`` reads, in katakana without voicing or long-vowel marks, so that a word typed in kana
+    meets its kanji: ひなんじょ and 避難所 both read ヒナンショ (the dictionary reads 所 ショ, unvoiced,
+    even where the compound voices it)."""
+    with _tagger_lock:
+        kana = "".join(word.feature.kana or word.surface for word in _tagger()(text))
+    kana = kana.translate(_HIRAGANA_TO_KATAKANA)
+    return unicodedata.normalize("NFC", "".join(c for c in unicodedata.normalize("NFD", kana)
+                                                 if c not in "\u3099\u309aー"))
+
+
+_HIRAGANA_TO_KATAKANA = {code: code + 0x60 for code in range(0x3041, 0x3097)}
+
+
+def japanese_chunks(text: str) -> list[str]:
+    """A run of Japanese written as a sentence, as the words a person would have typed with spaces: split
+    where a particle, an auxiliary or a question's framing stands (大雨のときの高齢者の避難 → 大雨, 高齢者,
+    避難). Compounds stay whole (高齢者); text without Japanese is returned as it is."""
+    if not _JAPANESE.search(text):
+        return [text]
+    chunks, current = [], ""
+    for word in japanese_words(text):
+        if word in JAPANESE_STOPWORDS or word in JAPANESE_QUESTION_WORDS or not word.strip():
+            if current:
+                chunks.append(current)
+            current = ""
+        else:
+            current += word
+    if current:
+        chunks.append(current)
+    return chunks or [text]
 
 
 def is_query_stopword(word: str) -> bool:

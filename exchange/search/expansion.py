@@ -6,6 +6,8 @@ import functools
 from collections import defaultdict
 
 from exchange.search import glossary
+from exchange.search.analysis import is_kana
+from exchange.search.analysis import japanese_reading
 from exchange.search.analysis import tokens
 
 MAX_CONCEPTS = 3
@@ -29,18 +31,33 @@ def _lookup() -> dict[tuple[str, tuple[str, ...]], tuple[str, ...]]:
 
 
 @functools.cache
+def _readings() -> dict[str, tuple[str, ...]]:
+    """How each Japanese term reads (``japanese_reading``) → concept keys; built once per process."""
+    table: dict[str, list[str]] = defaultdict(list)
+    for concept in glossary.concepts():
+        for term in concept.terms["ja"]:
+            reading = japanese_reading(term)
+            if reading and concept.key not in table[reading]:
+                table[reading].append(concept.key)
+    return {k: tuple(v) for k, v in table.items()}
+
+
+@functools.cache
 def _concepts_by_key() -> dict[str, glossary.Concept]:
     return {c.key: c for c in glossary.concepts()}
 
 
 def concepts_for(text: str) -> list[glossary.Concept]:
-    """The glossary concepts ``text`` names, in any of our languages (at most a few)."""
+    """The glossary concepts ``text`` names, in any of our languages (at most a few); a word typed in kana
+    names the concepts of the Japanese terms that read so (ひなんじょ: 避難所)."""
     found: list[str] = []
     for language in glossary.LANGUAGES:
         analysed = tuple(tokens(text, language))
         for key in _lookup().get((language, analysed), ()):
             if key not in found:
                 found.append(key)
+    if not found and is_kana(text):
+        found = list(_readings().get(japanese_reading(text), ()))
     return [_concepts_by_key()[key] for key in found[:MAX_CONCEPTS]]
 
 

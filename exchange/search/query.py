@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
 
+from exchange.search.analysis import japanese_chunks
 from exchange.search.backend import FACETS
 
 MAX_QUERY_CHARS = 256
@@ -240,7 +241,7 @@ class _Parser:
             if len(stem) >= MIN_PREFIX and re.fullmatch(r"\w[\w'-]*", stem):
                 self.plain = False
                 return Prefix(stem)
-        words = [Word(w) for w in re.findall(r"\w[\w'-]*", token)]
+        words = [Word(chunk) for w in re.findall(r"\w[\w'-]*", token) for chunk in japanese_chunks(w)]
         return _combine(All, words)
 
 

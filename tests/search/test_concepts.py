@@ -45,3 +45,15 @@ def test_a_query_maps_to_the_same_concepts_as_a_practice():
 def test_a_concept_is_highlighted_by_its_words_but_never_by_a_single_letter():
     words = concept_words("evacuation-shelter", "ja")
     assert "避難" in words and all(len(word) > 1 for word in words)
+
+
+@pytest.mark.parametrize(("typed", "key"), [
+    ("ひなんじょ", "evacuation-shelter"), ("ヒナンジョ", "evacuation-shelter"), ("どのう", "sandbag"),
+    ("たきだし", "public-kitchen"),
+])
+def test_a_word_typed_in_kana_names_the_concept_of_its_kanji(typed, key):
+    assert any(key in keys for keys in concept_parts(typed))
+
+
+def test_kana_that_reads_as_no_term_names_nothing():
+    assert concept_parts("ぬるぽ") == []

@@ -43,6 +43,20 @@ def test_plain_words_must_all_match():
     assert parsed.words() == ["flood", "warning"]
 
 
+@pytest.mark.parametrize(("text", "words"), [
+    ("大雨のときの高齢者の避難", ["大雨", "高齢者", "避難"]),
+    ("避難所を開くときの手順を知りたい", ["避難所", "開く", "手順"]),
+    ("BOKOMIの訓練", ["BOKOMI", "訓練"]),
+])
+def test_a_japanese_sentence_is_read_as_the_words_a_person_would_have_spaced(text, words):
+    assert parse(text).tree == All(tuple(Word(word) for word in words))
+
+
+def test_a_japanese_compound_stays_one_word_and_a_quoted_sentence_one_phrase():
+    assert parse("避難行動要支援者").tree == Word("避難行動要支援者")
+    assert parse('"高齢者の避難"').tree == Word("高齢者の避難")
+
+
 def test_quoted_words_are_a_phrase():
     parsed = parse('"early warning" drill')
     assert parsed.tree == All((Phrase("early warning"), Word("drill")))

@@ -461,6 +461,12 @@ def test_the_snippet_marks_the_concept_in_the_practices_own_language(corpus):
     assert "<mark>lansia</mark>" in hit.snippet
 
 
+@pytest.mark.needs(CROSS_LANGUAGE)
+def test_a_japanese_question_typed_as_a_sentence_or_in_kana_finds_the_practice(corpus):
+    assert ids(find(corpus, "避難所を運営するときの名簿の作り方"))[0] == ID["hinanjo-unei"]
+    assert ID["hinanjo-unei"] in ids(find(corpus, "ひなんじょ"))
+
+
 def test_japanese_query_finds_both_compounds(corpus):
     assert {ID["hinanjo-unei"], ID["tsunami-hinan-biru"]} <= set(ids(find(corpus, "避難")))
 
