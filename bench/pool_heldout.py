@@ -1,6 +1,7 @@
 """Pool the top results of several systems for every held-out query, for judging.
 
     python bench/pool_heldout.py            # writes tests/relevance/heldout/pool.yaml and prints a summary
+    python bench/pool_heldout.py tests/relevance/devblind    # the same for another set's queries.yaml
 
 Systems, each cut at DEPTH ids (a hit's translations count as ranked right after it, as in the tests):
   ours       our search, the query as typed
@@ -74,10 +75,10 @@ class AnyWord:
         return [r[0] for r in rows]
 
 
-def main() -> None:
-    queries = yaml.safe_load((HELDOUT / "queries.yaml").read_text("utf-8"))["queries"]
-    with tempfile.TemporaryDirectory() as folder:
-        app = create_app({"INSTANCE": Path(folder) / "instance"})
+def main(folder: Path = HELDOUT) -> None:
+    queries = yaml.safe_load((folder / "queries.yaml").read_text("utf-8"))["queries"]
+    with tempfile.TemporaryDirectory() as temporary:
+        app = create_app({"INSTANCE": Path(temporary) / "instance"})
         instance = app.extensions["exchange"]
         initialise(instance, "bench", seed=True)
         documents = library_documents(instance)
@@ -100,7 +101,7 @@ def main() -> None:
             pool[entry["id"]] = {practice_id: found[practice_id] for practice_id in sorted(found)}
     header = (f"# Pooled top {DEPTH} of: {', '.join(systems)} (see bench/pool_heldout.py).\n"
               "# query id -> practice id -> the systems that returned it. Written by bench/pool_heldout.py.\n")
-    (HELDOUT / "pool.yaml").write_text(header + yaml.safe_dump(pool, allow_unicode=True, sort_keys=True,
+    (folder / "pool.yaml").write_text(header + yaml.safe_dump(pool, allow_unicode=True, sort_keys=True,
                                                                default_flow_style=None, width=120), "utf-8")
     sizes = [len(found) for found in pool.values()]
     print(f"{len(pool)} queries, pool size min {min(sizes)} / mean {sum(sizes) / len(sizes):.1f} / max {max(sizes)}")
@@ -110,4 +111,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else HELDOUT)

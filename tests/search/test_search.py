@@ -494,6 +494,13 @@ def test_after_a_correction_the_count_names_the_corrected_query(corpus, corpus_c
 
 
 @pytest.mark.needs(SUGGESTIONS)
+def test_a_slip_in_an_affixed_indonesian_word_is_corrected_in_its_root(corpus):
+    # no practice says "pengevakuasian"; the Jakarta one says "mengevakuasi", root evakuasi
+    results = find(corpus, "pengevakusian")
+    assert results.corrected == "evakuasi" and ID["posko-banjir"] in ids(results)
+
+
+@pytest.mark.needs(SUGGESTIONS)
 def test_a_word_practices_use_is_not_corrected_however_rare(corpus, corpus_client):
     results = find(corpus, "cooking")  # "cooling" is more common, but "cooking" is what was meant
     assert ids(results) == [ID["drought-water-checklist"]]

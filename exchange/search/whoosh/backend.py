@@ -446,7 +446,33 @@ def _nearest(index: SearchIndex, searcher: Searcher, evaluation: Evaluation, wor
                     best = (count, term)
         if best:
             return best[1]
-    return None
+    return _nearest_root(evaluation, word)
+
+
+#: Indonesian prefixes and suffixes, longest first: a slip in an affixed word is looked for in its root.
+INDONESIAN_PREFIXES = ("memper", "menge", "meng", "meny", "mem", "men", "me", "penge", "peng", "peny", "pem", "pen",
+                       "pe", "ber", "ter", "di", "ke", "se", "")
+INDONESIAN_SUFFIXES = ("kannya", "annya", "kan", "nya", "an", "i", "")
+
+
+def _nearest_root(evaluation: Evaluation, word: str) -> str | None:
+    """For an Indonesian word whose affixed form no practice uses (pengevakusian), the root its affixes
+    surround, corrected (evakuasi): the nearest Indonesian index word to any affix-free remainder,
+    the one the viewer's documents use most. Searching the root finds every affixed form anyway."""
+    best: tuple[float, str] | None = None
+    for prefix in INDONESIAN_PREFIXES:
+        for suffix in INDONESIAN_SUFFIXES:
+            if not (prefix or suffix) or not word.startswith(prefix) or not word.endswith(suffix):
+                continue
+            root = word[len(prefix):len(word) - len(suffix)]
+            if len(root) < 4:
+                continue
+            found = evaluation.nearest_word("body_id", root, _max_edits(root) - 1 or 1, 1)
+            if found and found != root:
+                frequency = evaluation.frequency("body_id", found)
+                if best is None or (frequency, found) > best:
+                    best = (frequency, found)
+    return best[1] if best else None
 
 
 @functools.cache
