@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from typing import NamedTuple
 from typing import Protocol
 
 from markupsafe import Markup
@@ -116,6 +117,14 @@ class SearchRequest:
         return {name: values for name, values in wanted.items() if values}
 
 
+class Translation(NamedTuple):
+    """Another member of a hit's translation group that the viewer may read."""
+
+    id: str
+    language: str
+    title: str
+
+
 @dataclass
 class Hit:
     """One result: a practice's card, its highlighted snippet, and its other visible translations."""
@@ -124,10 +133,13 @@ class Hit:
     card: dict
     snippet: Markup
     score: float | None
-    #: The other members of its translation group the viewer may read: (id, language).
-    also_in: list[tuple[str, str]] = field(default_factory=list)
-    #: The title of each practice in ``also_in``, by id (for the API, which names them).
-    titles: dict[str, str] = field(default_factory=dict)
+    #: The other members of its translation group the viewer may read, by id.
+    translations: list[Translation] = field(default_factory=list)
+
+    @property
+    def also_in(self) -> list[tuple[str, str]]:
+        """(id, language) of each of ``translations``: what pages name them by."""
+        return [(translation.id, translation.language) for translation in self.translations]
 
 
 @dataclass

@@ -32,8 +32,8 @@ def search() -> ResponseReturnValue:
             "id": hit.id, **{k: hit.card[k] for k in ("title", "summary", "city", "country", "language", "kind",
                                                       "hazards", "phases", "published")},
             "url": _url(hit.id), "snippet": str(hit.snippet), "score": hit.score,
-            "translations": [{"id": other, "language": language, "title": hit.titles.get(other), "url": _url(other)}
-                             for other, language in hit.also_in],
+            "translations": [{**translation._asdict(), "url": _url(translation.id)}
+                             for translation in hit.translations],
         } for hit in results.hits],
         "facets": {name: results.facets.get(name, {}) for name in FACETS},
         "suggestion": results.suggestion,

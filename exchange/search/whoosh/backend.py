@@ -45,6 +45,7 @@ from exchange.search.backend import IndexDocument
 from exchange.search.backend import ReindexRunning
 from exchange.search.backend import SearchRequest
 from exchange.search.backend import SearchResults
+from exchange.search.backend import Translation
 from exchange.search.backend import sorted_counts
 from exchange.search.concepts import concept_words
 from exchange.search.snippets import snippet
@@ -82,18 +83,14 @@ class WhooshBackend:
         finish. Opening the index and its caches comes before, and is not counted.
         """
         with self.index.searching() as searcher:
-            results = _search(self.index, searcher, request, visibilities, seconds)
-            _name_translations(searcher, results.hits)
-            return results
+            return _search(self.index, searcher, request, visibilities, seconds)
 
     def related(self, practice_id: str, visibilities: frozenset[str], limit: int = 5,
                 seconds: float = TIME_LIMIT_SECONDS) -> list[Hit]:
         """Practices like ``practice_id`` (shared hazards, kind and key words), never its own translations;
         none when the viewer may not read ``practice_id`` itself, or once matching has taken ``seconds``."""
         with self.index.searching() as searcher:
-            hits = _related(self.index, searcher, practice_id, visibilities, limit, seconds)
-            _name_translations(searcher, hits)
-            return hits
+            return _related(self.index, searcher, practice_id, visibilities, limit, seconds)
 
     def suggest(self, request: SearchRequest, visibilities: frozenset[str],
                 seconds: float = TIME_LIMIT_SECONDS) -> str | None:
@@ -249,7 +246,7 @@ def _search(index: SearchIndex, searcher: Searcher, request: SearchRequest,
     for docnum in shown:
         stored = searcher.stored_fields(docnum)
         hits.append(Hit(id=stored["id"], card=stored["card"], score=None if newest else round(float(scores[docnum]), 4),
-                        snippet=_snippet(stored, terms), also_in=_also_in(cache, docnum, readable)))
+                        snippet=_snippet(stored, terms), translations=_translations(searcher, cache, docnum, readable)))
     suggestion = None
     complete = len(np.unique(cache.group_codes[np.flatnonzero(_apply(found.complete, masks))]))
     if complete < SUGGEST_BELOW and parsed.words():
@@ -313,19 +310,11 @@ def _leaders(cache: FacetCache, ranked: np.ndarray, wanted: int) -> list[int]:
     return leaders
 
 
-def _also_in(cache: FacetCache, docnum: int, readable: np.ndarray) -> list[tuple[str, str]]:
-    """The other readable members of ``docnum``'s translation group: (id, language)."""
+def _translations(searcher: Searcher, cache: FacetCache, docnum: int, readable: np.ndarray) -> list[Translation]:
+    """The other readable members of ``docnum``'s translation group, by id."""
     others = np.flatnonzero((cache.group_codes == cache.group_codes[docnum]) & readable)
-    return sorted((cache.ids[d], cache.languages[d]) for d in others.tolist() if d != docnum)
-
-
-def _name_translations(searcher: Searcher, hits: list[Hit]) -> None:
-    """Fill in each hit's ``titles`` from the stored cards of its ``also_in`` (readable, as ``_also_in`` chose)."""
-    for hit in hits:
-        for other_id, _language in hit.also_in:
-            docnum = searcher.document_number(id=other_id)
-            if docnum is not None:
-                hit.titles[other_id] = searcher.stored_fields(docnum)["card"]["title"]
+    return sorted(Translation(cache.ids[d], cache.languages[d], searcher.stored_fields(d)["card"]["title"])
+                  for d in others.tolist() if d != docnum)
 
 
 def _body_terms(text_query: wq.Query) -> dict[str, set[str]]:
@@ -523,5 +512,6 @@ def _related(index: SearchIndex, searcher: Searcher, practice_id: str, visibilit
     for other in _leaders(cache, docs[np.lexsort((docs, -scores[docs]))], limit):
         found = searcher.stored_fields(other)
         hits.append(Hit(id=found["id"], card=found["card"], snippet=escape(found["card"]["summary"]),
-                        score=round(float(scores[other]), 4), also_in=_also_in(cache, other, readable)))
+                        score=round(float(scores[other]), 4),
+                        translations=_translations(searcher, cache, other, readable)))
     return hits
