@@ -202,7 +202,14 @@ def analyse(text: str, language: str, mode: str = "query", split: bool = True) -
     ``mode`` is "index" for a practice's text and "query" for what someone typed (Japanese queries are
     NFKC-normalised first); ``split=False`` treats the whole text as one word.
     """
-    return ANALYSERS[analysis_language(language)](text, mode, split)
+    return iter(_analysed(text, analysis_language(language), mode, split))
+
+
+@functools.lru_cache(maxsize=32)
+def _analysed(text: str, language: str, mode: str, split: bool) -> tuple[Token, ...]:
+    """The last few texts' terms: indexing a practice analyses each of its texts twice (for its concepts,
+    ``concepts.py``, then for the engine's own index), and the second time is free."""
+    return tuple(ANALYSERS[language](text, mode, split))
 
 
 def tokens(text: str, language: str, mode: str = "query") -> list[str]:
