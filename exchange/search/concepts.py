@@ -19,6 +19,10 @@ from exchange.search.analysis import tokens
 
 #: Glossary terms longer than this many tokens are never looked for (none are today).
 MAX_TERM_TOKENS = 8
+#: Metadata values (``vocabularies.yaml``) that name a glossary concept under another key; every other
+#: hazard, kind and phase code is a glossary key itself.
+METADATA_CONCEPTS = {"extreme-rainfall": "torrential-rain", "procedure": "standard-operating-procedure",
+                     "training-material": "training", "response": "emergency-response"}
 
 #: first token → [(the term's further tokens, concept keys)], longest terms first.
 _Table = dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]]
@@ -60,6 +64,18 @@ def concept_keys(text: str, language: str, mode: str = "index") -> list[str]:
                 here.update(dict.fromkeys(keys))
         found.extend(here)
     return found
+
+
+def metadata_keys(values: list[str]) -> list[str]:
+    """The concept keys a practice's hazards, kind and phases name: what its contributor said it is about,
+    in no language at all."""
+    known = _concept_keys()
+    return [key for key in (METADATA_CONCEPTS.get(value, value) for value in values) if key in known]
+
+
+@functools.cache
+def _concept_keys() -> frozenset[str]:
+    return frozenset(concept.key for concept in glossary.concepts())
 
 
 @functools.cache

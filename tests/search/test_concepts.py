@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from exchange.library import vocabularies
 from exchange.search.concepts import concept_keys
 from exchange.search.concepts import concept_words
+from exchange.search.concepts import metadata_keys
 from exchange.search.expansion import concept_parts
 
 
@@ -57,3 +59,10 @@ def test_a_word_typed_in_kana_names_the_concept_of_its_kanji(typed, key):
 
 def test_kana_that_reads_as_no_term_names_nothing():
     assert concept_parts("ぬるぽ") == []
+
+
+def test_every_hazard_kind_and_phase_names_a_concept_but_the_plain_plan():
+    # a practice's metadata is language-neutral evidence of what it is about: each code must reach
+    # the concept index (a generic "plan" names nothing more than its words do)
+    codes = [*vocabularies.hazards().keys(), *vocabularies.kinds().keys(), *vocabularies.phases().keys()]
+    assert [code for code in codes if not metadata_keys([code])] == ["plan"]

@@ -453,6 +453,13 @@ def test_a_concept_meets_a_practice_that_names_it_only_in_another_language(corpu
     assert ID["hinanjo-unei"] in ids(find(corpus, "tempat pengungsian"))
 
 
+@pytest.mark.needs(CROSS_LANGUAGE)
+def test_a_practice_is_about_what_its_metadata_says_in_every_language(corpus):
+    # Tokyo's procedure says "heat alert" and "heatstroke", never "heatwave"; its hazard is heatwave
+    assert ID["heatstroke-alert"] in ids(find(corpus, "gelombang panas"))
+    assert ID["heatstroke-alert"] in ids(find(corpus, "熱波"))
+
+
 @pytest.mark.needs(CROSS_LANGUAGE, SNIPPETS)
 def test_the_snippet_marks_the_concept_in_the_practices_own_language(corpus):
     [hit] = [hit for hit in find(corpus, "lansia").hits if hit.id == ID["hinanjo-unei"]] or [None]

@@ -8,6 +8,7 @@ import re
 from exchange.search.analysis import analysis_language
 from exchange.search.backend import IndexDocument
 from exchange.search.concepts import concept_keys
+from exchange.search.concepts import metadata_keys
 
 EPOCH = datetime.date(1970, 1, 1)
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
@@ -35,8 +36,10 @@ def fields(document: IndexDocument) -> dict:
         "place": " ".join(document.places),
         "hazard": ",".join(document.values("hazard")), "phase": ",".join(document.values("phase")),
         **{f"{name}_{language}": text for name, text in texts.items()},
-        "concepts_head": " ".join(key for name in ("title", "summary", "tags")
-                                  for key in concept_keys(texts[name], document.language)),
+        "concepts_head": " ".join([key for name in ("title", "summary", "tags")
+                                   for key in concept_keys(texts[name], document.language)]
+                                  + metadata_keys([value for facet in ("hazard", "kind", "phase")
+                                                   for value in document.values(facet)])),
         "concepts_body": " ".join(concept_keys(texts["body"], document.language)),
     }
     for facet in ("city", "country", "kind", "language", "year"):

@@ -24,7 +24,7 @@ TEXT_BOOSTS = {"title": 3.0, "summary": 2.0, "tags": 2.0, "body": 1.0}
 #: or tags ("head"), or in its body.
 CONCEPT_BOOSTS = {"head": 2.0, "body": 1.0}
 #: Bumped whenever analysis or fields change: an index of another version is rebuilt.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 def build_schema() -> Schema:
