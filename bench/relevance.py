@@ -1,5 +1,6 @@
 """Print nDCG@10 and recall@10 per query group: our search beside plain SQLite FTS5 on the same data, for the
-development set (tests/relevance/queries.yaml, tuned on) and the held-out set (tests/relevance/heldout/, only measured).
+development sets (tests/relevance/queries.yaml and the blind tests/relevance/devblind/, tuned on) and the held-out set
+(tests/relevance/heldout/, only measured). ``--dev`` prints the development sets only (while tuning).
 
     python bench/relevance.py
 """
@@ -17,6 +18,7 @@ from exchange.initialise import initialise  # noqa: E402
 from exchange.library.practice import parse  # noqa: E402
 from exchange.library.rendering import plain_text  # noqa: E402
 from exchange.search.documents import facet_values  # noqa: E402
+from tests.relevance.evaluate import DEVBLIND  # noqa: E402
 from tests.relevance.evaluate import HELDOUT  # noqa: E402
 from tests.relevance.evaluate import LONG  # noqa: E402
 from tests.relevance.evaluate import QUERIES  # noqa: E402
@@ -48,7 +50,8 @@ def main() -> None:
         sets = {name: (evaluate(lambda query: ranked_ids(instance.search, query), path),
                        evaluate(lambda query: words.search(query.q, query.filters), path),
                        evaluate(lambda query: trigrams.search(query.q, query.filters), path))
-                for name, path in (("development", QUERIES), ("held-out", HELDOUT))}
+                for name, path in (("development", QUERIES), ("blind development", DEVBLIND), ("held-out", HELDOUT))
+                if name != "held-out" or "--dev" not in sys.argv}
     # FTS5: SQLite FTS5 with the unicode61 (word) tokenizer; tri: with the trigram tokenizer.
     print(f"{'':<17}" + "".join(f"{name:<60}" for name in sets).rstrip())
     columns = f"{'queries':>8}{'nDCG@10':>10}{'FTS5':>7}{'tri':>7}{'recall@10':>11}{'FTS5':>7}{'tri':>7}    "

@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 QUERIES = Path(__file__).parent / "queries.yaml"
+DEVBLIND = Path(__file__).parent / "devblind" / "judgments.yaml"  # written blind, may be tuned on
 HELDOUT = Path(__file__).parent / "heldout" / "judgments.yaml"  # frozen: measured, never tuned on
 K = 10
 LONG = "long (5+ words)"
