@@ -231,12 +231,17 @@ def japanese_reading(text: str) -> str:
     even where the compound voices it)."""
     with _tagger_lock:
         kana = "".join(word.feature.kana or word.surface for word in _tagger()(text))
-    kana = kana.translate(_HIRAGANA_TO_KATAKANA)
+    kana = katakana(kana)
     return unicodedata.normalize("NFC", "".join(c for c in unicodedata.normalize("NFD", kana)
                                                  if c not in "\u3099\u309aー"))
 
 
 _HIRAGANA_TO_KATAKANA = {code: code + 0x60 for code in range(0x3041, 0x3097)}
+
+
+def katakana(text: str) -> str:
+    """``text`` with its hiragana written in katakana (じゃかるた: ジャカルタ); everything else as it is."""
+    return text.translate(_HIRAGANA_TO_KATAKANA)
 
 
 def japanese_chunks(text: str) -> list[str]:

@@ -453,6 +453,17 @@ def test_a_concept_meets_a_practice_that_names_it_only_in_another_language(corpu
     assert ID["hinanjo-unei"] in ids(find(corpus, "tempat pengungsian"))
 
 
+@pytest.mark.needs(RANKING)
+def test_practices_of_a_place_the_query_names_come_first(corpus):
+    # Padang's drill says more of the words, but the question asks for Japan's (Sendai's) practice
+    assert ids(find(corpus, "tsunami evacuation buildings"))[0] == ID["tsunami-drill"]
+    assert ids(find(corpus, "tsunami evacuation buildings in japan"))[0] == ID["tsunami-hinan-biru"]
+    assert ids(find(corpus, "tsunami evacuation buildings di jepang"))[0] == ID["tsunami-hinan-biru"]
+    # a place typed in hiragana is the place's katakana name (ジャカルタ)
+    results = find(corpus, "こうずい じゃかるた")
+    assert set(ids(results)) == {ID["river-early-warning"], ID["posko-banjir"]} and results.notices == []
+
+
 @pytest.mark.needs(CROSS_LANGUAGE)
 def test_a_practice_is_about_what_its_metadata_says_in_every_language(corpus):
     # Tokyo's procedure says "heat alert" and "heatstroke", never "heatwave"; its hazard is heatwave

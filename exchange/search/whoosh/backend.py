@@ -57,6 +57,7 @@ from exchange.search.whoosh.index import FacetCache
 from exchange.search.whoosh.index import SearchIndex
 from exchange.search.whoosh.index import commit_small
 from exchange.search.whoosh.queries import all_of
+from exchange.search.whoosh.queries import place_tokens
 from exchange.search.whoosh.queries import to_whoosh
 
 log = logging.getLogger(__name__)
@@ -230,6 +231,8 @@ def _search(index: SearchIndex, searcher: Searcher, request: SearchRequest,
     if found.partial:
         notices.append(STOPPED_NOTICE)
     matched, scores = found.matched, found.scores
+    if not newest:
+        scores = _prefer_named_places(index, searcher, parsed, statistics, scores, deadline)
     selected = _apply(matched, masks)
 
     docs = np.flatnonzero(selected)
@@ -285,6 +288,21 @@ def _evaluate(index: SearchIndex, searcher: Searcher, text_query: wq.Query,
         return Matches(nothing, np.zeros(len(readable), np.float32), nothing, True)
     matched &= readable
     return Matches(matched, scores, matched & ~evaluation.incomplete, False)
+
+
+#: How much more a practice of a city or country the query names scores (Jakarta, Jepang, 東京).
+PLACE_PREFERENCE = 4.0
+
+
+def _prefer_named_places(index: SearchIndex, searcher: Searcher, parsed: ql.Parsed, statistics: Statistics,
+                         scores: np.ndarray, deadline: float) -> np.ndarray:
+    """``scores``, raised for practices of the places the query's words name: someone asking for Japan's
+    early warning system wants Japan's first, though other cities' may answer too."""
+    places = [wq.Term("place", token) for word in parsed.words() for token in place_tokens(word)]
+    if not places:
+        return scores
+    found = _evaluate(index, searcher, wq.Or(places), statistics, deadline)
+    return scores * np.where(found.matched, 1 + PLACE_PREFERENCE, 1).astype(np.float32)
 
 
 def _apply(matched: np.ndarray, masks: dict[str, np.ndarray], skip: str | None = None) -> np.ndarray:

@@ -6,6 +6,7 @@ from whoosh import query as wq
 
 from exchange.search import query as ql
 from exchange.search.analysis import LANGUAGES
+from exchange.search.analysis import katakana
 from exchange.search.analysis import tokens
 from exchange.search.backend import TEXT_FIELDS
 from exchange.search.backend import normal_value
@@ -49,7 +50,7 @@ def text_query(text: str) -> wq.Query:
     """
     direct = [q for language in LANGUAGES for q in in_language(text, language)]
     direct.append(wq.Term("organisation", text.lower()))
-    direct += [wq.Term("place", token) for token in tokens(text, "xx")]
+    direct += [wq.Term("place", token) for token in place_tokens(text)]
     parts = [wq.DisjunctionMax([concept_query(key) for key in keys], tiebreak=EQUIVALENTS_TIEBREAK)
              for keys in concept_parts(text)]
     if not parts:
@@ -60,6 +61,12 @@ def text_query(text: str) -> wq.Query:
 def concept_query(key: str) -> wq.Query:
     """Practices naming the glossary concept ``key`` (in their title, summary, tags or body)."""
     return wq.Or([wq.Term(f"concepts_{where}", key, boost=CONCEPT_BOOST) for where in CONCEPT_BOOSTS])
+
+
+def place_tokens(text: str) -> list[str]:
+    """The terms ``text`` would be as a city's or country's name; hiragana is read as the katakana place
+    names are written in (じゃかるた: ジャカルタ)."""
+    return tokens(katakana(text), "xx")
 
 
 def filter_query(name: str, value: str) -> wq.Query:
