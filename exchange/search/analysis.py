@@ -220,6 +220,11 @@ def tokens(text: str, language: str, mode: str = "query") -> list[str]:
 _KANA = re.compile(r"[\u3041-\u309f\u30a0-\u30ffー]+")
 
 
+def is_japanese(text: str) -> bool:
+    """Whether ``text`` has kana or kanji in it."""
+    return bool(_JAPANESE.search(text))
+
+
 def is_kana(text: str) -> bool:
     """Whether ``text`` is written in hiragana or katakana only (ひなんじょ, ヒナンジョ)."""
     return bool(_KANA.fullmatch(text))
@@ -248,7 +253,7 @@ def japanese_chunks(text: str) -> list[str]:
     """A run of Japanese written as a sentence, as the words a person would have typed with spaces: split
     where a particle, an auxiliary or a question's framing stands (大雨のときの高齢者の避難 → 大雨, 高齢者,
     避難). Compounds stay whole (高齢者); text without Japanese is returned as it is."""
-    if not _JAPANESE.search(text):
+    if not is_japanese(text):
         return [text]
     chunks, current = [], ""
     for word in japanese_words(text):

@@ -31,15 +31,21 @@ def _lookup() -> dict[tuple[str, tuple[str, ...]], tuple[str, ...]]:
 
 
 @functools.cache
-def _readings() -> dict[str, tuple[str, ...]]:
-    """How each Japanese term reads (``japanese_reading``) → concept keys; built once per process."""
-    table: dict[str, list[str]] = defaultdict(list)
+def _readings() -> dict[str, tuple[tuple[str, str], ...]]:
+    """How each Japanese term reads (``japanese_reading``) → (term, concept key) pairs; built once."""
+    table: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for concept in glossary.concepts():
         for term in concept.terms["ja"]:
             reading = japanese_reading(term)
-            if reading and concept.key not in table[reading]:
-                table[reading].append(concept.key)
+            if reading and (term, concept.key) not in table[reading]:
+                table[reading].append((term, concept.key))
     return {k: tuple(v) for k, v in table.items()}
+
+
+def japanese_terms_reading_as(text: str) -> list[str]:
+    """The glossary's Japanese terms that read as ``text`` does (非難所 and ひなんじょ: 避難所), but ``text``."""
+    return [term for term in dict.fromkeys(term for term, _key in _readings().get(japanese_reading(text), ()))
+            if term != text]
 
 
 @functools.cache
@@ -57,7 +63,7 @@ def concepts_for(text: str) -> list[glossary.Concept]:
             if key not in found:
                 found.append(key)
     if not found and is_kana(text):
-        found = list(_readings().get(japanese_reading(text), ()))
+        found = list(dict.fromkeys(key for _term, key in _readings().get(japanese_reading(text), ())))
     return [_concepts_by_key()[key] for key in found[:MAX_CONCEPTS]]
 
 

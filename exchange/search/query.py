@@ -163,6 +163,8 @@ class _Parser:
         self.tokens = tokens
         self.position = 0
         self.plain = True
+        #: Groups that are the words of a Japanese sentence (``japanese_chunks``), by id.
+        self.sentences: set[int] = set()
 
     def peek(self) -> str | None:
         return self.tokens[self.position] if self.position < len(self.tokens) else None
@@ -198,7 +200,9 @@ class _Parser:
                 self.take()
                 self.plain = False
                 continue
-            parts.append(self.unary(depth))
+            part = self.unary(depth)
+            # the words of a Japanese sentence stand beside the group's other words, as if spaced
+            parts.extend(part.nodes if isinstance(part, All) and id(part) in self.sentences else [part])
         if not parts:
             raise _Malformed("empty group")
         return _combine(All, parts)
@@ -242,7 +246,10 @@ class _Parser:
                 self.plain = False
                 return Prefix(stem)
         words = [Word(chunk) for w in re.findall(r"\w[\w'-]*", token) for chunk in japanese_chunks(w)]
-        return _combine(All, words)
+        node = _combine(All, words)
+        if isinstance(node, All) and len(words) > len(re.findall(r"\w[\w'-]*", token)):
+            self.sentences.add(id(node))
+        return node
 
 
 def to_text(node: Node | None) -> str:

@@ -52,6 +52,11 @@ def test_a_japanese_sentence_is_read_as_the_words_a_person_would_have_spaced(tex
     assert parse(text).tree == All(tuple(Word(word) for word in words))
 
 
+def test_a_japanese_sentences_words_stand_beside_the_querys_other_words():
+    assert parse("仮設住宅 こころのケア").tree == All((Word("仮設住宅"), Word("こころ"), Word("ケア")))
+    assert parse("flood-prone title:area").tree == All((Word("flood-prone"), All((Word("title"), Word("area")))))
+
+
 def test_a_japanese_compound_stays_one_word_and_a_quoted_sentence_one_phrase():
     assert parse("避難行動要支援者").tree == Word("避難行動要支援者")
     assert parse('"高齢者の避難"').tree == Word("高齢者の避難")

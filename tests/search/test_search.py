@@ -519,6 +519,23 @@ def test_a_slip_in_an_affixed_indonesian_word_is_corrected_in_its_root(corpus):
 
 
 @pytest.mark.needs(SUGGESTIONS)
+def test_the_wrong_kanji_of_the_same_sound_is_corrected(corpus):
+    results = find(corpus, "非難所")  # 非難 (blame) for 避難 (evacuation): the commonest Japanese slip
+    assert results.corrected == "避難所" and ID["hinanjo-unei"] in ids(results)
+    assert find(corpus, "避難じょ").corrected == "避難所"  # kana typed where the kanji belongs
+
+
+@pytest.mark.needs(SUGGESTIONS)
+def test_a_misspelt_word_in_a_question_is_corrected_though_other_words_match(corpus):
+    # a question needs only some of its words, so "evacuaton" was silently left out
+    # (and no practice has every word even then: nothing says "kitchen" too)
+    results = find(corpus, "tsunami evacuaton pupils kitchen")
+    assert results.corrected == "tsunami evacuation pupils kitchen" and ids(results)[0] == ID["tsunami-drill"]
+    assert results.notices == ["No practice has all of “tsunami evacuaton pupils kitchen”; showing results for "
+                               "“tsunami evacuation pupils kitchen”."]
+
+
+@pytest.mark.needs(SUGGESTIONS)
 def test_a_word_practices_use_is_not_corrected_however_rare(corpus, corpus_client):
     results = find(corpus, "cooking")  # "cooling" is more common, but "cooking" is what was meant
     assert ids(results) == [ID["drought-water-checklist"]]

@@ -34,6 +34,7 @@ from exchange.search import glossary
 from exchange.search import query as ql
 from exchange.search.analysis import LANGUAGES
 from exchange.search.analysis import analysis_language
+from exchange.search.analysis import is_japanese
 from exchange.search.analysis import tokens
 from exchange.search.backend import ALL_WORDS_NOTICE
 from exchange.search.backend import CAPABILITIES
@@ -48,6 +49,8 @@ from exchange.search.backend import SearchResults
 from exchange.search.backend import Translation
 from exchange.search.backend import sorted_counts
 from exchange.search.concepts import concept_words
+from exchange.search.expansion import japanese_terms_reading_as
+from exchange.search.interpretation import ALL_CONCEPTS_UP_TO
 from exchange.search.snippets import snippet
 from exchange.search.whoosh.documents import fields
 from exchange.search.whoosh.evaluation import Deadline
@@ -226,8 +229,8 @@ def _search(index: SearchIndex, searcher: Searcher, request: SearchRequest,
         if _apply(any_found.matched, masks).any():
             text_query, found = any_query, any_found
             notices.append(ALL_WORDS_NOTICE)
-    elif _apply(found.matched, masks).any() and not _apply(found.complete, masks).any():
-        notices.append(ALL_WORDS_NOTICE)
+    elif _apply(found.matched, masks).any() and not _apply(found.complete, masks).any() and not corrected:
+        notices.append(ALL_WORDS_NOTICE)  # (a correction's notice says so already)
     if found.partial:
         notices.append(STOPPED_NOTICE)
     matched, scores = found.matched, found.scores
@@ -371,12 +374,14 @@ def _suggest(index: SearchIndex, searcher: Searcher, parsed: ql.Parsed, statisti
     if time.monotonic() >= deadline:
         return None
     evaluation = _evaluation(index, searcher, statistics, deadline)
-    words = [word for word in dict.fromkeys(w.lower() for w in parsed.words()) if _correctable(word)]
+    words = [word for word in dict.fromkeys(w.lower() for w in parsed.words())
+             if _correctable(word) or is_japanese(word)]
     corrections: dict[str, str] = {}
     try:
         for word in words:
             if not _known(index, searcher, word, statistics, deadline):
-                nearest = _nearest(index, searcher, evaluation, word, statistics, deadline)
+                nearest = (_homophone(index, searcher, word, statistics, deadline) if is_japanese(word) else
+                           _nearest(index, searcher, evaluation, word, statistics, deadline))
                 if nearest:
                     corrections[word] = nearest
     except Deadline:
@@ -387,7 +392,12 @@ def _suggest(index: SearchIndex, searcher: Searcher, parsed: ql.Parsed, statisti
     found = _evaluate(index, searcher, to_whoosh(candidate), statistics, deadline)
     if found.partial:
         return None
-    return ql.to_text(candidate) if len(np.unique(cache.group_codes[_apply(found.complete, masks)])) > total else None
+    if len(np.unique(cache.group_codes[_apply(found.complete, masks)])) > total:
+        return ql.to_text(candidate)
+    # A question needs only some of its words: a correction of words nothing matched can only add to
+    # what it finds, so it is taken when it finds anything at all.
+    question = len(parsed.words()) > ALL_CONCEPTS_UP_TO
+    return ql.to_text(candidate) if question and _apply(found.matched, masks).any() else None
 
 
 def _corrected(tree: ql.Node | None, corrections: dict[str, str]) -> ql.Node | None:
@@ -454,6 +464,22 @@ def _nearest(index: SearchIndex, searcher: Searcher, evaluation: Evaluation, wor
         if best:
             return best[1]
     return _nearest_root(evaluation, word)
+
+
+def _homophone(index: SearchIndex, searcher: Searcher, word: str, statistics: Statistics,
+               deadline: float) -> str | None:
+    """For a Japanese word no practice the viewer may read uses, the glossary term that reads the same
+    and finds most of their practices: the wrong kanji of the same sound (非難所, 仮説住宅) is Japanese's
+    commonest slip, and kana typed where kanji belong (避難じょ) the next."""
+    best: tuple[int, str] | None = None
+    for term in japanese_terms_reading_as(word):
+        found = _evaluate(index, searcher, to_whoosh(ql.Word(term)), statistics, deadline)
+        if found.partial:
+            raise Deadline
+        count = int(found.matched.sum())
+        if count and (best is None or (count, term) > best):
+            best = (count, term)
+    return best[1] if best else None
 
 
 #: Indonesian prefixes and suffixes, longest first: a slip in an affixed word is looked for in its root.
