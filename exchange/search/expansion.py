@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections import defaultdict
 
 from exchange.search import glossary
+from exchange.search.analysis import is_japanese
 from exchange.search.analysis import is_kana
 from exchange.search.analysis import japanese_reading
 from exchange.search.analysis import tokens
@@ -15,6 +17,7 @@ MAX_PHRASE_WORDS = 4
 #: A compound is split into concepts only when it is word-sized (bounded work for any query).
 MAX_COMPOUND_MORPHEMES = 8
 MAX_PART_MORPHEMES = 4
+_KANJI = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 @functools.cache
@@ -71,15 +74,16 @@ def concept_parts(text: str) -> list[tuple[str, ...]]:
     """What ``text`` means in the glossary, as parts that must all be present (concept keys each).
 
     A text naming one concept is one part. A Japanese compound written without spaces (洪水早期警報)
-    is split into its longest glossary concepts (洪水 + 早期警報), each a part.
+    is split into its longest glossary concepts (洪水 + 早期警報), each a part; morphemes naming none
+    are left to the words themselves (長期停電: 停電).
     """
     whole = concepts_for(text)
     if whole:
         return [tuple(concept.key for concept in whole)]
-    morphemes = tokens(text, "ja")
+    morphemes = tokens(text, "ja") if is_japanese(text) else []
     if not 1 < len(morphemes) <= MAX_COMPOUND_MORPHEMES:
         return []
-    parts, start = [], 0
+    parts, start, guessed = [], 0, False
     while start < len(morphemes):
         for end in range(min(len(morphemes), start + MAX_PART_MORPHEMES), start, -1):
             found = concepts_for("".join(morphemes[start:end]))
@@ -88,5 +92,7 @@ def concept_parts(text: str) -> list[tuple[str, ...]]:
                 start = end
                 break
         else:
+            # a leftover in kana is more likely a slip (避難じょ) than a modifier (長期): spelling's to mend
+            guessed |= not _KANJI.search(morphemes[start])
             start += 1
-    return parts if len(parts) > 1 else []
+    return parts if len(parts) > 1 or not guessed else []

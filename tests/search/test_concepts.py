@@ -66,3 +66,9 @@ def test_every_hazard_kind_and_phase_names_a_concept_but_the_plain_plan():
     # the concept index (a generic "plan" names nothing more than its words do)
     codes = [*vocabularies.hazards().keys(), *vocabularies.kinds().keys(), *vocabularies.phases().keys()]
     assert [code for code in codes if not metadata_keys([code])] == ["plan"]
+
+
+def test_a_compound_names_the_concepts_of_its_parts_when_the_rest_is_a_modifier():
+    [part] = concept_parts("長期停電")  # long (長期) power outage (停電)
+    assert "power-outage" in part
+    assert concept_parts("避難じょ") == []  # a kana leftover is a slip for spelling to mend (避難所)

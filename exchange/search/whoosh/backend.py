@@ -60,6 +60,7 @@ from exchange.search.whoosh.index import FacetCache
 from exchange.search.whoosh.index import SearchIndex
 from exchange.search.whoosh.index import commit_small
 from exchange.search.whoosh.queries import all_of
+from exchange.search.whoosh.queries import in_language
 from exchange.search.whoosh.queries import place_tokens
 from exchange.search.whoosh.queries import to_whoosh
 
@@ -421,7 +422,11 @@ def _known(index: SearchIndex, searcher: Searcher, word: str, statistics: Statis
     *bandang*), or a word that finds a practice the viewer may read (raises Deadline past it)."""
     if word in _glossary_vocabulary():
         return True
-    found = _evaluate(index, searcher, to_whoosh(ql.Word(word)), statistics, deadline)
+    # a Japanese compound must be used as it is written: a glossary concept among its parts (住宅 in
+    # 仮説住宅) does not make it a word
+    query = (wq.Or([q for language in LANGUAGES for q in in_language(word, language)]) if is_japanese(word)
+             else to_whoosh(ql.Word(word)))
+    found = _evaluate(index, searcher, query, statistics, deadline)
     if found.partial:
         raise Deadline
     return bool(found.matched.any())
