@@ -395,10 +395,14 @@ def _suggest(index: SearchIndex, searcher: Searcher, parsed: ql.Parsed, statisti
         return None
     if len(np.unique(cache.group_codes[_apply(found.complete, masks)])) > total:
         return ql.to_text(candidate)
-    # A question needs only some of its words: a correction of words nothing matched can only add to
-    # what it finds, so it is taken when it finds anything at all.
-    question = len(parsed.words()) > ALL_CONCEPTS_UP_TO
-    return ql.to_text(candidate) if question and _apply(found.matched, masks).any() else None
+    # A correction of words nothing matched can only add to what is found: a question (which needs only
+    # some of its words) takes it when it finds anything at all, and so does a plain query that only its
+    # words one by one would answer.
+    if len(parsed.words()) <= ALL_CONCEPTS_UP_TO and parsed.plain and isinstance(candidate, ql.All) and not total:
+        found = _evaluate(index, searcher, all_of(candidate, any_word=True), statistics, deadline)
+    elif len(parsed.words()) <= ALL_CONCEPTS_UP_TO:
+        return None
+    return ql.to_text(candidate) if not found.partial and _apply(found.matched, masks).any() else None
 
 
 def _corrected(tree: ql.Node | None, corrections: dict[str, str]) -> ql.Node | None:
