@@ -461,17 +461,11 @@ def _nearest(index: SearchIndex, searcher: Searcher, evaluation: Evaluation, wor
             return None
         if spelled:
             return spelled
-        best: tuple[int, str] | None = None
-        for term in _glossary_words():
-            if term[0] == word[0] and term != word and distance(term, word, limit=edits) <= edits:
-                found = _evaluate(index, searcher, to_whoosh(ql.Word(term)), statistics, deadline)
-                if found.partial:
-                    raise Deadline
-                count = int(found.matched.sum())
-                if count and (best is None or (count, term) > best):
-                    best = (count, term)
+        near = [term for term in _glossary_words()
+                if term[0] == word[0] and term != word and distance(term, word, limit=edits) <= edits]
+        best = _finding_most(index, searcher, near, statistics, deadline)
         if best:
-            return best[1]
+            return best
     return _nearest_root(evaluation, word)
 
 
@@ -480,8 +474,15 @@ def _homophone(index: SearchIndex, searcher: Searcher, word: str, statistics: St
     """For a Japanese word no practice the viewer may read uses, the glossary term that reads the same
     and finds most of their practices: the wrong kanji of the same sound (非難所, 仮説住宅) is Japanese's
     commonest slip, and kana typed where kanji belong (避難じょ) the next."""
+    return _finding_most(index, searcher, japanese_terms_reading_as(word), statistics, deadline)
+
+
+def _finding_most(index: SearchIndex, searcher: Searcher, terms: list[str], statistics: Statistics,
+                  deadline: float) -> str | None:
+    """Of ``terms``, the one that finds most practices the viewer may read (none that finds none);
+    raises Deadline past ``deadline``."""
     best: tuple[int, str] | None = None
-    for term in japanese_terms_reading_as(word):
+    for term in terms:
         found = _evaluate(index, searcher, to_whoosh(ql.Word(term)), statistics, deadline)
         if found.partial:
             raise Deadline
