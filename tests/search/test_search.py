@@ -527,6 +527,21 @@ def test_a_misspelt_word_is_corrected_where_no_practice_has_both_words(corpus):
 
 
 @pytest.mark.needs(SUGGESTIONS)
+@pytest.mark.parametrize("q", ["soal", "phrase", "tsunami phrase"])
+def test_a_real_word_no_practice_uses_is_never_mended_into_another(library_app, q):
+    # "soal" (about) is not "soil", "phrase" is not "phase", though the bundled practices use only the latter
+    results = library_app.extensions["exchange"].search.search(SearchRequest(q=q), PUBLIC)
+    assert results.corrected is None and results.suggestion is None
+
+
+@pytest.mark.needs(SUGGESTIONS)
+def test_a_slip_is_mended_into_the_word_that_makes_a_term_with_its_neighbour(library_app):
+    # "bumu" is one letter from bumi and from buku (book), which practices use more; gempa bumi is a term
+    results = library_app.extensions["exchange"].search.search(SearchRequest(q="gempa bumu"), PUBLIC)
+    assert results.corrected == "gempa bumi"
+
+
+@pytest.mark.needs(SUGGESTIONS)
 def test_the_wrong_kanji_of_the_same_sound_is_corrected(corpus):
     results = find(corpus, "非難所")  # 非難 (blame) for 避難 (evacuation): the commonest Japanese slip
     assert results.corrected == "避難所" and ID["hinanjo-unei"] in ids(results)

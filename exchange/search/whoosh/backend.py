@@ -51,6 +51,7 @@ from exchange.search.backend import sorted_counts
 from exchange.search.concepts import concept_words
 from exchange.search.expansion import japanese_terms_reading_as
 from exchange.search.interpretation import ALL_CONCEPTS_UP_TO
+from exchange.search.lexicon import is_word
 from exchange.search.snippets import snippet
 from exchange.search.whoosh.documents import fields
 from exchange.search.whoosh.evaluation import Deadline
@@ -375,13 +376,14 @@ def _suggest(index: SearchIndex, searcher: Searcher, parsed: ql.Parsed, statisti
     if time.monotonic() >= deadline:
         return None
     evaluation = _evaluation(index, searcher, statistics, deadline)
-    words = [word for word in dict.fromkeys(w.lower() for w in parsed.words())
-             if _correctable(word) or is_japanese(word)]
+    typed = [w.lower() for w in parsed.words()]
+    words = [word for word in dict.fromkeys(typed) if _correctable(word) or is_japanese(word)]
     corrections: dict[str, str] = {}
     try:
         for word in words:
             if not _known(index, searcher, word, statistics, deadline):
                 nearest = (_homophone(index, searcher, word, statistics, deadline) if is_japanese(word) else
+                           _completing(word, _neighbours(typed, word)) or
                            _nearest(index, searcher, evaluation, word, statistics, deadline))
                 if nearest:
                     corrections[word] = nearest
@@ -423,8 +425,9 @@ def _max_edits(word: str) -> int:
 
 def _known(index: SearchIndex, searcher: Searcher, word: str, statistics: Statistics, deadline: float) -> bool:
     """Whether ``word`` is a real word: one of a glossary term's words in any of our languages (banjir
-    *bandang*), or a word that finds a practice the viewer may read (raises Deadline past it)."""
-    if word in _glossary_vocabulary():
+    *bandang*), an English or Indonesian word (``lexicon``: soal is not soil), or a word that finds a
+    practice the viewer may read (raises Deadline past it)."""
+    if word in _glossary_vocabulary() or is_word(word):
         return True
     # a Japanese compound must be used as it is written: a glossary concept among its parts (住宅 in
     # 仮説住宅) does not make it a word
@@ -467,6 +470,45 @@ def _nearest(index: SearchIndex, searcher: Searcher, evaluation: Evaluation, wor
         if best:
             return best
     return _nearest_root(evaluation, word)
+
+
+def _neighbours(words: list[str], word: str) -> set[str]:
+    """The words typed right before and after each place ``word`` stands in ``words``."""
+    places = [i for i, w in enumerate(words) if w == word]
+    return {words[j] for i in places for j in (i - 1, i + 1) if 0 <= j < len(words)} - {word}
+
+
+def _completing(word: str, neighbours: set[str]) -> str | None:
+    """The word nearest ``word`` (within ``_max_edits``, same first letter) that makes a glossary term with
+    a word typed beside it: 'gempa bumu' is gempa *bumi* (earthquake), not gempa *buku* (book), though
+    practices say buku more often."""
+    best: tuple[int, str] | None = None
+    for neighbour in neighbours:
+        for term in _glossary_terms_with(neighbour):
+            for candidate in term:
+                if candidate[0] == word[0] and candidate not in (word, neighbour):
+                    edits = distance(candidate, word, limit=_max_edits(word))
+                    if edits <= _max_edits(word) and (best is None or (edits, candidate) < best):
+                        best = (edits, candidate)
+    return best[1] if best else None
+
+
+@functools.cache
+def _glossary_terms_by_word() -> dict[str, list[tuple[str, ...]]]:
+    """Each word of a glossary term of several words (small letters) → those terms, as their words."""
+    terms: dict[str, list[tuple[str, ...]]] = {}
+    for concept in glossary.concepts():
+        for language_terms in concept.terms.values():
+            for term in language_terms:
+                words = tuple(term.lower().split())
+                if len(words) > 1:
+                    for word in set(words):
+                        terms.setdefault(word, []).append(words)
+    return terms
+
+
+def _glossary_terms_with(word: str) -> list[tuple[str, ...]]:
+    return _glossary_terms_by_word().get(word, [])
 
 
 def _homophone(index: SearchIndex, searcher: Searcher, word: str, statistics: Statistics,
