@@ -230,13 +230,16 @@ def is_kana(text: str) -> bool:
     return bool(_KANA.fullmatch(text))
 
 
-def japanese_reading(text: str) -> str:
+def japanese_reading(text: str, fold: bool = True) -> str:
     """How ``text`` reads, in katakana without voicing or long-vowel marks, so that a word typed in kana
     meets its kanji: ひなんじょ and 避難所 both read ヒナンショ (the dictionary reads 所 ショ, unvoiced,
-    even where the compound voices it)."""
+    even where the compound voices it). ``fold=False``: the reading as the dictionary gives it.
+    """
     with _tagger_lock:
         kana = "".join(word.feature.kana or word.surface for word in _tagger()(text))
     kana = katakana(kana)
+    if not fold:
+        return kana
     return unicodedata.normalize("NFC", "".join(c for c in unicodedata.normalize("NFD", kana)
                                                  if c not in "\u3099\u309aー"))
 

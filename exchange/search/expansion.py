@@ -34,21 +34,31 @@ def _lookup() -> dict[tuple[str, tuple[str, ...]], tuple[str, ...]]:
 
 
 @functools.cache
-def _readings() -> dict[str, tuple[tuple[str, str], ...]]:
-    """How each Japanese term reads (``japanese_reading``) → (term, concept key) pairs; built once."""
-    table: dict[str, list[tuple[str, str]]] = defaultdict(list)
+def _readings() -> dict[str, tuple[tuple[str, str, str], ...]]:
+    """How each Japanese term reads, voicing folded (``japanese_reading``) → (term, concept key, its
+    reading unfolded) triples; built once per process."""
+    table: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     for concept in glossary.concepts():
         for term in concept.terms["ja"]:
             reading = japanese_reading(term)
-            if reading and (term, concept.key) not in table[reading]:
-                table[reading].append((term, concept.key))
+            entry = (term, concept.key, japanese_reading(term, fold=False))
+            if reading and entry not in table[reading]:
+                table[reading].append(entry)
     return {k: tuple(v) for k, v in table.items()}
+
+
+def _read_as(text: str) -> list[tuple[str, str, str]]:
+    """The glossary's Japanese terms that read as ``text``: those reading exactly so if any (じしん: 地震,
+    not 指針, シシン once voicing is folded), else those reading so with voicing folded (ひなんじょ: 避難所,
+    which the dictionary reads ヒナンショ)."""
+    found = _readings().get(japanese_reading(text), ())
+    exact = japanese_reading(text, fold=False)
+    return [entry for entry in found if entry[2] == exact] or list(found)
 
 
 def japanese_terms_reading_as(text: str) -> list[str]:
     """The glossary's Japanese terms that read as ``text`` does (非難所 and ひなんじょ: 避難所), but ``text``."""
-    return [term for term in dict.fromkeys(term for term, _key in _readings().get(japanese_reading(text), ()))
-            if term != text]
+    return [term for term in dict.fromkeys(term for term, _key, _reading in _read_as(text)) if term != text]
 
 
 @functools.cache
@@ -66,7 +76,7 @@ def concepts_for(text: str) -> list[glossary.Concept]:
             if key not in found:
                 found.append(key)
     if not found and is_kana(text):
-        found = list(dict.fromkeys(key for _term, key in _readings().get(japanese_reading(text), ())))
+        found = list(dict.fromkeys(key for _term, key, _reading in _read_as(text)))
     return [_concepts_by_key()[key] for key in found[:MAX_CONCEPTS]]
 
 

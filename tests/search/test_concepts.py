@@ -51,7 +51,7 @@ def test_a_concept_is_highlighted_by_its_words_but_never_by_a_single_letter():
 
 @pytest.mark.parametrize(("typed", "key"), [
     ("ひなんじょ", "evacuation-shelter"), ("ヒナンジョ", "evacuation-shelter"), ("どのう", "sandbag"),
-    ("たきだし", "public-kitchen"),
+    ("たきだし", "public-kitchen"), ("じしん", "earthquake"), ("えきじょうか", "liquefaction"),
 ])
 def test_a_word_typed_in_kana_names_the_concept_of_its_kanji(typed, key):
     assert any(key in keys for keys in concept_parts(typed))
@@ -72,3 +72,8 @@ def test_a_compound_names_the_concepts_of_its_parts_when_the_rest_is_a_modifier(
     [part] = concept_parts("長期停電")  # long (長期) power outage (停電)
     assert "power-outage" in part
     assert concept_parts("避難じょ") == []  # a kana leftover is a slip for spelling to mend (避難所)
+
+
+def test_a_kana_word_reading_exactly_as_a_term_is_that_term_not_one_that_reads_so_unvoiced():
+    # じしん is 地震 (earthquake), not 指針 (guideline), which reads シシン
+    assert concept_parts("じしん") == [("earthquake",)]
