@@ -62,6 +62,12 @@ once only other our out over own same should so some such than their them then t
 through too under until up very was were what where which while who whom why would
 """.split())
 
+#: Indonesian words that only frame a question (apa yang dilakukan …, bagaimana cara …, contoh …).
+INDONESIAN_QUESTION_WORDS = frozenset("""
+apa apakah bagaimana gimana cara caranya contoh dilakukan melakukan lakukan tentang mengenai soal siapa
+kapan dimana di mana mengapa kenapa hal bisa
+""".split())
+
 #: Japanese words that only frame a question typed as a sentence (避難所を開くときの手順を知りたい).
 JAPANESE_QUESTION_WORDS = frozenset("""
 とき 際 場合 方法 仕方 やり方 知り たい ください 教え 知る 方 どう どの 何 なに
@@ -274,4 +280,5 @@ def japanese_chunks(text: str) -> list[str]:
 def is_query_stopword(word: str) -> bool:
     """True for words too common to require (the, yang, の …) in a query of several words."""
     lowered = word.lower()
-    return lowered in QUERY_STOPWORDS or lowered in INDONESIAN_STOPWORDS or lowered in JAPANESE_STOPWORDS
+    return (lowered in QUERY_STOPWORDS or lowered in INDONESIAN_STOPWORDS or lowered in INDONESIAN_QUESTION_WORDS
+            or lowered in JAPANESE_STOPWORDS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from exchange.library import publishing
+from exchange.search.analysis import is_query_stopword
 from exchange.search.analysis import tokens
 from exchange.search.backend import STEMMING
 from exchange.search.backend import SearchRequest
@@ -73,3 +74,9 @@ def test_japanese_query_finds_the_word_inside_compounds(instance, make_practice)
         "necchusho", "test")
     assert found(instance, "避難") == {"tokyo/unei", "tokyo/biru"}
     assert found(instance, "bokomi") == found(instance, "ＢＯＫＯＭＩ") == {"tokyo/necchusho"}
+
+
+@pytest.mark.parametrize("word", ["apa", "bagaimana", "cara", "dilakukan", "contoh", "soal"])
+def test_words_that_only_frame_an_indonesian_question_are_not_required(word):
+    # "apa yang dilakukan jepang saat gempa": what Japan does in earthquakes, not practices saying "dilakukan"
+    assert is_query_stopword(word)
