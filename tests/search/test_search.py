@@ -519,6 +519,14 @@ def test_a_slip_in_an_affixed_indonesian_word_is_corrected_in_its_root(corpus):
 
 
 @pytest.mark.needs(SUGGESTIONS)
+def test_the_wrong_kanji_is_mended_though_part_of_the_compound_matches(library_app):
+    # 防災訓連 finds practices through 防災 alone; 防災訓練 (disaster drill) reads the same and was meant
+    results = library_app.extensions["exchange"].search.search(SearchRequest(q="防災訓連"), PUBLIC)
+    assert results.corrected == "防災訓練"
+    assert results.notices == ["Showing results for “防災訓練” instead of “防災訓連”."]
+
+
+@pytest.mark.needs(SUGGESTIONS)
 def test_a_misspelt_word_is_corrected_where_no_practice_has_both_words(corpus):
     # no practice has both "evacuation" and "cooling": each word alone answers, the misspelt one too
     results = find(corpus, "evacuaton cooling")

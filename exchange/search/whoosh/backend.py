@@ -35,6 +35,7 @@ from exchange.search import query as ql
 from exchange.search.analysis import LANGUAGES
 from exchange.search.analysis import analysis_language
 from exchange.search.analysis import is_japanese
+from exchange.search.analysis import is_kana
 from exchange.search.analysis import tokens
 from exchange.search.backend import ALL_WORDS_NOTICE
 from exchange.search.backend import CAPABILITIES
@@ -216,7 +217,8 @@ def _search(index: SearchIndex, searcher: Searcher, request: SearchRequest,
     deadline = time.monotonic() + seconds
     found = _evaluate(index, searcher, text_query, statistics, deadline)
     corrected = None
-    if not _apply(found.complete, masks).any() and parsed.words():
+    complete = _apply(found.complete, masks).any()
+    if parsed.words() and (not complete or _wrong_kanji(index, searcher, parsed, statistics, deadline)):
         nothing = not _apply(found.matched, masks).any()
         corrected = _suggest(index, searcher, parsed, statistics, masks, 0, cache, deadline)
         if corrected:
@@ -224,6 +226,7 @@ def _search(index: SearchIndex, searcher: Searcher, request: SearchRequest,
             text_query = to_whoosh(parsed.tree)
             found = _evaluate(index, searcher, text_query, statistics, deadline)
             notices.append(f"Nothing matched “{request.q}”; showing results for “{corrected}”." if nothing else
+                           f"Showing results for “{corrected}” instead of “{request.q}”." if complete else
                            f"No practice has all of “{request.q}”; showing results for “{corrected}”.")
     if not _apply(found.matched, masks).any() and parsed.plain and isinstance(parsed.tree, ql.All):
         any_query = all_of(parsed.tree, any_word=True)
@@ -470,6 +473,18 @@ def _nearest(index: SearchIndex, searcher: Searcher, evaluation: Evaluation, wor
         if best:
             return best
     return _nearest_root(evaluation, word)
+
+
+def _wrong_kanji(index: SearchIndex, searcher: Searcher, parsed: ql.Parsed, statistics: Statistics,
+                 deadline: float) -> bool:
+    """Whether a Japanese word with kanji in it is used nowhere as written but reads as a glossary term:
+    防災訓連 matches practices through 防災 alone, yet 防災訓練 (drill) was meant. (A word in kana
+    already finds the concept of the kanji that read so.)"""
+    try:
+        return any(is_japanese(word) and not is_kana(word) and japanese_terms_reading_as(word)
+                   and not _known(index, searcher, word, statistics, deadline) for word in parsed.words())
+    except Deadline:
+        return False
 
 
 def _neighbours(words: list[str], word: str) -> set[str]:
