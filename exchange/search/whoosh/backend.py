@@ -217,8 +217,8 @@ def _search(index: SearchIndex, searcher: Searcher, request: SearchRequest,
     deadline = time.monotonic() + seconds
     found = _evaluate(index, searcher, text_query, statistics, deadline)
     corrected = None
-    complete = _apply(found.complete, masks).any()
-    if parsed.words() and (not complete or _wrong_kanji(index, searcher, parsed, statistics, deadline)):
+    had_complete = bool(_apply(found.complete, masks).any())
+    if parsed.words() and (not had_complete or _wrong_kanji(index, searcher, parsed, statistics, deadline)):
         nothing = not _apply(found.matched, masks).any()
         corrected = _suggest(index, searcher, parsed, statistics, masks, 0, cache, deadline)
         if corrected:
@@ -226,7 +226,7 @@ def _search(index: SearchIndex, searcher: Searcher, request: SearchRequest,
             text_query = to_whoosh(parsed.tree)
             found = _evaluate(index, searcher, text_query, statistics, deadline)
             notices.append(f"Nothing matched “{request.q}”; showing results for “{corrected}”." if nothing else
-                           f"Showing results for “{corrected}” instead of “{request.q}”." if complete else
+                           f"Showing results for “{corrected}” instead of “{request.q}”." if had_complete else
                            f"No practice has all of “{request.q}”; showing results for “{corrected}”.")
     if not _apply(found.matched, masks).any() and parsed.plain and isinstance(parsed.tree, ql.All):
         any_query = all_of(parsed.tree, any_word=True)
