@@ -9,6 +9,7 @@ in length, terms and depth; anything malformed is read as plain words instead of
 
 from __future__ import annotations
 
+import difflib
 import re
 import types
 import unicodedata
@@ -17,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
 
+from exchange.library import vocabularies
 from exchange.search.analysis import japanese_chunks
 from exchange.search.backend import FACETS
 
@@ -123,7 +125,36 @@ def parse(text: str) -> Parsed:
     tree, dropped = _limit_terms(tree)
     if dropped:
         notices.append(f"Only the first {MAX_TERMS} search terms were used.")
+    tree = _known_filters(tree, notices)
     return Parsed(tree, plain, notices)
+
+
+#: The filters whose values come from a fixed vocabulary (``vocabularies.yaml``).
+_VOCABULARIES = {"hazard": vocabularies.hazards, "kind": vocabularies.kinds, "phase": vocabularies.phases,
+                 "language": vocabularies.languages}
+
+
+def _known_filters(tree: Node | None, notices: list[str]) -> Node | None:
+    """``tree`` without filters on a value their vocabulary lacks (hazard:flood), each left out with a
+    notice naming the values meant most likely, rather than finding nothing without a word."""
+
+    def walk(node: Node) -> Node | None:
+        if isinstance(node, All | Any):
+            return _combine(type(node), (walk(child) for child in node.nodes))
+        if isinstance(node, Not):
+            inner = walk(node.node)
+            return Not(inner) if inner is not None else None
+        if isinstance(node, Filter) and node.name in _VOCABULARIES:
+            known = [str(key) for key in _VOCABULARIES[node.name]().keys()]
+            value = node.value.lower()
+            if value not in known:
+                near = [k for k in known if value in k] or difflib.get_close_matches(value, known, n=4, cutoff=0.6)
+                meant = f" Did you mean {', '.join(f'{node.name}:{k}' for k in near[:4])}?" if near else ""
+                notices.append(f"There is no {node.name} “{node.value}”, so that filter was left out.{meant}")
+                return None
+        return node
+
+    return walk(tree) if tree is not None else None
 
 
 def _plain_words(text: str) -> Node | None:

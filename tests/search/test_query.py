@@ -101,10 +101,15 @@ def test_parentheses_group():
     assert parse("((flood))").tree == Word("flood")
 
 
+#: A value each filter's vocabulary has (city, country and year take any value).
+KNOWN = {"hazard": "tsunami", "kind": "plan", "phase": "response", "language": "id"}
+
+
 @pytest.mark.parametrize("name", FACETS)
 def test_named_filters_are_understood(name):
-    assert parse(f"{name}:value").tree == Filter(name, "value")
-    assert parse(f"{name.upper()}:value").tree == Filter(name, "value")
+    value = KNOWN.get(name, "value")
+    assert parse(f"{name}:{value}").tree == Filter(name, value)
+    assert parse(f"{name.upper()}:{value}").tree == Filter(name, value)
 
 
 def test_filters_combine_with_words():
@@ -217,3 +222,13 @@ def test_words_are_replaced_where_they_stand_and_never_inside_not():
     tree = parse('heet -melborne "early warnng" OR hazard:tsunami evacu*').tree
     fixed = replace_words(tree, {"heet": "heat", "melborne": "melbourne", "warnng": "warning", "evacu": "x"}.get)
     assert to_text(fixed) == 'heat -melborne "early warning" OR hazard:tsunami evacu*'
+
+
+def test_a_filter_on_a_value_its_vocabulary_lacks_is_left_out_with_what_was_meant():
+    parsed = parse("hazard:flood banjir")
+    assert parsed.tree == Word("banjir")
+    assert parsed.notices == ["There is no hazard “flood”, so that filter was left out. Did you mean "
+                              "hazard:riverine-flood, hazard:flash-flood, hazard:urban-flood, hazard:coastal-flood?"]
+    assert parse("phase:respon").notices == ["There is no phase “respon”, so that filter was left out. "
+                                             "Did you mean phase:response?"]
+    assert parse("hazard:Tsunami kind:checklist").notices == []
