@@ -130,4 +130,6 @@ def _term_spans(content: str, terms: set[str], language: str) -> list[tuple[int,
             spans.append((start, end))
             if len(spans) >= 200:
                 break
-    return spans
+    # One Japanese character on its own (所, 者, 要) is part of too many words to mark: only as part of a
+    # longer mark (避難所).
+    return [(start, end) for start, end in spans if end - start > 1 or content[start].isascii()]
