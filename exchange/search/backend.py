@@ -109,6 +109,9 @@ class SearchRequest:
     sort: str = "relevance"
     page: int = 1
     per_page: int = 20
+    #: The languages the reader reads, most preferred first: a practice shows in the first of them it
+    #: has a matching version in (its other versions named beside it); none: the best-matching version.
+    reads: tuple[str, ...] = ()
 
     def facet_filters(self) -> dict[str, list[str]]:
         """The filters on known facets that have values, each value in its indexed form."""

@@ -35,7 +35,8 @@ def home() -> ResponseReturnValue:
 
 @bp.get("/practices")
 def browse() -> ResponseReturnValue:
-    search = search_params.from_args(request.args, strict=False, per_page=current_app.config["PER_PAGE"])
+    search = search_params.from_args(request.args, strict=False, per_page=current_app.config["PER_PAGE"],
+                                     reads=search_params.reader_languages(request.accept_languages))
     results = discovery.find(library.instance, search, viewer())
     return render_template("search.html", results=results, search=search)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from werkzeug.datastructures import LanguageAccept
 from werkzeug.datastructures import MultiDict
 
 from exchange.errors import Invalid
@@ -21,8 +22,9 @@ class BadSearch(Invalid):
     """A search parameter is not acceptable; the message names it and what is allowed."""
 
 
-def from_args(args: MultiDict, strict: bool, per_page: int = 20) -> SearchRequest:
-    """The search in ``args``; ``strict`` (the API) refuses bad values, pages fall back to defaults."""
+def from_args(args: MultiDict, strict: bool, per_page: int = 20, reads: tuple[str, ...] = ()) -> SearchRequest:
+    """The search in ``args``; ``strict`` (the API) refuses bad values, pages fall back to defaults.
+    ``reads``: the reader's languages (``reader_languages``)."""
     q = args.get("q", "")
     if strict and len(q) > MAX_QUERY_CHARS:
         raise BadSearch(f"q is {len(q)} characters; at most {MAX_QUERY_CHARS} are allowed")
@@ -44,7 +46,15 @@ def from_args(args: MultiDict, strict: bool, per_page: int = 20) -> SearchReques
         if strict and name == "year" and not all(v.isascii() and v.isdigit() and len(v) == 4 for v in values):
             raise BadSearch("year must be a year of four digits, such as 2024")
         filters[name] = values
-    return SearchRequest(q=q, filters=filters, sort=sort, page=page, per_page=size)
+    return SearchRequest(q=q, filters=filters, sort=sort, page=page, per_page=size, reads=reads)
+
+
+def reader_languages(accept_languages: LanguageAccept) -> tuple[str, ...]:
+    """The library's languages a reader reads, from their browser's Accept-Language, most preferred
+    first, then English, which partner agencies share (so a Japanese original shows in its English
+    version to an Indonesian reader when it has one)."""
+    found = [code.split("-")[0].lower() for code, _quality in accept_languages]
+    return tuple(dict.fromkeys(code for code in [*found, "en"] if code in vocabularies.languages()))
 
 
 def _number(args: MultiDict, name: str, default: int, low: int, high: int, strict: bool) -> int:

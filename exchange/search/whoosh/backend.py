@@ -251,7 +251,8 @@ def _search(index: SearchIndex, searcher: Searcher, request: SearchRequest,
         order = np.lexsort((docs, -scores[docs], ~found.complete[docs]))
     total = len(np.unique(cache.group_codes[docs]))
     start = (request.page - 1) * request.per_page
-    shown = _leaders(cache, docs[order], start + request.per_page)[start:]
+    shown = [_in_reader_language(cache, docnum, selected, scores, request.reads)
+             for docnum in _leaders(cache, docs[order], start + request.per_page)[start:]]
     terms = _body_terms(text_query)
     hits = []
     for docnum in shown:
@@ -334,6 +335,20 @@ def _leaders(cache: FacetCache, ranked: np.ndarray, wanted: int) -> list[int]:
             if len(leaders) >= wanted:
                 break
     return leaders
+
+
+def _in_reader_language(cache: FacetCache, docnum: int, selected: np.ndarray, scores: np.ndarray,
+                        reads: tuple[str, ...]) -> int:
+    """The version of ``docnum``'s practice to show: its best-scoring selected version in the first
+    language of ``reads`` that has one, else ``docnum`` (the best-ranked version)."""
+    if not reads or cache.languages[docnum] == reads[0]:
+        return docnum
+    members = np.flatnonzero((cache.group_codes == cache.group_codes[docnum]) & selected).tolist()
+    for language in reads:
+        versions = [member for member in members if cache.languages[member] == language]
+        if versions:
+            return max(versions, key=lambda member: (scores[member], -member))
+    return docnum
 
 
 def _translations(searcher: Searcher, cache: FacetCache, docnum: int, readable: np.ndarray) -> list[Translation]:
