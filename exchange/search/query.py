@@ -162,6 +162,21 @@ def _plain_words(text: str) -> Node | None:
     return _combine(All, words)
 
 
+def _without_everywhere(options: list[Node | None]) -> Node | None:
+    """Alternatives joined by OR, with any -word or NOT among them leaving its match out of all of
+    them: "tsunami OR 地震 -sendai" is (tsunami OR 地震) -sendai, as people mean it."""
+    if len(options) < 2:
+        return _combine(Any, options)
+    left_out: list[Node] = []
+    kept: list[Node | None] = []
+    for option in options:
+        parts = option.nodes if isinstance(option, All) else (option,)
+        left_out += [part for part in parts if isinstance(part, Not)]
+        kept.append(_combine(All, [part for part in parts if not isinstance(part, Not)]))
+    either = _combine(Any, kept)
+    return _combine(All, [either, *left_out]) if left_out else either
+
+
 def _combine(kind: type[All] | type[Any], nodes: Iterable[Node | None]) -> Node | None:
     present = [n for n in nodes if n is not None]
     if not present:
@@ -221,7 +236,7 @@ class _Parser:
             if self.peek() in (None, ")", "OR"):
                 raise _Malformed("OR without a right side")
             options.append(self.all_of(depth))
-        return _combine(Any, options)
+        return _without_everywhere(options)
 
     def all_of(self, depth: int) -> Node | None:
         parts: list[Node | None] = []
@@ -298,7 +313,7 @@ def to_text(node: Node | None) -> str:
     if isinstance(node, Not):
         return "-" + _grouped(node.node, All | Any)
     if isinstance(node, All):
-        return " ".join(_grouped(child, Any) for child in node.nodes)
+        return " ".join(_grouped(child, Any | All) for child in node.nodes)
     return " OR ".join(_grouped(child, Any) for child in node.nodes)
 
 

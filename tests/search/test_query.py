@@ -221,7 +221,19 @@ def test_a_query_written_back_reads_as_the_same_query(query):
 def test_words_are_replaced_where_they_stand_and_never_inside_not():
     tree = parse('heet -melborne "early warnng" OR hazard:tsunami evacu*').tree
     fixed = replace_words(tree, {"heet": "heat", "melborne": "melbourne", "warnng": "warning", "evacu": "x"}.get)
-    assert to_text(fixed) == 'heat -melborne "early warning" OR hazard:tsunami evacu*'
+    # (-melborne leaves its match out of both alternatives, and is written so)
+    assert to_text(fixed) == '(heat "early warning" OR hazard:tsunami evacu*) -melborne'
+
+
+@pytest.mark.parametrize(("text", "tree"), [
+    ("tsunami OR 地震 -sendai", All((Any((Word("tsunami"), Word("地震"))), Not(Word("sendai"))))),
+    ("flood -drill OR tsunami", All((Any((Word("flood"), Word("tsunami"))), Not(Word("drill"))))),
+    ("heat (flood OR tsunami -padang)", All((Word("heat"), All((Any((Word("flood"), Word("tsunami"))),
+                                                                Not(Word("padang"))))))),
+])
+def test_a_word_left_out_beside_or_is_left_out_of_every_alternative(text, tree):
+    assert parse(text).tree == tree
+    assert parse(to_text(tree)).tree == tree
 
 
 def test_a_filter_on_a_value_its_vocabulary_lacks_is_left_out_with_what_was_meant():

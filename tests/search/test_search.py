@@ -425,7 +425,8 @@ def test_translations_are_one_result_naming_the_other_language(corpus):
 
 @pytest.mark.needs(TRANSLATIONS_AS_ONE)
 def test_a_practice_shows_in_the_readers_language_when_it_has_a_matching_version(corpus, corpus_client):
-    for reads, shown in [(("id", "en"), "melbourne/rencana-kesehatan-panas"), (("ja", "en"), "melbourne/heat-health-plan")]:
+    for reads, shown in [(("id", "en"), "melbourne/rencana-kesehatan-panas"),
+                         (("ja", "en"), "melbourne/heat-health-plan")]:
         heat = [hit for hit in find(corpus, "heatwave", reads=reads).hits if hit.id in HEAT_GROUP]
         assert [hit.id for hit in heat] == [shown], reads
     page = corpus_client.get("/practices?q=heatwave", headers={"Accept-Language": "id-ID,id;q=0.9"})
