@@ -226,16 +226,15 @@ def _search(index: SearchIndex, searcher: Searcher, request: SearchRequest,
             text_query = to_whoosh(parsed.tree)
             found = _evaluate(index, searcher, text_query, statistics, deadline)
             notices.append(f"Nothing matched “{request.q}”; showing results for “{corrected}”." if nothing else
-                           f"Showing results for “{corrected}” instead of “{request.q}”." if had_complete else
-                           f"No practice has all of “{request.q}”; showing results for “{corrected}”.")
+                           f"Showing results for “{corrected}” instead of “{request.q}”.")
     if not _apply(found.matched, masks).any() and parsed.plain and isinstance(parsed.tree, ql.All):
         any_query = all_of(parsed.tree, any_word=True)
         any_found = _evaluate(index, searcher, any_query, statistics, deadline)
         if _apply(any_found.matched, masks).any():
             text_query, found = any_query, any_found
             notices.append(ALL_WORDS_NOTICE)
-    elif _apply(found.matched, masks).any() and not _apply(found.complete, masks).any() and not corrected:
-        notices.append(ALL_WORDS_NOTICE)  # (a correction's notice says so already)
+    elif _apply(found.matched, masks).any() and not _apply(found.complete, masks).any():
+        notices.append(ALL_WORDS_NOTICE)
     if found.partial:
         notices.append(STOPPED_NOTICE)
     matched, scores = found.matched, found.scores
