@@ -12,6 +12,7 @@ import functools
 import importlib.resources
 
 from exchange.search.analysis import stem_indonesian
+from exchange.search.places import is_place_word
 
 
 @functools.cache
@@ -28,5 +29,7 @@ def _indonesian_roots() -> frozenset[str]:
 
 
 def is_word(word: str) -> bool:
-    """Whether ``word`` (in small letters) is an English word or an Indonesian one (or its root is)."""
-    return word in _english() or word in _indonesian_roots() or stem_indonesian(word) in _indonesian_roots()
+    """Whether ``word`` (in small letters) is an English word, an Indonesian one (or its root is), or a
+    place name of the partner countries (``places.py``: riau is not ribu)."""
+    return (word in _english() or word in _indonesian_roots() or stem_indonesian(word) in _indonesian_roots()
+            or is_place_word(word))

@@ -470,6 +470,9 @@ def test_practices_of_a_place_the_query_names_come_first(corpus):
     assert ids(find(corpus, "tsunami evacuation buildings"))[0] == ID["tsunami-drill"]
     assert ids(find(corpus, "tsunami evacuation buildings in japan"))[0] == ID["tsunami-hinan-biru"]
     assert ids(find(corpus, "tsunami evacuation buildings di jepang"))[0] == ID["tsunami-hinan-biru"]
+    # a prefecture is in its country; and a place is never "corrected" (riau is not ribu)
+    assert ids(find(corpus, "tsunami evacuation buildings in miyagi"))[0] == ID["tsunami-hinan-biru"]
+    assert find(corpus, "banjir riau").corrected is None
     # a place typed in hiragana is the place's katakana name (ジャカルタ)
     results = find(corpus, "こうずい じゃかるた")
     assert set(ids(results)) == {ID["river-early-warning"], ID["posko-banjir"]} and results.notices == []

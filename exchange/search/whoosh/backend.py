@@ -53,6 +53,7 @@ from exchange.search.concepts import concept_words
 from exchange.search.expansion import japanese_terms_reading_as
 from exchange.search.interpretation import ALL_CONCEPTS_UP_TO
 from exchange.search.lexicon import is_word
+from exchange.search.places import countries_named
 from exchange.search.snippets import snippet
 from exchange.search.whoosh.documents import fields
 from exchange.search.whoosh.evaluation import Deadline
@@ -304,13 +305,17 @@ PLACE_PREFERENCE = 4.0
 
 def _prefer_named_places(index: SearchIndex, searcher: Searcher, parsed: ql.Parsed, statistics: Statistics,
                          scores: np.ndarray, deadline: float) -> np.ndarray:
-    """``scores``, raised for practices of the places the query's words name: someone asking for Japan's
-    early warning system wants Japan's first, though other cities' may answer too."""
+    """``scores``, raised for practices of the places the query's words name (partner cities and
+    countries, and the provinces, prefectures and states of ``places.py`` for their country): someone
+    asking for Japan's early warning system wants Japan's first, though other cities' may answer too."""
     places = [wq.Term("place", token) for word in parsed.words() for token in place_tokens(word)]
-    if not places:
+    countries = countries_named(parsed.words())
+    if not places and not countries:
         return scores
-    found = _evaluate(index, searcher, wq.Or(places), statistics, deadline)
-    return scores * np.where(found.matched, 1 + PLACE_PREFERENCE, 1).astype(np.float32)
+    named = _evaluate(index, searcher, wq.Or(places), statistics, deadline).matched
+    if countries:
+        named = named | index.facet_cache(searcher).having("country", sorted(countries))
+    return scores * np.where(named, 1 + PLACE_PREFERENCE, 1).astype(np.float32)
 
 
 def _apply(matched: np.ndarray, masks: dict[str, np.ndarray], skip: str | None = None) -> np.ndarray:
