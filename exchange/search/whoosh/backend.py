@@ -399,16 +399,22 @@ def _suggest(index: SearchIndex, searcher: Searcher, parsed: ql.Parsed, statisti
         return None
     evaluation = _evaluation(index, searcher, statistics, deadline)
     typed = [w.lower() for w in parsed.words()]
-    words = [word for word in dict.fromkeys(typed) if _correctable(word) or is_japanese(word)]
+    # three letters are too few to mend alone, but enough beside a word they make a term with (kabut asp)
+    words = [word for word in dict.fromkeys(typed) if _correctable(word) or is_japanese(word)
+             or (len(word) == 3 and word.isalpha() and word.isascii())]
     corrections: dict[str, str] = {}
     try:
         for word in words:
-            if not _known(index, searcher, word, statistics, deadline):
-                nearest = (_homophone(index, searcher, word, statistics, deadline) if is_japanese(word) else
-                           _completing(word, _neighbours(typed, word)) or
-                           _nearest(index, searcher, evaluation, word, statistics, deadline))
-                if nearest:
-                    corrections[word] = nearest
+            if _known(index, searcher, word, statistics, deadline):
+                continue
+            if is_japanese(word):
+                nearest = _homophone(index, searcher, word, statistics, deadline)
+            else:  # a real word nothing uses is mended only into a term with its neighbour (kabut asp: asap)
+                nearest = _completing(word, _neighbours(typed, word)) or (
+                    _nearest(index, searcher, evaluation, word, statistics, deadline)
+                    if _correctable(word) and not is_word(word) else None)
+            if nearest:
+                corrections[word] = nearest
     except Deadline:
         return None
     candidate = _corrected(parsed.tree, corrections)
@@ -446,10 +452,10 @@ def _max_edits(word: str) -> int:
 
 
 def _known(index: SearchIndex, searcher: Searcher, word: str, statistics: Statistics, deadline: float) -> bool:
-    """Whether ``word`` is a real word: one of a glossary term's words in any of our languages (banjir
-    *bandang*), an English or Indonesian word (``lexicon``: soal is not soil), or a word that finds a
-    practice the viewer may read (raises Deadline past it)."""
-    if word in _glossary_vocabulary() or is_word(word):
+    """Whether ``word`` is in use: one of a glossary term's words in any of our languages (banjir
+    *bandang*), or a word that finds a practice the viewer may read (raises Deadline past it). A word
+    in no use may still be a word (``lexicon.is_word``: soal is not soil)."""
+    if word in _glossary_vocabulary():
         return True
     # a Japanese compound must be used as it is written: a glossary concept among its parts (住宅 in
     # 仮説住宅) does not make it a word
