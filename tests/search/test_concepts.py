@@ -77,3 +77,15 @@ def test_a_compound_names_the_concepts_of_its_parts_when_the_rest_is_a_modifier(
 def test_a_kana_word_reading_exactly_as_a_term_is_that_term_not_one_that_reads_so_unvoiced():
     # じしん is 地震 (earthquake), not 指針 (guideline), which reads シシン
     assert concept_parts("じしん") == [("earthquake",)]
+
+
+def test_preparing_builds_every_table_a_first_query_would():
+    from exchange.search import concepts
+    from exchange.search import expansion
+    from exchange.search import lexicon
+    from exchange.search.preparation import prepare
+
+    prepare()
+    tables = [concepts._tables, concepts._words, expansion._lookup, expansion._readings, lexicon._english,
+              lexicon._indonesian_roots]
+    assert all(table.cache_info().currsize == 1 for table in tables)
