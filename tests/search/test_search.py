@@ -1043,6 +1043,15 @@ def test_an_empty_library_answers_every_search_page(client, path):
 
 
 @pytest.mark.engine("whoosh")
+@pytest.mark.parametrize("q", ["banjir evakuasi", "tsunami evacuation drill for schools", "flood OR 地震 -sendai"])
+@pytest.mark.parametrize("visibilities", [PUBLIC, STAFF])
+def test_an_empty_library_answers_every_search_from_its_own_engine(instance, q, visibilities):
+    # an empty index once weighed a concept by log(0), and search fell back to the catalogue
+    results = instance.search.search(SearchRequest(q=q), visibilities)
+    assert results.total == 0 and not results.degraded
+
+
+@pytest.mark.engine("whoosh")
 def test_degraded_search_escapes_too(client, instance, make_practice):
     publishing.publish(instance, make_practice(title="My <cool> Page", summary="A <b>bold</b> summary."),
                        "cool", "test")

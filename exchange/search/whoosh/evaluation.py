@@ -227,7 +227,8 @@ class Evaluation:
         self.deadline = deadline
         self.size = searcher.doc_count_all()
         self.leaves = [(cache.segment(sub.reader()), sub, offset) for sub, offset in _leaves(searcher)]
-        self.doc_count = self.size if statistics.whole_index else statistics.doc_count
+        # (at least one: an empty index has nothing to weigh terms by, and idf must not take log(0))
+        self.doc_count = max(1, self.size if statistics.whole_index else statistics.doc_count)
         #: Documents some coordinated group matched on fewer than all of its concepts.
         self.incomplete = np.zeros(self.size, bool)
 
