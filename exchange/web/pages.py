@@ -20,6 +20,7 @@ from exchange.library import publishing
 from exchange.library import reading
 from exchange.search import discovery
 from exchange.search.backend import SearchRequest
+from exchange.web import page_cache
 from exchange.web import search_params
 from exchange.web.extensions import library
 from exchange.web.viewer import current as viewer
@@ -29,15 +30,16 @@ bp = Blueprint("pages", __name__)
 
 @bp.get("/")
 def home() -> ResponseReturnValue:
-    results = discovery.find(library.instance, SearchRequest(sort="newest", per_page=8), viewer())
-    return render_template("home.html", results=results, cities=cities.all_cities(library.instance))
+    return page_cache.page(lambda: render_template(
+        "home.html", results=discovery.find(library.instance, SearchRequest(sort="newest", per_page=8), viewer()),
+        cities=cities.all_cities(library.instance)))
 
 
 @bp.get("/practices")
 def browse() -> ResponseReturnValue:
     search = search_params.from_args(request.args, strict=False, per_page=current_app.config["PER_PAGE"])
-    results = discovery.find(library.instance, search, viewer())
-    return render_template("search.html", results=results, search=search)
+    return page_cache.page(lambda: render_template("search.html", results=discovery.find(library.instance, search,
+                                                                                          viewer()), search=search))
 
 
 @bp.get("/search")
@@ -52,8 +54,8 @@ def city(slug: str) -> ResponseReturnValue:
     search = search_params.from_args(request.args, strict=False, per_page=50)
     search.filters["city"] = [slug]
     search.sort = "newest" if not search.q else search.sort
-    results = discovery.find(library.instance, search, viewer())
-    return render_template("city.html", city=found, results=results)
+    return page_cache.page(lambda: render_template("city.html", city=found,
+                                                   results=discovery.find(library.instance, search, viewer())))
 
 
 @bp.get("/practices/<city>/<slug>")
@@ -88,7 +90,11 @@ def restore(city: str, slug: str, version: int) -> ResponseReturnValue:
     return redirect(url_for("pages.practice", city=city, slug=slug))
 
 
-def _practice_page(practice_id: str, version: int | None) -> str:
+def _practice_page(practice_id: str, version: int | None) -> ResponseReturnValue:
+    return page_cache.page(lambda: _render_practice(practice_id, version))
+
+
+def _render_practice(practice_id: str, version: int | None) -> str:
     view = reading.get(library.instance, practice_id, viewer(), version)
     return render_template("practice.html", view=view, practice=view.practice,
                            city=cities.get(library.instance, view.practice.city),
