@@ -3,7 +3,7 @@ with the number of practices, cities, submissions or pack entries on it (no N+1 
 
 Each page is requested twice over the real engine, once with a few things on it and once with several
 times as many, and the statements the engine executed are counted with a SQLAlchemy event listener
-(on SQLite and on PostgreSQL, as every database test runs). The counts must be equal: a page that
+(on SQLite and on PostgreSQL, as every database test runs). The count must not grow: a page that
 looked up each city's label, or each pack entry's practice, with its own query would run more.
 """
 
@@ -104,5 +104,5 @@ def test_no_page_runs_a_query_per_thing_it_shows(app, instance, reviewer, make_p
     few = {name: queries_for(app, instance, path.format(pack=pack), email) for name, (path, email) in PAGES.items()}
     grow(instance, reviewer, make_practice, pack, 3, 12)
     many = {name: queries_for(app, instance, path.format(pack=pack), email) for name, (path, email) in PAGES.items()}
-    grown = {name: (len(few[name]), len(many[name])) for name in PAGES if len(many[name]) != len(few[name])}
+    grown = {name: (len(few[name]), len(many[name])) for name in PAGES if len(many[name]) > len(few[name])}
     assert not grown, grown

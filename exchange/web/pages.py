@@ -15,6 +15,7 @@ from flask import url_for
 from flask.typing import ResponseReturnValue
 
 from exchange import policy
+from exchange import related as related_practices
 from exchange.library import cities
 from exchange.library import publishing
 from exchange.library import reading
@@ -98,7 +99,7 @@ def _render_practice(practice_id: str, version: int | None) -> str:
     view = reading.get(library.instance, practice_id, viewer(), version)
     return render_template("practice.html", view=view, practice=view.practice,
                            city=cities.get(library.instance, view.practice.city),
-                           related=discovery.related(library.instance, practice_id, viewer()),
+                           related=related_practices.related(library.instance, practice_id, view.version, viewer()),
                            may_edit=policy.may_contribute(viewer(), view.practice.city),
                            may_restore=policy.may_review(viewer()), may_administer=policy.may_administer(viewer()),
                            may_translate=policy.may_translate(viewer()))
