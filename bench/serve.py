@@ -138,10 +138,10 @@ def client(number: int, port: int, until: float, practices: list[str], cities: l
 
 def start_server(folder: Path, server_args: list[str]) -> tuple[subprocess.Popen, int]:
     environment = {**os.environ, "EXCHANGE_INSTANCE": str(folder), "PYTHONPATH": str(ROOT)}
-    # The server's log (waitress's queue warnings, the runner's lines) goes to server.log beside the instance.
+    # The server's log (gunicorn's and the runner's lines) goes to server.log beside the instance.
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and command
         [sys.executable, "-m", "exchange", "serve", "--host", "127.0.0.1", "--port", "0", *server_args],
-        env=environment, stdout=subprocess.PIPE, stderr=(folder / "server.log").open("a"), text=True,
+        env=environment, cwd=ROOT, stdout=subprocess.PIPE, stderr=(folder / "server.log").open("a"), text=True,
         start_new_session=True)
     assert process.stdout is not None
     for line in process.stdout:
