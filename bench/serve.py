@@ -2,6 +2,7 @@
 
     python bench/serve.py                                  # 1,000 practices, 16 clients, 20 s
     python bench/serve.py --practices 10000 --clients 16 --seconds 30 --server-args "--workers 2"
+    python bench/serve.py --skew 1                         # practice pages read as a Zipf law, not uniformly
 
 It generates an instance of synthetic practices (``bench/corpus.py``; kept in ``--cache`` between runs,
 so the same instance serves every run), starts ``python -m exchange serve --port 0`` on it (the server
@@ -9,6 +10,9 @@ prints the port it got), warms nothing, and lets ``--clients`` client processes 
 requests, each over its own keep-alive connection and with a browser's ``Accept-Encoding``:
 
     practice page 40 %, search page 20 %, /api/v1/search 15 %, home 10 %, city page 5 %, a CSS file 10 %
+
+Practice pages are chosen uniformly among the public ones (the worst case for any cache), or with
+``--skew s`` by a Zipf law (the n-th most read page read in proportion to 1/n^s, as reading usually is).
 
 Searches are 1-3 words of the corpus's own vocabulary in English, Indonesian and Japanese, some with a
 facet filter. After ``--seconds`` it stops the clients and the server and prints, per endpoint,
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
 import multiprocessing
 import os
 import random
@@ -97,11 +102,12 @@ def query(rng: random.Random) -> dict[str, str]:
     return params
 
 
-def pick(rng: random.Random, practices: list[str], cities: list[str]) -> tuple[str, str]:
+def pick(rng: random.Random, practices: list[str], popularity: list[float] | None,
+         cities: list[str]) -> tuple[str, str]:
     """(endpoint name, path) of one request of the mix."""
     name = rng.choices([m[0] for m in MIX], weights=[m[1] for m in MIX])[0]
     if name == "practice":
-        return name, rng.choice(practices)
+        return name, rng.choices(practices, cum_weights=popularity)[0] if popularity else rng.choice(practices)
     if name == "search page":
         return name, "/practices?" + urlencode(query(rng))
     if name == "api search":
@@ -113,14 +119,15 @@ def pick(rng: random.Random, practices: list[str], cities: list[str]) -> tuple[s
     return name, "/"
 
 
-def client(number: int, port: int, until: float, practices: list[str], cities: list[str],
+def client(number: int, port: int, until: float, practices: list[str], skew: float, cities: list[str],
            results: multiprocessing.Queue) -> None:
     """One client: requests one after another over a keep-alive connection until ``until``."""
     rng = random.Random(number)
+    popularity = list(itertools.accumulate(1 / rank ** skew for rank in range(1, len(practices) + 1))) if skew else None
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     timings: list[tuple[str, float, bool]] = []
     while time.monotonic() < until:
-        name, path = pick(rng, practices, cities)
+        name, path = pick(rng, practices, popularity, cities)
         started = time.perf_counter()
         try:
             connection.request("GET", path, headers={"Accept-Encoding": ACCEPT_ENCODING})
@@ -192,6 +199,8 @@ def main() -> None:
     parser.add_argument("--practices", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--skew", type=float, default=0.0,
+                        help="practice pages' popularity: 0 = uniform, s = Zipf (the n-th most read ∝ 1/n^s)")
     parser.add_argument("--server-args", default="", help='passed to exchange serve, e.g. "--workers 2"')
     parser.add_argument("--cache", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "px-serve-bench")
     arguments = parser.parse_args()
@@ -200,15 +209,16 @@ def main() -> None:
     practices = public_practices(arguments.practices)
     cities = sorted({p.split("/")[2] for p in practices})
     print(f"Practice Exchange serving benchmark — {os.cpu_count()} cores, {arguments.practices:,} practices, "
-          f"{arguments.clients} clients, {arguments.seconds:.0f} s, serve {arguments.server_args or '(defaults)'}",
+          f"{arguments.clients} clients, {arguments.seconds:.0f} s, skew {arguments.skew}, "
+          f"serve {arguments.server_args or '(defaults)'}",
           flush=True)
     process, port = start_server(folder, shlex.split(arguments.server_args))
     try:
         print(f"first search after start: {first_request(port) * 1000:.0f} ms", flush=True)
         results: multiprocessing.Queue = multiprocessing.Queue()
         until = time.monotonic() + arguments.seconds
-        clients = [multiprocessing.Process(target=client, args=(n, port, until, practices, cities, results))
-                   for n in range(arguments.clients)]
+        clients = [multiprocessing.Process(target=client, args=(n, port, until, practices, arguments.skew, cities,
+                                                                results)) for n in range(arguments.clients)]
         for each in clients:
             each.start()
         timings = [t for _ in clients for t in results.get()]
