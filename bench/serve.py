@@ -167,6 +167,31 @@ def stop_server(process: subprocess.Popen) -> None:
         process.wait()
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process ``pid`` and every process below it (Linux /proc).
+
+    On a machine shared with other work, requests per second say as much about the neighbours as about the
+    server; the server's CPU time per request does not.
+    """
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(fields[1])
+            used[int(entry.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [child for child, of in parents.items() if of == parent and child not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    return sum(used.get(each, 0.0) for each in tree)
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
@@ -182,7 +207,7 @@ def first_request(port: int) -> float:
     return time.perf_counter() - started
 
 
-def report(timings: list[tuple[str, float, bool]], seconds: float) -> None:
+def report(timings: list[tuple[str, float, bool]], seconds: float, cpu: float) -> None:
     print(f"{'endpoint':14}{'requests':>10}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}")
     for name in [m[0] for m in MIX] + ["all"]:
         rows = [t for t in timings if name in (t[0], "all")] if name != "all" else timings
@@ -192,6 +217,8 @@ def report(timings: list[tuple[str, float, bool]], seconds: float) -> None:
         errors = sum(not t[2] for t in rows)
         print(f"{name:14}{len(rows):>10}{len(rows) / seconds:>9.1f}{statistics.median(times):>9.1f}"
               f"{percentile(times, 0.95):>9.1f}{percentile(times, 0.99):>9.1f}{errors:>8}")
+    print(f"server CPU (all its processes) during the run: {cpu:.1f} s, {cpu * 1000 / max(len(timings), 1):.1f} ms "
+          f"per request; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 def main() -> None:
@@ -215,6 +242,7 @@ def main() -> None:
     process, port = start_server(folder, shlex.split(arguments.server_args))
     try:
         print(f"first search after start: {first_request(port) * 1000:.0f} ms", flush=True)
+        cpu_before = tree_cpu_seconds(process.pid)
         results: multiprocessing.Queue = multiprocessing.Queue()
         until = time.monotonic() + arguments.seconds
         clients = [multiprocessing.Process(target=client, args=(n, port, until, practices, arguments.skew, cities,
@@ -224,9 +252,10 @@ def main() -> None:
         timings = [t for _ in clients for t in results.get()]
         for each in clients:
             each.join()
+        cpu = tree_cpu_seconds(process.pid) - cpu_before
     finally:
         stop_server(process)
-    report(timings, arguments.seconds)
+    report(timings, arguments.seconds, cpu)
 
 
 if __name__ == "__main__":
