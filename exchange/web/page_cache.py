@@ -137,7 +137,6 @@ def page(render: Callable[[], str]) -> Response:
     response = Response(body, mimetype="text/html")
     if encoding is not None:
         response.headers["Content-Encoding"] = encoding
-    response.vary.add("Accept-Encoding")
     return _headers(response, etag, encoding, stored.last_modified)
 
 
@@ -166,8 +165,9 @@ def _headers(response: Response, etag: str, encoding: str | None, last_modified:
     response.set_etag(f"{etag}-{encoding}" if encoding else etag)
     response.last_modified = last_modified
     response.headers["Cache-Control"] = PUBLIC
-    # the same address is another page with a session: a shared cache must not give this one for it
-    response.vary.add("Cookie")
+    # the same address is another page with a session, or in another encoding: a shared cache must not
+    # give this one for it
+    response.vary.update(("Cookie", "Accept-Encoding"))
     return response
 
 
