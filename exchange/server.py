@@ -48,7 +48,6 @@ class Server(BaseApplication):
             "post_fork": lambda _arbiter, _worker: forked(),
             "proc_name": "practice-exchange",
         }
-        self.ready = ready
         super().__init__()
 
     def load_config(self) -> None:
