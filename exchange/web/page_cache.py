@@ -29,6 +29,7 @@ from pathlib import Path
 from flask import Flask
 from flask import Response
 from flask import current_app
+from flask import g
 from flask import request
 from flask import session
 
@@ -122,6 +123,8 @@ def page(render: Callable[[], str]) -> Response:
     stored = cache.get(key)
     if stored is None:
         html = render()
+        if g.get("page_not_kept"):  # a page made in a degraded state (the index being rebuilt, say)
+            return _headers(Response(html, mimetype="text/html"), etag, None, now.last_modified, keep=False)
         if session.modified:  # the page put something in a new session: it is this reader's alone
             response = Response(html, mimetype="text/html")
             response.headers["Cache-Control"] = PRIVATE
@@ -138,6 +141,12 @@ def page(render: Callable[[], str]) -> Response:
     if encoding is not None:
         response.headers["Content-Encoding"] = encoding
     return _headers(response, etag, encoding, stored.last_modified)
+
+
+def not_to_keep() -> None:
+    """Say that the page being rendered must not be stored (it shows a passing state, such as a search
+    answered from the catalogue while the index is rebuilt, which no publish would end)."""
+    g.page_not_kept = True
 
 
 def _public() -> bool:
@@ -161,7 +170,12 @@ def _matches(etag: str) -> bool:
     return any(tag.split("-")[0] == etag for tag in request.if_none_match.as_set())
 
 
-def _headers(response: Response, etag: str, encoding: str | None, last_modified: datetime.datetime) -> Response:
+def _headers(response: Response, etag: str, encoding: str | None, last_modified: datetime.datetime,
+             keep: bool = True) -> Response:
+    if not keep:  # neither stored here nor to be revalidated with a tag that a later, whole page would share
+        response.headers["Cache-Control"] = "public, no-cache, no-store"
+        response.vary.update(("Cookie", "Accept-Encoding"))
+        return response
     response.set_etag(f"{etag}-{encoding}" if encoding else etag)
     response.last_modified = last_modified
     response.headers["Cache-Control"] = PUBLIC

@@ -21,6 +21,7 @@ from exchange.library import publishing
 from exchange.library import reading
 from exchange.search import discovery
 from exchange.search.backend import SearchRequest
+from exchange.search.backend import SearchResults
 from exchange.web import page_cache
 from exchange.web import search_params
 from exchange.web.extensions import library
@@ -31,16 +32,14 @@ bp = Blueprint("pages", __name__)
 
 @bp.get("/")
 def home() -> ResponseReturnValue:
-    return page_cache.page(lambda: render_template(
-        "home.html", results=discovery.find(library.instance, SearchRequest(sort="newest", per_page=8), viewer()),
-        cities=cities.all_cities(library.instance)))
+    return page_cache.page(lambda: render_template("home.html", results=_find(SearchRequest(sort="newest", per_page=8)),
+                                                   cities=cities.all_cities(library.instance)))
 
 
 @bp.get("/practices")
 def browse() -> ResponseReturnValue:
     search = search_params.from_args(request.args, strict=False, per_page=current_app.config["PER_PAGE"])
-    return page_cache.page(lambda: render_template("search.html", results=discovery.find(library.instance, search,
-                                                                                          viewer()), search=search))
+    return page_cache.page(lambda: render_template("search.html", results=_find(search), search=search))
 
 
 @bp.get("/search")
@@ -55,8 +54,15 @@ def city(slug: str) -> ResponseReturnValue:
     search = search_params.from_args(request.args, strict=False, per_page=50)
     search.filters["city"] = [slug]
     search.sort = "newest" if not search.q else search.sort
-    return page_cache.page(lambda: render_template("city.html", city=found,
-                                                   results=discovery.find(library.instance, search, viewer())))
+    return page_cache.page(lambda: render_template("city.html", city=found, results=_find(search)))
+
+
+def _find(search: SearchRequest) -> SearchResults:
+    """What the viewer may find; a page showing degraded results is not stored."""
+    results = discovery.find(library.instance, search, viewer())
+    if results.degraded:
+        page_cache.not_to_keep()
+    return results
 
 
 @bp.get("/practices/<city>/<slug>")
