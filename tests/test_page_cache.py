@@ -101,3 +101,26 @@ def test_responses_are_compressed_as_the_client_accepts(client, sirens, encoding
     if etag:  # pages and static files: the compressed form has its own tag, and revalidates
         assert etag != plain.headers["ETag"]
         assert client.get(path, headers={"Accept-Encoding": encoding, "If-None-Match": etag}).status_code == 304
+
+
+def test_what_may_choose_a_pages_language_is_part_of_its_key(client, sirens):
+    english = client.get("/", headers={"Accept-Language": "en"})
+    japanese = client.get("/", headers={"Accept-Language": "ja"})
+    assert english.headers["ETag"] != japanese.headers["ETag"] and "Accept-Language" in english.vary
+    client.set_cookie("px-language", "id", domain="px.test")
+    switched = client.get("/", headers={"Accept-Language": "en"})
+    assert switched.headers["ETag"] not in (english.headers["ETag"], japanese.headers["ETag"])
+    client.delete_cookie("px-language", domain="px.test")
+    client.set_cookie("__Host-px-device", "a browser's own", domain="px.test")  # read by sign-in alone
+    assert client.get("/", headers={"Accept-Language": "en"}).headers["ETag"] == english.headers["ETag"]
+
+
+def test_a_response_that_sets_a_cookie_is_never_public(app, sirens):
+    @app.after_request
+    def remember_language(response):  # type: ignore[no-untyped-def]  # as a language switcher would
+        response.set_cookie("px-language", "ja")
+        return response
+
+    page = app.test_client().get("/practices/jakarta/sirens")
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "private, no-cache"
+    assert "ETag" not in page.headers

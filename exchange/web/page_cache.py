@@ -3,7 +3,8 @@
 A page differs by viewer (restricted practices, the signed-in frame), so only the **public** request is
 cached: no session cookie and no remember-me cookie, hence an anonymous reader with nothing pending in a
 session. Everyone else gets the page rendered for them, ``private``. A public page is stored under
-(address, the library's generation, today's date): any publish, restore, change of visibility, new city
+(address, the library's generation, today's date, the Accept-Language header and any other cookie, such
+as a language switcher's): any publish, restore, change of visibility, new city
 or index catch-up makes a new generation (``library/generation.py``), so a page is never served after what
 it shows has changed, and each worker process decides that from the database, not from its own memory.
 Entries also expire after ``MAX_AGE_SECONDS`` (what the generation cannot see: a rebuilt index).
@@ -35,6 +36,7 @@ from flask import session
 
 from exchange.library import generation
 from exchange.web import compression
+from exchange.web.auth import DEVICE_COOKIE
 from exchange.web.extensions import library
 from exchange.web.viewer import current as viewer
 
@@ -46,6 +48,8 @@ DEFAULT_MAX_BYTES = 64 * 2**20
 PUBLIC = "public, no-cache"
 #: a page for someone with a session: only their browser keeps it
 PRIVATE = "private, no-cache"
+#: what in a request may make another page of the same address
+VARY = ("Cookie", "Accept-Encoding", "Accept-Language")
 
 
 @dataclass
@@ -102,9 +106,12 @@ class PageCache:
 
 
 def init_app(app: Flask) -> None:
-    """Give the app its page cache and the build its ETags are made from."""
+    """Give the app its page cache and the build its ETags are made from; keep any response that sets a
+    cookie out of shared caches."""
     app.extensions["exchange.pages"] = PageCache(app.config.get("PAGE_CACHE_BYTES", DEFAULT_MAX_BYTES))
     app.extensions["exchange.build"] = _build(Path(app.root_path), Path(app.root_path, app.template_folder or ""))
+    # First in the list, so run last: after any other function that may set a cookie.
+    app.after_request_funcs.setdefault(None, []).insert(0, _never_public_with_a_cookie)
 
 
 def page(render: Callable[[], str]) -> Response:
@@ -114,7 +121,7 @@ def page(render: Callable[[], str]) -> Response:
         response.headers["Cache-Control"] = PRIVATE  # a signed-in person's pages get no-store after the request
         return response
     now = generation.current(library.instance)
-    key = (request.full_path, now.token, datetime.date.today().isoformat())
+    key = (request.full_path, now.token, datetime.date.today().isoformat(), *_reader_choices())
     etag = _etag(key)
     encoding = compression.chosen()
     if _matches(etag):
@@ -141,6 +148,14 @@ def page(render: Callable[[], str]) -> Response:
     if encoding is not None:
         response.headers["Content-Encoding"] = encoding
     return _headers(response, etag, encoding, stored.last_modified)
+
+
+def _reader_choices() -> tuple[str, ...]:
+    """What else in the request may choose how a public page reads: the languages the browser asks for,
+    and any cookie but the sign-in device's (only signing in reads it; each browser has its own), such as a
+    language switcher's."""
+    cookies = sorted(f"{name}={value}" for name, value in request.cookies.items() if name != DEVICE_COOKIE)
+    return (request.headers.get("Accept-Language", ""), *cookies)
 
 
 def not_to_keep() -> None:
@@ -174,14 +189,22 @@ def _headers(response: Response, etag: str, encoding: str | None, last_modified:
              keep: bool = True) -> Response:
     if not keep:  # neither stored here nor to be revalidated with a tag that a later, whole page would share
         response.headers["Cache-Control"] = "public, no-cache, no-store"
-        response.vary.update(("Cookie", "Accept-Encoding"))
+        response.vary.update(VARY)
         return response
     response.set_etag(f"{etag}-{encoding}" if encoding else etag)
     response.last_modified = last_modified
     response.headers["Cache-Control"] = PUBLIC
-    # the same address is another page with a session, or in another encoding: a shared cache must not
-    # give this one for it
-    response.vary.update(("Cookie", "Accept-Encoding"))
+    # the same address is another page with a session, in another language or encoding: a shared cache
+    # must not give this one for it
+    response.vary.update(VARY)
+    return response
+
+
+def _never_public_with_a_cookie(response: Response) -> Response:
+    """A response that sets a cookie is that reader's alone: never public, never revalidated as the public's."""
+    if "Set-Cookie" in response.headers and "public" in response.headers.get("Cache-Control", ""):
+        response.headers["Cache-Control"] = PRIVATE
+        del response.headers["ETag"]
     return response
 
 
