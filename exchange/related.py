@@ -59,10 +59,11 @@ def related(instance: Instance, practice_id: str, version: int, viewer: policy.V
         kept = _kept.get(key)
         if kept is not None:
             _kept.move_to_end(key)
+    now = generation.current(instance).token if kept is None or kept.generation is not None else None
     if kept is not None and time.monotonic() - kept.found_at < MAX_AGE_SECONDS \
-            and _holds(instance, kept, viewer):
+            and kept.generation in (None, now) and _holds(instance, kept, viewer):
         return kept.hits
-    now = generation.current(instance).token
+    now = now or generation.current(instance).token
     hits = discovery.related(instance, practice_id, viewer, LIMIT)
     named = {hit.id for hit in hits} | {other for hit in hits for other, _language in hit.also_in}
     with instance.db.session() as session:
@@ -76,10 +77,7 @@ def related(instance: Instance, practice_id: str, version: int, viewer: policy.V
 
 
 def _holds(instance: Instance, kept: _Kept, viewer: policy.Viewer | None) -> bool:
-    """Whether every practice a kept list names is still at its version and readable by ``viewer`` (and,
-    for a short list, nothing was published since)."""
-    if kept.generation is not None and generation.current(instance).token != kept.generation:
-        return False
+    """Whether every practice a kept list names is still at its version and readable by ``viewer``."""
     versions = kept.versions
     if not versions:
         return True
