@@ -22,10 +22,12 @@ from exchange.mail import settings_from
 from exchange.web import admin
 from exchange.web import api
 from exchange.web import auth
+from exchange.web import compression
 from exchange.web import contribute
 from exchange.web import errors
 from exchange.web import inputs
 from exchange.web import packs_pages
+from exchange.web import page_cache
 from exchange.web import pages
 from exchange.web import presentation
 from exchange.web.extensions import csrf
@@ -81,6 +83,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
     presentation.init_app(app)
+    page_cache.init_app(app)
+    compression.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)

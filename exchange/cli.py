@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import os
 import signal
+import subprocess
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -24,6 +26,7 @@ from exchange.background import KINDS
 from exchange.errors import InvalidCity
 from exchange.initialise import initialise
 from exchange.initialise import prepare_search
+from exchange.initialise import warm_up
 from exchange.jobs import embedded
 from exchange.jobs import runner
 from exchange.library import cities as city_service
@@ -299,46 +302,64 @@ def worker_command(poll_seconds: float, until_idle: bool, until_stdin_closes: bo
     job_runner.run()
 
 
+#: one worker process per core: each answers on about one core
+DEFAULT_WORKERS = min(os.cpu_count() or 1, 8)
 NO_WORKER_HELP = "Start no job runner beside the server (when 'exchange worker' runs separately)."
 
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--workers", default=DEFAULT_WORKERS, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes (each answers on about one core).")
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64),
+              help="Threads in each worker process.")
 @click.option("--no-worker", is_flag=True, help=NO_WORKER_HELP)
 @with_appcontext
-def serve_command(host: str, port: int, threads: int, no_worker: bool) -> None:
-    """Serve the library with waitress, a production WSGI server (--port 0: any free port), and a job runner."""
+def serve_command(host: str, port: int, workers: int, threads: int, no_worker: bool) -> None:
+    """Serve the library with gunicorn (--workers processes of --threads threads; --port 0: any free port),
+    and one job runner beside it."""
     import logging
 
-    from waitress.server import MultiSocketServer
-    from waitress.server import create_server
+    from exchange.server import Server
+    from exchange.server import close_inherited
 
     # current_app is typed as the Flask app it stands for, so its proxy's own method is unknown to mypy.
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    logging.basicConfig()
     prepare_search(library.instance)
-    logging.basicConfig()  # as waitress.serve would
-    server = create_server(app, host=host, port=port, threads=threads, ident="practice-exchange")
-    # Said once the socket listens, with the port it got: a script (or test) may connect when it reads this.
-    # A host name with several addresses (localhost: 127.0.0.1 and ::1) gets a socket on each, in one server.
-    bound = server.effective_listen[0][1] if isinstance(server, MultiSocketServer) else server.getsockname()[1]
-    click.echo(f"Serving {library.instance.path} on http://{host}:{bound}/")
+    warm_up(library.instance)
+    _warm_pages(app)
+    runner_files: list[int] = []
+
+    def ready(bound: int) -> None:
+        # Said once the socket listens, with the port it got: a script (or test) may connect when it reads this.
+        click.echo(f"Serving {library.instance.path} on http://{host}:{bound}/")
+        process = _start_runner(stack, app, no_worker)
+        if process is not None and process.stdin is not None:
+            runner_files.append(process.stdin.fileno())
+
     with contextlib.ExitStack() as stack:
-        _start_runner(stack, app, no_worker)
-        # SIGTERM ends waitress's loop as Ctrl-C does, so that the runner is stopped with the server.
-        signal.signal(signal.SIGTERM, lambda _number, _frame: sys.exit(0))
-        server.run()
+        # gunicorn stops on SIGTERM and SIGINT, leaving its loop with SystemExit: the runner is stopped with it.
+        Server(app, host, port, workers, threads, ready, lambda: close_inherited(app, runner_files)).run()
 
 
-def _start_runner(stack: contextlib.ExitStack, app: Flask, no_worker: bool) -> None:
+def _warm_pages(app: Flask) -> None:
+    """Compile the reading pages' templates once, in the process whose memory the workers will share."""
+    client = app.test_client()
+    for path in ("/", "/practices", "/practices?q=flood"):
+        client.get(path)
+
+
+def _start_runner(stack: contextlib.ExitStack, app: Flask, no_worker: bool) -> subprocess.Popen | None:
     """Start the embedded job runner for ``app``'s instance, stopped when ``stack`` closes (unless ``no_worker``)."""
     if no_worker:
         click.echo("No job runner (--no-worker): mail, exports and index upkeep wait for 'exchange worker'.")
-        return
+        return None
     process = stack.enter_context(embedded.runner_process(
         app.extensions["exchange"].path, app.config["DATABASE_URL"], app.config["EXCHANGE_BASE_URL"]))
     click.echo(f"Job runner started (pid {process.pid}); it stops with the server.")
+    return process
 
 
 def _with_runner(command: click.Command) -> click.Command:

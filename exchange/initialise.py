@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
@@ -12,9 +13,13 @@ from exchange.library import cities
 from exchange.library import publishing
 from exchange.search import indexing
 from exchange.search.backend import IndexUnavailable
+from exchange.search.backend import SearchRequest
+from exchange.search.preparation import prepare
 
 if TYPE_CHECKING:
     from exchange.instance import Instance
+
+log = logging.getLogger(__name__)
 
 BUNDLED_PRACTICES = Path(__file__).resolve().parent.parent / "practices"
 
@@ -51,8 +56,38 @@ def initialise(instance: Instance, actor: str, seed: bool = True,
 def prepare_search(instance: Instance) -> int:
     """Make the search index ready: rebuilt when missing or unusable, else caught up with the outbox."""
     indexing.sweep_abandoned(instance)
+    prepare()
     try:
         instance.search.verify()
     except IndexUnavailable:
         return indexing.rebuild(instance)
     return indexing.drain(instance)
+
+
+#: what each kind of reader may read: the search caches are kept per set
+READERS = (frozenset({"public"}), frozenset({"public", "partners"}))
+#: a few words in each language, so that the first search reads the glossary and analysers of all three
+WARM_UP_QUERIES = ("flood warning", "banjir evakuasi", "避難")
+
+
+def warm_up(instance: Instance) -> None:
+    """Load what the first requests would otherwise wait for: the index's per-document values and
+    statistics for every kind of reader, the glossary and the analysers, related practices' key terms.
+
+    A server calls it before it listens (and before it forks its workers, which then share it), so that
+    a restart is not paid for by the first people to search. Answers nothing and writes nothing.
+    """
+    prepare()
+    try:
+        instance.search.verify()
+    except IndexUnavailable:
+        return
+    try:
+        for visibilities in READERS:
+            newest = instance.search.search(SearchRequest(sort="newest", per_page=1), visibilities)
+            for words in WARM_UP_QUERIES:
+                instance.search.search(SearchRequest(q=words), visibilities)
+            if newest.hits:
+                instance.search.related(newest.hits[0].id, visibilities)
+    except Exception:  # a courtesy: the server starts anyway, and the pages degrade as they do for a bad index
+        log.exception("warming the search index up failed")

@@ -176,7 +176,6 @@ def test_serve_answers_over_real_http(tmp_path, database_url):
         assert address, f"exchange serve said {said!r}"
         with urllib.request.urlopen(address.group(1) + "practices/tokyo/kitaku-konnansha-taisaku") as response:
             assert response.status == 200 and "帰宅困難者" in response.read().decode()
-            assert response.headers["Server"] == "practice-exchange"
     finally:
         server.terminate()
         server.wait(10)

@@ -111,10 +111,24 @@ def _view(instance: Instance, session: Session, practice_id: str, viewer: policy
                         original_updated=_original_updated(original, rows[0] if rows else None))
 
 
-def rendered(instance: Instance, session: Session, practice: Practice, version: int) -> rendering.Rendered:
+def stored_renderings(session: Session, keys: list[tuple[str, int]]) -> dict[tuple[str, int], RenderedVersion]:
+    """The stored renderings of the (practice id, version) pairs ``keys``, in one query."""
+    if not keys:
+        return {}
+    rows = session.scalars(sa.select(RenderedVersion).where(
+        sa.tuple_(RenderedVersion.practice_id, RenderedVersion.version).in_(keys)))
+    return {(row.practice_id, row.version): row for row in rows}
+
+
+def rendered(instance: Instance, session: Session, practice: Practice, version: int,
+             stored: dict[tuple[str, int], RenderedVersion] | None = None) -> rendering.Rendered:
     """The body of ``practice`` at ``version`` as safe HTML: stored at publish, rendered (and stored) once
-    more only for versions published before renderings were kept or by another renderer."""
-    row = session.get(RenderedVersion, (practice.id, version))
+    more only for versions published before renderings were kept or by another renderer.
+
+    ``stored``: renderings already read with ``stored_renderings`` (for a page that shows many).
+    """
+    row = stored.get((practice.id, version)) if stored is not None else session.get(RenderedVersion,
+                                                                                      (practice.id, version))
     if row is not None and row.renderer == rendering.RENDERER:
         return rendering.Rendered.from_stored(row.html, row.contents)
     body = rendering.render(practice.body)

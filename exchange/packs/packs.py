@@ -282,29 +282,56 @@ def get(instance: Instance, viewer: Viewer, pack_id: int, token: str | None = No
 
 def read(instance: Instance, viewer: Viewer, pack_id: int, token: str | None = None,
          token_digest: str | None = None) -> tuple[Pack, list[Entry]]:
-    """The pack and the entries this reader may see, checked now (not when they were added)."""
+    """The pack and the entries this reader may see, checked now (not when they were added).
+
+    A few queries whatever the pack's length: its practices, their translations and their renderings
+    are each read in one.
+    """
     with instance.db.session() as session:
         pack = _readable(session, viewer, pack_id, token, token_digest)
         items = list(session.scalars(sa.select(PackItem).where(PackItem.pack_id == pack_id)
                                      .order_by(PackItem.position)))
+        ids = {item.practice_id for item in items if item.practice_id is not None}
+        records = {r.id: r for r in session.scalars(sa.select(PracticeRecord).where(PracticeRecord.id.in_(ids)))}
+        translated = _translations(session, viewer, [r for r in records.values() if r.language != pack.language],
+                                   pack.language)
+        stored = reading.stored_renderings(session, [(item.practice_id, item.version) for item in items
+                                                     if item.practice_id is not None and item.version is not None])
         entries = []
         for item in items:
             if item.practice_id is None:
                 entries.append(Entry(item))
                 continue
             assert item.version is not None  # a practice entry is always pinned to a version
-            record = session.get(PracticeRecord, item.practice_id)
+            record = records.get(item.practice_id)
             practice = reading.readable_version(instance, record, item.version, viewer) if record else None
             if record is None or practice is None:
                 continue  # unknown, or restricted for this reader (now or in the pinned version): left out
             translation = None
             if record.language != pack.language:
-                chosen, _untranslated = _in_language(session, viewer, record, pack.language)
+                chosen = translated.get(record.translation_of or record.id, record)
                 translation = chosen.id if chosen.id != record.id else None
             entries.append(Entry(item, practice, record.version, record.language != pack.language,
                                  item.version, translation, reading.rendered(instance, session, practice,
-                                                                             item.version)))
+                                                                             item.version, stored)))
         return pack, entries
+
+
+def _translations(session: Session, viewer: Viewer, records: list[PracticeRecord],
+                  language: str) -> dict[str, PracticeRecord]:
+    """For each translation group of ``records``, its readable text in ``language`` (one query for all)."""
+    groups = {record.translation_of or record.id for record in records}
+    if not groups:
+        return {}
+    found: dict[str, PracticeRecord] = {}
+    candidates = session.scalars(sa.select(PracticeRecord).where(
+        sa.or_(PracticeRecord.id.in_(groups), PracticeRecord.translation_of.in_(groups)),
+        PracticeRecord.language == language).order_by(PracticeRecord.id))
+    for candidate in candidates:
+        group = candidate.translation_of or candidate.id
+        if group in groups and group not in found and policy.may_read(viewer, candidate):
+            found[group] = candidate
+    return found
 
 
 def _in_language(session: Session, viewer: Viewer, record: PracticeRecord,

@@ -15,11 +15,14 @@ from flask import url_for
 from flask.typing import ResponseReturnValue
 
 from exchange import policy
+from exchange import related as related_practices
 from exchange.library import cities
 from exchange.library import publishing
 from exchange.library import reading
 from exchange.search import discovery
 from exchange.search.backend import SearchRequest
+from exchange.search.backend import SearchResults
+from exchange.web import page_cache
 from exchange.web import search_params
 from exchange.web.extensions import library
 from exchange.web.viewer import current as viewer
@@ -29,16 +32,15 @@ bp = Blueprint("pages", __name__)
 
 @bp.get("/")
 def home() -> ResponseReturnValue:
-    results = discovery.find(library.instance, SearchRequest(sort="newest", per_page=8), viewer())
-    return render_template("home.html", results=results, cities=cities.all_cities(library.instance))
+    return page_cache.page(lambda: render_template("home.html", results=_find(SearchRequest(sort="newest", per_page=8)),
+                                                   cities=cities.all_cities(library.instance)))
 
 
 @bp.get("/practices")
 def browse() -> ResponseReturnValue:
     search = search_params.from_args(request.args, strict=False, per_page=current_app.config["PER_PAGE"],
                                      reads=search_params.reader_languages(request.accept_languages))
-    results = discovery.find(library.instance, search, viewer())
-    return render_template("search.html", results=results, search=search)
+    return page_cache.page(lambda: render_template("search.html", results=_find(search), search=search))
 
 
 @bp.get("/search")
@@ -53,8 +55,15 @@ def city(slug: str) -> ResponseReturnValue:
     search = search_params.from_args(request.args, strict=False, per_page=50)
     search.filters["city"] = [slug]
     search.sort = "newest" if not search.q else search.sort
+    return page_cache.page(lambda: render_template("city.html", city=found, results=_find(search)))
+
+
+def _find(search: SearchRequest) -> SearchResults:
+    """What the viewer may find; a page showing degraded results is not stored."""
     results = discovery.find(library.instance, search, viewer())
-    return render_template("city.html", city=found, results=results)
+    if results.degraded:
+        page_cache.not_to_keep()
+    return results
 
 
 @bp.get("/practices/<city>/<slug>")
@@ -89,11 +98,15 @@ def restore(city: str, slug: str, version: int) -> ResponseReturnValue:
     return redirect(url_for("pages.practice", city=city, slug=slug))
 
 
-def _practice_page(practice_id: str, version: int | None) -> str:
+def _practice_page(practice_id: str, version: int | None) -> ResponseReturnValue:
+    return page_cache.page(lambda: _render_practice(practice_id, version))
+
+
+def _render_practice(practice_id: str, version: int | None) -> str:
     view = reading.get(library.instance, practice_id, viewer(), version)
     return render_template("practice.html", view=view, practice=view.practice,
                            city=cities.get(library.instance, view.practice.city),
-                           related=discovery.related(library.instance, practice_id, viewer()),
+                           related=related_practices.related(library.instance, practice_id, view.version, viewer()),
                            may_edit=policy.may_contribute(viewer(), view.practice.city),
                            may_restore=policy.may_review(viewer()), may_administer=policy.may_administer(viewer()),
                            may_translate=policy.may_translate(viewer()))

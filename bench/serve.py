@@ -1,0 +1,262 @@
+"""Serving benchmark: the real ``exchange serve`` on loopback, driven by concurrent clients for a bounded time.
+
+    python bench/serve.py                                  # 1,000 practices, 16 clients, 20 s
+    python bench/serve.py --practices 10000 --clients 16 --seconds 30 --server-args "--workers 2"
+    python bench/serve.py --skew 1                         # practice pages read as a Zipf law, not uniformly
+
+It generates an instance of synthetic practices (``bench/corpus.py``; kept in ``--cache`` between runs,
+so the same instance serves every run), starts ``python -m exchange serve --port 0`` on it (the server
+prints the port it got), warms nothing, and lets ``--clients`` client processes send a realistic mix of
+requests, each over its own keep-alive connection and with a browser's ``Accept-Encoding``:
+
+    practice page 40 %, search page 20 %, /api/v1/search 15 %, home 10 %, city page 5 %, a CSS file 10 %
+
+Practice pages are chosen uniformly among the public ones (the worst case for any cache), or with
+``--skew s`` by a Zipf law (the n-th most read page read in proportion to 1/n^s, as reading usually is).
+
+Searches are 1-3 words of the corpus's own vocabulary in English, Indonesian and Japanese, some with a
+facet filter. After ``--seconds`` it stops the clients and the server and prints, per endpoint,
+requests per second, p50/p95/p99 latency and errors (any status but 200, or a broken connection).
+It asserts nothing: figures are for people to read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import itertools
+import multiprocessing
+import os
+import random
+import re
+import shlex
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.corpus import Corpus  # noqa: E402
+
+MIX = (("practice", 40), ("search page", 20), ("api search", 15), ("home", 10), ("city", 5), ("static", 10))
+WORDS = {
+    "en": ["flood", "warning", "evacuation", "shelter", "heat", "community", "drill", "early", "river", "school",
+           "hospital", "tsunami", "landslide", "volunteers", "recovery", "map", "alert", "elderly", "drainage"],
+    "id": ["banjir", "evakuasi", "peringatan", "dini", "pengungsian", "warga", "sungai", "gempa", "relawan",
+           "sekolah", "lansia", "bencana", "kesiapsiagaan"],
+    "ja": ["避難", "避難所", "津波", "訓練", "地震", "高齢者", "防災", "洪水", "警報", "自治会"],
+}
+FACETS = (("hazard", "riverine-flood"), ("language", "en"), ("kind", "plan"), ("phase", "preparedness"),
+          ("country", "ID"))
+ACCEPT_ENCODING = "gzip, deflate, br"
+
+
+def make_instance(folder: Path, n: int) -> None:
+    """An instance of ``n`` synthetic practices, indexed, in ``folder`` (left as it is when already made)."""
+    if (folder / "ready").exists():
+        return
+    from bench.search import make_instance as write_corpus
+    from exchange.library import rendering
+    from exchange.library.practice import parse
+    from exchange.models import RenderedVersion
+    from exchange.search import indexing
+
+    started = time.perf_counter()
+    corpus = Corpus()
+    instance = write_corpus(folder, n, corpus)
+    with instance.db.writing() as session:  # as publishing stores it
+        for i in range(n):
+            city, slug, data = corpus.practice(i)
+            body = rendering.render(parse(data, slug).body)
+            session.add(RenderedVersion(practice_id=f"{city}/{slug}", version=1, renderer=rendering.RENDERER,
+                                        html=str(body.html), contents=body.stored_contents()))
+    indexing.rebuild(instance)
+    instance.search.close()
+    instance.db.dispose()
+    (folder / "ready").write_text(f"{n}\n")
+    print(f"made an instance of {n:,} practices in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def public_practices(n: int) -> list[str]:
+    """Paths of the practice pages an anonymous reader may open."""
+    corpus = Corpus()
+    found = []
+    for i in range(n):
+        city, slug, data = corpus.practice(i)
+        if b"visibility: public" in data:
+            found.append(f"/practices/{city}/{slug}")
+    return found
+
+
+def query(rng: random.Random) -> dict[str, str]:
+    words = WORDS[rng.choice(("en", "en", "id", "ja"))]
+    params = {"q": " ".join(rng.sample(words, k=rng.randint(1, 3)))}
+    if rng.random() < 0.3:
+        key, value = rng.choice(FACETS)
+        params[key] = value
+    return params
+
+
+def pick(rng: random.Random, practices: list[str], popularity: list[float] | None,
+         cities: list[str]) -> tuple[str, str]:
+    """(endpoint name, path) of one request of the mix."""
+    name = rng.choices([m[0] for m in MIX], weights=[m[1] for m in MIX])[0]
+    if name == "practice":
+        return name, rng.choices(practices, cum_weights=popularity)[0] if popularity else rng.choice(practices)
+    if name == "search page":
+        return name, "/practices?" + urlencode(query(rng))
+    if name == "api search":
+        return name, "/api/v1/search?" + urlencode(query(rng))
+    if name == "city":
+        return name, f"/cities/{rng.choice(cities)}"
+    if name == "static":
+        return name, "/static/style.css"
+    return name, "/"
+
+
+def client(number: int, port: int, until: float, practices: list[str], skew: float, cities: list[str],
+           results: multiprocessing.Queue) -> None:
+    """One client: requests one after another over a keep-alive connection until ``until``."""
+    rng = random.Random(number)
+    popularity = list(itertools.accumulate(1 / rank ** skew for rank in range(1, len(practices) + 1))) if skew else None
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    timings: list[tuple[str, float, bool]] = []
+    while time.monotonic() < until:
+        name, path = pick(rng, practices, popularity, cities)
+        started = time.perf_counter()
+        try:
+            connection.request("GET", path, headers={"Accept-Encoding": ACCEPT_ENCODING})
+            response = connection.getresponse()
+            response.read()
+            ok = response.status == 200
+            if response.getheader("Connection", "").lower() == "close":
+                connection.close()
+        except (OSError, http.client.HTTPException):
+            ok = False
+            connection.close()
+        timings.append((name, time.perf_counter() - started, ok))
+    results.put(timings)
+
+
+def start_server(folder: Path, server_args: list[str]) -> tuple[subprocess.Popen, int]:
+    environment = {**os.environ, "EXCHANGE_INSTANCE": str(folder), "PYTHONPATH": str(ROOT)}
+    # The server's log (gunicorn's and the runner's lines) goes to server.log beside the instance.
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and command
+        [sys.executable, "-m", "exchange", "serve", "--host", "127.0.0.1", "--port", "0", *server_args],
+        env=environment, cwd=ROOT, stdout=subprocess.PIPE, stderr=(folder / "server.log").open("a"), text=True,
+        start_new_session=True)
+    assert process.stdout is not None
+    for line in process.stdout:
+        found = re.search(r"on http://127\.0\.0\.1:(\d+)/", line)
+        if found:
+            return process, int(found.group(1))
+    raise SystemExit(f"the server stopped before it listened (status {process.wait()})")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process ``pid`` and every process below it (Linux /proc).
+
+    On a machine shared with other work, requests per second say as much about the neighbours as about the
+    server; the server's CPU time per request does not.
+    """
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(fields[1])
+            used[int(entry.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [child for child, of in parents.items() if of == parent and child not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    return sum(used.get(each, 0.0) for each in tree)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def first_request(port: int) -> float:
+    """Seconds the first search of the server's life takes (what a restart costs the first user)."""
+    started = time.perf_counter()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    connection.request("GET", "/practices?q=evacuation+shelter")
+    connection.getresponse().read()
+    connection.close()
+    return time.perf_counter() - started
+
+
+def report(timings: list[tuple[str, float, bool]], seconds: float, cpu: float) -> None:
+    print(f"{'endpoint':14}{'requests':>10}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    for name in [m[0] for m in MIX] + ["all"]:
+        rows = [t for t in timings if name in (t[0], "all")] if name != "all" else timings
+        if not rows:
+            continue
+        times = [t[1] * 1000 for t in rows]
+        errors = sum(not t[2] for t in rows)
+        print(f"{name:14}{len(rows):>10}{len(rows) / seconds:>9.1f}{statistics.median(times):>9.1f}"
+              f"{percentile(times, 0.95):>9.1f}{percentile(times, 0.99):>9.1f}{errors:>8}")
+    print(f"server CPU (all its processes) during the run: {cpu:.1f} s, {cpu * 1000 / max(len(timings), 1):.1f} ms "
+          f"per request; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--practices", type=int, default=1000)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--skew", type=float, default=0.0,
+                        help="practice pages' popularity: 0 = uniform, s = Zipf (the n-th most read ∝ 1/n^s)")
+    parser.add_argument("--server-args", default="", help='passed to exchange serve, e.g. "--workers 2"')
+    parser.add_argument("--cache", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "px-serve-bench")
+    arguments = parser.parse_args()
+    folder = arguments.cache / f"instance-{arguments.practices}"
+    make_instance(folder, arguments.practices)
+    practices = public_practices(arguments.practices)
+    cities = sorted({p.split("/")[2] for p in practices})
+    print(f"Practice Exchange serving benchmark — {os.cpu_count()} cores, {arguments.practices:,} practices, "
+          f"{arguments.clients} clients, {arguments.seconds:.0f} s, skew {arguments.skew}, "
+          f"serve {arguments.server_args or '(defaults)'}",
+          flush=True)
+    process, port = start_server(folder, shlex.split(arguments.server_args))
+    try:
+        print(f"first search after start: {first_request(port) * 1000:.0f} ms", flush=True)
+        cpu_before = tree_cpu_seconds(process.pid)
+        results: multiprocessing.Queue = multiprocessing.Queue()
+        until = time.monotonic() + arguments.seconds
+        clients = [multiprocessing.Process(target=client, args=(n, port, until, practices, arguments.skew, cities,
+                                                                results)) for n in range(arguments.clients)]
+        for each in clients:
+            each.start()
+        timings = [t for _ in clients for t in results.get()]
+        for each in clients:
+            each.join()
+        cpu = tree_cpu_seconds(process.pid) - cpu_before
+    finally:
+        stop_server(process)
+    report(timings, arguments.seconds, cpu)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""Reading pages answered from the cache for the public: ETags, 304s, compression, and nothing private
+ever stored for, or given to, anyone else (exchange/web/page_cache.py, exchange/web/compression.py)."""
+
+from __future__ import annotations
+
+import gzip
+
+import brotli
+import pytest
+
+from exchange.accounts import people
+from exchange.library import publishing
+from tests.test_accounts import HTTPS
+from tests.test_accounts import PASSWORD
+from tests.test_accounts import sign_in
+
+PAGES = ["/", "/practices", "/practices?q=flood", "/cities/jakarta", "/practices/jakarta/sirens",
+         "/practices/jakarta/sirens/versions/1"]
+
+
+@pytest.fixture
+def partner(instance):  # type: ignore[no-untyped-def]
+    people.create_user(instance, "siti@bpbd.example", "Siti Rahma", ["contributor"], ["jakarta"], "t", PASSWORD)
+    return "siti@bpbd.example"
+
+
+@pytest.fixture
+def sirens(instance, make_practice):  # type: ignore[no-untyped-def]
+    publishing.publish(instance, make_practice(title="Flood sirens along the river"), "sirens", "t")
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_a_public_page_is_revalidated_with_its_etag_until_the_library_changes(client, instance, make_practice,
+                                                                             sirens, path):
+    first = client.get(path)
+    assert first.status_code == 200 and "Flood sirens along the river" in first.get_data(as_text=True)
+    etag = first.headers["ETag"]
+    assert first.headers["Cache-Control"] == "public, no-cache" and first.headers["Last-Modified"]
+    assert {"Cookie", "Accept-Encoding"} <= set(first.vary)
+    again = client.get(path, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.get_data() == b"" and again.headers["ETag"] == etag
+    assert {"Cookie", "Accept-Encoding"} <= set(again.vary)
+    assert client.get(path).get_data() == first.get_data()  # from the cache, the same page
+    publishing.publish(instance, make_practice(title="Flood sirens and loudspeakers"), "sirens", "t")
+    changed = client.get(path, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    if "versions/1" not in path:
+        assert "Flood sirens and loudspeakers" in changed.get_data(as_text=True)
+
+
+def test_a_practice_made_partners_only_is_never_served_from_the_cache(client, instance, make_practice, sirens):
+    etag = client.get("/practices/jakarta/sirens").headers["ETag"]
+    assert client.get("/practices/jakarta/sirens/versions/1").status_code == 200
+    home = client.get("/").headers["ETag"]
+    publishing.publish(instance, make_practice(title="Flood sirens (staff only)", visibility="partners"), "sirens",
+                       "t")
+    assert client.get("/practices/jakarta/sirens", headers={"If-None-Match": etag}).status_code == 404
+    # a practice made partners-only hides its earlier public versions too; the home page no longer lists it
+    assert client.get("/practices/jakarta/sirens/versions/1").status_code == 404
+    page = client.get("/", headers={"If-None-Match": home})
+    assert page.status_code == 200 and "sirens" not in page.get_data(as_text=True)
+
+
+def test_what_a_partner_sees_is_private_and_never_given_to_the_public(app, instance, make_practice, partner):
+    publishing.publish(instance, make_practice(title="Internal radio channels", visibility="partners"), "radio", "t")
+    staff = app.test_client()
+    sign_in(staff, partner)
+    for path in ("/", "/practices", "/cities/jakarta", "/practices/jakarta/radio"):
+        seen = staff.get(HTTPS + path)
+        assert seen.status_code == 200 and "Internal radio channels" in seen.get_data(as_text=True), path
+        assert seen.headers["Cache-Control"] == "private, no-store" and "ETag" not in seen.headers
+        public = app.test_client().get(HTTPS + path)
+        assert "Internal radio channels" not in public.get_data(as_text=True), path
+        assert public.status_code == (404 if "radio" in path else 200)
+    # and the other way round: a page stored for the public is not what a signed-in reader gets
+    assert "Sign out" not in app.test_client().get(HTTPS + "/practices?q=radio").get_data(as_text=True)
+    assert "Internal radio channels" in staff.get(HTTPS + "/practices?q=radio").get_data(as_text=True)
+
+
+def test_a_reader_with_a_session_gets_a_private_page(app, partner, sirens):
+    reader = app.test_client()
+    sign_in(reader, partner)
+    reader.post(HTTPS + "/logout", data={}, headers={"Referer": HTTPS + "/"})  # may leave a session behind
+    reader.get(HTTPS + "/login")  # a CSRF token in a session of its own, signed out
+    page = reader.get(HTTPS + "/practices/jakarta/sirens")
+    assert page.status_code == 200 and page.headers["Cache-Control"].startswith("private")
+    assert "ETag" not in page.headers
+
+
+@pytest.mark.parametrize("encoding, decode", [("br", brotli.decompress), ("gzip", gzip.decompress)])
+@pytest.mark.parametrize("path", ["/practices/jakarta/sirens", "/", "/api/v1/search?q=flood", "/static/style.css"])
+def test_responses_are_compressed_as_the_client_accepts(client, sirens, encoding, decode, path):
+    with client.get(path) as plain:  # a static file's response holds the file open until closed
+        identity = plain.get_data()
+    packed = client.get(path, headers={"Accept-Encoding": f"{encoding}, identity;q=0.5"})
+    assert "Content-Encoding" not in plain.headers and packed.headers["Content-Encoding"] == encoding
+    assert decode(packed.get_data()) == identity
+    assert len(packed.get_data()) < len(identity)
+    assert "Accept-Encoding" in packed.vary
+    etag = packed.headers.get("ETag")
+    if etag:  # pages and static files: the compressed form has its own tag, and revalidates
+        assert etag != plain.headers["ETag"]
+        assert client.get(path, headers={"Accept-Encoding": encoding, "If-None-Match": etag}).status_code == 304
+
+
+def test_what_may_choose_a_pages_language_is_part_of_its_key(client, sirens):
+    english = client.get("/", headers={"Accept-Language": "en"})
+    japanese = client.get("/", headers={"Accept-Language": "ja"})
+    assert english.headers["ETag"] != japanese.headers["ETag"] and "Accept-Language" in english.vary
+    client.set_cookie("px-language", "id", domain="px.test")
+    switched = client.get("/", headers={"Accept-Language": "en"})
+    assert switched.headers["ETag"] not in (english.headers["ETag"], japanese.headers["ETag"])
+    client.delete_cookie("px-language", domain="px.test")
+    client.set_cookie("__Host-px-device", "a browser's own", domain="px.test")  # read by sign-in alone
+    assert client.get("/", headers={"Accept-Language": "en"}).headers["ETag"] == english.headers["ETag"]
+
+
+def test_a_response_that_sets_a_cookie_is_never_public(app, sirens):
+    @app.after_request
+    def remember_language(response):  # type: ignore[no-untyped-def]  # as a language switcher would
+        response.set_cookie("px-language", "ja")
+        return response
+
+    page = app.test_client().get("/practices/jakarta/sirens")
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "private, no-cache"
+    assert "ETag" not in page.headers
