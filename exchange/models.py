@@ -133,6 +133,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     #: Bumped by logout, password change and disabling: every older session stops working.
     session_version: Mapped[int] = mapped_column(default=1)
+    #: The interface language the person chose (en, id, ja); None: the browser's or the switcher's.
+    language: Mapped[str | None] = mapped_column(sa.String(8))
     created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
 
 

@@ -77,6 +77,8 @@ class Account(policy.Viewer):
     that Flask-Login can keep in a session."""
 
     session_version: int = 0
+    #: the interface language the person chose, or None
+    language: str | None = None
 
     @property
     def is_active(self) -> bool:
@@ -103,7 +105,7 @@ def _account(session: Session, user: User) -> Account:
     cities = tuple(session.scalars(sa.select(Membership.city).where(Membership.user_id == user.id)
                                    .order_by(Membership.city)))
     return Account(id=user.id, email=user.email, name=user.name, roles=tuple(user.roles), cities=cities,
-                   session_version=user.session_version)
+                   session_version=user.session_version, language=user.language)
 
 
 def normal_email(email: str) -> str:
@@ -281,6 +283,20 @@ def change_password(instance: Instance, user_id: int, current: str, new: str,
         forgotten = devices.forget_all(session, user.id)
         audit.record(session, email, "user.password-change", email, devices_forgotten=forgotten)
         return SignIn(_account(session, user), devices.remember(session, user.id, device_cookie, utcnow()))
+
+
+def set_language(instance: Instance, user_id: int, language: str | None) -> None:
+    """Keep the interface language the person chose (a primary language tag such as ``id``; None forgets it).
+
+    Which languages the interface speaks is the web's to say; here the value only has to be a tag.
+    """
+    if language is not None and not re.fullmatch(r"[a-z]{2,3}", language):
+        raise AccountError(f"{language!r} is not a language tag")
+    with instance.db.writing() as session:
+        user = session.get(User, user_id)
+        if user is not None and user.language != language:
+            user.language = language
+            audit.record(session, user.email, "user.language", user.email, language=language)
 
 
 def disable(instance: Instance, email: str, actor: str) -> None:

@@ -12,6 +12,8 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from wtforms import EmailField
@@ -31,11 +33,11 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 class InviteForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    roles = SelectMultipleField("Roles", choices=[SelectChoice(r, r) for r in people.ROLES],
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    roles = SelectMultipleField(_l("Roles"), choices=[SelectChoice(r, r) for r in people.ROLES],
                                 validators=[DataRequired()])
-    cities = StringField("Cities (comma-separated slugs)", validators=[Length(max=1000)])
+    cities = StringField(_l("Cities (comma-separated slugs)"), validators=[Length(max=1000)])
 
 
 def _admin_only() -> None:
@@ -71,7 +73,7 @@ def disable(user_id: int) -> ResponseReturnValue:
     if not found:
         abort(404)
     people.disable(library.instance, found[0].email, viewer().email)
-    flash(f"{found[0].email} is disabled; their sessions have ended.")
+    flash(_("%(email)s is disabled; their sessions have ended.", email=found[0].email))
     return redirect(url_for("admin.people"))
 
 

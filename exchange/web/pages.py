@@ -13,6 +13,7 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from exchange import policy
 from exchange.library import cities
@@ -84,7 +85,7 @@ def restore(city: str, slug: str, version: int) -> ResponseReturnValue:
         abort(403)
     reading.get(library.instance, f"{city}/{slug}", viewer(), version)  # 404 when unknown
     outcome = publishing.restore(library.instance, viewer(), f"{city}/{slug}", version)
-    flash(f"Version {version} was published again as version {outcome.version}.")
+    flash(_("Version %(version)s was published again as version %(new)s.", version=version, new=outcome.version))
     return redirect(url_for("pages.practice", city=city, slug=slug))
 
 
