@@ -46,6 +46,7 @@ from exchange.library.revision import revise
 from exchange.review import notifications
 from exchange.review import submissions
 from exchange.web import errors
+from exchange.web import i18n
 from exchange.web.extensions import library
 from exchange.web.viewer import current as viewer
 from exchange.web.viewer import current_id
@@ -60,10 +61,9 @@ class MultiCheckbox(SelectMultipleField):
 
 
 def _choices(vocabulary: vocabularies.Vocabulary) -> list[SelectChoice]:
-    """Options labelled in all three languages (English / Indonesian / Japanese)."""
-    languages = vocabularies.UI_LANGUAGES
-    return [SelectChoice(key, " / ".join(dict.fromkeys(vocabulary.label(key, lang) for lang in languages)))
-            for key in vocabulary.keys()]
+    """Options labelled in the interface language."""
+    language = i18n.language()
+    return [SelectChoice(key, vocabulary.label(key, language)) for key in vocabulary.keys()]
 
 
 #: The form fields that hold front-matter keys (``country`` follows from the city).
@@ -181,10 +181,12 @@ def _country(city: str | None) -> str | None:
         return None
 
 
-def _template(kind: str) -> str:
+def _template(kind: str, language: str) -> str:
+    """The starting text for a practice of ``kind``, with headings in ``language`` (English when it has none)."""
     data = importlib.resources.files("exchange").joinpath("data/practice_templates.yaml").read_text("utf-8")
-    templates: dict[str, str] = yamlfile.load_trusted(data)
-    return templates.get(kind, "")
+    templates: dict[str, dict[str, str]] = yamlfile.load_trusted(data)
+    texts = templates.get(kind, {})
+    return texts.get(language) or texts.get("en", "")
 
 
 def _render(text: str) -> Rendered:
@@ -261,7 +263,8 @@ def new() -> ResponseReturnValue:
             _prefill_translation(form, original)
         else:
             form.kind.data = request.args.get("template", "procedure")
-            form.body.data = _template(form.kind.data)
+            form.language.data = i18n.language()  # most write in the language they read the site in
+            form.body.data = _template(form.kind.data, form.language.data)
     return _handle(form, None, None)
 
 

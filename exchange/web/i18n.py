@@ -17,6 +17,7 @@ from flask import has_request_context
 from flask import request
 from flask_babel import format_date
 from flask_babel import format_decimal
+from flask_babel import format_percent
 from flask_babel import format_time
 from flask_babel import get_locale
 from werkzeug.wrappers import Response
@@ -38,7 +39,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.policies["ext.i18n.trimmed"] = True  # {% trans %} blocks as one line, as babel.cfg extracts them
     babel.init_app(app, default_locale="en", locale_selector=interface_language)
     app.jinja_env.filters.update(date=local_date, datetime=local_datetime, number=local_number,
-                                 notice=search_notices.translated)
+                                 percent=local_percent, notice=search_notices.translated)
     app.context_processor(lambda: {"interface_language": language, "language_choices": choices})
     app.after_request(_remember)
 
@@ -106,3 +107,8 @@ def local_datetime(value: datetime.datetime | None, format: str = "medium") -> s
 def local_number(value: float) -> str:
     """A number with the interface language's digit grouping (1,234 · 1.234)."""
     return str(format_decimal(value))
+
+
+def local_percent(value: float) -> str:
+    """A percentage (of 100) as the interface language writes it (42% · 42%)."""
+    return str(format_percent(value / 100))
