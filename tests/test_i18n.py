@@ -199,7 +199,7 @@ PUBLIC_PAGES = ["/", "/practices", "/practices?q=banjir", "/practices?q=qqxqqzz+
                 "/practices/kobe/hinanjo-unei-tejun", "/practices/jakarta/siren-test/versions/1",
                 "/practices/jakarta/siren-test/compare?from=1&to=2", "/login", "/no/such/page"]
 STAFF_PAGES = ["/dashboard", "/contribute", "/contribute?template=case-study", "/contribute/upload",
-               "/submissions/{submission}", "/packs", "/packs/{pack}", "/admin/people",
+               "/submissions/{submission}", "/notifications", "/packs", "/packs/{pack}", "/admin/people",
                "/admin/audit", "/account/password", "/practices/jakarta/peringatan-dini-banjir-ciliwung",
                "/practices?q=banjir"]
 
@@ -286,3 +286,45 @@ def test_dates_and_numbers_are_written_as_each_language_writes_them(library_clie
     assert ENGLISH_DATE.fullmatch(english)
     assert f'<time datetime="{year}-{month}-{day}">{int(day)} ' in pages["id"]
     assert f'<time datetime="{year}-{month}-{day}">{year}/{month}/{day}</time>' in pages["ja"]
+
+
+# -- words written outside a request --------------------------------------------------------------------
+
+def test_notifications_and_their_mail_reach_each_person_in_their_language(app, instance):
+    import sqlalchemy as sa
+
+    from exchange.models import Job
+    from exchange.review import notifications
+    from exchange.review import submissions
+    from tests.conftest import practice_text
+
+    people.create_user(instance, AUTHOR, "Siti Rahma", ["contributor"], ["jakarta"], "t", PASSWORD)
+    people.create_user(instance, "kenji@kobe.example", "Kenji", ["reviewer"], [], "t", PASSWORD)
+    accounts = {user.email: people.by_id(instance, user.id) for user, _cities in people.everyone(instance)}
+    author, reviewer = accounts[AUTHOR], accounts["kenji@kobe.example"]
+    people.set_language(instance, author.id, "id")
+    people.set_language(instance, reviewer.id, "ja")
+    draft = submissions.save(instance, author, "jakarta", "posko-rw", practice_text(language="id").decode(), None)
+    submissions.submit(instance, author, draft.id)
+    submissions.review(instance, reviewer, draft.id, "request_changes", "Tambahkan peran RT — 役割も")
+    [to_reviewer] = notifications.recent(instance, reviewer.id)
+    assert to_reviewer.message == "Siti Rahma さんが jakarta/posko-rw の審査を依頼しました。"
+    [to_author] = notifications.recent(instance, author.id)
+    assert to_author.message == "Kenji: perlu perbaikan — jakarta/posko-rw.\n\nTambahkan peran RT — 役割も"
+    with instance.db.session() as session:
+        letters = [job.payload for job in session.scalars(sa.select(Job).where(Job.kind == "mail").order_by(Job.id))]
+    assert [(letter["to"], letter["subject"]) for letter in letters] == [
+        ("kenji@kobe.example", "審査待ちの事例があります"), (AUTHOR, "Usulan Anda perlu diperbaiki")]
+    # The app says it again in whatever language its reader reads the site in; the comment stays as written.
+    client = app.test_client()
+    sign_in(client, AUTHOR)
+    page = client.get(HTTPS + "/notifications?lang=en").get_data(as_text=True)
+    assert "Kenji: changes requested — jakarta/posko-rw." in page and "Tambahkan peran RT — 役割も" in page
+
+
+def test_pack_exports_print_the_catalogs_words_in_the_packs_language():
+    from exchange.packs.exports.words import words
+
+    assert words("ja")["hazards"] == "災害種別" and words("ja")["contents"] == "目次"
+    assert words("id")["city"] == "Kota" and words("id")["participant"] == "Edisi peserta"
+    assert words("en")["trainer"] == "Trainer edition" and words("fr")["trainer"] == "Trainer edition"

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from exchange import audit
 from exchange import policy
+from exchange.catalogs import N_
 from exchange.errors import Conflict
 from exchange.errors import Invalid
 from exchange.errors import NotAllowed
@@ -45,6 +46,16 @@ log = logging.getLogger(__name__)
 
 EDITABLE = ("draft", "changes_requested")
 OPEN = ("draft", "submitted", "changes_requested")
+#: what the author is told of each decision on their submission (a reviewer's comment follows it)
+DECIDED = {
+    "commented": N_("%(name)s: commented — %(practice)s."),
+    "changes_requested": N_("%(name)s: changes requested — %(practice)s."),
+    "approved": N_("%(name)s: approved — %(practice)s."),
+    "rejected": N_("%(name)s: rejected — %(practice)s."),
+}
+#: what the author is told when an approval found a newer version published since their text was started
+SENT_BACK = N_("%(practice)s: Version %(version)s was published after this text was started, so it was not published "
+               "over it. Your text is kept: edit it to bring in what changed, then submit it again.")
 
 
 class StaleEdit(Conflict):
@@ -155,8 +166,8 @@ def submit(instance: Instance, viewer: Viewer, submission_id: int) -> None:
         session.add(SubmissionEvent(submission_id=submission.id, actor=viewer.email, action="submit"))
         audit.record(session, viewer.email, "submission.submit", submission.practice_id, submission=submission.id)
         notifications.add(session, [r for r in notifications.reviewers(session) if r != viewer.id],
-                          "submitted", f"{viewer.name} submitted {submission.practice_id} for review.",
-                          f"/submissions/{submission.id}")
+                          "submitted", N_("%(name)s submitted %(practice)s for review."),
+                          f"/submissions/{submission.id}", {"name": viewer.name, "practice": submission.practice_id})
 
 
 def withdraw(instance: Instance, viewer: Viewer, submission_id: int) -> None:
@@ -207,8 +218,8 @@ def review(instance: Instance, reviewer: Viewer, submission_id: int, decision: s
         audit.record(session, reviewer.email, f"submission.{decision}", practice_id, submission=submission_id,
                      version=version)
         kind = {"comment": "commented"}.get(decision, status) or decision
-        message = f"{reviewer.name}: {kind.replace('_', ' ')} — {practice_id}." + (f"\n\n{comment}" if comment else "")
-        notifications.add(session, [submission.author_id], kind, message, f"/submissions/{submission_id}")
+        notifications.add(session, [submission.author_id], kind, DECIDED[kind], f"/submissions/{submission_id}",
+                          {"name": reviewer.name, "practice": practice_id}, postscript=comment)
 
     version = None
     if decision == "approve":
@@ -240,8 +251,8 @@ def _send_back_as_stale(instance: Instance, reviewer: Viewer, submission_id: int
                                     comment=comment))
         audit.record(session, reviewer.email, "submission.stale", submission.practice_id, submission=submission_id,
                      current=current)
-        notifications.add(session, [submission.author_id], "changes_requested",
-                          f"{submission.practice_id}: {comment}", f"/submissions/{submission_id}")
+        notifications.add(session, [submission.author_id], "changes_requested", SENT_BACK,
+                          f"/submissions/{submission_id}", {"practice": submission.practice_id, "version": current})
 
 
 def published_since(instance: Instance, submission: Submission) -> tuple[int, diffs.Changes] | None:

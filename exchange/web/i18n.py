@@ -20,9 +20,11 @@ from flask_babel import format_decimal
 from flask_babel import format_percent
 from flask_babel import format_time
 from flask_babel import get_locale
+from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from exchange.library import vocabularies
+from exchange.models import Notification
 from exchange.web import search_notices
 from exchange.web.extensions import babel
 from exchange.web.viewer import current as viewer
@@ -40,7 +42,8 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, default_locale="en", locale_selector=interface_language)
     app.jinja_env.filters.update(date=local_date, datetime=local_datetime, number=local_number,
                                  percent=local_percent, notice=search_notices.translated)
-    app.context_processor(lambda: {"interface_language": language, "language_choices": choices})
+    app.context_processor(lambda: {"interface_language": language, "language_choices": choices,
+                                   "notification_text": notification_text})
     app.after_request(_remember)
 
 
@@ -112,3 +115,13 @@ def local_number(value: float) -> str:
 def local_percent(value: float) -> str:
     """A percentage (of 100) as the interface language writes it (42% · 42%)."""
     return str(format_percent(value / 100))
+
+
+def notification_text(notification: Notification) -> str:
+    """What a notification says, in the interface language (as written, for one made before it kept its message)."""
+    if notification.template is None:
+        return notification.message
+    arguments = dict(notification.arguments or {})
+    postscript = arguments.pop("postscript", "")
+    text = str(gettext(notification.template, **arguments))
+    return f"{text}\n\n{postscript}" if postscript else text

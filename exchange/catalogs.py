@@ -1,0 +1,36 @@
+"""The interface's words outside a request: letters and notifications, pack exports, in a chosen language.
+
+The web reads the same gettext catalogs (``exchange/translations``) through Flask-Babel, for the
+language of each request; code that runs elsewhere (a service writing a notification for someone, the
+export worker) names the language itself and gets it here. Messages are marked for extraction with
+``N_`` where they are written and translated with :func:`gettext` where the reader is known.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+from babel.support import NullTranslations
+from babel.support import Translations
+
+#: the catalogs: messages.pot, and <language>/LC_MESSAGES/messages.{po,mo}
+DIRECTORY = Path(__file__).resolve().parent / "translations"
+
+
+def N_(message: str) -> str:  # noqa: N802  # gettext's name for "extract this message, translate it later"
+    """``message`` itself: marks it for the catalogs where it is written, to be translated where it is read."""
+    return message
+
+
+@functools.cache
+def translations(language: str) -> NullTranslations:
+    """The catalog of ``language`` (English, the messages themselves, for a language without one)."""
+    return Translations.load(str(DIRECTORY), [language])
+
+
+def gettext(language: str | None, message: str, **values: Any) -> str:
+    """``message`` in ``language`` (English when None) with ``values`` put in."""
+    text = translations(language or "en").gettext(message)
+    return text % values if values else text
