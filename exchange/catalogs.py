@@ -34,3 +34,26 @@ def gettext(language: str | None, message: str, **values: Any) -> str:
     """``message`` in ``language`` (English when None) with ``values`` put in."""
     text = translations(language or "en").gettext(message)
     return text % values if values else text
+
+
+class Message(str):
+    """A sentence in English that keeps its catalog message and values, to be said again in another language.
+
+    It is a ``str`` (the English sentence), so logs, the command line and tests read it as before; a
+    page or a letter asks for :func:`said` in its reader's language. Values may be Messages too.
+    """
+
+    template: str
+    values: dict[str, Any]
+
+    def __new__(cls, template: str, **values: Any) -> Message:
+        text = super().__new__(cls, template % values if values else template)
+        text.template, text.values = template, values
+        return text
+
+
+def said(text: Any, language: str | None) -> Any:
+    """``text`` in ``language`` when it is a :class:`Message` (and its values that are); as it is otherwise."""
+    if not isinstance(text, Message):
+        return text
+    return gettext(language, text.template, **{name: said(value, language) for name, value in text.values.items()})

@@ -328,3 +328,24 @@ def test_pack_exports_print_the_catalogs_words_in_the_packs_language():
     assert words("ja")["hazards"] == "災害種別" and words("ja")["contents"] == "目次"
     assert words("id")["city"] == "Kota" and words("id")["participant"] == "Edisi peserta"
     assert words("en")["trainer"] == "Trainer edition" and words("fr")["trainer"] == "Trainer edition"
+
+
+def test_a_practice_s_problems_are_told_in_the_writer_s_language(app, instance, make_practice):
+    from tests.test_accounts import _token_in
+    from tests.test_accounts import post
+    from tests.test_contributions import FORM
+
+    people.create_user(instance, AUTHOR, "Siti Rahma", ["contributor"], ["jakarta"], "t", PASSWORD)
+    client = app.test_client()
+    sign_in(client, AUTHOR)
+    token = _token_in(client.get(HTTPS + "/contribute?lang=ja").get_data(as_text=True))
+    page = post(client, "/contribute", {**FORM, "translation_of": "ciliwung", "csrf_token": token,
+                                        "action": "save"}).get_data(as_text=True)
+    assert "translation_of: &#39;ciliwung&#39;: &lt;city&gt;/&lt;slug&gt; 形式の事例 ID で指定してください" in page
+    assert not english_in(page, "ja")
+    broken = make_practice(hazards="[banjir]", published="2024-13-01")
+    upload = client.post(HTTPS + "/contribute/upload?lang=id", headers={"Referer": HTTPS + "/"}, data={
+        "csrf_token": token, "files": [(io.BytesIO(broken), "rusak.md")]}).get_data(as_text=True)
+    assert "hazards: [&#39;banjir&#39;] memuat hazard yang tidak dikenal &#39;banjir&#39;" in upload
+    assert "published: &#39;2024-13-01&#39; bukan tanggal yang ada di kalender (TTTT-BB-HH)" in upload
+    assert not english_in(upload, "id")

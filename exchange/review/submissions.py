@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from exchange import audit
 from exchange import policy
 from exchange.catalogs import N_
+from exchange.catalogs import Message
 from exchange.errors import Conflict
 from exchange.errors import Invalid
 from exchange.errors import NotAllowed
@@ -97,8 +98,9 @@ def check_text(text: str, city: str, slug: str) -> None:
         raise InvalidPractice(f"{city}/{slug}", [Problem("slug", problem)])
     practice = parse(text.encode("utf-8"), slug)
     if practice.city != city:
-        raise InvalidPractice(practice.id, [Problem("city", f"{practice.city!r} is not {city!r}: a practice is "
-                                                            "written for the city it is filed under")])
+        raise InvalidPractice(practice.id, [Problem("city", Message(
+            N_("%(city)s is not %(folder)s: a practice is written for the city it is filed under"),
+            city=repr(practice.city), folder=repr(city)))])
 
 
 def save(instance: Instance, viewer: Viewer, city: str, slug: str, text: str, base_version: int | None,
@@ -110,8 +112,9 @@ def save(instance: Instance, viewer: Viewer, city: str, slug: str, text: str, ba
     practice_id = f"{city}/{slug}"
     with instance.db.writing() as session:
         if base_version is None and _current_version(session, practice_id) is not None:
-            raise InvalidPractice(practice_id, [Problem("slug", f"{slug!r} is already the address of a practice "
-                                                                f"of {city}; edit that practice or choose another")])
+            raise InvalidPractice(practice_id, [Problem("slug", Message(
+                N_("%(slug)s is already the address of a practice of %(city)s; edit that practice or choose another"),
+                slug=repr(slug), city=city))])
         submission: Submission | None
         if submission_id is None:
             submission = Submission(practice_id=practice_id, city=city, author_id=viewer.id, text=text,

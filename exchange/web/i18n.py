@@ -23,6 +23,7 @@ from flask_babel import get_locale
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
+from exchange import catalogs
 from exchange.library import vocabularies
 from exchange.models import Notification
 from exchange.web import search_notices
@@ -41,7 +42,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.policies["ext.i18n.trimmed"] = True  # {% trans %} blocks as one line, as babel.cfg extracts them
     babel.init_app(app, default_locale="en", locale_selector=interface_language)
     app.jinja_env.filters.update(date=local_date, datetime=local_datetime, number=local_number,
-                                 percent=local_percent, notice=search_notices.translated)
+                                 percent=local_percent, notice=search_notices.translated,
+                                 said=said)
     app.context_processor(lambda: {"interface_language": language, "language_choices": choices,
                                    "notification_text": notification_text})
     app.after_request(_remember)
@@ -125,3 +127,8 @@ def notification_text(notification: Notification) -> str:
     postscript = arguments.pop("postscript", "")
     text = str(gettext(notification.template, **arguments))
     return f"{text}\n\n{postscript}" if postscript else text
+
+
+def said(text: object) -> object:
+    """``text`` in the interface language when a service wrote it as a ``catalogs.Message``; as it is otherwise."""
+    return catalogs.said(text, language())
