@@ -349,3 +349,22 @@ def test_a_practice_s_problems_are_told_in_the_writer_s_language(app, instance, 
     assert "hazards: [&#39;banjir&#39;] memuat hazard yang tidak dikenal &#39;banjir&#39;" in upload
     assert "published: &#39;2024-13-01&#39; bukan tanggal yang ada di kalender (TTTT-BB-HH)" in upload
     assert not english_in(upload, "id")
+
+
+def test_sign_in_and_password_refusals_are_told_in_the_reader_s_language(app, instance):
+    from tests.test_accounts import _token_in
+    from tests.test_accounts import post
+
+    people.create_user(instance, AUTHOR, "Siti Rahma", ["contributor"], ["jakarta"], "t", PASSWORD)
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "id"
+    refused = sign_in(client, AUTHOR, "not the password at all")
+    assert refused.status_code == 401 and "E-mail atau kata sandi tidak benar." in refused.get_data(as_text=True)
+    sign_in(client, AUTHOR)
+    token = _token_in(client.get(HTTPS + "/account/password").get_data(as_text=True))
+    weak = post(client, "/account/password?lang=ja", {"csrf_token": token, "current": PASSWORD,
+                                                      "password": "siti rahma 2024"})
+    assert weak.status_code == 400
+    assert "パスワードに氏名やメールアドレスを含めることはできません。" in weak.get_data(as_text=True)
+    wrong = post(client, "/account/password", {"csrf_token": token, "current": "not it at all", "password": "x" * 12})
+    assert "現在のパスワードが正しくありません。" in wrong.get_data(as_text=True)  # ?lang= above left its cookie

@@ -34,6 +34,8 @@ from exchange import policy
 from exchange.accounts import devices
 from exchange.accounts import passwords
 from exchange.accounts import tokens
+from exchange.catalogs import N_
+from exchange.catalogs import Message
 from exchange.errors import Invalid
 from exchange.models import City
 from exchange.models import Invitation
@@ -56,6 +58,8 @@ MAX_FAILURES_PER_ACCOUNT = 5
 ACCOUNT_MEMORY = datetime.timedelta(hours=24)
 ACCOUNT_FIRST_DELAY = datetime.timedelta(minutes=1)
 ACCOUNT_MAX_DELAY = datetime.timedelta(minutes=15)
+#: what a used, expired or unknown invitation link is told
+INVITATION_INVALID = Message(N_("This invitation link is not valid any more; ask an administrator for a new one."))
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,}$")
 
 
@@ -111,7 +115,7 @@ def _account(session: Session, user: User) -> Account:
 def normal_email(email: str) -> str:
     email = email.strip().lower()
     if not _EMAIL.match(email):
-        raise AccountError(f"{email!r} is not an e-mail address")
+        raise AccountError(Message(N_("%(email)s is not an e-mail address"), email=repr(email)))
     return email
 
 
@@ -121,7 +125,7 @@ def create_user(instance: Instance, email: str, name: str, roles: list[str], cit
     email = normal_email(email)
     name = name.strip()
     if not 0 < len(name) <= 200:
-        raise AccountError("name must be 1 to 200 characters")
+        raise AccountError(Message(N_("name must be 1 to 200 characters")))
     unknown = [r for r in roles if r not in ROLES]
     if unknown or not roles:
         raise AccountError(f"role {unknown[0] if unknown else '(none)'!r} is not one of {', '.join(ROLES)}")
@@ -130,10 +134,10 @@ def create_user(instance: Instance, email: str, name: str, roles: list[str], cit
     token = None
     with instance.db.writing() as session:
         if session.scalar(sa.select(User.id).where(User.email == email)) is not None:
-            raise AccountError(f"an account for {email} already exists")
+            raise AccountError(Message(N_("an account for %(email)s already exists"), email=email))
         missing = [c for c in cities if session.get(City, c) is None]
         if missing:
-            raise AccountError(f"city {missing[0]!r} is not a partner city")
+            raise AccountError(Message(N_("city %(city)s is not a partner city"), city=repr(missing[0])))
         user = User(email=email, name=name, roles=sorted(set(roles), key=ROLES.index),
                     password_hash=passwords.hash_password(password) if password else None)
         session.add(user)
@@ -156,10 +160,10 @@ def accept_invitation(instance: Instance, token: str, password: str, device_cook
     with instance.db.writing() as session:
         invitation = session.scalar(sa.select(Invitation).where(Invitation.token_hash == tokens.digest(token)))
         if invitation is None or invitation.used_at is not None or invitation.expires_at < utcnow():
-            raise AccountError("This invitation link is not valid any more; ask an administrator for a new one.")
+            raise AccountError(INVITATION_INVALID)
         user = session.get(User, invitation.user_id)
         if user is None or not user.active:
-            raise AccountError("This invitation link is not valid any more; ask an administrator for a new one.")
+            raise AccountError(INVITATION_INVALID)
         passwords.check_strength(password, user.email, user.name)
         user.password_hash = passwords.hash_password(password)
         invitation.used_at = utcnow()
@@ -273,7 +277,7 @@ def change_password(instance: Instance, user_id: int, current: str, new: str,
     with instance.db.session() as session:
         user = session.get(User, user_id)
         if user is None or not passwords.verify(user.password_hash, current):
-            raise AccountError("The current password is not right.")
+            raise AccountError(Message(N_("The current password is not right.")))
         email, name = user.email, user.name
     passwords.check_strength(new, email, name)
     with instance.db.writing() as session:

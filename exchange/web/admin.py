@@ -26,6 +26,7 @@ from wtforms.validators import Length
 from exchange import audit
 from exchange import policy
 from exchange.accounts import people
+from exchange.web import i18n
 from exchange.web.extensions import library
 from exchange.web.viewer import current as viewer
 
@@ -59,7 +60,7 @@ def people_page() -> ResponseReturnValue:
                                          viewer().email)
             link = current_app.config["EXCHANGE_BASE_URL"].rstrip("/") + url_for("auth.invitation", token=token)
         except people.AccountError as problem:
-            error = str(problem)
+            error = i18n.told(problem)
     everyone = [(user, cities, user.active and policy.may_disable(viewer(), user.id))
                 for user, cities in people.everyone(library.instance)]
     return render_template("people.html", form=form, people=everyone, link=link, error=error), 400 if error else 200

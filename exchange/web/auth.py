@@ -131,7 +131,7 @@ def invitation(token: str) -> ResponseReturnValue:
             return _sign_in(people.accept_invitation(library.instance, token, form.password.data,
                                                        _device_cookie()))
         except (people.AccountError, passwords.WeakPassword) as error:
-            return render_template("password.html", form=form, error=str(error), invitation=True), 400
+            return render_template("password.html", form=form, error=i18n.told(error), invitation=True), 400
     return render_template("password.html", form=form, error=None, invitation=True)
 
 
@@ -145,7 +145,7 @@ def change_password() -> ResponseReturnValue:
             signed_in = people.change_password(library.instance, current_user.id, form.current.data,
                                                  form.password.data, _device_cookie())
         except (people.AccountError, passwords.WeakPassword) as error:
-            return render_template("password.html", form=form, error=str(error), invitation=False), 400
+            return render_template("password.html", form=form, error=i18n.told(error), invitation=False), 400
         flash(_("Your password was changed; other sessions were signed out."))
         return _sign_in(signed_in)
     return render_template("password.html", form=form, error=None, invitation=False)

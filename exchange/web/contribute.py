@@ -233,7 +233,7 @@ def _handle(form: PracticeForm, base_version: int | None, submission_id: int | N
     except InvalidPractice as error:
         return _editor(form, base_version, submission_id, [str(p) for p in error.problems], status=400)
     except submissions.WrongState as error:
-        return _editor(form, base_version, submission_id, [str(error)], status=409)
+        return _editor(form, base_version, submission_id, [i18n.told(error)], status=409)
     if request.form.get("action") == "submit":
         try:
             submissions.submit(library.instance, viewer(), draft.id)
@@ -344,7 +344,7 @@ def submit_drafts() -> ResponseReturnValue:
                 submissions.submit(library.instance, viewer(), int(raw))
                 done += 1
             except (submissions.NotAllowed, submissions.WrongState, submissions.StaleEdit) as error:
-                flash(_("Submission %(number)s not submitted: %(reason)s.", number=raw, reason=error))
+                flash(_("Submission %(number)s not submitted: %(reason)s.", number=raw, reason=i18n.told(error)))
     flash(ngettext("%(num)s submitted for review.", "%(num)s submitted for review.", done))
     return redirect(url_for("contribute.dashboard"))
 
@@ -392,7 +392,7 @@ def act(submission_id: int, action: str) -> ResponseReturnValue:
     except submissions.NotAllowed:
         abort(403)
     except (submissions.WrongState, submissions.StaleEdit) as error:
-        flash(_("Not done: %(reason)s.", reason=error))
+        flash(_("Not done: %(reason)s.", reason=i18n.told(error)))
     return redirect(url_for("contribute.submission", submission_id=submission_id))
 
 

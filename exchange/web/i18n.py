@@ -132,3 +132,9 @@ def notification_text(notification: Notification) -> str:
 def said(text: object) -> object:
     """``text`` in the interface language when a service wrote it as a ``catalogs.Message``; as it is otherwise."""
     return catalogs.said(text, language())
+
+
+def told(error: BaseException) -> str:
+    """What ``error`` says, in the interface language when a service wrote it as a ``catalogs.Message``."""
+    message = error.args[0] if error.args else None
+    return str(said(message)) if isinstance(message, catalogs.Message) else str(error)

@@ -35,6 +35,7 @@ from exchange.packs import exports
 from exchange.packs import packs
 from exchange.packs.exports import jobs
 from exchange.packs.exports import markdown_zip
+from exchange.web import i18n
 from exchange.web.extensions import library
 from exchange.web.viewer import current as viewer
 
@@ -64,7 +65,7 @@ def index() -> ResponseReturnValue:
             pack_id = packs.create(library.instance, viewer(), request.form.get("title", ""),
                                    request.form.get("language", "en")[:3])
         except ValueError as error:
-            flash(str(error))
+            flash(i18n.told(error))
             return redirect(url_for("packs.index"))
         return redirect(url_for("packs.show", pack_id=pack_id))
     return render_template("packs.html", packs=packs.mine(library.instance, viewer()))
@@ -115,7 +116,7 @@ def import_pack() -> ResponseReturnValue:
         try:
             imported = markdown_zip.import_pack(library.instance, viewer(), path)
         except ValueError as error:
-            flash(_("Not imported: %(reason)s", reason=error))
+            flash(_("Not imported: %(reason)s", reason=i18n.told(error)))
             return redirect(url_for("packs.index"))
     flash(_("Pack imported.") + "".join(f" {note}." for note in imported.notes))
     return redirect(url_for("packs.show", pack_id=imported.pack_id))
@@ -131,7 +132,7 @@ def export(pack_id: int) -> ResponseReturnValue:
         job_id, key = jobs.submit(instance, viewer(), pack_id, request.form.get("format", ""),
                                   request.form.get("edition", "participant"), link)
     except ValueError as error:
-        flash(str(error))
+        flash(i18n.told(error))
         return redirect(url_for("packs.show", pack_id=pack_id, token=link))
     # The job's secret lives in this browser's session (and in the job's address), never in the database.
     keys = session.get("export_keys", {})
@@ -201,7 +202,7 @@ def _change(pack_id: int, change: Callable[[], object], done: str | None = None)
     try:
         change()
     except ValueError as error:
-        flash(str(error))
+        flash(i18n.told(error))
     else:
         if done:
             flash(done)
