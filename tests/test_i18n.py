@@ -368,3 +368,16 @@ def test_sign_in_and_password_refusals_are_told_in_the_reader_s_language(app, in
     assert "パスワードに氏名やメールアドレスを含めることはできません。" in weak.get_data(as_text=True)
     wrong = post(client, "/account/password", {"csrf_token": token, "current": "not it at all", "password": "x" * 12})
     assert "現在のパスワードが正しくありません。" in wrong.get_data(as_text=True)  # ?lang= above left its cookie
+
+
+def test_a_refused_preview_says_why_in_the_writer_s_language(app, instance):
+    from tests.test_contributions import submit_form
+
+    people.create_user(instance, AUTHOR, "Siti Rahma", ["contributor"], ["jakarta"], "t", PASSWORD)
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "id"
+    sign_in(client, AUTHOR)
+    app.config["PREVIEW_SECONDS"] = 0
+    page = submit_form(client, "/contribute", action="preview", body="*a **a b** a*").get_data(as_text=True)
+    assert "Teks ini terlalu rumit untuk ditampilkan dalam 0 detik: tanda formatnya" in page
+    assert not english_in(page, "id")

@@ -33,10 +33,15 @@ from exchange.web.viewer import current as viewer
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
+#: each role's name in the interface language
+ROLE_NAMES = {"reader": _l("reader"), "contributor": _l("contributor"), "reviewer": _l("reviewer"),
+              "admin": _l("administrator")}
+
+
 class InviteForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    roles = SelectMultipleField(_l("Roles"), choices=[SelectChoice(r, r) for r in people.ROLES],
+    roles = SelectMultipleField(_l("Roles"), choices=[SelectChoice(r, ROLE_NAMES.get(r, r)) for r in people.ROLES],
                                 validators=[DataRequired()])
     cities = StringField(_l("Cities (comma-separated slugs)"), validators=[Length(max=1000)])
 

@@ -43,7 +43,7 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, default_locale="en", locale_selector=interface_language)
     app.jinja_env.filters.update(date=local_date, datetime=local_datetime, number=local_number,
                                  percent=local_percent, notice=search_notices.translated,
-                                 said=said)
+                                 said=said, told=told)
     app.context_processor(lambda: {"interface_language": language, "language_choices": choices,
                                    "notification_text": notification_text})
     app.after_request(_remember)
