@@ -9,6 +9,8 @@ export worker) names the language itself and gets it here. Messages are marked f
 from __future__ import annotations
 
 import functools
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -57,3 +59,18 @@ def said(text: Any, language: str | None) -> Any:
     if not isinstance(text, Message):
         return text
     return gettext(language, text.template, **{name: said(value, language) for name, value in text.values.items()})
+
+
+def environment_language(environ: Mapping[str, str] | None = None) -> str:
+    """The language a command's environment asks for (``LANGUAGE``, ``LC_ALL``, ``LC_MESSAGES``, ``LANG``,
+    as gettext reads them), when it is one the interface speaks; English otherwise."""
+    environ = os.environ if environ is None else environ
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(name, "")
+        if value:
+            for wanted in value.split(":"):  # LANGUAGE may list several, in order
+                code = wanted.split(".")[0].split("_")[0].split("-")[0].lower()
+                if code in ("id", "ja", "en"):
+                    return code
+            return "en"
+    return "en"

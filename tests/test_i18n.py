@@ -381,3 +381,23 @@ def test_a_refused_preview_says_why_in_the_writer_s_language(app, instance):
     page = submit_form(client, "/contribute", action="preview", body="*a **a b** a*").get_data(as_text=True)
     assert "Teks ini terlalu rumit untuk ditampilkan dalam 0 detik: tanda formatnya" in page
     assert not english_in(page, "id")
+
+
+def test_the_command_speaks_the_language_of_its_environment(runner):
+    assert runner.invoke(args=["check"], env={"LANG": "C.UTF-8"}).output == \
+        "Library, database and search index agree.\n"
+    assert runner.invoke(args=["check"], env={"LANG": "ja_JP.UTF-8"}).output == \
+        "事例集、データベース、検索索引は一致しています。\n"
+    refused = runner.invoke(args=["users", "create", "not-an-address", "--name", "Siti", "--role", "reader"],
+                            env={"LANG": "en_US.UTF-8", "LANGUAGE": "id:en"})
+    assert refused.exit_code == 1 and "'not-an-address' bukan alamat e-mail" in refused.output
+
+
+@pytest.mark.parametrize(("environ", "language"), [
+    ({}, "en"), ({"LANG": "C.UTF-8"}, "en"), ({"LANG": "id_ID.UTF-8"}, "id"), ({"LC_ALL": "ja_JP.UTF-8"}, "ja"),
+    ({"LANGUAGE": "fr:ja", "LANG": "en_GB.UTF-8"}, "ja"), ({"LC_ALL": "de_DE.UTF-8", "LANG": "ja_JP.UTF-8"}, "en"),
+])
+def test_a_command_s_language_is_read_as_gettext_reads_it(environ, language):
+    from exchange.catalogs import environment_language
+
+    assert environment_language(environ) == language
