@@ -401,3 +401,22 @@ def test_a_command_s_language_is_read_as_gettext_reads_it(environ, language):
     from exchange.catalogs import environment_language
 
     assert environment_language(environ) == language
+
+
+def test_a_refused_step_of_review_is_told_in_the_reader_s_language(app, instance):
+    from exchange.review import submissions
+    from tests.conftest import practice_text
+    from tests.test_accounts import _token_in
+    from tests.test_accounts import post
+
+    people.create_user(instance, AUTHOR, "Siti Rahma", ["contributor"], ["jakarta"], "t", PASSWORD)
+    author = people.by_id(instance, people.everyone(instance)[0][0].id)
+    draft = submissions.save(instance, author, "jakarta", "posko-rw", practice_text().decode(), None)
+    client = app.test_client()
+    sign_in(client, AUTHOR)
+    token = _token_in(client.get(HTTPS + f"/submissions/{draft.id}?lang=ja").get_data(as_text=True))
+    for _twice in range(2):
+        answer = post(client, f"/submissions/{draft.id}/withdraw", {"csrf_token": token})
+    page = client.get(HTTPS + answer.headers["Location"]).get_data(as_text=True)
+    assert "実行できませんでした: 取り下げできるのは処理中の投稿のみです。" in page
+    assert not english_in(page, "ja")

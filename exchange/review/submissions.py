@@ -63,13 +63,19 @@ class StaleEdit(Conflict):
     """Someone published a newer version since this text was started; both texts are kept."""
 
     def __init__(self, submission_id: int, current_version: int) -> None:
-        super().__init__(f"version {current_version} was published since this text was started")
+        super().__init__(Message(N_("version %(version)s was published since this text was started"),
+                                 version=current_version))
         self.submission_id = submission_id
         self.current_version = current_version
 
 
 class WrongState(Conflict, ValueError):
     """The submission is not in a state that allows this step."""
+
+
+def _status(submission: Submission) -> Message:
+    """A submission's status as words ("changes requested"), which the catalogs hold (the pages name them)."""
+    return Message(submission.status.replace("_", " "))
 
 
 @dataclass(frozen=True)
@@ -126,7 +132,7 @@ def save(instance: Instance, viewer: Viewer, city: str, slug: str, text: str, ba
             if submission is None or not policy.is_author(viewer, submission) or submission.practice_id != practice_id:
                 raise NotAllowed("not your draft")
             if submission.status not in EDITABLE:
-                raise WrongState(f"a {submission.status.replace('_', ' ')} submission cannot be edited")
+                raise WrongState(Message(N_("a %(status)s submission cannot be edited"), status=_status(submission)))
             # Edited again, a draft answers to the version the form showed (a stale draft is brought forward).
             submission.text, submission.note, submission.updated_at = text, note[:2000], utcnow()
             submission.base_version = base_version
@@ -161,7 +167,7 @@ def submit(instance: Instance, viewer: Viewer, submission_id: int) -> None:
     with instance.db.writing() as session:
         submission = _authored(session, viewer, submission_id)
         if submission.status not in EDITABLE:
-            raise WrongState(f"a {submission.status.replace('_', ' ')} submission cannot be submitted")
+            raise WrongState(Message(N_("a %(status)s submission cannot be submitted"), status=_status(submission)))
         current = _current_version(session, submission.practice_id)
         if current != submission.base_version:
             raise StaleEdit(submission.id, current or 0)
@@ -178,7 +184,7 @@ def withdraw(instance: Instance, viewer: Viewer, submission_id: int) -> None:
     with instance.db.writing() as session:
         submission = _authored(session, viewer, submission_id)
         if submission.status not in OPEN:
-            raise WrongState("only an open submission can be withdrawn")
+            raise WrongState(Message(N_("only an open submission can be withdrawn")))
         submission.status, submission.updated_at = "withdrawn", utcnow()
         session.add(SubmissionEvent(submission_id=submission.id, actor=viewer.email, action="withdraw"))
         audit.record(session, viewer.email, "submission.withdraw", submission.practice_id)
@@ -304,7 +310,7 @@ def close_published(instance: Instance, practice_id: str, actor: str) -> list[st
 
 def _check_reviewable(submission: Submission, decision: str) -> None:
     if submission.status != "submitted" and decision != "comment":
-        raise WrongState(f"a {submission.status.replace('_', ' ')} submission cannot be reviewed")
+        raise WrongState(Message(N_("a %(status)s submission cannot be reviewed"), status=_status(submission)))
 
 
 def visible_submission(instance: Instance, viewer: Viewer, submission_id: int) -> Submission:

@@ -365,7 +365,8 @@ def submission(submission_id: int) -> ResponseReturnValue:
     found = submissions.visible_submission(library.instance, viewer(), submission_id)
     document = parse(found.text.encode("utf-8"), found.practice_id.split("/")[1])
     preview, refusal = _preview(document.body)  # refused: the page still serves the reviewer, who may send it back
-    return render_template("submission.html", submission=found, title=document.title, preview=preview,
+    return render_template("submission.html", submission=found, title=document.title, language=document.language,
+                           preview=preview,
                            refusal=refusal,
                            diff=submissions.diff_against_live(library.instance, found),
                            since=submissions.published_since(library.instance, found),
