@@ -98,7 +98,7 @@ def _parsed(value: datetime.date | str) -> datetime.date:
 
 
 def local_date(value: datetime.date | str | None, format: str = "medium") -> str:
-    """A date (or an ISO date string) as the interface language writes it: 5 Dec 2023, 5 Des 2023, 2023/12/05."""
+    """A date (or an ISO date string) as the interface language writes it: Dec 5, 2023 · 5 Des 2023 · 2023/12/05."""
     if value is None or value == "":
         return ""
     return str(format_date(_parsed(value), format))

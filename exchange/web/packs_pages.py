@@ -118,7 +118,7 @@ def import_pack() -> ResponseReturnValue:
         except ValueError as error:
             flash(_("Not imported: %(reason)s", reason=i18n.told(error)))
             return redirect(url_for("packs.index"))
-    flash(_("Pack imported.") + "".join(f" {note}." for note in imported.notes))
+    flash(_("Pack imported.") + "".join(f" {i18n.said(note)}." for note in imported.notes))
     return redirect(url_for("packs.show", pack_id=imported.pack_id))
 
 
