@@ -204,10 +204,30 @@ STAFF_PAGES = ["/dashboard", "/contribute", "/contribute?template=case-study", "
                "/practices?q=banjir"]
 
 
+def asking(client, language: str, way: str):  # type: ignore[no-untyped-def]
+    """A function from a path to its page, asked for in ``language`` by ``way``: the browser's
+    Accept-Language, ``?lang=`` in the address, or the switcher's cookie."""
+    if way == "cookie":
+        client.set_cookie(i18n.COOKIE, language, domain="px.test")
+    elif way == "accept-language":
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = f"{language},en;q=0.5"
+
+    def get(path: str):  # type: ignore[no-untyped-def]
+        if way == "lang":
+            path += ("&" if "?" in path else "?") + f"lang={language}"
+        return client.get(HTTPS + path)
+    return get
+
+
+WAYS = ["accept-language", "lang", "cookie"]
+
+
+@pytest.mark.parametrize("way", WAYS)
 @pytest.mark.parametrize("language", TRANSLATED)
-def test_public_pages_speak_the_language_the_browser_asks_for(library_client, site, language):
+def test_public_pages_speak_the_language_asked_for(library_app, site, language, way):
+    get = asking(library_app.test_client(), language, way)
     for path in PUBLIC_PAGES:
-        response = library_client.get(HTTPS + path, headers={"Accept-Language": f"{language},en;q=0.5"})
+        response = get(path)
         page = response.get_data(as_text=True)
         assert response.status_code in (200, 404), path
         assert f'<html lang="{language}">' in page, path
@@ -215,13 +235,14 @@ def test_public_pages_speak_the_language_the_browser_asks_for(library_client, si
         assert not english_in(page, language), (path, english_in(page, language))
 
 
+@pytest.mark.parametrize("way", WAYS)
 @pytest.mark.parametrize("language", TRANSLATED)
-def test_staff_pages_speak_the_language_the_browser_asks_for(library_app, site, language):
+def test_staff_pages_speak_the_language_asked_for(library_app, site, language, way):
     client = library_app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
     sign_in(client, ADMIN)
+    get = asking(client, language, way)
     for path in STAFF_PAGES:
-        response = client.get(HTTPS + path.format(**site))
+        response = get(path.format(**site))
         page = response.get_data(as_text=True)
         assert response.status_code == 200, path
         assert f'<html lang="{language}">' in page, path
