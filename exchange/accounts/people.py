@@ -50,6 +50,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ROLES = ("reader", "contributor", "reviewer", "admin")
+#: each role's name for people (a catalog message: the web says it in the reader's language)
+ROLE_NAMES = {"reader": N_("reader"), "contributor": N_("contributor"), "reviewer": N_("reviewer"),
+              "admin": N_("administrator")}
 INVITATION_DAYS = 7
 THROTTLE_WINDOW = datetime.timedelta(minutes=15)
 MAX_FAILURES_PER_CLIENT = 20

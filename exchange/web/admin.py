@@ -33,15 +33,10 @@ from exchange.web.viewer import current as viewer
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-#: each role's name in the interface language
-ROLE_NAMES = {"reader": _l("reader"), "contributor": _l("contributor"), "reviewer": _l("reviewer"),
-              "admin": _l("administrator")}
-
-
 class InviteForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    roles = SelectMultipleField(_l("Roles"), choices=[SelectChoice(r, ROLE_NAMES.get(r, r)) for r in people.ROLES],
+    roles = SelectMultipleField(_l("Roles"), choices=[SelectChoice(r, _l(people.ROLE_NAMES[r])) for r in people.ROLES],
                                 validators=[DataRequired()])
     cities = StringField(_l("Cities (comma-separated slugs)"), validators=[Length(max=1000)])
 
@@ -68,7 +63,8 @@ def people_page() -> ResponseReturnValue:
             error = i18n.told(problem)
     everyone = [(user, cities, user.active and policy.may_disable(viewer(), user.id))
                 for user, cities in people.everyone(library.instance)]
-    return render_template("people.html", form=form, people=everyone, link=link, error=error), 400 if error else 200
+    return render_template("people.html", form=form, people=everyone, link=link, error=error,
+                           role_names={r: _(name) for r, name in people.ROLE_NAMES.items()}), 400 if error else 200
 
 
 @bp.post("/people/<int:user_id>/disable")
