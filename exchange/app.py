@@ -25,6 +25,7 @@ from exchange.web import auth
 from exchange.web import compression
 from exchange.web import contribute
 from exchange.web import errors
+from exchange.web import i18n
 from exchange.web import inputs
 from exchange.web import packs_pages
 from exchange.web import page_cache
@@ -81,6 +82,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.session_protection = "basic"
     login_manager.user_loader(lambda key: people.load(instance, key))
     errors.init_app(app)
+    i18n.init_app(app)
     cli.init_app(app)
     presentation.init_app(app)
     page_cache.init_app(app)

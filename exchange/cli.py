@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask
@@ -19,6 +20,7 @@ from flask.cli import run_command as flask_run_command
 from flask.cli import with_appcontext
 from werkzeug.serving import is_running_from_reloader
 
+from exchange import catalogs
 from exchange import consistency
 from exchange.accounts import passwords
 from exchange.accounts import people
@@ -36,6 +38,16 @@ from exchange.review import notifications
 from exchange.search import indexing
 from exchange.search.backend import ReindexRunning
 from exchange.web.extensions import library
+
+
+def _(message: str, **values: Any) -> str:
+    """``message`` in the language of the command's environment (LANGUAGE, LC_ALL, LC_MESSAGES, LANG)."""
+    return catalogs.gettext(catalogs.environment_language(), message, **values)
+
+
+def _told(error: BaseException) -> str:
+    """What ``error`` says, in the environment's language when a service wrote it as a ``catalogs.Message``."""
+    return str(catalogs.said(error.args[0], catalogs.environment_language())) if error.args else str(error)
 
 
 def _actor() -> str:
@@ -58,11 +70,11 @@ def init_app(app: Flask) -> None:
 def init_command(empty: bool) -> None:
     """Create or upgrade the instance: database, partner cities, and (once) the bundled practices."""
     report = initialise(library.instance, _actor(), seed=not empty)
-    click.echo(f"Instance {library.instance.path}: database ready; "
-               f"{len(report.cities_added)} partner cities added.")
+    click.echo(_("Instance %(path)s: database ready; %(count)s partner cities added.", path=library.instance.path,
+                 count=len(report.cities_added)))
     if report.seeded:
         _report(report.seeded, quiet=True)
-        click.echo(f"Seeded {sum(not o.failed for o in report.seeded)} bundled practices.")
+        click.echo(_("Seeded %(count)s bundled practices.", count=sum(not o.failed for o in report.seeded)))
 
 
 @click.command("import")
@@ -84,8 +96,8 @@ def _report(outcomes: Iterable[publishing.Outcome], quiet: bool = False) -> None
     failed = sum(o.failed for o in done)
     if not quiet:
         counts = {s: sum(o.status == s for o in done) for s in ("created", "updated", "unchanged")}
-        click.echo(f"{counts['created']} created, {counts['updated']} updated, {counts['unchanged']} unchanged, "
-                   f"{failed} failed")
+        click.echo(_("%(created)s created, %(updated)s updated, %(unchanged)s unchanged, %(failed)s failed",
+                     failed=failed, **counts))
     if failed:
         sys.exit(1)
 
@@ -96,9 +108,9 @@ def _report(outcomes: Iterable[publishing.Outcome], quiet: bool = False) -> None
 def export_command(dest: Path) -> None:
     """Write every current practice to folder DEST (or DEST.zip), ready for 'exchange import'."""
     if dest.suffix != ".zip" and dest.exists() and any(dest.iterdir()):
-        raise click.ClickException(f"{dest} is not empty; export into a new folder or a .zip")
+        raise click.ClickException(_("%(dest)s is not empty; export into a new folder or a .zip", dest=dest))
     count = publishing.export(library.instance, dest, _actor())
-    click.echo(f"Exported {count} practices to {dest}.")
+    click.echo(_("Exported %(count)s practices to %(dest)s.", count=count, dest=dest))
 
 
 @click.group("cities")
@@ -123,7 +135,8 @@ def cities_add(slug: str, country: str, name: str, name_en: str | None, name_id:
         added = city_service.add(library.instance, spec, _actor())
     except InvalidCity as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"Added city {slug}." if added else f"City {slug} already exists; nothing changed.")
+    click.echo(_("Added city %(slug)s.", slug=slug) if added else
+               _("City %(slug)s already exists; nothing changed.", slug=slug))
 
 
 @cities_group.command("list")
@@ -143,7 +156,7 @@ def reindex_command() -> None:
         count = indexing.rebuild(library.instance, wait=False)
     except ReindexRunning as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"Indexed {count} practices; the new index is live.")
+    click.echo(_("Indexed %(count)s practices; the new index is live.", count=count))
 
 
 @click.command("check")
@@ -155,16 +168,16 @@ def check_command(repair: bool) -> None:
     for drift in drifts:
         click.echo(drift.line())
     if not drifts:
-        click.echo("Library, database and search index agree.")
+        click.echo(_("Library, database and search index agree."))
         return
     if not repair:
-        click.echo(f"{len(drifts)} problems found; run 'exchange check --repair' to fix them.")
+        click.echo(_("%(count)s problems found; run 'exchange check --repair' to fix them.", count=len(drifts)))
         sys.exit(1)
     for line in consistency.repair(library.instance, drifts, _actor()):
-        click.echo(f"repaired: {line}")
+        click.echo(_("repaired: %(line)s", line=line))
     remaining = consistency.check(library.instance)
     for drift in remaining:
-        click.echo(f"still wrong: {drift.line()}")
+        click.echo(_("still wrong: %(line)s", line=drift.line()))
     sys.exit(1 if remaining else 0)
 
 
@@ -186,12 +199,13 @@ def users_create(email: str, name: str, roles: tuple[str, ...], cities: tuple[st
     try:
         token = people.create_user(library.instance, email, name, list(roles), list(cities), _actor(), password)
     except (people.AccountError, passwords.WeakPassword) as error:
-        raise click.ClickException(str(error)) from None
+        raise click.ClickException(_told(error)) from None
     if token is None:
-        click.echo(f"Created {email} with the password given on standard input.")
+        click.echo(_("Created %(email)s with the password given on standard input.", email=email))
     else:
         base = current_app.config["EXCHANGE_BASE_URL"].rstrip("/")
-        click.echo(f"Created {email}. Send them this invitation link (valid {people.INVITATION_DAYS} days):")
+        click.echo(_("Created %(email)s. Send them this invitation link (valid %(days)s days):", email=email,
+                     days=people.INVITATION_DAYS))
         click.echo(f"{base}/invitations/{token}")
 
 
@@ -203,8 +217,8 @@ def users_disable(email: str) -> None:
     try:
         people.disable(library.instance, email, _actor())
     except people.AccountError as error:
-        raise click.ClickException(str(error)) from None
-    click.echo(f"Disabled {email}; its sessions have ended.")
+        raise click.ClickException(_told(error)) from None
+    click.echo(_("Disabled %(email)s; its sessions have ended.", email=email))
 
 
 @click.command("notify-due")
@@ -213,7 +227,7 @@ def users_disable(email: str) -> None:
 def notify_due_command(within: int) -> None:
     """Notify each city's contributors of practices due for review (run daily, e.g. from cron)."""
     count = notifications.review_due(library.instance, within)
-    click.echo(f"{count} notifications sent.")
+    click.echo(_("%(count)s notifications sent.", count=count))
 
 
 @click.group("packs")
@@ -239,18 +253,19 @@ def packs_export(pack_id: int, format_: str, edition: str, output: Path) -> None
         pack = session.get(Pack, pack_id)
     owner = people.by_id(library.instance, pack.owner_id) if pack else None
     if owner is None:
-        raise click.ClickException(f"no pack {pack_id} with an active owner")
+        raise click.ClickException(_("no pack %(pack)s with an active owner", pack=pack_id))
     started = time.perf_counter()
     try:
         data = exports.export(library.instance, owner, pack_id, format_, edition,
                                    current_app.config["EXCHANGE_BASE_URL"])
     except packs.PackNotFound:
-        raise click.ClickException(f"no pack {pack_id}") from None
+        raise click.ClickException(_("no pack %(pack)s", pack=pack_id)) from None
     except exports.PackTooLarge as error:
         raise click.ClickException(str(error)) from None
     write_durably(output.resolve(), data)
-    click.echo(f"Wrote {output}: {format_}, {edition} edition, {len(data):,} bytes in "
-               f"{time.perf_counter() - started:.1f} s.")
+    size, seconds = f"{len(data):,}", f"{time.perf_counter() - started:.1f}"
+    click.echo(_("Wrote %(output)s: %(format)s, %(edition)s edition, %(size)s bytes in %(seconds)s s.", output=output,
+                 format=format_, edition=edition, size=size, seconds=seconds))
 
 
 @packs_group.command("import")
@@ -264,14 +279,14 @@ def packs_import(path: Path, email: str) -> None:
     ids, unknown = people.ids_for_emails(library.instance, [email])
     owner = people.by_id(library.instance, ids[0]) if ids else None
     if owner is None:
-        raise click.ClickException(f"no active account {', '.join(unknown) or email}")
+        raise click.ClickException(_("no active account %(email)s", email=", ".join(unknown) or email))
     try:
         imported = markdown_zip.import_pack(library.instance, owner, path)
     except ValueError as error:
-        raise click.ClickException(str(error)) from None
+        raise click.ClickException(_told(error)) from None
     for note in imported.notes:
         click.echo(note, err=True)
-    click.echo(f"Imported pack {imported.pack_id} for {email}.")
+    click.echo(_("Imported pack %(pack)s for %(email)s.", pack=imported.pack_id, email=email))
 
 
 @click.command("worker")

@@ -133,6 +133,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     #: Bumped by logout, password change and disabling: every older session stops working.
     session_version: Mapped[int] = mapped_column(default=1)
+    #: The interface language the person chose (en, id, ja); None: the browser's or the switcher's.
+    language: Mapped[str | None] = mapped_column(sa.String(8))
     created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
 
 
@@ -223,7 +225,12 @@ class Notification(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     kind: Mapped[str] = mapped_column(sa.String(40))
+    #: as written for the recipient's e-mail, in the language they chose then
     message: Mapped[str] = mapped_column(sa.Text)
+    #: the catalog message and its values (and "postscript", a comment as written), so the app can say it
+    #: again in whatever language its reader reads the site in; None for notifications made before 0012
+    template: Mapped[str | None] = mapped_column(sa.Text)
+    arguments: Mapped[dict | None] = mapped_column(sa.JSON)
     link: Mapped[str] = mapped_column(sa.String(300), default="")
     created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime.datetime | None]

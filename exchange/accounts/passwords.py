@@ -8,6 +8,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError
 from argon2.exceptions import VerificationError
 
+from exchange.catalogs import N_
+from exchange.catalogs import Message
 from exchange.errors import Invalid
 
 MIN_LENGTH = 12
@@ -41,18 +43,18 @@ def _common() -> frozenset[str]:
 def check_strength(password: str, email: str = "", name: str = "") -> None:
     """Raise WeakPassword when ``password`` is too short, too long, common, or the account's own name."""
     if len(password) < MIN_LENGTH:
-        raise WeakPassword(f"Use at least {MIN_LENGTH} characters.")
+        raise WeakPassword(Message(N_("Use at least %(count)s characters."), count=MIN_LENGTH))
     if len(password) > MAX_LENGTH:
-        raise WeakPassword(f"Use at most {MAX_LENGTH} characters.")
+        raise WeakPassword(Message(N_("Use at most %(count)s characters."), count=MAX_LENGTH))
     lowered = password.lower()
     base = lowered.rstrip("0123456789!@#$%^&*.?-_ ")
     if lowered in _common() or (len(base) >= 4 and base in _common()):
-        raise WeakPassword("This password is on the list of commonly used passwords; choose another.")
+        raise WeakPassword(Message(N_("This password is on the list of commonly used passwords; choose another.")))
     own_words = [email.lower(), email.lower().split("@")[0], *name.lower().split()]
     if any(len(own) >= 4 and own in lowered for own in own_words):
-        raise WeakPassword("The password must not contain your name or e-mail address.")
+        raise WeakPassword(Message(N_("The password must not contain your name or e-mail address.")))
     if len(set(password)) < 4:
-        raise WeakPassword("The password repeats too few different characters.")
+        raise WeakPassword(Message(N_("The password repeats too few different characters.")))
 
 
 def hash_password(password: str) -> str:

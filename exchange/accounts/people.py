@@ -34,6 +34,8 @@ from exchange import policy
 from exchange.accounts import devices
 from exchange.accounts import passwords
 from exchange.accounts import tokens
+from exchange.catalogs import N_
+from exchange.catalogs import Message
 from exchange.errors import Invalid
 from exchange.models import City
 from exchange.models import Invitation
@@ -48,6 +50,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ROLES = ("reader", "contributor", "reviewer", "admin")
+#: each role's name for people (a catalog message: the web says it in the reader's language)
+ROLE_NAMES = {"reader": N_("reader"), "contributor": N_("contributor"), "reviewer": N_("reviewer"),
+              "admin": N_("administrator")}
 INVITATION_DAYS = 7
 THROTTLE_WINDOW = datetime.timedelta(minutes=15)
 MAX_FAILURES_PER_CLIENT = 20
@@ -56,6 +61,8 @@ MAX_FAILURES_PER_ACCOUNT = 5
 ACCOUNT_MEMORY = datetime.timedelta(hours=24)
 ACCOUNT_FIRST_DELAY = datetime.timedelta(minutes=1)
 ACCOUNT_MAX_DELAY = datetime.timedelta(minutes=15)
+#: what a used, expired or unknown invitation link is told
+INVITATION_INVALID = Message(N_("This invitation link is not valid any more; ask an administrator for a new one."))
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,}$")
 
 
@@ -77,6 +84,8 @@ class Account(policy.Viewer):
     that Flask-Login can keep in a session."""
 
     session_version: int = 0
+    #: the interface language the person chose, or None
+    language: str | None = None
 
     @property
     def is_active(self) -> bool:
@@ -103,13 +112,13 @@ def _account(session: Session, user: User) -> Account:
     cities = tuple(session.scalars(sa.select(Membership.city).where(Membership.user_id == user.id)
                                    .order_by(Membership.city)))
     return Account(id=user.id, email=user.email, name=user.name, roles=tuple(user.roles), cities=cities,
-                   session_version=user.session_version)
+                   session_version=user.session_version, language=user.language)
 
 
 def normal_email(email: str) -> str:
     email = email.strip().lower()
     if not _EMAIL.match(email):
-        raise AccountError(f"{email!r} is not an e-mail address")
+        raise AccountError(Message(N_("%(email)s is not an e-mail address"), email=repr(email)))
     return email
 
 
@@ -119,7 +128,7 @@ def create_user(instance: Instance, email: str, name: str, roles: list[str], cit
     email = normal_email(email)
     name = name.strip()
     if not 0 < len(name) <= 200:
-        raise AccountError("name must be 1 to 200 characters")
+        raise AccountError(Message(N_("name must be 1 to 200 characters")))
     unknown = [r for r in roles if r not in ROLES]
     if unknown or not roles:
         raise AccountError(f"role {unknown[0] if unknown else '(none)'!r} is not one of {', '.join(ROLES)}")
@@ -128,10 +137,10 @@ def create_user(instance: Instance, email: str, name: str, roles: list[str], cit
     token = None
     with instance.db.writing() as session:
         if session.scalar(sa.select(User.id).where(User.email == email)) is not None:
-            raise AccountError(f"an account for {email} already exists")
+            raise AccountError(Message(N_("an account for %(email)s already exists"), email=email))
         missing = [c for c in cities if session.get(City, c) is None]
         if missing:
-            raise AccountError(f"city {missing[0]!r} is not a partner city")
+            raise AccountError(Message(N_("city %(city)s is not a partner city"), city=repr(missing[0])))
         user = User(email=email, name=name, roles=sorted(set(roles), key=ROLES.index),
                     password_hash=passwords.hash_password(password) if password else None)
         session.add(user)
@@ -154,10 +163,10 @@ def accept_invitation(instance: Instance, token: str, password: str, device_cook
     with instance.db.writing() as session:
         invitation = session.scalar(sa.select(Invitation).where(Invitation.token_hash == tokens.digest(token)))
         if invitation is None or invitation.used_at is not None or invitation.expires_at < utcnow():
-            raise AccountError("This invitation link is not valid any more; ask an administrator for a new one.")
+            raise AccountError(INVITATION_INVALID)
         user = session.get(User, invitation.user_id)
         if user is None or not user.active:
-            raise AccountError("This invitation link is not valid any more; ask an administrator for a new one.")
+            raise AccountError(INVITATION_INVALID)
         passwords.check_strength(password, user.email, user.name)
         user.password_hash = passwords.hash_password(password)
         invitation.used_at = utcnow()
@@ -271,7 +280,7 @@ def change_password(instance: Instance, user_id: int, current: str, new: str,
     with instance.db.session() as session:
         user = session.get(User, user_id)
         if user is None or not passwords.verify(user.password_hash, current):
-            raise AccountError("The current password is not right.")
+            raise AccountError(Message(N_("The current password is not right.")))
         email, name = user.email, user.name
     passwords.check_strength(new, email, name)
     with instance.db.writing() as session:
@@ -281,6 +290,20 @@ def change_password(instance: Instance, user_id: int, current: str, new: str,
         forgotten = devices.forget_all(session, user.id)
         audit.record(session, email, "user.password-change", email, devices_forgotten=forgotten)
         return SignIn(_account(session, user), devices.remember(session, user.id, device_cookie, utcnow()))
+
+
+def set_language(instance: Instance, user_id: int, language: str | None) -> None:
+    """Keep the interface language the person chose (a primary language tag such as ``id``; None forgets it).
+
+    Which languages the interface speaks is the web's to say; here the value only has to be a tag.
+    """
+    if language is not None and not re.fullmatch(r"[a-z]{2,3}", language):
+        raise AccountError(f"{language!r} is not a language tag")
+    with instance.db.writing() as session:
+        user = session.get(User, user_id)
+        if user is not None and user.language != language:
+            user.language = language
+            audit.record(session, user.email, "user.language", user.email, language=language)
 
 
 def disable(instance: Instance, email: str, actor: str) -> None:

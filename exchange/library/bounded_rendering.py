@@ -46,6 +46,8 @@ from typing import BinaryIO
 
 from markupsafe import Markup
 
+from exchange.catalogs import N_
+from exchange.catalogs import Message
 from exchange.library import rendering
 from exchange.library.practice import MAX_DOCUMENT_BYTES
 from exchange.library.rendering import Rendered
@@ -87,38 +89,42 @@ class TextTooLarge(RenderRefused):
     """The text is larger than a practice may be."""
 
     def __init__(self, size: int) -> None:
-        super().__init__(f"This text is {-(-size // 1024)} KB; a practice may hold at most "
-                         f"{MAX_DOCUMENT_BYTES // 1024} KB. Shorten it, or split it into two practices.")
+        super().__init__(Message(N_("This text is %(size)s KB; a practice may hold at most %(limit)s KB. Shorten it, "
+                                    "or split it into two practices."), size=-(-size // 1024),
+                                 limit=MAX_DOCUMENT_BYTES // 1024))
 
 
 class TextTooComplex(RenderRefused):
     """The text could not be rendered within the time or memory one render may use."""
 
-    ADVICE = ("its formatting marks (such as * _ [ ] and `) nest or repeat far more than a practice needs. "
-              "Simplify the formatting, or split the text into smaller parts.")
+    ADVICE = N_("its formatting marks (such as * _ [ ] and `) nest or repeat far more than a practice needs. "
+                "Simplify the formatting, or split the text into smaller parts.")
 
     @classmethod
     def slow(cls, seconds: float) -> TextTooComplex:
-        return cls(f"This text is too complex to render in {seconds:g} seconds: {cls.ADVICE}")
+        return cls(Message(N_("This text is too complex to render in %(seconds)s seconds: %(advice)s"),
+                           seconds=f"{seconds:g}", advice=Message(cls.ADVICE)))
 
     @classmethod
     def large(cls) -> TextTooComplex:
-        return cls(f"This text is too complex to render in {MEMORY_LIMIT_BYTES // 2**20} MB of memory: {cls.ADVICE}")
+        return cls(Message(N_("This text is too complex to render in %(megabytes)s MB of memory: %(advice)s"),
+                           megabytes=MEMORY_LIMIT_BYTES // 2**20, advice=Message(cls.ADVICE)))
 
 
 class RenderersBusy(RenderRefused):
     """Every worker was busy for as long as a render may wait."""
 
     def __init__(self) -> None:
-        super().__init__("Every text renderer is busy just now; try again in a few seconds.")
+        super().__init__(Message(N_("Every text renderer is busy just now; try again in a few seconds.")))
 
 
 class RenderingAllowanceUsed(RenderRefused):
     """The person has used their rendering time for the moment."""
 
     def __init__(self, seconds: float, period: float) -> None:
-        super().__init__(f"Your texts have taken more than {seconds:g} seconds to render in the last "
-                         f"{period:g} seconds; wait a minute, and simplify the formatting of the text.")
+        super().__init__(Message(N_("Your texts have taken more than %(seconds)s seconds to render in the last "
+                                    "%(period)s seconds; wait a minute, and simplify the formatting of the text."),
+                                 seconds=f"{seconds:g}", period=f"{period:g}"))
 
 
 class _Late(Exception):

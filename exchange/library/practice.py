@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 
+from exchange.catalogs import N_
+from exchange.catalogs import Message
 from exchange.errors import Invalid
 from exchange.library import vocabularies
 from exchange.library import yamlfile
@@ -41,13 +43,17 @@ DEFAULT_LICENCE = "CC-BY-4.0"
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a document: the key it concerns (or ``None``) and what is wrong."""
+    """One thing wrong with a document: the key it concerns (or ``None``) and what is wrong.
+
+    Messages are :class:`~exchange.catalogs.Message` where they can be, so a page says them in its
+    reader's language; ``str()`` of a problem is one too.
+    """
 
     key: str | None
     message: str
 
     def __str__(self) -> str:
-        return f"{self.key}: {self.message}" if self.key else self.message
+        return Message(N_("%(key)s: %(problem)s"), key=self.key, problem=self.message) if self.key else self.message
 
 
 class InvalidPractice(Invalid):
@@ -102,24 +108,25 @@ class Practice:
 def check_slug(slug: str) -> str | None:
     """Why ``slug`` is not acceptable as a file or city name, or ``None`` when it is."""
     if unicodedata.normalize("NFKC", slug) != slug or not SLUG_PATTERN.match(slug):
-        return f"{slug!r} is not a valid slug (lowercase ASCII letters, digits and hyphens, 1–80)"
+        return Message(N_("%(slug)s is not a valid slug (lowercase ASCII letters, digits and hyphens, 1–80)"),
+                       slug=repr(slug))
     if slug in RESERVED_SLUGS:
-        return f"{slug!r} is a reserved device name"
+        return Message(N_("%(slug)s is a reserved device name"), slug=repr(slug))
     return None
 
 
 def decode(raw: bytes) -> str:
     """The text of a practice file: strict UTF-8, no NUL, within the size cap (raises ValueError)."""
     if len(raw) > MAX_DOCUMENT_BYTES:
-        raise ValueError(f"file is {len(raw) // 1024} KB; the limit is {MAX_DOCUMENT_BYTES // 1024} KB")
+        raise ValueError(Message(N_("file is %(size)s KB; the limit is %(limit)s KB"), size=len(raw) // 1024,
+                                 limit=MAX_DOCUMENT_BYTES // 1024))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise ValueError(
-            f"not valid UTF-8: byte 0x{raw[error.start]:02x} at offset {error.start}"
-        ) from None
+        raise ValueError(Message(N_("not valid UTF-8: byte %(byte)s at offset %(offset)s"),
+                                 byte=f"0x{raw[error.start]:02x}", offset=error.start)) from None
     if "\x00" in text:
-        raise ValueError(f"contains a NUL character at offset {text.index(chr(0))}")
+        raise ValueError(Message(N_("contains a NUL character at offset %(offset)s"), offset=text.index(chr(0))))
     return text.removeprefix("\ufeff")
 
 
@@ -129,27 +136,28 @@ def parse(raw: bytes, slug: str, source: str | None = None) -> Practice:
     problems: list[Problem] = []
     slug_problem = check_slug(slug)
     if slug_problem:
-        problems.append(Problem("slug", slug_problem + " (taken from the file name)"))
+        problems.append(Problem("slug", Message(N_("%(problem)s (taken from the file name)"), problem=slug_problem)))
     try:
         text = decode(raw)
     except ValueError as error:
-        raise InvalidPractice(source, problems + [Problem(None, str(error))]) from None
+        raise InvalidPractice(source, problems + [Problem(None, error.args[0])]) from None
     match = FRONT_MATTER.match(text)
     if not match:
-        problems.append(Problem(None, "no front matter: the file must start with a '---' line, "
-                                      "the YAML keys, and a closing '---' line"))
+        problems.append(Problem(None, Message(N_("no front matter: the file must start with a '---' line, the YAML "
+                                                 "keys, and a closing '---' line"))))
         raise InvalidPractice(source, problems)
     try:
         data = yamlfile.load_untrusted(match.group(1), first_line=2)
     except yamlfile.YamlProblem as error:
-        raise InvalidPractice(source, problems + [Problem(None, f"front matter: {error}")]) from None
+        problem = Message(N_("front matter: %(problem)s"), problem=str(error))
+        raise InvalidPractice(source, problems + [Problem(None, problem)]) from None
     if not isinstance(data, dict):
-        problems.append(Problem(None, "front matter must be a mapping of keys to values"))
+        problems.append(Problem(None, Message(N_("front matter must be a mapping of keys to values"))))
         raise InvalidPractice(source, problems)
     meta = validate(data, problems)
     body = text[match.end():]
     if not body.strip():
-        problems.append(Problem("body", "the practice has no text after the front matter"))
+        problems.append(Problem("body", Message(N_("the practice has no text after the front matter"))))
     if problems:
         raise InvalidPractice(source, problems)
     return Practice(city=meta["city"], slug=slug, meta=meta, body=body, text=raw)
@@ -160,20 +168,22 @@ def validate(data: dict[Any, Any], problems: list[Problem]) -> dict[str, Any]:
     meta: dict[str, Any] = {}
     for key in data:
         if key not in REQUIRED and key not in OPTIONAL:
-            problems.append(Problem(str(key), f"unknown key; allowed keys are {', '.join(REQUIRED + OPTIONAL)}"))
+            problems.append(Problem(str(key), Message(N_("unknown key; allowed keys are %(allowed)s"),
+                                                      allowed=", ".join(REQUIRED + OPTIONAL))))
     for key in REQUIRED:
         if data.get(key) in (None, "", []):
-            problems.append(Problem(key, "is required"))
+            problems.append(Problem(key, Message(N_("is required"))))
     for key, check in _CHECKS.items():
         if data.get(key) in (None, "", []):
             continue
         value, message = check(data[key])
         if message:
-            problems.append(Problem(key, f"{_show(data[key])} {message}"))
+            problems.append(Problem(key, Message(N_("%(value)s %(problem)s"), value=_show(data[key]), problem=message)))
         else:
             meta[key] = value
     if "published" in meta and "updated" in meta and meta["updated"] < meta["published"]:
-        problems.append(Problem("updated", f"{meta['updated']} is earlier than published ({meta['published']})"))
+        problems.append(Problem("updated", Message(N_("%(updated)s is earlier than published (%(published)s)"),
+                                                   updated=str(meta["updated"]), published=str(meta["published"]))))
     return meta
 
 
@@ -189,12 +199,13 @@ def _show(value: Any) -> str:
 def _text(limit: int) -> Check:
     def check(value: Any) -> tuple[Any, str | None]:
         if not isinstance(value, str):
-            return None, f"must be text, not {type(value).__name__}"
+            return None, Message(N_("must be text, not %(type)s"), type=type(value).__name__)
         value = value.strip()
         if len(value) > limit:
-            return None, f"is {len(value)} characters; at most {limit} are allowed"
+            return None, Message(N_("is %(count)s characters; at most %(limit)s are allowed"), count=len(value),
+                                 limit=limit)
         if any(unicodedata.category(c) == "Cc" for c in value):
-            return None, "contains control characters"
+            return None, Message(N_("contains control characters"))
         return value, None
     return check
 
@@ -203,7 +214,8 @@ def _choice(vocabulary_name: str) -> Check:
     def check(value: Any) -> tuple[Any, str | None]:
         vocabulary = vocabularies.get(vocabulary_name)
         if value not in vocabulary:
-            return None, f"is not a known {vocabulary_name}; allowed: {', '.join(vocabulary.keys())}"
+            return None, Message(N_("is not a known %(vocabulary)s; allowed: %(allowed)s"), vocabulary=vocabulary_name,
+                                 allowed=", ".join(vocabulary.keys()))
         return value, None
     return check
 
@@ -213,24 +225,27 @@ def _choices(vocabulary_name: str) -> Check:
 
     def check(value: Any) -> tuple[Any, str | None]:
         if not isinstance(value, list):
-            return None, f"must be a list, e.g. [{vocabularies.get(vocabulary_name).keys()[0]}]"
+            return None, Message(N_("must be a list, e.g. [%(example)s]"),
+                                 example=vocabularies.get(vocabulary_name).keys()[0])
         bad = [v for v in value if single(v)[1]]
         if bad:
             allowed = ", ".join(str(k) for k in vocabularies.get(vocabulary_name).keys())
-            return None, f"contains unknown {vocabulary_name} {_show(bad[0])}; allowed: {allowed}"
+            return None, Message(N_("contains unknown %(vocabulary)s %(value)s; allowed: %(allowed)s"),
+                                 vocabulary=vocabulary_name, value=_show(bad[0]), allowed=allowed)
         if len(set(value)) != len(value):
-            return None, "lists a value twice"
+            return None, Message(N_("lists a value twice"))
         return list(value), None
     return check
 
 
 def _texts(value: Any) -> tuple[Any, str | None]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        return None, "must be a list of text values, e.g. [early warning, community]"
+        return None, Message(N_("must be a list of text values, e.g. [early warning, community]"))
     if len(value) > MAX_LIST_ITEMS:
-        return None, f"has {len(value)} items; at most {MAX_LIST_ITEMS} are allowed"
+        return None, Message(N_("has %(count)s items; at most %(limit)s are allowed"), count=len(value),
+                             limit=MAX_LIST_ITEMS)
     if any(len(v) > 200 for v in value):
-        return None, "has an item longer than 200 characters"
+        return None, Message(N_("has an item longer than %(limit)s characters"), limit=200)
     return [v.strip() for v in value], None
 
 
@@ -239,43 +254,44 @@ def _date(value: Any) -> tuple[Any, str | None]:
         try:
             return datetime.date.fromisoformat(value.strip()), None
         except ValueError:
-            return None, "is not a real calendar date (YYYY-MM-DD)"
-    return None, "must be a date written YYYY-MM-DD"
+            return None, Message(N_("is not a real calendar date (YYYY-MM-DD)"))
+    return None, Message(N_("must be a date written YYYY-MM-DD"))
 
 
 def _country(value: Any) -> tuple[Any, str | None]:
     if value not in vocabularies.country_codes():
-        return None, "is not an ISO 3166-1 alpha-2 country code (two capital letters, e.g. ID, JP, AU)"
+        return None, Message(N_("is not an ISO 3166-1 alpha-2 country code (two capital letters, e.g. ID, JP, AU)"))
     return value, None
 
 
 def _language(value: Any) -> tuple[Any, str | None]:
     if not isinstance(value, str) or not LANGUAGE_PATTERN.match(value):
-        return None, "is not a BCP 47 primary language tag (lowercase, e.g. en, id, ja)"
+        return None, Message(N_("is not a BCP 47 primary language tag (lowercase, e.g. en, id, ja)"))
     return value, None
 
 
 def _city(value: Any) -> tuple[Any, str | None]:
     if not isinstance(value, str) or check_slug(value):
-        return None, "is not a city slug (lowercase ASCII letters, digits and hyphens)"
+        return None, Message(N_("is not a city slug (lowercase ASCII letters, digits and hyphens)"))
     return value, None
 
 
 def _sendai(value: Any) -> tuple[Any, str | None]:
     if not isinstance(value, list) or not all(type(v) is int and 1 <= v <= 4 for v in value):
-        return None, "must be a list of Sendai Framework priorities, numbers 1 to 4"
+        return None, Message(N_("must be a list of Sendai Framework priorities, numbers 1 to 4"))
     return sorted(set(value)), None
 
 
 def _licence(value: Any) -> tuple[Any, str | None]:
     if value in vocabularies.licences() or (isinstance(value, str) and LICENCE_REF_PATTERN.match(value)):
         return value, None
-    return None, f"is not an accepted SPDX licence id; allowed: {', '.join(vocabularies.licences())}"
+    return None, Message(N_("is not an accepted SPDX licence id; allowed: %(allowed)s"),
+                         allowed=", ".join(vocabularies.licences()))
 
 
 def _practice_id(value: Any) -> tuple[Any, str | None]:
     if not isinstance(value, str) or not PRACTICE_ID_PATTERN.match(value):
-        return None, "must be a practice id written <city>/<slug>"
+        return None, Message(N_("must be a practice id written <city>/<slug>"))
     return value, None
 
 

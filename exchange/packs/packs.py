@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 from exchange import audit
 from exchange import policy
 from exchange.accounts import tokens
+from exchange.catalogs import N_
+from exchange.catalogs import Message
 from exchange.errors import Invalid
 from exchange.errors import PackNotFound
 from exchange.errors import PracticeNotFound
@@ -62,11 +64,11 @@ def checked_details(title: str, language: str, introduction: str) -> tuple[str, 
     """A pack's title, language and introduction, checked (Invalid naming the problem)."""
     title = title.strip()
     if not 0 < len(title) <= 300:
-        raise Invalid("title must be 1 to 300 characters")
+        raise Invalid(Message(N_("title must be 1 to 300 characters")))
     if language not in vocabularies.languages():
         raise Invalid(f"language must be one of {', '.join(vocabularies.languages().keys())}")
     if len(introduction) > MAX_TEXT:
-        raise Invalid(f"the introduction is longer than {MAX_TEXT} characters")
+        raise Invalid(Message(N_("the introduction is longer than %(count)s characters"), count=MAX_TEXT))
     return title, language, introduction
 
 
@@ -133,7 +135,7 @@ def add_section(instance: Instance, viewer: Viewer, pack_id: int, heading: str) 
 def rename_section(instance: Instance, viewer: Viewer, pack_id: int, item_id: int, heading: str) -> None:
     heading = heading.strip()
     if not 0 < len(heading) <= 300:
-        raise Invalid("a section heading must be 1 to 300 characters")
+        raise Invalid(Message(N_("a section heading must be 1 to 300 characters")))
     with instance.db.writing() as session:
         item = _item(session, viewer, pack_id, item_id)
         if item.practice_id is not None:
@@ -173,7 +175,8 @@ def set_notes(instance: Instance, viewer: Viewer, pack_id: int, item_id: int,
               trainer_notes: str, exercises: str, answers: str = "") -> None:
     """Per-practice notes (Markdown): trainer notes and answers appear only in the trainer edition."""
     if max(len(trainer_notes), len(exercises), len(answers)) > MAX_TEXT:
-        raise Invalid(f"notes, exercises and answers may each have at most {MAX_TEXT} characters")
+        raise Invalid(Message(N_("notes, exercises and answers may each have at most %(count)s characters"),
+                            count=MAX_TEXT))
     with instance.db.writing() as session:
         item = _item(session, viewer, pack_id, item_id)
         item.trainer_notes, item.exercises, item.answers = trainer_notes, exercises, answers

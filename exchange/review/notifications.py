@@ -5,6 +5,8 @@ stored in the same transaction as the event it reports, and so is its e-mail: a 
 outbox) that exists exactly when that transaction commits. The job runner sends it (``send``), over
 one connection for the letters due together, and tries again with a growing wait while the server
 cannot be reached; no request waits for a mail server, and a failure to send never undoes the event.
+A notification and its e-mail are written in the language each recipient chose for the interface
+(English when they chose none), from a message of the catalogs and its values (``exchange.catalogs``).
 The app keeps a notification's link relative (``/submissions/3``); its e-mail carries the link made
 absolute against the library's base URL (EXCHANGE_BASE_URL), since a mail client has no page to
 resolve it against.
@@ -15,13 +17,16 @@ from __future__ import annotations
 from dataclasses import asdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from exchange import catalogs
 from exchange import mail
 from exchange import policy
+from exchange.catalogs import N_
 from exchange.jobs import queue as jobs
 from exchange.jobs.runner import Context
 from exchange.models import Notification
@@ -35,13 +40,16 @@ if TYPE_CHECKING:
 MAIL = "mail"
 
 SUBJECTS = {
-    "submitted": "A practice is waiting for your review",
-    "commented": "A reviewer commented on your submission",
-    "changes_requested": "Changes were requested on your submission",
-    "approved": "Your submission was approved and published",
-    "rejected": "Your submission was not accepted",
-    "review_due": "A practice of your city is due for review",
+    "submitted": N_("A practice is waiting for your review"),
+    "commented": N_("A reviewer commented on your submission"),
+    "changes_requested": N_("Changes were requested on your submission"),
+    "approved": N_("Your submission was approved and published"),
+    "rejected": N_("Your submission was not accepted"),
+    "review_due": N_("A practice of your city is due for review"),
 }
+
+#: what a city's contributors are told of a practice due for review (its date written YYYY-MM-DD in any language)
+REVIEW_DUE = N_("“%(title)s” should be reviewed by %(date)s.")
 
 
 @dataclass(frozen=True)
@@ -69,12 +77,20 @@ def absolute(base_url: str, link: str) -> str:
     return f"{base_url.rstrip('/')}/{link.lstrip('/')}"
 
 
-def add(session: Session, user_ids: list[int], kind: str, message: str, link: str) -> list[Letter]:
-    """Store notifications in ``session``, each with a job to e-mail it once the transaction commits; the letters."""
+def add(session: Session, user_ids: list[int], kind: str, message: str, link: str, values: dict[str, Any] | None = None,
+        postscript: str = "") -> list[Letter]:
+    """Store notifications in ``session``, each with a job to e-mail it once the transaction commits; the letters.
+
+    ``message`` is a message of the catalogs (marked with ``N_``) with ``values`` to put in, written in
+    each recipient's language; ``postscript`` (a reviewer's comment) follows it as it was written.
+    """
     letters = []
     for user in session.scalars(sa.select(User).where(User.id.in_(user_ids), User.active.is_(True))):
-        session.add(Notification(user_id=user.id, kind=kind, message=message, link=link))
-        letter = Letter(user.email, SUBJECTS.get(kind, "Practice Exchange"), message, link)
+        text = catalogs.gettext(user.language, message, **(values or {})) + (f"\n\n{postscript}" if postscript else "")
+        session.add(Notification(user_id=user.id, kind=kind, message=text, template=message,
+                                 arguments={**(values or {}), "postscript": postscript}, link=link))
+        subject = catalogs.gettext(user.language, SUBJECTS[kind]) if kind in SUBJECTS else "Practice Exchange"
+        letter = Letter(user.email, subject, text, link)
         jobs.enqueue(session, MAIL, asdict(letter))
         letters.append(letter)
     return letters
@@ -142,6 +158,7 @@ def review_due(instance: Instance, within_days: int = 30) -> int:
                     Notification.kind == "review_due", Notification.link == link,
                     Notification.created_at >= today))
                 if not already:
-                    letters += add(session, contributors, "review_due",
-                                  f"“{record.title}” should be reviewed by {record.meta['review_by']}.", link)
+                    letters += add(session, contributors, "review_due", REVIEW_DUE, link,
+                                   {"title": record.title, "date": str(record.meta["review_by"])})
     return len(letters)
+

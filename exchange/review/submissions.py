@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from exchange import audit
 from exchange import policy
+from exchange.catalogs import N_
+from exchange.catalogs import Message
 from exchange.errors import Conflict
 from exchange.errors import Invalid
 from exchange.errors import NotAllowed
@@ -45,19 +47,35 @@ log = logging.getLogger(__name__)
 
 EDITABLE = ("draft", "changes_requested")
 OPEN = ("draft", "submitted", "changes_requested")
+#: what the author is told of each decision on their submission (a reviewer's comment follows it)
+DECIDED = {
+    "commented": N_("%(name)s: commented — %(practice)s."),
+    "changes_requested": N_("%(name)s: changes requested — %(practice)s."),
+    "approved": N_("%(name)s: approved — %(practice)s."),
+    "rejected": N_("%(name)s: rejected — %(practice)s."),
+}
+#: what the author is told when an approval found a newer version published since their text was started
+SENT_BACK = N_("%(practice)s: Version %(version)s was published after this text was started, so it was not published "
+               "over it. Your text is kept: edit it to bring in what changed, then submit it again.")
 
 
 class StaleEdit(Conflict):
     """Someone published a newer version since this text was started; both texts are kept."""
 
     def __init__(self, submission_id: int, current_version: int) -> None:
-        super().__init__(f"version {current_version} was published since this text was started")
+        super().__init__(Message(N_("version %(version)s was published since this text was started"),
+                                 version=current_version))
         self.submission_id = submission_id
         self.current_version = current_version
 
 
 class WrongState(Conflict, ValueError):
     """The submission is not in a state that allows this step."""
+
+
+def _status(submission: Submission) -> Message:
+    """A submission's status as words ("changes requested"), which the catalogs hold (the pages name them)."""
+    return Message(submission.status.replace("_", " "))
 
 
 @dataclass(frozen=True)
@@ -86,8 +104,9 @@ def check_text(text: str, city: str, slug: str) -> None:
         raise InvalidPractice(f"{city}/{slug}", [Problem("slug", problem)])
     practice = parse(text.encode("utf-8"), slug)
     if practice.city != city:
-        raise InvalidPractice(practice.id, [Problem("city", f"{practice.city!r} is not {city!r}: a practice is "
-                                                            "written for the city it is filed under")])
+        raise InvalidPractice(practice.id, [Problem("city", Message(
+            N_("%(city)s is not %(folder)s: a practice is written for the city it is filed under"),
+            city=repr(practice.city), folder=repr(city)))])
 
 
 def save(instance: Instance, viewer: Viewer, city: str, slug: str, text: str, base_version: int | None,
@@ -99,8 +118,9 @@ def save(instance: Instance, viewer: Viewer, city: str, slug: str, text: str, ba
     practice_id = f"{city}/{slug}"
     with instance.db.writing() as session:
         if base_version is None and _current_version(session, practice_id) is not None:
-            raise InvalidPractice(practice_id, [Problem("slug", f"{slug!r} is already the address of a practice "
-                                                                f"of {city}; edit that practice or choose another")])
+            raise InvalidPractice(practice_id, [Problem("slug", Message(
+                N_("%(slug)s is already the address of a practice of %(city)s; edit that practice or choose another"),
+                slug=repr(slug), city=city))])
         submission: Submission | None
         if submission_id is None:
             submission = Submission(practice_id=practice_id, city=city, author_id=viewer.id, text=text,
@@ -112,7 +132,7 @@ def save(instance: Instance, viewer: Viewer, city: str, slug: str, text: str, ba
             if submission is None or not policy.is_author(viewer, submission) or submission.practice_id != practice_id:
                 raise NotAllowed("not your draft")
             if submission.status not in EDITABLE:
-                raise WrongState(f"a {submission.status.replace('_', ' ')} submission cannot be edited")
+                raise WrongState(Message(N_("a %(status)s submission cannot be edited"), status=_status(submission)))
             # Edited again, a draft answers to the version the form showed (a stale draft is brought forward).
             submission.text, submission.note, submission.updated_at = text, note[:2000], utcnow()
             submission.base_version = base_version
@@ -147,7 +167,7 @@ def submit(instance: Instance, viewer: Viewer, submission_id: int) -> None:
     with instance.db.writing() as session:
         submission = _authored(session, viewer, submission_id)
         if submission.status not in EDITABLE:
-            raise WrongState(f"a {submission.status.replace('_', ' ')} submission cannot be submitted")
+            raise WrongState(Message(N_("a %(status)s submission cannot be submitted"), status=_status(submission)))
         current = _current_version(session, submission.practice_id)
         if current != submission.base_version:
             raise StaleEdit(submission.id, current or 0)
@@ -155,8 +175,8 @@ def submit(instance: Instance, viewer: Viewer, submission_id: int) -> None:
         session.add(SubmissionEvent(submission_id=submission.id, actor=viewer.email, action="submit"))
         audit.record(session, viewer.email, "submission.submit", submission.practice_id, submission=submission.id)
         notifications.add(session, [r for r in notifications.reviewers(session) if r != viewer.id],
-                          "submitted", f"{viewer.name} submitted {submission.practice_id} for review.",
-                          f"/submissions/{submission.id}")
+                          "submitted", N_("%(name)s submitted %(practice)s for review."),
+                          f"/submissions/{submission.id}", {"name": viewer.name, "practice": submission.practice_id})
 
 
 def withdraw(instance: Instance, viewer: Viewer, submission_id: int) -> None:
@@ -164,7 +184,7 @@ def withdraw(instance: Instance, viewer: Viewer, submission_id: int) -> None:
     with instance.db.writing() as session:
         submission = _authored(session, viewer, submission_id)
         if submission.status not in OPEN:
-            raise WrongState("only an open submission can be withdrawn")
+            raise WrongState(Message(N_("only an open submission can be withdrawn")))
         submission.status, submission.updated_at = "withdrawn", utcnow()
         session.add(SubmissionEvent(submission_id=submission.id, actor=viewer.email, action="withdraw"))
         audit.record(session, viewer.email, "submission.withdraw", submission.practice_id)
@@ -207,8 +227,8 @@ def review(instance: Instance, reviewer: Viewer, submission_id: int, decision: s
         audit.record(session, reviewer.email, f"submission.{decision}", practice_id, submission=submission_id,
                      version=version)
         kind = {"comment": "commented"}.get(decision, status) or decision
-        message = f"{reviewer.name}: {kind.replace('_', ' ')} — {practice_id}." + (f"\n\n{comment}" if comment else "")
-        notifications.add(session, [submission.author_id], kind, message, f"/submissions/{submission_id}")
+        notifications.add(session, [submission.author_id], kind, DECIDED[kind], f"/submissions/{submission_id}",
+                          {"name": reviewer.name, "practice": practice_id}, postscript=comment)
 
     version = None
     if decision == "approve":
@@ -240,8 +260,8 @@ def _send_back_as_stale(instance: Instance, reviewer: Viewer, submission_id: int
                                     comment=comment))
         audit.record(session, reviewer.email, "submission.stale", submission.practice_id, submission=submission_id,
                      current=current)
-        notifications.add(session, [submission.author_id], "changes_requested",
-                          f"{submission.practice_id}: {comment}", f"/submissions/{submission_id}")
+        notifications.add(session, [submission.author_id], "changes_requested", SENT_BACK,
+                          f"/submissions/{submission_id}", {"practice": submission.practice_id, "version": current})
 
 
 def published_since(instance: Instance, submission: Submission) -> tuple[int, diffs.Changes] | None:
@@ -290,7 +310,7 @@ def close_published(instance: Instance, practice_id: str, actor: str) -> list[st
 
 def _check_reviewable(submission: Submission, decision: str) -> None:
     if submission.status != "submitted" and decision != "comment":
-        raise WrongState(f"a {submission.status.replace('_', ' ')} submission cannot be reviewed")
+        raise WrongState(Message(N_("a %(status)s submission cannot be reviewed"), status=_status(submission)))
 
 
 def visible_submission(instance: Instance, viewer: Viewer, submission_id: int) -> Submission:

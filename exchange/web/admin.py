@@ -12,6 +12,8 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from wtforms import EmailField
@@ -24,6 +26,7 @@ from wtforms.validators import Length
 from exchange import audit
 from exchange import policy
 from exchange.accounts import people
+from exchange.web import i18n
 from exchange.web.extensions import library
 from exchange.web.viewer import current as viewer
 
@@ -31,11 +34,11 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 class InviteForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    roles = SelectMultipleField("Roles", choices=[SelectChoice(r, r) for r in people.ROLES],
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    roles = SelectMultipleField(_l("Roles"), choices=[SelectChoice(r, _l(people.ROLE_NAMES[r])) for r in people.ROLES],
                                 validators=[DataRequired()])
-    cities = StringField("Cities (comma-separated slugs)", validators=[Length(max=1000)])
+    cities = StringField(_l("Cities (comma-separated slugs)"), validators=[Length(max=1000)])
 
 
 def _admin_only() -> None:
@@ -57,10 +60,11 @@ def people_page() -> ResponseReturnValue:
                                          viewer().email)
             link = current_app.config["EXCHANGE_BASE_URL"].rstrip("/") + url_for("auth.invitation", token=token)
         except people.AccountError as problem:
-            error = str(problem)
+            error = i18n.told(problem)
     everyone = [(user, cities, user.active and policy.may_disable(viewer(), user.id))
                 for user, cities in people.everyone(library.instance)]
-    return render_template("people.html", form=form, people=everyone, link=link, error=error), 400 if error else 200
+    return render_template("people.html", form=form, people=everyone, link=link, error=error,
+                           role_names={r: _(name) for r, name in people.ROLE_NAMES.items()}), 400 if error else 200
 
 
 @bp.post("/people/<int:user_id>/disable")
@@ -71,7 +75,7 @@ def disable(user_id: int) -> ResponseReturnValue:
     if not found:
         abort(404)
     people.disable(library.instance, found[0].email, viewer().email)
-    flash(f"{found[0].email} is disabled; their sessions have ended.")
+    flash(_("%(email)s is disabled; their sessions have ended.", email=found[0].email))
     return redirect(url_for("admin.people"))
 
 

@@ -14,6 +14,9 @@ from flask import request
 from flask import session
 from flask import url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_login import login_required
 from flask_login import login_user
@@ -28,6 +31,7 @@ from wtforms.validators import Length
 from exchange.accounts import devices
 from exchange.accounts import passwords
 from exchange.accounts import people
+from exchange.web import i18n
 from exchange.web.extensions import library
 
 bp = Blueprint("auth", __name__)
@@ -38,16 +42,16 @@ DEVICE_COOKIE = "__Host-px-device"
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=passwords.MAX_LENGTH)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=passwords.MAX_LENGTH)])
 
 
 class NewPasswordForm(FlaskForm):
-    password = PasswordField("New password", validators=[DataRequired(), Length(max=passwords.MAX_LENGTH)])
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=passwords.MAX_LENGTH)])
 
 
 class ChangePasswordForm(NewPasswordForm):
-    current = PasswordField("Current password", validators=[DataRequired(), Length(max=passwords.MAX_LENGTH)])
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=passwords.MAX_LENGTH)])
 
 
 def safe_next(target: str | None) -> str:
@@ -83,7 +87,9 @@ def _sign_in(signed_in: people.SignIn) -> Response:
 
 def _wait(seconds: int) -> str:
     minutes = -(-seconds // 60)
-    return f"{seconds} seconds" if seconds < 60 else f"{minutes} minute{'s' if minutes > 1 else ''}"
+    if seconds < 60:
+        return str(ngettext("%(num)s second", "%(num)s seconds", seconds))
+    return str(ngettext("%(num)s minute", "%(num)s minutes", minutes))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -95,14 +101,13 @@ def login() -> ResponseReturnValue:
             signed_in = people.authenticate(library.instance, form.email.data, form.password.data, _client(),
                                               _device_cookie())
         except people.Throttled as error:
-            response = current_app.make_response((render_template(
-                "login.html", form=form, error=f"Too many failed attempts. Try again in {_wait(error.retry_after)}."),
-                429))
+            refusal = _("Too many failed attempts. Try again in %(wait)s.", wait=_wait(error.retry_after))
+            response = current_app.make_response((render_template("login.html", form=form, error=refusal), 429))
             response.headers["Retry-After"] = str(error.retry_after)
             return response
         if signed_in is not None:
             return _sign_in(signed_in)
-        return render_template("login.html", form=form, error="The e-mail or password is not right."), 401
+        return render_template("login.html", form=form, error=_("The e-mail or password is not right.")), 401
     return render_template("login.html", form=form, error=None)
 
 
@@ -126,7 +131,7 @@ def invitation(token: str) -> ResponseReturnValue:
             return _sign_in(people.accept_invitation(library.instance, token, form.password.data,
                                                        _device_cookie()))
         except (people.AccountError, passwords.WeakPassword) as error:
-            return render_template("password.html", form=form, error=str(error), invitation=True), 400
+            return render_template("password.html", form=form, error=i18n.told(error), invitation=True), 400
     return render_template("password.html", form=form, error=None, invitation=True)
 
 
@@ -140,7 +145,22 @@ def change_password() -> ResponseReturnValue:
             signed_in = people.change_password(library.instance, current_user.id, form.current.data,
                                                  form.password.data, _device_cookie())
         except (people.AccountError, passwords.WeakPassword) as error:
-            return render_template("password.html", form=form, error=str(error), invitation=False), 400
-        flash("Your password was changed; other sessions were signed out.")
+            return render_template("password.html", form=form, error=i18n.told(error), invitation=False), 400
+        flash(_("Your password was changed; other sessions were signed out."))
         return _sign_in(signed_in)
     return render_template("password.html", form=form, error=None, invitation=False)
+
+
+@bp.post("/account/language")
+def choose_language() -> ResponseReturnValue:
+    """The header's switcher: remember the language in a cookie, and in the account of a signed-in person."""
+    code = request.form.get("language", "")
+    if code not in i18n.LANGUAGES:
+        abort(400)
+    if current_user.is_authenticated:
+        people.set_language(library.instance, current_user.id, code)
+    back = urllib.parse.urlsplit(safe_next(request.form.get("next")))
+    query = urllib.parse.urlencode([(k, v) for k, v in urllib.parse.parse_qsl(back.query) if k != "lang"])
+    response = redirect(back.path + (f"?{query}" if query else ""))
+    i18n.remember(response, code)
+    return response

@@ -15,6 +15,9 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -43,6 +46,7 @@ from exchange.library.revision import revise
 from exchange.review import notifications
 from exchange.review import submissions
 from exchange.web import errors
+from exchange.web import i18n
 from exchange.web.extensions import library
 from exchange.web.viewer import current as viewer
 from exchange.web.viewer import current_id
@@ -57,10 +61,9 @@ class MultiCheckbox(SelectMultipleField):
 
 
 def _choices(vocabulary: vocabularies.Vocabulary) -> list[SelectChoice]:
-    """Options labelled in all three languages (English / Indonesian / Japanese)."""
-    languages = vocabularies.UI_LANGUAGES
-    return [SelectChoice(key, " / ".join(dict.fromkeys(vocabulary.label(key, lang) for lang in languages)))
-            for key in vocabulary.keys()]
+    """Options labelled in the interface language."""
+    language = i18n.language()
+    return [SelectChoice(key, vocabulary.label(key, language)) for key in vocabulary.keys()]
 
 
 #: The form fields that hold front-matter keys (``country`` follows from the city).
@@ -71,28 +74,29 @@ LISTED = ("authors", "tags")
 
 
 class PracticeForm(FlaskForm):
-    city = SelectField("City", choices=[], validators=[DataRequired()])
-    slug = StringField("Address (slug)", validators=[DataRequired(), Length(max=80)])
-    title = StringField("Title", validators=[DataRequired(), Length(max=300)])
-    summary = TextAreaField("Summary", validators=[DataRequired(), Length(max=400)])
-    language = SelectField("Language", choices=[SelectChoice("en", "English"), SelectChoice("id", "Bahasa Indonesia"),
-                                                SelectChoice("ja", "日本語")])
-    kind = SelectField("Kind", choices=[])
-    hazards = MultiCheckbox("Hazards", choices=[])
-    phases = MultiCheckbox("Phases", choices=[])
-    published = DateField("Published", default=datetime.date.today)
-    updated = DateField("Updated", validators=[Optional()])
-    review_by = DateField("Review by", validators=[Optional()])
-    organisation = StringField("Organisation", validators=[Optional(), Length(max=500)])
-    authors = StringField("Authors (comma-separated)", validators=[Optional(), Length(max=1000)])
-    sendai_priorities = MultiCheckbox("Sendai Framework priorities", choices=[], coerce=int)
-    tags = StringField("Tags (comma-separated)", validators=[Optional(), Length(max=1000)])
-    license = SelectField("Licence", choices=[])
-    visibility = SelectField("Visibility", choices=[])
-    translation_of = StringField("Translation of (city/slug)", validators=[Optional(), Length(max=161)])
-    source = StringField("Source", validators=[Optional(), Length(max=1000)])
-    body = TextAreaField("Text (Markdown)", validators=[DataRequired(), Length(max=500_000)])
-    note = StringField("Change note", validators=[Optional(), Length(max=2000)])
+    city = SelectField(_l("City"), choices=[], validators=[DataRequired()])
+    slug = StringField(_l("Address (slug)"), validators=[DataRequired(), Length(max=80)])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    summary = TextAreaField(_l("Summary"), validators=[DataRequired(), Length(max=400)])
+    language = SelectField(_l("Language"), choices=[SelectChoice("en", "English"),
+                                                    SelectChoice("id", "Bahasa Indonesia"),
+                                                    SelectChoice("ja", "日本語")])
+    kind = SelectField(_l("Kind"), choices=[])
+    hazards = MultiCheckbox(_l("Hazards"), choices=[])
+    phases = MultiCheckbox(_l("Phases"), choices=[])
+    published = DateField(_l("Published"), default=datetime.date.today)
+    updated = DateField(_l("Updated"), validators=[Optional()])
+    review_by = DateField(_l("Review by"), validators=[Optional()])
+    organisation = StringField(_l("Organisation"), validators=[Optional(), Length(max=500)])
+    authors = StringField(_l("Authors (comma-separated)"), validators=[Optional(), Length(max=1000)])
+    sendai_priorities = MultiCheckbox(_l("Sendai Framework priorities"), choices=[], coerce=int)
+    tags = StringField(_l("Tags (comma-separated)"), validators=[Optional(), Length(max=1000)])
+    license = SelectField(_l("Licence"), choices=[])
+    visibility = SelectField(_l("Visibility"), choices=[])
+    translation_of = StringField(_l("Translation of (city/slug)"), validators=[Optional(), Length(max=161)])
+    source = StringField(_l("Source"), validators=[Optional(), Length(max=1000)])
+    body = TextAreaField(_l("Text (Markdown)"), validators=[DataRequired(), Length(max=500_000)])
+    note = StringField(_l("Change note"), validators=[Optional(), Length(max=2000)])
 
     def __init__(self, cities: list[str], **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -177,10 +181,12 @@ def _country(city: str | None) -> str | None:
         return None
 
 
-def _template(kind: str) -> str:
+def _template(kind: str, language: str) -> str:
+    """The starting text for a practice of ``kind``, with headings in ``language`` (English when it has none)."""
     data = importlib.resources.files("exchange").joinpath("data/practice_templates.yaml").read_text("utf-8")
-    templates: dict[str, str] = yamlfile.load_trusted(data)
-    return templates.get(kind, "")
+    templates: dict[str, dict[str, str]] = yamlfile.load_trusted(data)
+    texts = templates.get(kind, {})
+    return texts.get(language) or texts.get("en", "")
 
 
 def _render(text: str) -> Rendered:
@@ -227,20 +233,20 @@ def _handle(form: PracticeForm, base_version: int | None, submission_id: int | N
     except InvalidPractice as error:
         return _editor(form, base_version, submission_id, [str(p) for p in error.problems], status=400)
     except submissions.WrongState as error:
-        return _editor(form, base_version, submission_id, [str(error)], status=409)
+        return _editor(form, base_version, submission_id, [i18n.told(error)], status=409)
     if request.form.get("action") == "submit":
         try:
             submissions.submit(library.instance, viewer(), draft.id)
         except submissions.StaleEdit as error:
             kept = submissions.visible_submission(library.instance, viewer(), draft.id)
             return _editor(form, error.current_version, draft.id, [
-                f"Someone published version {error.current_version} of this practice after you started. Your text "
-                "is kept as a draft. What they changed is shown below: bring it into your text, then save or "
-                f"submit again (your text then answers to version {error.current_version})."],
+                _("Someone published version %(version)s of this practice after you started. Your text is kept as "
+                  "a draft. What they changed is shown below: bring it into your text, then save or submit again "
+                  "(your text then answers to version %(version)s).", version=error.current_version)],
                 since=submissions.published_since(library.instance, kept), status=409)
-        flash("Submitted for review.")
+        flash(_("Submitted for review."))
     else:
-        flash("Draft saved.")
+        flash(_("Draft saved."))
     return redirect(url_for("contribute.submission", submission_id=draft.id))
 
 
@@ -257,7 +263,8 @@ def new() -> ResponseReturnValue:
             _prefill_translation(form, original)
         else:
             form.kind.data = request.args.get("template", "procedure")
-            form.body.data = _template(form.kind.data)
+            form.language.data = i18n.language()  # most write in the language they read the site in
+            form.body.data = _template(form.kind.data, form.language.data)
     return _handle(form, None, None)
 
 
@@ -322,7 +329,7 @@ def upload() -> ResponseReturnValue:
         too_big = [name for name, data in files if len(data) > MAX_UPLOAD_BYTES]
         results = submissions.upload(library.instance, viewer(),
                                        [(n, d) for n, d in files if n not in too_big])
-        results += [submissions.UploadResult(n, None, ("larger than the 10 MB upload limit",)) for n in too_big]
+        results += [submissions.UploadResult(n, None, (_("larger than the 10 MB upload limit"),)) for n in too_big]
     return render_template("upload.html", form=form, results=results)
 
 
@@ -337,8 +344,8 @@ def submit_drafts() -> ResponseReturnValue:
                 submissions.submit(library.instance, viewer(), int(raw))
                 done += 1
             except (submissions.NotAllowed, submissions.WrongState, submissions.StaleEdit) as error:
-                flash(f"Submission {raw} not submitted: {error}.")
-    flash(f"{done} submitted for review.")
+                flash(_("Submission %(number)s not submitted: %(reason)s.", number=raw, reason=i18n.told(error)))
+    flash(ngettext("%(num)s submitted for review.", "%(num)s submitted for review.", done))
     return redirect(url_for("contribute.dashboard"))
 
 
@@ -358,7 +365,8 @@ def submission(submission_id: int) -> ResponseReturnValue:
     found = submissions.visible_submission(library.instance, viewer(), submission_id)
     document = parse(found.text.encode("utf-8"), found.practice_id.split("/")[1])
     preview, refusal = _preview(document.body)  # refused: the page still serves the reviewer, who may send it back
-    return render_template("submission.html", submission=found, title=document.title, preview=preview,
+    return render_template("submission.html", submission=found, title=document.title, language=document.language,
+                           preview=preview,
                            refusal=refusal,
                            diff=submissions.diff_against_live(library.instance, found),
                            since=submissions.published_since(library.instance, found),
@@ -379,13 +387,13 @@ def act(submission_id: int, action: str) -> ResponseReturnValue:
         elif action in ("approve", "request_changes", "reject", "comment"):
             version = submissions.review(library.instance, viewer(), submission_id, action, comment)
             if version:
-                flash(f"Approved and published as version {version}.")
+                flash(_("Approved and published as version %(version)s.", version=version))
         else:
             abort(404)
     except submissions.NotAllowed:
         abort(403)
     except (submissions.WrongState, submissions.StaleEdit) as error:
-        flash(f"Not done: {error}.")
+        flash(_("Not done: %(reason)s.", reason=i18n.told(error)))
     return redirect(url_for("contribute.submission", submission_id=submission_id))
 
 

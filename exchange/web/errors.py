@@ -32,6 +32,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from exchange import errors
 from exchange.library import bounded_rendering
+from exchange.web import i18n
 
 log = logging.getLogger(__name__)
 
@@ -80,12 +81,12 @@ def init_app(app: Flask) -> None:
         status, told = answer
         if status == 404:
             return _http_error(404, "Not found")
-        return _http_error(status, HTTP_STATUS_CODES[status], str(error), told=told)
+        return _http_error(status, HTTP_STATUS_CODES[status], i18n.told(error), told=told)
 
     @app.errorhandler(bounded_rendering.RenderRefused)
     def render_refused(error: bounded_rendering.RenderRefused) -> ResponseReturnValue:
         status, retry = _refusal(error)
-        body, status = _http_error(status, HTTP_STATUS_CODES[status], str(error), told=True)
+        body, status = _http_error(status, HTTP_STATUS_CODES[status], i18n.told(error), told=True)
         return body, status, {"Retry-After": str(retry)} if retry else {}
 
     @app.errorhandler(HTTPException)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from flask import Flask
 from flask import current_app
+from flask_babel import Babel
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
@@ -28,3 +29,4 @@ class LibraryExtension:
 library = LibraryExtension()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+babel = Babel()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Flask
 from flask import abort
 from flask import request
+from flask_babel import gettext as _
 
 NUL = "\x00"
 
@@ -25,4 +26,4 @@ def refuse_nul_characters() -> None:
         abort(404)
     fields = [*request.args.items(multi=True), *request.form.items(multi=True)]
     if any(NUL in name or NUL in value for name, value in fields):
-        abort(400, "A field of this request holds a NUL character, which no field accepts.")
+        abort(400, _("A field of this request holds a NUL character, which no field accepts."))

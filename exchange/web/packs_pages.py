@@ -19,6 +19,7 @@ from flask import send_file
 from flask import session
 from flask import url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -34,6 +35,7 @@ from exchange.packs import exports
 from exchange.packs import packs
 from exchange.packs.exports import jobs
 from exchange.packs.exports import markdown_zip
+from exchange.web import i18n
 from exchange.web.extensions import library
 from exchange.web.viewer import current as viewer
 
@@ -63,7 +65,7 @@ def index() -> ResponseReturnValue:
             pack_id = packs.create(library.instance, viewer(), request.form.get("title", ""),
                                    request.form.get("language", "en")[:3])
         except ValueError as error:
-            flash(str(error))
+            flash(i18n.told(error))
             return redirect(url_for("packs.index"))
         return redirect(url_for("packs.show", pack_id=pack_id))
     return render_template("packs.html", packs=packs.mine(library.instance, viewer()))
@@ -94,7 +96,7 @@ def add_from_results() -> ResponseReturnValue:
     """Add a practice to the pack chosen in a result card, then go back to the results."""
     _valid()
     packs.add_practice(library.instance, viewer(), _number("pack"), request.form.get("practice_id", "")[:161])
-    flash("Added to the pack.")
+    flash(_("Added to the pack."))
     back = request.form.get("back", "")
     return redirect(back if back.startswith("/practices") and not back.startswith("//") else url_for("packs.index"))
 
@@ -106,7 +108,7 @@ def import_pack() -> ResponseReturnValue:
     _valid()
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        flash("Choose a pack .zip file to import.")
+        flash(_("Choose a pack .zip file to import."))
         return redirect(url_for("packs.index"))
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "pack.zip"  # never the sender's name: it may be "../x"
@@ -114,9 +116,9 @@ def import_pack() -> ResponseReturnValue:
         try:
             imported = markdown_zip.import_pack(library.instance, viewer(), path)
         except ValueError as error:
-            flash(f"Not imported: {error}")
+            flash(_("Not imported: %(reason)s", reason=i18n.told(error)))
             return redirect(url_for("packs.index"))
-    flash("Pack imported." + "".join(f" {note}." for note in imported.notes))
+    flash(_("Pack imported.") + "".join(f" {i18n.said(note)}." for note in imported.notes))
     return redirect(url_for("packs.show", pack_id=imported.pack_id))
 
 
@@ -130,7 +132,7 @@ def export(pack_id: int) -> ResponseReturnValue:
         job_id, key = jobs.submit(instance, viewer(), pack_id, request.form.get("format", ""),
                                   request.form.get("edition", "participant"), link)
     except ValueError as error:
-        flash(str(error))
+        flash(i18n.told(error))
         return redirect(url_for("packs.show", pack_id=pack_id, token=link))
     # The job's secret lives in this browser's session (and in the job's address), never in the database.
     keys = session.get("export_keys", {})
@@ -200,7 +202,7 @@ def _change(pack_id: int, change: Callable[[], object], done: str | None = None)
     try:
         change()
     except ValueError as error:
-        flash(str(error))
+        flash(i18n.told(error))
     else:
         if done:
             flash(done)
@@ -212,7 +214,7 @@ def _change(pack_id: int, change: Callable[[], object], done: str | None = None)
 def add_practice(pack_id: int) -> ResponseReturnValue:
     practice_id = request.form.get("practice_id", "")[:161]
     return _change(pack_id, lambda: packs.add_practice(library.instance, viewer(), pack_id, practice_id),
-                   "Added to the pack.")
+                   _("Added to the pack."))
 
 
 @bp.post("/<int:pack_id>/section")
@@ -247,21 +249,21 @@ def save_notes(pack_id: int) -> ResponseReturnValue:
     form = request.form
     return _change(pack_id, lambda: packs.set_notes(library.instance, viewer(), pack_id, _number("item"),
                                                     form.get("trainer_notes", ""), form.get("exercises", ""),
-                                                    form.get("answers", "")), "Notes saved.")
+                                                    form.get("answers", "")), _("Notes saved."))
 
 
 @bp.post("/<int:pack_id>/remove")
 @login_required
 def remove_entry(pack_id: int) -> ResponseReturnValue:
     return _change(pack_id, lambda: packs.remove(library.instance, viewer(), pack_id, _number("item")),
-                   "Removed from the pack.")
+                   _("Removed from the pack."))
 
 
 @bp.post("/<int:pack_id>/update")
 @login_required
 def update_entry(pack_id: int) -> ResponseReturnValue:
     return _change(pack_id, lambda: packs.update_item(library.instance, viewer(), pack_id, _number("item")),
-                   "The pack now uses the newest version of that practice.")
+                   _("The pack now uses the newest version of that practice."))
 
 
 @bp.post("/<int:pack_id>/edit")
@@ -270,7 +272,7 @@ def edit_details(pack_id: int) -> ResponseReturnValue:
     form = request.form
     return _change(pack_id, lambda: packs.edit(library.instance, viewer(), pack_id, form.get("title", ""),
                                                form.get("language", ""), form.get("introduction", "")),
-                   "Pack details saved.")
+                   _("Pack details saved."))
 
 
 @bp.post("/<int:pack_id>/share")
@@ -284,10 +286,10 @@ def share(pack_id: int) -> ResponseReturnValue:
             emails = request.form.get("emails", "").split(",")[:50]
             colleagues, unknown = people.ids_for_emails(library.instance, emails)
             if unknown:
-                flash(f"No account for {', '.join(unknown)}; not shared with them.")
+                flash(_("No account for %(emails)s; not shared with them.", emails=", ".join(unknown)))
         token = packs.share(library.instance, viewer(), pack_id, sharing, tuple(colleagues))
         if token:
-            flash("Read-only link (a new link revokes the old one): "
+            flash(_("Read-only link (a new link revokes the old one):") + " "
                   + url_for("packs.show", pack_id=pack_id, token=token, _external=True))
 
     return _change(pack_id, change)
@@ -305,5 +307,5 @@ def duplicate(pack_id: int) -> ResponseReturnValue:
 def delete(pack_id: int) -> ResponseReturnValue:
     _valid()
     jobs.delete_pack(library.instance, viewer(), pack_id)
-    flash("Pack deleted.")
+    flash(_("Pack deleted."))
     return redirect(url_for("packs.index"))

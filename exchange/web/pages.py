@@ -13,6 +13,7 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from exchange import policy
 from exchange import related as related_practices
@@ -22,6 +23,7 @@ from exchange.library import reading
 from exchange.search import discovery
 from exchange.search.backend import SearchRequest
 from exchange.search.backend import SearchResults
+from exchange.web import i18n
 from exchange.web import page_cache
 from exchange.web import search_params
 from exchange.web.extensions import library
@@ -39,7 +41,7 @@ def home() -> ResponseReturnValue:
 @bp.get("/practices")
 def browse() -> ResponseReturnValue:
     search = search_params.from_args(request.args, strict=False, per_page=current_app.config["PER_PAGE"],
-                                     reads=search_params.reader_languages(request.accept_languages))
+                                     reads=search_params.reader_languages(i18n.language(), request.accept_languages))
     return page_cache.page(lambda: render_template("search.html", results=_find(search), search=search))
 
 
@@ -94,7 +96,7 @@ def restore(city: str, slug: str, version: int) -> ResponseReturnValue:
         abort(403)
     reading.get(library.instance, f"{city}/{slug}", viewer(), version)  # 404 when unknown
     outcome = publishing.restore(library.instance, viewer(), f"{city}/{slug}", version)
-    flash(f"Version {version} was published again as version {outcome.version}.")
+    flash(_("Version %(version)s was published again as version %(new)s.", version=version, new=outcome.version))
     return redirect(url_for("pages.practice", city=city, slug=slug))
 
 

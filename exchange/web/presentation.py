@@ -15,6 +15,7 @@ from exchange.library import labels
 from exchange.models import Pack
 from exchange.packs import packs
 from exchange.review import notifications
+from exchange.web import i18n
 from exchange.web.extensions import library
 from exchange.web.viewer import current as viewer
 
@@ -26,7 +27,7 @@ CONTENT_SECURITY_POLICY = (
 
 
 class Labels(labels.Labels):
-    """Labels in the interface language (English until the interface is translated), any partner city's
+    """Labels in the interface language, any partner city's
     name read from the database when a page asks for it."""
 
     def city(self, slug: str) -> str:
@@ -39,8 +40,8 @@ class Labels(labels.Labels):
 def init_app(app: Flask) -> None:
     """Make labels, and what the signed-in person may see in the page's frame, available to templates;
     secure every response."""
-    app.context_processor(lambda: {"labels": Labels(), "unread_count": _unread_count, "my_packs": _my_packs,
-                                   "today": datetime.date.today().isoformat(),
+    app.context_processor(lambda: {"labels": Labels(i18n.language()), "unread_count": _unread_count,
+                                   "my_packs": _my_packs, "today": datetime.date.today().isoformat(),
                                    "is_admin": policy.may_administer(viewer())})
     app.after_request(_secure_headers)
 

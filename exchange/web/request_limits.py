@@ -20,6 +20,7 @@ import urllib.parse
 from typing import IO
 
 import flask
+from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
@@ -36,12 +37,13 @@ def limits_message(field_bytes: int | None, parts: int | None, body_bytes: int |
     """The sentence a refused form gets: every limit a form must keep."""
     limits = []
     if field_bytes is not None:
-        limits.append(f"a text field may hold at most {field_bytes // 1024} KB (the size of a whole practice)")
+        limits.append(_("a text field may hold at most %(size)s KB (the size of a whole practice)",
+                        size=field_bytes // 1024))
     if parts is not None:
-        limits.append(f"a form at most {parts} fields")
+        limits.append(_("a form at most %(count)s fields", count=parts))
     if body_bytes is not None:
-        limits.append(f"a request at most {body_bytes // 2**20} MB in all")
-    return "This form is larger than the library accepts: " + ", ".join(limits) + "."
+        limits.append(_("a request at most %(size)s MB in all", size=body_bytes // 2**20))
+    return str(_("This form is larger than the library accepts: %(limits)s.", limits=", ".join(limits)))
 
 
 class FormTooLarge(RequestEntityTooLarge):
@@ -86,7 +88,7 @@ class LimitedFormParser(FormDataParser):
         message = limits_message(self.max_form_memory_size, self.max_form_parts, self.max_content_length)
         if name is not None:
             field = urllib.parse.unquote_plus(bytes(name).decode("ascii", "replace"))[:80]
-            message = f"The field {field!r} is too large. {message}"
+            message = str(_("The field %(field)s is too large. %(limits)s", field=repr(field), limits=message))
         raise FormTooLarge(message)
 
 

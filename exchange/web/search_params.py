@@ -49,11 +49,11 @@ def from_args(args: MultiDict, strict: bool, per_page: int = 20, reads: tuple[st
     return SearchRequest(q=q, filters=filters, sort=sort, page=page, per_page=size, reads=reads)
 
 
-def reader_languages(accept_languages: LanguageAccept) -> tuple[str, ...]:
-    """The library's languages a reader reads, from their browser's Accept-Language, most preferred
-    first, then English, which partner agencies share (so a Japanese original shows in its English
-    version to an Indonesian reader when it has one)."""
-    found = [code.split("-")[0].lower() for code, _quality in accept_languages]
+def reader_languages(interface: str, accept_languages: LanguageAccept) -> tuple[str, ...]:
+    """The library's languages a reader reads: the interface's language, then their browser's
+    Accept-Language, most preferred first, then English, which partner agencies share (so a Japanese
+    original shows in its English version to an Indonesian reader when it has one)."""
+    found = [interface] + [code.split("-")[0].lower() for code, _quality in accept_languages]
     return tuple(dict.fromkeys(code for code in [*found, "en"] if code in vocabularies.languages()))
 
 

@@ -39,8 +39,8 @@ def test_write_in_indonesian_review_revise_approve_and_find(browser: Browser, li
     author.get_by_label("Summary").fill("Cara RW meminta dan mengoperasikan pompa mobile saat genangan.")
     author.get_by_label("Language").select_option("id")
     author.get_by_label("Kind").select_option("procedure")
-    author.get_by_label("Urban flood / Banjir perkotaan / 内水氾濫").check()
-    author.get_by_label("Response / Tanggap darurat / 応急対応").check()
+    author.get_by_label("Urban flood", exact=True).check()  # options in the interface language
+    author.get_by_label("Response", exact=True).check()
     author.wait_for_load_state("load")  # the live-preview script is attached once the page has loaded
     body = author.get_by_label("Text (Markdown)")
     body.fill("## Langkah\n\n1. Ketua RW melapor ke posko kelurahan.\n2. Pompa mobile zzgenangan dikirim.\n\n"

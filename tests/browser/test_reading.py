@@ -37,7 +37,7 @@ def test_home_browse_open_a_practice(page: Page, live_server, screenshot, langua
 
 def test_translation_links_switch_language(page: Page, live_server, screenshot):
     page.goto(live_server + "/practices/tokyo/koto5ku-kouiki-hinan-keikaku")
-    page.get_by_role("link", name="English", exact=True).click()
+    page.locator("#main").get_by_role("link", name="English", exact=True).click()  # not the header switcher
     expect(page.locator("article.practice")).to_have_attribute("lang", "en")
     expect(page.get_by_text("Translated from")).to_be_visible()
 

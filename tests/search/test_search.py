@@ -148,7 +148,7 @@ def ids(results: SearchResults) -> list[str]:
 
 
 def snippets(page: str) -> list[str]:
-    return re.findall(r'<p class="snippet">(.*?)</p>', page, re.S)
+    return re.findall(r'<p class="snippet" translate="no">(.*?)</p>', page, re.S)
 
 
 @pytest.fixture(scope="module")

@@ -26,6 +26,8 @@ from exchange import audit
 from exchange import policy
 from exchange.accounts import people
 from exchange.accounts import tokens
+from exchange.catalogs import N_
+from exchange.catalogs import Message
 from exchange.errors import NotFound
 from exchange.jobs import queue
 from exchange.jobs.runner import Context
@@ -83,18 +85,18 @@ def submit(instance: Instance, viewer: policy.Viewer, pack_id: int, format_key: 
     pack = packs.get(instance, viewer, pack_id, link_token)
     account_id = viewer.id if viewer.is_authenticated else None
     if edition == "trainer" and not policy.may_export_trainer_edition(viewer, pack):
-        raise ValueError("Only the pack's owner can export the trainer edition.")
+        raise ValueError(Message(N_("Only the pack's owner can export the trainer edition.")))
     link_hash = tokens.digest(link_token) if link_token and account_id is None else None
     key = tokens.new()
     with instance.db.writing() as session:
         pending = sa.select(sa.func.count()).select_from(ExportJob).where(ExportJob.status.in_(("queued", "running")))
         if session.execute(pending).scalar_one() >= MAX_QUEUED:
-            raise ValueError("The export queue is full; try again in a few minutes.")
+            raise ValueError(Message(N_("The export queue is full; try again in a few minutes.")))
         mine = ExportJob.requested_by == account_id if account_id is not None else ExportJob.link_hash == link_hash
         waiting = session.execute(pending.where(mine)).scalar_one()
         if waiting >= MAX_PENDING_PER_PERSON:
-            raise ValueError(f"You already have {waiting} exports waiting or running; "
-                             "try again when one of them has finished.")
+            raise ValueError(Message(N_("You already have %(count)s exports waiting or running; try again when one "
+                                        "of them has finished."), count=waiting))
         job = ExportJob(pack_id=pack_id, requested_by=account_id, key_hash=tokens.digest(key), link_hash=link_hash,
                         format=format_key, edition=edition)
         session.add(job)

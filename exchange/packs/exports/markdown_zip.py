@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from exchange import audit
 from exchange import policy
+from exchange.catalogs import N_
+from exchange.catalogs import Message
 from exchange.errors import Invalid
 from exchange.library import bundles
 from exchange.library import cities
@@ -80,8 +82,8 @@ def import_pack(instance: Instance, viewer: Viewer, path: Path) -> Imported:
     except bundles.BadBundle as error:
         raise Invalid(str(error).replace(str(path), path.name)) from None
     if bundles.PACK_FILE not in extras:
-        raise Invalid(f"{path.name} has no {bundles.PACK_FILE}: it is not a course pack (import practices with "
-                         "exchange import)")
+        raise Invalid(Message(N_("%(file)s has no %(structure)s: it is not a course pack (import practices with "
+                                 "exchange import)"), file=path.name, structure=bundles.PACK_FILE))
     structure = _structure(extras[bundles.PACK_FILE])
     title, language, introduction = packs.checked_details(structure["title"], structure["language"],
                                                           structure["introduction"])
@@ -110,14 +112,15 @@ def _item(instance: Instance, session: Session, viewer: Viewer, entry: dict, tex
     practice_id = entry["practice"]
     record = session.get(PracticeRecord, practice_id)
     if record is None or not policy.may_read(viewer, record):
-        notes.append(f"{practice_id}: not in this library (import its file with exchange import first); left out")
+        notes.append(Message(N_("%(practice)s: not in this library (import its file with exchange import first); "
+                                "left out"), practice=practice_id))
         return None
     text = texts.get(entry.get("file", ""))
     version = next((v for v in range(record.version, 0, -1) if text and _text(instance, practice_id, v) == text), None)
     if version is None:
         version = record.version
-        notes.append(f"{practice_id}: the pack's text is not a version of this library's practice; "
-                     f"pinned to its version {version}")
+        notes.append(Message(N_("%(practice)s: the pack's text is not a version of this library's practice; pinned "
+                                "to its version %(version)s"), practice=practice_id, version=version))
     return PackItem(practice_id=practice_id, version=version, trainer_notes=entry.get("trainer_notes", ""),
                     exercises=entry.get("exercises", ""), answers=entry.get("answers", ""))
 

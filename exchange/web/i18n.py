@@ -1,0 +1,140 @@
+"""The interface language of each request, and dates and numbers written the way its readers write them.
+
+A request's language is the first of: ``?lang=`` in the address (this page, and kept in a cookie for the
+next ones), the signed-in person's setting (``accounts.people.set_language``), the cookie the header's
+switcher left, then the browser's ``Accept-Language``; English when none of them names a language the
+interface speaks. Only the words around the content change: a practice keeps its own language, marked
+with ``lang`` on the element that holds it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import urllib.parse
+
+from flask import Flask
+from flask import has_request_context
+from flask import request
+from flask_babel import format_date
+from flask_babel import format_decimal
+from flask_babel import format_percent
+from flask_babel import format_time
+from flask_babel import get_locale
+from flask_babel import gettext
+from werkzeug.wrappers import Response
+
+from exchange import catalogs
+from exchange.library import vocabularies
+from exchange.models import Notification
+from exchange.web import search_notices
+from exchange.web.extensions import babel
+from exchange.web.viewer import current as viewer
+
+#: the languages the interface speaks, English first (the default)
+LANGUAGES = vocabularies.UI_LANGUAGES
+#: the switcher's memory: not a secret, so readable everywhere on the site for a year
+COOKIE = "px-lang"
+COOKIE_SECONDS = 365 * 24 * 3600
+
+
+def init_app(app: Flask) -> None:
+    """Choose each request's language, give templates the switcher and the formatting filters."""
+    app.jinja_env.policies["ext.i18n.trimmed"] = True  # {% trans %} blocks as one line, as babel.cfg extracts them
+    babel.init_app(app, default_locale="en", locale_selector=interface_language)
+    app.jinja_env.filters.update(date=local_date, datetime=local_datetime, number=local_number,
+                                 percent=local_percent, notice=search_notices.translated,
+                                 said=said, told=told)
+    app.context_processor(lambda: {"interface_language": language, "language_choices": choices,
+                                   "notification_text": notification_text})
+    app.after_request(_remember)
+
+
+def _usable(code: str | None) -> str | None:
+    return code if code in LANGUAGES else None
+
+
+def interface_language() -> str | None:
+    """The language this request's interface is shown in (None outside a request: English)."""
+    if not has_request_context():
+        return None
+    return (_usable(request.args.get("lang")) or _usable(getattr(viewer(), "language", None))
+            or _usable(request.cookies.get(COOKIE)) or request.accept_languages.best_match(LANGUAGES) or "en")
+
+
+def language() -> str:
+    """The interface language's code (``en``, ``id``, ``ja``), for ``<html lang>`` and labels."""
+    return str(get_locale() or "en")
+
+
+def choices() -> list[tuple[str, str, str]]:
+    """Each interface language as (code, its own name, this page's address in it), for the switcher."""
+    choices = []
+    for code in LANGUAGES:
+        args = request.args.copy()
+        args["lang"] = code
+        query = urllib.parse.urlencode(list(args.items(multi=True)))
+        choices.append((code, vocabularies.native_language_name(code), f"{request.path}?{query}"))
+    return choices
+
+
+def _remember(response: Response) -> Response:
+    """Keep a language asked for with ``?lang=`` in the cookie; tell caches what the page depends on."""
+    asked = _usable(request.args.get("lang"))
+    if asked and asked != request.cookies.get(COOKIE):
+        remember(response, asked)
+    if response.mimetype == "text/html":
+        response.vary.update(("Accept-Language", "Cookie"))
+        response.headers.setdefault("Content-Language", language())
+    return response
+
+
+def remember(response: Response, code: str) -> None:
+    """Set the switcher's cookie to ``code`` on ``response``."""
+    response.set_cookie(COOKIE, code, max_age=COOKIE_SECONDS, path="/", secure=True, httponly=True, samesite="Lax")
+
+
+def _parsed(value: datetime.date | str) -> datetime.date:
+    return datetime.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def local_date(value: datetime.date | str | None, format: str = "medium") -> str:
+    """A date (or an ISO date string) as the interface language writes it: Dec 5, 2023 · 5 Des 2023 · 2023/12/05."""
+    if value is None or value == "":
+        return ""
+    return str(format_date(_parsed(value), format))
+
+
+def local_datetime(value: datetime.datetime | None, format: str = "medium") -> str:
+    """A moment (naive ones are UTC) as the interface language writes it, in UTC: its date, then hours and minutes."""
+    return "" if value is None else f"{format_date(value, format)} {format_time(value, 'short')}"
+
+
+def local_number(value: float) -> str:
+    """A number with the interface language's digit grouping (1,234 · 1.234)."""
+    return str(format_decimal(value))
+
+
+def local_percent(value: float) -> str:
+    """A percentage (of 100) as the interface language writes it (42% · 42%)."""
+    return str(format_percent(value / 100))
+
+
+def notification_text(notification: Notification) -> str:
+    """What a notification says, in the interface language (as written, for one made before it kept its message)."""
+    if notification.template is None:
+        return notification.message
+    arguments = dict(notification.arguments or {})
+    postscript = arguments.pop("postscript", "")
+    text = str(gettext(notification.template, **arguments))
+    return f"{text}\n\n{postscript}" if postscript else text
+
+
+def said(text: object) -> object:
+    """``text`` in the interface language when a service wrote it as a ``catalogs.Message``; as it is otherwise."""
+    return catalogs.said(text, language())
+
+
+def told(error: BaseException) -> str:
+    """What ``error`` says, in the interface language when a service wrote it as a ``catalogs.Message``."""
+    message = error.args[0] if error.args else None
+    return str(said(message)) if isinstance(message, catalogs.Message) else str(error)

@@ -1,0 +1,446 @@
+"""The interface in English, Indonesian and Japanese: complete catalogs, and pages in the language asked for.
+
+A reader who asks for Indonesian or Japanese (``Accept-Language``, ``?lang=``, the switcher's cookie, or
+their account's setting) gets every word around the content in that language, ``<html lang>`` saying so,
+and the content itself marked with its own language. The catalog tests fail on a message that was not
+extracted, has no reviewed translation in a language, or was not compiled.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.frontend import CommandLineInterface
+from babel.messages.mofile import read_mo
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from exchange.accounts import people
+from exchange.library import publishing
+from exchange.web import i18n
+from tests.test_accounts import HTTPS
+from tests.test_accounts import PASSWORD
+from tests.test_accounts import sign_in
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOGS = ROOT / "exchange" / "translations"
+TRANSLATED = [code for code in i18n.LANGUAGES if code != "en"]
+
+
+def catalog(language: str) -> Catalog:
+    with open(CATALOGS / language / "LC_MESSAGES" / "messages.po", "rb") as po:
+        return read_po(po, locale=language)
+
+
+def template() -> Catalog:
+    with open(CATALOGS / "messages.pot", "rb") as pot:
+        return read_po(pot)
+
+
+def ids(found: Catalog) -> set:
+    return {message.id for message in found if message.id}
+
+
+# -- the catalogs -------------------------------------------------------------------------------------
+
+def test_the_committed_template_holds_every_message_of_the_code_and_templates(tmp_path):
+    extracted = tmp_path / "messages.pot"
+    CommandLineInterface().run(["pybabel", "--quiet", "extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l",
+                                "--no-location", "-o", str(extracted), str(ROOT)])
+    with open(extracted, "rb") as pot:
+        fresh = ids(read_po(pot))
+    assert fresh, "nothing was extracted"
+    committed = ids(template())
+    assert not fresh - committed, f"not in messages.pot (run scripts/catalogs): {sorted(fresh - committed)}"
+    assert not committed - fresh, f"in messages.pot but no longer used (run scripts/catalogs): {committed - fresh}"
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_every_message_has_a_reviewed_translation(language):
+    found = catalog(language)
+    assert ids(found) == ids(template()), "the catalog is behind messages.pot: run scripts/catalogs"
+    untranslated = [m.id for m in found if m.id and (not m.string or not all(m.string if isinstance(m.string, tuple)
+                                                                           else [m.string]))]
+    assert not untranslated, f"{language}: no translation for {untranslated}"
+    fuzzy = [m.id for m in found if m.id and m.fuzzy]
+    assert not fuzzy, f"{language}: fuzzy (unreviewed) translations of {fuzzy}"
+    problems = [(m.id, [str(e) for e in errors]) for m, errors in found.check()]
+    assert not problems, f"{language}: placeholders that do not match: {problems}"
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_every_translation_keeps_the_markup_of_its_message(language):
+    for message in catalog(language):
+        source = message.id[-1] if isinstance(message.id, tuple) else message.id
+        for text in message.string if isinstance(message.string, tuple) else (message.string,):
+            assert sorted(re.findall(r"</?\w+", text)) == sorted(re.findall(r"</?\w+", source)), (language, source)
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_the_compiled_catalogs_are_the_reviewed_ones(language):
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog(language))
+    compiled.seek(0)
+    with open(CATALOGS / language / "LC_MESSAGES" / "messages.mo", "rb") as mo:
+        committed = read_mo(mo)
+    assert messages(committed) == messages(read_mo(compiled)), "messages.mo is older than its .po: run scripts/catalogs"
+
+
+def messages(found: Catalog) -> dict:
+    """Each message's translation, by message (a plural's forms as tuples)."""
+    def plain(value: object) -> object:
+        return tuple(value) if isinstance(value, list | tuple) else value
+
+    return {plain(m.id): plain(m.string) for m in found if m.id}
+
+
+# -- pages in the language asked for ------------------------------------------------------------------
+
+ADMIN = "admin@network.example"
+AUTHOR = "siti@bpbd.example"
+#: English dates as Babel writes them ("Dec 5, 2023"): never in an Indonesian or Japanese page
+ENGLISH_DATE = re.compile(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{1,2}, \d{4}\b")
+#: each interface language's word for "Browse" in the header, and for "Search"
+CHROME = {"en": ("Browse", "Search"), "id": ("Jelajahi", "Cari"), "ja": ("事例一覧", "検索")}
+
+
+class InterfaceText(HTMLParser):
+    """The words a page shows in its interface language: text, titles, placeholders and labels outside
+    the elements that carry another ``lang`` (a practice, a title, a language's own name) and outside
+    a practice's own words (``translate="no"``: an Indonesian title on an Indonesian page)."""
+
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+    READ = ("title", "placeholder", "aria-label", "alt")
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.page_language: str | None = None
+        self.open: list[tuple[str, str | None]] = []
+        self.words: list[str] = []
+        self.feed(html)
+
+    def _language(self) -> str | None:
+        return self.open[-1][1] if self.open else self.page_language
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "html":
+            self.page_language = attributes.get("lang")
+        language = attributes.get("lang") or self._language()
+        if attributes.get("translate") == "no":  # a practice's own words, whatever their language
+            language = "content"
+        if language == self.page_language:
+            self.words += [attributes[name] or "" for name in self.READ if attributes.get(name)]
+        if tag not in self.VOID:
+            self.open.append((tag, language))
+
+    def handle_endtag(self, tag: str) -> None:
+        for index in range(len(self.open) - 1, -1, -1):
+            if self.open[index][0] == tag:
+                del self.open[index:]
+                return
+
+    def handle_data(self, data: str) -> None:
+        if self._language() == self.page_language and (not self.open or self.open[-1][0] not in ("script", "style")):
+            self.words.append(data)
+
+    @property
+    def text(self) -> str:
+        return re.sub(r"\s+", " ", " ".join(self.words)).replace("Practice Exchange", "")
+
+
+def english_chrome(language: str) -> set[str]:
+    """Pieces of the interface's English messages that never occur in ``language``'s translations."""
+    translated = " ".join(s for m in catalog(language) if m.id
+                          for s in (m.string if isinstance(m.string, tuple) else (m.string,)))
+    pieces = set()
+    for message in template():
+        for text in message.id if isinstance(message.id, tuple) else (message.id,):
+            for piece in re.split(r"%\(\w+\)s|<[^>]+>|[“”\"():;…→←↑↓—–·]", text):
+                piece = piece.strip(" .,?!'")
+                if re.search(r"[A-Za-z]{4}", piece) and piece not in translated:
+                    pieces.add(piece)
+    return pieces
+
+
+def english_in(page: str, language: str) -> list[str]:
+    """The English interface words a page in ``language`` shows, and English-style dates."""
+    text = InterfaceText(page).text
+    found = [piece for piece in english_chrome(language) if re.search(rf"(?<![\w-]){re.escape(piece)}(?![\w-])", text)]
+    return found + ENGLISH_DATE.findall(text)
+
+
+@pytest.fixture(scope="module")
+def site(library_app):  # type: ignore[no-untyped-def]
+    """The seeded library with a reviewer-administrator, a submission waiting for them, a pack and two
+    versions of a practice: every kind of page has something to show."""
+    from exchange.packs import packs
+    from exchange.review import submissions
+    from tests.conftest import practice_text
+
+    instance = library_app.extensions["exchange"]
+    people.create_user(instance, ADMIN, "Dewi Admin", ["admin", "reviewer", "contributor"], ["jakarta"], "t", PASSWORD)
+    people.create_user(instance, AUTHOR, "Siti Rahma", ["contributor"], ["jakarta"], "t", PASSWORD)
+    accounts = {user.email: people.by_id(instance, user.id) for user, _cities in people.everyone(instance)}
+    draft = submissions.save(instance, accounts[AUTHOR], "jakarta", "posko-rw",
+                             practice_text(language="id", title="Posko banjir tingkat RW").decode(), None)
+    submissions.submit(instance, accounts[AUTHOR], draft.id)
+    publishing.publish(instance, practice_text(title="Siren test plan"), "siren-test", "t")
+    publishing.publish(instance, practice_text(title="Siren test plan, revised"), "siren-test", "t")
+    pack = packs.create(instance, accounts[ADMIN], "Latihan banjir", "id")
+    packs.add_practice(instance, accounts[ADMIN], pack, "jakarta/peringatan-dini-banjir-ciliwung")
+    return {"submission": draft.id, "pack": pack}
+
+
+PUBLIC_PAGES = ["/", "/practices", "/practices?q=banjir", "/practices?q=qqxqqzz+wwkk", "/practices?page=2",
+                "/cities/kobe", "/practices/jakarta/peringatan-dini-banjir-ciliwung",
+                "/practices/kobe/hinanjo-unei-tejun", "/practices/jakarta/siren-test/versions/1",
+                "/practices/jakarta/siren-test/compare?from=1&to=2", "/login", "/no/such/page"]
+STAFF_PAGES = ["/dashboard", "/contribute", "/contribute?template=case-study", "/contribute/upload",
+               "/submissions/{submission}", "/notifications", "/packs", "/packs/{pack}", "/admin/people",
+               "/admin/audit", "/account/password", "/practices/jakarta/peringatan-dini-banjir-ciliwung",
+               "/practices?q=banjir"]
+
+
+def asking(client, language: str, way: str):  # type: ignore[no-untyped-def]
+    """A function from a path to its page, asked for in ``language`` by ``way``: the browser's
+    Accept-Language, ``?lang=`` in the address, or the switcher's cookie."""
+    if way == "cookie":
+        client.set_cookie(i18n.COOKIE, language, domain="px.test")
+    elif way == "accept-language":
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = f"{language},en;q=0.5"
+
+    def get(path: str):  # type: ignore[no-untyped-def]
+        if way == "lang":
+            path += ("&" if "?" in path else "?") + f"lang={language}"
+        return client.get(HTTPS + path)
+    return get
+
+
+WAYS = ["accept-language", "lang", "cookie"]
+
+
+@pytest.mark.parametrize("way", WAYS)
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_public_pages_speak_the_language_asked_for(library_app, site, language, way):
+    get = asking(library_app.test_client(), language, way)
+    for path in PUBLIC_PAGES:
+        response = get(path)
+        page = response.get_data(as_text=True)
+        assert response.status_code in (200, 404), path
+        assert f'<html lang="{language}">' in page, path
+        assert CHROME[language][0] in page, path
+        assert not english_in(page, language), (path, english_in(page, language))
+
+
+@pytest.mark.parametrize("way", WAYS)
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_staff_pages_speak_the_language_asked_for(library_app, site, language, way):
+    client = library_app.test_client()
+    sign_in(client, ADMIN)
+    get = asking(client, language, way)
+    for path in STAFF_PAGES:
+        response = get(path.format(**site))
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200, path
+        assert f'<html lang="{language}">' in page, path
+        assert not english_in(page, language), (path, english_in(page, language))
+
+
+def test_english_stays_the_default(library_client, site):
+    page = library_client.get(HTTPS + "/").get_data(as_text=True)
+    assert '<html lang="en">' in page and "Browse by hazard" in page
+    fallback = library_client.get(HTTPS + "/", headers={"Accept-Language": "fr, de;q=0.8"}).get_data(as_text=True)
+    assert '<html lang="en">' in fallback and "Browse by hazard" in fallback
+
+
+def test_the_address_then_the_cookie_then_the_browser_choose(library_app, site):
+    client = library_app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "id"
+    assert '<html lang="id">' in client.get(HTTPS + "/").get_data(as_text=True)
+    answer = client.get(HTTPS + "/practices?q=banjir&lang=ja")
+    assert '<html lang="ja">' in answer.get_data(as_text=True) and "検索結果" in answer.get_data(as_text=True)
+    assert client.get_cookie(i18n.COOKIE, domain="px.test").value == "ja"  # kept for the pages that follow
+    assert '<html lang="ja">' in client.get(HTTPS + "/login").get_data(as_text=True)
+    assert '<html lang="en">' in client.get(HTTPS + "/login?lang=en").get_data(as_text=True)
+    assert "Vary" in answer.headers and "Accept-Language" in answer.headers["Vary"]
+    assert answer.headers["Content-Language"] == "ja"
+
+
+def test_the_switcher_links_to_this_page_in_each_language(library_client, site):
+    page = library_client.get(HTTPS + "/practices?q=banjir&hazard=riverine-flood").get_data(as_text=True)
+    assert 'href="/practices?q=banjir&amp;hazard=riverine-flood&amp;lang=id" hreflang="id" lang="id"' in page
+    assert 'lang="ja" rel="alternate"' in page and ">日本語</a>" in page
+
+
+def test_a_signed_in_person_keeps_their_language_on_every_device(library_app, site):
+    phone = library_app.test_client()
+    sign_in(phone, AUTHOR)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', phone.get(HTTPS + "/").get_data(as_text=True)).group(1)
+    from tests.test_accounts import post
+    moved = post(phone, "/account/language", {"language": "ja", "next": "/dashboard?lang=en", "csrf_token": token})
+    assert moved.status_code == 302 and moved.headers["Location"] == "/dashboard"  # the page, in the new language
+    desk = library_app.test_client()
+    desk.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    sign_in(desk, AUTHOR)
+    page = desk.get(HTTPS + "/dashboard").get_data(as_text=True)
+    assert '<html lang="ja">' in page and "下書きと投稿" in page
+    assert '<html lang="id">' in desk.get(HTTPS + "/dashboard?lang=id").get_data(as_text=True)  # ?lang= wins
+
+
+def test_a_practice_keeps_its_own_language_inside_another_interface(library_client, site):
+    page = library_client.get(HTTPS + "/practices/kobe/hinanjo-unei-tejun?lang=en").get_data(as_text=True)
+    assert '<html lang="en">' in page and '<article class="practice" lang="ja">' in page
+    assert '<aside class="practice-aside" lang="en">' in page and "About this practice" in page
+    assert re.search(r'<link rel="alternate" hreflang="en" href="/practices/kobe/shelter-operation-procedure">', page)
+    assert 'hreflang="en" lang="en">English</a>' in page
+
+
+def test_dates_and_numbers_are_written_as_each_language_writes_them(library_client, site):
+    pages = {language: library_client.get(HTTPS + f"/practices/jakarta/peringatan-dini-banjir-ciliwung?lang={language}")
+             .get_data(as_text=True) for language in i18n.LANGUAGES}
+    published = re.search(r'<time datetime="(\d{4})-(\d\d)-(\d\d)">([^<]+)</time>', pages["en"])
+    assert published is not None
+    year, month, day, english = published.groups()
+    assert ENGLISH_DATE.fullmatch(english)
+    assert f'<time datetime="{year}-{month}-{day}">{int(day)} ' in pages["id"]
+    assert f'<time datetime="{year}-{month}-{day}">{year}/{month}/{day}</time>' in pages["ja"]
+
+
+# -- words written outside a request --------------------------------------------------------------------
+
+def test_notifications_and_their_mail_reach_each_person_in_their_language(app, instance):
+    import sqlalchemy as sa
+
+    from exchange.models import Job
+    from exchange.review import notifications
+    from exchange.review import submissions
+    from tests.conftest import practice_text
+
+    people.create_user(instance, AUTHOR, "Siti Rahma", ["contributor"], ["jakarta"], "t", PASSWORD)
+    people.create_user(instance, "kenji@kobe.example", "Kenji", ["reviewer"], [], "t", PASSWORD)
+    accounts = {user.email: people.by_id(instance, user.id) for user, _cities in people.everyone(instance)}
+    author, reviewer = accounts[AUTHOR], accounts["kenji@kobe.example"]
+    people.set_language(instance, author.id, "id")
+    people.set_language(instance, reviewer.id, "ja")
+    draft = submissions.save(instance, author, "jakarta", "posko-rw", practice_text(language="id").decode(), None)
+    submissions.submit(instance, author, draft.id)
+    submissions.review(instance, reviewer, draft.id, "request_changes", "Tambahkan peran RT — 役割も")
+    [to_reviewer] = notifications.recent(instance, reviewer.id)
+    assert to_reviewer.message == "Siti Rahma さんが jakarta/posko-rw の審査を依頼しました。"
+    [to_author] = notifications.recent(instance, author.id)
+    assert to_author.message == "Kenji: perlu perbaikan — jakarta/posko-rw.\n\nTambahkan peran RT — 役割も"
+    with instance.db.session() as session:
+        letters = [job.payload for job in session.scalars(sa.select(Job).where(Job.kind == "mail").order_by(Job.id))]
+    assert [(letter["to"], letter["subject"]) for letter in letters] == [
+        ("kenji@kobe.example", "審査待ちの事例があります"), (AUTHOR, "Usulan Anda perlu diperbaiki")]
+    # The app says it again in whatever language its reader reads the site in; the comment stays as written.
+    client = app.test_client()
+    sign_in(client, AUTHOR)
+    page = client.get(HTTPS + "/notifications?lang=en").get_data(as_text=True)
+    assert "Kenji: changes requested — jakarta/posko-rw." in page and "Tambahkan peran RT — 役割も" in page
+
+
+def test_pack_exports_print_the_catalogs_words_in_the_packs_language():
+    from exchange.packs.exports.words import words
+
+    assert words("ja")["hazards"] == "災害種別" and words("ja")["contents"] == "目次"
+    assert words("id")["city"] == "Kota" and words("id")["participant"] == "Edisi peserta"
+    assert words("en")["trainer"] == "Trainer edition" and words("fr")["trainer"] == "Trainer edition"
+
+
+def test_a_practice_s_problems_are_told_in_the_writer_s_language(app, instance, make_practice):
+    from tests.test_accounts import _token_in
+    from tests.test_accounts import post
+    from tests.test_contributions import FORM
+
+    people.create_user(instance, AUTHOR, "Siti Rahma", ["contributor"], ["jakarta"], "t", PASSWORD)
+    client = app.test_client()
+    sign_in(client, AUTHOR)
+    token = _token_in(client.get(HTTPS + "/contribute?lang=ja").get_data(as_text=True))
+    page = post(client, "/contribute", {**FORM, "translation_of": "ciliwung", "csrf_token": token,
+                                        "action": "save"}).get_data(as_text=True)
+    assert "translation_of: &#39;ciliwung&#39;: &lt;city&gt;/&lt;slug&gt; 形式の事例 ID で指定してください" in page
+    assert not english_in(page, "ja")
+    broken = make_practice(hazards="[banjir]", published="2024-13-01")
+    upload = client.post(HTTPS + "/contribute/upload?lang=id", headers={"Referer": HTTPS + "/"}, data={
+        "csrf_token": token, "files": [(io.BytesIO(broken), "rusak.md")]}).get_data(as_text=True)
+    assert "hazards: [&#39;banjir&#39;] memuat hazard yang tidak dikenal &#39;banjir&#39;" in upload
+    assert "published: &#39;2024-13-01&#39; bukan tanggal yang ada di kalender (TTTT-BB-HH)" in upload
+    assert not english_in(upload, "id")
+
+
+def test_sign_in_and_password_refusals_are_told_in_the_reader_s_language(app, instance):
+    from tests.test_accounts import _token_in
+    from tests.test_accounts import post
+
+    people.create_user(instance, AUTHOR, "Siti Rahma", ["contributor"], ["jakarta"], "t", PASSWORD)
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "id"
+    refused = sign_in(client, AUTHOR, "not the password at all")
+    assert refused.status_code == 401 and "E-mail atau kata sandi tidak benar." in refused.get_data(as_text=True)
+    sign_in(client, AUTHOR)
+    token = _token_in(client.get(HTTPS + "/account/password").get_data(as_text=True))
+    weak = post(client, "/account/password?lang=ja", {"csrf_token": token, "current": PASSWORD,
+                                                      "password": "siti rahma 2024"})
+    assert weak.status_code == 400
+    assert "パスワードに氏名やメールアドレスを含めることはできません。" in weak.get_data(as_text=True)
+    wrong = post(client, "/account/password", {"csrf_token": token, "current": "not it at all", "password": "x" * 12})
+    assert "現在のパスワードが正しくありません。" in wrong.get_data(as_text=True)  # ?lang= above left its cookie
+
+
+def test_a_refused_preview_says_why_in_the_writer_s_language(app, instance):
+    from tests.test_contributions import submit_form
+
+    people.create_user(instance, AUTHOR, "Siti Rahma", ["contributor"], ["jakarta"], "t", PASSWORD)
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "id"
+    sign_in(client, AUTHOR)
+    app.config["PREVIEW_SECONDS"] = 0
+    page = submit_form(client, "/contribute", action="preview", body="*a **a b** a*").get_data(as_text=True)
+    assert "Teks ini terlalu rumit untuk ditampilkan dalam 0 detik: tanda formatnya" in page
+    assert not english_in(page, "id")
+
+
+def test_the_command_speaks_the_language_of_its_environment(runner):
+    assert runner.invoke(args=["check"], env={"LANG": "C.UTF-8"}).output == \
+        "Library, database and search index agree.\n"
+    assert runner.invoke(args=["check"], env={"LANG": "ja_JP.UTF-8"}).output == \
+        "事例集、データベース、検索索引は一致しています。\n"
+    refused = runner.invoke(args=["users", "create", "not-an-address", "--name", "Siti", "--role", "reader"],
+                            env={"LANG": "en_US.UTF-8", "LANGUAGE": "id:en"})
+    assert refused.exit_code == 1 and "'not-an-address' bukan alamat e-mail" in refused.output
+
+
+@pytest.mark.parametrize(("environ", "language"), [
+    ({}, "en"), ({"LANG": "C.UTF-8"}, "en"), ({"LANG": "id_ID.UTF-8"}, "id"), ({"LC_ALL": "ja_JP.UTF-8"}, "ja"),
+    ({"LANGUAGE": "fr:ja", "LANG": "en_GB.UTF-8"}, "ja"), ({"LC_ALL": "de_DE.UTF-8", "LANG": "ja_JP.UTF-8"}, "en"),
+])
+def test_a_command_s_language_is_read_as_gettext_reads_it(environ, language):
+    from exchange.catalogs import environment_language
+
+    assert environment_language(environ) == language
+
+
+def test_a_refused_step_of_review_is_told_in_the_reader_s_language(app, instance):
+    from exchange.review import submissions
+    from tests.conftest import practice_text
+    from tests.test_accounts import _token_in
+    from tests.test_accounts import post
+
+    people.create_user(instance, AUTHOR, "Siti Rahma", ["contributor"], ["jakarta"], "t", PASSWORD)
+    author = people.by_id(instance, people.everyone(instance)[0][0].id)
+    draft = submissions.save(instance, author, "jakarta", "posko-rw", practice_text().decode(), None)
+    client = app.test_client()
+    sign_in(client, AUTHOR)
+    token = _token_in(client.get(HTTPS + f"/submissions/{draft.id}?lang=ja").get_data(as_text=True))
+    for _twice in range(2):
+        answer = post(client, f"/submissions/{draft.id}/withdraw", {"csrf_token": token})
+    page = client.get(HTTPS + answer.headers["Location"]).get_data(as_text=True)
+    assert "実行できませんでした: 取り下げできるのは処理中の投稿のみです。" in page
+    assert not english_in(page, "ja")
