@@ -11,7 +11,8 @@ computes facet counts and highlights the shown page; the FTS5 "faceted" query ad
 GROUP BY counts. Repeated queries find their postings cached; the "not cached" line empties that
 cache before each query. The "distinct" lines run 120 different faceted+highlighted queries (words of
 the corpus, random facet filters), each once, in a process started for them (nothing cached, as after
-a restart), then the same queries again in that process.
+a restart), then the same queries again in that process; and once more in a fresh process after the
+warm-up a server runs before it listens (``initialise.warm_up``), with the first query's time.
 """
 
 from __future__ import annotations
@@ -151,11 +152,14 @@ def distinct_queries(corpus: Corpus, count: int = DISTINCT, seed: int = 11) -> l
     return queries
 
 
-def our_distinct_queries(folder: Path, queries: list[dict]) -> dict[str, tuple[float, float]]:
-    """Each query once in a fresh process (nothing cached), then all again in it: p50/p95 of each pass."""
+def our_distinct_queries(folder: Path, queries: list[dict], warm: bool = False) -> dict[str, tuple[float, float]]:
+    """Each query once in a fresh process (nothing cached; with ``warm``, after the warm-up a server runs
+    before it listens, ``initialise.warm_up``), then all again in it: p50/p95 of each pass, and the first
+    query's time (as "first": p50 = p95 = it)."""
     code = ("import json, sys, time, pathlib; from exchange.instance import Instance;"
-            "from exchange.search.backend import SearchRequest;"
+            "from exchange.search.backend import SearchRequest; from exchange.initialise import warm_up;"
             f"i = Instance.open(pathlib.Path({str(folder)!r})); queries = json.load(sys.stdin); out = {{}}\n"
+            f"if {warm}: warm_up(i)\n"
             "for name in ('fresh', 'repeated'):\n"
             "    times = []\n"
             "    for item in queries:\n"
@@ -166,7 +170,8 @@ def our_distinct_queries(folder: Path, queries: list[dict]) -> dict[str, tuple[f
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, input=json.dumps(queries), capture_output=True,
                           text=True, check=True)
     times = json.loads(done.stdout.strip().splitlines()[-1])
-    return {name: (statistics.median(values), percentile(values, 0.95)) for name, values in times.items()}
+    found = {name: (statistics.median(values), percentile(values, 0.95)) for name, values in times.items()}
+    return {**found, "first": (times["fresh"][0], times["fresh"][0])}
 
 
 def our_publish_latency(instance: Instance, corpus: Corpus, n: int) -> tuple[float, float]:
@@ -262,6 +267,7 @@ def run(n: int, corpus: Corpus) -> None:
         ours = our_queries(instance)
         cold = our_cold_queries(instance)
         distinct = our_distinct_queries(folder / "instance", distinct_queries(corpus))
+        warmed = our_distinct_queries(folder / "instance", distinct_queries(corpus), warm=True)
         publish = our_publish_latency(instance, corpus, n)
         fts = Fts5(folder)
         fts_seconds = fts.load(corpus, n)
@@ -279,9 +285,13 @@ def run(n: int, corpus: Corpus) -> None:
             a, b = ours[kind], fts_queries[kind]
             print(f"{kind + ' p50/p95, ms':34}{a[0]:>10.1f} /{a[1]:>6.1f}{b[0]:>10.1f} /{b[1]:>6.1f}", flush=True)
         print(f"{'any query, postings not cached':34}{cold[0]:>10.1f} /{cold[1]:>6.1f}{'-':>18}", flush=True)
-        for name, label in (("fresh", "distinct, fresh process"), ("repeated", "distinct, repeated")):
-            print(f"{label + ' p50/p95, ms':34}{distinct[name][0]:>10.1f} /{distinct[name][1]:>6.1f}{'-':>18}",
+        for timings, name, label in ((distinct, "fresh", "distinct, fresh process"),
+                                     (warmed, "fresh", "distinct, after warm-up"),
+                                     (distinct, "repeated", "distinct, repeated")):
+            print(f"{label + ' p50/p95, ms':34}{timings[name][0]:>10.1f} /{timings[name][1]:>6.1f}{'-':>18}",
                   flush=True)
+        print(f"{'first query: cold / after warm-up':34}{distinct['first'][0]:>10.1f} /{warmed['first'][0]:>6.1f}"
+              f"{'-':>18}", flush=True)
         instance.search.close()
         instance.db.dispose()
     finally:
