@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import importlib.resources
 
+from exchange.search.analysis import is_japanese
 from exchange.search.analysis import stem_indonesian
 from exchange.search.places import is_place_word
 
@@ -31,5 +32,21 @@ def _indonesian_roots() -> frozenset[str]:
 def is_word(word: str) -> bool:
     """Whether ``word`` (in small letters) is an English word, an Indonesian one (or its root is), or a
     place name of the partner countries (``places.py``: riau is not ribu)."""
-    return (word in _english() or word in _indonesian_roots() or stem_indonesian(word) in _indonesian_roots()
-            or is_place_word(word))
+    return word in _english() or _indonesian(word) or is_place_word(word)
+
+
+def query_languages(words: list[str]) -> tuple[str, ...]:
+    """The language a query seems written in, if it tells: Japanese when any word has kana or kanji;
+    else Indonesian or English when more of its words are that language's and not the other's."""
+    if any(is_japanese(word) for word in words):
+        return ("ja",)
+    lowered = [word.lower() for word in words if word.isalpha()]
+    english = sum(1 for word in lowered if word in _english() and not _indonesian(word))
+    indonesian = sum(1 for word in lowered if _indonesian(word) and word not in _english())
+    if indonesian > english:
+        return ("id",)
+    return ("en",) if english > indonesian else ()
+
+
+def _indonesian(word: str) -> bool:
+    return word in _indonesian_roots() or stem_indonesian(word) in _indonesian_roots()

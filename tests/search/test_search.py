@@ -425,13 +425,23 @@ def test_translations_are_one_result_naming_the_other_language(corpus):
 
 @pytest.mark.needs(TRANSLATIONS_AS_ONE)
 def test_a_practice_shows_in_the_readers_language_when_it_has_a_matching_version(corpus, corpus_client):
+    melbourne = {"city": ["melbourne"]}
     for reads, shown in [(("id", "en"), "melbourne/rencana-kesehatan-panas"),
                          (("ja", "en"), "melbourne/heat-health-plan")]:
-        heat = [hit for hit in find(corpus, "heatwave", reads=reads).hits if hit.id in HEAT_GROUP]
+        heat = [hit for hit in find(corpus, "", filters=melbourne, reads=reads).hits if hit.id in HEAT_GROUP]
         assert [hit.id for hit in heat] == [shown], reads
-    page = corpus_client.get("/practices?q=heatwave", headers={"Accept-Language": "id-ID,id;q=0.9"})
+    page = corpus_client.get("/practices?city=melbourne", headers={"Accept-Language": "id-ID,id;q=0.9"})
     assert "Rencana kesehatan gelombang panas" in page.get_data(as_text=True)
     assert "Heat health plan" not in page.get_data(as_text=True).split("Also in")[0]
+
+
+@pytest.mark.needs(TRANSLATIONS_AS_ONE)
+def test_the_language_a_reader_searched_in_comes_before_their_own(corpus):
+    # an Indonesian reader who types English reads English; one who types Indonesian, Indonesian
+    def shown(q: str) -> list[str]:
+        return [hit.id for hit in find(corpus, q, reads=("id", "en")).hits if hit.id in HEAT_GROUP]
+    assert shown("heatwave") == ["melbourne/heat-health-plan"]
+    assert shown("gelombang panas") == ["melbourne/rencana-kesehatan-panas"]
 
 
 @pytest.mark.needs(TRANSLATIONS_AS_ONE)

@@ -53,6 +53,7 @@ from exchange.search.concepts import concept_words
 from exchange.search.expansion import japanese_terms_reading_as
 from exchange.search.interpretation import ALL_CONCEPTS_UP_TO
 from exchange.search.lexicon import is_word
+from exchange.search.lexicon import query_languages
 from exchange.search.places import countries_named
 from exchange.search.snippets import snippet
 from exchange.search.whoosh.documents import fields
@@ -251,7 +252,9 @@ def _search(index: SearchIndex, searcher: Searcher, request: SearchRequest,
         order = np.lexsort((docs, -scores[docs], ~found.complete[docs]))
     total = len(np.unique(cache.group_codes[docs]))
     start = (request.page - 1) * request.per_page
-    shown = [_in_reader_language(cache, docnum, selected, scores, request.reads)
+    # a reader reads the language they searched in first (banjir, 避難所), then their own
+    reads = tuple(dict.fromkeys(query_languages(parsed.words()) + request.reads)) if request.reads else ()
+    shown = [_in_reader_language(cache, docnum, selected, scores, reads)
              for docnum in _leaders(cache, docs[order], start + request.per_page)[start:]]
     terms = _body_terms(text_query)
     hits = []
