@@ -148,12 +148,21 @@ def test_add_to_pack_sits_at_the_top_of_a_practice(open_at, live_server, live_in
     expect(page.get_by_role("heading", level=1)).to_have_text("Posko banjir")
 
     page.goto(live_server + PRACTICE)
+    menu = page.locator("header.site-header details.site-menu > summary")
+    expect(menu).to_be_visible()
+    assert all(height >= 44 for height in heights(page, "header.site-header summary, header.site-header a, "
+                                                        "header.site-header button, header.site-header input"))
     add = page.locator(".practice-actions").get_by_role("button", name="Add to “Posko banjir”")
     expect(add).to_be_visible()
     shoot(page, "practice-390-signed-in")
     box = add.bounding_box()
     assert box is not None and box["y"] + box["height"] < top_of(page, ".practice-body") and box["height"] >= 44
     no_sideways_scrolling(page, PHONE)
+    top = top_of(page, ".practice-body")
+    assert top < PHONE["height"], f"the practice's text starts {top:.0f} px down for a signed-in trainer"
     add.click()
     expect(page.get_by_text("Added to the pack.")).to_be_visible()
     expect(page).to_have_url(live_server + PRACTICE)
+    menu.click()
+    page.get_by_role("link", name="Packs").click()
+    expect(page.get_by_role("link", name="Posko banjir")).to_be_visible()
