@@ -166,3 +166,19 @@ def test_add_to_pack_sits_at_the_top_of_a_practice(open_at, live_server, live_in
     menu.click()
     page.get_by_role("link", name="Packs").click()
     expect(page.get_by_role("link", name="Posko banjir")).to_be_visible()
+
+
+@SCREENS
+@pytest.mark.parametrize("language", ["id", "ja"])
+def test_first_screen_in_indonesian_and_japanese(open_at, live_server, screen, language):
+    page = open_at(screen, live_server + f"/practices?q=banjir&lang={language}")
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    shoot(page, f"search-banjir-{screen['width']}-{language}")
+    assert top_of(page, "article.practice-card") < screen["height"]
+    no_sideways_scrolling(page, screen)
+    page.goto(live_server + PRACTICE)
+    shoot(page, f"practice-{screen['width']}-{language}")
+    assert top_of(page, ".practice-body") < screen["height"]
+    no_sideways_scrolling(page, screen)
+    for height in heights(page, "header.site-header a, header.site-header button, .practice-actions a"):
+        assert screen["width"] > 860 or height >= 44
