@@ -1,0 +1,184 @@
+"""Phone first: at 390 × 844 (and still at 1,280 × 800) what a reader came for is on the first screen.
+
+Positions are measured in Chromium at the top of the page (before any scroll): the first result of a
+search and the text of a practice must start above the bottom of the first screen, nothing may scroll
+sideways, and on a phone the header's links and the Filter control are at least 44 px tall to tap.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Browser
+from playwright.sync_api import Page
+from playwright.sync_api import expect
+
+from exchange.accounts import people
+from tests.browser.conftest import SCREENSHOTS
+from tests.browser.test_contribution_journey import PASSWORD
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+SCREENS = pytest.mark.parametrize("screen", [PHONE, DESKTOP], ids=["390", "1280"])
+PRACTICE = "/practices/kobe/hinanjo-unei-tejun"
+
+
+@pytest.fixture
+def open_at(browser: Browser):  # type: ignore[no-untyped-def]
+    """open_at(screen, url, **context options) gives a page of that size at url, closed afterwards."""
+    contexts = []
+
+    def open_page(screen: dict[str, int], url: str, **options) -> Page:  # type: ignore[no-untyped-def]
+        context = browser.new_context(viewport=screen, **options)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(url)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def top_of(page: Page, selector: str) -> float:
+    box = page.locator(selector).first.bounding_box()
+    assert box is not None, f"{selector} is not shown"
+    return box["y"]
+
+
+def no_sideways_scrolling(page: Page, screen: dict[str, int]) -> None:
+    width = page.evaluate("document.scrollingElement.scrollWidth")
+    assert width <= screen["width"], f"the page is {width} px wide in a {screen['width']} px window"
+
+
+def shoot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}-first-screen.png"))
+
+
+def heights(page: Page, selector: str) -> list[float]:
+    return page.locator(selector).evaluate_all(
+        "els => els.filter(e => e.getClientRects().length).map(e => e.getBoundingClientRect().height)")
+
+
+@SCREENS
+def test_the_first_result_of_a_search_is_on_the_first_screen(open_at, live_server, screen):
+    page = open_at(screen, live_server + "/practices?q=banjir")
+    expect(page.locator("article.practice-card").first).to_be_visible()
+    shoot(page, f"search-banjir-{screen['width']}")
+    top = top_of(page, "article.practice-card")
+    assert top < screen["height"], f"the first result starts {top:.0f} px down"
+    box = page.locator("main input#q").bounding_box()
+    assert box is not None and box["width"] >= min(screen["width"] - 60, 500), "the search box is cramped"
+    no_sideways_scrolling(page, screen)
+
+
+def test_filters_are_folded_on_a_phone_and_work_without_javascript(open_at, live_server):
+    page = open_at(PHONE, live_server + "/practices?q=banjir", java_script_enabled=False)
+    summary = page.locator("details.filters > summary")
+    expect(summary).to_be_visible()
+    expect(page.get_by_role("button", name="Apply filters")).to_be_hidden()
+    box = summary.bounding_box()
+    assert box is not None and box["height"] >= 44, "the Filter control is too small to tap"
+    summary.click()
+    shoot(page, "search-banjir-390-filters-open")
+    hazard = page.locator("details.filters input[name=hazard]").first
+    value = hazard.get_attribute("value")
+    hazard.check()
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page).to_have_url(re.compile(rf"hazard={value}"))
+    expect(page.locator(".result-count .badge")).to_have_count(1)
+    expect(page.locator("details.filters > summary")).to_contain_text("1")
+    expect(page.locator("article.practice-card").first).to_be_visible()
+    assert top_of(page, "article.practice-card") < PHONE["height"]
+
+
+@SCREENS
+def test_the_text_of_a_practice_is_on_the_first_screen(open_at, live_server, screen):
+    page = open_at(screen, live_server + PRACTICE)
+    shoot(page, f"practice-{screen['width']}")
+    top = top_of(page, ".practice-body")
+    assert top < screen["height"], f"the practice's text starts {top:.0f} px down"
+    no_sideways_scrolling(page, screen)
+    header_search = page.locator("header.site-header form[role=search]")
+    expect(header_search.locator("input[name=q]")).to_be_visible()
+    expect(page.locator("details.meta-card > summary")).to_be_visible()
+    actions = page.locator(".practice-actions")
+    expect(actions.get_by_role("button", name="Print")).to_be_visible()
+    expect(actions.get_by_role("link", name="Share link")).to_have_attribute(
+        "href", re.compile(re.escape(PRACTICE) + "$"))
+
+
+def test_the_metadata_card_unfolds_on_a_phone(open_at, live_server):
+    page = open_at(PHONE, live_server + PRACTICE)
+    expect(page.get_by_text("Sendai Framework")).to_be_hidden()
+    page.locator("details.meta-card > summary").click()
+    expect(page.get_by_text("Sendai Framework")).to_be_visible()
+
+
+def test_the_header_search_finds_practices(open_at, live_server):
+    page = open_at(PHONE, live_server + PRACTICE)
+    page.locator("header.site-header input[name=q]").fill("banjir")
+    page.locator("header.site-header input[name=q]").press("Enter")
+    expect(page).to_have_url(re.compile(r"/practices\?q=banjir"))
+    expect(page.locator("article.practice-card").first).to_be_visible()
+
+
+@pytest.mark.parametrize("url", ["/", "/practices?q=banjir", PRACTICE])
+def test_touch_targets_on_a_phone_are_44_px(open_at, live_server, url):
+    page = open_at(PHONE, live_server + url)
+    for height in heights(page, "header.site-header a, header.site-header button, header.site-header input"):
+        assert height >= 44, f"a target in the header of {url} is {height:.0f} px tall"
+    for height in heights(page, ".pagination a, details.filters > summary, .practice-actions a, "
+                                ".practice-actions button"):
+        assert height >= 44, f"a target on {url} is {height:.0f} px tall"
+
+
+def test_add_to_pack_sits_at_the_top_of_a_practice(open_at, live_server, live_instance):
+    people.create_user(live_instance, "sari@jakarta.example", "Sari", ["reader"], [], "test", PASSWORD)
+    page = open_at(PHONE, live_server + "/login")
+    page.get_by_label("E-mail").fill("sari@jakarta.example")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(live_server + "/packs")
+    page.get_by_label("Title").fill("Posko banjir")
+    page.get_by_role("button", name="New pack").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Posko banjir")
+
+    page.goto(live_server + PRACTICE)
+    menu = page.locator("header.site-header details.site-menu > summary")
+    expect(menu).to_be_visible()
+    assert all(height >= 44 for height in heights(page, "header.site-header summary, header.site-header a, "
+                                                        "header.site-header button, header.site-header input"))
+    add = page.locator(".practice-actions").get_by_role("button", name="Add to “Posko banjir”")
+    expect(add).to_be_visible()
+    shoot(page, "practice-390-signed-in")
+    box = add.bounding_box()
+    assert box is not None and box["y"] + box["height"] < top_of(page, ".practice-body") and box["height"] >= 44
+    no_sideways_scrolling(page, PHONE)
+    top = top_of(page, ".practice-body")
+    assert top < PHONE["height"], f"the practice's text starts {top:.0f} px down for a signed-in trainer"
+    add.click()
+    expect(page.get_by_text("Added to the pack.")).to_be_visible()
+    expect(page).to_have_url(live_server + PRACTICE)
+    menu.click()
+    page.get_by_role("link", name="Packs").click()
+    expect(page.get_by_role("link", name="Posko banjir")).to_be_visible()
+
+
+@SCREENS
+@pytest.mark.parametrize("language", ["id", "ja"])
+def test_first_screen_in_indonesian_and_japanese(open_at, live_server, screen, language):
+    page = open_at(screen, live_server + f"/practices?q=banjir&lang={language}")
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    shoot(page, f"search-banjir-{screen['width']}-{language}")
+    assert top_of(page, "article.practice-card") < screen["height"]
+    no_sideways_scrolling(page, screen)
+    page.goto(live_server + PRACTICE)
+    shoot(page, f"practice-{screen['width']}-{language}")
+    assert top_of(page, ".practice-body") < screen["height"]
+    no_sideways_scrolling(page, screen)
+    for height in heights(page, "header.site-header a, header.site-header button, .practice-actions a"):
+        assert screen["width"] > 860 or height >= 44
