@@ -182,3 +182,12 @@ def test_first_screen_in_indonesian_and_japanese(open_at, live_server, screen, l
     no_sideways_scrolling(page, screen)
     for height in heights(page, "header.site-header a, header.site-header button, .practice-actions a"):
         assert screen["width"] > 860 or height >= 44
+
+
+def test_no_practice_scrolls_sideways_on_a_phone(open_at, live_server, live_instance):
+    # a long one-line summary of the folded metadata (many hazards) once made the page 557 px wide
+    page = open_at(PHONE, live_server + "/?lang=id")
+    for practice_id in live_instance.store.practice_ids():
+        page.goto(live_server + f"/practices/{practice_id}")
+        width = page.evaluate("document.scrollingElement.scrollWidth")
+        assert width <= PHONE["width"], f"{practice_id} is {width} px wide at {PHONE['width']} px"
