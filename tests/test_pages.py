@@ -166,3 +166,19 @@ def test_hostile_practice_is_inert_on_every_page(client, instance, make_practice
         assert "{{ config }}" not in page or "SECRET_KEY" not in page
     data = client.get("/api/v1/practices/jakarta/hostile").get_json()
     assert_inert(data["html"])
+
+
+def test_the_site_has_an_icon(client):
+    # browsers asked for /favicon.ico on every page and met a 404
+    assert 'rel="icon"' in client.get("/").get_data(as_text=True)
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response.location.endswith("/static/favicon.svg")
+    icon = client.get(response.location)
+    assert icon.status_code == 200 and icon.data.startswith(b"<svg")
+    icon.close()
+
+
+def test_the_japanese_result_count_names_the_query_without_stray_brackets(client):
+    # <q> is 「」 in Japanese: "(<q>…</q>)" read 「3 件の事例 ( 「避難所」 )」
+    page = client.get("/practices", query_string={"q": "避難所", "lang": "ja"}).get_data(as_text=True)
+    assert "：<q>避難所</q>" in page and "(<q>" not in page

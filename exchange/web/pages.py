@@ -32,6 +32,12 @@ from exchange.web.viewer import current as viewer
 bp = Blueprint("pages", __name__)
 
 
+@bp.get("/favicon.ico")
+def favicon() -> ResponseReturnValue:
+    """Browsers and crawlers that ask for the classic icon get the site's (every page links it too)."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
+
+
 @bp.get("/")
 def home() -> ResponseReturnValue:
     return page_cache.page(lambda: render_template("home.html", results=_find(SearchRequest(sort="newest", per_page=8)),
