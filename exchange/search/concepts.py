@@ -29,24 +29,31 @@ _Table = dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]]
 
 
 @functools.cache
-def _tables() -> dict[str, _Table]:
-    """Per glossary language, its terms' analysed tokens indexed by their first token (built once)."""
-    keys: dict[str, dict[tuple[str, ...], list[str]]] = {language: defaultdict(list) for language in glossary.LANGUAGES}
+def terms() -> dict[tuple[str, tuple[str, ...]], tuple[str, ...]]:
+    """(language, the analysed tokens of a glossary term) → the keys of the concepts it names; built once
+    per process, for finding concepts in a practice's text (``concept_keys``) and in a query
+    (``expansion.concepts_for``) alike."""
+    table: dict[tuple[str, tuple[str, ...]], list[str]] = defaultdict(list)
     for concept in glossary.concepts():
-        for language, terms in concept.terms.items():
-            for term in terms:
-                analysed = tuple(tokens(term, language))
-                if 0 < len(analysed) <= MAX_TERM_TOKENS and concept.key not in keys[language][analysed]:
-                    keys[language][analysed].append(concept.key)
+        for language, language_terms in concept.terms.items():
+            for term in language_terms:
+                key = (language, tuple(tokens(term, language)))
+                if key[1] and concept.key not in table[key]:
+                    table[key].append(concept.key)
+    return {key: tuple(found) for key, found in table.items()}
+
+
+@functools.cache
+def _tables() -> dict[str, _Table]:
+    """Per glossary language, its terms (``terms``) indexed by their first token, longest terms first."""
     tables: dict[str, _Table] = {}
-    for language, by_tokens in keys.items():
-        table: _Table = defaultdict(list)
-        for analysed, found in by_tokens.items():
-            table[analysed[0]].append((analysed[1:], tuple(found)))
+    for (language, analysed), keys in terms().items():
+        if len(analysed) <= MAX_TERM_TOKENS:
+            tables.setdefault(language, defaultdict(list))[analysed[0]].append((analysed[1:], keys))
+    for table in tables.values():
         for entries in table.values():
             entries.sort(key=lambda entry: -len(entry[0]))
-        tables[language] = dict(table)
-    return tables
+    return {language: dict(table) for language, table in tables.items()}
 
 
 def concept_keys(text: str, language: str, mode: str = "index") -> list[str]:

@@ -11,6 +11,7 @@ from exchange.search.analysis import is_japanese
 from exchange.search.analysis import is_kana
 from exchange.search.analysis import japanese_reading
 from exchange.search.analysis import tokens
+from exchange.search.concepts import terms
 
 MAX_CONCEPTS = 3
 MAX_PHRASE_WORDS = 4
@@ -18,19 +19,6 @@ MAX_PHRASE_WORDS = 4
 MAX_COMPOUND_MORPHEMES = 8
 MAX_PART_MORPHEMES = 4
 _KANJI = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-
-
-@functools.cache
-def _lookup() -> dict[tuple[str, tuple[str, ...]], tuple[str, ...]]:
-    """(language, analysed tokens of a term) → concept keys; built once per process."""
-    table: dict[tuple[str, tuple[str, ...]], list[str]] = defaultdict(list)
-    for concept in glossary.concepts():
-        for language, terms in concept.terms.items():
-            for term in terms:
-                key = (language, tuple(tokens(term, language)))
-                if key[1] and concept.key not in table[key]:
-                    table[key].append(concept.key)
-    return {k: tuple(v) for k, v in table.items()}
 
 
 @functools.cache
@@ -72,7 +60,7 @@ def concepts_for(text: str) -> list[glossary.Concept]:
     found: list[str] = []
     for language in glossary.LANGUAGES:
         analysed = tuple(tokens(text, language))
-        for key in _lookup().get((language, analysed), ()):
+        for key in terms().get((language, analysed), ()):
             if key not in found:
                 found.append(key)
     if not found and is_kana(text):

@@ -86,6 +86,6 @@ def test_preparing_builds_every_table_a_first_query_would():
     from exchange.search.preparation import prepare
 
     prepare()
-    tables = [concepts._tables, concepts._words, expansion._lookup, expansion._readings, lexicon._english,
+    tables = [concepts.terms, concepts._tables, concepts._words, expansion._readings, lexicon._english,
               lexicon._indonesian_roots]
     assert all(table.cache_info().currsize == 1 for table in tables)
