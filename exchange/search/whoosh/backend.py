@@ -350,7 +350,7 @@ def _in_reader_language(cache: FacetCache, docnum: int, selected: np.ndarray, sc
     language of ``reads`` that has one, else ``docnum`` (the best-ranked version)."""
     if not reads or cache.languages[docnum] == reads[0]:
         return docnum
-    members = np.flatnonzero((cache.group_codes == cache.group_codes[docnum]) & selected).tolist()
+    members = _group(cache, docnum, selected)
     for language in reads:
         versions = [member for member in members if cache.languages[member] == language]
         if versions:
@@ -360,9 +360,13 @@ def _in_reader_language(cache: FacetCache, docnum: int, selected: np.ndarray, sc
 
 def _translations(searcher: Searcher, cache: FacetCache, docnum: int, readable: np.ndarray) -> list[Translation]:
     """The other readable members of ``docnum``'s translation group, by id."""
-    others = np.flatnonzero((cache.group_codes == cache.group_codes[docnum]) & readable)
     return sorted(Translation(cache.ids[d], cache.languages[d], searcher.stored_fields(d)["card"]["title"])
-                  for d in others.tolist() if d != docnum)
+                  for d in _group(cache, docnum, readable) if d != docnum)
+
+
+def _group(cache: FacetCache, docnum: int, mask: np.ndarray) -> list[int]:
+    """The members of ``docnum``'s translation group (itself included) that ``mask`` holds."""
+    return np.flatnonzero((cache.group_codes == cache.group_codes[docnum]) & mask).tolist()
 
 
 def _body_terms(text_query: wq.Query) -> dict[str, set[str]]:
