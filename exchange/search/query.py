@@ -158,8 +158,10 @@ def _known_filters(tree: Node | None, notices: list[str]) -> Node | None:
 
 
 def _plain_words(text: str) -> Node | None:
-    words = [Word(w) for w in re.findall(r"\w[\w'-]*", text) if w.upper() not in ("OR", "AND", "NOT")]
-    return _combine(All, words)
+    """The words of a query that cannot be read as one, less its stray operators (unless it is nothing
+    else: "OR" alone is searched for as a word, never read as "everything")."""
+    words = re.findall(r"\w[\w'-]*", text)
+    return _combine(All, [Word(w) for w in [w for w in words if w.upper() not in ("OR", "AND", "NOT")] or words])
 
 
 def _without_everywhere(options: list[Node | None]) -> Node | None:

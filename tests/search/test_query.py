@@ -176,6 +176,13 @@ def test_malformed_queries_fall_back_to_plain_words(text):
     assert all(isinstance(leaf, Word) for leaf in leaves(parsed.tree))
 
 
+@pytest.mark.parametrize("text", ["OR", "AND", "NOT", "OR OR", "AND NOT"])
+def test_a_query_of_operators_alone_is_searched_for_as_words_never_as_everything(text):
+    parsed = parse(text)
+    assert parsed.tree is not None
+    assert [leaf.text for leaf in leaves(parsed.tree)] == text.split()
+
+
 def test_malformed_query_keeps_its_words():
     assert parse('title:( "flood warning').tree == All((Word("title"), Word("flood"), Word("warning")))
 
