@@ -9,10 +9,12 @@ phrase, filtered and faceted+highlighted queries through the instance's search e
 (``instance.search.search``), as the JSON API and the pages make them. Every one of our queries
 computes facet counts and highlights the shown page; the FTS5 "faceted" query adds snippet() and
 GROUP BY counts. Repeated queries find their postings cached; the "not cached" line empties that
-cache before each query. The "distinct" lines run 120 different faceted+highlighted queries (words of
+cache before each query. The "distinct" lines run 300 different faceted+highlighted queries (words of
 the corpus, random facet filters), each once, in a process started for them (nothing cached, as after
 a restart), then the same queries again in that process; and once more in a fresh process after the
-warm-up a server runs before it listens (``initialise.warm_up``), with the first query's time.
+warm-up a server runs before it listens (``initialise.warm_up``), with the first query's time. FTS5
+runs the same queries the same way (its own fresh process, snippets and facet counts), and the lines
+give p50/p95/p99 on both sides and their ratios. Index sizes are after a checkpoint (no WAL counted).
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ QUERIES = {
                             ("evakuasi", {"country": ["ID", "PH"]}), ("訓練", {"phase": ["preparedness"]})],
 }
 REPEATS = 60
-DISTINCT = 120
+DISTINCT = 300
 FACET_CHOICES = {"hazard": ["riverine-flood", "tsunami", "earthquake", "heatwave", "landslide"],
                  "phase": ["preparedness", "response", "recovery"], "language": ["en", "id", "ja"],
                  "country": ["ID", "JP", "AU", "PH"], "kind": ["procedure", "plan", "case-study"]}
@@ -137,7 +139,10 @@ def our_cold_queries(instance: Instance) -> tuple[float, float]:
 def distinct_queries(corpus: Corpus, count: int = DISTINCT, seed: int = 11) -> list[dict]:
     """``count`` different faceted queries: one to three words of the corpus's own text, one or two filters."""
     rng = random.Random(seed)
-    words = {language: sorted({w for p in paragraphs for w in re.findall(r"[^\W\d_]{4,}", p)})
+    # Japanese has no spaces: its words are runs of two to four kanji or of katakana (避難所, ボランティア),
+    # not the whole sentences a letters-only pattern would take for words.
+    patterns = {"ja": r"[\u4e00-\u9fff]{2,4}|[\u30a1-\u30fa\u30fc]{3,}"}
+    words = {language: sorted({w for p in paragraphs for w in re.findall(patterns.get(language, r"[^\W\d_]{4,}"), p)})
              for language, paragraphs in corpus.paragraphs.items()}
     seen: set[str] = set()
     queries: list[dict] = []
@@ -152,10 +157,9 @@ def distinct_queries(corpus: Corpus, count: int = DISTINCT, seed: int = 11) -> l
     return queries
 
 
-def our_distinct_queries(folder: Path, queries: list[dict], warm: bool = False) -> dict[str, tuple[float, float]]:
-    """Each query once in a fresh process (nothing cached; with ``warm``, after the warm-up a server runs
-    before it listens, ``initialise.warm_up``), then all again in it: p50/p95 of each pass, and the first
-    query's time (as "first": p50 = p95 = it)."""
+def our_distinct_queries(folder: Path, queries: list[dict], warm: bool = False) -> dict[str, list[float]]:
+    """The milliseconds of each query once in a fresh process (nothing cached; with ``warm``, after the
+    warm-up a server runs before it listens, ``initialise.warm_up``), then of all again in it."""
     code = ("import json, sys, time, pathlib; from exchange.instance import Instance;"
             "from exchange.search.backend import SearchRequest; from exchange.initialise import warm_up;"
             f"i = Instance.open(pathlib.Path({str(folder)!r})); queries = json.load(sys.stdin); out = {{}}\n"
@@ -167,11 +171,33 @@ def our_distinct_queries(folder: Path, queries: list[dict], warm: bool = False) 
             " frozenset({'public'})); times.append((time.perf_counter() - t) * 1000)\n"
             "    out[name] = times\n"
             "print(json.dumps(out))")
+    return _times_from(code, queries)
+
+
+def fts_distinct_queries(folder: Path, queries: list[dict]) -> dict[str, list[float]]:
+    """The same distinct queries through FTS5 doing the same work (ranked page with snippets, and the
+    facet counts), once in a fresh process and then again in it."""
+    code = ("import json, sys, time, pathlib; sys.path.insert(0, '.'); from bench.search import Fts5;"
+            f"fts = Fts5(pathlib.Path({str(folder)!r}), create=False); queries = json.load(sys.stdin); out = {{}}\n"
+            "for name in ('fresh', 'repeated'):\n"
+            "    times = []\n"
+            "    for item in queries:\n"
+            "        t = time.perf_counter(); fts.query('faceted+highlighted', (item['q'], item['filters']));"
+            " times.append((time.perf_counter() - t) * 1000)\n"
+            "    out[name] = times\n"
+            "print(json.dumps(out))")
+    return _times_from(code, queries)
+
+
+def _times_from(code: str, queries: list[dict]) -> dict[str, list[float]]:
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, input=json.dumps(queries), capture_output=True,
                           text=True, check=True)
-    times = json.loads(done.stdout.strip().splitlines()[-1])
-    found = {name: (statistics.median(values), percentile(values, 0.95)) for name, values in times.items()}
-    return {**found, "first": (times["fresh"][0], times["fresh"][0])}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def spread(values: list[float]) -> tuple[float, float, float]:
+    """p50, p95 and p99 of ``values``."""
+    return statistics.median(values), percentile(values, 0.95), percentile(values, 0.99)
 
 
 def our_publish_latency(instance: Instance, corpus: Corpus, n: int) -> tuple[float, float]:
@@ -190,8 +216,10 @@ def our_publish_latency(instance: Instance, corpus: Corpus, n: int) -> tuple[flo
 class Fts5:
     """The same corpus in SQLite FTS5 (unicode61, bm25) with a metadata table."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, create: bool = True) -> None:
         self.db = sqlite3.connect(folder / "fts.db")
+        if not create:
+            return
         self.db.executescript("""
             PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
             CREATE VIRTUAL TABLE docs USING fts5(title, summary, body, tokenize='unicode61');
@@ -217,7 +245,9 @@ class Fts5:
 
     def query(self, kind: str, item) -> None:  # type: ignore[no-untyped-def]
         q, filters = (item, {}) if isinstance(item, str) else item
-        expression = q if q.startswith('"') else " AND ".join(f'"{w}"' for w in q.split())
+        # As ours: one or two words must all match; of three or more, any (ranked by how many match).
+        words = q.split()
+        expression = q if q.startswith('"') else (" AND " if len(words) <= 2 else " OR ").join(f'"{w}"' for w in words)
         where, args = ["docs MATCH ?", "m.visibility = 'public'"], [expression]
         for name, values in filters.items():
             column = {"hazard": "hazards", "phase": "phases"}.get(name, name)
@@ -266,13 +296,15 @@ def run(n: int, corpus: Corpus) -> None:
         size = folder_mb(live)
         ours = our_queries(instance)
         cold = our_cold_queries(instance)
-        distinct = our_distinct_queries(folder / "instance", distinct_queries(corpus))
-        warmed = our_distinct_queries(folder / "instance", distinct_queries(corpus), warm=True)
+        queries = distinct_queries(corpus)
+        distinct = our_distinct_queries(folder / "instance", queries)
+        warmed = our_distinct_queries(folder / "instance", queries, warm=True)
         publish = our_publish_latency(instance, corpus, n)
         fts = Fts5(folder)
         fts_seconds = fts.load(corpus, n)
-        fts_size = (folder / "fts.db").stat().st_size / 2**20 + sum(
-            p.stat().st_size for p in folder.glob("fts.db-*")) / 2**20
+        fts.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # its size without a write-ahead log, as ours
+        fts_size = (folder / "fts.db").stat().st_size / 2**20
+        fts_distinct = fts_distinct_queries(folder, queries)
         fts_queries = fts.timings()
         fts_publish = fts.publish_latency(corpus, n)
         print(f"{'':34}{'Whoosh (ours)':>18}{'SQLite FTS5':>18}")
@@ -285,13 +317,17 @@ def run(n: int, corpus: Corpus) -> None:
             a, b = ours[kind], fts_queries[kind]
             print(f"{kind + ' p50/p95, ms':34}{a[0]:>10.1f} /{a[1]:>6.1f}{b[0]:>10.1f} /{b[1]:>6.1f}", flush=True)
         print(f"{'any query, postings not cached':34}{cold[0]:>10.1f} /{cold[1]:>6.1f}{'-':>18}", flush=True)
-        for timings, name, label in ((distinct, "fresh", "distinct, fresh process"),
-                                     (warmed, "fresh", "distinct, after warm-up"),
-                                     (distinct, "repeated", "distinct, repeated")):
-            print(f"{label + ' p50/p95, ms':34}{timings[name][0]:>10.1f} /{timings[name][1]:>6.1f}{'-':>18}",
-                  flush=True)
-        print(f"{'first query: cold / after warm-up':34}{distinct['first'][0]:>10.1f} /{warmed['first'][0]:>6.1f}"
-              f"{'-':>18}", flush=True)
+        print(f"\n{len(queries)} distinct faceted+highlighted queries    p50 / p95 / p99, ms (ours)"
+              f"      FTS5 p50 / p95 / p99     ratio p50 / p95")
+        for mine, theirs, name, label in ((distinct, fts_distinct, "fresh", "fresh process"),
+                                          (warmed, fts_distinct, "fresh", "fresh process after warm-up"),
+                                          (distinct, fts_distinct, "repeated", "the same again")):
+            a, b = spread(mine[name]), spread(theirs[name])
+            print(f"{label:34}{a[0]:>8.1f} /{a[1]:>6.1f} /{a[2]:>6.1f}{b[0]:>12.1f} /{b[1]:>5.1f} /{b[2]:>5.1f}"
+                  f"{a[0] / b[0]:>10.1f}× /{a[1] / b[1]:>4.1f}×", flush=True)
+        median = statistics.median(warmed["fresh"])
+        print(f"{'first query: cold / after warm-up':34}{distinct['fresh'][0]:>8.1f} /{warmed['fresh'][0]:>6.1f} ms"
+              f"  ({warmed['fresh'][0] / median:.1f}× the median after warm-up)", flush=True)
         instance.search.close()
         instance.db.dispose()
     finally:

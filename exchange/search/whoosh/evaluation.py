@@ -17,6 +17,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections import defaultdict
+from collections.abc import Iterable
 
 import numpy as np
 from whoosh import classify
@@ -96,6 +97,37 @@ class _Segment:
                 matcher._i = 0
         return np.fromiter(ids, np.int32, len(ids)), np.fromiter(weights, np.float32, len(weights))
 
+    @staticmethod
+    def positions(reader: IndexReader, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Every (local docnum, position) of one term, as two arrays of equal length (empty when absent)."""
+        try:
+            matcher = reader.postings(fieldname, text)
+        except TermNotFound:
+            return np.empty(0, np.int32), np.empty(0, np.int32)
+        while not hasattr(matcher, "_read_values") and hasattr(matcher, "child"):
+            matcher = matcher.child
+        decode = reader.schema[fieldname].format.decoder("positions")
+        docs: list[int] = []
+        positions: list[int] = []
+        while matcher.is_active():
+            if hasattr(matcher, "_read_values"):  # whole blocks at a time (Whoosh 2.7 W3LeafMatcher internals)
+                matcher._read_ids()
+                matcher._read_values()
+                block: Iterable[tuple[int, bytes]] = zip(matcher._ids, matcher._values, strict=True)
+            else:
+                block = [(matcher.id(), matcher.value())]
+            for docnum, value in block:
+                found = decode(value)
+                docs.extend([docnum] * len(found))
+                positions.extend(found)
+            if hasattr(matcher, "_read_values"):
+                matcher._next_block()
+                if not matcher._atend:
+                    matcher._i = 0
+            else:
+                matcher.next()
+        return np.fromiter(docs, np.int32, len(docs)), np.fromiter(positions, np.int32, len(positions))
+
     def field_lengths(self, reader: IndexReader, fieldname: str) -> np.ndarray:
         lengths = self.lengths.get(fieldname)
         if lengths is None:
@@ -118,6 +150,7 @@ class PostingsCache:
         self._phrases: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
+        self._live: frozenset[str] = frozenset()
 
     def segment(self, reader: IndexReader) -> _Segment:
         key = reader.segment().segment_id()
@@ -128,7 +161,12 @@ class PostingsCache:
             return segment
 
     def forget_segments_except(self, keep: set[str]) -> None:
+        """Drop what is cached for segments not in ``keep``: work only when the live segments changed
+        (a publish or a merge), never a scan of every cached term on every query."""
         with self._lock:
+            if keep == self._live:
+                return
+            self._live = frozenset(keep)
             for segment_id in [k for k in self._segments if k not in keep]:
                 del self._segments[segment_id]
             for term in [k for k in self._terms if k[0] not in keep]:
@@ -154,18 +192,55 @@ class PostingsCache:
         return found
 
     def phrase(self, segment: _Segment, subsearcher: Searcher, query: wq.Phrase) -> np.ndarray:
-        """Local docnums where the words stand together, found once by Whoosh's span matcher."""
+        """Local docnums where the words stand together: for words side by side, from the words' positions
+        (read once per term and kept, so one common word serves every phrase it is in); otherwise (a
+        slop) by Whoosh's span matcher."""
         key = (segment.id, query.fieldname, tuple(query.words), query.slop)
         with self._lock:
             found = self._phrases.get(key)
             if found is not None:
                 return found
-        found = np.fromiter(wq.Phrase(query.fieldname, query.words, slop=query.slop).docs(subsearcher), np.int32)
+        if query.slop == 1:
+            found = self._adjacent(segment, subsearcher.reader(), query.fieldname, list(query.words))
+        else:
+            found = np.fromiter(wq.Phrase(query.fieldname, query.words, slop=query.slop).docs(subsearcher),
+                                np.int32)
         with self._lock:
             self._phrases[key] = found
             while len(self._phrases) > 20_000:
                 self._phrases.popitem(last=False)
         return found
+
+
+    def _positions(self, segment: _Segment, reader: IndexReader, fieldname: str, text: str
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        key = (segment.id, fieldname, text, "positions")
+        with self._lock:
+            found = self._terms.get(key)
+            if found is not None:
+                self._terms.move_to_end(key)
+                return found
+        found = segment.positions(reader, fieldname, text)
+        with self._lock:
+            self._terms[key] = found
+            self._size += len(found[0])
+            while self._size > MAX_CACHED_POSTINGS and len(self._terms) > 1:
+                _, (ids, _weights) = self._terms.popitem(last=False)
+                self._size -= len(ids)
+        return found
+
+    def _adjacent(self, segment: _Segment, reader: IndexReader, fieldname: str, words: list[str]) -> np.ndarray:
+        """Local docnums where ``words`` stand one after another: each word's (docnum, position - its
+        place in the phrase) pairs, as one number, kept where every word has the same."""
+        common: np.ndarray | None = None
+        for place, word in enumerate(words):
+            docs, positions = self._positions(segment, reader, fieldname, word)
+            keep = positions >= place
+            starts = (docs[keep].astype(np.int64) << 32) | (positions[keep] - place).astype(np.int64)
+            common = starts if common is None else np.intersect1d(common, starts)
+            if not len(common):
+                break
+        return np.unique((common if common is not None else np.empty(0, np.int64)) >> 32).astype(np.int32)
 
 
 class Statistics:

@@ -41,10 +41,12 @@ import pytest
 from whoosh import query as wq
 
 from exchange.search import query as ql
+from exchange.search.analysis import tokens
 from exchange.search.backend import FACETS
 from exchange.search.whoosh.evaluation import COVERAGE_EXPONENT
 from exchange.search.whoosh.evaluation import Coordinated
 from exchange.search.whoosh.evaluation import Evaluation
+from exchange.search.whoosh.evaluation import PostingsCache
 from exchange.search.whoosh.queries import in_language
 from exchange.search.whoosh.queries import text_query
 from exchange.search.whoosh.queries import to_whoosh
@@ -176,3 +178,49 @@ def test_whoosh_scores_disjunction_max_otherwise(searching):
     ours, whoosh_own = evaluate(equivalents), whoosh(searcher, equivalents)
     assert ours.keys() == whoosh_own.keys()
     assert max(abs(ours[d] - whoosh_own[d]) / whoosh_own[d] for d in ours) > 0.07
+
+
+
+@pytest.mark.parametrize("fieldname", ["body_ja", "body_en", "body_id", "title_ja", "summary_en"])
+def test_phrases_match_the_documents_whooshs_span_matcher_finds(searching, fieldname):
+    """The evaluator finds words side by side from their positions arrays (``PostingsCache._adjacent``),
+    not by Whoosh's span matcher: the same documents, for runs of two and three words of the practices'
+    own text (which stand together somewhere), for words of the field taken in order (which mostly do
+    not), and for a word repeated."""
+    searcher, evaluate = searching
+    reader = searcher.reader()
+    name, language = fieldname.split("_")
+    words = [text.decode() for field, text in reader.terms_from(fieldname, "") if field == fieldname][:40]
+    phrases = [words[i:i + 2] for i in range(0, 40, 2)] + [words[i:i + 3] for i in range(0, 30, 3)]
+    phrases.append([words[0], words[0]])
+    for fields in list(reader.all_stored_fields())[:40]:
+        if fields["card"]["language"] != language:
+            continue
+        analysed = tokens(fields["content"] if name == "body" else fields["card"][name], language)
+        phrases += [analysed[i:i + 2] for i in range(0, max(0, len(analysed) - 1), 9)][:6]
+        phrases += [analysed[i:i + 3] for i in range(0, max(0, len(analysed) - 2), 13)][:4]
+    found = 0
+    for phrase in phrases:
+        query = wq.Phrase(fieldname, phrase)
+        expected = set(whoosh(searcher, query))
+        assert set(evaluate(query)) == expected, phrase
+        found += bool(expected)
+    assert found >= 10
+
+
+def test_the_postings_cache_forgets_segments_merged_away_and_only_those():
+    cache = PostingsCache()
+    one, two = np.arange(3, dtype=np.int32), np.ones(3, np.float32)
+    for segment in ("a", "b"):
+        cache._terms[(segment, "body_en", "flood")] = (one, two)
+        cache._phrases[(segment, "body_en", ("earli", "warn"), 1)] = one
+    cache._size = 6
+    cache.forget_segments_except({"a", "b"})
+    assert len(cache._terms) == 2 and len(cache._phrases) == 2
+    cache.forget_segments_except({"a", "c"})  # b merged into c
+    assert [key[0] for key in cache._terms] == ["a"] and [key[0] for key in cache._phrases] == ["a"]
+    assert cache._size == 3
+    cache._terms[("b", "body_en", "warn")] = (one, two)  # left by a search still on the old searcher
+    cache._size += 3
+    cache.forget_segments_except({"c"})
+    assert not cache._terms and not cache._phrases and cache._size == 0
