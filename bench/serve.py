@@ -15,8 +15,11 @@ Practice pages are chosen uniformly among the public ones (the worst case for an
 ``--skew s`` by a Zipf law (the n-th most read page read in proportion to 1/n^s, as reading usually is).
 
 Searches are 1-3 words of the corpus's own vocabulary in English, Indonesian and Japanese, some with a
-facet filter. After ``--seconds`` it stops the clients and the server and prints, per endpoint,
-requests per second, p50/p95/p99 latency and errors (any status but 200, or a broken connection).
+facet filter. Meanwhile a contributor publishes a new version of a practice every two seconds (in its
+own process, as the web form's publishing does, a word of its own in the text) and asks the server's
+``/api/v1/search`` for that word until it is found: publish→searchable while the load runs. After
+``--seconds`` it stops the clients and the server and prints, per endpoint, requests per second,
+p50/p95/p99 latency and errors (any status but 200, or a broken connection), and the publishes' p50/p95.
 It asserts nothing: figures are for people to read.
 """
 
@@ -25,6 +28,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import itertools
+import json
 import multiprocessing
 import os
 import random
@@ -143,6 +147,37 @@ def client(number: int, port: int, until: float, practices: list[str], skew: flo
     results.put(timings)
 
 
+def publisher(folder: Path, port: int, until: float, n: int, results: multiprocessing.Queue) -> None:
+    """A contributor publishing a new version of a practice every two seconds until ``until``; the
+    seconds from each publish until the server's search finds it (10 s at most; longer counts as 10)."""
+    from exchange.instance import Instance
+    from exchange.library import publishing
+
+    instance = Instance.open(folder)
+    corpus = Corpus()
+    latencies: list[float] = []
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    rng = random.Random(99)
+    public = [i for i in range(n) if b"visibility: public" in corpus.practice(i)[2]]
+    while time.monotonic() + 2 < until:
+        marker = f"benchpublish{rng.randrange(10**9):09d}zz"
+        city, slug, data = corpus.practice(rng.choice(public), marker=marker)
+        started = time.perf_counter()
+        publishing.publish(instance, data, slug, "bench")
+        while time.perf_counter() - started < 10:
+            connection.request("GET", "/api/v1/search?" + urlencode({"q": marker}))
+            response = connection.getresponse()
+            answer = response.read()
+            if response.status == 200 and json.loads(answer)["total"]:
+                break
+            time.sleep(0.02)
+        latencies.append(time.perf_counter() - started)
+        time.sleep(max(0.0, 2 - (time.perf_counter() - started)))
+    instance.search.close()
+    instance.db.dispose()
+    results.put(latencies)
+
+
 def start_server(folder: Path, server_args: list[str]) -> tuple[subprocess.Popen, int]:
     environment = {**os.environ, "EXCHANGE_INSTANCE": str(folder), "PYTHONPATH": str(ROOT)}
     # The server's log (gunicorn's and the runner's lines) goes to server.log beside the instance.
@@ -207,7 +242,7 @@ def first_request(port: int) -> float:
     return time.perf_counter() - started
 
 
-def report(timings: list[tuple[str, float, bool]], seconds: float, cpu: float) -> None:
+def report(timings: list[tuple[str, float, bool]], seconds: float, cpu: float, published: list[float]) -> None:
     print(f"{'endpoint':14}{'requests':>10}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}")
     for name in [m[0] for m in MIX] + ["all"]:
         rows = [t for t in timings if name in (t[0], "all")] if name != "all" else timings
@@ -217,6 +252,10 @@ def report(timings: list[tuple[str, float, bool]], seconds: float, cpu: float) -
         errors = sum(not t[2] for t in rows)
         print(f"{name:14}{len(rows):>10}{len(rows) / seconds:>9.1f}{statistics.median(times):>9.1f}"
               f"{percentile(times, 0.95):>9.1f}{percentile(times, 0.99):>9.1f}{errors:>8}")
+    if published:
+        times = [t * 1000 for t in published]
+        print(f"publish→searchable while the load runs: {len(times)} publishes, p50 {statistics.median(times):.0f} ms,"
+              f" p95 {percentile(times, 0.95):.0f} ms")
     print(f"server CPU (all its processes) during the run: {cpu:.1f} s, {cpu * 1000 / max(len(timings), 1):.1f} ms "
           f"per request; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
@@ -247,15 +286,19 @@ def main() -> None:
         until = time.monotonic() + arguments.seconds
         clients = [multiprocessing.Process(target=client, args=(n, port, until, practices, arguments.skew, cities,
                                                                 results)) for n in range(arguments.clients)]
-        for each in clients:
+        published: multiprocessing.Queue = multiprocessing.Queue()
+        contributor = multiprocessing.Process(target=publisher, args=(folder, port, until, arguments.practices,
+                                                                      published))
+        for each in [*clients, contributor]:
             each.start()
         timings = [t for _ in clients for t in results.get()]
-        for each in clients:
+        publishes = published.get()
+        for each in [*clients, contributor]:
             each.join()
         cpu = tree_cpu_seconds(process.pid) - cpu_before
     finally:
         stop_server(process)
-    report(timings, arguments.seconds, cpu)
+    report(timings, arguments.seconds, cpu, publishes)
 
 
 if __name__ == "__main__":
