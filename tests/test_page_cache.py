@@ -61,6 +61,30 @@ def test_a_practice_made_partners_only_is_never_served_from_the_cache(client, in
     assert page.status_code == 200 and "sirens" not in page.get_data(as_text=True)
 
 
+def test_a_practice_page_is_kept_while_only_other_practices_change(client, instance, make_practice, sirens):
+    """A public publish elsewhere changes the listings, not a practice's own stored page (keyed by its
+    translation group's versions): a room of readers is not sent to render every practice again."""
+    etag = client.get("/practices/jakarta/sirens").headers["ETag"]
+    home = client.get("/").headers["ETag"]
+    publishing.publish(instance, make_practice(title="Heat shelters", hazards="[heatwave]"), "heat", "t")
+    assert client.get("/practices/jakarta/sirens", headers={"If-None-Match": etag}).status_code == 304
+    assert client.get("/", headers={"If-None-Match": home}).status_code == 200
+
+
+def test_a_practice_page_changes_with_a_new_translation_and_any_restricted_practice(client, instance,
+                                                                                    make_practice, sirens):
+    page = client.get("/practices/jakarta/sirens")
+    publishing.publish(instance, make_practice(language="id", title="Sirene banjir di sepanjang sungai",
+                                               translation_of="jakarta/sirens"), "sirene", "t")
+    translated = client.get("/practices/jakarta/sirens", headers={"If-None-Match": page.headers["ETag"]})
+    assert translated.status_code == 200 and "/practices/jakarta/sirene" in translated.get_data(as_text=True)
+    # a practice elsewhere made partners-only may be named on this page (its related practices): the page
+    # is made again, never served naming it
+    publishing.publish(instance, make_practice(title="Flood sirens drill", visibility="partners"), "drill", "t")
+    again = client.get("/practices/jakarta/sirens", headers={"If-None-Match": translated.headers["ETag"]})
+    assert again.status_code == 200 and "Flood sirens drill" not in again.get_data(as_text=True)
+
+
 def test_what_a_partner_sees_is_private_and_never_given_to_the_public(app, instance, make_practice, partner):
     publishing.publish(instance, make_practice(title="Internal radio channels", visibility="partners"), "radio", "t")
     staff = app.test_client()

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from exchange.models import City
 from exchange.models import IndexOutbox
+from exchange.models import PracticeRecord
 from exchange.models import PracticeVersion
 
 if TYPE_CHECKING:
@@ -48,6 +49,32 @@ def current(instance: Instance) -> Generation:
         row = session.execute(query).one()
     token = hashlib.sha256(repr(tuple(row)).encode()).hexdigest()[:24]
     latest = [_utc(moment) for moment in (row[1], row[3]) if moment is not None]
+    return Generation(token, max(latest, default=EPOCH))
+
+
+def of_practice(instance: Instance, practice_id: str) -> Generation:
+    """How far one practice's pages have come (one query): a token that changes whenever a version of it
+    or of a practice of its translation group is published (a restore, a change of visibility), a
+    practice anywhere is published restricted (it may be one this page names among its related
+    practices, which must vanish from it at once), or a city is added; and only then. A public publish
+    elsewhere leaves it be: the page's related practices are kept per version (``related.py``), and a
+    page stored is served at most ``page_cache.MAX_AGE_SECONDS`` (another practice's new title shows
+    after that)."""
+    root = (sa.select(sa.func.coalesce(PracticeRecord.translation_of, PracticeRecord.id))
+            .where(PracticeRecord.id == practice_id).scalar_subquery())
+    group = sa.select(PracticeRecord.id).where(sa.or_(PracticeRecord.id.in_([practice_id, root]),
+                                                      PracticeRecord.translation_of == root))
+    mine = PracticeVersion.practice_id.in_(group)
+    restricted = PracticeVersion.visibility != "public"
+    parts = (sa.select(sa.func.count()).select_from(PracticeVersion).where(mine),
+             sa.select(sa.func.max(PracticeVersion.published_at)).where(mine),
+             sa.select(sa.func.count()).select_from(PracticeVersion).where(restricted),
+             sa.select(sa.func.count()).select_from(City), sa.select(sa.func.max(City.created_at)))
+    query = sa.select(*(part.scalar_subquery() for part in parts))
+    with instance.db.session() as session:
+        row = session.execute(query).one()
+    token = hashlib.sha256(repr((practice_id, *row)).encode()).hexdigest()[:24]
+    latest = [_utc(moment) for moment in (row[1], row[4]) if moment is not None]
     return Generation(token, max(latest, default=EPOCH))
 
 

@@ -7,6 +7,8 @@ session. Everyone else gets the page rendered for them, ``private``. A public pa
 as a language switcher's): any publish, restore, change of visibility, new city
 or index catch-up makes a new generation (``library/generation.py``), so a page is never served after what
 it shows has changed, and each worker process decides that from the database, not from its own memory.
+A practice's own pages are keyed by that practice's generation instead (its versions and its
+translations'), so a publish elsewhere does not make every practice page be rendered again.
 Entries also expire after ``MAX_AGE_SECONDS`` (what the generation cannot see: a rebuilt index).
 
 The ETag hashes that key with the app's secret key and build, so it is the same in every worker and
@@ -114,13 +116,16 @@ def init_app(app: Flask) -> None:
     app.after_request_funcs.setdefault(None, []).insert(0, _never_public_with_a_cookie)
 
 
-def page(render: Callable[[], str]) -> Response:
-    """The response for this request's page, ``render()`` being what makes it: from the cache for the public."""
+def page(render: Callable[[], str], practice_id: str | None = None) -> Response:
+    """The response for this request's page, ``render()`` being what makes it: from the cache for the public.
+
+    A practice's page (``practice_id``) is kept until that practice or its translations change; any
+    other page until anything in the library does."""
     if not _public():
         response = Response(render(), mimetype="text/html")
         response.headers["Cache-Control"] = PRIVATE  # a signed-in person's pages get no-store after the request
         return response
-    now = generation.current(library.instance)
+    now = generation.of_practice(library.instance, practice_id) if practice_id else generation.current(library.instance)
     key = (request.full_path, now.token, datetime.date.today().isoformat(), *_reader_choices())
     etag = _etag(key)
     encoding = compression.chosen()

@@ -107,7 +107,7 @@ def restore(city: str, slug: str, version: int) -> ResponseReturnValue:
 
 
 def _practice_page(practice_id: str, version: int | None) -> ResponseReturnValue:
-    return page_cache.page(lambda: _render_practice(practice_id, version))
+    return page_cache.page(lambda: _render_practice(practice_id, version), practice_id)
 
 
 def _render_practice(practice_id: str, version: int | None) -> str:
