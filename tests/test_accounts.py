@@ -559,6 +559,14 @@ def test_only_administrators_change_accounts(instance, staff):
         people.update_person(instance, siti.id, ["admin"], [], siti)  # type: ignore[arg-type]
 
 
+def test_the_audit_log_names_practices_by_their_titles(admin, instance, make_practice):
+    client, _token = admin
+    publishing.publish(instance, make_practice(title="Siren test plan"), "siren-test", "cli:operator")
+    page = client.get(HTTPS + "/admin/audit?action=practice.publish").get_data(as_text=True)
+    entries = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    assert "practice published" in entries and "Siren test plan" in entries and "jakarta/siren-test" in entries
+
+
 def test_the_audit_log_pages(admin, instance):
     from exchange import audit
     client, _token = admin

@@ -31,6 +31,7 @@ from exchange import audit
 from exchange import policy
 from exchange.accounts import people
 from exchange.library import cities as city_service
+from exchange.library import reading
 from exchange.web import audit_view
 from exchange.web import i18n
 from exchange.web.extensions import library
@@ -173,6 +174,8 @@ def audit_log() -> ResponseReturnValue:
     if csv:
         return Response(audit.as_csv(rows), mimetype="text/csv",
                         headers={"Content-Disposition": "attachment; filename=audit-log.csv"})
-    lines = audit_view.lines(rows[:AUDIT_PAGE], people.all_people(library.instance), Labels(i18n.language()))
+    shown = rows[:AUDIT_PAGE]
+    lines = audit_view.lines(shown, people.all_people(library.instance), Labels(i18n.language()),
+                             reading.titles(library.instance, [row.target for row in shown], viewer()))
     return render_template("audit.html", lines=lines, filters=filters, page=page_number,
                            more=len(rows) > AUDIT_PAGE, per_page=AUDIT_PAGE, actions=audit_view.action_choices())

@@ -55,6 +55,8 @@ class Line:
     action_name: str
     target: str
     target_name: str | None
+    #: the language of ``target_name`` when it is a practice's title (None: in the interface's)
+    target_language: str | None
     details: list[Detail]
 
 
@@ -69,11 +71,15 @@ def action_choices() -> list[tuple[str, str]]:
     return sorted(((key, action_name(key)) for key in audit.ACTION_NAMES), key=lambda choice: choice[1])
 
 
-def lines(rows: list[AuditEntry], everyone: list[people.Person], names: labels.Labels) -> list[Line]:
-    """``rows`` as people read them; ``everyone`` gives the names behind e-mails, ``names`` cities' and languages'."""
+def lines(rows: list[AuditEntry], everyone: list[people.Person], names: labels.Labels,
+          practice_titles: Mapping[str, tuple[str, str]]) -> list[Line]:
+    """``rows`` as people read them: ``everyone`` gives the names behind e-mails, ``practice_titles`` the
+    titles behind practice ids, ``names`` the names of cities and languages."""
     by_email = {person.email: person.name for person in everyone}
     return [Line(at=row.at, actor=row.actor, actor_name=by_email.get(row.actor), action=row.action,
-                 action_name=action_name(row.action), target=row.target, target_name=by_email.get(row.target),
+                 action_name=action_name(row.action), target=row.target,
+                 target_name=by_email.get(row.target) or practice_titles.get(row.target, (None, None))[0],
+                 target_language=None if row.target in by_email else practice_titles.get(row.target, (None, None))[1],
                  details=[Detail(_field(key), _change(key, value, names)) for key, value in
                           sorted((row.detail or {}).items())])
             for row in rows]
