@@ -10,12 +10,51 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from exchange.catalogs import N_
 from exchange.models import AuditEntry
 
 if TYPE_CHECKING:
     from exchange.instance import Instance
 
 log = logging.getLogger(__name__)
+
+#: each action's name for people (catalog messages: the audit page says them in the reader's language)
+ACTION_NAMES = {
+    "city.add": N_("city added"),
+    "library.export": N_("library exported"),
+    "login.failure": N_("sign-in failed"),
+    "login.success": N_("signed in"),
+    "pack.add": N_("practice added to a pack"),
+    "pack.create": N_("pack created"),
+    "pack.delete": N_("pack deleted"),
+    "pack.export": N_("pack exported"),
+    "pack.import": N_("pack imported"),
+    "pack.remove": N_("practice removed from a pack"),
+    "pack.share": N_("pack sharing changed"),
+    "permission.refused": N_("permission refused"),
+    "practice.publish": N_("practice published"),
+    "practice.restore-file": N_("practice file restored"),
+    "practice.set-aside": N_("practice versions set aside"),
+    "practice.unlist": N_("practice unlisted"),
+    "submission.approve": N_("submission approved"),
+    "submission.close-published": N_("submission closed as published"),
+    "submission.comment": N_("submission commented on"),
+    "submission.reject": N_("submission rejected"),
+    "submission.request_changes": N_("changes requested"),
+    "submission.save": N_("submission saved"),
+    "submission.stale": N_("submission out of date"),
+    "submission.submit": N_("submission submitted"),
+    "submission.withdraw": N_("submission withdrawn"),
+    "user.accept-invitation": N_("invitation accepted"),
+    "user.cities": N_("cities changed"),
+    "user.create": N_("account created"),
+    "user.disable": N_("account disabled"),
+    "user.enable": N_("account re-enabled"),
+    "user.language": N_("interface language chosen"),
+    "user.logout": N_("signed out"),
+    "user.password-change": N_("password changed"),
+    "user.roles": N_("roles changed"),
+}
 
 
 def record(session: Session, actor: str, action: str, target: str = "", **detail: Any) -> None:
@@ -25,9 +64,11 @@ def record(session: Session, actor: str, action: str, target: str = "", **detail
 
 
 def entries(instance: Instance, actor: str = "", action: str = "", target: str = "", since: str = "",
-            until: str = "", limit: int = 500) -> list[AuditEntry]:
-    """Audit entries matching every given filter (substring for actor/action/target, ISO dates), newest first."""
-    query = sa.select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
+            until: str = "", limit: int = 500, offset: int = 0) -> list[AuditEntry]:
+    """Audit entries matching every given filter (substring for actor/action/target, ISO dates), newest first:
+    at most ``limit`` of them, after skipping the newest ``offset``."""
+    query = (sa.select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+             .limit(limit).offset(max(offset, 0)))
     for column, value in ((AuditEntry.actor, actor), (AuditEntry.action, action), (AuditEntry.target, target)):
         if value:
             query = query.where(column.contains(value[:200]))

@@ -221,6 +221,19 @@ def users_disable(email: str) -> None:
     click.echo(_("Disabled %(email)s; its sessions have ended.", email=email))
 
 
+@users_group.command("enable")
+@click.argument("email")
+@with_appcontext
+def users_enable(email: str) -> None:
+    """Let a disabled account sign in again (with its password)."""
+    try:
+        enabled = people.enable(library.instance, email, _actor())
+    except people.AccountError as error:
+        raise click.ClickException(_told(error)) from None
+    click.echo(_("%(email)s can sign in again.", email=email) if enabled else
+               _("%(email)s was not disabled; nothing changed.", email=email))
+
+
 @click.command("notify-due")
 @click.option("--within", default=30, show_default=True, help="Days ahead that count as due.")
 @with_appcontext
@@ -304,7 +317,7 @@ def worker_command(poll_seconds: float, until_idle: bool, until_stdin_closes: bo
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     job_runner = runner.Runner(library.instance, KINDS, poll_seconds=poll_seconds)
     if until_idle:
-        click.echo(f"Ran {job_runner.run_pending()} jobs.")
+        click.echo(_("Ran %(count)s jobs.", count=job_runner.run_pending()))
         return
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda _number, _frame: job_runner.stop())
@@ -314,7 +327,10 @@ def worker_command(poll_seconds: float, until_idle: bool, until_stdin_closes: bo
             job_runner.stop()
 
         threading.Thread(target=watch, daemon=True, name="stdin-watch").start()
+    click.echo(_("Job runner running for %(path)s; Ctrl+C or SIGTERM stops it once the jobs in hand are done.",
+                 path=library.instance.path), err=True)
     job_runner.run()
+    click.echo(_("Job runner stopped."), err=True)
 
 
 #: one worker process per core: each answers on about one core
@@ -349,7 +365,8 @@ def serve_command(host: str, port: int, workers: int, threads: int, no_worker: b
 
     def ready(bound: int) -> None:
         # Said once the socket listens, with the port it got: a script (or test) may connect when it reads this.
-        click.echo(f"Serving {library.instance.path} on http://{host}:{bound}/")
+        address = f"http://{host}:{bound}/"
+        click.echo(_("Serving %(path)s on %(address)s", path=library.instance.path, address=address))
         process = _start_runner(stack, app, no_worker)
         if process is not None and process.stdin is not None:
             runner_files.append(process.stdin.fileno())
@@ -369,11 +386,11 @@ def _warm_pages(app: Flask) -> None:
 def _start_runner(stack: contextlib.ExitStack, app: Flask, no_worker: bool) -> subprocess.Popen | None:
     """Start the embedded job runner for ``app``'s instance, stopped when ``stack`` closes (unless ``no_worker``)."""
     if no_worker:
-        click.echo("No job runner (--no-worker): mail, exports and index upkeep wait for 'exchange worker'.")
+        click.echo(_("No job runner (--no-worker): mail, exports and index upkeep wait for 'exchange worker'."))
         return None
     process = stack.enter_context(embedded.runner_process(
         app.extensions["exchange"].path, app.config["DATABASE_URL"], app.config["EXCHANGE_BASE_URL"]))
-    click.echo(f"Job runner started (pid {process.pid}); it stops with the server.")
+    click.echo(_("Job runner started (pid %(pid)s); it stops with the server.", pid=process.pid))
     return process
 
 

@@ -405,7 +405,8 @@ def test_admins_filter_the_audit_log_and_download_it_as_csv(app, instance, staff
     assert client.get(HTTPS + "/admin/audit").status_code == 404  # contributors do not see it
     sign_in(admin, "admin@network.example")
     page = admin.get(HTTPS + "/admin/audit?action=login.failure").get_data(as_text=True)
-    assert "login.failure" in page and "login.success" not in page
+    entries = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    assert "sign-in failed" in entries and "signed in" not in entries
     response = admin.get(HTTPS + "/admin/audit?format=csv&actor=client:")
     assert response.headers["Content-Disposition"] == "attachment; filename=audit-log.csv"
     lines = response.get_data(as_text=True).splitlines()
@@ -436,5 +437,144 @@ def test_admins_invite_people_and_disable_them(app, instance, staff):
                                         "cities": "atlantis", "csrf_token": token})
     assert bad.status_code == 400 and "is not a partner city" in bad.get_data(as_text=True)
     siti_id = [u.id for u, _ in people.everyone(instance) if u.email == staff][0]
-    assert post(admin, f"/admin/people/{siti_id}/disable", {"csrf_token": token}).status_code == 302
+    asked = post(admin, f"/admin/people/{siti_id}/disable", {"csrf_token": token})
+    assert asked.status_code == 200 and "Disable the account of Siti Rahma?" in asked.get_data(as_text=True)
+    assert signed_in(other)  # nothing happens before the admin confirms
+    assert post(admin, f"/admin/people/{siti_id}/disable", {"csrf_token": token, "confirmed": "yes"}).status_code == 302
     assert not signed_in(other)
+
+
+def _person_id(instance, email: str) -> int:  # type: ignore[no-untyped-def]
+    return next(person.id for person in people.all_people(instance) if person.email == email)
+
+
+@pytest.fixture
+def admin(app, instance):  # type: ignore[no-untyped-def]
+    """A signed-in administrator's client, and a CSRF token for its posts."""
+    people.create_user(instance, "admin@network.example", "Dewi Admin", ["admin"], [], "test", PASSWORD)
+    client = app.test_client()
+    sign_in(client, "admin@network.example")
+    return client, _token_in(client.get(HTTPS + "/admin/people").get_data(as_text=True))
+
+
+def test_the_people_page_offers_roles_and_cities_as_checkboxes_by_name(admin, staff):
+    client, _token = admin
+    page = client.get(HTTPS + "/admin/people").get_data(as_text=True)
+    assert '<input id="roles-0" name="roles" type="checkbox" value="reader">' in page
+    assert re.search(r'<input id="cities-\d+" name="cities" type="checkbox" value="jakarta">', page)
+    assert '<label for="cities-' in page and ">Jakarta</label>" in page  # the city's name, not its slug
+    assert "<select" not in page.split("Invite someone", 1)[1]  # no ctrl-click multi-select
+    indonesian = client.get(HTTPS + "/admin/people?lang=id").get_data(as_text=True)
+    assert ">kontributor</label>" in indonesian
+
+
+def test_admins_change_a_persons_roles_and_cities_and_it_is_audited(admin, instance, staff):
+    client, token = admin
+    siti = _person_id(instance, staff)
+    response = post(client, f"/admin/people/{siti}", {"roles": ["contributor", "reviewer"],
+                                                      "cities": ["jakarta", "kobe"], "csrf_token": token})
+    assert response.status_code == 302
+    person = people.person(instance, siti)
+    assert person is not None and person.roles == ("contributor", "reviewer") and person.cities == ("jakarta", "kobe")
+    page = client.get(HTTPS + f"/admin/people/{siti}").get_data(as_text=True)
+    assert re.search(r'<input checked id="roles-\d" name="roles" type="checkbox" value="reviewer">', page)
+    assert not re.search(r'<input checked id="roles-\d" name="roles" type="checkbox" value="reader">', page)
+    assert "Saved the roles and cities of Siti Rahma." in page
+    log = client.get(HTTPS + "/admin/audit?target=siti").get_data(as_text=True)
+    entries = log.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    assert "roles changed" in entries and "cities changed" in entries and "account created" in entries
+    assert "Roles</span>: contributor → contributor, reviewer" in entries
+    assert "Cities</span>: Jakarta → Jakarta, Kobe" in entries
+    assert "{&#39;" not in entries and "{'" not in entries  # never a Python dict
+    assert "Dewi Admin" in entries and "Siti Rahma" in entries  # people by their names
+    japanese = client.get(HTTPS + "/admin/audit?target=siti&lang=ja").get_data(as_text=True)
+    assert "役割の変更" in japanese and "役割</span>: 投稿者 → 投稿者, 審査担当者" in japanese
+
+
+def test_a_change_refused_says_why(admin, instance, staff):
+    client, token = admin
+    siti = _person_id(instance, staff)
+    unknown = post(client, f"/admin/people/{siti}", {"roles": ["contributor"], "cities": ["atlantis"],
+                                                     "csrf_token": token})
+    assert unknown.status_code == 400 and "&#39;atlantis&#39; is not a partner city" in unknown.get_data(as_text=True)
+    none = post(client, f"/admin/people/{siti}", {"cities": ["jakarta"], "csrf_token": token})
+    assert none.status_code == 400 and "Choose at least one role." in none.get_data(as_text=True)
+    assert people.person(instance, siti).roles == ("contributor",)  # type: ignore[union-attr]
+
+
+def test_a_disabled_account_is_re_enabled_after_confirmation(admin, app, instance, staff):
+    client, token = admin
+    siti = _person_id(instance, staff)
+    post(client, f"/admin/people/{siti}/disable", {"csrf_token": token, "confirmed": "yes"})
+    other = app.test_client()
+    assert not signed_in(other) and sign_in(other, staff).status_code != 302
+    page = client.get(HTTPS + f"/admin/people/{siti}").get_data(as_text=True)
+    assert "This account is disabled" in page and "Re-enable the account…" in page
+    asked = post(client, f"/admin/people/{siti}/enable", {"csrf_token": token})
+    assert "Re-enable the account of Siti Rahma?" in asked.get_data(as_text=True)
+    assert not people.person(instance, siti).active  # type: ignore[union-attr]
+    done = post(client, f"/admin/people/{siti}/enable", {"csrf_token": token, "confirmed": "yes"})
+    assert done.status_code == 302
+    assert sign_in(other, staff).status_code == 302 and signed_in(other)
+    actions = [row.action for row in audit_entries(instance, staff)]
+    assert actions[:2] == ["user.enable", "user.disable"]
+    log = client.get(HTTPS + "/admin/audit?action=user.enable").get_data(as_text=True)
+    assert "account re-enabled" in log.split("<tbody>", 1)[1]
+
+
+def audit_entries(instance, target: str):  # type: ignore[no-untyped-def]
+    from exchange import audit
+    return [row for row in audit.entries(instance, target=target) if row.action.startswith("user.")]
+
+
+def test_admins_cannot_lock_themselves_out(admin, instance):
+    client, token = admin
+    me = _person_id(instance, "admin@network.example")
+    demoted = post(client, f"/admin/people/{me}", {"roles": ["reviewer"], "csrf_token": token})
+    assert demoted.status_code == 400 and "lock yourself out" in demoted.get_data(as_text=True)
+    disabled = post(client, f"/admin/people/{me}/disable", {"csrf_token": token, "confirmed": "yes"})
+    assert disabled.status_code == 400 and "You cannot disable your own account." in disabled.get_data(as_text=True)
+    assert people.person(instance, me).active and "admin" in people.person(instance, me).roles  # type: ignore[union-attr]
+    indonesian = post(client, f"/admin/people/{me}?lang=id", {"roles": ["reviewer"], "csrf_token": token})
+    assert "mengunci diri Anda sendiri" in indonesian.get_data(as_text=True)
+
+
+def test_the_last_active_administrator_stays(instance):
+    people.create_user(instance, "a@network.example", "A", ["admin"], [], "test", PASSWORD)
+    people.create_user(instance, "b@network.example", "B", ["admin"], [], "test", PASSWORD)
+    people.disable(instance, "b@network.example", "cli:operator")
+    with pytest.raises(people.AccountError, match="last active administrator"):
+        people.disable(instance, "a@network.example", "cli:operator")
+    with pytest.raises(people.AccountError, match="last active administrator"):
+        people.update_person(instance, _person_id(instance, "a@network.example"), ["reviewer"], [], "cli:operator")
+    assert people.enable(instance, "b@network.example", "cli:operator")
+    people.update_person(instance, _person_id(instance, "a@network.example"), ["reviewer"], [], "cli:operator")
+    assert people.person(instance, _person_id(instance, "a@network.example")).roles == ("reviewer",)  # type: ignore[union-attr]
+
+
+def test_only_administrators_change_accounts(instance, staff):
+    siti = people.by_id(instance, _person_id(instance, staff))
+    assert siti is not None
+    with pytest.raises(people.AccountError, match="only an administrator"):
+        people.update_person(instance, siti.id, ["admin"], [], siti)  # type: ignore[arg-type]
+
+
+def test_the_audit_log_names_practices_by_their_titles(admin, instance, make_practice):
+    client, _token = admin
+    publishing.publish(instance, make_practice(title="Siren test plan"), "siren-test", "cli:operator")
+    page = client.get(HTTPS + "/admin/audit?action=practice.publish").get_data(as_text=True)
+    entries = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    assert "practice published" in entries and "Siren test plan" in entries and "jakarta/siren-test" in entries
+
+
+def test_the_audit_log_pages(admin, instance):
+    from exchange import audit
+    client, _token = admin
+    with instance.db.writing() as session:
+        for number in range(150):
+            audit.record(session, "cli:operator", "city.add", f"city-{number:03d}", country="ID")
+    first = client.get(HTTPS + "/admin/audit?action=city.add").get_data(as_text=True)
+    assert "city-149" in first and "city-050" in first and "city-049" not in first and 'rel="next"' in first
+    second = client.get(HTTPS + "/admin/audit?action=city.add&page=2").get_data(as_text=True)
+    assert "city-049" in second and "city-000" in second and "city-050" not in second
+    assert 'rel="prev"' in second and 'rel="next"' not in second

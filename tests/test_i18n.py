@@ -194,7 +194,7 @@ def site(library_app):  # type: ignore[no-untyped-def]
     publishing.publish(instance, practice_text(title="Siren test plan, revised"), "siren-test", "t")
     pack = packs.create(instance, accounts[ADMIN], "Latihan banjir", "id")
     packs.add_practice(instance, accounts[ADMIN], pack, "jakarta/peringatan-dini-banjir-ciliwung")
-    return {"submission": draft.id, "pack": pack}
+    return {"submission": draft.id, "pack": pack, "person": accounts[AUTHOR].id}
 
 
 PUBLIC_PAGES = ["/", "/practices", "/practices?q=banjir", "/practices?q=qqxqqzz+wwkk", "/practices?page=2",
@@ -203,8 +203,8 @@ PUBLIC_PAGES = ["/", "/practices", "/practices?q=banjir", "/practices?q=qqxqqzz+
                 "/practices/jakarta/siren-test/compare?from=1&to=2", "/login", "/no/such/page"]
 STAFF_PAGES = ["/dashboard", "/contribute", "/contribute?template=case-study", "/contribute/upload",
                "/submissions/{submission}", "/notifications", "/packs", "/packs/{pack}", "/admin/people",
-               "/admin/audit", "/account/password", "/practices/jakarta/peringatan-dini-banjir-ciliwung",
-               "/practices?q=banjir"]
+               "/admin/people/{person}", "/admin/audit", "/account/password",
+               "/practices/jakarta/peringatan-dini-banjir-ciliwung", "/practices?q=banjir"]
 
 
 def asking(client, language: str, way: str):  # type: ignore[no-untyped-def]
@@ -415,6 +415,36 @@ def test_the_command_speaks_the_language_of_its_environment(runner):
     refused = runner.invoke(args=["users", "create", "not-an-address", "--name", "Siti", "--role", "reader"],
                             env={"LANG": "en_US.UTF-8", "LANGUAGE": "id:en"})
     assert refused.exit_code == 1 and "'not-an-address' bukan alamat e-mail" in refused.output
+
+
+def test_the_worker_and_account_commands_speak_indonesian_and_japanese(runner, instance):
+    ran = runner.invoke(args=["worker", "--until-idle"], env={"LANG": "id_ID.UTF-8"})
+    assert ran.exit_code == 0 and re.fullmatch(r"\d+ tugas dijalankan\.\n", ran.output), ran.output
+    ran = runner.invoke(args=["worker", "--until-idle"], env={"LANG": "ja_JP.UTF-8"})
+    assert ran.exit_code == 0 and re.fullmatch(r"\d+ 件のジョブを実行しました。\n", ran.output), ran.output
+    people.create_user(instance, ADMIN, "Dewi Admin", ["admin"], [], "t", PASSWORD)
+    people.create_user(instance, AUTHOR, "Siti Rahma", ["contributor"], ["jakarta"], "t", PASSWORD)
+    last = runner.invoke(args=["users", "disable", ADMIN], env={"LANG": "id_ID.UTF-8"})
+    assert last.exit_code == 1 and f"{ADMIN} adalah satu-satunya administrator yang masih aktif" in last.output
+    assert runner.invoke(args=["users", "disable", AUTHOR], env={"LANG": "ja_JP.UTF-8"}).exit_code == 0
+    enabled = runner.invoke(args=["users", "enable", AUTHOR], env={"LANG": "ja_JP.UTF-8"})
+    assert enabled.exit_code == 0 and enabled.output == f"{AUTHOR} は再びログインできます。\n"
+    again = runner.invoke(args=["users", "enable", AUTHOR], env={"LANG": "id_ID.UTF-8"})
+    assert again.output == f"{AUTHOR} tidak sedang dinonaktifkan; tidak ada yang diubah.\n"
+
+
+@pytest.mark.parametrize("language", ["id", "ja"])
+def test_the_server_says_it_runs_no_job_runner_in_the_environment_s_language(app, capsys, monkeypatch, language):
+    import contextlib
+
+    from exchange import cli
+
+    monkeypatch.setenv("LANGUAGE", language)
+    with contextlib.ExitStack() as stack:
+        assert cli._start_runner(stack, app, no_worker=True) is None
+    said = capsys.readouterr().out
+    expected = {"id": "Tanpa pelaksana tugas (--no-worker)", "ja": "ジョブ実行プロセスなし(--no-worker)"}
+    assert said.startswith(expected[language]) and "'exchange worker'" in said
 
 
 @pytest.mark.parametrize(("environ", "language"), [

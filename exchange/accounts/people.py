@@ -306,16 +306,144 @@ def set_language(instance: Instance, user_id: int, language: str | None) -> None
             audit.record(session, user.email, "user.language", user.email, language=language)
 
 
-def disable(instance: Instance, email: str, actor: str) -> None:
-    """Disable an account: it cannot sign in, its sessions end and its devices are forgotten."""
+#: who changes an account: a signed-in person (whose own rights are checked) or an operator at the command line
+Actor = policy.Viewer | str
+
+
+@dataclass(frozen=True)
+class Person:
+    """An account as an administrator manages it: who, which roles and cities, whether it may sign in."""
+
+    id: int
+    email: str
+    name: str
+    roles: tuple[str, ...]
+    cities: tuple[str, ...]
+    active: bool
+    invited: bool  # the invitation is not accepted yet (no password set)
+
+
+def _actor_name(actor: Actor) -> str:
+    return actor if isinstance(actor, str) else actor.email
+
+
+def _check_actor(actor: Actor) -> None:
+    """Refuse a signed-in person who may not manage accounts (an operator at the command line may)."""
+    if not isinstance(actor, str) and not policy.may_administer(actor):
+        raise AccountError(Message(N_("only an administrator may change accounts")))
+
+
+def _is_self(actor: Actor, user: User) -> bool:
+    return not isinstance(actor, str) and actor.id == user.id
+
+
+def _other_active_admins(session: Session, user: User) -> int:
+    """How many active administrators there are besides ``user``, their rows locked until the commit (on
+    PostgreSQL; SQLite's write transaction is exclusive), so two admins cannot demote each other at once."""
+    active = session.scalars(sa.select(User).where(User.active.is_(True)).with_for_update())
+    return sum(1 for other in active if other.id != user.id and policy.ADMIN in other.roles)
+
+
+def _user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise AccountError(Message(N_("there is no account number %(number)s"), number=user_id))
+    return user
+
+
+def person(instance: Instance, user_id: int) -> Person | None:
+    """The account numbered ``user_id``, active or not, or None."""
+    with instance.db.session() as session:
+        user = session.get(User, user_id)
+        return _person(session, user) if user is not None else None
+
+
+def _person(session: Session, user: User) -> Person:
+    cities = tuple(session.scalars(sa.select(Membership.city).where(Membership.user_id == user.id)
+                                   .order_by(Membership.city)))
+    return Person(id=user.id, email=user.email, name=user.name, roles=tuple(user.roles), cities=cities,
+                  active=user.active, invited=user.password_hash is None)
+
+
+def update_person(instance: Instance, user_id: int, roles: list[str], cities: list[str], actor: Actor) -> list[str]:
+    """Give the account these roles and cities; returns what changed (``roles``, ``cities``), each change audited.
+
+    Refused with a message naming the problem: an unknown role or city, no role at all, taking the
+    administrator role from the last active administrator, or from oneself (one would be locked out).
+    """
+    _check_actor(actor)
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown:
+        raise AccountError(Message(N_("role %(role)s is not one of %(roles)s"), role=repr(unknown[0]),
+                                   roles=", ".join(ROLES)))
+    if not roles:
+        raise AccountError(Message(N_("choose at least one role")))
+    new_roles = sorted(set(roles), key=ROLES.index)
+    new_cities = sorted(set(cities))
+    changed = []
+    with instance.db.writing() as session:
+        user = _user(session, user_id)
+        missing = [c for c in new_cities if session.get(City, c) is None]
+        if missing:
+            raise AccountError(Message(N_("city %(city)s is not a partner city"), city=repr(missing[0])))
+        if policy.ADMIN in user.roles and policy.ADMIN not in new_roles:
+            if _is_self(actor, user):
+                raise AccountError(Message(N_("You cannot take the administrator role from yourself: you would "
+                                              "lock yourself out. Ask another administrator.")))
+            if user.active and not _other_active_admins(session, user):
+                raise AccountError(Message(N_("%(email)s is the last active administrator; make someone else an "
+                                              "administrator first."), email=user.email))
+        old_cities = sorted(session.scalars(sa.select(Membership.city).where(Membership.user_id == user.id)))
+        if list(user.roles) != new_roles:
+            audit.record(session, _actor_name(actor), "user.roles", user.email,
+                         roles={"from": list(user.roles), "to": new_roles})
+            user.roles = new_roles  # sessions read the roles afresh with every request
+            changed.append("roles")
+        if old_cities != new_cities:
+            session.execute(sa.delete(Membership).where(Membership.user_id == user.id,
+                                                        Membership.city.not_in(new_cities)))
+            session.add_all(Membership(user_id=user.id, city=c) for c in new_cities if c not in old_cities)
+            audit.record(session, _actor_name(actor), "user.cities", user.email,
+                         cities={"from": old_cities, "to": new_cities})
+            changed.append("cities")
+    return changed
+
+
+def disable(instance: Instance, email: str, actor: Actor) -> None:
+    """Disable an account: it cannot sign in, its sessions end and its devices are forgotten.
+
+    Refused for oneself and for the last active administrator (nobody could manage accounts any more).
+    """
+    _check_actor(actor)
     with instance.db.writing() as session:
         user = session.scalar(sa.select(User).where(User.email == normal_email(email)))
         if user is None:
-            raise AccountError(f"no account for {email}")
+            raise AccountError(Message(N_("there is no account for %(email)s"), email=email))
+        if _is_self(actor, user):
+            raise AccountError(Message(N_("You cannot disable your own account.")))
+        if not user.active:
+            return
+        if policy.ADMIN in user.roles and not _other_active_admins(session, user):
+            raise AccountError(Message(N_("%(email)s is the last active administrator; make someone else an "
+                                          "administrator first."), email=user.email))
         user.active = False
         user.session_version += 1
         devices.forget_all(session, user.id)
-        audit.record(session, actor, "user.disable", user.email)
+        audit.record(session, _actor_name(actor), "user.disable", user.email)
+
+
+def enable(instance: Instance, email: str, actor: Actor) -> bool:
+    """Let a disabled account sign in again (with its password; old sessions stay ended); False if it was active."""
+    _check_actor(actor)
+    with instance.db.writing() as session:
+        user = session.scalar(sa.select(User).where(User.email == normal_email(email)))
+        if user is None:
+            raise AccountError(Message(N_("there is no account for %(email)s"), email=email))
+        if user.active:
+            return False
+        user.active = True
+        audit.record(session, _actor_name(actor), "user.enable", user.email)
+        return True
 
 
 def everyone(instance: Instance) -> list[tuple[User, tuple[str, ...]]]:
@@ -324,6 +452,17 @@ def everyone(instance: Instance) -> list[tuple[User, tuple[str, ...]]]:
         users = list(session.scalars(sa.select(User).order_by(User.email)))
         memberships = sa.select(Membership.city).where(Membership.user_id == sa.bindparam("user"))
         return [(u, tuple(session.scalars(memberships, {"user": u.id}))) for u in users]
+
+
+def all_people(instance: Instance) -> list[Person]:
+    """Every account, active or not, by name then e-mail."""
+    with instance.db.session() as session:
+        memberships: dict[int, list[str]] = {}
+        for user_id, city in session.execute(sa.select(Membership.user_id, Membership.city).order_by(Membership.city)):
+            memberships.setdefault(user_id, []).append(city)
+        return [Person(id=u.id, email=u.email, name=u.name, roles=tuple(u.roles),
+                       cities=tuple(memberships.get(u.id, ())), active=u.active, invited=u.password_hash is None)
+                for u in session.scalars(sa.select(User).order_by(sa.func.lower(User.name), User.email))]
 
 
 def by_id(instance: Instance, user_id: int) -> Account | None:

@@ -7,6 +7,7 @@ the practice's visibility now (DESIGN invariant 5).
 from __future__ import annotations
 
 import datetime
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -85,6 +86,18 @@ def get(instance: Instance, practice_id: str, viewer: policy.Viewer | None, vers
     """The practice ``practice_id`` (at ``version``, default current) if ``viewer`` may read it."""
     with instance.db.session() as session:
         return _view(instance, session, practice_id, viewer, version)
+
+
+def titles(instance: Instance, practice_ids: Collection[str],
+           viewer: policy.Viewer | None) -> dict[str, tuple[str, str]]:
+    """The current title and its language of those of ``practice_ids`` that ``viewer`` may read, by id
+    (others are left out)."""
+    wanted = sorted({practice_id for practice_id in practice_ids if "/" in practice_id})
+    if not wanted:
+        return {}
+    with instance.db.session() as session:
+        records = session.scalars(sa.select(PracticeRecord).where(PracticeRecord.id.in_(wanted)))
+        return {record.id: (record.title, record.language) for record in records if policy.may_read(viewer, record)}
 
 
 def _view(instance: Instance, session: Session, practice_id: str, viewer: policy.Viewer | None,

@@ -20,3 +20,24 @@ document.querySelectorAll("[data-share]").forEach((link) => {
     }
   });
 });
+// A table wider than the text scrolls inside it: give it a labelled region a keyboard can reach (arrow
+// keys scroll it) and say, above a table that overflows, that there is more to the side. Without
+// JavaScript the table still scrolls, and the shadow at its edge (style.css) shows that it can.
+document.querySelectorAll(".practice-body[data-table-label] table").forEach((table) => {
+  const body = table.closest(".practice-body");
+  const region = document.createElement("div");
+  region.className = "table-scroll";
+  region.setAttribute("role", "region");
+  region.setAttribute("tabindex", "0");
+  region.setAttribute("aria-label", body.dataset.tableLabel);
+  table.replaceWith(region);
+  region.append(table);
+  const hint = document.createElement("p");
+  hint.className = "scroll-hint";
+  hint.setAttribute("aria-hidden", "true");
+  hint.textContent = body.dataset.scrollHint;
+  region.before(hint);
+  const update = () => { hint.hidden = region.scrollWidth <= region.clientWidth + 1; };
+  update();
+  window.addEventListener("resize", update);
+});

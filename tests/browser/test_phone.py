@@ -131,9 +131,78 @@ def test_touch_targets_on_a_phone_are_44_px(open_at, live_server, url):
     page = open_at(PHONE, live_server + url)
     for height in heights(page, "header.site-header a, header.site-header button, header.site-header input"):
         assert height >= 44, f"a target in the header of {url} is {height:.0f} px tall"
+    if page.locator("details.toc-card").count():
+        page.locator("details.toc-card > summary").click()  # the contents are folded on a phone
+        expect(page.locator(".toc a").first).to_be_visible()
     for height in heights(page, ".pagination a, details.filters > summary, .practice-actions a, "
-                                ".practice-actions button"):
+                                ".practice-actions button, .breadcrumb a, .toc a"):
         assert height >= 44, f"a target on {url} is {height:.0f} px tall"
+    if url == PRACTICE:
+        assert len(heights(page, ".breadcrumb a")) == 3 and len(heights(page, ".toc a")) > 3
+
+
+@pytest.mark.parametrize("language", ["en", "id", "ja"])
+def test_breadcrumb_and_contents_links_are_44_px_on_a_phone_only(open_at, live_server, language):
+    for screen in (PHONE, DESKTOP):
+        page = open_at(screen, live_server + f"{PRACTICE}?lang={language}")
+        summary = page.locator("details.toc-card > summary")
+        if screen is PHONE:
+            summary.click()
+        tall = [h >= 44 for h in heights(page, ".breadcrumb a, .toc a")]
+        assert tall and all(tall) == (screen is PHONE), (screen, language)
+
+
+def test_apply_filters_is_within_reach_in_the_open_filter_panel(open_at, live_server):
+    page = open_at(PHONE, live_server + "/practices?q=banjir", java_script_enabled=False)
+    page.locator("details.filters > summary").click()
+    apply = page.get_by_role("button", name="Apply filters")
+    boxes = page.locator("details.filters input[type=checkbox]")
+    assert boxes.count() > 15, "too few filters to test reaching the button"
+    for box in (boxes.first, boxes.nth(boxes.count() // 2), boxes.last):
+        box.scroll_into_view_if_needed()
+        box.check()
+        button, ticked = apply.bounding_box(), box.bounding_box()
+        viewport = page.evaluate("({top: 0, bottom: window.innerHeight})")
+        assert button is not None and ticked is not None
+        assert viewport["top"] <= button["y"] and button["y"] + button["height"] <= viewport["bottom"], \
+            f"the Apply button is at {button['y']:.0f} px, off the screen"
+        assert button["height"] >= 44
+        assert ticked["y"] + ticked["height"] <= button["y"] + 1, "the Apply button hides the box just ticked"
+    shoot(page, "search-banjir-390-filters-ticked")
+    apply.click()
+    expect(page.locator(".result-count .badge")).to_have_count(3)
+
+
+WIDE_TABLE = "/practices/tokyo/heatstroke-alert-procedure"  # a table of 500 px in a 324 px column
+
+
+@pytest.mark.parametrize("language", ["en", "id", "ja"])
+def test_a_table_that_scrolls_sideways_says_so_and_takes_keyboard_focus(open_at, live_server, language):
+    page = open_at(PHONE, live_server + f"{WIDE_TABLE}?lang={language}")
+    region = page.locator(".practice-body .table-scroll[role=region][tabindex='0']").first
+    expect(region).to_be_attached()
+    assert region.get_attribute("aria-label"), "the scrolling table has no name"
+    overflowing = region.evaluate("r => r.scrollWidth > r.clientWidth + 1")
+    hint = page.locator(".practice-body .scroll-hint").first
+    if overflowing:
+        expect(hint).to_be_visible()
+        region.scroll_into_view_if_needed()
+        shoot(page, f"practice-table-390-{language}")
+        region.focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function("r => r.scrollLeft > 0", arg=region.element_handle())
+    else:
+        expect(hint).to_be_hidden()
+    no_sideways_scrolling(page, PHONE)
+
+
+def test_a_wide_table_shows_its_edge_without_javascript(open_at, live_server):
+    page = open_at(PHONE, live_server + WIDE_TABLE, java_script_enabled=False)
+    table = page.locator(".practice-body table").first
+    assert table.evaluate("t => t.scrollWidth > t.clientWidth"), "pick a practice whose table is wider than a phone"
+    background = table.evaluate("t => getComputedStyle(t).backgroundImage")
+    assert "radial-gradient" in background, "no shadow shows that the table scrolls"
+    no_sideways_scrolling(page, PHONE)
 
 
 def test_add_to_pack_sits_at_the_top_of_a_practice(open_at, live_server, live_instance):

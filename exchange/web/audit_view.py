@@ -1,0 +1,119 @@
+"""The audit log as people read it: action names in the interface language, details as "field: old → new",
+people and cities by their names rather than their e-mails and slugs."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from exchange import audit
+from exchange.accounts import people
+from exchange.library import labels
+from exchange.models import AuditEntry
+
+#: names of the detail fields services record (others are shown by their key)
+FIELD_NAMES = {
+    "roles": _l("Roles"), "cities": _l("Cities"), "invited": _l("Invited"), "version": _l("Version"),
+    "versions": _l("Versions"), "submission": _l("Submission"), "client": _l("Address"),
+    "known_device": _l("Known browser"), "device": _l("Browser"), "language": _l("Language"),
+    "reason": _l("Reason"), "country": _l("Country"), "name": _l("Name"), "attempted": _l("Attempted"),
+    "devices_forgotten": _l("Browsers forgotten"), "comment": _l("Comment"), "note": _l("Note"),
+    "sharing": _l("Sharing"), "format": _l("Format"), "edition": _l("Edition"), "title": _l("Title"),
+}
+#: fields whose values are city slugs, role keys or language codes (shown by their names)
+CITY_FIELDS = {"cities", "city"}
+ROLE_FIELDS = {"roles"}
+LANGUAGE_FIELDS = {"language"}
+#: the fixed notes and reasons services write (a note may also be someone's own words, shown as written)
+NOTES = {"imported": _l("imported"), "recorded by exchange check": _l("recorded by exchange check"),
+         "no file and no kept version": _l("no file and no kept version")}
+RESTORED = re.compile(r"restored version (\d+)")
+
+
+@dataclass(frozen=True)
+class Detail:
+    """One detail of an entry: the field's name and its value (or its change) as text."""
+
+    field: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Line:
+    """An audit entry ready to show."""
+
+    at: datetime.datetime
+    actor: str
+    actor_name: str | None
+    action: str
+    action_name: str
+    target: str
+    target_name: str | None
+    #: the language of ``target_name`` when it is a practice's title (None: in the interface's)
+    target_language: str | None
+    details: list[Detail]
+
+
+def action_name(action: str) -> str:
+    """The action's name in the interface language (its key when it has none)."""
+    name = audit.ACTION_NAMES.get(action)
+    return str(_(name)) if name else action
+
+
+def action_choices() -> list[tuple[str, str]]:
+    """Every named action as (key, name), by name: the audit page's filter."""
+    return sorted(((key, action_name(key)) for key in audit.ACTION_NAMES), key=lambda choice: choice[1])
+
+
+def lines(rows: list[AuditEntry], everyone: list[people.Person], names: labels.Labels,
+          practice_titles: Mapping[str, tuple[str, str]]) -> list[Line]:
+    """``rows`` as people read them: ``everyone`` gives the names behind e-mails, ``practice_titles`` the
+    titles behind practice ids, ``names`` the names of cities and languages."""
+    by_email = {person.email: person.name for person in everyone}
+    return [Line(at=row.at, actor=row.actor, actor_name=by_email.get(row.actor), action=row.action,
+                 action_name=action_name(row.action), target=row.target,
+                 target_name=by_email.get(row.target) or practice_titles.get(row.target, (None, None))[0],
+                 target_language=None if row.target in by_email else practice_titles.get(row.target, (None, None))[1],
+                 details=[Detail(_field(key), _change(key, value, names)) for key, value in
+                          sorted((row.detail or {}).items())])
+            for row in rows]
+
+
+def _field(key: str) -> str:
+    name = FIELD_NAMES.get(key)
+    return str(name) if name is not None else key
+
+
+def _change(key: str, value: Any, names: labels.Labels) -> str:
+    if isinstance(value, Mapping) and set(value) == {"from", "to"}:
+        return f"{_value(key, value['from'], names)} → {_value(key, value['to'], names)}"
+    return _value(key, value, names)
+
+
+def _value(key: str, value: Any, names: labels.Labels) -> str:
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    if value is None or value == [] or value == "":
+        return str(_("(none)"))
+    if isinstance(value, list | tuple):
+        return ", ".join(_value(key, item, names) for item in value)
+    if isinstance(value, Mapping):
+        return "; ".join(f"{_field(k)}: {_value(k, v, names)}" for k, v in sorted(value.items()))
+    if key in ROLE_FIELDS and value in people.ROLE_NAMES:
+        return str(_(people.ROLE_NAMES[value]))
+    if key in CITY_FIELDS:
+        return names.city(str(value))
+    if key in LANGUAGE_FIELDS:
+        return names.native(str(value))
+    if key in ("note", "reason"):
+        restored = RESTORED.fullmatch(str(value))
+        if restored:
+            return str(_("restored version %(version)s", version=restored.group(1)))
+        return str(NOTES.get(str(value), value))
+    return str(value)
