@@ -623,3 +623,21 @@ def test_a_broken_pack_file_is_refused_by_name_and_creates_nothing(instance, tra
         "format: practice-exchange-pack/1\ntitle: T\nentries: [{practice: jakarta/nowhere}]\n"))
     assert missing.notes == ["jakarta/nowhere: not in this library (import its file with exchange import first); "
                              "left out"]
+
+
+def test_a_checklist_item_keeps_its_box_on_the_line_of_its_text_in_every_format(app, instance, trainer,
+                                                                                 make_practice, tmp_path):
+    body = "Before the rain:\n\n- [ ] Check the radio batteries\n- [x] Open the shelter door\n"
+    publishing.publish(instance, make_practice(title="Siren test", body=body), "sirens", "t")
+    pack = packs.create(instance, trainer, "Flood workshop")
+    packs.add_practice(instance, trainer, pack, "jakarta/sirens")
+    packs.set_notes(instance, trainer, pack, packs.read(instance, trainer, pack)[1][0].item.id, "",
+                    "- [ ] Find the siren switch")
+    files = every_format(app, instance, trainer, pack, "participant")
+    lines = [line.strip() for line in pdf_text(files["pdf"], tmp_path).splitlines()]
+    assert "☐ Check the radio batteries" in lines and "☑ Open the shelter door" in lines
+    assert "☐ Find the siren switch" in lines
+    for html in (files["html"].decode(), "".join(epub_pages(files["epub"]).values())):
+        assert '<li class="task-list-item"><span class="task-box">☐</span> Check the radio batteries</li>' in html
+        assert '<span class="task-box">☑</span> Open the shelter door' in html
+        assert "<input" not in html  # no form control for a reader to lay out as a block
