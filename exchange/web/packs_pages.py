@@ -183,9 +183,9 @@ def export_download(pack_id: int, job_id: int) -> ResponseReturnValue:
     if job.status != "done" or not path.is_file():
         abort(404)
     pack = _readable_for(job)
-    name = exports.filename(pack.title, pack.id, job.edition, job.format)
-    response = send_file(path, mimetype=exports.FORMATS[job.format].mimetype, as_attachment=True,
-                         download_name=name, max_age=0)
+    response = send_file(path, mimetype=exports.FORMATS[job.format].mimetype, max_age=0)
+    response.headers["Content-Disposition"] = exports.content_disposition(pack.title, pack.id, job.edition,
+                                                                          job.format)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
