@@ -47,6 +47,23 @@ def signed_in(browser: Browser, live_server: str, email: str, screen: dict[str, 
     return page
 
 
+def checklist_box_is_inline(page: Page) -> None:
+    """The first checklist item's box sits on the first line of its text, before it."""
+    item = page.locator(".practice-body li.task-list-item").first
+    item.scroll_into_view_if_needed()
+    gap = item.evaluate("""li => {
+        const walker = document.createTreeWalker(li, NodeFilter.SHOW_TEXT);
+        let text = walker.nextNode();
+        while (text && !text.textContent.trim()) text = walker.nextNode();
+        const range = document.createRange();
+        range.selectNodeContents(text);
+        const line = range.getClientRects()[0], box = li.querySelector("input").getBoundingClientRect();
+        return {middle: Math.abs((line.top + line.bottom) / 2 - (box.top + box.bottom) / 2),
+                before: line.left - box.right};
+    }""")
+    assert gap["middle"] < 8 and 0 <= gap["before"] < 20, gap
+
+
 def order_on(page: Page) -> list[int]:
     return [int(i) for i in page.locator(".pack-entries > li").evaluate_all("items => items.map(i => i.dataset.item)")]
 
@@ -85,6 +102,14 @@ def test_add_from_search_in_place_then_drag_and_keyboard_reorder(browser: Browse
     page.reload()
     expect(page.locator(f'[id="practice-{practice_id}"] .in-pack-mark')).to_be_visible()
     expect(page.locator(".in-pack-mark:visible")).to_have_count(1)
+    page.goto(live_server + f"/practices/{practice_id}")
+    expect(page.locator(".practice-pack .in-pack-mark")).to_be_visible()
+    shoot(page, f"pack-practice-page-{width}-{language}")
+    page.goto(live_server + "/practices/manila/typhoon-preemptive-evacuation")
+    checklist_box_is_inline(page)
+    no_sideways_scrolling(page, width)
+    page.go_back()
+    page.go_back()
 
     # Drag the last entry to the top by its handle: one request saves the whole order.
     for index in (0, 1):
