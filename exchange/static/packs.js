@@ -108,18 +108,32 @@ document.querySelectorAll("[data-pack-entries]").forEach((list) => {
       say(status, error.message || list.dataset.failed);
     }
   };
+  // Moves and the release are followed on the whole document: moving the entry in the page takes it
+  // out and back in, which ends any pointer capture its handle had.
+  const move = (event) => {
+    if (!dragged) return;
+    // Near the window's top or bottom edge the page scrolls, so an entry can travel a long pack.
+    if (event.clientY < 60) window.scrollBy(0, -30);
+    else if (event.clientY > window.innerHeight - 60) window.scrollBy(0, 30);
+    place(event.clientY);
+  };
+  const release = () => {
+    document.removeEventListener("pointermove", move);
+    document.removeEventListener("pointerup", release);
+    document.removeEventListener("pointercancel", release);
+    if (dragged) drop();
+  };
   list.querySelectorAll("[data-drag]").forEach((handle) => {
     handle.hidden = false;
     handle.addEventListener("pointerdown", (event) => {
-      if (event.button !== 0) return;
+      if (event.button !== 0 || dragged) return;
       event.preventDefault();
       dragged = handle.closest("[data-item]");
       before = entries().map((item) => item.dataset.item).join(",");
       dragged.classList.add("dragging");
-      handle.setPointerCapture(event.pointerId);
+      document.addEventListener("pointermove", move);
+      document.addEventListener("pointerup", release);
+      document.addEventListener("pointercancel", release);
     });
-    handle.addEventListener("pointermove", (event) => { if (dragged) place(event.clientY); });
-    handle.addEventListener("pointerup", () => { if (dragged) drop(); });
-    handle.addEventListener("pointercancel", () => { if (dragged) drop(); });
   });
 });

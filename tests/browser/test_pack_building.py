@@ -1,6 +1,6 @@
 """Building a pack without losing one's place (issue 13): add from search in place, drag and keyboard reorder.
 
-At 390 px and 1,280 px, in English and Japanese: adding from the results keeps the page where it was and
+At 390 px and 1,280 px, in English, Indonesian and Japanese: adding from the results keeps the page where it was and
 shows "In this pack" (no navigation); an entry dragged by its handle, and one moved with its Down button
 (focus staying on it), keep their new places after a reload; nothing scrolls sideways. Without
 JavaScript, Add comes back to the result added.
@@ -20,7 +20,7 @@ from tests.browser.test_contribution_journey import PASSWORD
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
-IN_THIS_PACK = {"en": "In this pack", "ja": "この研修パックに収録済み"}
+IN_THIS_PACK = {"en": "In this pack", "id": "Sudah di paket ini", "ja": "この研修パックに収録済み"}
 
 
 def shoot(page: Page, name: str) -> None:
@@ -69,7 +69,7 @@ def order_on(page: Page) -> list[int]:
 
 
 @pytest.mark.parametrize("screen", [PHONE, DESKTOP], ids=["390", "1280"])
-@pytest.mark.parametrize("language", ["en", "ja"])
+@pytest.mark.parametrize("language", ["en", "id", "ja"])
 def test_add_from_search_in_place_then_drag_and_keyboard_reorder(browser: Browser, live_server, live_instance,
                                                                  screen, language):
     width = screen["width"]
