@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import zipfile
 import zlib
 from pathlib import Path
@@ -420,7 +421,7 @@ def test_exporting_from_the_pack_page_runs_a_worker_and_offers_the_file(app, ins
     download = re.search(r'href="([^"]+/download\?key=[^"]+)"', done).group(1).replace("&amp;", "&")
     response = visitor.get(HTTPS + download)
     assert response.status_code == 200 and response.mimetype == "application/pdf"
-    assert "attachment; filename=pack-" in response.headers["Content-Disposition"]
+    assert "attachment; filename=\"pack-" in response.headers["Content-Disposition"]
     data = response.data
     response.close()
     assert data.startswith(b"%PDF") and b"Radio relay plan" not in pdf_objects(data)
@@ -623,3 +624,65 @@ def test_a_broken_pack_file_is_refused_by_name_and_creates_nothing(instance, tra
         "format: practice-exchange-pack/1\ntitle: T\nentries: [{practice: jakarta/nowhere}]\n"))
     assert missing.notes == ["jakarta/nowhere: not in this library (import its file with exchange import first); "
                              "left out"]
+
+
+def test_a_checklist_item_keeps_its_box_on_the_line_of_its_text_in_every_format(app, instance, trainer,
+                                                                                 make_practice, tmp_path):
+    body = "Before the rain:\n\n- [ ] Check the radio batteries\n- [x] Open the shelter door\n"
+    publishing.publish(instance, make_practice(title="Siren test", body=body), "sirens", "t")
+    pack = packs.create(instance, trainer, "Flood workshop")
+    packs.add_practice(instance, trainer, pack, "jakarta/sirens")
+    packs.set_notes(instance, trainer, pack, packs.read(instance, trainer, pack)[1][0].item.id, "",
+                    "- [ ] Find the siren switch")
+    files = every_format(app, instance, trainer, pack, "participant")
+    lines = [line.strip() for line in pdf_text(files["pdf"], tmp_path).splitlines()]
+    assert "☐ Check the radio batteries" in lines and "☑ Open the shelter door" in lines
+    assert "☐ Find the siren switch" in lines
+    for html in (files["html"].decode(), "".join(epub_pages(files["epub"]).values())):
+        assert '<li class="task-list-item"><span class="task-box">☐</span> Check the radio batteries</li>' in html
+        assert '<span class="task-box">☑</span> Open the shelter door' in html
+        assert "<input" not in html  # no form control for a reader to lay out as a block
+
+
+def saved_name(disposition: str) -> tuple[str, str]:
+    """The (UTF-8, ASCII) names a browser saves a download under, read as RFC 6266 and 5987 say."""
+    match = re.fullmatch(r"""attachment; filename="([!#-\[\]-~ ]*)"; filename\*=UTF-8''([A-Za-z0-9%!#$&+.^_`|~-]+)""",
+                         disposition)
+    assert match, disposition
+    return urllib.parse.unquote(match.group(2), errors="strict"), match.group(1)
+
+
+@pytest.mark.parametrize(("title", "utf8", "ascii_name"), [
+    ("避難所運営研修", "避難所運営研修-trainer.pdf", "pack-7-trainer.pdf"),
+    ("Pelatihan Banjir Semarang", "Pelatihan Banjir Semarang-trainer.pdf",
+     "pack-7-pelatihan-banjir-semarang-trainer.pdf"),
+    ("Flood workshop (2026)", "Flood workshop (2026)-trainer.pdf", "pack-7-flood-workshop-2026-trainer.pdf"),
+    ("x\r\nSet-Cookie: a=b", "x-Set-Cookie-a=b-trainer.pdf", "pack-7-x-set-cookie-a-b-trainer.pdf"),
+    ("../../etc/passwd", "etc-passwd-trainer.pdf", "pack-7-etc-passwd-trainer.pdf"),
+    ('C:\\temp\\"a";b', "C-temp-a-;b-trainer.pdf", "pack-7-c-temp-a-b-trainer.pdf"),
+])
+def test_a_download_is_named_by_the_pack_title_in_any_language(title, utf8, ascii_name):
+    from exchange.packs.exports import content_disposition
+
+    header = content_disposition(title, 7, "trainer", "pdf")
+    assert header.isascii() and "\r" not in header and "\n" not in header
+    assert saved_name(header) == (utf8, ascii_name)
+
+
+def test_a_japanese_pack_downloads_under_its_title(app, instance, trainer, make_practice):
+    publishing.publish(instance, make_practice(title="Siren test"), "sirens", "t")
+    pack = packs.create(instance, trainer, "避難所運営研修", "ja")
+    packs.add_practice(instance, trainer, pack, "jakarta/sirens")
+    owner = app.test_client()
+    sign_in(owner, "trainer@semarang.example")
+    page = owner.get(f"{HTTPS}/packs/{pack}").get_data(as_text=True)
+    queued = post(owner, f"/packs/{pack}/export", {"format": "html", "edition": "trainer",
+                                                   "csrf_token": _token_in(page)})
+    assert run_pending(instance) >= 1
+    done = wait_for(owner, HTTPS + queued.headers["Location"])
+    download = re.search(r'href="([^"]+/download\?key=[^"]+)"', done).group(1).replace("&amp;", "&")
+    response = owner.get(HTTPS + download)
+    assert response.status_code == 200
+    assert saved_name(response.headers["Content-Disposition"]) == ("避難所運営研修-trainer.html",
+                                                                    f"pack-{pack}-trainer.html")
+    response.close()

@@ -237,11 +237,151 @@ def test_adding_to_a_pack_from_search_results(app, instance, trainer, make_pract
     page = client.get(HTTPS + "/practices?q=siren").get_data(as_text=True)
     assert 'action="/packs/add"' in page and "Flood workshop" in page
     response = post(client, "/packs/add", {"pack": str(pack), "practice_id": "jakarta/sirens",
-                                           "back": "/practices?q=siren", "csrf_token": _token_in(page)})
-    assert response.status_code == 302 and response.headers["Location"] == "/practices?q=siren"
+                                           "back": "/practices?q=siren&page=1", "csrf_token": _token_in(page)})
+    # Back to the same results, at the result just added (not at the top of the page).
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/practices?q=siren&page=1#practice-jakarta/sirens"
+    assert 'id="practice-jakarta/sirens"' in page
     assert [e.practice.title for e in packs.read(instance, trainer, pack)[1]] == ["Siren test"]
     other = post(client, "/packs/add", {"pack": "999", "practice_id": "jakarta/sirens", "csrf_token": _token_in(page)})
     assert other.status_code == 404
+    elsewhere = post(client, "/packs/add", {"pack": str(pack), "practice_id": "jakarta/sirens",
+                                            "back": "//evil.example/practices", "csrf_token": _token_in(page)})
+    assert elsewhere.headers["Location"] == "/packs"
+
+
+def in_this_pack(page: str, practice_id: str) -> bool:
+    """Whether a page marks the practice as held by the current pack ("In this pack" shown, Add hidden)."""
+    tool = page.split(f'id="practice-{practice_id}"', 1)[1].split('class="pack-status"', 1)[0]
+    undo = tool.split("data-pack-undo", 1)[1].split(">", 1)[0]
+    add = tool.split("data-pack-add", 1)[1].split(">", 1)[0]
+    return "In this pack" in tool and "hidden" not in undo and "hidden" in add
+
+
+def test_results_and_practice_pages_mark_what_the_current_pack_holds(app, instance, trainer, make_practice):
+    from tests.test_accounts import HTTPS
+    from tests.test_accounts import _token_in
+    from tests.test_accounts import post
+    from tests.test_accounts import sign_in
+
+    publishing.publish(instance, make_practice(title="Siren test"), "sirens", "t")
+    publishing.publish(instance, make_practice(title="Siren relay"), "relay", "t")
+    publishing.publish(instance, make_practice(language="id", title="Uji sirene", translation_of="jakarta/sirens"),
+                       "uji-sirene", "t")
+    pack = packs.create(instance, trainer, "Kursus sirene", "id")
+    client = app.test_client()
+    sign_in(client, "trainer@semarang.example")
+    page = client.get(HTTPS + "/practices?q=siren").get_data(as_text=True)
+    assert not in_this_pack(page, "jakarta/sirens") and not in_this_pack(page, "jakarta/relay")
+    token = _token_in(page)
+    packs.add_practice(instance, trainer, pack, "jakarta/sirens")  # pinned as its Indonesian translation
+    page = client.get(HTTPS + "/practices?q=siren").get_data(as_text=True)
+    assert in_this_pack(page, "jakarta/sirens") and not in_this_pack(page, "jakarta/relay")
+    assert in_this_pack(client.get(HTTPS + "/practices/jakarta/sirens").get_data(as_text=True), "jakarta/sirens")
+    assert in_this_pack(client.get(HTTPS + "/practices/jakarta/uji-sirene").get_data(as_text=True),
+                        "jakarta/uji-sirene")
+    assert not in_this_pack(client.get(HTTPS + "/practices/jakarta/relay").get_data(as_text=True), "jakarta/relay")
+    # Remove (the undo of Add) takes the entry out, whichever language it was pinned in, and comes back.
+    removed = post(client, "/packs/take-out", {"pack": str(pack), "practice_id": "jakarta/sirens",
+                                               "back": "/practices/jakarta/sirens", "csrf_token": token})
+    assert removed.headers["Location"] == "/practices/jakarta/sirens#practice-jakarta/sirens"
+    assert packs.read(instance, trainer, pack)[1] == []
+    assert not in_this_pack(client.get(HTTPS + "/practices/jakarta/sirens").get_data(as_text=True), "jakarta/sirens")
+    assert post(client, "/packs/take-out", {"pack": str(pack), "practice_id": "jakarta/sirens",
+                                            "csrf_token": token}).status_code == 404
+    # The current pack is the one changed last: a new pack holds nothing yet.
+    packs.add_practice(instance, trainer, pack, "jakarta/relay")
+    assert in_this_pack(client.get(HTTPS + "/practices?q=siren").get_data(as_text=True), "jakarta/relay")
+    packs.create(instance, trainer, "Another course")
+    assert not in_this_pack(client.get(HTTPS + "/practices?q=siren").get_data(as_text=True), "jakarta/relay")
+
+
+def test_a_script_adds_and_removes_in_the_background(app, instance, trainer, make_practice):
+    from tests.test_accounts import HTTPS
+    from tests.test_accounts import _token_in
+    from tests.test_accounts import post
+    from tests.test_accounts import sign_in
+
+    publishing.publish(instance, make_practice(title="Siren test"), "sirens", "t")
+    pack = packs.create(instance, trainer, "Flood workshop")
+    client = app.test_client()
+    sign_in(client, "trainer@semarang.example")
+    token = _token_in(client.get(HTTPS + "/practices?q=siren").get_data(as_text=True))
+    json = {"Accept": "application/json"}
+    form = {"pack": str(pack), "practice_id": "jakarta/sirens", "back": "/practices?q=siren", "csrf_token": token}
+    added = post(client, "/packs/add", form, headers=json)
+    assert added.status_code == 200 and added.json == {"message": "Added to the pack."}
+    assert [e.item.practice_id for e in packs.read(instance, trainer, pack)[1]] == ["jakarta/sirens"]
+    # Said once, to the script: no notice waits for the next page.
+    assert "Added to the pack." not in client.get(HTTPS + "/practices?q=siren").get_data(as_text=True)
+    removed = post(client, "/packs/take-out", form, headers=json)
+    assert removed.status_code == 200 and removed.json == {"message": "Removed from the pack."}
+    assert packs.read(instance, trainer, pack)[1] == []
+    assert post(client, "/packs/add", {**form, "csrf_token": ""}, headers=json).status_code == 400
+    assert packs.read(instance, trainer, pack)[1] == []
+
+
+def test_reordering_in_one_write_refuses_an_order_that_is_not_the_packs(instance, trainer, make_practice):
+    for slug in ("a", "b", "c"):
+        publishing.publish(instance, make_practice(title=f"Practice {slug}"), slug, "t")
+    pack = packs.create(instance, trainer, "Order")
+    for slug in ("a", "b", "c"):
+        packs.add_practice(instance, trainer, pack, f"jakarta/{slug}")
+    packs.add_section(instance, trainer, pack, "Before")
+    a, b, c, section = (e.item.id for e in packs.read(instance, trainer, pack)[1])
+    packs.reorder(instance, trainer, pack, [section, c, a, b])
+    order = [e.item.id for e in packs.read(instance, trainer, pack)[1]]
+    assert order == [section, c, a, b]
+    for bad, problem in [([c, a, b], "does not name exactly the pack's entries"),
+                         ([section, c, a, b, 999], "does not name exactly the pack's entries"),
+                         ([section, c, a, a], "names an entry more than once"),
+                         ([], "does not name exactly")]:
+        with pytest.raises(packs.Invalid, match=problem):
+            packs.reorder(instance, trainer, pack, bad)
+        assert [e.item.id for e in packs.read(instance, trainer, pack)[1]] == order
+    colleague = people.load(instance, "2:1")
+    with pytest.raises(packs.PackNotFound):
+        packs.reorder(instance, colleague, pack, [a, b, c, section])
+    assert packs.move(instance, trainer, pack, a, -1) == (2, 4)
+    assert packs.move(instance, trainer, pack, section, -1) == (1, 4)  # already first: stays
+
+
+def test_reordering_through_the_page_with_and_without_a_script(app, instance, trainer, make_practice):
+    from tests.test_accounts import HTTPS
+    from tests.test_accounts import _token_in
+    from tests.test_accounts import post
+    from tests.test_accounts import sign_in
+
+    for slug in ("a", "b", "c"):
+        publishing.publish(instance, make_practice(title=f"Practice {slug}"), slug, "t")
+    pack = packs.create(instance, trainer, "Order")
+    for slug in ("a", "b", "c"):
+        packs.add_practice(instance, trainer, pack, f"jakarta/{slug}")
+    a, b, c = (e.item.id for e in packs.read(instance, trainer, pack)[1])
+    client = app.test_client()
+    sign_in(client, "trainer@semarang.example")
+    page = client.get(f"{HTTPS}/packs/{pack}").get_data(as_text=True)
+    token, json = _token_in(page), {"Accept": "application/json"}
+    assert f'id="item-{c}"' in page and f'action="/packs/{pack}/order"' in page
+    # Without a script, Up comes back to the entry moved.
+    moved = post(client, f"/packs/{pack}/up", {"item": str(c), "csrf_token": token})
+    assert moved.status_code == 302 and moved.headers["Location"] == f"/packs/{pack}#item-{c}"
+    assert "Moved to position 2 of 3." in client.get(HTTPS + moved.headers["Location"]).get_data(as_text=True)
+    answer = post(client, f"/packs/{pack}/down", {"item": str(a), "csrf_token": token}, headers=json)
+    assert answer.json == {"message": "Moved to position 2 of 3."}
+    assert [e.item.id for e in packs.read(instance, trainer, pack)[1]] == [c, a, b]
+    # Dragging sends the whole order in one request.
+    saved = post(client, f"/packs/{pack}/order", {"order": f"{b},{a},{c}", "csrf_token": token}, headers=json)
+    assert saved.status_code == 200 and saved.json == {"message": "New order saved."}
+    assert [e.item.id for e in packs.read(instance, trainer, pack)[1]] == [b, a, c]
+    for bad in (f"{b},{a}", f"{b},{a},{c},{c}", f"{b},x,{c}", ""):
+        refused = post(client, f"/packs/{pack}/order", {"order": bad, "csrf_token": token}, headers=json)
+        assert refused.status_code == 400 and refused.json["error"], bad
+        assert [e.item.id for e in packs.read(instance, trainer, pack)[1]] == [b, a, c]
+    refused = post(client, f"/packs/{pack}/order", {"order": f"{b},{a}", "csrf_token": token})
+    page = client.get(HTTPS + refused.headers["Location"]).get_data(as_text=True)
+    assert "the new order does not name exactly the pack&#39;s entries" in page
+    assert post(client, f"/packs/{pack}/order", {"order": f"{b},{a},{c}"}).status_code == 400  # no CSRF token
 
 
 def test_sharing_with_named_colleagues_from_the_page(app, instance, trainer):
@@ -263,7 +403,7 @@ def test_sharing_with_named_colleagues_from_the_page(app, instance, trainer):
 
 
 #: what only a pack's owner may do to it (anyone who may read it may duplicate it)
-CHANGES = ["add", "section", "rename", "up", "down", "notes", "remove", "update", "edit", "share", "delete"]
+CHANGES = ["add", "section", "rename", "up", "down", "order", "notes", "remove", "update", "edit", "share", "delete"]
 
 
 def test_each_change_to_a_pack_is_for_its_owner_alone(app, instance, trainer, make_practice):
@@ -278,8 +418,9 @@ def test_each_change_to_a_pack_is_for_its_owner_alone(app, instance, trainer, ma
     packs.add_section(instance, trainer, pack, "Before")
     packs.share(instance, trainer, pack, "colleagues", (2,))  # the colleague may read it, not change it
     item = packs.read(instance, trainer, pack)[1][0].item
+    order = ",".join(str(e.item.id) for e in reversed(packs.read(instance, trainer, pack)[1]))
     form = {"item": str(item.id), "practice_id": "jakarta/sirens", "heading": "x", "title": "x", "language": "en",
-            "sharing": "private"}
+            "sharing": "private", "order": order}
     colleague = app.test_client()
     sign_in(colleague, "colleague@kobe.example")
     token = _token_in(colleague.get(f"{HTTPS}/packs/{pack}").get_data(as_text=True))

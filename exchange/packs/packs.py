@@ -147,8 +147,8 @@ def _next_position(session: Session, pack_id: int) -> int:
     return (session.scalar(sa.select(sa.func.max(PackItem.position)).where(PackItem.pack_id == pack_id)) or 0) + 1
 
 
-def move(instance: Instance, viewer: Viewer, pack_id: int, item_id: int, offset: int) -> None:
-    """Move an entry up (-1) or down (+1)."""
+def move(instance: Instance, viewer: Viewer, pack_id: int, item_id: int, offset: int) -> tuple[int, int]:
+    """Move an entry up (-1) or down (+1); its position then (from 1) and the number of entries."""
     with instance.db.writing() as session:
         _owned(session, viewer, pack_id)
         items = list(session.scalars(sa.select(PackItem).where(PackItem.pack_id == pack_id)
@@ -157,10 +157,30 @@ def move(instance: Instance, viewer: Viewer, pack_id: int, item_id: int, offset:
         if index is None:
             raise PackNotFound(item_id)
         target = index + offset
-        if 0 <= target < len(items):
-            items[index], items[target] = items[target], items[index]
-            for position, item in enumerate(items, 1):
-                item.position = position
+        if not 0 <= target < len(items):
+            return index + 1, len(items)
+        items[index], items[target] = items[target], items[index]
+        for position, item in enumerate(items, 1):
+            item.position = position
+        return target + 1, len(items)
+
+
+def reorder(instance: Instance, viewer: Viewer, pack_id: int, item_ids: list[int]) -> None:
+    """Put every entry of the pack in the order given, in one write.
+
+    ``item_ids`` must name each entry of the pack exactly once: an order made from a page that is out of
+    date (an entry added or removed since, in another window) is refused, and nothing moves.
+    """
+    with instance.db.writing() as session:
+        _owned(session, viewer, pack_id).updated_at = utcnow()
+        items = {item.id: item for item in session.scalars(sa.select(PackItem).where(PackItem.pack_id == pack_id))}
+        if len(set(item_ids)) != len(item_ids):
+            raise Invalid(Message(N_("the new order names an entry more than once")))
+        if set(item_ids) != set(items):
+            raise Invalid(Message(N_("the new order does not name exactly the pack's entries (the pack has "
+                                     "changed since the page was opened: reload it)")))
+        for position, item_id in enumerate(item_ids, 1):
+            items[item_id].position = position
 
 
 def _item(session: Session, viewer: Viewer, pack_id: int, item_id: int) -> PackItem:
@@ -189,6 +209,58 @@ def remove(instance: Instance, viewer: Viewer, pack_id: int, item_id: int) -> No
         audit.record(session, viewer.email, "pack.remove", str(pack_id), practice=item.practice_id or "",
                      heading=item.heading or "")
         session.delete(item)
+
+
+def remove_practice(instance: Instance, viewer: Viewer, pack_id: int, practice_id: str) -> None:
+    """Take a practice out of the pack, in whatever language it was pinned (undoing "Add to pack")."""
+    with instance.db.writing() as session:
+        pack = _owned(session, viewer, pack_id)
+        group = _group_of(session, practice_id)
+        items = list(session.scalars(sa.select(PackItem).where(
+            PackItem.pack_id == pack_id, PackItem.practice_id.in_(_members(session, {group})))
+            .order_by(PackItem.position.desc())))
+        if not items:
+            raise PracticeNotFound(practice_id)
+        audit.record(session, viewer.email, "pack.remove", str(pack_id), practice=items[0].practice_id or "",
+                     heading="")
+        session.delete(items[0])  # the last added, if it was added twice
+        pack.updated_at = utcnow()
+
+
+@dataclass(frozen=True)
+class Current:
+    """The pack a person is building now (the one they changed last), and what it holds."""
+
+    pack: Pack
+    #: each practice in the pack, and each translation of one: "In this pack" in results in any language
+    held: frozenset[str]
+
+
+def current(instance: Instance, viewer: Viewer) -> Current | None:
+    """The person's most recently changed pack and the practices it holds (None without a pack)."""
+    with instance.db.session() as session:
+        pack = session.scalars(sa.select(Pack).where(Pack.owner_id == viewer.id)
+                               .order_by(Pack.updated_at.desc(), Pack.id.desc()).limit(1)).first()
+        if pack is None:
+            return None
+        pinned = {practice_id for practice_id in session.scalars(sa.select(PackItem.practice_id).where(
+            PackItem.pack_id == pack.id)) if practice_id is not None}
+        groups = {record.translation_of or record.id for record in
+                  session.scalars(sa.select(PracticeRecord).where(PracticeRecord.id.in_(pinned)))}
+        return Current(pack, frozenset(_members(session, groups) | pinned))
+
+
+def _group_of(session: Session, practice_id: str) -> str:
+    record = session.get(PracticeRecord, practice_id)
+    return (record.translation_of or record.id) if record is not None else practice_id
+
+
+def _members(session: Session, groups: set[str]) -> set[str]:
+    """The ids of every practice in these translation groups (the originals and their translations)."""
+    if not groups:
+        return set()
+    return set(session.scalars(sa.select(PracticeRecord.id).where(
+        sa.or_(PracticeRecord.id.in_(groups), PracticeRecord.translation_of.in_(groups))))) | groups
 
 
 def update_item(instance: Instance, viewer: Viewer, pack_id: int, item_id: int) -> None:
@@ -259,7 +331,7 @@ def delete(instance: Instance, viewer: Viewer, pack_id: int, also: Callable[[Ses
 
 def mine(instance: Instance, viewer: Viewer) -> list[Pack]:
     with instance.db.session() as session:
-        query = sa.select(Pack).where(Pack.owner_id == viewer.id).order_by(Pack.updated_at.desc())
+        query = sa.select(Pack).where(Pack.owner_id == viewer.id).order_by(Pack.updated_at.desc(), Pack.id.desc())
         return list(session.scalars(query))
 
 

@@ -8,10 +8,13 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 from flask import Blueprint
 from flask import abort
 from flask import flash
+from flask import jsonify
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -93,12 +96,45 @@ def show(pack_id: int) -> ResponseReturnValue:
 @bp.post("/add")
 @login_required
 def add_from_results() -> ResponseReturnValue:
-    """Add a practice to the pack chosen in a result card, then go back to the results."""
+    """Add a practice to the pack chosen in a result card, then go back to that result (or answer a script)."""
     _valid()
-    packs.add_practice(library.instance, viewer(), _number("pack"), request.form.get("practice_id", "")[:161])
-    flash(_("Added to the pack."))
-    back = request.form.get("back", "")
-    return redirect(back if back.startswith("/practices") and not back.startswith("//") else url_for("packs.index"))
+    practice_id = request.form.get("practice_id", "")[:161]
+    packs.add_practice(library.instance, viewer(), _number("pack"), practice_id)
+    return _answer(_("Added to the pack."), _to_result(practice_id))
+
+
+@bp.post("/take-out")
+@login_required
+def remove_from_results() -> ResponseReturnValue:
+    """Take a practice out of a pack from its result card ("In this pack", Remove), back to that result."""
+    _valid()
+    practice_id = request.form.get("practice_id", "")[:161]
+    packs.remove_practice(library.instance, viewer(), _number("pack"), practice_id)
+    return _answer(_("Removed from the pack."), _to_result(practice_id))
+
+
+def _wants_json() -> bool:
+    """Whether the page's script asked (it then updates the page in place) rather than the form itself."""
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _answer(done: str, back: str) -> ResponseReturnValue:
+    if _wants_json():
+        return jsonify(message=done)
+    flash(done)
+    return redirect(back)
+
+
+def _to_result(practice_id: str) -> str:
+    """The results (or practice) page the form was on, at the practice's own place in it."""
+    back = request.form.get("back", "").split("#", 1)[0]
+    if not back.startswith("/practices") or back.startswith("//"):
+        return url_for("packs.index")
+    return f"{back}#{_anchor('practice', practice_id)}"
+
+
+def _anchor(kind: str, key: object) -> str:
+    return f"{kind}-{quote(str(key), safe='/')}"
 
 
 @bp.post("/import")
@@ -183,30 +219,39 @@ def export_download(pack_id: int, job_id: int) -> ResponseReturnValue:
     if job.status != "done" or not path.is_file():
         abort(404)
     pack = _readable_for(job)
-    name = exports.filename(pack.title, pack.id, job.edition, job.format)
-    response = send_file(path, mimetype=exports.FORMATS[job.format].mimetype, as_attachment=True,
-                         download_name=name, max_age=0)
+    response = send_file(path, mimetype=exports.FORMATS[job.format].mimetype, max_age=0)
+    response.headers["Content-Disposition"] = exports.content_disposition(pack.title, pack.id, job.edition,
+                                                                          job.format)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 
-def _back(pack_id: int) -> Response:
-    """Back to the practice page the form was on (adding from it), else to the pack."""
+def _back(pack_id: int, anchor: str = "") -> Response:
+    """Back to the practice page the form was on (adding from it), else to the pack (at ``anchor``)."""
     back = request.form.get("back", "")
-    return redirect(back if back.startswith("/practices/") else url_for("packs.show", pack_id=pack_id))
+    if back.startswith("/practices/") and not back.startswith("//"):
+        return redirect(back)
+    return redirect(url_for("packs.show", pack_id=pack_id) + (f"#{anchor}" if anchor else ""))
 
 
-def _change(pack_id: int, change: Callable[[], object], done: str | None = None) -> Response:
-    """Make a change to a pack one owns: say it is done, or why it was refused; then back to the form's page."""
+def _change(pack_id: int, change: Callable[[], object], done: str | Callable[[Any], str] | None = None,
+            anchor: str = "") -> ResponseReturnValue:
+    """Make a change to a pack one owns: say it is done, or why it was refused; then back to the form's page
+    (or, to the page's script, the same in JSON)."""
     _valid()
     try:
-        change()
+        result = change()
     except ValueError as error:
+        if _wants_json():
+            return jsonify(error=i18n.told(error)), 400
         flash(i18n.told(error))
     else:
-        if done:
-            flash(done)
-    return _back(pack_id)
+        said = done(result) if callable(done) else done
+        if _wants_json():
+            return jsonify(message=said or "")
+        if said:
+            flash(said)
+    return _back(pack_id, anchor)
 
 
 @bp.post("/<int:pack_id>/add")
@@ -231,16 +276,39 @@ def rename_section(pack_id: int) -> ResponseReturnValue:
                                                          request.form.get("heading", "")))
 
 
+def _moved(result: tuple[int, int]) -> str:
+    position, count = result
+    return str(_("Moved to position %(position)s of %(count)s.", position=position, count=count))
+
+
 @bp.post("/<int:pack_id>/up")
 @login_required
 def move_up(pack_id: int) -> ResponseReturnValue:
-    return _change(pack_id, lambda: packs.move(library.instance, viewer(), pack_id, _number("item"), -1))
+    item = _number("item")
+    return _change(pack_id, lambda: packs.move(library.instance, viewer(), pack_id, item, -1), _moved,
+                   _anchor("item", item))
 
 
 @bp.post("/<int:pack_id>/down")
 @login_required
 def move_down(pack_id: int) -> ResponseReturnValue:
-    return _change(pack_id, lambda: packs.move(library.instance, viewer(), pack_id, _number("item"), 1))
+    item = _number("item")
+    return _change(pack_id, lambda: packs.move(library.instance, viewer(), pack_id, item, 1), _moved,
+                   _anchor("item", item))
+
+
+@bp.post("/<int:pack_id>/order")
+@login_required
+def reorder(pack_id: int) -> ResponseReturnValue:
+    """The whole new order at once (dragging an entry): the entries' numbers, comma-separated."""
+    raw = request.form.get("order", "")[:20_000].split(",")
+
+    def change() -> None:
+        if not all(part.isascii() and part.isdigit() for part in raw):
+            raise ValueError(_("The new order must list the entries' numbers, separated by commas."))
+        packs.reorder(library.instance, viewer(), pack_id, [int(part) for part in raw])
+
+    return _change(pack_id, change, _("New order saved."))
 
 
 @bp.post("/<int:pack_id>/notes")

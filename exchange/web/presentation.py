@@ -41,7 +41,8 @@ def init_app(app: Flask) -> None:
     """Make labels, and what the signed-in person may see in the page's frame, available to templates;
     secure every response."""
     app.context_processor(lambda: {"labels": Labels(i18n.language()), "unread_count": _unread_count,
-                                   "my_packs": _my_packs, "today": datetime.date.today().isoformat(),
+                                   "my_packs": _my_packs, "current_pack": _current_pack,
+                                   "today": datetime.date.today().isoformat(),
                                    "is_admin": policy.may_administer(viewer())})
     app.after_request(_secure_headers)
 
@@ -59,6 +60,15 @@ def _my_packs() -> list[Pack]:
     if not viewer().is_authenticated:
         return []
     return packs.mine(library.instance, viewer())
+
+
+def _current_pack() -> packs.Current | None:
+    """The pack the signed-in person is building now and what it holds, for "In this pack" (read once)."""
+    if not viewer().is_authenticated:
+        return None
+    if "current_pack" not in g:
+        g.current_pack = packs.current(library.instance, viewer())
+    return g.current_pack  # type: ignore[no-any-return]
 
 
 def _secure_headers(response: Response) -> Response:

@@ -46,8 +46,9 @@ def test_search_add_three_reorder_add_notes_and_export_pdf_and_epub(browser: Bro
     for index in range(3):
         card = page.locator(".practice-card").nth(index)
         titles.append(card.get_by_role("heading", level=3).inner_text())
-        page.locator("form.add-to-pack").nth(index).get_by_role("button", name="Add").click()
-        expect(page.get_by_text("Added to the pack.")).to_be_visible()
+        tool = page.locator(".pack-tool").nth(index)
+        tool.locator("form.add-to-pack").get_by_role("button", name="Add").click()
+        expect(tool.get_by_text("Added to the pack.")).to_be_visible()  # in place, no reload
     assert cards.count() >= 3
     shot(page, "pack-search-add")
 
@@ -57,6 +58,7 @@ def test_search_add_three_reorder_add_notes_and_export_pdf_and_epub(browser: Bro
     expect(entries).to_have_count(3)
     # Move the third practice to the top, then add notes to it.
     page.locator(".pack-practice").nth(2).get_by_role("button", name="↑ Up").click()
+    expect(entries.nth(1)).to_have_text(titles[2])  # moved in place once the server has it
     page.locator(".pack-practice").nth(1).get_by_role("button", name="↑ Up").click()
     expect(entries.first).to_have_text(titles[2])
     first = page.locator(".pack-practice").first

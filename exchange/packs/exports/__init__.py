@@ -7,9 +7,11 @@ worker processes (:mod:`.jobs`); the command line runs them directly.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from exchange import policy
 from exchange.packs.exports.course import EDITIONS
@@ -82,4 +84,30 @@ def filename(title: str, pack_id: int, edition: str, format_key: str) -> str:
     return f"{stem}.{FORMATS[format_key].extension}"
 
 
-__all__ = ["EDITIONS", "FORMATS", "PackTooLarge", "export", "filename", "html"]
+#: what a file name may not hold on some system: path separators, reserved characters, quotes
+_UNSAFE_IN_NAMES = frozenset('/\\:*?"<>|')
+
+
+def _name_character(character: str) -> str:
+    kind = unicodedata.category(character)[0]
+    if kind == "Z":  # any space or separator, including line and paragraph separators
+        return " "
+    return "-" if kind == "C" or character in _UNSAFE_IN_NAMES else character
+
+
+def content_disposition(title: str, pack_id: int, edition: str, format_key: str) -> str:
+    """A ``Content-Disposition`` header value that downloads the export under its title, in any language.
+
+    RFC 6266: ``filename`` is the ASCII name of :func:`filename` for old clients, ``filename*`` (RFC 5987,
+    UTF-8, percent-encoded) keeps the title as written, such as ``避難所運営研修-trainer.pdf``. Control
+    characters (a line break could start a header of its own), path and reserved characters become ``-``.
+    """
+    kept = "".join(_name_character(c) for c in unicodedata.normalize("NFC", title))
+    words_ = "-".join(filter(None, (part.strip(" .") for part in kept.split("-"))))
+    words_ = " ".join(words_.split())[:80].strip(" .-") or f"pack-{pack_id}"
+    name = f"{words_}-{edition}.{FORMATS[format_key].extension}"
+    fallback = filename(title, pack_id, edition, format_key)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+__all__ = ["EDITIONS", "FORMATS", "PackTooLarge", "content_disposition", "export", "filename", "html"]

@@ -150,7 +150,7 @@ def assemble(instance: Instance, viewer: policy.Viewer, pack_id: int, edition: s
         assert entry.rendered is not None  # packs.read renders every practice entry it returns
         parts[-1].chapters.append(Chapter(
             number=number, anchor=f"practice-{number}", section=parts[-1].heading, entry=entry,
-            body=_printable(_prefixed(entry.rendered.html, prefix), entry.practice.body),
+            body=_boxed(_printable(_prefixed(entry.rendered.html, prefix), entry.practice.body)),
             notes=_markdown(item.trainer_notes, f"{prefix}n-") if trainer else Markup(""),
             exercises=_markdown(item.exercises, f"{prefix}e-"),
             answers=_markdown(item.answers, f"{prefix}a-") if trainer else Markup(""),
@@ -233,4 +233,19 @@ def _printable(html: Markup, markdown: str) -> Markup:
 
 
 def _markdown(text: str, prefix: str) -> Markup:
-    return _prefixed(rendering.render(text).html, prefix) if text.strip() else Markup("")
+    return _boxed(_prefixed(rendering.render(text).html, prefix)) if text.strip() else Markup("")
+
+
+#: a task-list item's checkbox as rendering.render writes it (nh3 quotes and orders the attributes)
+_CHECKBOX = re.compile(r'<input class="task-list-item-checkbox"( checked="checked")? disabled="disabled" '
+                       r'type="checkbox"\s*/?>')
+
+
+def _boxed(html: Markup) -> Markup:
+    """``html`` with each task-list checkbox drawn as a box character in the line of its item's text.
+
+    A form control is laid out as a block of its own by WeasyPrint and some e-book readers, so a checklist
+    printed one box per line, its text below; a ballot box glyph (☐, or ☑ when done) flows with the text.
+    """
+    return Markup(_CHECKBOX.sub(lambda m: '<span class="task-box">{}</span>'.format("☑" if m.group(1) else "☐"),
+                                str(html)))
