@@ -401,7 +401,19 @@ def act(submission_id: int, action: str) -> ResponseReturnValue:
 @login_required
 def notifications_page() -> ResponseReturnValue:
     return render_template("notifications.html",
-                           notifications=notifications.recent(library.instance, current_id()))
+                           notifications=notifications.open_recent(library.instance, current_id()))
+
+
+@bp.get("/notifications/<int:notification_id>")
+@login_required
+def notification(notification_id: int) -> ResponseReturnValue:
+    """Follow a notification to what it is about, marking it read."""
+    link = notifications.follow(library.instance, current_id(), notification_id)
+    if link is None:
+        abort(404)
+    if not link.startswith("/") or link.startswith("//"):  # only places on this site
+        return redirect(url_for("contribute.notifications_page"))
+    return redirect(link)
 
 
 @bp.post("/notifications/read")
