@@ -580,8 +580,8 @@ def test_the_review_queue_says_what_who_which_language_new_or_update_where_and_h
         session.get(Submission, new.id).updated_at -= datetime.timedelta(hours=5)
     reviewer = app.test_client()
     sign_in(reviewer, "rev@network.example")
-    assert queue_rows(reviewer.get(HTTPS + "/dashboard?lang=en").get_data(as_text=True)) == [
-        ["避難所の開設と運営", "Kenji", "Japanese", "Update of version 1", "Tokyo", "3 days"],  # the longest waiting first
+    assert queue_rows(reviewer.get(HTTPS + "/dashboard?lang=en").get_data(as_text=True)) == [  # longest waiting first
+        ["避難所の開設と運営", "Kenji", "Japanese", "Update of version 1", "Tokyo", "3 days"],
         ["Posko RW", "Siti", "Indonesian", "New practice", "Jakarta", "5 hours"]]
     indonesian = queue_rows(reviewer.get(HTTPS + "/dashboard?lang=id").get_data(as_text=True))
     assert [row[5] for row in indonesian] == ["3 hari", "5 jam"]
