@@ -109,3 +109,53 @@ def test_a_reviewer_restores_only_after_confirming(browser, live_server, live_in
         expect(page.get_by_text("Version 1 was published again as version 3.")).to_be_visible()
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "id", "ja"])
+def test_queue_review_and_notifications_fit_a_phone_and_a_wide_screen(browser, live_server, live_instance, language):
+    from exchange.review import submissions
+
+    author_email, reviewer_email = f"kenji-{language}@kobe.example", f"rina-{language}@network.example"
+    people.create_user(live_instance, author_email, "Kenji Sato", ["contributor"], ["kobe"], "test", PASSWORD)
+    people.create_user(live_instance, reviewer_email, "Rina", ["reviewer"], [], "test", PASSWORD)
+    [author] = [p for p, _cities in people.everyone(live_instance) if p.email == author_email]
+    kenji = people.by_id(live_instance, author.id)
+    slug = f"musenki-koushin-{language}"
+    old = "## 手順\n\n1. 毎週月曜日に各避難所へ無線で呼びかける。\n"
+    publishing.publish(live_instance, practice_text(old, title="無線機の更新計画", language="ja", city="kobe",
+                                                    country="JP"), slug, "test")
+    text = practice_text(old.replace("月曜", "金曜"), title="無線機の更新計画", language="ja", city="kobe",
+                         country="JP").decode()
+    draft = submissions.save(live_instance, kenji, "kobe", slug, text, 1)
+    submissions.submit(live_instance, kenji, draft.id)
+    context, page = signed_in_page(browser, live_server, reviewer_email)
+    try:
+        for screen in (PHONE, DESKTOP):
+            page.set_viewport_size(screen)
+            page.goto(f"{live_server}/dashboard?lang={language}")
+            row = page.locator("table.queue tr", has_text="無線機の更新計画")
+            expect(row).to_contain_text("Kenji Sato")
+            shoot(page, f"queue-{language}-{screen['width']}")
+            assert page.evaluate("document.scrollingElement.scrollWidth") <= screen["width"]
+            page.goto(f"{live_server}/submissions/{draft.id}?lang={language}")
+            shown = page.locator(".diff-sides" if screen is DESKTOP else ".diff-inline").first
+            assert shown.locator("ins").evaluate_all(ON_SCREEN) == ["金曜"]
+            changes = page.locator("section", has=page.locator(".changes")).first.bounding_box()
+            decision = page.locator("form.review-form").bounding_box()
+            assert changes and decision and changes["y"] < decision["y"], "the decision comes after the changes"
+            shoot(page, f"review-{language}-{screen['width']}")
+            assert page.evaluate("document.scrollingElement.scrollWidth") <= screen["width"]
+        page.locator("form.review-form textarea").fill("OK")
+        page.locator("form.review-form button").first.click()
+    finally:
+        context.close()
+    context, page = signed_in_page(browser, live_server, author_email)
+    try:
+        for screen in (PHONE, DESKTOP):
+            page.set_viewport_size(screen)
+            page.goto(f"{live_server}/notifications?lang={language}")
+            expect(page.locator("ul.notifications li").first).to_contain_text("無線機の更新計画")
+            shoot(page, f"notifications-{language}-{screen['width']}")
+            assert page.evaluate("document.scrollingElement.scrollWidth") <= screen["width"]
+    finally:
+        context.close()
