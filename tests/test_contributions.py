@@ -433,6 +433,9 @@ def test_a_web_edit_changes_only_what_the_person_changed(app, instance):
     assert changes_html.fields(page)["Updated"][0] == "Feb 1, 2024"
     assert changes_html.marked(page, "ins") == ["Katulampa"] and changes_html.marked(page, "del") == []
     assert ("1. Watch the gauge.", "1. Watch the Katulampa gauge.") in changes_html.sides(page)
+    assert page.index("Changes against the published version") < page.index("Approve and publish") < page.index(
+        "Preview")  # the reviewer reads the changes, then decides
+    assert "by Siti · Jakarta · English · Update of version 1" in page
     post(reviewer, f"/submissions/{submission.id}/approve", {"csrf_token": _token_in(page)})
     assert instance.store.read_current("jakarta/flood-warning").decode() == expected
 

@@ -328,6 +328,13 @@ def visible_submission(instance: Instance, viewer: Viewer, submission_id: int) -
         return submission
 
 
+def author_name(instance: Instance, submission: Submission) -> str:
+    """The name the submission's author chose ("" when their account is gone)."""
+    with instance.db.session() as session:
+        author = session.get(User, submission.author_id)
+        return author.name if author is not None else ""
+
+
 def events(instance: Instance, submission_id: int) -> list[Step]:
     """The submission's review history, oldest first, people named as they chose."""
     with instance.db.session() as session:

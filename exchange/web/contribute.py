@@ -371,6 +371,7 @@ def submission(submission_id: int) -> ResponseReturnValue:
                            diff=submissions.diff_against_live(library.instance, found),
                            since=submissions.published_since(library.instance, found),
                            events=submissions.events(library.instance, submission_id),
+                           author=submissions.author_name(library.instance, found),
                            is_author=policy.is_author(viewer(), found), may_decide=policy.may_decide(viewer(), found),
                            may_administer=policy.may_administer(viewer()))
 
