@@ -590,3 +590,21 @@ def test_the_review_queue_says_what_who_which_language_new_or_update_where_and_h
     assert [row[5] for row in indonesian] == ["3 hari", "5 jam"]
     japanese = queue_rows(reviewer.get(HTTPS + "/dashboard?lang=ja").get_data(as_text=True))
     assert [row[5] for row in japanese] == ["3日", "5時間"] and japanese[0][2] == "日本語"
+
+
+def test_comparing_and_reading_an_earlier_version_name_the_practice_by_its_title(client, instance, make_practice):
+    publishing.publish(instance, make_practice(title="Peringatan dini banjir", language="id",
+                                               body="## Langkah\n\n1. Pantau pos pengamatan Katulampa.\n"),
+                       "flood-warning", "t")
+    publishing.publish(instance, make_practice(title="Peringatan dini banjir", language="id",
+                                               body="## Langkah\n\n1. Pantau pos pengamatan Depok.\n"),
+                       "flood-warning", "t")
+    for path in ("/practices/jakarta/flood-warning/compare?from=1&to=2&lang=ja",
+                 "/practices/jakarta/flood-warning/versions/1?lang=ja"):
+        page = client.get(HTTPS + path).get_data(as_text=True)
+        crumbs = changes_html.plain(page.split('<nav class="breadcrumb"', 1)[1].split("</nav>", 1)[0])
+        assert "Peringatan dini banjir" in crumbs and "flood-warning" not in crumbs, crumbs
+    page = client.get(HTTPS + "/practices/jakarta/flood-warning/compare?from=1&to=2&lang=ja").get_data(as_text=True)
+    assert "@@" not in page and changes_html.fields(page) == {}
+    assert changes_html.marked(page, "del") == ["Katulampa"] and changes_html.marked(page, "ins") == ["Depok"]
+    assert "第1版から第2版への変更点" in page and 'lang="id"' in page.split('<div class="diff-inline"', 1)[1][:80]
