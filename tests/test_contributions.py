@@ -590,6 +590,10 @@ def test_the_review_queue_says_what_who_which_language_new_or_update_where_and_h
     assert [row[5] for row in indonesian] == ["3 hari", "5 jam"]
     japanese = queue_rows(reviewer.get(HTTPS + "/dashboard?lang=ja").get_data(as_text=True))
     assert [row[5] for row in japanese] == ["3日", "5時間"] and japanese[0][2] == "日本語"
+    author = app.test_client()
+    sign_in(author, "siti@jakarta.example")
+    own = author.get(HTTPS + "/dashboard").get_data(as_text=True)  # her own list names her text by its title too
+    assert "Posko RW" in own and "jakarta/posko" not in own
 
 
 def test_comparing_and_reading_an_earlier_version_name_the_practice_by_its_title(client, instance, make_practice):
