@@ -218,3 +218,20 @@ def test_following_a_notification_marks_it_read_and_leads_to_its_page(app, insta
     sign_in(reviewer, "rina@network.example")
     assert reviewer.get(f"{HTTPS}/notifications/{older.id}").status_code == 404  # not hers
     assert [n.id for n in notifications.unread(instance, siti)] == [older.id]
+
+
+def test_a_notification_stored_in_the_earlier_wording_is_said_in_todays_in_the_readers_language(app, instance):
+    from exchange.models import Notification
+    from tests.test_accounts import HTTPS
+    from tests.test_accounts import sign_in
+
+    people.create_user(instance, "siti@jakarta.example", "Siti", ["contributor"], ["jakarta"], "t", PASSWORD)
+    with instance.db.writing() as session:  # as 0012 stored it: "approved — Rina: approved — jakarta/posko"
+        session.add(Notification(user_id=1, kind="approved", message="Rina: approved — jakarta/posko.",
+                                 template="%(name)s: approved — %(practice)s.",
+                                 arguments={"name": "Rina", "practice": "jakarta/posko", "postscript": ""},
+                                 link="/submissions/1"))
+    client = app.test_client()
+    sign_in(client, "siti@jakarta.example")
+    [said] = items(client.get(HTTPS + "/notifications?lang=id").get_data(as_text=True))
+    assert said.startswith("Baru Rina menyetujui “jakarta/posko”; kini sudah terbit.")

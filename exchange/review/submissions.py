@@ -56,6 +56,15 @@ DECIDED = {
 }
 #: what the reviewers are told of a text sent for review
 SUBMITTED = N_("%(name)s sent “%(title)s” for review.")
+#: the sentences notifications were stored with before they named the title (so each said its kind twice),
+#: and what such a notification says now (its title then is the practice's address: titles were not kept)
+REWORDED = {
+    "%(name)s submitted %(practice)s for review.": SUBMITTED,
+    "%(name)s: commented — %(practice)s.": DECIDED["commented"],
+    "%(name)s: changes requested — %(practice)s.": DECIDED["changes_requested"],
+    "%(name)s: approved — %(practice)s.": DECIDED["approved"],
+    "%(name)s: rejected — %(practice)s.": DECIDED["rejected"],
+}
 #: what the author is told when an approval found a newer version published since their text was started
 SENT_BACK = N_("“%(title)s” was not published: version %(version)s was published after your text was started. "
                "Your text is kept: edit it to bring in what changed, then submit it again.")

@@ -29,6 +29,7 @@ from exchange import catalogs
 from exchange.library import vocabularies
 from exchange.models import Notification
 from exchange.models import utcnow
+from exchange.review import submissions
 from exchange.web import search_notices
 from exchange.web.extensions import babel
 from exchange.web.viewer import current as viewer
@@ -145,7 +146,8 @@ def notification_parts(notification: Notification) -> tuple[str, str]:
     arguments = dict(notification.arguments or {})
     postscript = str(arguments.pop("postscript", "") or "")
     arguments.setdefault("title", arguments.get("practice", ""))
-    return str(gettext(notification.template, **arguments)), postscript
+    template = submissions.REWORDED.get(notification.template, notification.template)
+    return str(gettext(template, **arguments)), postscript
 
 
 def said(text: object) -> object:
