@@ -16,6 +16,7 @@ from exchange.models import AuditEntry
 from exchange.models import Submission
 from exchange.review import submissions
 from exchange.search.backend import SearchRequest
+from tests import changes_html
 from tests.test_accounts import HTTPS
 from tests.test_accounts import PASSWORD
 from tests.test_accounts import _token_in
@@ -57,7 +58,7 @@ def test_write_submit_request_changes_revise_approve_publish(app, instance):
     submission = latest(instance)
     assert submission.status == "submitted" and submission.practice_id == "jakarta/posko-banjir-rw"
     assert instance.search.search(SearchRequest(q="posko"), frozenset({"public"})).total == 0  # not yet public
-    assert "posko-banjir-rw" in reviewer.get(HTTPS + "/dashboard").get_data(as_text=True)
+    assert "Posko banjir tingkat RW" in reviewer.get(HTTPS + "/dashboard").get_data(as_text=True)
     page = reviewer.get(f"{HTTPS}/submissions/{submission.id}").get_data(as_text=True)
     token = _token_in(page)
     post(reviewer, f"/submissions/{submission.id}/request_changes", {"comment": "Tambahkan peran RT.",
@@ -156,7 +157,8 @@ def test_two_contributors_edit_at_once_one_wins_the_other_keeps_a_draft(app, ins
     late = post(second, path, {**fields, "body": "## Second\n\nSecond text.\n", "csrf_token": second_form,
                                "action": "submit"})
     page = late.get_data(as_text=True)
-    assert late.status_code == 409 and "Someone published version 2" in page and "First text." in page
+    assert late.status_code == 409 and "Someone published version 2" in page
+    assert ("", "First text.") in changes_html.sides(page)
     kept = latest(instance)
     assert kept.status == "draft" and "Second text." in kept.text and kept.base_version == 1
     assert b"First text." in instance.store.read_current("jakarta/flood-warning")
@@ -169,19 +171,26 @@ def test_any_two_versions_compare_and_a_reviewer_restores_an_earlier_one(app, in
     publishing.publish(instance, make_practice(summary="Third summary."), "flood-warning", "t")
     client = app.test_client()
     page = client.get(HTTPS + "/practices/jakarta/flood-warning/compare?from=1&to=3").get_data(as_text=True)
-    assert ('<th scope="row">summary</th><td class="del">First summary.</td><td class="add">Third summary.</td>'
-            in page)
+    assert changes_html.fields(page) == {"Summary": ("First summary.", "Third summary.")}
     assert "The text itself is unchanged." in page
     assert client.get(HTTPS + "/practices/jakarta/flood-warning/compare?from=1&to=9").status_code == 404
     assert client.get(HTTPS + "/practices/jakarta/flood-warning/compare?from=x&to=2").status_code == 404
     sign_in(client, "siti@jakarta.example")
     token = _token_in(client.get(HTTPS + "/practices/jakarta/flood-warning").get_data(as_text=True))
     assert post(client, "/practices/jakarta/flood-warning/versions/1/restore", {"csrf_token": token}).status_code == 403
+    assert client.get(HTTPS + "/practices/jakarta/flood-warning/versions/1/restore").status_code == 403
     reviewer = app.test_client()
     sign_in(reviewer, "rev@network.example")
     page = reviewer.get(HTTPS + "/practices/jakarta/flood-warning").get_data(as_text=True)
+    assert 'href="/practices/jakarta/flood-warning/versions/1/restore"' in page  # a link to the question, no button
+    unconfirmed = post(reviewer, "/practices/jakarta/flood-warning/versions/1/restore", {"csrf_token": _token_in(page)})
+    assert unconfirmed.status_code == 302 and unconfirmed.location.endswith("/versions/1/restore")
+    assert instance.store.versions("jakarta/flood-warning") == [1, 2, 3]  # nothing restored without confirming
+    question = reviewer.get(HTTPS + "/practices/jakarta/flood-warning/versions/1/restore").get_data(as_text=True)
+    assert "Restore version 1?" in question and "as version 4" in question
+    assert changes_html.fields(question) == {"Summary": ("Third summary.", "First summary.")}
     assert post(reviewer, "/practices/jakarta/flood-warning/versions/1/restore",
-                {"csrf_token": _token_in(page)}).status_code == 302
+                {"csrf_token": _token_in(question), "confirm": "yes"}).status_code == 302
     assert instance.store.versions("jakarta/flood-warning") == [1, 2, 3, 4]
     store = instance.store
     assert store.read_version("jakarta/flood-warning", 4) == store.read_version("jakarta/flood-warning", 1)
@@ -420,9 +429,13 @@ def test_a_web_edit_changes_only_what_the_person_changed(app, instance):
         "updated: 2024-02-01", f"updated: {today}")
     assert submission.text == expected  # every untouched line exactly as it was
     page = reviewer.get(f"{HTTPS}/submissions/{submission.id}").get_data(as_text=True)
-    assert f'<th scope="row">updated</th><td class="del">2024-02-01</td><td class="add">{today}</td>' in page
-    assert page.count('<th scope="row">') == 1  # only 'updated' among the fields
-    assert "+1. Watch the Katulampa gauge." in page and "-1. Watch the gauge." in page
+    assert list(changes_html.fields(page)) == ["Updated"]  # only 'updated' among the fields
+    assert changes_html.fields(page)["Updated"][0] == "Feb 1, 2024"
+    assert changes_html.marked(page, "ins") == ["Katulampa"] and changes_html.marked(page, "del") == []
+    assert ("1. Watch the gauge.", "1. Watch the Katulampa gauge.") in changes_html.sides(page)
+    assert page.index("Changes against the published version") < page.index("Approve and publish") < page.index(
+        "Preview")  # the reviewer reads the changes, then decides
+    assert "by Siti · Jakarta · English · Update of version 1" in page
     post(reviewer, f"/submissions/{submission.id}/approve", {"csrf_token": _token_in(page)})
     assert instance.store.read_current("jakarta/flood-warning").decode() == expected
 
@@ -530,7 +543,8 @@ def test_a_text_refused_at_approval_goes_back_to_its_author_who_brings_it_forwar
         assert session.get(Submission, ids[1]).status == "changes_requested"
     # Ayu sees why, with what was published meanwhile, and her text kept.
     mine = ayu.get(f"{HTTPS}/submissions/{ids[1]}").get_data(as_text=True)
-    assert "Version 2 was published after this text was started" in mine and "Watch the upstream gauge" in mine
+    assert "Version 2 was published after this text was started" in mine
+    assert ("1. Watch the gauge.", "1. Watch the upstream gauge.") in changes_html.sides(mine)
     assert "rev@network.example" not in mine and "by Rina" in mine  # people by name, not address
     editor = ayu.get(f"{HTTPS}/submissions/{ids[1]}/edit").get_data(as_text=True)
     assert "Published since this text was started: version 2" in editor
@@ -544,3 +558,57 @@ def test_a_text_refused_at_approval_goes_back_to_its_author_who_brings_it_forwar
     text = instance.store.read_current("jakarta/flood-warning").decode()
     assert "Watch the upstream gauge" in text and "Warn the whole neighbourhood" in text
     assert instance.store.versions("jakarta/flood-warning") == [1, 2, 3]
+
+
+def queue_rows(page: str) -> list[list[str]]:
+    """The review queue's rows as read on screen: one list of cell texts per submission."""
+    table = page.split('<table class="list queue">', 1)[1].split("</table>", 1)[0]
+    return [[" ".join(changes_html.plain(cell).split()) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+            for row in re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>", 1)[1], re.S)]
+
+
+def test_the_review_queue_says_what_who_which_language_new_or_update_where_and_how_long(app, instance, make_practice):
+    add_people(instance)
+    publishing.publish(instance, make_practice(city="tokyo", country="JP", language="ja", title="避難所の開設"),
+                       "hinanjo", "t")
+    kenji, siti = people.load(instance, "2:1"), people.load(instance, "1:1")
+    update = submissions.save(instance, kenji, "tokyo", "hinanjo", make_practice(
+        city="tokyo", country="JP", language="ja", title="避難所の開設と運営").decode(), 1)
+    submissions.submit(instance, kenji, update.id)
+    new = submissions.save(instance, siti, "jakarta", "posko", make_practice(language="id", title="Posko RW").decode(),
+                           None)
+    submissions.submit(instance, siti, new.id)
+    with instance.db.writing() as session:  # Kenji's update has waited three days, Siti's text five hours
+        session.get(Submission, update.id).updated_at -= datetime.timedelta(days=3, hours=1)
+        session.get(Submission, new.id).updated_at -= datetime.timedelta(hours=5)
+    reviewer = app.test_client()
+    sign_in(reviewer, "rev@network.example")
+    assert queue_rows(reviewer.get(HTTPS + "/dashboard?lang=en").get_data(as_text=True)) == [  # longest waiting first
+        ["避難所の開設と運営", "Kenji", "Japanese", "Update of version 1", "Tokyo", "3 days"],
+        ["Posko RW", "Siti", "Indonesian", "New practice", "Jakarta", "5 hours"]]
+    indonesian = queue_rows(reviewer.get(HTTPS + "/dashboard?lang=id").get_data(as_text=True))
+    assert [row[5] for row in indonesian] == ["3 hari", "5 jam"]
+    japanese = queue_rows(reviewer.get(HTTPS + "/dashboard?lang=ja").get_data(as_text=True))
+    assert [row[5] for row in japanese] == ["3日", "5時間"] and japanese[0][2] == "日本語"
+    author = app.test_client()
+    sign_in(author, "siti@jakarta.example")
+    own = author.get(HTTPS + "/dashboard").get_data(as_text=True)  # her own list names her text by its title too
+    assert "Posko RW" in own and "jakarta/posko" not in own
+
+
+def test_comparing_and_reading_an_earlier_version_name_the_practice_by_its_title(client, instance, make_practice):
+    publishing.publish(instance, make_practice(title="Peringatan dini banjir", language="id",
+                                               body="## Langkah\n\n1. Pantau pos pengamatan Katulampa.\n"),
+                       "flood-warning", "t")
+    publishing.publish(instance, make_practice(title="Peringatan dini banjir", language="id",
+                                               body="## Langkah\n\n1. Pantau pos pengamatan Depok.\n"),
+                       "flood-warning", "t")
+    for path in ("/practices/jakarta/flood-warning/compare?from=1&to=2&lang=ja",
+                 "/practices/jakarta/flood-warning/versions/1?lang=ja"):
+        page = client.get(HTTPS + path).get_data(as_text=True)
+        crumbs = changes_html.plain(page.split('<nav class="breadcrumb"', 1)[1].split("</nav>", 1)[0])
+        assert "Peringatan dini banjir" in crumbs and "flood-warning" not in crumbs, crumbs
+    page = client.get(HTTPS + "/practices/jakarta/flood-warning/compare?from=1&to=2&lang=ja").get_data(as_text=True)
+    assert "@@" not in page and changes_html.fields(page) == {}
+    assert changes_html.marked(page, "del") == ["Katulampa"] and changes_html.marked(page, "ins") == ["Depok"]
+    assert "第1版から第2版への変更点" in page and 'lang="id"' in page.split('<div class="diff-inline"', 1)[1][:80]

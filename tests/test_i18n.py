@@ -204,7 +204,8 @@ PUBLIC_PAGES = ["/", "/practices", "/practices?q=banjir", "/practices?q=qqxqqzz+
 STAFF_PAGES = ["/dashboard", "/contribute", "/contribute?template=case-study", "/contribute/upload",
                "/submissions/{submission}", "/notifications", "/packs", "/packs/{pack}", "/admin/people",
                "/admin/people/{person}", "/admin/audit", "/account/password",
-               "/practices/jakarta/peringatan-dini-banjir-ciliwung", "/practices?q=banjir"]
+               "/practices/jakarta/peringatan-dini-banjir-ciliwung", "/practices?q=banjir",
+               "/practices/jakarta/siren-test/versions/1/restore"]
 
 
 def asking(client, language: str, way: str):  # type: ignore[no-untyped-def]
@@ -332,9 +333,10 @@ def test_notifications_and_their_mail_reach_each_person_in_their_language(app, i
     submissions.submit(instance, author, draft.id)
     submissions.review(instance, reviewer, draft.id, "request_changes", "Tambahkan peran RT — 役割も")
     [to_reviewer] = notifications.recent(instance, reviewer.id)
-    assert to_reviewer.message == "Siti Rahma さんが jakarta/posko-rw の審査を依頼しました。"
+    assert to_reviewer.message == "Siti Rahma さんが「Community flood early warning」の審査を依頼しました。"
     [to_author] = notifications.recent(instance, author.id)
-    assert to_author.message == "Kenji: perlu perbaikan — jakarta/posko-rw.\n\nTambahkan peran RT — 役割も"
+    assert to_author.message == ("Kenji meminta perbaikan pada “Community flood early warning”."
+                                 "\n\nTambahkan peran RT — 役割も")
     with instance.db.session() as session:
         letters = [job.payload for job in session.scalars(sa.select(Job).where(Job.kind == "mail").order_by(Job.id))]
     assert [(letter["to"], letter["subject"]) for letter in letters] == [
@@ -343,7 +345,8 @@ def test_notifications_and_their_mail_reach_each_person_in_their_language(app, i
     client = app.test_client()
     sign_in(client, AUTHOR)
     page = client.get(HTTPS + "/notifications?lang=en").get_data(as_text=True)
-    assert "Kenji: changes requested — jakarta/posko-rw." in page and "Tambahkan peran RT — 役割も" in page
+    assert "Kenji asked for changes to “Community flood early warning”." in page
+    assert "Tambahkan peran RT — 役割も" in page
 
 
 def test_pack_exports_print_the_catalogs_words_in_the_packs_language():

@@ -119,7 +119,8 @@ def test_an_approval_reaches_the_author_over_starttls_with_an_absolute_link(mech
     ]
     # The request came to px.test; the link follows EXCHANGE_BASE_URL, path and all.
     assert server.messages[1].get_content().splitlines() == [
-        "Rina: approved — jakarta/posko.", "", "Bagus — 良い.", "", f"{BASE_URL}/submissions/{submission_id}"]
+        "Rina approved “Posko RW”; it is published.", "", "Bagus — 良い.", "",
+        f"{BASE_URL}/submissions/{submission_id}"]
     assert server.sign_ins == [(mechanism, "exchange", True)] * 2
     [note] = notifications.unread(instance, 1)
     assert note.kind == "approved" and note.link == f"/submissions/{submission_id}"

@@ -61,7 +61,7 @@ def test_submission_and_decisions_notify_in_the_app_and_by_mail(mailing_instance
         ("siti@jakarta.example", "Your submission was approved and published"),
     ]
     assert smtp_inbox.messages[1].get_content().splitlines() == [
-        "Rina: changes requested — jakarta/posko.", "", "Tambahkan peran RT — 役割も", "",
+        "Rina asked for changes to “Posko RW”.", "", "Tambahkan peran RT — 役割も", "",
         f"https://exchange.example.org/submissions/{draft.id}"]
     assert [n.link for n in notifications.recent(instance, siti.id)] == [f"/submissions/{draft.id}"] * 2
     notifications.mark_read(instance, siti.id)
@@ -155,3 +155,83 @@ def test_a_failing_mail_job_is_retried_with_backoff_and_then_marked_failed_with_
     assert [n.kind for n in notifications.unread(instance, 1)] == ["approved"]  # the event stands
     instance.search.close()
     instance.db.dispose()
+
+
+def decided_submission(instance) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """Siti's "Posko RW", sent back by Rina with a comment, then approved: (submission id, Siti's user id)."""
+    people.create_user(instance, "siti@jakarta.example", "Siti", ["contributor"], ["jakarta"], "t", PASSWORD)
+    people.create_user(instance, "rina@network.example", "Rina", ["reviewer"], [], "t", PASSWORD)
+    siti, rina = people.load(instance, "1:1"), people.load(instance, "2:1")
+    draft = submissions.save(instance, siti, "jakarta", "posko", practice_text(title="Posko RW").decode(), None)
+    submissions.submit(instance, siti, draft.id)
+    submissions.review(instance, rina, draft.id, "request_changes", "Tambahkan peran RT")
+    submissions.submit(instance, siti, draft.id)
+    submissions.review(instance, rina, draft.id, "approve")
+    return draft.id, siti.id
+
+
+def items(page: str) -> list[str]:
+    """The notifications listed on the page, as read on screen (one line each)."""
+    import re
+
+    from tests.changes_html import plain
+
+    listed = page.split('<ul class="notifications">', 1)[1].split("</ul>", 1)[0]
+    return [" ".join(plain(item).split()) for item in re.findall(r"<li[^>]*>(.*?)</li>", listed, re.S)]
+
+
+def test_the_notifications_page_names_titles_once_and_marks_them_read_when_seen(app, instance):
+    from tests.test_accounts import HTTPS
+    from tests.test_accounts import sign_in
+
+    decided_submission(instance)
+    client = app.test_client()
+    sign_in(client, "siti@jakarta.example")
+    home = client.get(HTTPS + "/").get_data(as_text=True)
+    assert '<span class="count unread">2</span>' in home  # the header counts what is unread
+    first = client.get(HTTPS + "/notifications").get_data(as_text=True)
+    approved, sent_back = items(first)
+    assert approved.startswith("New Rina approved “Posko RW”; it is published.")
+    assert sent_back.startswith("New Rina asked for changes to “Posko RW”. Tambahkan peran RT")
+    assert "jakarta/posko" not in first  # titles, never addresses
+    for item in (approved, sent_back):  # no word said twice ("approved — Rina: approved — …")
+        words = [w.strip(".,;“”") for w in item.split()[:8]]
+        assert len(words) == len(set(words)), item
+    assert notifications.unread(instance, 1) == []  # seen: read from now on
+    again = client.get(HTTPS + "/notifications").get_data(as_text=True)
+    assert not any(item.startswith("New") for item in items(again))
+    assert 'class="count unread"' not in again
+
+
+def test_following_a_notification_marks_it_read_and_leads_to_its_page(app, instance):
+    from tests.test_accounts import HTTPS
+    from tests.test_accounts import sign_in
+
+    submission_id, siti = decided_submission(instance)
+    [newest, older] = notifications.unread(instance, siti)
+    client = app.test_client()
+    sign_in(client, "siti@jakarta.example")
+    response = client.get(f"{HTTPS}/notifications/{newest.id}")
+    assert response.status_code == 302 and response.location.endswith(f"/submissions/{submission_id}")
+    assert [n.id for n in notifications.unread(instance, siti)] == [older.id]
+    reviewer = app.test_client()
+    sign_in(reviewer, "rina@network.example")
+    assert reviewer.get(f"{HTTPS}/notifications/{older.id}").status_code == 404  # not hers
+    assert [n.id for n in notifications.unread(instance, siti)] == [older.id]
+
+
+def test_a_notification_stored_in_the_earlier_wording_is_said_in_todays_in_the_readers_language(app, instance):
+    from exchange.models import Notification
+    from tests.test_accounts import HTTPS
+    from tests.test_accounts import sign_in
+
+    people.create_user(instance, "siti@jakarta.example", "Siti", ["contributor"], ["jakarta"], "t", PASSWORD)
+    with instance.db.writing() as session:  # as 0012 stored it: "approved — Rina: approved — jakarta/posko"
+        session.add(Notification(user_id=1, kind="approved", message="Rina: approved — jakarta/posko.",
+                                 template="%(name)s: approved — %(practice)s.",
+                                 arguments={"name": "Rina", "practice": "jakarta/posko", "postscript": ""},
+                                 link="/submissions/1"))
+    client = app.test_client()
+    sign_in(client, "siti@jakarta.example")
+    [said] = items(client.get(HTTPS + "/notifications?lang=id").get_data(as_text=True))
+    assert said.startswith("Baru Rina menyetujui “jakarta/posko”; kini sudah terbit.")

@@ -172,11 +172,24 @@ def due_for_review(instance: Instance, cities: tuple[str, ...], within_days: int
                   key=lambda r: r.meta["review_by"])
 
 
-def compare(instance: Instance, practice_id: str, viewer: policy.Viewer | None, old: int, new: int) -> diffs.Changes:
+@dataclass(frozen=True)
+class Comparison:
+    """Two published versions of a practice compared: its title and language (as the newer one has them)
+    and what changed."""
+
+    practice_id: str
+    title: str
+    language: str
+    changes: diffs.Changes
+
+
+def compare(instance: Instance, practice_id: str, viewer: policy.Viewer | None, old: int, new: int) -> Comparison:
     """The differences between two published versions, when the viewer may read both."""
     with instance.db.session() as session:
         record = session.get(PracticeRecord, practice_id)
     texts = [readable_version(instance, record, n, viewer) if record is not None else None for n in (old, new)]
     if texts[0] is None or texts[1] is None:
         raise PracticeNotFound(f"{practice_id} v{old}..v{new}")
-    return diffs.practice(texts[0].text.decode("utf-8"), texts[1].text.decode("utf-8"))
+    newer = texts[1] if new >= old else texts[0]
+    return Comparison(practice_id, newer.title, newer.language,
+                      diffs.practice(texts[0].text.decode("utf-8"), texts[1].text.decode("utf-8")))

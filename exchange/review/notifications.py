@@ -132,6 +132,28 @@ def recent(instance: Instance, user_id: int, limit: int = 50) -> list[Notificati
                                     .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)))
 
 
+def open_recent(instance: Instance, user_id: int, limit: int = 50) -> list[Notification]:
+    """The person's latest notifications as they were before this look (unread ones still unread, to show as
+    new), all of them marked read now that they have been seen."""
+    shown = recent(instance, user_id, limit)
+    if any(n.read_at is None for n in shown):
+        with instance.db.claiming() as session:  # a short write of the person's own rows, behind no publish
+            session.execute(sa.update(Notification).where(Notification.user_id == user_id,
+                                                          Notification.read_at.is_(None)).values(read_at=utcnow()))
+    return shown
+
+
+def follow(instance: Instance, user_id: int, notification_id: int) -> str | None:
+    """The link of the person's notification ``notification_id``, marked read; None when it is not theirs."""
+    with instance.db.claiming() as session:
+        notification = session.get(Notification, notification_id)
+        if notification is None or notification.user_id != user_id:
+            return None
+        if notification.read_at is None:
+            notification.read_at = utcnow()
+        return notification.link
+
+
 def mark_read(instance: Instance, user_id: int) -> None:
     with instance.db.writing() as session:
         session.execute(sa.update(Notification).where(Notification.user_id == user_id,

@@ -49,14 +49,25 @@ EDITABLE = ("draft", "changes_requested")
 OPEN = ("draft", "submitted", "changes_requested")
 #: what the author is told of each decision on their submission (a reviewer's comment follows it)
 DECIDED = {
-    "commented": N_("%(name)s: commented — %(practice)s."),
-    "changes_requested": N_("%(name)s: changes requested — %(practice)s."),
-    "approved": N_("%(name)s: approved — %(practice)s."),
-    "rejected": N_("%(name)s: rejected — %(practice)s."),
+    "commented": N_("%(name)s commented on “%(title)s”."),
+    "changes_requested": N_("%(name)s asked for changes to “%(title)s”."),
+    "approved": N_("%(name)s approved “%(title)s”; it is published."),
+    "rejected": N_("%(name)s did not accept “%(title)s”."),
+}
+#: what the reviewers are told of a text sent for review
+SUBMITTED = N_("%(name)s sent “%(title)s” for review.")
+#: the sentences notifications were stored with before they named the title (so each said its kind twice),
+#: and what such a notification says now (its title then is the practice's address: titles were not kept)
+REWORDED = {
+    "%(name)s submitted %(practice)s for review.": SUBMITTED,
+    "%(name)s: commented — %(practice)s.": DECIDED["commented"],
+    "%(name)s: changes requested — %(practice)s.": DECIDED["changes_requested"],
+    "%(name)s: approved — %(practice)s.": DECIDED["approved"],
+    "%(name)s: rejected — %(practice)s.": DECIDED["rejected"],
 }
 #: what the author is told when an approval found a newer version published since their text was started
-SENT_BACK = N_("%(practice)s: Version %(version)s was published after this text was started, so it was not published "
-               "over it. Your text is kept: edit it to bring in what changed, then submit it again.")
+SENT_BACK = N_("“%(title)s” was not published: version %(version)s was published after your text was started. "
+               "Your text is kept: edit it to bring in what changed, then submit it again.")
 
 
 class StaleEdit(Conflict):
@@ -175,8 +186,9 @@ def submit(instance: Instance, viewer: Viewer, submission_id: int) -> None:
         session.add(SubmissionEvent(submission_id=submission.id, actor=viewer.email, action="submit"))
         audit.record(session, viewer.email, "submission.submit", submission.practice_id, submission=submission.id)
         notifications.add(session, [r for r in notifications.reviewers(session) if r != viewer.id],
-                          "submitted", N_("%(name)s submitted %(practice)s for review."),
-                          f"/submissions/{submission.id}", {"name": viewer.name, "practice": submission.practice_id})
+                          "submitted", SUBMITTED, f"/submissions/{submission.id}",
+                          {"name": viewer.name, "title": _title_and_language(submission)[0],
+                           "practice": submission.practice_id})
 
 
 def withdraw(instance: Instance, viewer: Viewer, submission_id: int) -> None:
@@ -228,7 +240,8 @@ def review(instance: Instance, reviewer: Viewer, submission_id: int, decision: s
                      version=version)
         kind = {"comment": "commented"}.get(decision, status) or decision
         notifications.add(session, [submission.author_id], kind, DECIDED[kind], f"/submissions/{submission_id}",
-                          {"name": reviewer.name, "practice": practice_id}, postscript=comment)
+                          {"name": reviewer.name, "title": _title_and_language(submission)[0], "practice": practice_id},
+                          postscript=comment)
 
     version = None
     if decision == "approve":
@@ -261,7 +274,9 @@ def _send_back_as_stale(instance: Instance, reviewer: Viewer, submission_id: int
         audit.record(session, reviewer.email, "submission.stale", submission.practice_id, submission=submission_id,
                      current=current)
         notifications.add(session, [submission.author_id], "changes_requested", SENT_BACK,
-                          f"/submissions/{submission_id}", {"practice": submission.practice_id, "version": current})
+                          f"/submissions/{submission_id}",
+                          {"title": _title_and_language(submission)[0], "practice": submission.practice_id,
+                           "version": current})
 
 
 def published_since(instance: Instance, submission: Submission) -> tuple[int, diffs.Changes] | None:
@@ -322,6 +337,13 @@ def visible_submission(instance: Instance, viewer: Viewer, submission_id: int) -
         return submission
 
 
+def author_name(instance: Instance, submission: Submission) -> str:
+    """The name the submission's author chose ("" when their account is gone)."""
+    with instance.db.session() as session:
+        author = session.get(User, submission.author_id)
+        return author.name if author is not None else ""
+
+
 def events(instance: Instance, submission_id: int) -> list[Step]:
     """The submission's review history, oldest first, people named as they chose."""
     with instance.db.session() as session:
@@ -333,19 +355,64 @@ def events(instance: Instance, submission_id: int) -> list[Step]:
                 for event, name in rows]
 
 
-def mine(instance: Instance, viewer: Viewer) -> list[Submission]:
+@dataclass(frozen=True)
+class Authored:
+    """One of the person's own drafts or submissions as their dashboard lists it."""
+
+    id: int
+    title: str
+    language: str
+    status: str
+    updated_at: datetime.datetime
+
+
+def mine(instance: Instance, viewer: Viewer) -> list[Authored]:
+    """The person's drafts and submissions, the latest changed first, named by their titles."""
     with instance.db.session() as session:
-        return list(session.scalars(sa.select(Submission).where(Submission.author_id == viewer.id)
-                                    .order_by(Submission.updated_at.desc())))
+        rows = list(session.scalars(sa.select(Submission).where(Submission.author_id == viewer.id)
+                                    .order_by(Submission.updated_at.desc(), Submission.id.desc())))
+    return [Authored(s.id, *_title_and_language(s), s.status, s.updated_at) for s in rows]
 
 
-def queue(instance: Instance, reviewer: Viewer) -> list[Submission]:
-    """Submissions waiting for review, oldest first (reviewers only)."""
+@dataclass(frozen=True)
+class Waiting:
+    """A submission in the review queue as a reviewer scans it: what, by whom, in which language, since when."""
+
+    id: int
+    practice_id: str
+    city: str
+    title: str
+    language: str
+    author: str
+    #: the published version the text updates; None for a new practice
+    base_version: int | None
+    #: when it was (last) sent for review, UTC
+    since: datetime.datetime
+
+    @property
+    def is_update(self) -> bool:
+        return self.base_version is not None
+
+
+def queue(instance: Instance, reviewer: Viewer) -> list[Waiting]:
+    """Submissions waiting for review, the longest waiting first (reviewers only)."""
     if not policy.may_review(reviewer):
         return []
     with instance.db.session() as session:
-        return list(session.scalars(sa.select(Submission).where(Submission.status == "submitted")
-                                    .order_by(Submission.updated_at)))
+        rows = session.execute(sa.select(Submission, User.name).outerjoin(User, User.id == Submission.author_id)
+                               .where(Submission.status == "submitted")
+                               .order_by(Submission.updated_at, Submission.id)).all()
+    return [Waiting(submission.id, submission.practice_id, submission.city, *_title_and_language(submission),
+                    name or "", submission.base_version, submission.updated_at) for submission, name in rows]
+
+
+def _title_and_language(submission: Submission) -> tuple[str, str]:
+    """A submitted text's title and language (its address and "" when the text cannot be read as a practice)."""
+    try:
+        document = parse(submission.text.encode("utf-8"), submission.practice_id.split("/")[1])
+    except InvalidPractice:
+        return submission.practice_id, ""
+    return str(document.title), str(document.language)
 
 
 def diff_against_live(instance: Instance, submission: Submission) -> diffs.Changes:

@@ -371,6 +371,7 @@ def submission(submission_id: int) -> ResponseReturnValue:
                            diff=submissions.diff_against_live(library.instance, found),
                            since=submissions.published_since(library.instance, found),
                            events=submissions.events(library.instance, submission_id),
+                           author=submissions.author_name(library.instance, found),
                            is_author=policy.is_author(viewer(), found), may_decide=policy.may_decide(viewer(), found),
                            may_administer=policy.may_administer(viewer()))
 
@@ -401,7 +402,19 @@ def act(submission_id: int, action: str) -> ResponseReturnValue:
 @login_required
 def notifications_page() -> ResponseReturnValue:
     return render_template("notifications.html",
-                           notifications=notifications.recent(library.instance, current_id()))
+                           notifications=notifications.open_recent(library.instance, current_id()))
+
+
+@bp.get("/notifications/<int:notification_id>")
+@login_required
+def notification(notification_id: int) -> ResponseReturnValue:
+    """Follow a notification to what it is about, marking it read."""
+    link = notifications.follow(library.instance, current_id(), notification_id)
+    if link is None:
+        abort(404)
+    if not link.startswith("/") or link.startswith("//"):  # only places on this site
+        return redirect(url_for("contribute.notifications_page"))
+    return redirect(link)
 
 
 @bp.post("/notifications/read")

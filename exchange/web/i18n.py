@@ -10,6 +10,7 @@ with ``lang`` on the element that holds it.
 from __future__ import annotations
 
 import datetime
+import re
 import urllib.parse
 
 from flask import Flask
@@ -19,6 +20,7 @@ from flask_babel import format_date
 from flask_babel import format_decimal
 from flask_babel import format_percent
 from flask_babel import format_time
+from flask_babel import format_timedelta
 from flask_babel import get_locale
 from flask_babel import gettext
 from werkzeug.wrappers import Response
@@ -26,6 +28,8 @@ from werkzeug.wrappers import Response
 from exchange import catalogs
 from exchange.library import vocabularies
 from exchange.models import Notification
+from exchange.models import utcnow
+from exchange.review import submissions
 from exchange.web import search_notices
 from exchange.web.extensions import babel
 from exchange.web.viewer import current as viewer
@@ -42,10 +46,11 @@ def init_app(app: Flask) -> None:
     app.jinja_env.policies["ext.i18n.trimmed"] = True  # {% trans %} blocks as one line, as babel.cfg extracts them
     babel.init_app(app, default_locale="en", locale_selector=interface_language)
     app.jinja_env.filters.update(date=local_date, datetime=local_datetime, number=local_number,
-                                 percent=local_percent, notice=search_notices.translated,
+                                 percent=local_percent, waited=waited, notice=search_notices.translated,
                                  said=said, told=told)
     app.context_processor(lambda: {"interface_language": language, "language_choices": choices,
-                                   "notification_text": notification_text})
+                                   "notification_text": notification_text,
+                                   "notification_parts": notification_parts})
     app.after_request(_remember)
 
 
@@ -109,6 +114,15 @@ def local_datetime(value: datetime.datetime | None, format: str = "medium") -> s
     return "" if value is None else f"{format_date(value, format)} {format_time(value, 'short')}"
 
 
+def waited(since: datetime.datetime, now: datetime.datetime | None = None) -> str:
+    """How long ago ``since`` (naive: UTC) was, roughly, as the interface language says it: 3 days · 3 hari · 3日."""
+    elapsed = max((now or utcnow()) - since, datetime.timedelta(0))
+    text = str(format_timedelta(elapsed, threshold=1))
+    if language() == "ja":  # CLDR writes "3 日"; Japanese writes a count and its unit together
+        text = re.sub(r"(?<=\d)[ \u00a0](?=\S)", "", text)
+    return text
+
+
 def local_number(value: float) -> str:
     """A number with the interface language's digit grouping (1,234 · 1.234)."""
     return str(format_decimal(value))
@@ -121,12 +135,19 @@ def local_percent(value: float) -> str:
 
 def notification_text(notification: Notification) -> str:
     """What a notification says, in the interface language (as written, for one made before it kept its message)."""
-    if notification.template is None:
-        return notification.message
-    arguments = dict(notification.arguments or {})
-    postscript = arguments.pop("postscript", "")
-    text = str(gettext(notification.template, **arguments))
+    text, postscript = notification_parts(notification)
     return f"{text}\n\n{postscript}" if postscript else text
+
+
+def notification_parts(notification: Notification) -> tuple[str, str]:
+    """A notification's sentence in the interface language, and the comment that came with it (as written)."""
+    if notification.template is None:
+        return notification.message, ""
+    arguments = dict(notification.arguments or {})
+    postscript = str(arguments.pop("postscript", "") or "")
+    arguments.setdefault("title", arguments.get("practice", ""))
+    template = submissions.REWORDED.get(notification.template, notification.template)
+    return str(gettext(template, **arguments)), postscript
 
 
 def said(text: object) -> object:

@@ -83,7 +83,7 @@ def show(pack_id: int) -> ResponseReturnValue:
     notes = {e.item.id: {field: rendering.render(getattr(e.item, field)).html
                          for field in ("trainer_notes", "exercises", "answers")} for e in entries if e.practice}
     changes = {e.item.id: reading.compare(library.instance, e.item.practice_id, who, e.item.version,
-                                          e.latest_version)
+                                          e.latest_version).changes
                for e in entries if may_edit and e.outdated  # so a practice entry, pinned, with a newer version
                and e.item.practice_id is not None and e.item.version is not None and e.latest_version is not None}
     return render_template("pack.html", pack=pack, entries=entries, rendered=rendered, notes=notes, changes=changes,

@@ -91,9 +91,20 @@ def compare(city: str, slug: str) -> ResponseReturnValue:
     old, new = request.args.get("from", ""), request.args.get("to", "")
     if not (old.isascii() and old.isdigit() and new.isascii() and new.isdigit()):
         abort(404)
-    changes = reading.compare(library.instance, f"{city}/{slug}", viewer(), int(old), int(new))
-    return render_template("compare.html", practice_id=f"{city}/{slug}", city=city, slug=slug, old=int(old),
-                           new=int(new), changes=changes)
+    comparison = reading.compare(library.instance, f"{city}/{slug}", viewer(), int(old), int(new))
+    return render_template("compare.html", comparison=comparison, city=city, slug=slug, old=int(old), new=int(new))
+
+
+@bp.get("/practices/<city>/<slug>/versions/<int:version>/restore")
+def restore_confirm(city: str, slug: str, version: int) -> ResponseReturnValue:
+    """Ask before restoring: what publishing ``version`` again would change in the current text."""
+    if not policy.may_review(viewer()):
+        abort(403)
+    view = reading.get(library.instance, f"{city}/{slug}", viewer(), version)  # 404 when unknown
+    if view.is_current:
+        return redirect(url_for("pages.practice", city=city, slug=slug))
+    comparison = reading.compare(library.instance, f"{city}/{slug}", viewer(), view.record.version, version)
+    return render_template("restore.html", view=view, comparison=comparison, city=city, slug=slug, version=version)
 
 
 @bp.post("/practices/<city>/<slug>/versions/<int:version>/restore")
@@ -101,6 +112,8 @@ def restore(city: str, slug: str, version: int) -> ResponseReturnValue:
     if not policy.may_review(viewer()):
         abort(403)
     reading.get(library.instance, f"{city}/{slug}", viewer(), version)  # 404 when unknown
+    if request.form.get("confirm") != "yes":  # only the confirmation page restores
+        return redirect(url_for("pages.restore_confirm", city=city, slug=slug, version=version))
     outcome = publishing.restore(library.instance, viewer(), f"{city}/{slug}", version)
     flash(_("Version %(version)s was published again as version %(new)s.", version=version, new=outcome.version))
     return redirect(url_for("pages.practice", city=city, slug=slug))

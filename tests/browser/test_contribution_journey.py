@@ -53,7 +53,9 @@ def test_write_in_indonesian_review_revise_approve_and_find(browser: Browser, li
 
     reviewer_context, reviewer = signed_in_page(browser, live_server, "rina@network.example")
     reviewer.get_by_role("link", name="Dashboard").click()
-    reviewer.get_by_role("row", name="jakarta/pompa-mobile-rw").get_by_role("link", name="Review").click()
+    waiting = reviewer.locator("table.queue tr", has_text="Pengerahan pompa mobile di tingkat RW")
+    expect(waiting).to_contain_text("Siti Rahma")  # the queue says what and whose, not city/slug
+    waiting.get_by_role("link", name="Pengerahan pompa mobile di tingkat RW").click()
     reviewer.get_by_label("Comment for the contributor").fill("Tambahkan siapa yang membayar bahan bakar.")
     reviewer.get_by_role("button", name="Request changes").click()
     expect(reviewer.locator("h1 .badge")).to_have_text("changes requested")
