@@ -188,7 +188,8 @@ def site(library_app):  # type: ignore[no-untyped-def]
     people.create_user(instance, AUTHOR, "Siti Rahma", ["contributor"], ["jakarta"], "t", PASSWORD)
     accounts = {user.email: people.by_id(instance, user.id) for user, _cities in people.everyone(instance)}
     draft = submissions.save(instance, accounts[AUTHOR], "jakarta", "posko-rw",
-                             practice_text(language="id", title="Posko banjir tingkat RW").decode(), None)
+                             practice_text("## Langkah\n\n1. Pantau papan duga.\n", language="id",
+                                           title="Posko banjir tingkat RW").decode(), None)
     submissions.submit(instance, accounts[AUTHOR], draft.id)
     publishing.publish(instance, practice_text(title="Siren test plan"), "siren-test", "t")
     publishing.publish(instance, practice_text(title="Siren test plan, revised"), "siren-test", "t")
@@ -200,7 +201,11 @@ def site(library_app):  # type: ignore[no-untyped-def]
 PUBLIC_PAGES = ["/", "/practices", "/practices?q=banjir", "/practices?q=qqxqqzz+wwkk", "/practices?page=2",
                 "/cities/kobe", "/practices/jakarta/peringatan-dini-banjir-ciliwung",
                 "/practices/kobe/hinanjo-unei-tejun", "/practices/jakarta/siren-test/versions/1",
-                "/practices/jakarta/siren-test/compare?from=1&to=2", "/login", "/no/such/page"]
+                "/practices/jakarta/siren-test/compare?from=1&to=2", "/login", "/no/such/page",
+                "/compare?p=kobe/shelter-operation-procedure&p=kobe/hinanjo-unei-tejun"
+                "&p=jakarta/daftar-periksa-posko-pengungsian-banjir", "/compare?p=kobe/hinanjo-unei-tejun",
+                "/compare?p=kobe/hinanjo-unei-tejun&p=kobe/no-such-practice",
+                "/practices?compare=kobe/hinanjo-unei-tejun&language=ja&hazard=earthquake"]
 STAFF_PAGES = ["/dashboard", "/contribute", "/contribute?template=case-study", "/contribute/upload",
                "/submissions/{submission}", "/notifications", "/packs", "/packs/{pack}", "/admin/people",
                "/admin/audit", "/account/password", "/practices/jakarta/peringatan-dini-banjir-ciliwung",
