@@ -113,6 +113,15 @@ def test_equivalent_sections_of_three_languages_share_rows_and_the_rest_have_the
     assert len({row.key for row in rows}) == len(rows)
 
 
+def test_sections_before_any_shared_one_come_just_before_it():
+    first = "## Purpose\n\na\n\n## Steps\n\nb\n\n## Checklist\n\nc\n"
+    second = "## Funding\n\nd\n\n## Staff\n\ne\n\n## Checklist\n\nf\n\n## Annex\n\ng\n"
+    rows = alignment.align([(first, "en"), (second, "en")])
+    assert [row.label for row in rows] == ["Purpose and scope", "Steps", "Funding", "Staff", "Checklist", "Annex"]
+    alone = alignment.align([(first, "en"), ("## Funding\n\nd\n", "en")])
+    assert [row.label for row in alone] == ["Purpose and scope", "Steps", "Checklist", "Funding"]
+
+
 def test_glossary_concepts_pair_headings_of_no_common_kind_across_languages():
     rows = alignment.align([(ENGLISH, "en"), (JAPANESE, "ja"), (INDONESIAN, "id")], concepts.concept_keys)
     hygiene = [headings(row) for row in rows if "Toilets and hygiene" in headings(row)]

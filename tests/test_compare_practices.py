@@ -43,7 +43,7 @@ def test_two_practices_side_by_side_with_metadata_rows_and_aligned_sections(libr
     assert "Purpose and assumptions" in purpose[0] and "目的と前提" in purpose[1]
     assert "チェックリスト" not in sections["Checklist"][0] and "チェックリスト" in sections["Checklist"][1]
     # every cell names the practice it belongs to (what a phone, with one column, relies on)
-    assert all(cells[0].startswith("Kobe · English") and cells[1].startswith("Kobe · 日本語")
+    assert all(cells[0].startswith("1 Kobe · English") and cells[1].startswith("2 Kobe · 日本語")
                for cells in sections.values())
 
 

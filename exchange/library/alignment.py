@@ -5,7 +5,8 @@ Two headings share a row when they name the same kind of section (``SECTION_KIND
 目的 are all "purpose"), else when they name the same glossary concepts (a ``concepts`` function given by the
 caller, so this module needs no search engine), else when their normalised text is the same. A section
 matching none of the others' has a row of its own. Rows follow the first practice's order, the others'
-sections slotted in after the section they follow in their own practice. Plain Python: no Flask, no
+sections slotted in after the section they follow in their own practice (those before any section it
+shares with the others: just before the first it shares). Plain Python: no Flask, no
 rendering; the caller renders each section's Markdown.
 """
 
@@ -138,7 +139,8 @@ def align(bodies: Sequence[tuple[str, str]],
     """
     rows: list[_Building] = []
     for column, (body, language) in enumerate(bodies):
-        place = -1
+        place = -1  # the row of this practice's latest section, once one has joined the others' rows
+        waiting: list[_Building] = []  # its sections before that: they go just before the row it joins
         for section in sections(body):
             kind = section_kind(section.heading) if section.heading else "introduction"
             text = normalised(section.heading)
@@ -146,13 +148,19 @@ def align(bodies: Sequence[tuple[str, str]],
             row = _matching(rows, column, kind, text, named)
             if row is None:
                 row = _Building(kind, kind_label(kind) or section.heading, [None] * len(bodies))
-                place += 1
-                rows.insert(place, row)
+                if place < 0 and rows:
+                    waiting.append(row)
+                else:
+                    place += 1
+                    rows.insert(place, row)
             else:
-                place = max(place, rows.index(row))
+                at = rows.index(row)
+                rows[at:at], at, waiting = waiting, at + len(waiting), []
+                place = max(place, at)
             row.cells[column] = section
             row.texts.add(text)
             row.concepts |= named
+        rows.extend(waiting)
     return [Row(f"row-{number}", row.kind, row.label, tuple(row.cells)) for number, row in enumerate(rows, 1)]
 
 
