@@ -140,6 +140,9 @@ def test_search_results_offer_compare_checkboxes_that_carry_the_chosen_list(libr
     assert f'<input type="hidden" name="compare" value="{SHELTER_EN}">' in page
 
 
-def test_a_practice_page_links_to_choosing_others_to_compare(library_client):
+def test_a_practice_page_links_to_choosing_others_to_compare_and_to_comparing_a_related_one(library_client):
     page = library_client.get(f"/practices/{SHELTER_EN}").get_data(as_text=True)
-    assert f'href="/practices?compare={SHELTER_EN.replace("/", "/")}&amp;kind=procedure"' in page
+    assert f'href="/practices?compare={SHELTER_EN}&amp;kind=procedure"' in page
+    related = re.findall(rf'href="/compare\?p={SHELTER_EN}&amp;p=([\w/-]+)"', page)
+    assert related and all(library_client.get(f"/compare?p={SHELTER_EN}&p={other}").status_code == 200
+                           for other in related)
