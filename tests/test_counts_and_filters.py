@@ -29,7 +29,7 @@ def test_home_city_cards_city_pages_and_search_count_practices_the_same_way(libr
     home = library_client.get("/").get_data(as_text=True)
     assert lead_count(home) == 35
     assert "See all 35 practices" in home
-    assert "(44 documents with translations)" in home
+    assert "A practice and its translations count as one: 44 documents in all." in home
     cards = city_cards(home)
     assert len(cards) == 11 and sum(cards.values()) == 35
     for slug, shown in cards.items():
@@ -48,7 +48,7 @@ def test_home_city_cards_city_pages_and_search_count_practices_the_same_way(libr
 
 def test_grouped_counts_are_said_in_indonesian_and_japanese(library_client):
     indonesian = library_client.get("/?lang=id").get_data(as_text=True)
-    assert "(44 dokumen termasuk terjemahan)" in indonesian
+    assert "Satu praktik beserta terjemahannya dihitung satu: seluruhnya 44 dokumen." in indonesian
     japanese = library_client.get("/cities/kobe?lang=ja").get_data(as_text=True)
     assert "（翻訳を含めて 4 件の文書）" in japanese
 
@@ -63,11 +63,11 @@ def test_a_library_without_translations_says_nothing_about_grouping(client, inst
     publishing.publish(instance, make_practice(), "siren", "t")
     publishing.publish(instance, make_practice(title="Second"), "second", "t")
     home = client.get("/").get_data(as_text=True)
-    assert lead_count(home) == 2 and "documents with translations" not in home
+    assert lead_count(home) == 2 and "documents in all" not in home
     publishing.publish(instance, make_practice(title="Kedua", language="id", translation_of="jakarta/second"),
                        "kedua", "t")
     home = client.get("/").get_data(as_text=True)
-    assert lead_count(home) == 2 and "(3 documents with translations)" in home
+    assert lead_count(home) == 2 and "count as one: 3 documents in all." in home
     assert city_cards(home)["jakarta"] == 2
     assert city_page_count(client.get("/cities/jakarta").get_data(as_text=True)) == 2
 
