@@ -85,19 +85,24 @@ def test_one_practice_asks_for_more_and_none_explains_how(library_client):
 
 
 def test_more_than_three_is_refused_with_a_message(library_client):
-    ids = "&".join(f"p=kobe/p{n}" for n in range(4))
-    response = library_client.get(f"/compare?{ids}")
+    four = [SHELTER_EN, SHELTER_JA, POSKO_ID, "tokyo/heatstroke-alert-procedure"]
+    response = library_client.get("/compare?" + "&".join(f"p={i}" for i in four))
     assert response.status_code == 400
-    assert "At most 3 practices can be compared at once; 4 were chosen." in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "At most 3 practices can be compared at once; 4 were chosen." in page
+    # what can be compared of it is offered: the first three
+    assert f'href="/compare?p={SHELTER_EN}&amp;p={SHELTER_JA}&amp;p={POSKO_ID}"' in page
     # the same one twice is one
     assert library_client.get(f"/compare?p={SHELTER_EN}&p={SHELTER_EN}&p={SHELTER_JA}").status_code == 200
 
 
 @pytest.mark.parametrize("bad", ["../etc", "kobe", "kobe/a/b", "Kobe/X", "kobe/%C3%BC", "x" * 300 + "/y"])
 def test_malformed_ids_get_a_400_naming_the_problem(library_client, bad):
-    response = library_client.get(f"/compare?p={SHELTER_EN}&p={bad}")
+    response = library_client.get(f"/compare?p={SHELTER_EN}&p={bad}&p={SHELTER_JA}")
     assert response.status_code == 400
-    assert "is not a practice id" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "is not a practice id" in page
+    assert f'href="/compare?p={SHELTER_EN}&amp;p={SHELTER_JA}"' in page
 
 
 def test_an_unknown_id_gets_a_404_naming_it(library_client):
@@ -136,8 +141,9 @@ def test_search_results_offer_compare_checkboxes_that_carry_the_chosen_list(libr
     assert (SHELTER_EN, " checked") in boxes or f'<input type="hidden" name="p" value="{SHELTER_EN}">' in page
     assert len(boxes) >= 2
     assert "Opening and running evacuation shelters" in page
-    # the list survives a new search and a change of filters
+    # the list survives a new search, a change of filters and a removed filter
     assert f'<input type="hidden" name="compare" value="{SHELTER_EN}">' in page
+    assert f'<li><a href="/practices?compare={SHELTER_EN}" aria-label="Remove filter: Kind: Procedure">' in page
 
 
 def test_a_practice_page_links_to_choosing_others_to_compare_and_to_comparing_a_related_one(library_client):

@@ -23,8 +23,14 @@ bp = Blueprint("comparison", __name__)
 @bp.get("/compare")
 def practices() -> ResponseReturnValue:
     """Two or three practices side by side; fewer: the one chosen and how to choose more (400 for more than
-    three or a malformed id, 404 naming the id of one the reader may not read)."""
-    ids = comparison.chosen(request.args.getlist("p"))
+    three or a malformed id, 404 naming the id of one the reader may not read), each offering what can be
+    compared of what was asked."""
+    try:
+        ids = comparison.chosen(request.args.getlist("p"))
+    except comparison.InvalidComparison as error:
+        kept = comparison.choosing(request.args.getlist("p"))
+        return render_template("compare_practices.html", ids=kept, comparison=None, problem=i18n.told(error),
+                               picked=comparison.picked(library.instance, kept, viewer(), i18n.language())), 400
     if len(ids) < comparison.MIN_PRACTICES:
         return page_cache.page(lambda: render_template(
             "compare_practices.html", ids=ids, comparison=None,
