@@ -22,6 +22,7 @@ from exchange.mail import settings_from
 from exchange.web import admin
 from exchange.web import api
 from exchange.web import auth
+from exchange.web import comparison_pages
 from exchange.web import compression
 from exchange.web import contribute
 from exchange.web import errors
@@ -93,6 +94,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(contribute.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(packs_pages.bp)
+    app.register_blueprint(comparison_pages.bp)
     return app
 
 

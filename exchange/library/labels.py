@@ -53,6 +53,11 @@ class Labels:
         """The city's name in this language; its slug when the table has no name for it."""
         return self.city_names.get(slug, slug)
 
+    def filter_value(self, facet: str, key: str) -> str:
+        """A value as the search filters name it (and the chips of active filters, so the two agree): a
+        language in its own name, so a reader finds theirs whatever the interface language."""
+        return self.native(key) if facet == "language" else self.facet(facet, key)
+
     def facet(self, facet: str, key: str) -> str:
         """The label of a value of any facet."""
         return {

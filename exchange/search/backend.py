@@ -161,6 +161,14 @@ class SearchResults:
     #: The query ``total`` and ``hits`` are for when ``query`` found nothing and the engine searched this
     #: correction of it instead; None when they are for ``query`` itself.
     corrected: str | None = None
+    #: How many documents the ``total`` practices are, counting each translation (pages say so when
+    #: translations are grouped); None when the engine counts each translation as a practice of its own.
+    documents: int | None = None
+
+    @property
+    def grouped(self) -> bool:
+        """Whether translations were counted with their originals here (so ``documents`` > ``total``)."""
+        return self.documents is not None and self.documents > self.total
 
     @property
     def pages(self) -> int:

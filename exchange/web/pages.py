@@ -15,6 +15,7 @@ from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from exchange import comparison
 from exchange import policy
 from exchange import related as related_practices
 from exchange.library import cities
@@ -48,7 +49,10 @@ def home() -> ResponseReturnValue:
 def browse() -> ResponseReturnValue:
     search = search_params.from_args(request.args, strict=False, per_page=current_app.config["PER_PAGE"],
                                      reads=search_params.reader_languages(i18n.language(), request.accept_languages))
-    return page_cache.page(lambda: render_template("search.html", results=_find(search), search=search))
+    comparing = comparison.choosing(request.args.getlist("compare"))
+    return page_cache.page(lambda: render_template(
+        "search.html", results=_find(search), search=search, removals=search_params.removals(request.args, search),
+        comparing=comparison.picked(library.instance, comparing, viewer(), i18n.language())))
 
 
 @bp.get("/search")

@@ -49,6 +49,18 @@ def from_args(args: MultiDict, strict: bool, per_page: int = 20, reads: tuple[st
     return SearchRequest(q=q, filters=filters, sort=sort, page=page, per_page=size, reads=reads)
 
 
+def removals(args: MultiDict, search: SearchRequest) -> list[tuple[str, str, dict[str, list[str]]]]:
+    """Each active filter of ``search`` as (facet, value, the arguments of the same search without it), on
+    its first page: what a removable chip links to."""
+    found = []
+    for name, values in search.filters.items():
+        for value in values:
+            rest = {key: [v for v in args.getlist(key) if not (key == name and v == value)]
+                    for key in args if key != "page"}
+            found.append((name, value, {key: kept for key, kept in rest.items() if kept}))
+    return found
+
+
 def reader_languages(interface: str, accept_languages: LanguageAccept) -> tuple[str, ...]:
     """The library's languages a reader reads: the interface's language, then their browser's
     Accept-Language, most preferred first, then English, which partner agencies share (so a Japanese

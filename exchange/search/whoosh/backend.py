@@ -268,7 +268,8 @@ def _search(index: SearchIndex, searcher: Searcher, request: SearchRequest,
         suggestion = _suggest(index, searcher, parsed, statistics, masks, complete, cache, deadline)
     facets = {facet: sorted_counts(cache.group_counts(facet, _apply(matched, masks, skip=facet))) for facet in FACETS}
     return SearchResults(query=request.q, total=total, page=request.page, per_page=request.per_page,
-                         hits=hits, facets=facets, suggestion=suggestion, notices=notices, corrected=corrected)
+                         hits=hits, facets=facets, suggestion=suggestion, notices=notices, corrected=corrected,
+                         documents=len(docs))
 
 
 def _evaluation(index: SearchIndex, searcher: Searcher, statistics: Statistics,
