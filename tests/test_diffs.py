@@ -1,14 +1,14 @@
 """Readable changes (issue 13): the changed word marked in English, Indonesian and Japanese; fields as fields.
 
-Plain functions of exchange.library.diffs, without an app.
+Plain functions of exchange.diffs, without an app.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from exchange.library import diffs
-from exchange.library.diffs import Segment
+from exchange import diffs
+from exchange.diffs import Segment
 from tests.conftest import practice_text
 
 

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from exchange import policy
 from exchange.errors import PracticeNotFound
-from exchange.library import diffs
 from exchange.library import rendering
 from exchange.library.practice import InvalidPractice
 from exchange.library.practice import Practice
@@ -170,26 +169,3 @@ def due_for_review(instance: Instance, cities: tuple[str, ...], within_days: int
         records = list(session.scalars(sa.select(PracticeRecord).where(PracticeRecord.city.in_(cities))))
     return sorted((r for r in records if r.meta.get("review_by") and r.meta["review_by"] <= limit),
                   key=lambda r: r.meta["review_by"])
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """Two published versions of a practice compared: its title and language (as the newer one has them)
-    and what changed."""
-
-    practice_id: str
-    title: str
-    language: str
-    changes: diffs.Changes
-
-
-def compare(instance: Instance, practice_id: str, viewer: policy.Viewer | None, old: int, new: int) -> Comparison:
-    """The differences between two published versions, when the viewer may read both."""
-    with instance.db.session() as session:
-        record = session.get(PracticeRecord, practice_id)
-    texts = [readable_version(instance, record, n, viewer) if record is not None else None for n in (old, new)]
-    if texts[0] is None or texts[1] is None:
-        raise PracticeNotFound(f"{practice_id} v{old}..v{new}")
-    newer = texts[1] if new >= old else texts[0]
-    return Comparison(practice_id, newer.title, newer.language,
-                      diffs.practice(texts[0].text.decode("utf-8"), texts[1].text.decode("utf-8")))

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from exchange import audit
+from exchange import diffs
 from exchange import policy
 from exchange.catalogs import N_
 from exchange.catalogs import Message
@@ -25,7 +26,6 @@ from exchange.errors import Invalid
 from exchange.errors import NotAllowed
 from exchange.errors import PracticeNotFound
 from exchange.library import cities
-from exchange.library import diffs
 from exchange.library import publishing
 from exchange.library.practice import InvalidPractice
 from exchange.library.practice import Problem

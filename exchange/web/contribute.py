@@ -32,9 +32,9 @@ from wtforms.validators import DataRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
 
+from exchange import diffs
 from exchange import policy
 from exchange.library import bounded_rendering
-from exchange.library import diffs
 from exchange.library import reading
 from exchange.library import vocabularies
 from exchange.library import yamlfile

@@ -27,9 +27,9 @@ from flask_login import login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
+from exchange import diffs
 from exchange import policy
 from exchange.accounts import people
-from exchange.library import reading
 from exchange.library import rendering
 from exchange.library import vocabularies
 from exchange.models import ExportJob
@@ -82,7 +82,7 @@ def show(pack_id: int) -> ResponseReturnValue:
     rendered = {e.item.id: e.rendered.html for e in entries if e.rendered}
     notes = {e.item.id: {field: rendering.render(getattr(e.item, field)).html
                          for field in ("trainer_notes", "exercises", "answers")} for e in entries if e.practice}
-    changes = {e.item.id: reading.compare(library.instance, e.item.practice_id, who, e.item.version,
+    changes = {e.item.id: diffs.compare(library.instance, e.item.practice_id, who, e.item.version,
                                           e.latest_version).changes
                for e in entries if may_edit and e.outdated  # so a practice entry, pinned, with a newer version
                and e.item.practice_id is not None and e.item.version is not None and e.latest_version is not None}

@@ -16,6 +16,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from exchange import comparison
+from exchange import diffs
 from exchange import policy
 from exchange import related as related_practices
 from exchange.library import cities
@@ -95,7 +96,7 @@ def compare(city: str, slug: str) -> ResponseReturnValue:
     old, new = request.args.get("from", ""), request.args.get("to", "")
     if not (old.isascii() and old.isdigit() and new.isascii() and new.isdigit()):
         abort(404)
-    comparison = reading.compare(library.instance, f"{city}/{slug}", viewer(), int(old), int(new))
+    comparison = diffs.compare(library.instance, f"{city}/{slug}", viewer(), int(old), int(new))
     return render_template("compare.html", comparison=comparison, city=city, slug=slug, old=int(old), new=int(new))
 
 
@@ -107,7 +108,7 @@ def restore_confirm(city: str, slug: str, version: int) -> ResponseReturnValue:
     view = reading.get(library.instance, f"{city}/{slug}", viewer(), version)  # 404 when unknown
     if view.is_current:
         return redirect(url_for("pages.practice", city=city, slug=slug))
-    comparison = reading.compare(library.instance, f"{city}/{slug}", viewer(), view.record.version, version)
+    comparison = diffs.compare(library.instance, f"{city}/{slug}", viewer(), view.record.version, version)
     return render_template("restore.html", view=view, comparison=comparison, city=city, slug=slug, version=version)
 
 

@@ -14,14 +14,22 @@ import difflib
 import re
 from dataclasses import dataclass
 from dataclasses import field
+from typing import TYPE_CHECKING
 
+from exchange import policy
 from exchange.catalogs import N_
+from exchange.errors import PracticeNotFound
+from exchange.library import reading
 from exchange.library import yamlfile
 from exchange.library.practice import FRONT_MATTER
 from exchange.library.practice import OPTIONAL
 from exchange.library.practice import REQUIRED
+from exchange.models import PracticeRecord
 from exchange.search.analysis import is_japanese
 from exchange.search.analysis import japanese_words
+
+if TYPE_CHECKING:
+    from exchange.instance import Instance
 
 #: each front-matter key as the interface names it (translated where the page is written)
 FIELD_LABELS = {
@@ -298,3 +306,26 @@ def _values(value: object) -> tuple[str, ...]:
     if isinstance(value, list):
         return tuple(str(v) for v in value)
     return (str(value),)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two published versions of a practice compared: its title and language (as the newer one has them)
+    and what changed."""
+
+    practice_id: str
+    title: str
+    language: str
+    changes: Changes
+
+
+def compare(instance: Instance, practice_id: str, viewer: policy.Viewer | None, old: int, new: int) -> Comparison:
+    """The differences between two published versions, when the viewer may read both."""
+    with instance.db.session() as session:
+        record = session.get(PracticeRecord, practice_id)
+    texts = [reading.readable_version(instance, record, n, viewer) if record is not None else None for n in (old, new)]
+    if texts[0] is None or texts[1] is None:
+        raise PracticeNotFound(f"{practice_id} v{old}..v{new}")
+    newer = texts[1] if new >= old else texts[0]
+    return Comparison(practice_id, newer.title, newer.language,
+                      practice(texts[0].text.decode("utf-8"), texts[1].text.decode("utf-8")))
