@@ -168,7 +168,7 @@ def plugins_rendering(markdown: str) -> str:
 
     md = MarkdownIt("js-default", {"maxNesting": rendering.MAX_NESTING, "html": False, "linkify": False})
     md.use(footnote_plugin, inline=True)
-    md.use(tasklists_plugin, enabled=False)
+    md.use(tasklists_plugin, enabled=False, label=True)  # each box labelled by its item's text
     md.use(anchors_plugin, min_level=2, max_level=4, slug_func=rendering.heading_slug)
     md.validateLink = rendering.is_safe_url  # type: ignore[method-assign]
     return str(rendering._cleaner().clean(md.render(markdown, {"docId": "note"})))

@@ -16,7 +16,7 @@ from markupsafe import Markup
 from mdit_py_plugins.footnote import footnote_plugin
 
 #: Names this renderer's output: stored renderings made by another are rendered again when read.
-RENDERER = "markdown-it-4.3/1"
+RENDERER = "markdown-it-4.3/2"
 #: Deeper nesting than this is rendered as text (threats R-1: no RecursionError, bounded time).
 MAX_NESTING = 20
 HEADING_ID_PREFIX = "h-"
@@ -31,7 +31,7 @@ _IGNORED_IN_URL = re.compile(r"[\x00-\x20\x7f]")
 _TAGS = {
     "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "code", "em", "strong",
     "s", "del", "ul", "ol", "li", "a", "img", "table", "thead", "tbody", "tr", "th", "td", "sup",
-    "sub", "section", "input", "span",
+    "sub", "section", "input", "span", "label",
 }
 _ATTRIBUTES = {
     "a": {"href", "title", "id"},
@@ -130,7 +130,8 @@ def _cleaner() -> nh3.Cleaner:
 
 
 def _task_lists(state: StateCore) -> None:
-    """List items that start with ``[ ]`` or ``[x]`` get a disabled checkbox, and their list a class."""
+    """List items that start with ``[ ]`` or ``[x]`` get a disabled checkbox labelled by the item's first
+    paragraph (so a screen reader names each box), and their list a class."""
     tokens = state.tokens
     latest: dict[int, int] = {}  # the index of the latest token at each level; an item's list is one level up
     for index, token in enumerate(tokens):
@@ -150,8 +151,11 @@ def _check_box(inline: Token) -> None:
     elif inline.content.startswith(("[x] ", "[X] ")):
         box.content = '<input class="task-list-item-checkbox" checked="checked" disabled="disabled" type="checkbox">'
     assert inline.children is not None
-    inline.children.insert(0, box)
-    inline.children[1].content = inline.children[1].content[3:]
+    opening, closing = Token("html_inline", "", 0), Token("html_inline", "", 0)
+    opening.content, closing.content = "<label>", "</label>"
+    inline.children[0].content = inline.children[0].content[3:]
+    inline.children[:0] = [opening, box]
+    inline.children.append(closing)
     inline.content = inline.content[3:]
 
 
