@@ -121,9 +121,10 @@ def test_headings_get_prefixed_ids_and_a_table_of_contents():
 def test_tables_footnotes_and_task_lists():
     out = render("| Level | Action |\n|---|--:|\n| Siaga 1 | Evacuate |\n\nSee note[^1].\n\n"
                  "[^1]: BPBD data.\n\n- [ ] Check sirens\n- [x] Update contacts\n").html
-    assert "<table>" in out and '<td style="text-align:right">Evacuate</td>' in out
+    assert '<table tabindex="0">' in out and '<td style="text-align:right">Evacuate</td>' in out  # keyboard-scrollable
     assert 'href="#fn-note-1"' in out and 'id="fn-note-1"' in out
     assert out.count('type="checkbox"') == 2 and 'checked="checked"' in out and 'disabled' in out
+    assert "<label><input" in out and "Check sirens</label>" in out  # each box named by its item
 
 
 PATHOLOGICAL = {

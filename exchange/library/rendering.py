@@ -110,6 +110,7 @@ def _parser() -> MarkdownIt:
     # that 512 KB of "- [ ] a" or "## a" lines took hours (threats R-2).
     md.core.ruler.after("inline", "task_lists", _task_lists)
     md.core.ruler.push("heading_ids", _heading_ids)
+    md.core.ruler.push("focusable_tables", _focusable_tables)
     # markdown-it-py's documented hook is replacing this method on the instance.
     md.validateLink = is_safe_url  # type: ignore[method-assign]
     return md
@@ -120,7 +121,8 @@ def _cleaner() -> nh3.Cleaner:
     return nh3.Cleaner(
         tags=_TAGS,
         attributes=_ATTRIBUTES,
-        tag_attribute_values={"input": {"type": {"checkbox"}, "disabled": {"", "disabled"}}},
+        tag_attribute_values={"input": {"type": {"checkbox"}, "disabled": {"", "disabled"}},
+                              "table": {"tabindex": {"0"}}},
         allowed_classes=_CLASSES,
         url_schemes=set(SAFE_SCHEMES),
         link_rel="noopener noreferrer nofollow",
@@ -157,6 +159,14 @@ def _check_box(inline: Token) -> None:
     inline.children[:0] = [opening, box]
     inline.children.append(closing)
     inline.content = inline.content[3:]
+
+
+def _focusable_tables(state: StateCore) -> None:
+    """Each table is a tab stop: on a phone a wide table scrolls sideways in its own box, which a keyboard
+    can scroll only once it has the focus (WCAG 2.1.1; axe's scrollable-region-focusable)."""
+    for token in state.tokens:
+        if token.type == "table_open":
+            token.attrSet("tabindex", "0")
 
 
 def _heading_ids(state: StateCore) -> None:
