@@ -186,10 +186,17 @@ def skip_to_content(page: Page) -> None:
     state = focused(page)
     assert page.evaluate("document.activeElement.matches('a.skip[href=\"#main\"]')"), \
         f"the first tab stop is {state}, not the skip link"
+    keep(page, "skip-link")
     page.keyboard.press("Enter")
     page.keyboard.press("Tab")
     focused(page)
     assert page.evaluate("!!document.activeElement.closest('main')"), "the skip link did not lead into the content"
+
+
+def keep(page: Page, name: str) -> None:
+    """A screenshot of the first screen (with the focus ring where the focus is) to look at."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"keyboard-{name}.png"))
 
 
 def keyboard_page(browser: Browser, live_server: str, url: str, state: dict | None = None,
@@ -262,6 +269,7 @@ def test_contribute_with_the_keyboard_alone(browser, live_server, arranged):
         page.keyboard.press("Control+A")  # in place of the starting template
         page.keyboard.type("## Langkah\n\n1. Ketua RW melapor ke posko.\n\n- [ ] Bahan bakar tersedia\n")
         tab_to(page, page.get_by_role("button", name="Preview", exact=True))
+        keep(page, "contribute-preview-focused")
         page.keyboard.press("Enter")
         expect(page.locator("#preview h2")).to_have_text("Langkah")
         expect(page.locator("#preview").get_by_label("Bahan bakar tersedia")).to_be_attached()
@@ -289,6 +297,7 @@ def test_review_with_the_keyboard_alone(browser, live_server, live_instance, arr
         tab_to(page, page.get_by_label("Comment for the contributor"))
         page.keyboard.type("Terima kasih, jelas.")
         tab_to(page, page.get_by_role("button", name="Approve and publish"))
+        keep(page, "review-approve-focused")
         page.keyboard.press("Enter")
         expect(page.locator("h1 .badge")).to_have_text("approved")
     finally:
@@ -303,6 +312,7 @@ def test_build_a_pack_with_the_keyboard_alone(browser, live_server, live_instanc
     try:
         skip_to_content(page)
         tab_to(page, page.get_by_role("button", name="Add to “Kursus papan ketik”"))
+        keep(page, "pack-add-focused")
         page.keyboard.press("Enter")
         expect(page.get_by_text("Added to the pack.")).to_be_visible()
         tab_to(page, page.get_by_role("link", name="Packs", exact=True))
