@@ -41,6 +41,7 @@ PAGES = [
     ("compare", f"/practices/{PRACTICE}/compare?from=1&to=2", None),
     ("city", "/cities/jakarta", None),
     ("login", "/login", None),
+    ("invitation", "/invitations/{invitation}", None),
     ("not-found", "/practices/atlantis/nothing-here", None),
     ("practice-staff", f"/practices/{PRACTICE}", STAFF),
     ("contribute", "/contribute", STAFF),
@@ -68,8 +69,9 @@ def _edited(text: str, line: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def arranged(live_instance) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    """People, a second version of PRACTICE, a submission waiting for review, notifications and a pack."""
+def arranged(live_instance) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """People, a second version of PRACTICE, a submission waiting for review, notifications, a pack and an
+    invitation."""
     people.create_user(live_instance, STAFF, "Ana Lestari", ["contributor", "reviewer", "admin"], ["jakarta"],
                        "test", PASSWORD)
     people.create_user(live_instance, AUTHOR, "Siti Rahma", ["contributor"], ["jakarta"], "test", PASSWORD)
@@ -83,7 +85,8 @@ def arranged(live_instance) -> dict[str, int]:  # type: ignore[no-untyped-def]
     submissions.submit(live_instance, siti, waiting.id)
     pack = packs.create(live_instance, ana, "Latihan banjir Ciliwung", "id")
     packs.add_practice(live_instance, ana, pack, PRACTICE)
-    return {"submission": waiting.id, "pack": pack}
+    invitation = people.create_user(live_instance, "kenji.a11y@kobe.example", "Kenji", ["reader"], [], "test")
+    return {"submission": waiting.id, "pack": pack, "invitation": invitation}
 
 
 @pytest.fixture(scope="module")
