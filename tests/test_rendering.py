@@ -121,9 +121,10 @@ def test_headings_get_prefixed_ids_and_a_table_of_contents():
 def test_tables_footnotes_and_task_lists():
     out = render("| Level | Action |\n|---|--:|\n| Siaga 1 | Evacuate |\n\nSee note[^1].\n\n"
                  "[^1]: BPBD data.\n\n- [ ] Check sirens\n- [x] Update contacts\n").html
-    assert "<table>" in out and '<td style="text-align:right">Evacuate</td>' in out
+    assert '<table tabindex="0">' in out and '<td style="text-align:right">Evacuate</td>' in out  # keyboard-scrollable
     assert 'href="#fn-note-1"' in out and 'id="fn-note-1"' in out
     assert out.count('type="checkbox"') == 2 and 'checked="checked"' in out and 'disabled' in out
+    assert "<label><input" in out and "Check sirens</label>" in out  # each box named by its item
 
 
 PATHOLOGICAL = {
@@ -168,7 +169,7 @@ def plugins_rendering(markdown: str) -> str:
 
     md = MarkdownIt("js-default", {"maxNesting": rendering.MAX_NESTING, "html": False, "linkify": False})
     md.use(footnote_plugin, inline=True)
-    md.use(tasklists_plugin, enabled=False)
+    md.use(tasklists_plugin, enabled=False, label=True)  # each box labelled by its item's text
     md.use(anchors_plugin, min_level=2, max_level=4, slug_func=rendering.heading_slug)
     md.validateLink = rendering.is_safe_url  # type: ignore[method-assign]
     return str(rendering._cleaner().clean(md.render(markdown, {"docId": "note"})))

@@ -16,7 +16,7 @@ from markupsafe import Markup
 from mdit_py_plugins.footnote import footnote_plugin
 
 #: Names this renderer's output: stored renderings made by another are rendered again when read.
-RENDERER = "markdown-it-4.3/1"
+RENDERER = "markdown-it-4.3/2"
 #: Deeper nesting than this is rendered as text (threats R-1: no RecursionError, bounded time).
 MAX_NESTING = 20
 HEADING_ID_PREFIX = "h-"
@@ -31,7 +31,7 @@ _IGNORED_IN_URL = re.compile(r"[\x00-\x20\x7f]")
 _TAGS = {
     "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "code", "em", "strong",
     "s", "del", "ul", "ol", "li", "a", "img", "table", "thead", "tbody", "tr", "th", "td", "sup",
-    "sub", "section", "input", "span",
+    "sub", "section", "input", "span", "label",
 }
 _ATTRIBUTES = {
     "a": {"href", "title", "id"},
@@ -110,6 +110,7 @@ def _parser() -> MarkdownIt:
     # that 512 KB of "- [ ] a" or "## a" lines took hours (threats R-2).
     md.core.ruler.after("inline", "task_lists", _task_lists)
     md.core.ruler.push("heading_ids", _heading_ids)
+    md.core.ruler.push("focusable_tables", _focusable_tables)
     # markdown-it-py's documented hook is replacing this method on the instance.
     md.validateLink = is_safe_url  # type: ignore[method-assign]
     return md
@@ -120,7 +121,8 @@ def _cleaner() -> nh3.Cleaner:
     return nh3.Cleaner(
         tags=_TAGS,
         attributes=_ATTRIBUTES,
-        tag_attribute_values={"input": {"type": {"checkbox"}, "disabled": {"", "disabled"}}},
+        tag_attribute_values={"input": {"type": {"checkbox"}, "disabled": {"", "disabled"}},
+                              "table": {"tabindex": {"0"}}},
         allowed_classes=_CLASSES,
         url_schemes=set(SAFE_SCHEMES),
         link_rel="noopener noreferrer nofollow",
@@ -130,7 +132,8 @@ def _cleaner() -> nh3.Cleaner:
 
 
 def _task_lists(state: StateCore) -> None:
-    """List items that start with ``[ ]`` or ``[x]`` get a disabled checkbox, and their list a class."""
+    """List items that start with ``[ ]`` or ``[x]`` get a disabled checkbox labelled by the item's first
+    paragraph (so a screen reader names each box), and their list a class."""
     tokens = state.tokens
     latest: dict[int, int] = {}  # the index of the latest token at each level; an item's list is one level up
     for index, token in enumerate(tokens):
@@ -150,9 +153,20 @@ def _check_box(inline: Token) -> None:
     elif inline.content.startswith(("[x] ", "[X] ")):
         box.content = '<input class="task-list-item-checkbox" checked="checked" disabled="disabled" type="checkbox">'
     assert inline.children is not None
-    inline.children.insert(0, box)
-    inline.children[1].content = inline.children[1].content[3:]
+    opening, closing = Token("html_inline", "", 0), Token("html_inline", "", 0)
+    opening.content, closing.content = "<label>", "</label>"
+    inline.children[0].content = inline.children[0].content[3:]
+    inline.children[:0] = [opening, box]
+    inline.children.append(closing)
     inline.content = inline.content[3:]
+
+
+def _focusable_tables(state: StateCore) -> None:
+    """Each table is a tab stop: on a phone a wide table scrolls sideways in its own box, which a keyboard
+    can scroll only once it has the focus (WCAG 2.1.1; axe's scrollable-region-focusable)."""
+    for token in state.tokens:
+        if token.type == "table_open":
+            token.attrSet("tabindex", "0")
 
 
 def _heading_ids(state: StateCore) -> None:

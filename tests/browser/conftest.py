@@ -21,6 +21,10 @@ from exchange.initialise import initialise
 from exchange.jobs import embedded
 
 CHROMIUM = os.environ.get("EXCHANGE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+#: axe-core as scripts/test installs it with npm (package.json, package-lock.json at the top level)
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+#: the rules axe runs: WCAG 2.0 A and AA, and WCAG 2.1 AA
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 SCREENSHOTS = Path(os.environ.get("EXCHANGE_SCREENSHOTS") or Path(tempfile.gettempdir()) / "px-screenshots")
 
 # An expectation waits for what the page must come to show; Playwright's 5 s is a speed budget that a
@@ -43,6 +47,37 @@ def _chromium_is_installed():  # type: ignore[no-untyped-def]
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(message, pytrace=False)
     pytest.skip("!!! SKIPPING BROWSER TESTS !!! " + message)
+
+
+@pytest.fixture(scope="session")
+def axe():  # type: ignore[no-untyped-def]
+    """axe(page) runs axe-core in the page and gives its serious and critical violations, described."""
+    if not AXE.exists():
+        message = (f"axe-core not found at {AXE}: the accessibility tests cannot run. Install it with "
+                   "'npm ci' at the top of the repository (scripts/test does this).")
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message, pytrace=False)
+        pytest.skip("!!! SKIPPING ACCESSIBILITY TESTS !!! " + message)
+    return serious_violations
+
+
+def serious_violations(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """axe-core's serious and critical WCAG 2.1 AA violations on the page, one line per element."""
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.add_script_tag(path=str(AXE))
+    violations = page.evaluate(
+        """async tags => {
+             const result = await axe.run(document, {runOnly: {type: 'tag', values: tags},
+                                                     resultTypes: ['violations']});
+             return result.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+               .map(v => ({id: v.id, impact: v.impact, help: v.help, url: v.helpUrl,
+                           nodes: v.nodes.map(n => ({target: n.target.join(' '), summary: n.failureSummary}))}));
+           }""", AXE_TAGS)
+    return [f"{v['id']} ({v['impact']}): {v['help']} ({v['url']})\n"
+            + "\n".join(f"    at {node['target']}: {' '.join(node['summary'].split())[:300]}"
+                        for node in v["nodes"][:5])
+            + (f"\n    and {len(v['nodes']) - 5} more" if len(v["nodes"]) > 5 else "")
+            for v in violations]
 
 
 @pytest.fixture(scope="session")
