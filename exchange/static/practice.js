@@ -32,6 +32,7 @@ document.querySelectorAll(".practice-body[data-table-label] table").forEach((tab
   region.setAttribute("aria-label", body.dataset.tableLabel);
   table.replaceWith(region);
   region.append(table);
+  table.removeAttribute("tabindex");  // the region is the one tab stop now (without JavaScript, the table is)
   const hint = document.createElement("p");
   hint.className = "scroll-hint";
   hint.setAttribute("aria-hidden", "true");
