@@ -33,6 +33,29 @@ def test_a_pack_pins_versions_and_shows_newer_ones(instance, trainer, make_pract
     assert entries[1].practice.summary == "Second." and not entries[1].outdated
 
 
+def test_a_practice_is_held_once_whichever_language_is_added_again(app, instance, trainer, make_practice):
+    from tests.test_accounts import HTTPS
+    from tests.test_accounts import _token_in
+    from tests.test_accounts import post
+    from tests.test_accounts import sign_in
+
+    publishing.publish(instance, make_practice(), "flood-warning", "t")
+    publishing.publish(instance, make_practice(language="id", title="Peringatan banjir",
+                                               translation_of="jakarta/flood-warning"), "peringatan-banjir", "t")
+    pack = packs.create(instance, trainer, "Flood workshop", "en")
+    assert packs.add_practice(instance, trainer, pack, "jakarta/flood-warning") is True
+    assert packs.add_practice(instance, trainer, pack, "jakarta/flood-warning") is False
+    assert packs.add_practice(instance, trainer, pack, "jakarta/peringatan-banjir") is False
+    _pack, entries = packs.read(instance, trainer, pack)
+    assert [e.item.practice_id for e in entries] == ["jakarta/flood-warning"]
+    client = app.test_client()
+    sign_in(client, "trainer@semarang.example")
+    token = _token_in(client.get(f"{HTTPS}/packs/{pack}").get_data(as_text=True))
+    answer = post(client, f"/packs/{pack}/add", {"csrf_token": token, "practice_id": "jakarta/flood-warning"})
+    assert "Already in this pack." in client.get(HTTPS + answer.headers["Location"]).get_data(as_text=True)
+    assert len(packs.read(instance, trainer, pack)[1]) == 1
+
+
 def test_the_pack_page_shows_what_changed_and_updates_on_request(app, instance, trainer, make_practice):
     from tests.test_accounts import HTTPS
     from tests.test_accounts import _token_in

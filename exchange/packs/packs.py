@@ -107,8 +107,9 @@ def _owned(session: Session, viewer: Viewer, pack_id: int) -> Pack:
     return pack
 
 
-def add_practice(instance: Instance, viewer: Viewer, pack_id: int, practice_id: str) -> None:
-    """Append a practice (it must be readable now), pinned at its current version.
+def add_practice(instance: Instance, viewer: Viewer, pack_id: int, practice_id: str) -> bool:
+    """Append a practice (it must be readable now), pinned at its current version; False, and nothing
+    written, when the pack holds it already (in any of its languages).
 
     What is pinned is what the pack will show: the practice's translation into the pack's language
     when there is one, else the practice itself (shown marked as untranslated).
@@ -118,11 +119,18 @@ def add_practice(instance: Instance, viewer: Viewer, pack_id: int, practice_id: 
         record = session.get(PracticeRecord, practice_id)
         if record is None or not policy.may_read(viewer, record):
             raise PracticeNotFound(practice_id)
+        root = record.translation_of or record.id
+        group = sa.select(PracticeRecord.id).where(sa.or_(PracticeRecord.id.in_([root, record.id]),
+                                                          PracticeRecord.translation_of == root))
+        held = sa.select(PackItem.id).where(PackItem.pack_id == pack.id, PackItem.practice_id.in_(group))
+        if session.scalar(held.limit(1)) is not None:
+            return False
         chosen, _untranslated = _in_language(session, viewer, record, pack.language)
         session.add(PackItem(pack_id=pack.id, position=_next_position(session, pack.id), practice_id=chosen.id,
                              version=chosen.version))
         pack.updated_at = utcnow()
         audit.record(session, viewer.email, "pack.add", str(pack.id), practice=chosen.id, version=chosen.version)
+    return True
 
 
 def add_section(instance: Instance, viewer: Viewer, pack_id: int, heading: str) -> None:

@@ -99,8 +99,8 @@ def add_from_results() -> ResponseReturnValue:
     """Add a practice to the pack chosen in a result card, then go back to that result (or answer a script)."""
     _valid()
     practice_id = request.form.get("practice_id", "")[:161]
-    packs.add_practice(library.instance, viewer(), _number("pack"), practice_id)
-    return _answer(_("Added to the pack."), _to_result(practice_id))
+    added = packs.add_practice(library.instance, viewer(), _number("pack"), practice_id)
+    return _answer(_("Added to the pack.") if added else _("Already in this pack."), _to_result(practice_id))
 
 
 @bp.post("/take-out")
@@ -259,7 +259,7 @@ def _change(pack_id: int, change: Callable[[], object], done: str | Callable[[An
 def add_practice(pack_id: int) -> ResponseReturnValue:
     practice_id = request.form.get("practice_id", "")[:161]
     return _change(pack_id, lambda: packs.add_practice(library.instance, viewer(), pack_id, practice_id),
-                   _("Added to the pack."))
+                   lambda added: str(_("Added to the pack.") if added else _("Already in this pack.")))
 
 
 @bp.post("/<int:pack_id>/section")

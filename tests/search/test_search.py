@@ -1017,7 +1017,8 @@ def test_snippets_and_titles_are_escaped(client, instance, make_practice):
         page = response.get_data(as_text=True)
         assert response.status_code == 200
         assert "My &lt;cool&gt; Page" in page, q
-        assert "<img" not in page and "<script" not in page and "<cool>" not in page and "<b>" not in page
+        assert "<img" not in page and "<script" not in without_own_scripts(page) and "<cool>" not in page
+        assert "<b>" not in page
         [snippet] = snippets(page)
         assert only_marks(snippet), snippet
         hit = find(instance, q).hits[0]
@@ -1036,6 +1037,11 @@ def test_summary_used_as_snippet_is_escaped(client, instance, make_practice):
     assert snippet == "Use &lt;b&gt;bold&lt;/b&gt; &amp; &lt;i&gt;care&lt;/i&gt;."
 
 
+def without_own_scripts(page: str) -> str:
+    """A page without the scripts it loads from the app's static files (a signed-in reader's pack tools)."""
+    return re.sub(r'<script src="/static/[a-z]+\.js" defer></script>', "", page)
+
+
 @pytest.mark.parametrize("q", ["<svg onload=alert(1)>", '"><script>alert(1)</script>', "</title><svg/onload=alert(1)>"])
 def test_the_query_is_escaped_on_the_results_page(client, instance, make_practice, q):
     publishing.publish(instance, make_practice(title="Script and svg alerts", body="The svg onload script.\n"),
@@ -1043,7 +1049,7 @@ def test_the_query_is_escaped_on_the_results_page(client, instance, make_practic
     response = client.get("/practices", query_string={"q": q})
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "<svg" not in page and "<script" not in page
+    assert "<svg" not in page and "<script" not in without_own_scripts(page)
     title = re.search(r"<title>(.*?)</title>", page, re.S).group(1)
     assert title.startswith("&lt;") or title.startswith("&#34;&gt;")
     assert "&lt;svg" in page or "&lt;script&gt;" in page
