@@ -652,19 +652,20 @@ def saved_name(disposition: str) -> tuple[str, str]:
     return urllib.parse.unquote(match.group(2), errors="strict"), match.group(1)
 
 
-@pytest.mark.parametrize(("title", "utf8", "ascii_name"), [
-    ("避難所運営研修", "避難所運営研修-trainer.pdf", "pack-7-trainer.pdf"),
-    ("Pelatihan Banjir Semarang", "Pelatihan Banjir Semarang-trainer.pdf",
+@pytest.mark.parametrize(("title", "language", "utf8", "ascii_name"), [
+    ("避難所運営研修", "ja", "避難所運営研修（講師用）.pdf", "pack-7-trainer.pdf"),
+    ("Pelatihan Banjir Semarang", "id", "Pelatihan Banjir Semarang (Edisi pelatih).pdf",
      "pack-7-pelatihan-banjir-semarang-trainer.pdf"),
-    ("Flood workshop (2026)", "Flood workshop (2026)-trainer.pdf", "pack-7-flood-workshop-2026-trainer.pdf"),
-    ("x\r\nSet-Cookie: a=b", "x-Set-Cookie-a=b-trainer.pdf", "pack-7-x-set-cookie-a-b-trainer.pdf"),
-    ("../../etc/passwd", "etc-passwd-trainer.pdf", "pack-7-etc-passwd-trainer.pdf"),
-    ('C:\\temp\\"a";b', "C-temp-a-;b-trainer.pdf", "pack-7-c-temp-a-b-trainer.pdf"),
+    ("Flood workshop (2026)", "en", "Flood workshop (2026) (Trainer edition).pdf",
+     "pack-7-flood-workshop-2026-trainer.pdf"),
+    ("x\r\nSet-Cookie: a=b", "en", "x-Set-Cookie-a=b (Trainer edition).pdf", "pack-7-x-set-cookie-a-b-trainer.pdf"),
+    ("../../etc/passwd", "en", "etc-passwd (Trainer edition).pdf", "pack-7-etc-passwd-trainer.pdf"),
+    ('C:\\temp\\"a";b', "en", "C-temp-a-;b (Trainer edition).pdf", "pack-7-c-temp-a-b-trainer.pdf"),
 ])
-def test_a_download_is_named_by_the_pack_title_in_any_language(title, utf8, ascii_name):
+def test_a_download_is_named_by_the_pack_title_in_any_language(title, language, utf8, ascii_name):
     from exchange.packs.exports import content_disposition
 
-    header = content_disposition(title, 7, "trainer", "pdf")
+    header = content_disposition(title, 7, "trainer", "pdf", language)
     assert header.isascii() and "\r" not in header and "\n" not in header
     assert saved_name(header) == (utf8, ascii_name)
 
@@ -683,6 +684,6 @@ def test_a_japanese_pack_downloads_under_its_title(app, instance, trainer, make_
     download = re.search(r'href="([^"]+/download\?key=[^"]+)"', done).group(1).replace("&amp;", "&")
     response = owner.get(HTTPS + download)
     assert response.status_code == 200
-    assert saved_name(response.headers["Content-Disposition"]) == ("避難所運営研修-trainer.html",
+    assert saved_name(response.headers["Content-Disposition"]) == ("避難所運営研修（講師用）.html",
                                                                     f"pack-{pack}-trainer.html")
     response.close()

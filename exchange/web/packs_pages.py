@@ -221,7 +221,7 @@ def export_download(pack_id: int, job_id: int) -> ResponseReturnValue:
     pack = _readable_for(job)
     response = send_file(path, mimetype=exports.FORMATS[job.format].mimetype, max_age=0)
     response.headers["Content-Disposition"] = exports.content_disposition(pack.title, pack.id, job.edition,
-                                                                          job.format)
+                                                                          job.format, pack.language)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 

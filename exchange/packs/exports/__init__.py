@@ -21,6 +21,7 @@ from exchange.packs.exports.course import Progress
 from exchange.packs.exports.course import assemble
 from exchange.packs.exports.course import no_progress
 from exchange.packs.exports.course import page
+from exchange.packs.exports.words import words
 
 if TYPE_CHECKING:
     from exchange.instance import Instance
@@ -95,17 +96,20 @@ def _name_character(character: str) -> str:
     return "-" if kind == "C" or character in _UNSAFE_IN_NAMES else character
 
 
-def content_disposition(title: str, pack_id: int, edition: str, format_key: str) -> str:
+def content_disposition(title: str, pack_id: int, edition: str, format_key: str, language: str = "en") -> str:
     """A ``Content-Disposition`` header value that downloads the export under its title, in any language.
 
     RFC 6266: ``filename`` is the ASCII name of :func:`filename` for old clients, ``filename*`` (RFC 5987,
-    UTF-8, percent-encoded) keeps the title as written, such as ``避難所運営研修-trainer.pdf``. Control
+    UTF-8, percent-encoded) keeps the title as written, with the edition named in the pack's ``language``,
+    such as ``避難所運営研修（講師用）.pdf`` or ``Pelatihan banjir (Edisi pelatih).pdf``. Control
     characters (a line break could start a header of its own), path and reserved characters become ``-``.
     """
     kept = "".join(_name_character(c) for c in unicodedata.normalize("NFC", title))
     words_ = "-".join(filter(None, (part.strip(" .") for part in kept.split("-"))))
     words_ = " ".join(words_.split())[:80].strip(" .-") or f"pack-{pack_id}"
-    name = f"{words_}-{edition}.{FORMATS[format_key].extension}"
+    said = words(language)[edition]
+    named = f"{words_}（{said}）" if language == "ja" else f"{words_} ({said})"
+    name = f"{named}.{FORMATS[format_key].extension}"
     fallback = filename(title, pack_id, edition, format_key)
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
