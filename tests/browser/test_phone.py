@@ -260,3 +260,19 @@ def test_no_practice_scrolls_sideways_on_a_phone(open_at, live_server, live_inst
         page.goto(live_server + f"/practices/{practice_id}")
         width = page.evaluate("document.scrollingElement.scrollWidth")
         assert width <= PHONE["width"], f"{practice_id} is {width} px wide at {PHONE['width']} px"
+
+
+def test_no_practices_edit_form_scrolls_sideways_on_a_phone(open_at, live_server, live_instance):
+    # the edit form of one Semarang practice was 452 px wide (its grid sized to a long value)
+    cities = sorted({practice_id.split("/")[0] for practice_id in live_instance.store.practice_ids()})
+    people.create_user(live_instance, "editor@network.example", "Editor", ["contributor"], cities, "test", PASSWORD)
+    page = open_at(PHONE, live_server + "/login?lang=id")
+    page.locator("input[name=email]").fill("editor@network.example")
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("input[name=password]").press("Enter")
+    expect(page.locator("form[action$='/logout'] button")).to_have_count(1)
+    for practice_id in live_instance.store.practice_ids():
+        page.goto(live_server + f"/practices/{practice_id}/edit")
+        expect(page.locator("textarea[name=body]")).to_have_count(1)
+        width = page.evaluate("document.scrollingElement.scrollWidth")
+        assert width <= PHONE["width"], f"the edit form of {practice_id} is {width} px wide at {PHONE['width']} px"
