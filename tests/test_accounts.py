@@ -427,6 +427,8 @@ def test_admins_invite_people_and_disable_them(app, instance, staff):
     sign_in(admin, "admin@network.example")
     sign_in(other, staff)
     assert other.get(HTTPS + "/admin/people").status_code == 404
+    assert other.get(HTTPS + "/admin/").status_code == 404
+    assert admin.get(HTTPS + "/admin/").headers["Location"].endswith("/admin/people")  # /admin's first page
     token = _token_in(admin.get(HTTPS + "/admin/people").get_data(as_text=True))
     page = post(admin, "/admin/people", {"email": "new@bpbd.example", "name": "Nur", "roles": ["contributor"],
                                          "cities": "jakarta", "csrf_token": token}).get_data(as_text=True)

@@ -84,7 +84,9 @@ def test_a_contributor_cannot_write_for_another_city_by_any_route(app, instance,
     crafted = submit_form(client, "/contribute", city="tokyo")
     assert crafted.status_code == 400 and "Not a valid choice" in crafted.get_data(as_text=True)
     assert client.get(HTTPS + "/practices/tokyo/plan/edit").status_code == 404
-    token = _token_in(client.get(HTTPS + "/contribute").get_data(as_text=True))
+    form = client.get(HTTPS + "/contribute").get_data(as_text=True)
+    assert '<option value="jakarta">Jakarta</option>' in form  # the city by its name, never its slug alone
+    token = _token_in(form)
     assert post(client, "/practices/tokyo/plan/edit", {**FORM, "city": "tokyo", "slug": "plan",
                                                        "csrf_token": token}).status_code == 404
     try:

@@ -89,6 +89,14 @@ def _role_names() -> dict[str, str]:
     return {r: _(name) for r, name in people.ROLE_NAMES.items()}
 
 
+@bp.get("/")
+@login_required
+def index() -> ResponseReturnValue:
+    """/admin itself: its first page, the people."""
+    _admin_only()
+    return redirect(url_for("admin.people"))
+
+
 @bp.route("/people", methods=["GET", "POST"], endpoint="people")
 @login_required
 def people_page() -> ResponseReturnValue:

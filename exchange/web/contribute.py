@@ -47,6 +47,7 @@ from exchange.review import notifications
 from exchange.review import submissions
 from exchange.web import errors
 from exchange.web import i18n
+from exchange.web import presentation
 from exchange.web.extensions import library
 from exchange.web.viewer import current as viewer
 from exchange.web.viewer import current_id
@@ -100,7 +101,8 @@ class PracticeForm(FlaskForm):
 
     def __init__(self, cities: list[str], **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.city.choices = [SelectChoice(c, c) for c in cities]
+        labels = presentation.Labels(i18n.language())
+        self.city.choices = [SelectChoice(c, labels.city(c)) for c in cities]  # named as the reader names it
         self.kind.choices = _choices(vocabularies.kinds())
         self.hazards.choices = _choices(vocabularies.hazards())
         self.phases.choices = _choices(vocabularies.phases())

@@ -276,3 +276,28 @@ def test_no_practices_edit_form_scrolls_sideways_on_a_phone(open_at, live_server
         expect(page.locator("textarea[name=body]")).to_have_count(1)
         width = page.evaluate("document.scrollingElement.scrollWidth")
         assert width <= PHONE["width"], f"the edit form of {practice_id} is {width} px wide at {PHONE['width']} px"
+
+
+def test_a_keyboard_skips_the_filters_to_the_results(open_at, live_server):
+    # 48 tab stops of filters once stood between the search box and the first result
+    page = open_at(DESKTOP, live_server + "/practices?q=banjir")
+    page.locator("#q").focus()
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.classList.contains('skip')"):
+            break
+    assert page.evaluate("document.activeElement.getAttribute('href')") == "#results"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert page.evaluate("!!document.activeElement.closest('article.practice-card')"), "Tab after the skip link"
+
+
+def test_compare_chosen_stays_in_reach_once_a_practice_is_ticked(open_at, live_server):
+    page = open_at(PHONE, live_server + "/practices?q=banjir&lang=id")
+    button = page.locator("#compare-form button[type=submit]")
+    box = button.bounding_box()
+    assert box is not None and box["y"] > PHONE["height"], "below the results until something is ticked"
+    page.locator(".compare-pick input").first.check()
+    box = button.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= PHONE["height"], "in the first screen once ticked"
+    no_sideways_scrolling(page, PHONE)
