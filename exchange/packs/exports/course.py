@@ -239,6 +239,8 @@ def _markdown(text: str, prefix: str) -> Markup:
 #: a task-list item's checkbox as rendering.render writes it (nh3 quotes and orders the attributes)
 _CHECKBOX = re.compile(r'<input class="task-list-item-checkbox"( checked="checked")? disabled="disabled" '
                        r'type="checkbox"\s*/?>')
+#: a task-list item's label (the page's screen readers name its checkbox by it): no control to name in print
+_LABELLED = re.compile(r'<label>(<input class="task-list-item-checkbox"[^>]*>)(.*?)</label>', re.S)
 
 
 def _boxed(html: Markup) -> Markup:
@@ -247,5 +249,6 @@ def _boxed(html: Markup) -> Markup:
     A form control is laid out as a block of its own by WeasyPrint and some e-book readers, so a checklist
     printed one box per line, its text below; a ballot box glyph (☐, or ☑ when done) flows with the text.
     """
+    unlabelled = _LABELLED.sub(r"\1\2", str(html))
     return Markup(_CHECKBOX.sub(lambda m: '<span class="task-box">{}</span>'.format("☑" if m.group(1) else "☐"),
-                                str(html)))
+                                unlabelled))
