@@ -120,6 +120,12 @@ def test_history_notes_and_credits_the_services_wrote_read_in_the_page_s_languag
         if language != "en":
             for english in ("imported", "approved by", "submission 7", "restored version"):
                 assert english not in history, (language, english)
+    # the hazards under the title, a list in the page's language (the practice's own words keep theirs)
+    from exchange.library import vocabularies
+
+    flood, rain = (vocabularies.hazards().label(key, "ja") for key in ("riverine-flood", "extreme-rainfall"))
+    page = client.get(HTTPS + "/practices/jakarta/flood-warning?lang=ja").get_data(as_text=True)
+    assert f"{flood}、{rain} · " in page and f"{flood}, " not in page
 
 
 def test_a_translation_imported_before_its_original_is_flagged_when_the_original_changes(

@@ -63,7 +63,7 @@ def init_app(app: Flask) -> None:
                                  said=said, told=told, listed=listed, note=note, credit=credit)
     app.context_processor(lambda: {"interface_language": language, "language_choices": choices,
                                    "notification_text": notification_text,
-                                   "notification_parts": notification_parts})
+                                   "notification_parts": notification_parts, "list_separator": list_separator})
     app.after_request(_remember)
 
 
@@ -181,7 +181,12 @@ def listed(values: Iterable[object], name: Mapping[str, str] | Callable[[str], s
         names = name
         name = lambda value: names.get(value, value)  # noqa: E731  # a mapping is read as a function
     texts = (name(str(value)) if name else str(value) for value in values)
-    return LIST_SEPARATORS.get(language(), ", ").join(texts)
+    return list_separator().join(texts)
+
+
+def list_separator() -> str:
+    """What separates the items of a list in the interface language (for lists of links, built in a loop)."""
+    return LIST_SEPARATORS.get(language(), ", ")
 
 
 def note(text: str) -> str:
