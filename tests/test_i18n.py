@@ -513,7 +513,7 @@ def test_click_s_own_refusals_read_in_the_language_of_the_environment(tmp_path):
     environment = {"LANGUAGE": None, "LC_ALL": None, "LANG": "id_ID.UTF-8", "EXCHANGE_INSTANCE": str(tmp_path)}
     refused = CliRunner().invoke(main, ["users", "create"], env=environment)
     assert refused.exit_code == 2
-    assert "Galat: Argumen belum diberikan 'EMAIL'." in refused.output
+    assert "Kesalahan: Argumen belum diberikan 'EMAIL'." in refused.output
     assert "Coba 'exchange users create --help' untuk bantuan." in refused.output
 
 
