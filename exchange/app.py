@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from flask.cli import FlaskGroup
 
 from exchange import cli
 from exchange import settings
 from exchange.accounts import people
+from exchange.catalogs import N_
 from exchange.instance import Instance
 from exchange.library import bounded_rendering
 from exchange.library.practice import MAX_DOCUMENT_BYTES
@@ -98,14 +98,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-main = FlaskGroup(
+main = cli.Main(
     name="exchange",
     create_app=create_app,
     add_version_option=False,
-    help="Practice Exchange: manage and serve a library of disaster-risk practices.\n\n"
-         "The instance folder is EXCHANGE_INSTANCE (default ./instance).",
+    help=N_("Practice Exchange: manage and serve a library of disaster-risk practices.\n\n"
+            "The instance folder is EXCHANGE_INSTANCE (default ./instance)."),
 )
 main.add_command(cli.run_command)
+cli.speaking(main)  # Flask's own options and commands (shell, routes) too
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import gettext
+import inspect
 import os
 import signal
 import subprocess
@@ -11,10 +13,12 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+from typing import TypeVar
 
 import click
 from flask import Flask
 from flask import current_app
+from flask.cli import FlaskGroup
 from flask.cli import ScriptInfo
 from flask.cli import run_command as flask_run_command
 from flask.cli import with_appcontext
@@ -25,6 +29,7 @@ from exchange import consistency
 from exchange.accounts import passwords
 from exchange.accounts import people
 from exchange.background import KINDS
+from exchange.catalogs import N_
 from exchange.errors import InvalidCity
 from exchange.initialise import initialise
 from exchange.initialise import prepare_search
@@ -45,6 +50,117 @@ def _(message: str, **values: Any) -> str:
     return catalogs.gettext(catalogs.environment_language(), message, **values)
 
 
+class _Help:
+    """A help attribute of a click command or option: kept as written (English, marked ``N_``), read in the
+    language of the environment each time click shows it (``exchange --help`` under LANG=ja_JP.UTF-8)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, thing: object, owner: type | None = None) -> Any:
+        text = vars(thing).get(self.name) if thing is not None else None
+        return _(inspect.cleandoc(text)) if text else text
+
+    def __set__(self, thing: object, text: str | None) -> None:
+        vars(thing)[self.name] = text
+
+
+#: what --help does, in click's words
+HELP_OPTION_HELP = N_("Show this message and exit.")
+
+
+class Command(click.Command):
+    """A command whose help (and short help in listings) is read in the environment's language."""
+
+    help = _Help()
+    short_help = _Help()
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        """The short help, or the first sentence of the help: in Japanese, which click cannot shorten at
+        spaces, everything up to the first "。"."""
+        first = (self.help or "").partition("\n\n")[0]
+        if not self.short_help and "。" in first:
+            return first.partition("。")[0] + "。"
+        return super().get_short_help_str(limit)
+
+    def get_help_option(self, context: click.Context) -> click.Option | None:
+        """The --help option, its help read when shown (click words it once, in the language of that moment)."""
+        option = super().get_help_option(context)
+        if option is not None and type(option) is click.Option:
+            speaking(option).help = HELP_OPTION_HELP
+        return option
+
+
+class Group(Command, click.Group):
+    """A group of commands whose help is read in the environment's language."""
+
+
+class Main(Command, FlaskGroup):
+    """The ``exchange`` command: Flask's command group, its help and click's words (Usage, Options,
+    errors) read in the environment's language."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        # click says its own words through gettext's default domain, "messages": ours is named so too
+        gettext.bindtextdomain("messages", str(catalogs.DIRECTORY))
+        return super().main(*args, **kwargs)
+
+
+class Option(click.Option):
+    """An option whose help is read in the environment's language."""
+
+    help = _Help()
+
+
+Spoken = TypeVar("Spoken", click.Command, click.Option)
+#: the click and Flask classes whose objects :func:`speaking` makes read their help in the environment's language
+_SPEAKING: dict[type, type] = {click.Command: Command, click.Group: Group, click.Option: Option}
+
+#: Flask's help of its own options and commands (shell, routes, and run's options), as Flask writes it, for
+#: the catalogs; one Flask rewords is shown in English until it is added here again
+FLASK_HELP = (
+    N_("Load environment variables from this file, taking precedence over those set by '.env' and '.flaskenv'. "
+       "Variables set directly in the environment take highest precedence. python-dotenv must be installed."),
+    N_("The Flask application or factory function to load, in the form 'module:name'. Module can be a dotted "
+       "import or file path. Name is not required if it is 'app', 'application', 'create_app', or 'make_app', "
+       "and can be 'name(args)' to pass arguments."),
+    N_("Set debug mode."),
+    N_("Run a shell in the app context."),
+    N_("Run an interactive Python shell in the context of a given\nFlask application.  The application will "
+       "populate the default\nnamespace of this shell according to its configuration.\n\nThis is useful for "
+       "executing small snippets of management code\nwithout having to manually configure the application."),
+    N_("Show the routes for the app."),
+    N_("Show all registered routes with endpoints and methods."),
+    N_("Method to sort routes by. 'match' is the order that Flask will match routes when dispatching a request."),
+    N_("Show HEAD and OPTIONS methods."),
+    N_("The interface to bind to."),
+    N_("The port to bind to."),
+    N_("Specify a certificate file to use HTTPS."),
+    N_("The key file to use when specifying a certificate."),
+    N_("Enable or disable the reloader. By default the reloader is active if debug is enabled."),
+    N_("Enable or disable the debugger. By default the debugger is active if debug is enabled."),
+    N_("Enable or disable multithreading."),
+    N_("Extra files that trigger a reload on change. Multiple paths are separated by ':'."),
+    N_("Files matching these fnmatch patterns will not trigger a reload on change. Multiple patterns are "
+       "separated by ':'."),
+)
+#: click's own words in help and errors (click asks gettext for them; :meth:`Main.main` points it at ours)
+CLICK_WORDS = (
+    N_("Usage:"), N_("Options"), N_("Commands"), N_("default: {default}"),
+    N_("required"), N_("Error: {message}"), N_("Try '{command} {option}' for help."), N_("Missing argument"),
+    N_("Missing option"), N_("No such command {name!r}."), N_("No such option {name!r}."),
+    N_("Invalid value for {param_hint}: {message}"), N_("Got unexpected extra argument ({args})"),
+)
+
+
+def speaking(thing: Spoken) -> Spoken:
+    """``thing``, a command (with its options and subcommands) or an option, ours or Flask's own, its help
+    read in the environment's language when shown: each becomes the matching class above, which only adds that."""
+    thing.__class__ = _SPEAKING.get(type(thing), type(thing))
+    for part in (*getattr(thing, "params", ()), *getattr(thing, "commands", {}).values()):
+        speaking(part)
+    return thing
+
+
 def _told(error: BaseException) -> str:
     """What ``error`` says, in the environment's language when a service wrote it as a ``catalogs.Message``."""
     return str(catalogs.said(error.args[0], catalogs.environment_language())) if error.args else str(error)
@@ -61,14 +177,14 @@ def init_app(app: Flask) -> None:
     """Add our commands to the app's command group (so the test runner and ``exchange`` both see them)."""
     for command in (init_command, import_command, export_command, cities_group, serve_command, reindex_command,
                     check_command, users_group, notify_due_command, packs_group, worker_command):
-        app.cli.add_command(command)
+        app.cli.add_command(speaking(command))
 
 
-@click.command("init")
-@click.option("--empty", is_flag=True, help="Create the instance without the bundled practices.")
+@click.command("init", help=N_("Create or upgrade the instance: database, partner cities, and (once) the bundled "
+                                "practices."))
+@click.option("--empty", is_flag=True, help=N_("Create the instance without the bundled practices."))
 @with_appcontext
 def init_command(empty: bool) -> None:
-    """Create or upgrade the instance: database, partner cities, and (once) the bundled practices."""
     report = initialise(library.instance, _actor(), seed=not empty)
     click.echo(_("Instance %(path)s: database ready; %(count)s partner cities added.", path=library.instance.path,
                  count=len(report.cities_added)))
@@ -77,11 +193,11 @@ def init_command(empty: bool) -> None:
         click.echo(_("Seeded %(count)s bundled practices.", count=sum(not o.failed for o in report.seeded)))
 
 
-@click.command("import")
+@click.command("import", help=N_("Publish practice files, folders or .zip bundles: one line per file; exit 1 if any "
+                                  "failed."))
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @with_appcontext
 def import_command(paths: tuple[Path, ...]) -> None:
-    """Publish practice files, folders or .zip bundles: one line per file; exit 1 if any failed."""
     outcomes = publishing.import_paths(library.instance, list(paths), _actor())
     _report(outcomes)
 
@@ -102,33 +218,32 @@ def _report(outcomes: Iterable[publishing.Outcome], quiet: bool = False) -> None
         sys.exit(1)
 
 
-@click.command("export")
+@click.command("export", help=N_("Write every current practice to folder DEST (or DEST.zip), ready for 'exchange "
+                                  "import'."))
 @click.argument("dest", type=click.Path(path_type=Path))
 @with_appcontext
 def export_command(dest: Path) -> None:
-    """Write every current practice to folder DEST (or DEST.zip), ready for 'exchange import'."""
     if dest.suffix != ".zip" and dest.exists() and any(dest.iterdir()):
         raise click.ClickException(_("%(dest)s is not empty; export into a new folder or a .zip", dest=dest))
     count = publishing.export(library.instance, dest, _actor())
     click.echo(_("Exported %(count)s practices to %(dest)s.", count=count, dest=dest))
 
 
-@click.group("cities")
+@click.group("cities", help=N_("Partner cities."))
 def cities_group() -> None:
-    """Partner cities."""
+    pass
 
 
-@cities_group.command("add")
+@cities_group.command("add", help=N_("Add partner city SLUG."))
 @click.argument("slug")
-@click.option("--country", required=True, help="ISO 3166-1 alpha-2 code, e.g. ID.")
-@click.option("--name", required=True, help="The city's usual name.")
-@click.option("--name-en", help="Name in English.")
-@click.option("--name-id", help="Name in Indonesian.")
-@click.option("--name-ja", help="Name in Japanese.")
+@click.option("--country", required=True, help=N_("ISO 3166-1 alpha-2 code, e.g. ID."))
+@click.option("--name", required=True, help=N_("The city's usual name."))
+@click.option("--name-en", help=N_("Name in English."))
+@click.option("--name-id", help=N_("Name in Indonesian."))
+@click.option("--name-ja", help=N_("Name in Japanese."))
 @with_appcontext
 def cities_add(slug: str, country: str, name: str, name_en: str | None, name_id: str | None,
                name_ja: str | None) -> None:
-    """Add partner city SLUG."""
     spec = city_service.CitySpec(slug=slug, country=country.upper(), name=name,
                                  name_en=name_en or name, name_id=name_id, name_ja=name_ja)
     try:
@@ -139,19 +254,18 @@ def cities_add(slug: str, country: str, name: str, name_en: str | None, name_id:
                _("City %(slug)s already exists; nothing changed.", slug=slug))
 
 
-@cities_group.command("list")
+@cities_group.command("list", help=N_("List the partner cities."))
 @with_appcontext
 def cities_list() -> None:
-    """List the partner cities."""
     for city in city_service.all_cities(library.instance):
         click.echo(f"{city.slug:<20} {city.country}  {city.name_en or city.name} / {city.name_id or '-'}"
                    f" / {city.name_ja or '-'}")
 
 
-@click.command("reindex")
+@click.command("reindex", help=N_("Build a fresh search index beside the live one and swap it in; searches keep "
+                                   "working meanwhile."))
 @with_appcontext
 def reindex_command() -> None:
-    """Build a fresh search index beside the live one and swap it in; searches keep working meanwhile."""
     try:
         count = indexing.rebuild(library.instance, wait=False)
     except ReindexRunning as error:
@@ -159,11 +273,11 @@ def reindex_command() -> None:
     click.echo(_("Indexed %(count)s practices; the new index is live.", count=count))
 
 
-@click.command("check")
-@click.option("--repair", is_flag=True, help="Fix what is found (library files are the truth for content).")
+@click.command("check", help=N_("Report drift between library files, database and search index; exit 1 when any "
+                                 "remains."))
+@click.option("--repair", is_flag=True, help=N_("Fix what is found (library files are the truth for content)."))
 @with_appcontext
 def check_command(repair: bool) -> None:
-    """Report drift between library files, database and search index; exit 1 when any remains."""
     drifts = consistency.check(library.instance)
     for drift in drifts:
         click.echo(drift.line())
@@ -181,20 +295,20 @@ def check_command(repair: bool) -> None:
     sys.exit(1 if remaining else 0)
 
 
-@click.group("users")
+@click.group("users", help=N_("Accounts (there are no default accounts: create the first administrator here)."))
 def users_group() -> None:
-    """Accounts (there are no default accounts: create the first administrator here)."""
+    pass
 
 
-@users_group.command("create")
+@users_group.command("create", help=N_("Create an account. A password piped on standard input is set; otherwise an "
+                                        "invitation link is printed."))
 @click.argument("email")
-@click.option("--name", required=True, help="The person's name.")
+@click.option("--name", required=True, help=N_("The person's name."))
 @click.option("--role", "roles", multiple=True, required=True, type=click.Choice(people.ROLES),
-              help=f"{', '.join(people.ROLES[:-1])} or {people.ROLES[-1]}; repeatable.")
-@click.option("--city", "cities", multiple=True, help="A city the person contributes for; repeatable.")
+              help=N_("The person's role; repeatable."))
+@click.option("--city", "cities", multiple=True, help=N_("A city the person contributes for; repeatable."))
 @with_appcontext
 def users_create(email: str, name: str, roles: tuple[str, ...], cities: tuple[str, ...]) -> None:
-    """Create an account. A password piped on standard input is set; otherwise an invitation link is printed."""
     password = None if sys.stdin is None or sys.stdin.isatty() else sys.stdin.readline().rstrip("\n") or None
     try:
         token = people.create_user(library.instance, email, name, list(roles), list(cities), _actor(), password)
@@ -209,11 +323,10 @@ def users_create(email: str, name: str, roles: tuple[str, ...], cities: tuple[st
         click.echo(f"{base}/invitations/{token}")
 
 
-@users_group.command("disable")
+@users_group.command("disable", help=N_("Disable an account: it can no longer sign in and its sessions end."))
 @click.argument("email")
 @with_appcontext
 def users_disable(email: str) -> None:
-    """Disable an account: it can no longer sign in and its sessions end."""
     try:
         people.disable(library.instance, email, _actor())
     except people.AccountError as error:
@@ -221,11 +334,10 @@ def users_disable(email: str) -> None:
     click.echo(_("Disabled %(email)s; its sessions have ended.", email=email))
 
 
-@users_group.command("enable")
+@users_group.command("enable", help=N_("Let a disabled account sign in again (with its password)."))
 @click.argument("email")
 @with_appcontext
 def users_enable(email: str) -> None:
-    """Let a disabled account sign in again (with its password)."""
     try:
         enabled = people.enable(library.instance, email, _actor())
     except people.AccountError as error:
@@ -234,28 +346,30 @@ def users_enable(email: str) -> None:
                _("%(email)s was not disabled; nothing changed.", email=email))
 
 
-@click.command("notify-due")
-@click.option("--within", default=30, show_default=True, help="Days ahead that count as due.")
+@click.command("notify-due", help=N_("Notify each city's contributors of practices due for review (run daily, e.g. "
+                                      "from cron)."))
+@click.option("--within", default=30, show_default=True, help=N_("Days ahead that count as due."))
 @with_appcontext
 def notify_due_command(within: int) -> None:
-    """Notify each city's contributors of practices due for review (run daily, e.g. from cron)."""
     count = notifications.review_due(library.instance, within)
     click.echo(_("%(count)s notifications sent.", count=count))
 
 
-@click.group("packs")
+@click.group("packs", help=N_("Course packs."))
 def packs_group() -> None:
-    """Course packs."""
+    pass
 
 
-@packs_group.command("export")
+@packs_group.command("export", help=N_("Export PACK_ID as its owner may read it now (the same limits as on the "
+                                        "web)."))
 @click.argument("pack_id", type=int)
-@click.option("--format", "format_", type=click.Choice(list(exports.FORMATS)), default="pdf", show_default=True)
-@click.option("--edition", type=click.Choice(exports.EDITIONS), default="participant", show_default=True)
-@click.option("-o", "output", type=click.Path(path_type=Path), required=True)
+@click.option("--format", "format_", type=click.Choice(list(exports.FORMATS)), default="pdf", show_default=True,
+              help=N_("The file format."))
+@click.option("--edition", type=click.Choice(exports.EDITIONS), default="participant", show_default=True,
+              help=N_("The participant edition, or the trainer edition with notes and answers."))
+@click.option("-o", "output", type=click.Path(path_type=Path), required=True, help=N_("The file to write."))
 @with_appcontext
 def packs_export(pack_id: int, format_: str, edition: str, output: Path) -> None:
-    """Export PACK_ID as its owner may read it now (the same limits as on the web)."""
     import time
 
     from exchange.library.storage import write_durably
@@ -281,12 +395,12 @@ def packs_export(pack_id: int, format_: str, edition: str, output: Path) -> None
                  format=format_, edition=edition, size=size, seconds=seconds))
 
 
-@packs_group.command("import")
+@packs_group.command("import", help=N_("Rebuild a pack from a Markdown ZIP (import its practices first with 'exchange "
+                                        "import')."))
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--owner", "email", required=True, help="E-mail of the account that will own the pack.")
+@click.option("--owner", "email", required=True, help=N_("E-mail of the account that will own the pack."))
 @with_appcontext
 def packs_import(path: Path, email: str) -> None:
-    """Rebuild a pack from a Markdown ZIP (import its practices first with ``exchange import``)."""
     from exchange.packs.exports import markdown_zip
 
     ids, unknown = people.ids_for_emails(library.instance, [email])
@@ -302,15 +416,15 @@ def packs_import(path: Path, email: str) -> None:
     click.echo(_("Imported pack %(pack)s for %(email)s.", pack=imported.pack_id, email=email))
 
 
-@click.command("worker")
+@click.command("worker", help=N_("Run the job runner: e-mail, pack exports and search index upkeep (SIGTERM stops it "
+                                  "cleanly)."))
 @click.option("--poll", "poll_seconds", default=runner.POLL_SECONDS, show_default=True, type=float,
-              help="Seconds between looks for due jobs.")
-@click.option("--until-idle", is_flag=True, help="Run the jobs due now, one after another, then exit.")
+              help=N_("Seconds between looks for due jobs."))
+@click.option("--until-idle", is_flag=True, help=N_("Run the jobs due now, one after another, then exit."))
 @click.option("--until-stdin-closes", is_flag=True, hidden=True,
               help="Also stop when standard input closes (the server that started this runner is gone).")
 @with_appcontext
 def worker_command(poll_seconds: float, until_idle: bool, until_stdin_closes: bool) -> None:
-    """Run the job runner: e-mail, pack exports and search index upkeep (SIGTERM stops it cleanly)."""
     import logging
     import threading
 
@@ -335,21 +449,20 @@ def worker_command(poll_seconds: float, until_idle: bool, until_stdin_closes: bo
 
 #: one worker process per core: each answers on about one core
 DEFAULT_WORKERS = min(os.cpu_count() or 1, 8)
-NO_WORKER_HELP = "Start no job runner beside the server (when 'exchange worker' runs separately)."
+NO_WORKER_HELP = N_("Start no job runner beside the server (when 'exchange worker' runs separately).")
 
 
-@click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.command("serve", help=N_("Serve the library with gunicorn (--workers processes of --threads threads), and "
+                                 "one job runner beside it."))
+@click.option("--host", default="127.0.0.1", show_default=True, help=N_("The address to listen on."))
+@click.option("--port", default=5000, show_default=True, type=int, help=N_("The port to listen on (0: any free port)."))
 @click.option("--workers", default=DEFAULT_WORKERS, show_default=True, type=click.IntRange(1, 64),
-              help="Worker processes (each answers on about one core).")
+              help=N_("Worker processes (each answers on about one core)."))
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64),
-              help="Threads in each worker process.")
+              help=N_("Threads in each worker process."))
 @click.option("--no-worker", is_flag=True, help=NO_WORKER_HELP)
 @with_appcontext
 def serve_command(host: str, port: int, workers: int, threads: int, no_worker: bool) -> None:
-    """Serve the library with gunicorn (--workers processes of --threads threads; --port 0: any free port),
-    and one job runner beside it."""
     import logging
 
     from exchange.server import Server
@@ -411,8 +524,9 @@ def _with_runner(command: click.Command) -> click.Command:
 
     no_worker = click.Option(["--no-worker"], is_flag=True, help=NO_WORKER_HELP)
     return click.Command(command.name, callback=run, params=[*command.params, no_worker],
-                         help=f"{command.help}\n\nA job runner (mail, exports, index upkeep) runs beside it.",
-                         short_help=command.short_help)
+                         help=N_("Run a development server, and a job runner (mail, exports, index upkeep) "
+                                 "beside it.\n\nFor development only: 'exchange serve' serves a library for its "
+                                 "readers. The reloader and debugger are on with '--debug'."))
 
 
 #: ``exchange run``: Flask's development server, with a job runner beside it

@@ -490,7 +490,13 @@ def test_admins_change_a_persons_roles_and_cities_and_it_is_audited(admin, insta
     assert "{&#39;" not in entries and "{'" not in entries  # never a Python dict
     assert "Dewi Admin" in entries and "Siti Rahma" in entries  # people by their names
     japanese = client.get(HTTPS + "/admin/audit?target=siti&lang=ja").get_data(as_text=True)
-    assert "役割の変更" in japanese and "役割</span>: 投稿者 → 投稿者, 審査担当者" in japanese
+    assert "役割の変更" in japanese and "役割</span>: 投稿者 → 投稿者、審査担当者" in japanese  # a Japanese list
+    indonesian = client.get(HTTPS + "/admin/audit?target=siti&lang=id").get_data(as_text=True)
+    assert "Peran</span>: kontributor → kontributor, penelaah" in indonesian
+    table = client.get(HTTPS + "/admin/people?lang=ja").get_data(as_text=True).split("<tbody>", 1)[1]
+    assert ">投稿者、審査担当者</td>" in table and "ジャカルタ、神戸" in table and "投稿者, " not in table
+    table = client.get(HTTPS + "/admin/people?lang=en").get_data(as_text=True).split("<tbody>", 1)[1]
+    assert ">contributor, reviewer</td>" in table and "Jakarta, Kobe" in table
 
 
 def test_a_change_refused_says_why(admin, instance, staff):
@@ -567,6 +573,34 @@ def test_the_audit_log_names_practices_by_their_titles(admin, instance, make_pra
     page = client.get(HTTPS + "/admin/audit?action=practice.publish").get_data(as_text=True)
     entries = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     assert "practice published" in entries and "Siren test plan" in entries and "jakarta/siren-test" in entries
+
+
+def test_the_audit_log_shows_sharing_exports_and_fingerprints_by_name(admin, instance, make_practice):
+    from exchange import audit
+    client, _token = admin
+    publishing.publish(instance, make_practice(title="Siren test plan"), "siren-test", "cli:operator")
+    with instance.db.writing() as session:  # as the pack services write them
+        audit.record(session, "admin@network.example", "pack.share", "4", sharing="link")
+        audit.record(session, "admin@network.example", "pack.share", "4", sharing="colleagues")
+        audit.record(session, "admin@network.example", "pack.export", "4", format="zip", edition="trainer", job=9)
+    said = {
+        "en": ["Sharing</span>: read-only link", "Sharing</span>: named colleagues", "Edition</span>: trainer edition",
+               "Format</span>: Markdown ZIP", "Export job</span>: 9", "Text fingerprint</span>: "],
+        "id": ["Berbagi</span>: tautan hanya-baca", "Berbagi</span>: rekan kerja tertentu",
+               "Edisi</span>: edisi pelatih", "Format</span>: Markdown ZIP", "Tugas ekspor</span>: 9",
+               "Sidik jari teks</span>: "],
+        "ja": ["共有</span>: 閲覧専用リンク", "共有</span>: 指定した職員", "版の種類</span>: 講師用",
+               "形式</span>: Markdown ZIP", "出力ジョブ</span>: 9", "本文のハッシュ値</span>: "],
+    }
+    for language, phrases in said.items():
+        page = client.get(HTTPS + f"/admin/audit?lang={language}").get_data(as_text=True)
+        entries = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+        for phrase in phrases:
+            assert phrase in entries, (language, phrase)
+        for raw in ("sha256", ": link", ": colleagues", ": trainer<", ": zip", "\"field\">job<"):
+            assert raw not in entries, (language, raw)
+        fingerprint = re.search(r"</span>: ([0-9a-f]+)…", entries)
+        assert fingerprint and len(fingerprint.group(1)) == 12  # a version told apart, not a 64-digit hash
 
 
 def test_the_audit_log_pages(admin, instance):

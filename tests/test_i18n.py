@@ -9,7 +9,10 @@ extracted, has no reviewed translation in a language, or was not compiled.
 from __future__ import annotations
 
 import io
+import os
 import re
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -440,6 +443,87 @@ def test_the_worker_and_account_commands_speak_indonesian_and_japanese(runner, i
     assert enabled.exit_code == 0 and enabled.output == f"{AUTHOR} は再びログインできます。\n"
     again = runner.invoke(args=["users", "enable", AUTHOR], env={"LANG": "id_ID.UTF-8"})
     assert again.output == f"{AUTHOR} tidak sedang dinonaktifkan; tidak ada yang diubah.\n"
+
+
+#: the locale a person working in each interface language has
+LOCALES = {"en": "C.UTF-8", "id": "id_ID.UTF-8", "ja": "ja_JP.UTF-8"}
+#: every command people ask ``--help`` of, as ``exchange`` is called (Flask's run, shell and routes among them)
+COMMANDS = [[], ["init"], ["import"], ["export"], ["cities"], ["cities", "add"], ["cities", "list"], ["reindex"],
+            ["check"], ["users"], ["users", "create"], ["users", "disable"], ["users", "enable"], ["notify-due"],
+            ["packs"], ["packs", "export"], ["packs", "import"], ["worker"], ["serve"], ["run"], ["routes"], ["shell"]]
+#: click's own words around every help
+CLICK_WORDS = {"en": ("Usage:", "Options:", "Show this message and exit."),
+               "id": ("Penggunaan:", "Opsi:", "Menampilkan pesan ini lalu keluar."),
+               "ja": ("使い方:", "オプション:", "このヘルプを表示して終了します。")}
+
+
+def command_help(args: list[str], language: str, instance: Path) -> str:
+    """What ``exchange ARGS --help`` prints in an environment whose locale is ``language``'s."""
+    from click.testing import CliRunner
+
+    from exchange.app import main
+
+    environment = {"LANGUAGE": None, "LC_ALL": None, "LC_MESSAGES": None, "LANG": LOCALES[language],
+                   "EXCHANGE_INSTANCE": str(instance)}
+    result = CliRunner().invoke(main, [*args, "--help"], env=environment)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def english_sentences(help_text: str) -> list[str]:
+    """The sentences of an English help: each column of a line that starts with a word and holds three or more
+    (not option names, choices, or click's "[default: …]")."""
+    pieces = (piece.removesuffix("...") for line in help_text.splitlines()
+              for piece in re.split(r"\s{2,}", line.strip()))
+    return [piece for piece in pieces if re.match(r"[A-Za-z]", piece) and len(re.findall(r"[A-Za-z]+", piece)) >= 3]
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_every_command_s_help_reads_in_the_language_of_its_environment(tmp_path, language):
+    for args in COMMANDS:
+        english = command_help(args, "en", tmp_path)
+        said = command_help(args, language, tmp_path)  # the same command objects: help is read when shown
+        assert all(word in english for word in CLICK_WORDS["en"]), english
+        assert all(word in said for word in CLICK_WORDS[language]), (args, said)
+        sentences = english_sentences(english)
+        assert sentences, args
+        assert not [sentence for sentence in sentences if sentence in said], (args, said)
+        if not args:
+            assert {"id": "Perintah:", "ja": "コマンド:"}[language] in said
+
+
+def test_the_main_commands_say_what_they_do_in_indonesian_and_japanese(tmp_path):
+    indonesian = command_help([], "id", tmp_path)
+    assert re.search(r"cities +Kota mitra\.\n", indonesian) and re.search(r"packs +Paket pelatihan\.\n", indonesian)
+    japanese = command_help([], "ja", tmp_path)
+    # Japanese has no spaces to shorten at: a command's first sentence is its line
+    assert re.search(r"users +アカウントの管理。\n", japanese)
+    assert re.search(r"init +インスタンスを作成または更新します。\n", japanese)
+    options = command_help(["packs", "export"], "ja", tmp_path)
+    assert "書き出すファイル。  [必須]" in options and "[既定値: pdf]" in options
+    options = command_help(["users", "create"], "id", tmp_path)
+    assert "Peran orang tersebut; dapat diulang." in options and "[wajib]" in options
+
+
+def test_click_s_own_refusals_read_in_the_language_of_the_environment(tmp_path):
+    from click.testing import CliRunner
+
+    from exchange.app import main
+
+    environment = {"LANGUAGE": None, "LC_ALL": None, "LANG": "id_ID.UTF-8", "EXCHANGE_INSTANCE": str(tmp_path)}
+    refused = CliRunner().invoke(main, ["users", "create"], env=environment)
+    assert refused.exit_code == 2
+    assert "Kesalahan: Argumen belum diberikan 'EMAIL'." in refused.output
+    assert "Coba 'exchange users create --help' untuk bantuan." in refused.output
+
+
+def test_the_console_script_s_help_reads_in_japanese_under_a_japanese_locale(tmp_path):
+    environment = {name: value for name, value in os.environ.items() if name not in ("LANGUAGE", "LC_ALL")}
+    environment.update(LANG="ja_JP.UTF-8", EXCHANGE_INSTANCE=str(tmp_path))
+    shown = subprocess.run([sys.executable, "-m", "exchange", "--help"], env=environment, capture_output=True,
+                           text=True, check=True).stdout
+    assert "使い方:" in shown and "コマンド:" in shown and "packs       研修パック。" in shown
+    assert "Course packs" not in shown and "Show this message" not in shown
 
 
 @pytest.mark.parametrize("language", ["id", "ja"])

@@ -98,6 +98,36 @@ def test_history_credits_people_by_name_and_shows_addresses_to_administrators_on
     assert "kenji@tokyo.example" in admin.get(HTTPS + "/practices/jakarta/flood-warning").get_data(as_text=True)
 
 
+def test_history_notes_and_credits_the_services_wrote_read_in_the_page_s_language(app, instance, make_practice):
+    publishing.publish(instance, make_practice(), "flood-warning", "cli:root", note="imported")
+    publishing.publish(instance, make_practice(summary="Changed."), "flood-warning", "dewi@jakarta.example",
+                       note="submission 7", credit="Siti Rahma (approved by Dewi Admin)")
+    publishing.publish(instance, make_practice(summary="Checked."), "flood-warning", "cli:root",
+                       note="imported", credit="Kenji Sato")
+    publishing.publish(instance, make_practice(), "flood-warning", "cli:root", note="restored version 1",
+                       credit="Dewi Admin")
+    client = app.test_client()
+    said = {
+        "en": ["imported", "from submission 7", "by Siti Rahma (approved by Dewi Admin)", "restored version 1"],
+        "id": ["diimpor", "dari usulan 7", "Siti Rahma (disetujui oleh Dewi Admin)", "versi 1 dipulihkan"],
+        "ja": ["取込み", "投稿 7 による", "(Siti Rahma、承認: Dewi Admin)", "第1版を復元"],
+    }
+    for language, phrases in said.items():
+        page = client.get(HTTPS + f"/practices/jakarta/flood-warning?lang={language}").get_data(as_text=True)
+        history = page.split('id="history"', 1)[1].split("</section>", 1)[0]
+        for phrase in phrases:
+            assert phrase in history, (language, phrase)
+        if language != "en":
+            for english in ("imported", "approved by", "submission 7", "restored version"):
+                assert english not in history, (language, english)
+    # the hazards under the title, a list in the page's language (the practice's own words keep theirs)
+    from exchange.library import vocabularies
+
+    flood, rain = (vocabularies.hazards().label(key, "ja") for key in ("riverine-flood", "extreme-rainfall"))
+    page = client.get(HTTPS + "/practices/jakarta/flood-warning?lang=ja").get_data(as_text=True)
+    assert f"{flood}、{rain} · " in page and f"{flood}, " not in page
+
+
 def test_a_translation_imported_before_its_original_is_flagged_when_the_original_changes(
         tmp_path, client, instance, make_practice):
     folder = tmp_path / "batch" / "jakarta"

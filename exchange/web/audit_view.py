@@ -4,7 +4,6 @@ people and cities by their names rather than their e-mails and slugs."""
 from __future__ import annotations
 
 import datetime
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +15,8 @@ from exchange import audit
 from exchange.accounts import people
 from exchange.library import labels
 from exchange.models import AuditEntry
+from exchange.packs import exports
+from exchange.web import i18n
 
 #: names of the detail fields services record (others are shown by their key)
 FIELD_NAMES = {
@@ -25,15 +26,22 @@ FIELD_NAMES = {
     "reason": _l("Reason"), "country": _l("Country"), "name": _l("Name"), "attempted": _l("Attempted"),
     "devices_forgotten": _l("Browsers forgotten"), "comment": _l("Comment"), "note": _l("Note"),
     "sharing": _l("Sharing"), "format": _l("Format"), "edition": _l("Edition"), "title": _l("Title"),
+    "sha256": _l("Text fingerprint"), "practice": _l("Practice"), "source": _l("File"), "entries": _l("Entries"),
+    "job": _l("Export job"), "heading": _l("Section heading"),
+    "practices": _l("Practices"),
 }
 #: fields whose values are city slugs, role keys or language codes (shown by their names)
 CITY_FIELDS = {"cities", "city"}
 ROLE_FIELDS = {"roles"}
 LANGUAGE_FIELDS = {"language"}
-#: the fixed notes and reasons services write (a note may also be someone's own words, shown as written)
-NOTES = {"imported": _l("imported"), "recorded by exchange check": _l("recorded by exchange check"),
-         "no file and no kept version": _l("no file and no kept version")}
-RESTORED = re.compile(r"restored version (\d+)")
+#: fields whose values are keys of a fixed set, shown by their names
+VALUE_NAMES: dict[str, Mapping[str, Any]] = {
+    "sharing": {"private": _l("private"), "colleagues": _l("named colleagues"), "link": _l("read-only link")},
+    "edition": {"participant": _l("participant edition"), "trainer": _l("trainer edition")},
+    "format": {key: export_format.label for key, export_format in exports.FORMATS.items()},
+}
+#: a version's text fingerprint is shown by its first characters (enough to tell versions apart)
+FINGERPRINT_LENGTH = 12
 
 
 @dataclass(frozen=True)
@@ -102,7 +110,7 @@ def _value(key: str, value: Any, names: labels.Labels) -> str:
     if value is None or value == [] or value == "":
         return str(_("(none)"))
     if isinstance(value, list | tuple):
-        return ", ".join(_value(key, item, names) for item in value)
+        return i18n.listed(_value(key, item, names) for item in value)
     if isinstance(value, Mapping):
         return "; ".join(f"{_field(k)}: {_value(k, v, names)}" for k, v in sorted(value.items()))
     if key in ROLE_FIELDS and value in people.ROLE_NAMES:
@@ -112,8 +120,9 @@ def _value(key: str, value: Any, names: labels.Labels) -> str:
     if key in LANGUAGE_FIELDS:
         return names.native(str(value))
     if key in ("note", "reason"):
-        restored = RESTORED.fullmatch(str(value))
-        if restored:
-            return str(_("restored version %(version)s", version=restored.group(1)))
-        return str(NOTES.get(str(value), value))
+        return i18n.note(str(value))
+    if key in VALUE_NAMES:
+        return str(VALUE_NAMES[key].get(str(value), value))
+    if key == "sha256":
+        return f"{str(value)[:FINGERPRINT_LENGTH]}…"
     return str(value)

@@ -12,6 +12,9 @@ from __future__ import annotations
 import datetime
 import re
 import urllib.parse
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Mapping
 
 from flask import Flask
 from flask import has_request_context
@@ -23,6 +26,7 @@ from flask_babel import format_time
 from flask_babel import format_timedelta
 from flask_babel import get_locale
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from exchange import catalogs
@@ -39,6 +43,15 @@ LANGUAGES = vocabularies.UI_LANGUAGES
 #: the switcher's memory: not a secret, so readable everywhere on the site for a year
 COOKIE = "px-lang"
 COOKIE_SECONDS = 365 * 24 * 3600
+#: what separates the items of a list where it is not ", ": Japanese writes the ideographic comma
+LIST_SEPARATORS = {"ja": "、"}
+#: the fixed notes services write on a version or in the audit log (a note may also be someone's own words)
+NOTES = {"imported": _l("imported"), "recorded by exchange check": _l("recorded by exchange check"),
+         "no file and no kept version": _l("no file and no kept version")}
+RESTORED = re.compile(r"restored version (\d+)")
+FROM_SUBMISSION = re.compile(r"submission (\d+)")
+#: the credit of a version published from someone else's submission, as the review service writes it
+APPROVED = re.compile(r"(?P<author>.*) \(approved by (?P<reviewer>.+)\)", re.DOTALL)
 
 
 def init_app(app: Flask) -> None:
@@ -47,10 +60,10 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, default_locale="en", locale_selector=interface_language)
     app.jinja_env.filters.update(date=local_date, datetime=local_datetime, number=local_number,
                                  percent=local_percent, waited=waited, notice=search_notices.translated,
-                                 said=said, told=told)
+                                 said=said, told=told, listed=listed, note=note, credit=credit)
     app.context_processor(lambda: {"interface_language": language, "language_choices": choices,
                                    "notification_text": notification_text,
-                                   "notification_parts": notification_parts})
+                                   "notification_parts": notification_parts, "list_separator": list_separator})
     app.after_request(_remember)
 
 
@@ -159,3 +172,39 @@ def told(error: BaseException) -> str:
     """What ``error`` says, in the interface language when a service wrote it as a ``catalogs.Message``."""
     message = error.args[0] if error.args else None
     return str(said(message)) if isinstance(message, catalogs.Message) else str(error)
+
+
+def listed(values: Iterable[object], name: Mapping[str, str] | Callable[[str], str] | None = None) -> str:
+    """``values`` (each through ``name``, a mapping or a function, when given) as one list, the way the
+    interface language writes it: "Jakarta, Semarang" · "ジャカルタ、スマラン"."""
+    if isinstance(name, Mapping):
+        names = name
+        name = lambda value: names.get(value, value)  # noqa: E731  # a mapping is read as a function
+    texts = (name(str(value)) if name else str(value) for value in values)
+    return list_separator().join(texts)
+
+
+def list_separator() -> str:
+    """What separates the items of a list in the interface language (for lists of links, built in a loop)."""
+    return LIST_SEPARATORS.get(language(), ", ")
+
+
+def note(text: str) -> str:
+    """A version's or audit entry's note in the interface language when a service wrote it ("imported",
+    "restored version 3"); as written otherwise (a contributor's own words)."""
+    restored = RESTORED.fullmatch(text)
+    if restored:
+        return str(gettext("restored version %(version)s", version=restored.group(1)))
+    submission = FROM_SUBMISSION.fullmatch(text)
+    if submission:
+        return str(gettext("from submission %(number)s", number=submission.group(1)))
+    return str(NOTES.get(text, text))
+
+
+def credit(text: str) -> str:
+    """Who a version is credited to, in the interface language: "Ayu (approved by Kenji)" as the review
+    service writes it, said again; a name as it is."""
+    approved = APPROVED.fullmatch(text)
+    if approved:
+        return str(gettext("%(author)s (approved by %(reviewer)s)", **approved.groupdict()))
+    return text
