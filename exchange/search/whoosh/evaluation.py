@@ -17,6 +17,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections import defaultdict
+from collections.abc import Callable
 from collections.abc import Iterable
 
 import numpy as np
@@ -176,13 +177,24 @@ class PostingsCache:
 
     def postings(self, segment: _Segment, reader: IndexReader, fieldname: str, text: str
                  ) -> tuple[np.ndarray, np.ndarray]:
-        key = (segment.id, fieldname, text)
+        """One term's (local docnums, frequencies), read once and kept."""
+        return self._kept((segment.id, fieldname, text), lambda: segment.postings(reader, fieldname, text))
+
+    def _positions(self, segment: _Segment, reader: IndexReader, fieldname: str, text: str
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        """One term's (local docnum, position) pairs, read once and kept."""
+        return self._kept((segment.id, fieldname, text, "positions"),
+                          lambda: segment.positions(reader, fieldname, text))
+
+    def _kept(self, key: tuple, read: Callable[[], tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+        """The two arrays kept under ``key``, or ``read()`` and kept (the least recently used go first
+        once more than ``MAX_CACHED_POSTINGS`` entries are kept)."""
         with self._lock:
             found = self._terms.get(key)
             if found is not None:
                 self._terms.move_to_end(key)
                 return found
-        found = segment.postings(reader, fieldname, text)
+        found = read()
         with self._lock:
             self._terms[key] = found
             self._size += len(found[0])
@@ -211,23 +223,6 @@ class PostingsCache:
                 self._phrases.popitem(last=False)
         return found
 
-
-    def _positions(self, segment: _Segment, reader: IndexReader, fieldname: str, text: str
-                   ) -> tuple[np.ndarray, np.ndarray]:
-        key = (segment.id, fieldname, text, "positions")
-        with self._lock:
-            found = self._terms.get(key)
-            if found is not None:
-                self._terms.move_to_end(key)
-                return found
-        found = segment.positions(reader, fieldname, text)
-        with self._lock:
-            self._terms[key] = found
-            self._size += len(found[0])
-            while self._size > MAX_CACHED_POSTINGS and len(self._terms) > 1:
-                _, (ids, _weights) = self._terms.popitem(last=False)
-                self._size -= len(ids)
-        return found
 
     def _adjacent(self, segment: _Segment, reader: IndexReader, fieldname: str, words: list[str]) -> np.ndarray:
         """Local docnums where ``words`` stand one after another: each word's (docnum, position - its
