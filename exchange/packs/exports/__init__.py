@@ -96,18 +96,25 @@ def _name_character(character: str) -> str:
 
 
 def content_disposition(title: str, pack_id: int, edition: str, format_key: str) -> str:
-    """A ``Content-Disposition`` header value that downloads the export under its title, in any language.
+    """A ``Content-Disposition`` header value that downloads the export under its title, in any language
+    (see :func:`attachment`), such as ``避難所運営研修-trainer.pdf``."""
+    return attachment(title, edition, FORMATS[format_key].extension, filename(title, pack_id, edition, format_key),
+                      f"pack-{pack_id}")
 
-    RFC 6266: ``filename`` is the ASCII name of :func:`filename` for old clients, ``filename*`` (RFC 5987,
-    UTF-8, percent-encoded) keeps the title as written, such as ``避難所運営研修-trainer.pdf``. Control
-    characters (a line break could start a header of its own), path and reserved characters become ``-``.
+
+def attachment(title: str, suffix: str, extension: str, fallback: str, untitled: str) -> str:
+    """A ``Content-Disposition`` header value that downloads a file as ``<title>-<suffix>.<extension>``.
+
+    RFC 6266: ``filename`` is the ASCII name ``fallback`` for old clients, ``filename*`` (RFC 5987,
+    UTF-8, percent-encoded) keeps the title as written. Control characters (a line break could start a
+    header of its own), path and reserved characters become ``-``; a title of nothing else is ``untitled``.
     """
     kept = "".join(_name_character(c) for c in unicodedata.normalize("NFC", title))
     words_ = "-".join(filter(None, (part.strip(" .") for part in kept.split("-"))))
-    words_ = " ".join(words_.split())[:80].strip(" .-") or f"pack-{pack_id}"
-    name = f"{words_}-{edition}.{FORMATS[format_key].extension}"
-    fallback = filename(title, pack_id, edition, format_key)
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+    words_ = " ".join(words_.split())[:80].strip(" .-") or untitled
+    name = f"{words_}-{suffix}.{extension}"
+    ascii_fallback = "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "-" for c in fallback)
+    return f"attachment; filename=\"{ascii_fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
-__all__ = ["EDITIONS", "FORMATS", "PackTooLarge", "content_disposition", "export", "filename", "html"]
+__all__ = ["EDITIONS", "FORMATS", "PackTooLarge", "attachment", "content_disposition", "export", "filename", "html"]

@@ -61,14 +61,16 @@ def print_links(html: str, base_url: str) -> str:
     return _HREF.sub(link, html)
 
 
-def write(course: Course, progress: Progress = no_progress) -> bytes:
-    """The pack as a PDF; PackTooLarge over the page cap."""
-    html = page("pack_print.html", course)
+def write(course: Course, progress: Progress = no_progress, template: str = "pack_print.html",
+          stylesheets: tuple[str, ...] = ("pack_print.css",)) -> bytes:
+    """The pack as a PDF (laid out by ``template`` with ``stylesheets`` of exchange/static, in order);
+    PackTooLarge over the page cap."""
+    html = page(template, course)
     fetcher = AppAssetsOnly(course.base_url)
     progress(0.35, "laying out the pages")
     document = HTML(string=print_links(html, course.base_url), base_url=course.base_url + "/",
                     url_fetcher=fetcher).render(
-        stylesheets=[CSS(filename=str(STATIC / "pack_print.css"), url_fetcher=fetcher)])
+        stylesheets=[CSS(filename=str(STATIC / name), url_fetcher=fetcher) for name in stylesheets])
     if len(document.pages) > MAX_PAGES:
         raise PackTooLarge(f"This pack would print as {len(document.pages)} pages; a PDF holds at most {MAX_PAGES}. "
                            "Duplicate the pack and split it into smaller ones.")
