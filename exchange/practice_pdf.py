@@ -54,6 +54,8 @@ class PracticePdf:
     """A practice's printed version, kept on disk, and how to offer it for download."""
 
     path: Path
+    #: the file's bytes (a practice is size-capped: a few hundred KB printed)
+    data: bytes
     practice_id: str
     version: int
     #: a ``Content-Disposition`` value that keeps the title in any language
@@ -84,8 +86,8 @@ def practice_pdf(instance: Instance, viewer: policy.Viewer | None, practice_id: 
                 log.info("printed %s v%s in %s (%d bytes)", practice_id, view.version, language, path.stat().st_size)
     disposition = attachment(view.practice.title, f"v{view.version}", "pdf",
                              f"{practice_id.replace('/', '-')}-v{view.version}.pdf", practice_id.split("/")[-1])
-    return PracticePdf(path=path, practice_id=practice_id, version=view.version, disposition=disposition,
-                       printed=printed)
+    return PracticePdf(path=path, data=path.read_bytes(), practice_id=practice_id, version=view.version,
+                       disposition=disposition, printed=printed)
 
 
 def folder(instance: Instance) -> Path:

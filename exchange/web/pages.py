@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from flask import Blueprint
@@ -108,7 +109,8 @@ def practice_version_pdf(city: str, slug: str, version: int) -> ResponseReturnVa
 def _pdf(practice_id: str, version: int | None) -> ResponseReturnValue:
     """Save as PDF: the practice (at ``version``) printed with the interface's words, as a download."""
     printed = practice_pdf.practice_pdf(library.instance, viewer(), practice_id, version, i18n.language())
-    response = send_file(printed.path, mimetype="application/pdf", max_age=0)
+    # The file's name is a digest of everything printed into it: an ETag that changes when it does.
+    response = send_file(io.BytesIO(printed.data), mimetype="application/pdf", max_age=0, etag=printed.path.stem)
     response.headers["Content-Disposition"] = printed.disposition
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.cache_control.private = True  # a partners-only version must not be kept by a shared cache
