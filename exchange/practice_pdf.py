@@ -10,8 +10,9 @@ words around it (its language, the layout, the city's name): once anyone who may
 it printed, everyone who may read it gets the same file. So it is kept in ``<instance>/cache/practice-pdf/``
 (derived, like the index: deleting the folder only costs printing again), written durably beside and
 renamed, and printed by one request at a time per file, so that a room of readers asking at once waits
-for one print instead of starting one each. A change of layout, words, rendering or address makes a new
-file name, never a stale file.
+for one print instead of starting one each. The print itself runs in a process of its own with a time
+and memory limit (:func:`pdf.write_bounded`): a practice of 512 KB of table cannot hold a web process.
+A change of layout, words, rendering or address makes a new file name, never a stale file.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def practice_pdf(instance: Instance, viewer: policy.Viewer | None, practice_id: 
                                                     instance.base_url, [city])
                 from exchange.packs.exports import pdf  # WeasyPrint takes a second to import: only when printing
 
-                write_durably(path, pdf.write(course, template=TEMPLATE, stylesheets=STYLESHEETS))
+                write_durably(path, pdf.write_bounded(course, TEMPLATE, STYLESHEETS))
                 printed = True
                 log.info("printed %s v%s in %s (%d bytes)", practice_id, view.version, language, path.stat().st_size)
     disposition = attachment(view.practice.title, f"v{view.version}", "pdf",

@@ -128,7 +128,7 @@ def test_a_printed_practice_is_kept_and_given_again_without_printing(app, instan
     def no_printing(*args: object, **kwargs: object) -> bytes:
         raise AssertionError("printed again")
 
-    monkeypatch.setattr(pdf_module, "write", no_printing)
+    monkeypatch.setattr(pdf_module, "write_bounded", no_printing)
     second = get(app.test_client(), PATH + ".pdf?lang=ja")  # another reader
     assert second.status_code == 200 and second.data == first.data
     assert kept[0].stat().st_mtime_ns == written
@@ -161,3 +161,17 @@ def test_a_hostile_practice_fetches_nothing_and_cannot_run_away(instance, make_p
     text = pdf_text(data, tmp_path)
     assert "Gauge relay" in text and "wide cell" in text
     assert "nests too deeply to lay out" in " ".join(text.split())  # printed as plain text, not laid out
+
+
+@pytest.mark.parametrize("limit", [{"PRINT_SECONDS": 0.01}, {"PRINT_MEMORY_BYTES": 50 * 2**20}],
+                         ids=["time", "memory"])
+def test_a_print_over_its_time_or_memory_is_stopped_with_a_clear_message(client, instance, tsunami, monkeypatch,
+                                                                          limit):
+    for name, value in limit.items():
+        monkeypatch.setattr(pdf_module, name, value)
+    response = get(client, PATH + ".pdf")
+    assert response.status_code == 400 and "too large to save as a PDF" in response.get_data(as_text=True)
+    assert "Content-Disposition" not in response.headers
+    assert not list(folder(instance).glob("*.pdf"))  # nothing half-printed is kept
+    japanese = get(client, PATH + ".pdf?lang=ja").get_data(as_text=True)
+    assert "PDF" in japanese and "too large" not in japanese
