@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -25,6 +26,7 @@ from tests.test_pack_exports import saved_name
 TITLE = "津波避難ビルの指定"
 PATH = "/practices/tokyo/tsunami-building"
 SECRET = "Sandiwara"  # a word only the partners-only practice contains
+FONT_CACHES = Path("/var/cache/fontconfig")
 
 
 @pytest.fixture
@@ -169,7 +171,10 @@ def test_a_print_over_its_time_or_memory_is_stopped_with_a_clear_message(client,
                                                                           limit):
     for name, value in limit.items():
         monkeypatch.setattr(pdf_module, name, value)
+    font_caches = {path: path.stat().st_mtime_ns for path in FONT_CACHES.glob("*")}
     response = get(client, PATH + ".pdf")
+    # Fonts are loaded before the cap: fontconfig under it once wrote empty caches for the whole machine.
+    assert {path: path.stat().st_mtime_ns for path in FONT_CACHES.glob("*")} == font_caches
     assert response.status_code == 400 and "too large to save as a PDF" in response.get_data(as_text=True)
     assert "Content-Disposition" not in response.headers
     assert not list(folder(instance).glob("*.pdf"))  # nothing half-printed is kept

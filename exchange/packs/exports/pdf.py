@@ -21,6 +21,7 @@ from weasyprint import CSS
 from weasyprint import HTML
 from weasyprint import URLFetcher
 from weasyprint.document import Document
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcherResponse
 
 from exchange.catalogs import N_
@@ -142,10 +143,13 @@ def write_bounded(course: Course, template: str, stylesheets: tuple[str, ...],
 def print_one() -> int:
     """A print process's work: the request of :func:`write_bounded` on stdin, the PDF on stdout."""
     request = json.loads(sys.stdin.buffer.read())
-    # The code is loaded before the cap, so that the cap meets the layout, not an import.
+    # The code and the fonts are loaded before the cap, so that the cap meets the layout. Fontconfig
+    # loading fonts under the cap fails to map its caches, scans the font folders again, finds nothing
+    # for want of memory and writes that as the cache of the whole machine: no process finds a font after.
+    fonts = FontConfiguration()
     resource.setrlimit(resource.RLIMIT_AS, (request["memory"], request["memory"]))
     try:
-        document, _fetcher = _layout(request["html"], request["base_url"], tuple(request["stylesheets"]))
+        document, _fetcher = _layout(request["html"], request["base_url"], tuple(request["stylesheets"]), fonts)
         if len(document.pages) > MAX_PAGES:
             return 4
         sys.stdout.buffer.write(document.write_pdf(pdf_tags=True))
@@ -154,8 +158,11 @@ def print_one() -> int:
     return 0
 
 
-def _layout(html: str, base_url: str, stylesheets: tuple[str, ...]) -> tuple[Document, AppAssetsOnly]:
+def _layout(html: str, base_url: str, stylesheets: tuple[str, ...],
+            fonts: FontConfiguration | None = None) -> tuple[Document, AppAssetsOnly]:
     fetcher = AppAssetsOnly(base_url)
+    fonts = fonts or FontConfiguration()
     document = HTML(string=html, base_url=base_url.rstrip("/") + "/", url_fetcher=fetcher).render(
-        stylesheets=[CSS(filename=str(STATIC / name), url_fetcher=fetcher) for name in stylesheets])
+        stylesheets=[CSS(filename=str(STATIC / name), url_fetcher=fetcher, font_config=fonts) for name in stylesheets],
+        font_config=fonts)
     return document, fetcher
