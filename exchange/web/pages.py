@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from flask import Blueprint
@@ -11,6 +12,7 @@ from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
+from flask import send_file
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -18,6 +20,7 @@ from flask_babel import gettext as _
 from exchange import comparison
 from exchange import diffs
 from exchange import policy
+from exchange import practice_pdf
 from exchange import related as related_practices
 from exchange.library import cities
 from exchange.library import publishing
@@ -89,6 +92,30 @@ def practice_version(city: str, slug: str, version: int) -> ResponseReturnValue:
     if not 0 < version < 1_000_000_000:
         abort(404)
     return _practice_page(f"{city}/{slug}", version)
+
+
+@bp.get("/practices/<city>/<slug>.pdf")
+def practice_pdf_file(city: str, slug: str) -> ResponseReturnValue:
+    return _pdf(f"{city}/{slug}", None)
+
+
+@bp.get("/practices/<city>/<slug>/versions/<int:version>.pdf")
+def practice_version_pdf(city: str, slug: str, version: int) -> ResponseReturnValue:
+    if not 0 < version < 1_000_000_000:
+        abort(404)
+    return _pdf(f"{city}/{slug}", version)
+
+
+def _pdf(practice_id: str, version: int | None) -> ResponseReturnValue:
+    """Save as PDF: the practice (at ``version``) printed with the interface's words, as a download."""
+    printed = practice_pdf.practice_pdf(library.instance, viewer(), practice_id, version, i18n.language())
+    # The file's name is a digest of everything printed into it: an ETag that changes when it does.
+    response = send_file(io.BytesIO(printed.data), mimetype="application/pdf", max_age=0, etag=printed.path.stem)
+    response.headers["Content-Disposition"] = printed.disposition
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.cache_control.private = True  # a partners-only version must not be kept by a shared cache
+    response.vary.update(("Cookie", "Accept-Language"))  # the interface language decides the words printed
+    return response
 
 
 @bp.get("/practices/<city>/<slug>/compare")

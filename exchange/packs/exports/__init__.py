@@ -97,21 +97,27 @@ def _name_character(character: str) -> str:
 
 
 def content_disposition(title: str, pack_id: int, edition: str, format_key: str, language: str = "en") -> str:
-    """A ``Content-Disposition`` header value that downloads the export under its title, in any language.
+    """A ``Content-Disposition`` header value that downloads the export under its title, in any language
+    (see :func:`attachment`), with the edition named in the pack's ``language``: ``避難所運営研修（講師用）.pdf``,
+    ``Pelatihan banjir (Edisi pelatih).pdf``."""
+    said = words(language)[edition]
+    return attachment(title, f"（{said}）" if language == "ja" else f" ({said})", FORMATS[format_key].extension,
+                      filename(title, pack_id, edition, format_key), f"pack-{pack_id}")
 
-    RFC 6266: ``filename`` is the ASCII name of :func:`filename` for old clients, ``filename*`` (RFC 5987,
-    UTF-8, percent-encoded) keeps the title as written, with the edition named in the pack's ``language``,
-    such as ``避難所運営研修（講師用）.pdf`` or ``Pelatihan banjir (Edisi pelatih).pdf``. Control
-    characters (a line break could start a header of its own), path and reserved characters become ``-``.
+
+def attachment(title: str, tail: str, extension: str, fallback: str, untitled: str) -> str:
+    """A ``Content-Disposition`` header value that downloads a file as ``<title><tail>.<extension>``.
+
+    RFC 6266: ``filename`` is the ASCII name ``fallback`` for old clients, ``filename*`` (RFC 5987,
+    UTF-8, percent-encoded) keeps the title as written. Control characters (a line break could start a
+    header of its own), path and reserved characters become ``-``; a title of nothing else is ``untitled``.
     """
     kept = "".join(_name_character(c) for c in unicodedata.normalize("NFC", title))
     words_ = "-".join(filter(None, (part.strip(" .") for part in kept.split("-"))))
-    words_ = " ".join(words_.split())[:80].strip(" .-") or f"pack-{pack_id}"
-    said = words(language)[edition]
-    named = f"{words_}（{said}）" if language == "ja" else f"{words_} ({said})"
-    name = f"{named}.{FORMATS[format_key].extension}"
-    fallback = filename(title, pack_id, edition, format_key)
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+    words_ = " ".join(words_.split())[:80].strip(" .-") or untitled
+    name = f"{words_}{tail}.{extension}"
+    ascii_fallback = "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "-" for c in fallback)
+    return f"attachment; filename=\"{ascii_fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
-__all__ = ["EDITIONS", "FORMATS", "PackTooLarge", "content_disposition", "export", "filename", "html"]
+__all__ = ["EDITIONS", "FORMATS", "PackTooLarge", "attachment", "content_disposition", "export", "filename", "html"]

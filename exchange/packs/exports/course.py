@@ -29,6 +29,7 @@ from exchange.library.labels import Labels
 from exchange.library.practice import Practice
 from exchange.models import City
 from exchange.models import Pack
+from exchange.models import PackItem
 from exchange.packs import packs
 from exchange.packs.exports.words import words
 
@@ -150,7 +151,7 @@ def assemble(instance: Instance, viewer: policy.Viewer, pack_id: int, edition: s
         assert entry.rendered is not None  # packs.read renders every practice entry it returns
         parts[-1].chapters.append(Chapter(
             number=number, anchor=f"practice-{number}", section=parts[-1].heading, entry=entry,
-            body=_boxed(_printable(_prefixed(entry.rendered.html, prefix), entry.practice.body)),
+            body=printable_body(entry.rendered.html, entry.practice.body, prefix),
             notes=_markdown(item.trainer_notes, f"{prefix}n-") if trainer else Markup(""),
             exercises=_markdown(item.exercises, f"{prefix}e-"),
             answers=_markdown(item.answers, f"{prefix}a-") if trainer else Markup(""),
@@ -161,6 +162,31 @@ def assemble(instance: Instance, viewer: policy.Viewer, pack_id: int, edition: s
     return Course(pack=pack, entries=entries, edition=edition, parts=parts,
                   introduction=_markdown(pack.introduction, "intro-"), made=datetime.date.today().isoformat(),
                   base_url=base_url, cities=partner_cities)
+
+
+def one_practice(practice: Practice, version: int, body: rendering.Rendered, language: str, base_url: str,
+                 partner_cities: list[City]) -> Course:
+    """A course of one practice at ``version``, its words and labels in ``language``: what "Save as PDF"
+    prints for a practice someone may read (the caller has checked that they may)."""
+    base_url = base_url.rstrip("/")
+    # A pack that is never stored: it only carries the title and the language of the words around the text.
+    pack = Pack(id=0, title=practice.title, language=language, introduction="")
+    entry = packs.Entry(item=PackItem(practice_id=practice.id, version=version, trainer_notes="", exercises="",
+                                      answers=""),
+                        practice=practice, latest_version=version, version=version, rendered=body)
+    chapter = Chapter(number=1, anchor="practice-1", section="", entry=entry,
+                      body=printable_body(body.html, practice.body, "c1-"), notes=Markup(""), exercises=Markup(""),
+                      answers=Markup(""), url=f"{base_url}/practices/{practice.id}/versions/{version}")
+    slugs = {practice.city}
+    return Course(pack=pack, entries=[entry], edition="participant", parts=[Part("", "part-0", [chapter])],
+                  introduction=Markup(""), made=datetime.date.today().isoformat(), base_url=base_url,
+                  cities=[city for city in partner_cities if city.slug in slugs])
+
+
+def printable_body(html: Markup, markdown: str, prefix: str) -> Markup:
+    """A practice's rendered body as every export prints it: ids unique within the export, too deep a
+    nesting flattened to text, checklists with their boxes in their items' lines."""
+    return _boxed(_printable(_prefixed(html, prefix), markdown))
 
 
 def page(template: str, course: Course, **context: object) -> str:

@@ -7,15 +7,27 @@ points at ``file:///etc/passwd`` or an internal address gets no fetch and no att
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import re
+import resource
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 from weasyprint import CSS
 from weasyprint import HTML
 from weasyprint import URLFetcher
+from weasyprint.document import Document
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcherResponse
 
+from exchange.catalogs import N_
+from exchange.catalogs import Message
+from exchange.errors import Invalid
+from exchange.library.bounded_rendering import RenderersBusy
 from exchange.packs.exports.course import Course
 from exchange.packs.exports.course import PackTooLarge
 from exchange.packs.exports.course import Progress
@@ -24,6 +36,16 @@ from exchange.packs.exports.course import page
 
 STATIC = (Path(__file__).resolve().parents[2] / "static").resolve()
 MAX_PAGES = 1_500
+#: One practice printed while a reader waits (:func:`write_bounded`): the wall clock and address space of
+#: the process that lays it out, and how many such processes run at once in a web process. A practice's
+#: 512 KB of table could otherwise hold a web process for minutes and take gigabytes (threats R-7).
+PRINT_SECONDS = float(os.environ.get("EXCHANGE_PRINT_SECONDS", "30"))
+PRINT_MEMORY_BYTES = int(os.environ.get("EXCHANGE_PRINT_MEMORY_MB", "768")) * 2**20
+MAX_PRINTING = 2
+_printing = threading.BoundedSemaphore(MAX_PRINTING)
+_ROOT = str(Path(__file__).resolve().parents[3])  # the folder that holds the exchange package
+_BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); from exchange.packs.exports.pdf import print_one; "
+         "sys.exit(print_one())")
 _HREF = re.compile(r'\shref="([^"]*)"')
 
 log = logging.getLogger(__name__)
@@ -61,14 +83,20 @@ def print_links(html: str, base_url: str) -> str:
     return _HREF.sub(link, html)
 
 
-def write(course: Course, progress: Progress = no_progress) -> bytes:
-    """The pack as a PDF; PackTooLarge over the page cap."""
-    html = page("pack_print.html", course)
-    fetcher = AppAssetsOnly(course.base_url)
+class TooLargeToPrint(Invalid):
+    """A practice could not be printed within the time, memory or pages one print may use."""
+
+    def __init__(self) -> None:
+        super().__init__(Message(N_("This practice is too large to save as a PDF here. Use Print instead, and "
+                                    "choose to save as PDF in your browser's print dialog.")))
+
+
+def write(course: Course, progress: Progress = no_progress, template: str = "pack_print.html",
+          stylesheets: tuple[str, ...] = ("pack_print.css",)) -> bytes:
+    """The pack as a PDF (laid out by ``template`` with ``stylesheets`` of exchange/static, in order);
+    PackTooLarge over the page cap. Runs in this process: an export worker, which limits itself."""
     progress(0.35, "laying out the pages")
-    document = HTML(string=print_links(html, course.base_url), base_url=course.base_url + "/",
-                    url_fetcher=fetcher).render(
-        stylesheets=[CSS(filename=str(STATIC / "pack_print.css"), url_fetcher=fetcher)])
+    document, fetcher = _layout(print_links(page(template, course), course.base_url), course.base_url, stylesheets)
     if len(document.pages) > MAX_PAGES:
         raise PackTooLarge(f"This pack would print as {len(document.pages)} pages; a PDF holds at most {MAX_PAGES}. "
                            "Duplicate the pack and split it into smaller ones.")
@@ -78,3 +106,63 @@ def write(course: Course, progress: Progress = no_progress) -> bytes:
     # Tagged PDF: headings, lists and tables keep their structure for screen readers and reflow.
     pdf: bytes = document.write_pdf(pdf_tags=True)
     return pdf
+
+
+def write_bounded(course: Course, template: str, stylesheets: tuple[str, ...],
+                  seconds: float | None = None, memory_bytes: int | None = None) -> bytes:
+    """The course as a PDF, laid out in a process of its own within ``seconds`` and ``memory_bytes``
+    (default PRINT_SECONDS, PRINT_MEMORY_BYTES), for a print someone waits for in a web request.
+
+    TooLargeToPrint past a limit (or MAX_PAGES); RenderersBusy when MAX_PRINTING prints of this process
+    have been running for as long as one may take.
+    """
+    seconds = PRINT_SECONDS if seconds is None else seconds
+    request = json.dumps({"html": print_links(page(template, course), course.base_url), "base_url": course.base_url,
+                          "stylesheets": list(stylesheets), "memory": memory_bytes or PRINT_MEMORY_BYTES})
+    if not _printing.acquire(timeout=seconds):
+        raise RenderersBusy()
+    try:
+        # A fresh interpreter (never a fork of a threaded web process), with no environment but where
+        # fontconfig keeps its cache, killed when its time is up.
+        environment = {key: os.environ[key] for key in ("HOME", "XDG_CACHE_HOME", "LANG") if key in os.environ}
+        done = subprocess.run(  # noqa: S603 - our own interpreter and module, fixed arguments
+            [sys.executable, "-I", "-X", "utf8", "-c", _BOOT, _ROOT], input=request.encode("utf-8"),
+            capture_output=True, timeout=seconds, env=environment, cwd="/", start_new_session=True)
+    except subprocess.TimeoutExpired:
+        log.warning("printing %r took longer than %s s: stopped", course.pack.title, seconds)
+        raise TooLargeToPrint() from None
+    finally:
+        _printing.release()
+    if done.returncode != 0 or not done.stdout.startswith(b"%PDF-"):
+        log.warning("printing %r stopped with status %s: %s", course.pack.title, done.returncode,
+                    done.stderr.decode("utf-8", "replace")[-500:])
+        raise TooLargeToPrint()
+    return done.stdout
+
+
+def print_one() -> int:
+    """A print process's work: the request of :func:`write_bounded` on stdin, the PDF on stdout."""
+    request = json.loads(sys.stdin.buffer.read())
+    # The code and the fonts are loaded before the cap, so that the cap meets the layout. Fontconfig
+    # loading fonts under the cap fails to map its caches, scans the font folders again, finds nothing
+    # for want of memory and writes that as the cache of the whole machine: no process finds a font after.
+    fonts = FontConfiguration()
+    resource.setrlimit(resource.RLIMIT_AS, (request["memory"], request["memory"]))
+    try:
+        document, _fetcher = _layout(request["html"], request["base_url"], tuple(request["stylesheets"]), fonts)
+        if len(document.pages) > MAX_PAGES:
+            return 4
+        sys.stdout.buffer.write(document.write_pdf(pdf_tags=True))
+    except MemoryError:
+        return 3
+    return 0
+
+
+def _layout(html: str, base_url: str, stylesheets: tuple[str, ...],
+            fonts: FontConfiguration | None = None) -> tuple[Document, AppAssetsOnly]:
+    fetcher = AppAssetsOnly(base_url)
+    fonts = fonts or FontConfiguration()
+    document = HTML(string=html, base_url=base_url.rstrip("/") + "/", url_fetcher=fetcher).render(
+        stylesheets=[CSS(filename=str(STATIC / name), url_fetcher=fetcher, font_config=fonts) for name in stylesheets],
+        font_config=fonts)
+    return document, fetcher

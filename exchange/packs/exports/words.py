@@ -17,7 +17,7 @@ WORDS = {
     "phases": N_("Phases"), "version": N_("Version"), "published": N_("Published"), "licence": N_("Licence"),
     "language": N_("Language"), "address": N_("Stable address"), "page": N_("Page"),
     "untranslated": N_("Not available in this pack's language: the original is shown."),
-    "made": N_("Made with Practice Exchange"),
+    "made": N_("Made with Practice Exchange"), "authors": N_("Authors"), "updated": N_("Updated"),
     # Translators: follows a number on a pack's cover ("12 practices").
     "practices": N_("practices"),
 }
