@@ -170,7 +170,7 @@ def test_apply_filters_is_within_reach_in_the_open_filter_panel(open_at, live_se
         assert ticked["y"] + ticked["height"] <= button["y"] + 1, "the Apply button hides the box just ticked"
     shoot(page, "search-banjir-390-filters-ticked")
     apply.click()
-    expect(page.locator(".result-count .badge")).to_have_count(3)
+    expect(page.locator("ul.active-filters li")).to_have_count(3)
 
 
 WIDE_TABLE = "/practices/tokyo/heatstroke-alert-procedure"  # a table of 500 px in a 324 px column
@@ -301,3 +301,12 @@ def test_compare_chosen_stays_in_reach_once_a_practice_is_ticked(open_at, live_s
     box = button.bounding_box()
     assert box is not None and box["y"] + box["height"] <= PHONE["height"], "in the first screen once ticked"
     no_sideways_scrolling(page, PHONE)
+
+
+def test_print_shows_only_where_its_script_runs(open_at, live_server):
+    # the button's hidden attribute was once laid out anyway by a rule for the practice's buttons
+    without = open_at(PHONE, live_server + PRACTICE, java_script_enabled=False)
+    expect(without.locator("[data-print]")).to_be_hidden()
+    expect(without.get_by_role("link", name="Save as PDF")).to_be_visible()
+    with_script = open_at(PHONE, live_server + PRACTICE)
+    expect(with_script.locator("[data-print]")).to_be_visible()

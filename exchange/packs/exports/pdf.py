@@ -143,13 +143,11 @@ def write_bounded(course: Course, template: str, stylesheets: tuple[str, ...],
 def print_one() -> int:
     """A print process's work: the request of :func:`write_bounded` on stdin, the PDF on stdout."""
     request = json.loads(sys.stdin.buffer.read())
-    # The code and the fonts are loaded before the cap, so that the cap meets the layout. Fontconfig
-    # loading fonts under the cap fails to map its caches, scans the font folders again, finds nothing
-    # for want of memory and writes that as the cache of the whole machine: no process finds a font after.
-    fonts = FontConfiguration()
+    # The code and the fonts are loaded before the cap, so that the cap meets the layout (load_fonts).
+    load_fonts()
     resource.setrlimit(resource.RLIMIT_AS, (request["memory"], request["memory"]))
     try:
-        document, _fetcher = _layout(request["html"], request["base_url"], tuple(request["stylesheets"]), fonts)
+        document, _fetcher = _layout(request["html"], request["base_url"], tuple(request["stylesheets"]))
         if len(document.pages) > MAX_PAGES:
             return 4
         sys.stdout.buffer.write(document.write_pdf(pdf_tags=True))
@@ -158,10 +156,19 @@ def print_one() -> int:
     return 0
 
 
-def _layout(html: str, base_url: str, stylesheets: tuple[str, ...],
-            fonts: FontConfiguration | None = None) -> tuple[Document, AppAssetsOnly]:
+#: the fonts a capped process loaded before its cap (load_fonts), for every layout it makes after
+_loaded: list[FontConfiguration] = []
+
+
+def load_fonts() -> None:
+    """Load the fonts now, before a process caps its memory: fontconfig loading them under the cap fails
+    to map its caches, scans the font folders for nothing and writes that as the whole machine's cache."""
+    _loaded[:] = [FontConfiguration()]
+
+
+def _layout(html: str, base_url: str, stylesheets: tuple[str, ...]) -> tuple[Document, AppAssetsOnly]:
     fetcher = AppAssetsOnly(base_url)
-    fonts = fonts or FontConfiguration()
+    fonts = _loaded[0] if _loaded else FontConfiguration()
     document = HTML(string=html, base_url=base_url.rstrip("/") + "/", url_fetcher=fetcher).render(
         stylesheets=[CSS(filename=str(STATIC / name), url_fetcher=fetcher, font_config=fonts) for name in stylesheets],
         font_config=fonts)

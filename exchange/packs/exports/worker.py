@@ -31,7 +31,7 @@ def main(job_id: int) -> int:
 
     from exchange.instance import Instance
     from exchange.packs.exports import epub  # noqa: F401
-    from exchange.packs.exports import pdf  # noqa: F401
+    from exchange.packs.exports import pdf
     from exchange.settings import instance_path_from_environment
 
     instance = Instance.open(instance_path_from_environment(), os.environ.get("EXCHANGE_DATABASE_URL"))
@@ -39,6 +39,7 @@ def main(job_id: int) -> int:
     # allocations at connect ("out of memory" while parsing the connection string, on PostgreSQL).
     with instance.db.session() as session:
         session.execute(sa.text("SELECT 1"))
+    pdf.load_fonts()  # before the cap: fontconfig under it would write empty font caches for the machine
     resource.setrlimit(resource.RLIMIT_AS, (jobs.MEMORY_LIMIT_BYTES, jobs.MEMORY_LIMIT_BYTES))
     try:
         return _run(instance, os.environ.get("EXCHANGE_BASE_URL", DEFAULT_BASE_URL), job_id)
