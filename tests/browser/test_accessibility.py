@@ -321,11 +321,17 @@ def test_build_a_pack_with_the_keyboard_alone(browser, live_server, live_instanc
     page = keyboard_page(browser, live_server, practice, signed_in[STAFF])
     try:
         skip_to_content(page)
-        tab_to(page, page.get_by_role("button", name="Add to “Kursus papan ketik”"))
+        # two packs: the practice's tool asks which one (a select), then Add
+        tab_to(page, page.locator(".practice-actions select[name=pack]"))
+        page.keyboard.type("Kursus")
+        expect(page.locator(".practice-actions select[name=pack] option:checked")).to_have_text("Kursus papan ketik")
+        tab_to(page, page.locator(".practice-actions").get_by_role("button", name="Add", exact=True))
         keep(page, "pack-add-focused")
         page.keyboard.press("Enter")
         expect(page.get_by_text("Added to the pack.")).to_be_visible()
-        tab_to(page, page.get_by_role("link", name="Packs", exact=True))
+        # added in place: the focus is on its Remove, and the header's Packs link is back up the page
+        assert page.evaluate("document.activeElement.closest('[data-pack-undo]') !== null")
+        tab_to(page, page.get_by_role("link", name="Packs", exact=True), key="Shift+Tab")
         page.keyboard.press("Enter")
         tab_to(page, page.get_by_role("link", name="Kursus papan ketik"))
         page.keyboard.press("Enter")
