@@ -18,7 +18,8 @@ import time
 from collections import OrderedDict
 from collections import defaultdict
 from collections.abc import Callable
-from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Sequence
 
 import numpy as np
 from whoosh import classify
@@ -71,62 +72,24 @@ class _Segment:
     @staticmethod
     def postings(reader: IndexReader, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Local docnums and term frequencies of one term (empty arrays when absent)."""
-        try:
-            matcher = reader.postings(fieldname, text)
-        except TermNotFound:
-            return np.empty(0, np.int32), np.empty(0, np.float32)
-        # A segment with deletions wraps its postings in a filter; deleted documents are masked
-        # out later anyway, so read the postings underneath.
-        while not hasattr(matcher, "_read_ids") and hasattr(matcher, "child"):
-            matcher = matcher.child
         ids: list[int] = []
         weights: list[float] = []
-        if not hasattr(matcher, "_read_ids"):  # some other matcher: read it posting by posting
-            while matcher.is_active():
-                ids.append(matcher.id())
-                weights.append(matcher.weight())
-                matcher.next()
-            return np.fromiter(ids, np.int32, len(ids)), np.fromiter(weights, np.float32, len(weights))
-        # Whole blocks at a time (Whoosh 2.7 W3LeafMatcher internals; the version is pinned).
-        while matcher.is_active():
-            matcher._read_ids()
-            matcher._read_weights()
-            ids.extend(matcher._ids)
-            weights.extend(matcher._weights)
-            matcher._next_block()
-            if not matcher._atend:
-                matcher._i = 0
+        for block_ids, block_weights in _blocks(reader, fieldname, text, values=False):
+            ids.extend(block_ids)
+            weights.extend(block_weights)
         return np.fromiter(ids, np.int32, len(ids)), np.fromiter(weights, np.float32, len(weights))
 
     @staticmethod
     def positions(reader: IndexReader, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Every (local docnum, position) of one term, as two arrays of equal length (empty when absent)."""
-        try:
-            matcher = reader.postings(fieldname, text)
-        except TermNotFound:
-            return np.empty(0, np.int32), np.empty(0, np.int32)
-        while not hasattr(matcher, "_read_values") and hasattr(matcher, "child"):
-            matcher = matcher.child
         decode = reader.schema[fieldname].format.decoder("positions")
         docs: list[int] = []
         positions: list[int] = []
-        while matcher.is_active():
-            if hasattr(matcher, "_read_values"):  # whole blocks at a time (Whoosh 2.7 W3LeafMatcher internals)
-                matcher._read_ids()
-                matcher._read_values()
-                block: Iterable[tuple[int, bytes]] = zip(matcher._ids, matcher._values, strict=True)
-            else:
-                block = [(matcher.id(), matcher.value())]
-            for docnum, value in block:
+        for block_ids, values in _blocks(reader, fieldname, text, values=True):
+            for docnum, value in zip(block_ids, values, strict=True):
                 found = decode(value)
                 docs.extend([docnum] * len(found))
                 positions.extend(found)
-            if hasattr(matcher, "_read_values"):
-                matcher._next_block()
-                if not matcher._atend:
-                    matcher._i = 0
-            else:
-                matcher.next()
         return np.fromiter(docs, np.int32, len(docs)), np.fromiter(positions, np.int32, len(positions))
 
     def field_lengths(self, reader: IndexReader, fieldname: str) -> np.ndarray:
@@ -136,6 +99,36 @@ class _Segment:
             lengths = np.fromiter((length(d, fieldname, 0) or 0 for d in range(self.size)), np.float32, self.size)
             self.lengths[fieldname] = lengths
         return lengths
+
+
+def _blocks(reader: IndexReader, fieldname: str, text: str, values: bool) -> Iterator[tuple[Sequence, Sequence]]:
+    """One term's postings a block at a time: (local docnums, their weights, or their encoded values with
+    ``values``); nothing when the term is absent."""
+    try:
+        matcher = reader.postings(fieldname, text)
+    except TermNotFound:
+        return
+    # A segment with deletions wraps its postings in a filter; deleted documents are masked
+    # out later anyway, so read the postings underneath.
+    while not hasattr(matcher, "_read_ids") and hasattr(matcher, "child"):
+        matcher = matcher.child
+    if not hasattr(matcher, "_read_ids"):  # some other matcher: read it posting by posting
+        while matcher.is_active():
+            yield [matcher.id()], [matcher.value() if values else matcher.weight()]
+            matcher.next()
+        return
+    # Whole blocks at a time (Whoosh 2.7 W3LeafMatcher internals; the version is pinned).
+    while matcher.is_active():
+        matcher._read_ids()
+        if values:
+            matcher._read_values()
+            yield matcher._ids, matcher._values
+        else:
+            matcher._read_weights()
+            yield matcher._ids, matcher._weights
+        matcher._next_block()
+        if not matcher._atend:
+            matcher._i = 0
 
 
 #: One term's postings in each segment that has any: (segment, its searcher, local docnums, frequencies, docnums).
