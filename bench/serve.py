@@ -3,6 +3,7 @@
     python bench/serve.py                                  # 1,000 practices, 16 clients, 20 s
     python bench/serve.py --practices 10000 --clients 16 --seconds 30 --server-args "--workers 2"
     python bench/serve.py --skew 1                         # practice pages read as a Zipf law, not uniformly
+    python bench/serve.py --practices 10000 --seconds 600 --contributors 3   # the soak run (10 minutes)
 
 It generates an instance of synthetic practices (``bench/corpus.py``; kept in ``--cache`` between runs,
 so the same instance serves every run), starts ``python -m exchange serve --port 0`` on it (the server
@@ -15,12 +16,15 @@ Practice pages are chosen uniformly among the public ones (the worst case for an
 ``--skew s`` by a Zipf law (the n-th most read page read in proportion to 1/n^s, as reading usually is).
 
 Searches are 1-3 words of the corpus's own vocabulary in English, Indonesian and Japanese, some with a
-facet filter. Meanwhile a contributor publishes a new version of a practice every two seconds (in its
-own process, as the web form's publishing does, a word of its own in the text) and asks the server's
-``/api/v1/search`` for that word until it is found: publish→searchable while the load runs. After
-``--seconds`` it stops the clients and the server and prints, per endpoint, requests per second,
-p50/p95/p99 latency and errors (any status but 200, or a broken connection), and the publishes' p50/p95.
-It asserts nothing: figures are for people to read.
+facet filter. Meanwhile ``--contributors`` contributors (1 by default) each publish a new version of a
+practice every two seconds (each in its own process, as the web form's publishing does, a word of its
+own in the text) and ask the server's ``/api/v1/search`` for that word until it is found:
+publish→searchable while the load runs. After ``--seconds`` it stops the clients and the server and
+prints, per endpoint, requests per second, p50/p95/p99 latency and errors (any status but 200, or a
+broken connection), and the publishes' p50/p95. The figures assert nothing; then it checks that every
+publish the library accepted during the run is there (its version recorded, its text in the history,
+the newest version of each practice the current file and found by the index) and exits 1 naming any
+that is not: with ``--seconds 600 --contributors 3`` that is the soak run.
 """
 
 from __future__ import annotations
@@ -147,23 +151,24 @@ def client(number: int, port: int, until: float, practices: list[str], skew: flo
     results.put(timings)
 
 
-def publisher(folder: Path, port: int, until: float, n: int, results: multiprocessing.Queue) -> None:
-    """A contributor publishing a new version of a practice every two seconds until ``until``; the
-    seconds from each publish until the server's search finds it (10 s at most; longer counts as 10)."""
+def publisher(number: int, folder: Path, port: int, until: float, n: int, results: multiprocessing.Queue) -> None:
+    """A contributor publishing a new version of a practice every two seconds until ``until``: for each
+    accepted publish, the seconds until the server's search found it (10 s at most; longer counts as 10),
+    the practice, its version and the word it carried."""
     from exchange.instance import Instance
     from exchange.library import publishing
 
     instance = Instance.open(folder)
     corpus = Corpus()
-    latencies: list[float] = []
+    accepted: list[tuple[float, str, int, str]] = []
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    rng = random.Random(99)
+    rng = random.Random(99 + number)
     public = [i for i in range(n) if b"visibility: public" in corpus.practice(i)[2]]
     while time.monotonic() + 2 < until:
         marker = f"benchpublish{rng.randrange(10**9):09d}zz"
         city, slug, data = corpus.practice(rng.choice(public), marker=marker)
         started = time.perf_counter()
-        publishing.publish(instance, data, slug, "bench")
+        outcome = publishing.publish(instance, data, slug, "bench")
         while time.perf_counter() - started < 10:
             connection.request("GET", "/api/v1/search?" + urlencode({"q": marker}))
             response = connection.getresponse()
@@ -171,11 +176,45 @@ def publisher(folder: Path, port: int, until: float, n: int, results: multiproce
             if response.status == 200 and json.loads(answer)["total"]:
                 break
             time.sleep(0.02)
-        latencies.append(time.perf_counter() - started)
+        assert outcome.practice_id and outcome.version, outcome
+        accepted.append((time.perf_counter() - started, outcome.practice_id, outcome.version, marker))
         time.sleep(max(0.0, 2 - (time.perf_counter() - started)))
     instance.search.close()
     instance.db.dispose()
-    results.put(latencies)
+    results.put(accepted)
+
+
+def missing_publishes(folder: Path, accepted: list[tuple[float, str, int, str]]) -> list[str]:
+    """What is missing of the publishes the library accepted during the run (nothing, when all is well):
+    each version recorded in the database with its text in the history, and the newest version of each
+    practice its current file, found by the index for the word it carried."""
+    from exchange.instance import Instance
+    from exchange.models import PracticeVersion
+    from exchange.search.backend import SearchRequest
+
+    instance = Instance.open(folder)
+    problems = []
+    newest: dict[str, tuple[int, str]] = {}
+    with instance.db.session() as session:
+        for _seconds, practice_id, version, marker in accepted:
+            if session.get(PracticeVersion, (practice_id, version)) is None:
+                problems.append(f"{practice_id} version {version}: not recorded in the database")
+            try:
+                kept = instance.store.read_version(practice_id, version)
+            except OSError:
+                kept = b""
+            if marker.encode() not in kept:
+                problems.append(f"{practice_id} version {version}: its text is not in the history")
+            newest[practice_id] = max(newest.get(practice_id, (0, "")), (version, marker))
+    for practice_id, (version, marker) in newest.items():
+        if marker.encode() not in instance.store.read_current(practice_id):
+            problems.append(f"{practice_id}: the current file is not version {version}")
+        found = instance.search.search(SearchRequest(q=marker), frozenset({"public"}))
+        if practice_id not in [hit.id for hit in found.hits]:
+            problems.append(f"{practice_id} version {version}: the index does not find {marker}")
+    instance.search.close()
+    instance.db.dispose()
+    return problems
 
 
 def start_server(folder: Path, server_args: list[str]) -> tuple[subprocess.Popen, int]:
@@ -267,6 +306,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--skew", type=float, default=0.0,
                         help="practice pages' popularity: 0 = uniform, s = Zipf (the n-th most read ∝ 1/n^s)")
+    parser.add_argument("--contributors", type=int, default=1, help="processes publishing while the load runs")
     parser.add_argument("--server-args", default="", help='passed to exchange serve, e.g. "--workers 2"')
     parser.add_argument("--cache", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "px-serve-bench")
     arguments = parser.parse_args()
@@ -287,18 +327,26 @@ def main() -> None:
         clients = [multiprocessing.Process(target=client, args=(n, port, until, practices, arguments.skew, cities,
                                                                 results)) for n in range(arguments.clients)]
         published: multiprocessing.Queue = multiprocessing.Queue()
-        contributor = multiprocessing.Process(target=publisher, args=(folder, port, until, arguments.practices,
-                                                                      published))
-        for each in [*clients, contributor]:
+        contributors = [multiprocessing.Process(target=publisher, args=(n, folder, port, until, arguments.practices,
+                                                                        published))
+                        for n in range(arguments.contributors)]
+        for each in [*clients, *contributors]:
             each.start()
         timings = [t for _ in clients for t in results.get()]
-        publishes = published.get()
-        for each in [*clients, contributor]:
+        publishes = [p for _ in contributors for p in published.get()]
+        for each in [*clients, *contributors]:
             each.join()
         cpu = tree_cpu_seconds(process.pid) - cpu_before
     finally:
         stop_server(process)
-    report(timings, arguments.seconds, cpu, publishes)
+    report(timings, arguments.seconds, cpu, [p[0] for p in publishes])
+    problems = missing_publishes(folder, publishes)
+    print(f"every accepted publish checked in the database, the history, the current files and the index: "
+          f"{len(publishes)} publishes, {len(problems)} missing", flush=True)
+    for problem in problems:
+        print(f"  missing: {problem}")
+    if problems or any(not ok for _name, _seconds, ok in timings):
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":
