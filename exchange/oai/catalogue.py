@@ -71,30 +71,65 @@ def set_specs(city: str, country: str, kind: str, hazards: list[str]) -> tuple[s
             f"kind:{kind}")
 
 
-def headers(instance: Instance) -> list[Header]:
-    """Every record a harvester may know of, in (datestamp, id) order."""
+@dataclass(frozen=True)
+class Selection:
+    """Which records a list asks for: a datestamp range (seconds, both ends included) and a set."""
+
+    start: datetime.datetime | None = None
+    end: datetime.datetime | None = None
+    set_spec: str | None = None
+    practice_id: str | None = None
+
+    def __call__(self, header: Header) -> bool:
+        return ((self.start is None or header.datestamp >= self.start)
+                and (self.end is None or header.datestamp <= self.end)
+                and (self.set_spec is None or header.in_set(self.set_spec))
+                and (self.practice_id is None or header.practice_id == self.practice_id))
+
+    def narrow(self, query: sa.Select) -> sa.Select:
+        """``query`` of current public versions, narrowed in the database where the columns allow."""
+        if self.start is not None:
+            query = query.where(PracticeVersion.published_at >= self.start)
+        if self.end is not None:  # a datestamp is published_at cut to the second
+            query = query.where(PracticeVersion.published_at < self.end + datetime.timedelta(seconds=1))
+        family, _, value = (self.set_spec or "").partition(":")
+        if value and family == "city":
+            query = query.where(PracticeRecord.city == value)
+        elif value and family == "country":
+            query = query.where(PracticeRecord.country == value.upper())
+        elif value and family == "kind":
+            query = query.where(PracticeRecord.kind == value)
+        if self.practice_id is not None:
+            query = query.where(PracticeRecord.id == self.practice_id)
+        return query
+
+
+def headers(instance: Instance, selection: Selection | None = None) -> list[Header]:
+    """The records a harvester may know of that ``selection`` asks for (all), in (datestamp, id) order."""
+    selection = selection or Selection()
     found: list[Header] = []
     with instance.db.session() as session:
-        current = session.execute(
+        current = session.execute(selection.narrow(
             sa.select(PracticeRecord.id, PracticeRecord.version, PracticeRecord.city, PracticeRecord.country,
-                      PracticeRecord.kind, PracticeRecord.hazards, PracticeVersion.published_at,
-                      PracticeRecord.updated_at)
-            .outerjoin(PracticeVersion, sa.and_(PracticeVersion.practice_id == PracticeRecord.id,
-                                                PracticeVersion.version == PracticeRecord.version))
-            .where(PracticeRecord.visibility == PUBLIC))
+                      PracticeRecord.kind, PracticeRecord.hazards, PracticeVersion.published_at)
+            .join(PracticeVersion, sa.and_(PracticeVersion.practice_id == PracticeRecord.id,
+                                           PracticeVersion.version == PracticeRecord.version))
+            .where(PracticeRecord.visibility == PUBLIC)))
         for row in current:
-            found.append(Header(row.id, _second(row.published_at or row.updated_at), False, row.version,
+            found.append(Header(row.id, _second(row.published_at), False, row.version,
                                 set_specs(row.city, row.country, row.kind, list(row.hazards or []))))
-        hidden = session.execute(
-            sa.select(PracticeVersion.practice_id, PracticeVersion.version, PracticeVersion.visibility,
-                      PracticeVersion.published_at, PracticeRecord.city, PracticeRecord.country)
-            .join(PracticeRecord, PracticeRecord.id == PracticeVersion.practice_id)
-            .where(PracticeRecord.visibility != PUBLIC)
+        hidden = sa.select(PracticeVersion.practice_id, PracticeVersion.version, PracticeVersion.visibility,
+                           PracticeVersion.published_at, PracticeRecord.city, PracticeRecord.country) \
+            .join(PracticeRecord, PracticeRecord.id == PracticeVersion.practice_id) \
+            .where(PracticeRecord.visibility != PUBLIC) \
             .where(PracticeVersion.practice_id.in_(
-                sa.select(PracticeVersion.practice_id).where(PracticeVersion.visibility == PUBLIC)))
-            .order_by(PracticeVersion.practice_id, PracticeVersion.version)).all()
+                sa.select(PracticeVersion.practice_id).where(PracticeVersion.visibility == PUBLIC))) \
+            .order_by(PracticeVersion.practice_id, PracticeVersion.version)
+        if selection.practice_id is not None:
+            hidden = hidden.where(PracticeVersion.practice_id == selection.practice_id)
+        hidden_rows = session.execute(hidden).all()
     by_practice: dict[str, list[sa.Row]] = {}
-    for version_row in hidden:
+    for version_row in hidden_rows:
         by_practice.setdefault(version_row.practice_id, []).append(version_row)
     for practice_id, rows in by_practice.items():
         last_public = max(row.version for row in rows if row.visibility == PUBLIC)
@@ -102,21 +137,27 @@ def headers(instance: Instance) -> list[Header]:
         if not after:
             continue  # the catalogue says not public but no later version does: drift for `exchange check`
         first = after[0]
-        found.append(Header(practice_id, _second(first.published_at), True, last_public,
+        stopped = _second(first.published_at)
+        if (selection.start and stopped < selection.start) or (selection.end and stopped > selection.end):
+            continue  # dated outside the range: no need to read its last public version's sets
+        found.append(Header(practice_id, stopped, True, last_public,
                             _kept_sets(instance, practice_id, last_public, first.city, first.country)))
+    found = [header for header in found if selection(header)]
     found.sort(key=lambda header: header.key)
     return found
 
 
 def header(instance: Instance, practice_id: str) -> Header | None:
     """The record of ``practice_id``, or None when a harvester may not know of it."""
-    return next((found for found in headers(instance) if found.practice_id == practice_id), None)
+    found = headers(instance, Selection(practice_id=practice_id))
+    return found[0] if found else None
 
 
 def earliest(instance: Instance) -> datetime.datetime:
-    """The earliest datestamp any record has had (the first publication), or now for an empty library."""
+    """The earliest datestamp any record has had (its first public version), or now for an empty library."""
     with instance.db.session() as session:
-        first = session.scalar(sa.select(sa.func.min(PracticeVersion.published_at)))
+        first = session.scalar(sa.select(sa.func.min(PracticeVersion.published_at))
+                               .where(PracticeVersion.visibility == PUBLIC))
     return _second(first or datetime.datetime.now(datetime.UTC).replace(tzinfo=None))
 
 

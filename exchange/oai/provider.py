@@ -83,7 +83,9 @@ def respond(instance: Instance, repository: Repository, pairs: Iterable[tuple[st
             root.remove(extra)
         _sub(root, "error", error.message, code=error.code)
         log.info("OAI-PMH %s: %s", error.code, error.message)
-    return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
+    # A carriage return in a text (a file with CRLF line ends) is written as a reference, or XML parsers
+    # would read it as a line feed; attributes are escaped by ElementTree, so every raw CR is in a text.
+    return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True)).replace(b"\r", b"&#13;")
 
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attributes: str) -> ET.Element:
@@ -173,9 +175,7 @@ def _list(answer: _Answer, root: ET.Element) -> None:
         prefix, set_spec, start, end = request.metadata_prefix or "", request.set_spec, request.start, request.end
         cursor, after = 0, None
     answer.metadata_format(prefix)
-    matching = [header for header in catalogue.headers(answer.instance)
-                if (start is None or header.datestamp >= start) and (end is None or header.datestamp <= end)
-                and (set_spec is None or header.in_set(set_spec))]
+    matching = catalogue.headers(answer.instance, catalogue.Selection(start, end, set_spec))
     remaining = [header for header in matching if after is None or header.key > after]
     if not remaining:
         raise OaiError("noRecordsMatch", "no records match the request")
