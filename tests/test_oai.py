@@ -268,6 +268,8 @@ def test_resumption_tokens_round_trip_and_refuse_forgeries(oai_app, public_ids):
     ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "from_": "2024-01-01",
       "until": "2024-02-01T00:00:00Z"}, "badArgument"),
     ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "resumptionToken": "x"}, "badArgument"),
+    ({"verb": "ListRecords", "metadataPrefix": "oai dc"}, "badArgument"),
+    ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "set": "city::jakarta"}, "badArgument"),
     ({"verb": "ListRecords", "metadataPrefix": "marc21"}, "cannotDisseminateFormat"),
     ({"verb": "GetRecord", "metadataPrefix": "marc21", "identifier": oai_id("kobe/hinanjo-unei-tejun")},
      "cannotDisseminateFormat"),
