@@ -225,6 +225,14 @@ def test_list_sets_and_selective_harvesting(oai_app):  # type: ignore[no-untyped
     kobe = ask(oai_app, verb="ListIdentifiers", metadataPrefix="oai_dc", set="city:kobe")
     assert sorted(identifiers(kobe)) == sorted(oai_id(f"kobe/{slug}") for slug in (
         "bokomi-bousai-kunren-kyozai", "hanshin-awaji-kyokun", "hinanjo-unei-tejun", "shelter-operation-procedure"))
+    with oai_app.extensions["exchange"].db.session() as session:
+        smoky = {record.id for record in session.scalars(sa.select(PracticeRecord))
+                 if record.visibility == "public" and "air-pollution" in record.hazards}
+    air = ask(oai_app, verb="ListIdentifiers", metadataPrefix="oai_dc", set="hazard:air-pollution")
+    assert len(smoky) >= 2 and sorted(identifiers(air)) == sorted(map(oai_id, smoky | {HIDDEN}))
+    assert error_code(ask(oai_app, verb="ListIdentifiers", metadataPrefix="oai_dc", set="kind")) is None
+    with oai_app.test_client().get("/static/px_markdown.xsd") as schema:  # the schema named below
+        assert schema.status_code == 200 and ET.fromstring(schema.data).get("targetNamespace") == NS["px"]
     formats = ask(oai_app, verb="ListMetadataFormats", identifier=oai_id("kobe/hinanjo-unei-tejun"))
     assert [e.text for e in formats.iterfind(".//oai:metadataPrefix", NS)] == ["oai_dc", "px_markdown"]
 

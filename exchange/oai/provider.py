@@ -175,23 +175,21 @@ def _list(answer: _Answer, root: ET.Element) -> None:
         prefix, set_spec, start, end = request.metadata_prefix or "", request.set_spec, request.start, request.end
         cursor, after = 0, None
     answer.metadata_format(prefix)
-    matching = catalogue.headers(answer.instance, catalogue.Selection(start, end, set_spec))
-    remaining = [header for header in matching if after is None or header.key > after]
-    if not remaining:
+    found = catalogue.page(answer.instance, catalogue.Selection(start, end, set_spec), after, repository.page_size)
+    if not found.headers:
         raise OaiError("noRecordsMatch", "no records match the request")
-    page = remaining[:repository.page_size]
     element = _sub(root, request.verb)
     if request.verb == "ListRecords":
-        _records(answer, element, page, prefix)
+        _records(answer, element, found.headers, prefix)
     else:
-        for header in page:
+        for header in found.headers:
             _header(answer, element, header)
-    if len(remaining) > len(page) or request.resumption_token is not None:
-        attributes = {"completeListSize": str(len(matching)), "cursor": str(cursor)}
+    if found.more or request.resumption_token is not None:
+        attributes = {"completeListSize": str(max(found.complete_size, 1)), "cursor": str(cursor)}
         token = ""
-        if len(remaining) > len(page):
-            position = tokens.Position(request.verb, prefix, set_spec, start, end, cursor + len(page),
-                                       page[-1].key, answer.now)
+        if found.more:
+            position = tokens.Position(request.verb, prefix, set_spec, start, end, cursor + len(found.headers),
+                                       found.headers[-1].key, answer.now)
             token = tokens.issue(position, repository.secret)
             attributes["expirationDate"] = datestamp(position.expires)
         _sub(element, "resumptionToken", token, **attributes)
