@@ -285,6 +285,7 @@ def test_resumption_tokens_round_trip_and_refuse_forgeries(oai_app, public_ids):
     ({"verb": "GetRecord", "metadataPrefix": "oai_dc", "identifier": "oai:elsewhere.org:kobe/hinanjo-unei-tejun"},
      "idDoesNotExist"),
     ({"verb": "ListMetadataFormats", "identifier": oai_id("kobe/no-such-practice")}, "idDoesNotExist"),
+    ({"verb": "GetRecord", "metadataPrefix": "oai_dc", "identifier": "oai:x:\x01<&\"\ufffe"}, "idDoesNotExist"),
     ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "set": "city:atlantis"}, "noRecordsMatch"),
     ({"verb": "ListSets", "resumptionToken": "anything"}, "badResumptionToken"),
 ])

@@ -73,7 +73,7 @@ def respond(instance: Instance, repository: Repository, pairs: Iterable[tuple[st
     try:
         request = parse_arguments(pairs)
         for name, value in request.arguments.items():
-            request_element.set(name, value)
+            request_element.set(name, formats.xml_text(value))
         request_element.set("verb", request.verb)
         _VERBS[request.verb](_Answer(instance, repository, request, now), root)
     except OaiError as error:
