@@ -35,6 +35,7 @@ NEVER_SECRET = "Never public code word REDKITE"
 FIRST_DAY = datetime.datetime(2024, 1, 1)
 HIDDEN_AT = datetime.datetime(2025, 6, 1, 12, 0, 0)
 PAGE = 7
+HOSTILE = "Steps</px:markdown><evil/>]]> &amp; <![CDATA[x]]> \x0b tab\n"
 
 
 @pytest.fixture(scope="module")
@@ -188,7 +189,8 @@ def test_a_practice_made_public_again_reappears(app, make_practice):  # type: ig
     for visibility, deleted in (("public", False), ("partners", True), ("public", False)):
         text = make_practice(visibility=visibility, body=f"Text while {visibility}.\n")
         if deleted is False and visibility == "public" and instance.store.versions("jakarta/flood-warning"):
-            text = text.replace(b"\n", b"\r\n")  # the file's line ends reach the harvester as they are
+            # the file's line ends reach the harvester as they are; markup in it stays text
+            text = make_practice(visibility=visibility, body=HOSTILE).replace(b"\n", b"\r\n")
         publishing.publish(instance, text, "flood-warning", "cli:test")
         root = ask(app, verb="ListRecords", metadataPrefix="px_markdown")
         assert identifiers(root) == expected
@@ -196,7 +198,9 @@ def test_a_practice_made_public_again_reappears(app, make_practice):  # type: ig
         assert "Text while partners" not in ET.tostring(root, encoding="unicode")
     practice = root.find(".//px:practice", NS)
     assert practice is not None and practice.get("version") == "3"
-    assert practice.findtext("px:markdown", namespaces=NS) == text.decode()
+    # a character XML cannot carry (a vertical tab) is the one change
+    assert practice.findtext("px:markdown", namespaces=NS) == text.decode().replace("\x0b", "\ufffd")
+    assert root.find(".//evil") is None and root.find(".//{*}evil") is None
 
 
 @pytest.mark.parametrize(("window", "expected"), [
