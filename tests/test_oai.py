@@ -42,7 +42,8 @@ HOSTILE = "Steps</px:markdown><evil/>]]> &amp; <![CDATA[x]]> \x0b tab\n"
 def oai_app(tmp_path_factory, database):  # type: ignore[no-untyped-def]
     with database.fresh() as url:
         app = create_app({"INSTANCE": tmp_path_factory.mktemp("oai"), "TESTING": True, "DATABASE_URL": url,
-                          "EXCHANGE_BASE_URL": BASE, "OAI_PAGE_SIZE": PAGE, "SECRET_KEY": "oai test key"})
+                          "EXCHANGE_BASE_URL": BASE, "OAI_PAGE_SIZE": PAGE, "SECRET_KEY": "oai test key",
+                          "OAI_REPOSITORY_NAME": "Jakarta's library", "OAI_ADMIN_EMAIL": "pusdatin@example.org"})
         instance = app.extensions["exchange"]
         initialise(instance, "test", seed=True)
         with instance.db.writing() as session:
@@ -107,7 +108,7 @@ def test_a_harvester_harvests_exactly_the_public_practices(served, public_ids): 
     from oaipmh_scythe import Scythe
 
     with Scythe(served) as scythe:
-        assert scythe.identify().repositoryName == "Practice Exchange"
+        assert scythe.identify().repositoryName == "Jakarta's library"
         records = list(scythe.list_records(metadata_prefix="px_markdown", ignore_deleted=True))
         dc_records = list(scythe.list_records(metadata_prefix="oai_dc"))
         headers = list(scythe.list_identifiers(metadata_prefix="oai_dc"))
@@ -128,7 +129,7 @@ def test_identify_describes_the_repository(oai_app):  # type: ignore[no-untyped-
     assert identify.findtext("oai:deletedRecord", namespaces=NS) == "persistent"
     assert identify.findtext("oai:granularity", namespaces=NS) == "YYYY-MM-DDThh:mm:ssZ"
     assert identify.findtext("oai:earliestDatestamp", namespaces=NS) == "2024-01-01T00:00:00Z"
-    assert identify.findtext("oai:adminEmail", namespaces=NS)
+    assert identify.findtext("oai:adminEmail", namespaces=NS) == "pusdatin@example.org"
     assert root.find("oai:request", NS).attrib == {"verb": "Identify"}  # type: ignore[union-attr]
 
 
