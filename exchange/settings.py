@@ -66,6 +66,10 @@ The secret key is kept in the file secret_key beside this one; do not copy it an
 # SMTP_USER = "practice-exchange"
 # SMTP_PASSWORD = "…"
 # MAIL_FROM = "practice-exchange@example.org"
+
+# OAI-PMH (/oai): how harvesters name this library and whom they write to (see README, "OAI-PMH").
+# OAI_REPOSITORY_NAME = "Jakarta's practice library"
+# OAI_ADMIN_EMAIL = "library@example.org"
 '''
 
 
