@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from exchange import policy
 from exchange.library import vocabularies
 from exchange.library.practice import InvalidPractice
 from exchange.library.practice import parse
@@ -33,7 +34,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PUBLIC = "public"
+#: what an anonymous reader may read, as the one policy says (DESIGN 4): harvesters are anonymous
+PUBLIC = tuple(sorted(policy.readable_visibilities(policy.ANONYMOUS)))
 #: the top of each set hierarchy, with its name
 FAMILIES = {"city": "Cities", "country": "Countries", "hazard": "Hazards", "kind": "Kinds of document"}
 
@@ -67,6 +69,8 @@ class Header:
 
 @dataclass(frozen=True)
 class OaiSet:
+    """A set harvesters may select by: its spec (``city:jakarta``) and its name."""
+
     spec: str
     name: str
 
@@ -128,7 +132,7 @@ _CURRENT = (sa.select(PracticeRecord.id, PracticeRecord.version, PracticeRecord.
                       PracticeRecord.kind, PracticeRecord.hazards, PracticeVersion.published_at)
             .join(PracticeVersion, sa.and_(PracticeVersion.practice_id == PracticeRecord.id,
                                            PracticeVersion.version == PracticeRecord.version))
-            .where(PracticeRecord.visibility == PUBLIC))
+            .where(PracticeRecord.visibility.in_(PUBLIC)))
 
 
 def page(instance: Instance, selection: Selection, after: tuple[datetime.datetime, str] | None,
@@ -165,9 +169,9 @@ def _deleted(instance: Instance, session: Session, selection: Selection) -> list
     query = (sa.select(PracticeVersion.practice_id, PracticeVersion.version, PracticeVersion.visibility,
                        PracticeVersion.published_at, PracticeRecord.city, PracticeRecord.country)
              .join(PracticeRecord, PracticeRecord.id == PracticeVersion.practice_id)
-             .where(PracticeRecord.visibility != PUBLIC)
+             .where(PracticeRecord.visibility.not_in(PUBLIC))
              .where(PracticeVersion.practice_id.in_(
-                 sa.select(PracticeVersion.practice_id).where(PracticeVersion.visibility == PUBLIC)))
+                 sa.select(PracticeVersion.practice_id).where(PracticeVersion.visibility.in_(PUBLIC))))
              .order_by(PracticeVersion.practice_id, PracticeVersion.version))
     if selection.practice_id is not None:
         query = query.where(PracticeVersion.practice_id == selection.practice_id)
@@ -176,7 +180,7 @@ def _deleted(instance: Instance, session: Session, selection: Selection) -> list
         by_practice.setdefault(row.practice_id, []).append(row)
     found = []
     for practice_id, rows in by_practice.items():
-        last_public = max(row.version for row in rows if row.visibility == PUBLIC)
+        last_public = max(row.version for row in rows if policy.may_read_visibility(policy.ANONYMOUS, row.visibility))
         later = [row for row in rows if row.version > last_public]
         if not later:
             continue  # the catalogue says not public but no later version does: drift for `exchange check`
@@ -193,7 +197,7 @@ def earliest(instance: Instance) -> datetime.datetime:
     """The earliest datestamp any record has had (its first public version), or now for an empty library."""
     with instance.db.session() as session:
         first = session.scalar(sa.select(sa.func.min(PracticeVersion.published_at))
-                               .where(PracticeVersion.visibility == PUBLIC))
+                               .where(PracticeVersion.visibility.in_(PUBLIC)))
     return _second(first or datetime.datetime.now(datetime.UTC).replace(tzinfo=None))
 
 

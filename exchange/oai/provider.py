@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from exchange import policy
 from exchange.library.practice import InvalidPractice
 from exchange.library.practice import Practice
 from exchange.library.practice import parse
@@ -97,6 +98,8 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attributes: st
 
 @dataclass(frozen=True)
 class _Answer:
+    """One request being answered, with what every verb needs."""
+
     instance: Instance
     repository: Repository
     request: OaiRequest
@@ -231,7 +234,7 @@ def _described(answer: _Answer, headers: list[catalogue.Header]) -> dict[str, fo
         except (OSError, UnsafePath, InvalidPractice, ValueError) as error:
             log.warning("OAI-PMH cannot read %r v%d: %s", header.practice_id, header.version, error)
             continue
-        if practice.visibility != catalogue.PUBLIC:
+        if not policy.may_read(policy.ANONYMOUS, practice):
             log.warning("OAI-PMH: %r v%d is not public in its file", header.practice_id, header.version)
             continue
         found[header.practice_id] = (header.version, raw.decode("utf-8").removeprefix("\ufeff"), practice)
@@ -241,7 +244,7 @@ def _described(answer: _Answer, headers: list[catalogue.Header]) -> dict[str, fo
     with instance.db.session() as session:
         cities = {city.slug: city for city in session.scalars(sa.select(City))}
         family = list(session.execute(sa.select(PracticeRecord.id, PracticeRecord.translation_of).where(
-            PracticeRecord.visibility == catalogue.PUBLIC,
+            PracticeRecord.visibility.in_(catalogue.PUBLIC),
             sa.or_(PracticeRecord.id.in_(originals), PracticeRecord.translation_of.in_(originals)))))
     described = {}
     for practice_id, (version, text, practice) in found.items():
