@@ -166,6 +166,8 @@ def _get_record(answer: _Answer, root: ET.Element) -> None:
     answer.metadata_format(answer.request.metadata_prefix or "")
     element = _sub(root, "GetRecord")
     _records(answer, element, [header], answer.request.metadata_prefix or "")
+    if not len(element):  # its file could not be read as a public version (logged)
+        raise OaiError("idDoesNotExist", f"{answer.request.identifier!r} cannot be disseminated now")
 
 
 def _list(answer: _Answer, root: ET.Element) -> None:
