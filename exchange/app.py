@@ -75,6 +75,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     mail = settings_from(app.config, {})
     instance = Instance.open(instance_path, app.config["DATABASE_URL"], mail, app.config["SEARCH_SECONDS"],
                              app.config["EXCHANGE_BASE_URL"])
+    instance.webhooks_allow_private = settings.boolean(str(app.config["WEBHOOKS_ALLOW_PRIVATE"]))
     library.init_app(app, instance)
     inputs.init_app(app)
     csrf.init_app(app)
