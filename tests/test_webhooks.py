@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import http.server
 import json
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,6 +43,7 @@ class Receiver:
     def __init__(self) -> None:
         self.requests: list[tuple[dict[str, str], bytes]] = []
         self.status = 200
+        self.answer = b"ok"
         receiver = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -49,9 +51,11 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
                 self.send_response(receiver.status)
-                self.send_header("Content-Length", "2")
+                if 300 <= receiver.status < 400:
+                    self.send_header("Location", "http://127.0.0.1:9/elsewhere")
+                self.send_header("Content-Length", str(len(receiver.answer)))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                self.wfile.write(receiver.answer)
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -214,6 +218,16 @@ def test_a_delivery_connects_to_the_checked_address_never_resolving_the_name_aga
     assert answer.delivered and receiver.requests[0][0]["host"] == f"rebound.invalid:{port}"
 
 
+def test_redirects_are_not_followed_and_an_answer_is_read_only_in_part(receiver):
+    target = addresses.check(receiver.url, allow_private=True)
+    receiver.status = 307
+    answer = sending.post(target, b"{}", {})
+    assert not answer.delivered and "redirects are not followed" in answer.error and len(receiver.requests) == 1
+    receiver.status, receiver.answer = 500, b"x" * (4 * sending.MAX_RESPONSE_BYTES)
+    answer = sending.post(target, b"{}", {})
+    assert answer.status == 500 and len(answer.error) < 500
+
+
 def test_the_guard_refuses_when_saving_and_again_at_each_delivery(app, receiver):
     instance = app.extensions["exchange"]
     assert not instance.webhooks_allow_private  # off by default
@@ -230,3 +244,64 @@ def test_the_guard_refuses_when_saving_and_again_at_each_delivery(app, receiver)
     assert receiver.requests == []
     [delivery] = hooks.deliveries(instance, ADMIN, hook_id)
     assert "loopback" in delivery.attempts[0].error and delivery.attempts[0].status is None
+
+
+def test_administrators_manage_webhooks_on_their_page_and_see_each_secret_once(private_app, receiver):
+    from exchange.accounts import people
+    from tests.test_accounts import HTTPS
+    from tests.test_accounts import PASSWORD
+    from tests.test_accounts import csrf_token
+    from tests.test_accounts import post
+    from tests.test_accounts import sign_in
+
+    instance = private_app.extensions["exchange"]
+    people.create_user(instance, ADMIN.email, "Admin", ["admin"], [], "test", PASSWORD)
+    people.create_user(instance, "siti@bpbd.example", "Siti", ["contributor"], ["jakarta"], "test", PASSWORD)
+    staff, admin = private_app.test_client(), private_app.test_client()
+    sign_in(staff, "siti@bpbd.example")
+    assert staff.get(HTTPS + "/admin/webhooks").status_code == 404  # only administrators
+    sign_in(admin, ADMIN.email)
+
+    instance.webhooks_allow_private = False
+    refused = post(admin, "/admin/webhooks", {"url": "http://169.254.169.254/latest", "events": [hooks.PUBLISHED],
+                                              "active": "y", "csrf_token": csrf_token(admin, "/admin/webhooks")})
+    assert refused.status_code == 400
+    assert "169.254.169.254 is refused because it is a link-local address" in refused.get_data(as_text=True)
+    instance.webhooks_allow_private = True
+    assert "No webhooks yet." in admin.get(HTTPS + "/admin/webhooks").get_data(as_text=True)
+
+    created = post(admin, "/admin/webhooks", {"url": receiver.url, "events": [hooks.PUBLISHED, hooks.WITHDRAWN],
+                                              "active": "y", "csrf_token": csrf_token(admin, "/admin/webhooks")})
+    page = created.get_data(as_text=True)
+    secret = re.search(r'<code class="secret">([^<]+)</code>', page).group(1)
+    assert created.status_code == 200 and "it is not shown again" in page
+    [hook] = hooks.all_webhooks(instance, ADMIN)
+    assert hook.events == (hooks.PUBLISHED, hooks.WITHDRAWN)
+    for path in ("/admin/webhooks", f"/admin/webhooks/{hook.id}", "/admin/audit"):
+        assert secret not in admin.get(HTTPS + path).get_data(as_text=True)
+
+    edit = f"/admin/webhooks/{hook.id}"
+    assert post(admin, f"{edit}/test", {"csrf_token": csrf_token(admin, edit)}).status_code == 302
+    run_pending(instance)
+    headers, body = receiver.requests[-1]
+    assert json.loads(body)["event"] == "webhook.test" and verified(headers, body, secret)
+    log = admin.get(HTTPS + edit).get_data(as_text=True)
+    assert "webhook.test" in log and "delivered" in log and ">200<" in log
+
+    saved = post(admin, edit, {"url": receiver.url, "events": [hooks.UPDATED], "new_secret": "y",
+                               "csrf_token": csrf_token(admin, edit)})  # "active" unticked: made inactive
+    replaced = re.search(r'<code class="secret">([^<]+)</code>', saved.get_data(as_text=True)).group(1)
+    assert replaced != secret and secret not in saved.get_data(as_text=True)
+    assert hooks.webhook(instance, ADMIN, hook.id).active is False
+    asked = post(admin, f"{edit}/delete", {"csrf_token": csrf_token(admin, edit)})
+    assert "Delete the webhook to" in asked.get_data(as_text=True) and hooks.all_webhooks(instance, ADMIN)
+    post(admin, f"{edit}/delete", {"csrf_token": csrf_token(admin, edit), "confirmed": "yes"})
+    assert hooks.all_webhooks(instance, ADMIN) == []
+    with instance.db.session() as session:
+        entries = list(session.scalars(sa.select(AuditEntry).where(AuditEntry.action.like("webhook.%"))
+                                       .order_by(AuditEntry.id)))
+    assert [(e.action, e.actor) for e in entries] == [
+        ("webhook.create", ADMIN.email), ("webhook.test", ADMIN.email), ("webhook.update", ADMIN.email),
+        ("webhook.delete", ADMIN.email)]
+    assert entries[2].detail == {"events": [hooks.UPDATED], "active": False, "secret": "replaced"}
+    assert all(secret not in json.dumps(e.detail) and replaced not in json.dumps(e.detail) for e in entries)

@@ -150,8 +150,9 @@ def all_webhooks(instance: Instance, viewer: policy.Viewer) -> list[WebhookView]
         hooks = list(session.scalars(sa.select(Webhook).order_by(Webhook.id)))
         latest = sa.select(WebhookDelivery.webhook_id, sa.func.max(WebhookDelivery.id).label("last")).group_by(
             WebhookDelivery.webhook_id).subquery()
-        states = dict(session.execute(sa.select(WebhookDelivery.webhook_id, WebhookDelivery.state)
-                                      .join(latest, WebhookDelivery.id == latest.c.last)).tuples())
+        newest = sa.select(WebhookDelivery.webhook_id, WebhookDelivery.state).join(
+            latest, WebhookDelivery.id == latest.c.last)
+        states = {webhook_id: state for webhook_id, state in session.execute(newest)}
         return [_view(hook, states.get(hook.id)) for hook in hooks]
 
 

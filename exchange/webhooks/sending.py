@@ -81,8 +81,8 @@ def post(target: Target, body: bytes, headers: dict[str, str], timeout: float = 
     if 200 <= status < 300:
         return Answer(status, None)
     if 300 <= status < 400:
-        return Answer(status, f"redirected to {response.getheader('Location', '?')[:300]!r}; redirects are not "
-                              "followed")
+        return Answer(status, f"HTTP {status}: redirected to {response.getheader('Location', '?')[:300]!r}; "
+                              "redirects are not followed")
     return Answer(status, f"HTTP {status} {response.reason[:100]}: {kept[:KEPT_RESPONSE_CHARS]}".rstrip(": "))
 
 
