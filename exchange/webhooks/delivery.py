@@ -51,11 +51,13 @@ def run(context: Context, payload: dict) -> None:
     last = attempt >= RETRIES.max_attempts
     next_retry = None if answer.delivered or last else at + RETRIES.backoff(attempt)
     with instance.db.writing() as session:
-        session.add(WebhookAttempt(delivery_id=payload["delivery"], attempt=attempt, at=at, status=answer.status,
+        stored = session.get(WebhookDelivery, payload["delivery"], with_for_update=True)
+        if stored is None:
+            log.info("webhook delivery %s: its webhook was deleted during the attempt", uid)
+            return  # nothing left to log it in, nor to try again for
+        session.add(WebhookAttempt(delivery_id=stored.id, attempt=attempt, at=at, status=answer.status,
                                    error=answer.error, next_retry_at=next_retry))
-        stored = session.get(WebhookDelivery, payload["delivery"])
-        if stored is not None:
-            stored.state = hooks.DELIVERED if answer.delivered else hooks.FAILED if last else hooks.QUEUED
+        stored.state = hooks.DELIVERED if answer.delivered else hooks.FAILED if last else hooks.QUEUED
     if answer.delivered:
         log.info("webhook delivery %s (%s) to %r delivered on attempt %d: %s", uid, event, url, attempt, answer.status)
         return
