@@ -264,9 +264,11 @@ def test_administrators_manage_webhooks_on_their_page_and_see_each_secret_once(p
 
     instance.webhooks_allow_private = False
     refused = post(admin, "/admin/webhooks", {"url": "http://169.254.169.254/latest", "events": [hooks.PUBLISHED],
-                                              "active": "y", "csrf_token": csrf_token(admin, "/admin/webhooks")})
+                                              "active": "y", "secret": SECRET,
+                                              "csrf_token": csrf_token(admin, "/admin/webhooks")})
     assert refused.status_code == 400
     assert "169.254.169.254 is refused because it is a link-local address" in refused.get_data(as_text=True)
+    assert SECRET not in refused.get_data(as_text=True)  # a typed secret is not written back either
     instance.webhooks_allow_private = True
     assert "No webhooks yet." in admin.get(HTTPS + "/admin/webhooks").get_data(as_text=True)
 

@@ -76,6 +76,7 @@ def webhooks_page() -> ResponseReturnValue:
         error = _errors(form)
     if secret:
         form = WebhookForm(formdata=None)
+    form.secret.data = ""  # a secret is never written back into the page
     return render_template("webhooks.html", form=form, hooks=hooks.all_webhooks(library.instance, admin),
                            error=error, secret=secret, event_names=hooks.EVENTS), 400 if error else 200
 
