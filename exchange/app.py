@@ -33,6 +33,7 @@ from exchange.web import packs_pages
 from exchange.web import page_cache
 from exchange.web import pages
 from exchange.web import presentation
+from exchange.web import webhook_pages
 from exchange.web.extensions import csrf
 from exchange.web.extensions import library
 from exchange.web.extensions import login_manager
@@ -76,6 +77,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     mail = settings_from(app.config, {})
     instance = Instance.open(instance_path, app.config["DATABASE_URL"], mail, app.config["SEARCH_SECONDS"],
                              app.config["EXCHANGE_BASE_URL"])
+    instance.webhooks_allow_private = settings.boolean(str(app.config["WEBHOOKS_ALLOW_PRIVATE"]))
     library.init_app(app, instance)
     inputs.init_app(app)
     csrf.init_app(app)
@@ -98,6 +100,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(comparison_pages.bp)
     app.register_blueprint(oai.bp)
     csrf.exempt(oai.bp)  # harvesters POST their arguments; the endpoint reads public versions only
+    app.register_blueprint(webhook_pages.bp)
     return app
 
 

@@ -54,6 +54,11 @@ ACTION_NAMES = {
     "user.logout": N_("signed out"),
     "user.password-change": N_("password changed"),
     "user.roles": N_("roles changed"),
+    "webhook.create": N_("webhook added"),
+    "webhook.delete": N_("webhook deleted"),
+    "webhook.redeliver": N_("webhook delivery sent again"),
+    "webhook.test": N_("webhook test event sent"),
+    "webhook.update": N_("webhook changed"),
 }
 
 

@@ -14,6 +14,8 @@ from exchange.packs.exports import jobs as exports
 from exchange.review import notifications
 from exchange.search import indexing
 from exchange.search.backend import ReindexRunning
+from exchange.webhooks import delivery as webhook_delivery
+from exchange.webhooks import hooks as webhooks
 
 if TYPE_CHECKING:
     from exchange.instance import Instance
@@ -53,6 +55,8 @@ KINDS: dict[str, Kind] = {
     indexing.CATCH_UP: Kind(run=_catch_up, every_seconds=indexing.CATCH_UP_EVERY_SECONDS),
     # A new index built beside the unusable one and swapped in; searches answer from the catalogue meanwhile.
     indexing.REBUILD: Kind(run=_rebuild_index, max_attempts=3, backoff_seconds=60),
+    # A webhook delivery: six attempts, 1, 2, 4, 8 and 16 minutes apart, each logged for the admin page.
+    webhooks.DELIVER: webhook_delivery.RETRIES,
     # Settled jobs are kept a while to be looked into, then deleted.
     "jobs.purge": Kind(run=_purge, every_seconds=3600),
 }

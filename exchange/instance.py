@@ -29,6 +29,8 @@ class Instance:
     search_seconds: float = TIME_LIMIT_SECONDS
     #: the library's public address (EXCHANGE_BASE_URL), for links in what leaves it: e-mail, exports
     base_url: str = DEFAULT_BASE_URL
+    #: whether webhooks may go to private, loopback and link-local addresses (WEBHOOKS_ALLOW_PRIVATE)
+    webhooks_allow_private: bool = False
 
     def index_published(self) -> None:
         """Make what was just published searchable now (publishing calls this after its commit); if the

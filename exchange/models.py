@@ -330,3 +330,55 @@ class Job(Base):
     created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime.datetime | None]
     finished_at: Mapped[datetime.datetime | None]
+
+
+class Webhook(Base):
+    """A partner system told by HTTP POST when practices are published, updated or withdrawn (``exchange/webhooks``)."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(sa.String(2000))
+    #: the events it wants: practice.published, practice.updated, practice.withdrawn
+    events: Mapped[list[str]] = mapped_column(sa.JSON)
+    #: the key every request is signed with: kept as it is, since signing needs it (never shown after it is set)
+    secret: Mapped[str] = mapped_column(sa.String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_by: Mapped[str] = mapped_column(sa.String(254))
+    created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """One event sent (or to be sent) to one webhook: the exact body, and how its attempts ended."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the delivery id the receiver sees (X-Exchange-Delivery, and "delivery" in the body)
+    uid: Mapped[str] = mapped_column(sa.String(36), unique=True)
+    webhook_id: Mapped[int] = mapped_column(sa.ForeignKey("webhooks.id"), index=True)
+    event: Mapped[str] = mapped_column(sa.String(40))
+    practice_id: Mapped[str | None] = mapped_column(sa.String(161))
+    #: the JSON body as it is sent (signed anew at each attempt, with that attempt's time)
+    body: Mapped[str] = mapped_column(sa.Text)
+    #: queued (waiting for an attempt or a retry), delivered, failed (attempts used up)
+    state: Mapped[str] = mapped_column(sa.String(20), default="queued")
+    attempts: Mapped[int] = mapped_column(default=0)
+    #: the delivery this one sends again ("redeliver"), if any
+    redelivery_of: Mapped[int | None]
+    created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class WebhookAttempt(Base):
+    """One attempt of a delivery: when, the receiver's status or the error, and when the next is due."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(sa.ForeignKey("webhook_deliveries.id"), index=True)
+    attempt: Mapped[int]
+    at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+    status: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    next_retry_at: Mapped[datetime.datetime | None]

@@ -25,6 +25,17 @@ DEFAULT_INSTANCE = "instance"
 CONFIG_FILE = "config.py"
 SECRET_KEY_FILE = "secret_key"
 
+
+def boolean(text: str) -> bool:
+    """An on/off setting's text read as a bool (1/0, true/false, yes/no, on/off); ValueError for anything else."""
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(text)
+
+
 #: Settings an administrator may set, with their defaults and how an environment variable's text is read.
 SETTINGS: dict[str, tuple[Any, Callable[[str], Any]]] = {
     "DATABASE_URL": (None, str),
@@ -47,6 +58,8 @@ SETTINGS: dict[str, tuple[Any, Callable[[str], Any]]] = {
     "OAI_REPOSITORY_NAME": ("Practice Exchange", str),
     "OAI_ADMIN_EMAIL": (None, str),
     "OAI_PAGE_SIZE": (100, int),
+    # Webhooks may go to private, loopback and link-local addresses (a receiver on this network); off by default.
+    "WEBHOOKS_ALLOW_PRIVATE": (False, boolean),
 }
 
 CONFIG_TEMPLATE = '''"""Settings of this Practice Exchange instance (Python; upper-case names only).
@@ -70,6 +83,8 @@ The secret key is kept in the file secret_key beside this one; do not copy it an
 # OAI-PMH (/oai): how harvesters name this library and whom they write to (see README, "OAI-PMH").
 # OAI_REPOSITORY_NAME = "Jakarta's practice library"
 # OAI_ADMIN_EMAIL = "library@example.org"
+# Webhooks to private, loopback or link-local addresses (a receiver inside this network): off by default.
+# WEBHOOKS_ALLOW_PRIVATE = True
 '''
 
 

@@ -198,7 +198,10 @@ def site(library_app):  # type: ignore[no-untyped-def]
     publishing.publish(instance, practice_text(title="Siren test plan, revised"), "siren-test", "t")
     pack = packs.create(instance, accounts[ADMIN], "Latihan banjir", "id")
     packs.add_practice(instance, accounts[ADMIN], pack, "jakarta/peringatan-dini-banjir-ciliwung")
-    return {"submission": draft.id, "pack": pack, "person": accounts[AUTHOR].id}
+    from exchange.webhooks import hooks
+    webhook, _secret = hooks.create(instance, accounts[ADMIN], "https://93.184.215.14/hooks/px", list(hooks.EVENTS))
+    hooks.send_test(instance, accounts[ADMIN], webhook)  # a delivery waiting in its log
+    return {"submission": draft.id, "pack": pack, "person": accounts[AUTHOR].id, "webhook": webhook}
 
 
 PUBLIC_PAGES = ["/", "/practices", "/practices?q=banjir", "/practices?q=qqxqqzz+wwkk", "/practices?page=2",
@@ -213,6 +216,7 @@ PUBLIC_PAGES = ["/", "/practices", "/practices?q=banjir", "/practices?q=qqxqqzz+
 STAFF_PAGES = ["/dashboard", "/contribute", "/contribute?template=case-study", "/contribute/upload",
                "/submissions/{submission}", "/notifications", "/packs", "/packs/{pack}", "/admin/people",
                "/admin/people/{person}", "/admin/audit", "/account/password",
+               "/admin/webhooks", "/admin/webhooks/{webhook}",
                "/practices/jakarta/peringatan-dini-banjir-ciliwung", "/practices?q=banjir",
                "/practices/jakarta/siren-test/versions/1/restore"]
 

@@ -34,6 +34,7 @@ from exchange.models import IndexOutbox
 from exchange.models import PracticeRecord
 from exchange.models import PracticeVersion
 from exchange.models import RenderedVersion
+from exchange.webhooks import hooks as webhooks
 
 if TYPE_CHECKING:
     from exchange.instance import Instance
@@ -133,7 +134,9 @@ def publish(instance: Instance, data: bytes, slug: str, actor: str, note: str = 
             version = (current or 0) + 1
             instance.store.keep_version(practice.id, version, data)
             kept = version
+            before = record.visibility if record is not None else None
             record = _catalogue(session, record, practice, version, digest)
+            webhooks.announce(session, instance.base_url, practice.id, before, record)
             session.add(PracticeVersion(practice_id=practice.id, version=version, sha256=digest, actor=actor,
                                         note=note, visibility=practice.visibility, credit=credit,
                                         original_version=_original_version(session, practice),
@@ -322,6 +325,7 @@ def restore_missing_file(instance: Instance, practice_id: str, actor: str) -> st
         except FileNotFoundError:
             session.delete(record)
             _ask_to_index(session, practice_id)
+            webhooks.announce(session, instance.base_url, practice_id, record.visibility, None)
             audit.record(session, actor, "practice.unlist", practice_id, reason="no file and no kept version")
             return f"{practice_id}: no file and no kept version; removed from the catalogue"
         instance.store.set_current(practice_id, data)

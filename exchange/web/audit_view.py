@@ -17,6 +17,7 @@ from exchange.library import labels
 from exchange.models import AuditEntry
 from exchange.packs import exports
 from exchange.web import i18n
+from exchange.webhooks import hooks
 
 #: names of the detail fields services record (others are shown by their key)
 FIELD_NAMES = {
@@ -29,6 +30,8 @@ FIELD_NAMES = {
     "sha256": _l("Text fingerprint"), "practice": _l("Practice"), "source": _l("File"), "entries": _l("Entries"),
     "job": _l("Export job"), "heading": _l("Section heading"),
     "practices": _l("Practices"),
+    "url": _l("Target address"), "events": _l("Events"), "active": _l("Active"), "secret": _l("Secret"),
+    "delivery": _l("Delivery"), "of": _l("Sent again from"),
 }
 #: fields whose values are city slugs, role keys or language codes (shown by their names)
 CITY_FIELDS = {"cities", "city"}
@@ -39,6 +42,8 @@ VALUE_NAMES: dict[str, Mapping[str, Any]] = {
     "sharing": {"private": _l("private"), "colleagues": _l("named colleagues"), "link": _l("read-only link")},
     "edition": {"participant": _l("participant edition"), "trainer": _l("trainer edition")},
     "format": {key: export_format.label for key, export_format in exports.FORMATS.items()},
+    "events": {key: _l(name) for key, name in hooks.EVENTS.items()},  # messages marked in hooks.EVENTS
+    "secret": {"made": _l("made by the library"), "chosen": _l("set by hand"), "replaced": _l("replaced")},
 }
 #: a version's text fingerprint is shown by its first characters (enough to tell versions apart)
 FINGERPRINT_LENGTH = 12

@@ -1,4 +1,4 @@
-"""Admin pages on a phone and a desktop: the people list, a person's page and the audit log fit the window
+"""Admin pages on a phone and a desktop: the people list, a person's page, the audit log and webhooks fit the window
 (no sideways scrolling, stacked cards on a phone), their targets are big enough to tap, in en, id and ja."""
 
 from __future__ import annotations
@@ -11,6 +11,11 @@ from playwright.sync_api import Page
 from playwright.sync_api import expect
 
 from exchange.accounts import people
+from exchange.models import WebhookAttempt
+from exchange.models import WebhookDelivery
+from exchange.models import utcnow
+from exchange.webhooks import hooks
+from exchange.webhooks.delivery import RETRIES
 from tests.browser.test_contribution_journey import PASSWORD
 from tests.browser.test_phone import DESKTOP
 from tests.browser.test_phone import PHONE
@@ -39,6 +44,32 @@ def accounts(live_instance):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
+def webhook(live_instance, accounts):  # type: ignore[no-untyped-def]
+    """A webhook with a long address and a log (a delivery that failed twice, then got through), removed after:
+    the log is arranged in the database, so nothing is sent over the network."""
+    admin = people.by_id(live_instance, accounts[ADMIN])
+    hook_id, _secret = hooks.create(live_instance, admin, "https://93.184.215.14:8443/receivers/practice-exchange/"
+                                    "bpbd-dki-jakarta/early-warning-relay?token-free=yes", list(hooks.EVENTS))
+    now = utcnow()
+    with live_instance.db.writing() as session:
+        delivery = WebhookDelivery(uid="0b5c1f0e-7d8a-4d6e-9c3b-2a1f4e5d6c7b", webhook_id=hook_id,
+                                   event=hooks.UPDATED, practice_id="jakarta/peringatan-dini-banjir-ciliwung",
+                                   body="{}", state=hooks.DELIVERED, attempts=3, created_at=now)
+        session.add(delivery)
+        session.flush()
+        session.add_all([
+            WebhookAttempt(delivery_id=delivery.id, attempt=1, at=now, status=None,
+                           error="TimeoutError: timed out", next_retry_at=now + RETRIES.backoff(1)),
+            WebhookAttempt(delivery_id=delivery.id, attempt=2, at=now + RETRIES.backoff(1), status=503,
+                           error="HTTP 503 Service Unavailable: upstream maintenance window, retry later",
+                           next_retry_at=now + RETRIES.backoff(2)),
+            WebhookAttempt(delivery_id=delivery.id, attempt=3, at=now + RETRIES.backoff(2), status=200, error=None,
+                           next_retry_at=None)])
+    yield hook_id
+    hooks.delete(live_instance, admin, hook_id)
+
+
+@pytest.fixture
 def admin_at(browser: Browser, live_server, accounts):  # type: ignore[no-untyped-def]
     """admin_at(screen) gives a page of that size, signed in as the administrator."""
     contexts = []
@@ -61,11 +92,12 @@ def admin_at(browser: Browser, live_server, accounts):  # type: ignore[no-untype
 
 @pytest.mark.parametrize("language", ["en", "id", "ja"])
 @pytest.mark.parametrize("screen", [PHONE, DESKTOP], ids=["390", "1280"])
-def test_admin_pages_fit_the_window(admin_at, live_server, accounts, screen, language):
+def test_admin_pages_fit_the_window(admin_at, live_server, accounts, webhook, screen, language):
     page = admin_at(screen)
     colleague = accounts[COLLEAGUE]
     for name, path in (("people", "/admin/people"), ("person", f"/admin/people/{colleague}"),
-                       ("audit", "/admin/audit")):
+                       ("audit", "/admin/audit"), ("webhooks", "/admin/webhooks"),
+                       ("webhook", f"/admin/webhooks/{webhook}")):
         page.goto(live_server + f"{path}?lang={language}")
         expect(page.locator("html")).to_have_attribute("lang", language)
         shoot(page, f"admin-{name}-{screen['width']}-{language}")
