@@ -330,3 +330,22 @@ class Job(Base):
     created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime.datetime | None]
     finished_at: Mapped[datetime.datetime | None]
+
+
+class SearchGap(Base):
+    """How often a query was searched for on a day in a language, how often it found nothing, and how
+    often a result was opened from it: the content-gap report's counts (``exchange/insight/gaps.py``).
+
+    Nothing here says who searched: no user, no address, no session; queries that look like personal
+    data (e-mail addresses, telephone numbers) are never stored.
+    """
+
+    __tablename__ = "search_gaps"
+
+    day: Mapped[datetime.date] = mapped_column(primary_key=True)
+    language: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    #: the query as normalised (NFKC, case-folded, spaces collapsed), at most gaps.MAX_QUERY characters
+    query: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    searches: Mapped[int] = mapped_column(default=0)
+    zero_results: Mapped[int] = mapped_column(default=0)
+    clicks: Mapped[int] = mapped_column(default=0)
