@@ -200,3 +200,12 @@ def test_who_sees_what_agrees_with_the_app(site, admin, email):
     else:
         assert "May read version 1: no" in page and "May read version 2: yes" in page and "disabled" in page
     assert admin.get(HTTPS + "/admin/access?person=99999").status_code == 400
+
+
+def test_a_search_never_fails_for_the_gap_report(app, instance, caplog):
+    with instance.db.writing() as session:
+        session.execute(sa.text("DROP TABLE search_gaps"))  # the report's table gone: the count cannot be written
+    client = app.test_client()
+    assert closed(client, "/practices?q=banjir").status_code == 200
+    assert closed(client, "/api/v1/search?q=banjir").status_code == 200
+    assert "search not counted for the content-gap report" in caplog.text
