@@ -13,6 +13,7 @@ from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import login_required
 
 from exchange import policy
@@ -67,7 +68,8 @@ def clear_gaps() -> ResponseReturnValue:
         flash(_("Tick the box to confirm that the whole log is to be cleared; nothing was deleted."))
         return redirect(url_for("insight.content_gaps"))
     deleted = gaps.clear(library.instance, viewer().email)
-    flash(_("The content-gap log is cleared (%(count)s rows deleted).", count=deleted))
+    flash(ngettext("The content-gap log is cleared (%(num)s row deleted).",
+                   "The content-gap log is cleared (%(num)s rows deleted).", deleted))
     return redirect(url_for("insight.content_gaps"))
 
 
