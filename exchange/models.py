@@ -349,3 +349,18 @@ class SearchGap(Base):
     searches: Mapped[int] = mapped_column(default=0)
     zero_results: Mapped[int] = mapped_column(default=0)
     clicks: Mapped[int] = mapped_column(default=0)
+
+
+class LinkCheck(Base):
+    """The last check of a link to another site found in a practice (``exchange/insight/links.py``)."""
+
+    __tablename__ = "link_checks"
+
+    #: sha256 of the address: addresses may be longer than an index allows
+    digest: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    url: Mapped[str] = mapped_column(sa.Text)
+    #: the HTTP status the site answered with (None: no answer)
+    status: Mapped[int | None]
+    #: "" when the link works; else why not, in a few words (a status, a refused address, a network error)
+    problem: Mapped[str] = mapped_column(sa.String(200), default="")
+    checked_at: Mapped[datetime.datetime] = mapped_column(default=utcnow, index=True)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import http.server
 import re
+import threading
 
 import pytest
 import sqlalchemy as sa
 
+from exchange import background
 from exchange import policy
 from exchange.accounts import people
 from exchange.initialise import initialise
 from exchange.insight import access
 from exchange.insight import coverage
+from exchange.insight import links
 from exchange.library import publishing
 from exchange.models import PracticeRecord
 from exchange.models import SearchGap
@@ -209,3 +213,51 @@ def test_a_search_never_fails_for_the_gap_report(app, instance, caplog):
     assert closed(client, "/practices?q=banjir").status_code == 200
     assert closed(client, "/api/v1/search?q=banjir").status_code == 200
     assert "search not counted for the content-gap report" in caplog.text
+
+
+class _Site(http.server.BaseHTTPRequestHandler):
+    """Another site on loopback: /ok answers 200, anything else 404; it counts what it is asked."""
+
+    asked: list[str] = []
+
+    def do_HEAD(self) -> None:  # noqa: N802 - http.server's name
+        _Site.asked.append(self.path)
+        self.send_response(200 if self.path == "/ok" else 404)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def other_site():  # type: ignore[no-untyped-def]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Site)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    _Site.asked.clear()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+    server.server_close()
+
+
+def test_links_to_other_sites_are_checked_by_a_job_and_never_on_loopback_unless_told(app, instance, other_site):
+    publishing.publish(instance, practice_text(body=f"[ok]({other_site}/ok), [gone]({other_site}/gone).\n"),
+                       "links", "test")
+    admin_client = app.test_client()
+    people.create_user(instance, ADMIN, "Dewi Admin", ["admin"], [], "test", PASSWORD)
+    sign_in(admin_client, ADMIN)
+    assert "/gone" not in admin_client.get(HTTPS + "/admin/health").get_data(as_text=True)  # nothing fetched
+    assert post(admin_client, "/admin/health/check-links", {"csrf_token": _token(admin_client)}).status_code == 302
+    assert not _Site.asked  # queued, not run in the request
+    assert background.run_pending(instance) >= 1
+    assert not _Site.asked  # the job refuses an address that is not public
+    page = admin_client.get(HTTPS + "/admin/health").get_data(as_text=True)
+    assert f"{other_site}/gone" in page and "not a public address" in page
+
+    assert links.check(instance, "px.test", allow_private=True) == 2
+    assert sorted(_Site.asked) == ["/gone", "/ok"]
+    links_part = admin_client.get(HTTPS + "/admin/health").get_data(as_text=True).split('id="links"')[1]
+    links_part = links_part.split('id="untranslated"')[0]
+    assert f"{other_site}/gone" in links_part and "the site answered 404" in links_part
+    assert f"{other_site}/ok<" not in links_part

@@ -5,8 +5,8 @@ translations behind their original (made from an earlier version of it than the 
 practice page says), broken links (to practices or sections of this library that do not exist, and
 malformed addresses), and practices without a translation into another of the network's languages.
 Everything is read from the catalogue and the renderings stored at publish: one pass over the
-database, no practice file read (but for a version published before renderings were kept), no network.
-External links are not fetched.
+database, no practice file read (but for a version published before renderings were kept), no network:
+links to other sites are shown as their last check by the background job (``links.py``) found them.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from exchange.insight import links
 from exchange.library import reading
 from exchange.library import vocabularies
 from exchange.library.practice import InvalidPractice
@@ -39,13 +40,17 @@ _HREF = re.compile(r'<a\b[^>]*?\bhref="([^"]*)"')
 _ID = re.compile(r'\bid="([^"]*)"')
 # a practice's page, one of its versions, its PDF or its comparison page
 _PRACTICE_PATH = re.compile(r"^/practices/([a-z0-9-]+)/([a-z0-9-]+)(?:/versions/([0-9]{1,9}))?(?:\.pdf|/compare)?/?$")
-_HOST = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z][a-z0-9-]*[a-z0-9]$|^localhost$|^\[[0-9a-f:.]+\]$")
+# a domain name with a top-level domain, an IPv4 address, or an IPv6 one (urlsplit drops its brackets)
+_HOST = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z][a-z0-9-]*[a-z0-9]$"
+                   r"|^localhost$|^[0-9.]{7,15}$|^[0-9a-f:.]+$")
 
 #: why a link is broken
 NO_SUCH_PRACTICE = "no-such-practice"
 NO_SUCH_VERSION = "no-such-version"
 NO_SUCH_SECTION = "no-such-section"
 MALFORMED = "malformed"
+#: a link to another site whose last check (``links.py``) failed: ``BrokenLink.detail`` says how
+UNREACHABLE = "unreachable"
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,8 @@ class BrokenLink:
     practice: Row
     href: str
     problem: str
+    #: for UNREACHABLE: the check's problem (links.NO_SUCH_HOST …, or http-<status>)
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,8 @@ class Health:
     untranslated: list[Untranslated] = field(default_factory=list)
     #: (from language, to language) → practices of the first with no version in the second
     missing_pairs: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: when links to other sites were last checked (None: never)
+    links_checked_at: datetime.datetime | None = None
 
 
 def health(instance: Instance, base_url: str, city: str | None = None,
@@ -118,7 +127,8 @@ def health(instance: Instance, base_url: str, city: str | None = None,
                 if rendered is not None:
                     contents[(record.id, record.version)] = rendered
                     sections[record.id] = _ids(rendered.html)
-    found = Health(city=city)
+    checked = links.checks(instance)
+    found = Health(city=city, links_checked_at=max((c.checked_at for c in checked.values()), default=None))
     date = (today or datetime.date.today()).isoformat()
     for record in mine:
         row = _row(record)
@@ -133,6 +143,9 @@ def health(instance: Instance, base_url: str, city: str | None = None,
         if stored is not None:
             found.broken_links.extend(BrokenLink(row, href, problem) for href, problem in
                                       _broken(stored.html, record, records, sections, base_url))
+            found.broken_links.extend(BrokenLink(row, href, UNREACHABLE, checked[href].problem)
+                                      for href in _other_sites(stored.html)
+                                      if href in checked and checked[href].problem)
     _untranslated(found, mine, records.values())
     found.overdue.sort(key=lambda o: (o.review_by, o.practice.id))
     return found
@@ -178,6 +191,12 @@ def _broken(body: str, record: PracticeRecord, records: dict[str, PracticeRecord
         if problem is not None:
             problems[href] = problem
     return list(problems.items())
+
+
+def _other_sites(body: str) -> list[str]:
+    """The addresses of ``body``'s links that ``links.py`` checks (any of http and https; ``checks`` holds
+    only those of other sites)."""
+    return list(dict.fromkeys(html.unescape(raw) for raw in _HREF.findall(body) if raw.startswith(("http:", "https:"))))
 
 
 def _problem(href: str, page: str, host: str, record: PracticeRecord, records: dict[str, PracticeRecord],

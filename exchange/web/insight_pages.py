@@ -3,6 +3,8 @@ and what a person may see. Each page is for administrators only (403 for anyone 
 
 from __future__ import annotations
 
+import urllib.parse
+
 from flask import Blueprint
 from flask import abort
 from flask import current_app
@@ -22,6 +24,7 @@ from exchange.insight import access
 from exchange.insight import coverage
 from exchange.insight import gaps
 from exchange.insight import health
+from exchange.insight import links
 from exchange.library import cities as city_service
 from exchange.web import i18n
 from exchange.web.extensions import library
@@ -53,6 +56,18 @@ def content_health() -> ResponseReturnValue:
     found = health.health(library.instance, current_app.config["EXCHANGE_BASE_URL"], city)
     return render_template("admin_health.html", health=found, cities=partner_cities, city=city,
                            error=error), 400 if error else 200
+
+
+@bp.post("/health/check-links")
+def check_links() -> ResponseReturnValue:
+    """Ask the job runner to check the links to other sites (never in this request)."""
+    site = urllib.parse.urlsplit(current_app.config["EXCHANGE_BASE_URL"]).netloc
+    if links.request_check(library.instance, site):
+        flash(_("The links to other sites will be checked in the background, at most %(count)s a run: "
+                "come back to this page later.", count=links.MAX_LINKS))
+    else:
+        flash(_("A check of the links to other sites is already waiting or running."))
+    return redirect(url_for("insight.content_health") + "#links")
 
 
 @bp.get("/gaps")

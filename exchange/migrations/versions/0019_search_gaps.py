@@ -1,5 +1,6 @@
 """search_gaps: the content-gap report's daily counts of searches, searches that found nothing and
-results opened, by normalised query and language (nothing about who searched)
+results opened, by normalised query and language (nothing about who searched); link_checks: the last
+check of each link to another site found in a practice
 
 Revision ID: 0019
 Revises: 0012
@@ -26,7 +27,21 @@ def upgrade() -> None:
         sa.Column('clicks', sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint('day', 'language', 'query'),
     )
+    op.create_table(
+        'link_checks',
+        sa.Column('digest', sa.String(length=64), nullable=False),
+        sa.Column('url', sa.Text(), nullable=False),
+        sa.Column('status', sa.Integer(), nullable=True),
+        sa.Column('problem', sa.String(length=200), nullable=False),
+        sa.Column('checked_at', sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint('digest'),
+    )
+    with op.batch_alter_table('link_checks', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_link_checks_checked_at'), ['checked_at'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('link_checks', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_link_checks_checked_at'))
+    op.drop_table('link_checks')
     op.drop_table('search_gaps')
