@@ -28,11 +28,13 @@ from exchange.web import contribute
 from exchange.web import errors
 from exchange.web import i18n
 from exchange.web import inputs
+from exchange.web import insight_pages
 from exchange.web import oai
 from exchange.web import packs_pages
 from exchange.web import page_cache
 from exchange.web import pages
 from exchange.web import presentation
+from exchange.web import search_log
 from exchange.web import webhook_pages
 from exchange.web.extensions import csrf
 from exchange.web.extensions import library
@@ -90,12 +92,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     presentation.init_app(app)
     page_cache.init_app(app)
+    search_log.init_app(app)
     compression.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(contribute.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(insight_pages.bp)
     app.register_blueprint(packs_pages.bp)
     app.register_blueprint(comparison_pages.bp)
     app.register_blueprint(oai.bp)

@@ -36,6 +36,7 @@ ACTION_NAMES = {
     "practice.restore-file": N_("practice file restored"),
     "practice.set-aside": N_("practice versions set aside"),
     "practice.unlist": N_("practice unlisted"),
+    "search-log.clear": N_("content-gap log cleared"),
     "submission.approve": N_("submission approved"),
     "submission.close-published": N_("submission closed as published"),
     "submission.comment": N_("submission commented on"),

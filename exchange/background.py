@@ -6,6 +6,7 @@ import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from exchange.insight import links
 from exchange.jobs import queue
 from exchange.jobs.runner import Context
 from exchange.jobs.runner import Kind
@@ -40,6 +41,10 @@ def _sweep_exports(context: Context, _payload: dict) -> None:
     exports.sweep(context.instance)
 
 
+def _check_links(context: Context, payload: dict) -> None:
+    links.check(context.instance, str(payload.get("site", "")))
+
+
 KINDS: dict[str, Kind] = {
     # A notification's e-mail, up to 50 due at once over one connection; tried for about three hours
     # (30 s, 1, 2, 4 … minutes apart, at most an hour) before it is given up, with why, in the jobs table.
@@ -57,6 +62,8 @@ KINDS: dict[str, Kind] = {
     indexing.REBUILD: Kind(run=_rebuild_index, max_attempts=3, backoff_seconds=60),
     # A webhook delivery: six attempts, 1, 2, 4, 8 and 16 minutes apart, each logged for the admin page.
     webhooks.DELIVER: webhook_delivery.RETRIES,
+    # Links to other sites in practices, checked when an administrator asks (bounded: links.MAX_LINKS a run).
+    links.KIND: Kind(run=_check_links, max_attempts=1),
     # Settled jobs are kept a while to be looked into, then deleted.
     "jobs.purge": Kind(run=_purge, every_seconds=3600),
 }

@@ -382,3 +382,35 @@ class WebhookAttempt(Base):
     status: Mapped[int | None]
     error: Mapped[str | None] = mapped_column(sa.Text)
     next_retry_at: Mapped[datetime.datetime | None]
+class SearchGap(Base):
+    """How often a query was searched for on a day in a language, how often it found nothing, and how
+    often a result was opened from it: the content-gap report's counts (``exchange/insight/gaps.py``).
+
+    Nothing here says who searched: no user, no address, no session; queries that look like personal
+    data (e-mail addresses, telephone numbers) are never stored.
+    """
+
+    __tablename__ = "search_gaps"
+
+    day: Mapped[datetime.date] = mapped_column(primary_key=True)
+    language: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    #: the query as normalised (NFKC, case-folded, spaces collapsed), at most gaps.MAX_QUERY characters
+    query: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    searches: Mapped[int] = mapped_column(default=0)
+    zero_results: Mapped[int] = mapped_column(default=0)
+    clicks: Mapped[int] = mapped_column(default=0)
+
+
+class LinkCheck(Base):
+    """The last check of a link to another site found in a practice (``exchange/insight/links.py``)."""
+
+    __tablename__ = "link_checks"
+
+    #: sha256 of the address: addresses may be longer than an index allows
+    digest: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    url: Mapped[str] = mapped_column(sa.Text)
+    #: the HTTP status the site answered with (None: no answer)
+    status: Mapped[int | None]
+    #: "" when the link works; else why not, in a few words (a status, a refused address, a network error)
+    problem: Mapped[str] = mapped_column(sa.String(200), default="")
+    checked_at: Mapped[datetime.datetime] = mapped_column(default=utcnow, index=True)

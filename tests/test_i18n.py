@@ -218,7 +218,8 @@ STAFF_PAGES = ["/dashboard", "/contribute", "/contribute?template=case-study", "
                "/admin/people/{person}", "/admin/audit", "/account/password",
                "/admin/webhooks", "/admin/webhooks/{webhook}",
                "/practices/jakarta/peringatan-dini-banjir-ciliwung", "/practices?q=banjir",
-               "/practices/jakarta/siren-test/versions/1/restore"]
+               "/practices/jakarta/siren-test/versions/1/restore", "/admin/health", "/admin/gaps", "/admin/coverage",
+               "/admin/access?person={person}&practice=jakarta/siren-test"]
 
 
 def asking(client, language: str, way: str):  # type: ignore[no-untyped-def]

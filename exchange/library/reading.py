@@ -150,6 +150,12 @@ def rendered(instance: Instance, session: Session, practice: Practice, version: 
     return body
 
 
+def original_updated(original: PracticeRecord | None, latest: PracticeVersion | None) -> tuple[int, int] | None:
+    """For a translation whose latest version is ``latest``: the version of ``original`` it was made from
+    and the original's current version, when the original is newer (None when it is not behind)."""
+    return _original_updated(original, latest)
+
+
 def _original_updated(original: PracticeRecord | None, latest: PracticeVersion | None) -> tuple[int, int] | None:
     """The original's version this translation was made from, and its current one, when that is newer.
 

@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 from exchange.library import reading
 from exchange.search import discovery
 from exchange.search.backend import FACETS
+from exchange.web import search_log
 from exchange.web import search_params
 from exchange.web.extensions import library
 from exchange.web.viewer import current as viewer
@@ -25,7 +26,7 @@ def search() -> ResponseReturnValue:
     except search_params.BadSearch as error:
         return jsonify(error=str(error)), 400
     results = discovery.find(library.instance, wanted, viewer())
-    return jsonify({
+    return search_log.count_api(jsonify({
         "query": results.query, "corrected": results.corrected,
         "total": results.total, "page": results.page, "per_page": results.per_page,
         "results": [{
@@ -38,7 +39,7 @@ def search() -> ResponseReturnValue:
         "facets": {name: results.facets.get(name, {}) for name in FACETS},
         "suggestion": results.suggestion,
         "notices": results.notices,
-    })
+    }), wanted, results.total)
 
 
 def _url(practice_id: str) -> str:

@@ -30,6 +30,7 @@ from exchange.search.backend import SearchRequest
 from exchange.search.backend import SearchResults
 from exchange.web import i18n
 from exchange.web import page_cache
+from exchange.web import search_log
 from exchange.web import search_params
 from exchange.web.extensions import library
 from exchange.web.viewer import current as viewer
@@ -54,9 +55,10 @@ def browse() -> ResponseReturnValue:
     search = search_params.from_args(request.args, strict=False, per_page=current_app.config["PER_PAGE"],
                                      reads=search_params.reader_languages(i18n.language(), request.accept_languages))
     comparing = comparison.choosing(request.args.getlist("compare"))
-    return page_cache.page(lambda: render_template(
-        "search.html", results=_find(search), search=search, removals=search_params.removals(request.args, search),
-        comparing=comparison.picked(library.instance, comparing, viewer(), i18n.language())))
+    return search_log.count_page(page_cache.page(lambda: render_template(
+        "search.html", results=_found(search), search=search, removals=search_params.removals(request.args, search),
+        comparing=comparison.picked(library.instance, comparing, viewer(), i18n.language()),
+        click_ref=search_log.ref(search))), search)
 
 
 @bp.get("/search")
@@ -74,6 +76,13 @@ def city(slug: str) -> ResponseReturnValue:
     return page_cache.page(lambda: render_template("city.html", city=found, results=_find(search)))
 
 
+def _found(search: SearchRequest) -> SearchResults:
+    """What the viewer may find, noted for the content-gap report."""
+    results = _find(search)
+    search_log.found(results.total)
+    return results
+
+
 def _find(search: SearchRequest) -> SearchResults:
     """What the viewer may find; a page showing degraded results is not stored."""
     results = discovery.find(library.instance, search, viewer())
@@ -84,6 +93,8 @@ def _find(search: SearchRequest) -> SearchResults:
 
 @bp.get("/practices/<city>/<slug>")
 def practice(city: str, slug: str) -> ResponseReturnValue:
+    if "ref" in request.args:  # opened from a search's results: counted, then the page's own address
+        return search_log.opened(request.args["ref"])
     return _practice_page(f"{city}/{slug}", None)
 
 

@@ -154,3 +154,28 @@ def test_disabling_asks_first_and_re_enabling_works_without_javascript(browser, 
     page.get_by_role("button", name="Yes, re-enable the account").click()
     expect(page.get_by_text(f"{COLLEAGUE} can sign in again.")).to_be_visible()
     context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "id", "ja"])
+@pytest.mark.parametrize("screen", [PHONE, DESKTOP], ids=["390", "1280"])
+def test_administrators_views_fit_the_window(admin_at, live_server, accounts, screen, language):
+    page = admin_at(screen)
+    page.goto(live_server + f"/practices?q=qqxqqzz+wwkk&lang={language}")  # something for the gap report
+    for name, path in (("health", "/admin/health?"), ("gaps", "/admin/gaps?"), ("coverage", "/admin/coverage?"),
+                       ("access", f"/admin/access?person={accounts[COLLEAGUE]}&practice=kobe/hinanjo-unei-tejun&")):
+        page.goto(live_server + f"{path}lang={language}")
+        expect(page.locator("html")).to_have_attribute("lang", language)
+        shoot(page, f"admin-{name}-{screen['width']}-{language}")
+        no_sideways_scrolling(page, screen)
+        if screen is PHONE:
+            targets = ("main form a, main button, main select, main input:not([type=checkbox]), .clear-log label, "
+                       ".admin-nav a")
+            for height in heights(page, targets):
+                assert height >= 44, f"a target on {path} in {language} is {height:.0f} px tall"
+    page.goto(live_server + f"/admin/coverage?lang={language}")
+    box = page.locator(".matrix-scroll")
+    header = page.locator(".coverage-matrix thead th").nth(1)
+    top = header.bounding_box()["y"]
+    box.evaluate("element => element.scrollBy(0, 400)")  # the matrix scrolls in its own box, its headers stay
+    assert abs(header.bounding_box()["y"] - top) < 1
+    assert box.bounding_box()["width"] <= screen["width"]
