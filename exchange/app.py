@@ -26,6 +26,7 @@ from exchange.web import comparison_pages
 from exchange.web import compression
 from exchange.web import contribute
 from exchange.web import errors
+from exchange.web import feeds
 from exchange.web import i18n
 from exchange.web import inputs
 from exchange.web import packs_pages
@@ -95,6 +96,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(packs_pages.bp)
     app.register_blueprint(comparison_pages.bp)
+    app.register_blueprint(feeds.bp)
     return app
 
 

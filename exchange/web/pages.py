@@ -56,7 +56,8 @@ def browse() -> ResponseReturnValue:
     comparing = comparison.choosing(request.args.getlist("compare"))
     return page_cache.page(lambda: render_template(
         "search.html", results=_find(search), search=search, removals=search_params.removals(request.args, search),
-        comparing=comparison.picked(library.instance, comparing, viewer(), i18n.language())))
+        comparing=comparison.picked(library.instance, comparing, viewer(), i18n.language()),
+        feed_url=url_for("feeds.search", **search_params.arguments(search))))
 
 
 @bp.get("/search")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.datastructures import MultiDict
 
@@ -47,6 +49,14 @@ def from_args(args: MultiDict, strict: bool, per_page: int = 20, reads: tuple[st
             raise BadSearch("year must be a year of four digits, such as 2024")
         filters[name] = values
     return SearchRequest(q=q, filters=filters, sort=sort, page=page, per_page=size, reads=reads)
+
+
+def arguments(search: SearchRequest) -> dict[str, Any]:
+    """The address arguments of ``search``'s query and filters (not its page or sort): what its feed and its
+    page are linked with."""
+    found: dict[str, Any] = {"q": search.q} if search.q else {}
+    found.update({name: list(values) for name, values in search.filters.items() if values})
+    return found
 
 
 def removals(args: MultiDict, search: SearchRequest) -> list[tuple[str, str, dict[str, list[str]]]]:
