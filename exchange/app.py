@@ -33,6 +33,7 @@ from exchange.web import packs_pages
 from exchange.web import page_cache
 from exchange.web import pages
 from exchange.web import presentation
+from exchange.web import saved_searches
 from exchange.web.extensions import csrf
 from exchange.web.extensions import library
 from exchange.web.extensions import login_manager
@@ -97,6 +98,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(packs_pages.bp)
     app.register_blueprint(comparison_pages.bp)
     app.register_blueprint(feeds.bp)
+    app.register_blueprint(saved_searches.bp)
     return app
 
 

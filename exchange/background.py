@@ -6,10 +6,13 @@ import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from exchange.alerts import sending as alerts
 from exchange.jobs import queue
 from exchange.jobs.runner import Context
 from exchange.jobs.runner import Kind
+from exchange.jobs.runner import Later
 from exchange.jobs.runner import Runner
+from exchange.library import publishing
 from exchange.packs.exports import jobs as exports
 from exchange.review import notifications
 from exchange.search import indexing
@@ -38,6 +41,16 @@ def _sweep_exports(context: Context, _payload: dict) -> None:
     exports.sweep(context.instance)
 
 
+def _alert_published(context: Context, payload: dict) -> None:
+    if not alerts.searchable(context.instance, payload["practice"]):
+        raise Later(10, "waiting for the version to be searchable")
+    alerts.published(context.instance, payload["practice"], payload["version"])
+
+
+def _alert_digests(context: Context, _payload: dict) -> None:
+    alerts.digests(context.instance)
+
+
 KINDS: dict[str, Kind] = {
     # A notification's e-mail, up to 50 due at once over one connection; tried for about three hours
     # (30 s, 1, 2, 4 … minutes apart, at most an hour) before it is given up, with why, in the jobs table.
@@ -53,6 +66,11 @@ KINDS: dict[str, Kind] = {
     indexing.CATCH_UP: Kind(run=_catch_up, every_seconds=indexing.CATCH_UP_EVERY_SECONDS),
     # A new index built beside the unusable one and swapped in; searches answer from the catalogue meanwhile.
     indexing.REBUILD: Kind(run=_rebuild_index, max_attempts=3, backoff_seconds=60),
+    # Alerts of a new version to immediate saved searches and to packs pinning the practice, once it is
+    # searchable (put back meanwhile, without using up attempts).
+    publishing.ALERTS: Kind(run=_alert_published, max_attempts=5, backoff_seconds=60),
+    # The daily and weekly alerts of saved searches that are due.
+    alerts.DIGESTS: Kind(run=_alert_digests, every_seconds=alerts.DIGESTS_EVERY_SECONDS),
     # Settled jobs are kept a while to be looked into, then deleted.
     "jobs.purge": Kind(run=_purge, every_seconds=3600),
 }

@@ -6,13 +6,16 @@ import datetime
 from collections.abc import Callable
 
 from flask import Blueprint
+from flask import Response
 from flask import render_template
 from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import force_locale
 
 from exchange import feeds
 from exchange import policy
+from exchange.alerts import saved as saved_searches
 from exchange.web import i18n
 from exchange.web import page_cache
 from exchange.web import search_params
@@ -68,13 +71,28 @@ def search() -> ResponseReturnValue:
                    "search", url_for("pages.browse", **arguments, _external=True), wanted.q)
 
 
+@bp.get("/saved/<token>.atom")
+def saved(token: str) -> ResponseReturnValue:
+    """A saved search's private feed: what its owner may read now (404 once the address or account is gone)."""
+    found, person = saved_searches.by_feed_token(library.instance, token)
+    language = getattr(person, "language", None) or i18n.language()
+    with force_locale(language):
+        body = atom(feeds.search(library.instance, person, found.request(), language), "saved",
+                    url_for("pages.browse", **search_params.arguments(found.request()), _external=True), found.name,
+                    language)
+    response = Response(body, mimetype=ATOM)
+    response.headers["Cache-Control"] = "private, no-cache"  # never kept by a shared cache: it is one person's
+    response.add_etag()
+    return response.make_conditional(request)
+
+
 def _public(entries: Callable[[str], feeds.Feed], about: str, alternate: str, name: str = "") -> ResponseReturnValue:
     """The feed ``entries`` makes, as anyone may read it, from the page cache (ETag, Last-Modified, 304)."""
     return page_cache.page(lambda: atom(entries(i18n.language()), about, alternate, name), mimetype=ATOM)
 
 
-def atom(feed: feeds.Feed, about: str, alternate: str, name: str = "") -> str:
+def atom(feed: feeds.Feed, about: str, alternate: str, name: str = "", language: str | None = None) -> str:
     """The Atom document of ``feed``; ``about`` (library, city, hazard, kind, search, saved) and ``name`` title it."""
     return render_template("feed.xml", feed=feed, about=about, name=name, alternate=alternate,
-                           self_url=request.url, language=i18n.language(), namespace=NAMESPACE,
+                           self_url=request.url, language=language or i18n.language(), namespace=NAMESPACE,
                            now=datetime.datetime.now(datetime.UTC))

@@ -30,6 +30,7 @@ from exchange.search.backend import SearchRequest
 from exchange.search.backend import SearchResults
 from exchange.web import i18n
 from exchange.web import page_cache
+from exchange.web import presentation
 from exchange.web import search_params
 from exchange.web.extensions import library
 from exchange.web.viewer import current as viewer
@@ -57,7 +58,9 @@ def browse() -> ResponseReturnValue:
     return page_cache.page(lambda: render_template(
         "search.html", results=_find(search), search=search, removals=search_params.removals(request.args, search),
         comparing=comparison.picked(library.instance, comparing, viewer(), i18n.language()),
-        feed_url=url_for("feeds.search", **search_params.arguments(search))))
+        feed_url=url_for("feeds.search", **search_params.arguments(search)),
+        save_name=search_params.describe(search, presentation.Labels(i18n.language()).filter_value)
+        or _("All practices")))
 
 
 @bp.get("/search")

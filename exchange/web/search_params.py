@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from werkzeug.datastructures import LanguageAccept
@@ -57,6 +58,13 @@ def arguments(search: SearchRequest) -> dict[str, Any]:
     found: dict[str, Any] = {"q": search.q} if search.q else {}
     found.update({name: list(values) for name, values in search.filters.items() if values})
     return found
+
+
+def describe(search: SearchRequest, label: Callable[[str, str], str]) -> str:
+    """A name for ``search``: its words, then each filter's value as ``label(facet, value)`` names it."""
+    parts = [search.q.strip()] if search.q.strip() else []
+    parts += [label(name, value) for name, values in search.filters.items() for value in values]
+    return " · ".join(parts)[:200]
 
 
 def removals(args: MultiDict, search: SearchRequest) -> list[tuple[str, str, dict[str, list[str]]]]:
