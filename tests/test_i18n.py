@@ -182,6 +182,7 @@ def english_in(page: str, language: str) -> list[str]:
 def site(library_app):  # type: ignore[no-untyped-def]
     """The seeded library with a reviewer-administrator, a submission waiting for them, a pack and two
     versions of a practice: every kind of page has something to show."""
+    from exchange.alerts import saved
     from exchange.packs import packs
     from exchange.review import submissions
     from tests.conftest import practice_text
@@ -198,6 +199,7 @@ def site(library_app):  # type: ignore[no-untyped-def]
     publishing.publish(instance, practice_text(title="Siren test plan, revised"), "siren-test", "t")
     pack = packs.create(instance, accounts[ADMIN], "Latihan banjir", "id")
     packs.add_practice(instance, accounts[ADMIN], pack, "jakarta/peringatan-dini-banjir-ciliwung")
+    saved.create(instance, accounts[ADMIN], "Banjir Jakarta", "banjir", {"hazard": ["riverine-flood"]}, "daily")
     return {"submission": draft.id, "pack": pack, "person": accounts[AUTHOR].id}
 
 
@@ -212,7 +214,7 @@ PUBLIC_PAGES = ["/", "/practices", "/practices?q=banjir", "/practices?q=qqxqqzz+
                 "/compare?p=kobe/hinanjo-unei-tejun&p=../kobe"]
 STAFF_PAGES = ["/dashboard", "/contribute", "/contribute?template=case-study", "/contribute/upload",
                "/submissions/{submission}", "/notifications", "/packs", "/packs/{pack}", "/admin/people",
-               "/admin/people/{person}", "/admin/audit", "/account/password",
+               "/admin/people/{person}", "/admin/audit", "/account/password", "/account/saved-searches",
                "/practices/jakarta/peringatan-dini-banjir-ciliwung", "/practices?q=banjir",
                "/practices/jakarta/siren-test/versions/1/restore"]
 
