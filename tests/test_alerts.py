@@ -132,7 +132,9 @@ def test_a_saved_search_is_kept_from_the_search_page_and_its_private_feed_follow
     renewed = post(client, f"/account/saved-searches/{kept.id}/address", {"csrf_token": csrf_token(client)})
     assert renewed.status_code == 200 and anonymous.get(path).status_code == 404  # the old address is revoked
     new_path = renewed.get_data(as_text=True).split('readonly value="')[1].split('"')[0].removeprefix("http://px.test")
-    assert anonymous.get(new_path).status_code == 200
+    fetched = anonymous.get(new_path)
+    assert fetched.status_code == 200 and fetched.headers["Cache-Control"] == "private, no-cache"
+    assert anonymous.get(new_path, headers={"If-None-Match": fetched.headers["ETag"]}).status_code == 304
     people.disable(instance, rina.email, "admin")
     assert anonymous.get(new_path).status_code == 404  # a disabled account's feed is gone
 

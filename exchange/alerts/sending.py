@@ -116,6 +116,8 @@ def digests(instance: Instance, now: datetime.datetime | None = None) -> int:
             rows = [(record, row) for record, row in session.execute(_current_versions().where(
                 PracticeVersion.published_at > saved.checked_at, PracticeVersion.published_at <= now))]
             alerts += _search_alerts(instance, session, people, saved, rows)
+    if not looked:
+        return 0
     return _send(instance, alerts, lambda session: session.execute(
         sa.update(SavedSearch).where(SavedSearch.id.in_(looked)).values(checked_at=now)))
 
