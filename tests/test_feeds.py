@@ -79,6 +79,8 @@ def test_the_search_feed_keeps_the_search_and_its_page_links_it(client, library_
     assert ('<link rel="alternate" type="application/atom+xml" title="' in page
             and 'href="/feeds/search.atom?q=gauge&amp;language=ja"' in page)
     assert 'href="/feeds/city/jakarta.atom"' in client.get("/cities/jakarta").get_data(as_text=True)
+    hazard = client.get("/practices?hazard=riverine-flood").get_data(as_text=True)
+    assert hazard.count('href="/feeds/hazard/riverine-flood.atom"') == 2  # the page's alternate and its Feed link
 
 
 def test_a_feed_is_revalidated_with_its_etag_until_the_library_changes(client, instance, make_practice,

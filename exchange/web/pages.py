@@ -55,10 +55,11 @@ def browse() -> ResponseReturnValue:
     search = search_params.from_args(request.args, strict=False, per_page=current_app.config["PER_PAGE"],
                                      reads=search_params.reader_languages(i18n.language(), request.accept_languages))
     comparing = comparison.choosing(request.args.getlist("compare"))
+    feed, feed_arguments = search_params.feed(search)
     return page_cache.page(lambda: render_template(
         "search.html", results=_find(search), search=search, removals=search_params.removals(request.args, search),
         comparing=comparison.picked(library.instance, comparing, viewer(), i18n.language()),
-        feed_url=url_for("feeds.search", **search_params.arguments(search)),
+        feed_url=url_for(feed, **feed_arguments),
         save_name=search_params.describe(search, presentation.Labels(i18n.language()).filter_value)
         or _("All practices")))
 

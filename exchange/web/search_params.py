@@ -60,6 +60,22 @@ def arguments(search: SearchRequest) -> dict[str, Any]:
     return found
 
 
+#: the filters that have a feed of their own (``/feeds/<facet>/<value>.atom``)
+OWN_FEEDS = ("city", "hazard", "kind")
+
+
+def feed(search: SearchRequest) -> tuple[str, dict[str, Any]]:
+    """The feed endpoint and its arguments for ``search``: a city's, hazard's or kind's own feed when that is
+    the whole search (one value, no words, nothing else), else the search's feed."""
+    wanted = {name: values for name, values in search.filters.items() if values}
+    if not search.q.strip() and len(wanted) == 1:
+        [(name, values)] = wanted.items()
+        known = name not in _VOCABULARY or values[0] in vocabularies.get(_VOCABULARY[name])
+        if name in OWN_FEEDS and len(values) == 1 and known:
+            return f"feeds.{name}", {"slug": values[0]}
+    return "feeds.search", arguments(search)
+
+
 def describe(search: SearchRequest, label: Callable[[str, str], str]) -> str:
     """A name for ``search``: its words, then each filter's value as ``label(facet, value)`` names it."""
     parts = [search.q.strip()] if search.q.strip() else []
