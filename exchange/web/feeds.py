@@ -25,7 +25,7 @@ bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 
 #: what an Atom document is served as
 ATOM = "application/atom+xml"
-#: the namespace of what an entry says beyond Atom (its version and language)
+#: the namespace of what an entry says beyond Atom and Dublin Core (its version)
 NAMESPACE = "tag:practice-exchange.org,2026:feeds"
 
 
