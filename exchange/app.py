@@ -26,6 +26,7 @@ from exchange.web import comparison_pages
 from exchange.web import compression
 from exchange.web import contribute
 from exchange.web import errors
+from exchange.web import feeds
 from exchange.web import i18n
 from exchange.web import inputs
 from exchange.web import insight_pages
@@ -34,6 +35,7 @@ from exchange.web import packs_pages
 from exchange.web import page_cache
 from exchange.web import pages
 from exchange.web import presentation
+from exchange.web import saved_searches
 from exchange.web import search_log
 from exchange.web import webhook_pages
 from exchange.web.extensions import csrf
@@ -105,6 +107,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(oai.bp)
     csrf.exempt(oai.bp)  # harvesters POST their arguments; the endpoint reads public versions only
     app.register_blueprint(webhook_pages.bp)
+    app.register_blueprint(feeds.bp)
+    app.register_blueprint(saved_searches.bp)
     return app
 
 

@@ -6,11 +6,14 @@ import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from exchange.alerts import sending as alerts
 from exchange.insight import links
 from exchange.jobs import queue
 from exchange.jobs.runner import Context
 from exchange.jobs.runner import Kind
+from exchange.jobs.runner import Later
 from exchange.jobs.runner import Runner
+from exchange.library import publishing
 from exchange.packs.exports import jobs as exports
 from exchange.review import notifications
 from exchange.search import indexing
@@ -43,6 +46,14 @@ def _sweep_exports(context: Context, _payload: dict) -> None:
 
 def _check_links(context: Context, payload: dict) -> None:
     links.check(context.instance, str(payload.get("site", "")))
+def _alert_published(context: Context, payload: dict) -> None:
+    if not alerts.searchable(context.instance, payload["practice"]):
+        raise Later(10, "waiting for the version to be searchable")
+    alerts.published(context.instance, payload["practice"], payload["version"])
+
+
+def _alert_digests(context: Context, _payload: dict) -> None:
+    alerts.digests(context.instance)
 
 
 KINDS: dict[str, Kind] = {
@@ -64,6 +75,11 @@ KINDS: dict[str, Kind] = {
     webhooks.DELIVER: webhook_delivery.RETRIES,
     # Links to other sites in practices, checked when an administrator asks (bounded: links.MAX_LINKS a run).
     links.KIND: Kind(run=_check_links, max_attempts=1),
+    # Alerts of a new version to immediate saved searches and to packs pinning the practice, once it is
+    # searchable (put back meanwhile, without using up attempts).
+    publishing.ALERTS: Kind(run=_alert_published, max_attempts=5, backoff_seconds=60),
+    # The daily and weekly alerts of saved searches that are due.
+    alerts.DIGESTS: Kind(run=_alert_digests, every_seconds=alerts.DIGESTS_EVERY_SECONDS),
     # Settled jobs are kept a while to be looked into, then deleted.
     "jobs.purge": Kind(run=_purge, every_seconds=3600),
 }

@@ -414,3 +414,34 @@ class LinkCheck(Base):
     #: "" when the link works; else why not, in a few words (a status, a refused address, a network error)
     problem: Mapped[str] = mapped_column(sa.String(200), default="")
     checked_at: Mapped[datetime.datetime] = mapped_column(default=utcnow, index=True)
+class SavedSearch(Base):
+    """A person's saved search (query and filters): how often they are alerted of new and updated matches,
+    and the digest of its private feed's token."""
+
+    __tablename__ = "saved_searches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    query: Mapped[str] = mapped_column(sa.Text, default="")
+    #: facet → values, as the search page's arguments give them
+    filters: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    #: immediate, daily or weekly
+    frequency: Mapped[str] = mapped_column(sa.String(10), default="daily")
+    #: the private feed's token, hashed; a new address replaces it, and the old one stops working
+    feed_token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+    #: versions published up to this moment have been looked at for its daily or weekly alert
+    checked_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+
+
+class SentAlert(Base):
+    """An alert sent of one practice version, for one saved search or pack: never sent twice."""
+
+    __tablename__ = "sent_alerts"
+
+    #: ``search:<id>`` or ``pack:<id>``
+    subject: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    practice_id: Mapped[str] = mapped_column(sa.String(161), primary_key=True)
+    version: Mapped[int] = mapped_column(primary_key=True)
+    sent_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)

@@ -182,6 +182,7 @@ def english_in(page: str, language: str) -> list[str]:
 def site(library_app):  # type: ignore[no-untyped-def]
     """The seeded library with a reviewer-administrator, a submission waiting for them, a pack and two
     versions of a practice: every kind of page has something to show."""
+    from exchange.alerts import saved
     from exchange.packs import packs
     from exchange.review import submissions
     from tests.conftest import practice_text
@@ -198,6 +199,7 @@ def site(library_app):  # type: ignore[no-untyped-def]
     publishing.publish(instance, practice_text(title="Siren test plan, revised"), "siren-test", "t")
     pack = packs.create(instance, accounts[ADMIN], "Latihan banjir", "id")
     packs.add_practice(instance, accounts[ADMIN], pack, "jakarta/peringatan-dini-banjir-ciliwung")
+    saved.create(instance, accounts[ADMIN], "Banjir Jakarta", "banjir", {"hazard": ["riverine-flood"]}, "daily")
     from exchange.webhooks import hooks
     webhook, _secret = hooks.create(instance, accounts[ADMIN], "https://93.184.215.14/hooks/px", list(hooks.EVENTS))
     hooks.send_test(instance, accounts[ADMIN], webhook)  # a delivery waiting in its log
@@ -215,7 +217,7 @@ PUBLIC_PAGES = ["/", "/practices", "/practices?q=banjir", "/practices?q=qqxqqzz+
                 "/compare?p=kobe/hinanjo-unei-tejun&p=../kobe"]
 STAFF_PAGES = ["/dashboard", "/contribute", "/contribute?template=case-study", "/contribute/upload",
                "/submissions/{submission}", "/notifications", "/packs", "/packs/{pack}", "/admin/people",
-               "/admin/people/{person}", "/admin/audit", "/account/password",
+               "/admin/people/{person}", "/admin/audit", "/account/password", "/account/saved-searches",
                "/admin/webhooks", "/admin/webhooks/{webhook}",
                "/practices/jakarta/peringatan-dini-banjir-ciliwung", "/practices?q=banjir",
                "/practices/jakarta/siren-test/versions/1/restore", "/admin/health", "/admin/gaps", "/admin/coverage",

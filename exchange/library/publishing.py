@@ -19,6 +19,7 @@ from exchange import policy
 from exchange.errors import Conflict
 from exchange.errors import InvalidCity
 from exchange.errors import NotAllowed
+from exchange.jobs import queue as jobs
 from exchange.library import bounded_rendering
 from exchange.library import bundles
 from exchange.library import cities
@@ -81,6 +82,9 @@ class _Unchecked:
     def __repr__(self) -> str:
         return "UNCHECKED"
 
+
+#: the job each new version asks for: alerts of saved searches and packs (``exchange.alerts.sending``)
+ALERTS = "alerts.published"
 
 #: ``publish(expected_version=UNCHECKED)``: publish over whatever version is current (imports).
 UNCHECKED = _Unchecked()
@@ -146,6 +150,7 @@ def publish(instance: Instance, data: bytes, slug: str, actor: str, note: str = 
             audit.record(session, actor, "practice.publish", practice.id, version=version, sha256=digest,
                          note=note)
             _ask_to_index(session, practice.id)
+            jobs.enqueue(session, ALERTS, {"practice": practice.id, "version": version})
             outcome = Outcome(source, "created" if version == 1 else "updated", practice.id, version)
             if also:
                 also(session, outcome)

@@ -46,6 +46,8 @@ SUBJECTS = {
     "approved": N_("Your submission was approved and published"),
     "rejected": N_("Your submission was not accepted"),
     "review_due": N_("A practice of your city is due for review"),
+    "saved_search": N_("A new or updated practice matches your saved search"),
+    "pack_update": N_("A practice in your pack has changed"),
 }
 
 #: what a city's contributors are told of a practice due for review (its date written YYYY-MM-DD in any language)

@@ -116,13 +116,13 @@ def init_app(app: Flask) -> None:
     app.after_request_funcs.setdefault(None, []).insert(0, _never_public_with_a_cookie)
 
 
-def page(render: Callable[[], str], practice_id: str | None = None) -> Response:
+def page(render: Callable[[], str], practice_id: str | None = None, mimetype: str = "text/html") -> Response:
     """The response for this request's page, ``render()`` being what makes it: from the cache for the public.
 
     A practice's page (``practice_id``) is kept until that practice or its translations change; any
-    other page until anything in the library does."""
+    other page (a feed too, of ``mimetype``) until anything in the library does."""
     if not _public():
-        response = Response(render(), mimetype="text/html")
+        response = Response(render(), mimetype=mimetype)
         response.headers["Cache-Control"] = PRIVATE  # a signed-in person's pages get no-store after the request
         return response
     now = generation.of_practice(library.instance, practice_id) if practice_id else generation.current(library.instance)
@@ -136,9 +136,9 @@ def page(render: Callable[[], str], practice_id: str | None = None) -> Response:
     if stored is None:
         html = render()
         if g.get("page_not_kept"):  # a page made in a degraded state (the index being rebuilt, say)
-            return _headers(Response(html, mimetype="text/html"), etag, None, now.last_modified, keep=False)
+            return _headers(Response(html, mimetype=mimetype), etag, None, now.last_modified, keep=False)
         if session.modified:  # the page put something in a new session: it is this reader's alone
-            response = Response(html, mimetype="text/html")
+            response = Response(html, mimetype=mimetype)
             response.headers["Cache-Control"] = PRIVATE
             return response
         stored = Page(html.encode("utf-8"), etag, now.last_modified, time.monotonic())
@@ -149,7 +149,7 @@ def page(render: Callable[[], str], practice_id: str | None = None) -> Response:
         if not body:
             body = stored.encoded.setdefault(encoding, compression.encode(stored.body, encoding))
             cache.grew(stored, len(body))
-    response = Response(body, mimetype="text/html")
+    response = Response(body, mimetype=mimetype)
     if encoding is not None:
         response.headers["Content-Encoding"] = encoding
     return _headers(response, etag, encoding, stored.last_modified)

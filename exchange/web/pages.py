@@ -30,6 +30,7 @@ from exchange.search.backend import SearchRequest
 from exchange.search.backend import SearchResults
 from exchange.web import i18n
 from exchange.web import page_cache
+from exchange.web import presentation
 from exchange.web import search_log
 from exchange.web import search_params
 from exchange.web.extensions import library
@@ -55,10 +56,13 @@ def browse() -> ResponseReturnValue:
     search = search_params.from_args(request.args, strict=False, per_page=current_app.config["PER_PAGE"],
                                      reads=search_params.reader_languages(i18n.language(), request.accept_languages))
     comparing = comparison.choosing(request.args.getlist("compare"))
+    feed, feed_arguments = search_params.feed(search)
     return search_log.count_page(page_cache.page(lambda: render_template(
         "search.html", results=_found(search), search=search, removals=search_params.removals(request.args, search),
         comparing=comparison.picked(library.instance, comparing, viewer(), i18n.language()),
-        click_ref=search_log.ref(search))), search)
+        click_ref=search_log.ref(search), feed_url=url_for(feed, **feed_arguments),
+        save_name=search_params.describe(search, presentation.Labels(i18n.language()).filter_value)
+        or _("All practices"))), search)
 
 
 @bp.get("/search")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.datastructures import MultiDict
 
@@ -47,6 +50,37 @@ def from_args(args: MultiDict, strict: bool, per_page: int = 20, reads: tuple[st
             raise BadSearch("year must be a year of four digits, such as 2024")
         filters[name] = values
     return SearchRequest(q=q, filters=filters, sort=sort, page=page, per_page=size, reads=reads)
+
+
+def arguments(search: SearchRequest) -> dict[str, Any]:
+    """The address arguments of ``search``'s query and filters (not its page or sort): what its feed and its
+    page are linked with."""
+    found: dict[str, Any] = {"q": search.q} if search.q else {}
+    found.update({name: list(values) for name, values in search.filters.items() if values})
+    return found
+
+
+#: the filters that have a feed of their own (``/feeds/<facet>/<value>.atom``)
+OWN_FEEDS = ("city", "hazard", "kind")
+
+
+def feed(search: SearchRequest) -> tuple[str, dict[str, Any]]:
+    """The feed endpoint and its arguments for ``search``: a city's, hazard's or kind's own feed when that is
+    the whole search (one value, no words, nothing else), else the search's feed."""
+    wanted = {name: values for name, values in search.filters.items() if values}
+    if not search.q.strip() and len(wanted) == 1:
+        [(name, values)] = wanted.items()
+        known = name not in _VOCABULARY or values[0] in vocabularies.get(_VOCABULARY[name])
+        if name in OWN_FEEDS and len(values) == 1 and known:
+            return f"feeds.{name}", {"slug": values[0]}
+    return "feeds.search", arguments(search)
+
+
+def describe(search: SearchRequest, label: Callable[[str, str], str]) -> str:
+    """A name for ``search``: its words, then each filter's value as ``label(facet, value)`` names it."""
+    parts = [search.q.strip()] if search.q.strip() else []
+    parts += [label(name, value) for name, values in search.filters.items() for value in values]
+    return " · ".join(parts)[:200]
 
 
 def removals(args: MultiDict, search: SearchRequest) -> list[tuple[str, str, dict[str, list[str]]]]:

@@ -18,6 +18,7 @@ from playwright.sync_api import Page
 from playwright.sync_api import expect
 
 from exchange.accounts import people
+from exchange.alerts import saved
 from exchange.models import User
 from exchange.packs import packs
 from exchange.review import submissions
@@ -59,6 +60,7 @@ PAGES = [
     ("person", "/admin/people/{person}", STAFF),
     ("audit", "/admin/audit", STAFF),
     ("password", "/account/password", STAFF),
+    ("saved-searches", "/account/saved-searches", STAFF),
 ]
 
 
@@ -89,6 +91,7 @@ def arranged(live_instance) -> dict[str, object]:  # type: ignore[no-untyped-def
     submissions.submit(live_instance, siti, waiting.id)
     pack = packs.create(live_instance, ana, "Latihan banjir Ciliwung", "id")
     packs.add_practice(live_instance, ana, pack, PRACTICE)
+    saved.create(live_instance, ana, "Banjir sungai · Jakarta", "banjir", {"hazard": ["riverine-flood"]}, "daily")
     invitation = people.create_user(live_instance, "kenji.a11y@kobe.example", "Kenji", ["reader"], [], "test")
     return {"submission": waiting.id, "pack": pack, "invitation": invitation, "person": siti.id}
 
