@@ -510,10 +510,11 @@ def serve_command(host: str, port: int, workers: int, threads: int, no_worker: b
 
     from exchange.server import Server
     from exchange.server import close_inherited
+    from exchange.web import request_log
 
     # current_app is typed as the Flask app it stands for, so its proxy's own method is unknown to mypy.
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    logging.basicConfig()
+    request_log.configure(logging.INFO)
     prepare_search(library.instance)
     warm_up(library.instance)
     _warm_pages(app)

@@ -25,6 +25,10 @@ CONTENT_SECURITY_POLICY = (
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
 
+#: No page asks for a device's sensors, camera, microphone, location or payment; nor may a page framing us.
+PERMISSIONS_POLICY = ("accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
+                      "magnetometer=(), microphone=(), payment=(), usb=()")
+
 
 class Labels(labels.Labels):
     """Labels in the interface language, any partner city's
@@ -76,6 +80,9 @@ def _secure_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+    if request.is_secure:  # over HTTPS (directly, or as a trusted proxy says): browsers keep to HTTPS a year
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     if request.path.startswith("/api/"):
         response.headers.setdefault("Access-Control-Allow-Origin", "*")
     if viewer().is_authenticated or request.path.startswith(("/login", "/account",
