@@ -118,6 +118,9 @@ def backup(instance: Instance, dest: Path, actor: str) -> Summary:
     folder is never taken for a backup) when a version file the database names is missing or altered.
     """
     dest = Path(dest).resolve()
+    if dest.is_relative_to(instance.path):
+        raise BackupError(Message(N_("%(dest)s is inside the instance folder; back up into a folder outside it"),
+                                  dest=str(dest)))
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise BackupError(Message(N_("%(dest)s is not an empty folder; back up into a new one"), dest=str(dest)))
     dest.mkdir(parents=True, exist_ok=True)

@@ -197,6 +197,9 @@ def test_the_commands_back_up_and_check(runner, tmp_path, instance, make_practic
     assert result.exit_code == 0 and "Backed up 1 practices (1 versions)" in result.output
     result = runner.invoke(args=["backup", str(tmp_path / "backup")])
     assert result.exit_code == 1 and "is not an empty folder" in result.output
+    result = runner.invoke(args=["backup", str(instance.path / "history" / "backup")])
+    assert result.exit_code == 1 and "is inside the instance folder" in result.output
+    assert not (instance.path / "history" / "backup").exists()
     result = runner.invoke(args=["restore", "--check", str(tmp_path / "backup")])
     assert result.exit_code == 0 and "is a complete backup: 3 files match" in result.output
     if (tmp_path / "backup" / backup.SQLITE_FILE).exists():
