@@ -31,13 +31,18 @@ COMPARED = ("cities", "practices", "practice_versions", "rendered_versions", "us
 
 
 @pytest.fixture
-def empty_instance(tmp_path, new_database):  # type: ignore[no-untyped-def]
-    """A second instance, as 'exchange init --empty' leaves it: the target of a restore."""
+def empty_app(tmp_path, new_database):  # type: ignore[no-untyped-def]
+    """An app on a second instance, as 'exchange init --empty' leaves it: the target of a restore."""
     app = create_app({"INSTANCE": tmp_path / "restored", "TESTING": True, "SERVER_NAME": "px.test",
                       "DATABASE_URL": new_database()})
     initialise(app.extensions["exchange"], "test", seed=False)
-    yield app.extensions["exchange"]
+    yield app
     close(app)
+
+
+@pytest.fixture
+def empty_instance(empty_app):  # type: ignore[no-untyped-def]
+    return empty_app.extensions["exchange"]
 
 
 class Writer(threading.Thread):
@@ -150,16 +155,16 @@ def test_a_backup_taken_during_writes_restores_to_the_same_library(instance, emp
     assert found.total == sum(1 for pid in current if pid.startswith("jakarta/drill-"))
 
 
-def test_a_damaged_backup_is_refused_naming_the_file_and_restores_nothing(instance, empty_instance, tmp_path,
-                                                                          make_practice):
+def test_a_damaged_backup_is_refused_naming_the_file_and_restores_nothing(instance, empty_app, empty_instance,
+                                                                          tmp_path, make_practice):
     publishing.publish(instance, make_practice(summary="First."), "flood-warning", "t")
     publishing.publish(instance, make_practice(summary="Second."), "flood-warning", "t")
     backup.backup(instance, tmp_path / "backup", "t")
     assert backup.verify(tmp_path / "backup")["versions"] == 2
     damaged = tmp_path / "backup" / "history" / "jakarta" / "flood-warning" / "1.md"
     damaged.write_bytes(damaged.read_bytes().replace(b"First.", b"Fir5t."))
-    with pytest.raises(backup.BackupError, match="history/jakarta/flood-warning/1.md is damaged"):
-        backup.restore(empty_instance, tmp_path / "backup", "t")
+    result = empty_app.test_cli_runner().invoke(args=["restore", str(tmp_path / "backup")])
+    assert result.exit_code == 1 and "history/jakarta/flood-warning/1.md is damaged" in result.output
     assert backup.is_empty(empty_instance) and not empty_instance.store.history.exists()
     damaged.unlink()
     with pytest.raises(backup.BackupError, match="history/jakarta/flood-warning/1.md is missing"):
