@@ -69,6 +69,8 @@ def test_every_response_carries_the_security_headers(client):
         assert headers["X-Content-Type-Options"] == "nosniff" and headers["Referrer-Policy"] == "same-origin"
         assert headers["X-Frame-Options"] == "DENY" and "camera=()" in headers["Permissions-Policy"]
         assert ("Strict-Transport-Security" in headers) == url.startswith("https:"), url
+        json_answer = "healthz" in url or "/api/" in url
+        assert ("default-src 'none'" in headers["Content-Security-Policy"]) == json_answer, url
 
 
 def test_behind_a_trusted_proxy_links_use_the_scheme_it_was_asked_with(app, client, make_practice):
