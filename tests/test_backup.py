@@ -213,3 +213,18 @@ def test_the_commands_back_up_and_check(runner, tmp_path, instance, make_practic
         connection.close()
         result = runner.invoke(args=["backup", "--verify", str(tmp_path / "backup")])
         assert result.exit_code == 1 and "database.sqlite3 is damaged" in result.output
+
+
+def test_a_version_still_being_published_is_left_out(instance, tmp_path, make_practice):
+    """At the moment of the snapshot a publish may have kept its version file but not committed it: the
+    backup holds what the database acknowledged, never the file ahead of it."""
+    publishing.publish(instance, make_practice(summary="First."), "flood-warning", "t")
+    publishing.publish(instance, make_practice(summary="Second."), "flood-warning", "t")
+    in_flight = make_practice(summary="Third, not yet committed.")
+    instance.store.keep_version("jakarta/flood-warning", 3, in_flight)
+    instance.store.set_current("jakarta/flood-warning", in_flight)
+    summary = backup.backup(instance, tmp_path / "backup", "t")
+    assert (summary.practices, summary.versions) == (1, 2)
+    assert sorted(files(tmp_path / "backup" / "history")) == ["jakarta/flood-warning/1.md",
+                                                              "jakarta/flood-warning/2.md"]
+    assert b"Second." in (tmp_path / "backup" / "library" / "jakarta" / "flood-warning.md").read_bytes()
