@@ -271,6 +271,8 @@ def verify(source: Path) -> dict[str, Any]:
         if not _allowed(path, database.get("kind")):
             raise BackupError(Message(N_("%(path)s: the manifest names a file a backup never holds"), path=path))
         listed.add(path)
+        if (source / path).is_symlink():
+            raise BackupError(Message(N_("%(path)s is a symbolic link; a backup holds only plain files"), path=path))
         try:
             size, digest = _digest(source / path)
         except (FileNotFoundError, IsADirectoryError):

@@ -185,7 +185,7 @@ def test_restore_refuses_an_instance_that_is_not_empty(instance, tmp_path, make_
         assert session.scalar(sa.text("SELECT count(*) FROM audit_log")) == before
 
 
-def test_a_manifest_cannot_name_a_file_outside_the_backup(instance, tmp_path, make_practice):
+def test_a_backup_holds_only_its_own_plain_files(instance, tmp_path, make_practice):
     publishing.publish(instance, make_practice(), "flood-warning", "t")
     backup.backup(instance, tmp_path / "backup", "t")
     manifest_file = tmp_path / "backup" / backup.MANIFEST
@@ -193,6 +193,15 @@ def test_a_manifest_cannot_name_a_file_outside_the_backup(instance, tmp_path, ma
     manifest["files"].append({"path": "history/../../secret_key", "size": 1, "sha256": "0" * 64})
     manifest_file.write_text(json.dumps(manifest))
     with pytest.raises(backup.BackupError, match="names a file a backup never holds"):
+        backup.verify(tmp_path / "backup")
+    manifest["files"].pop()
+    manifest_file.write_text(json.dumps(manifest))
+    current = tmp_path / "backup" / "library" / "jakarta" / "flood-warning.md"
+    outside = tmp_path / "elsewhere.md"
+    outside.write_bytes(current.read_bytes())
+    current.unlink()
+    current.symlink_to(outside)  # the same bytes, but not a file of the backup's own
+    with pytest.raises(backup.BackupError, match="flood-warning.md is a symbolic link"):
         backup.verify(tmp_path / "backup")
 
 

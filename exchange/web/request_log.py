@@ -62,9 +62,13 @@ def _answered(response: Response) -> Response:
         return response
     response.headers[HEADER] = request_id
     duration = (time.perf_counter() - g.request_started) * 1000
+    try:
+        user_id = viewer().id
+    except Exception:  # the account could not be read (the database is down): the line, and the answer, go out
+        user_id = None
     log.info("%s %s %d", request.method, _logged_path(), response.status_code,
              extra={"request": {"method": request.method, "path": _logged_path(), "status": response.status_code,
-                                "duration_ms": round(duration, 1), "user_id": viewer().id}})
+                                "duration_ms": round(duration, 1), "user_id": user_id}})
     return response
 
 
