@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from exchange import cli
 from exchange import settings
@@ -27,6 +28,7 @@ from exchange.web import compression
 from exchange.web import contribute
 from exchange.web import errors
 from exchange.web import feeds
+from exchange.web import health
 from exchange.web import i18n
 from exchange.web import inputs
 from exchange.web import insight_pages
@@ -35,6 +37,7 @@ from exchange.web import packs_pages
 from exchange.web import page_cache
 from exchange.web import pages
 from exchange.web import presentation
+from exchange.web import request_log
 from exchange.web import saved_searches
 from exchange.web import search_log
 from exchange.web import webhook_pages
@@ -83,6 +86,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                              app.config["EXCHANGE_BASE_URL"])
     instance.webhooks_allow_private = settings.boolean(str(app.config["WEBHOOKS_ALLOW_PRIVATE"]))
     library.init_app(app, instance)
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind that many reverse proxies, trust their X-Forwarded-For/-Proto/-Host/-Port/-Prefix (and none else's).
+        proxies = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies,  # type: ignore[method-assign]
+                                x_port=proxies, x_prefix=proxies)
+    request_log.init_app(app)  # first: its id is set before any other hook runs, its line written after them all
     inputs.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -109,6 +118,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(webhook_pages.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(saved_searches.bp)
+    app.register_blueprint(health.bp)
     return app
 
 

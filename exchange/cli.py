@@ -24,6 +24,7 @@ from flask.cli import run_command as flask_run_command
 from flask.cli import with_appcontext
 from werkzeug.serving import is_running_from_reloader
 
+from exchange import backup
 from exchange import catalogs
 from exchange import consistency
 from exchange.accounts import passwords
@@ -175,8 +176,9 @@ def _actor() -> str:
 
 def init_app(app: Flask) -> None:
     """Add our commands to the app's command group (so the test runner and ``exchange`` both see them)."""
-    for command in (init_command, import_command, export_command, cities_group, serve_command, reindex_command,
-                    check_command, users_group, notify_due_command, packs_group, worker_command):
+    for command in (init_command, import_command, export_command, backup_command, restore_command, cities_group,
+                    serve_command, reindex_command, check_command, users_group, notify_due_command, packs_group,
+                    worker_command):
         app.cli.add_command(speaking(command))
 
 
@@ -227,6 +229,47 @@ def export_command(dest: Path) -> None:
         raise click.ClickException(_("%(dest)s is not empty; export into a new folder or a .zip", dest=dest))
     count = publishing.export(library.instance, dest, _actor())
     click.echo(_("Exported %(count)s practices to %(dest)s.", count=count, dest=dest))
+
+
+@click.command("backup", help=N_("Back up the whole instance into the new folder DEST while it keeps serving: the "
+                                  "database, every practice and version, and a manifest of checksums."))
+@click.argument("dest", type=click.Path(path_type=Path))
+@click.option("--verify", "verify_only", is_flag=True,
+              help=N_("Check the backup in DEST against its manifest instead of making one."))
+@with_appcontext
+def backup_command(dest: Path, verify_only: bool) -> None:
+    try:
+        if verify_only:
+            manifest = backup.verify(dest)
+            click.echo(_("%(dest)s is a complete backup: %(files)s files match the manifest (made %(created)s).",
+                         dest=dest, files=len(manifest["files"]) + 1, created=manifest.get("created_at")))
+            return
+        summary = backup.backup(library.instance, dest, _actor())
+    except backup.BackupError as error:
+        raise click.ClickException(_told(error)) from None
+    click.echo(_("Backed up %(practices)s practices (%(versions)s versions) and the %(database)s database to "
+                 "%(dest)s.", practices=summary.practices, versions=summary.versions, database=summary.database,
+                 dest=summary.path))
+
+
+@click.command("restore", help=N_("Restore the backup in SRC into this instance, which must be empty ('exchange init "
+                                   "--empty'), then rebuild the search index."))
+@click.argument("src", type=click.Path(path_type=Path))
+@click.option("--check", "check_only", is_flag=True,
+              help=N_("Only check the backup against its manifest; change nothing."))
+@with_appcontext
+def restore_command(src: Path, check_only: bool) -> None:
+    try:
+        if check_only:
+            manifest = backup.verify(src)
+            click.echo(_("%(dest)s is a complete backup: %(files)s files match the manifest (made %(created)s).",
+                         dest=src, files=len(manifest["files"]) + 1, created=manifest.get("created_at")))
+            return
+        summary = backup.restore(library.instance, src, _actor())
+    except backup.BackupError as error:
+        raise click.ClickException(_told(error)) from None
+    click.echo(_("Restored %(practices)s practices (%(versions)s versions) and the database from %(src)s; the "
+                 "search index is rebuilt.", practices=summary.practices, versions=summary.versions, src=src))
 
 
 @click.group("cities", help=N_("Partner cities."))
@@ -467,10 +510,11 @@ def serve_command(host: str, port: int, workers: int, threads: int, no_worker: b
 
     from exchange.server import Server
     from exchange.server import close_inherited
+    from exchange.web import request_log
 
     # current_app is typed as the Flask app it stands for, so its proxy's own method is unknown to mypy.
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    logging.basicConfig()
+    request_log.configure(logging.INFO)
     prepare_search(library.instance)
     warm_up(library.instance)
     _warm_pages(app)

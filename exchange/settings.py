@@ -45,6 +45,8 @@ SETTINGS: dict[str, tuple[Any, Callable[[str], Any]]] = {
     "SEARCH_SECONDS": (TIME_LIMIT_SECONDS, float),
     # Seconds of wall clock one preview may take (exchange/library/bounded_rendering.py).
     "PREVIEW_SECONDS": (RENDER_SECONDS, float),
+    # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0: none, reached directly).
+    "TRUSTED_PROXIES": (0, int),
     "SMTP_HOST": (None, str),
     "SMTP_PORT": (None, str),
     "SMTP_TLS": (None, str),
@@ -73,6 +75,10 @@ The secret key is kept in the file secret_key beside this one; do not copy it an
 
 # Another database than the SQLite file in this folder (any SQLAlchemy URL).
 # DATABASE_URL = "postgresql+psycopg://exchange@db.example.org/exchange"
+
+# Behind a reverse proxy (nginx, a load balancer): how many proxies pass the request on, so links and
+# redirects use the address and scheme (https) people asked for. 0 (the default): none, headers ignored.
+# TRUSTED_PROXIES = 1
 
 # E-mail: a relay that takes STARTTLS and a sign-in (see README, "Accounts and contributions").
 # SMTP_HOST = "mail.example.org"

@@ -24,6 +24,12 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https:; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
+#: JSON (the API, /healthz) is data, never a document: if a browser ever renders it, it may load nothing.
+DATA_SECURITY_POLICY = "default-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'"
+
+#: No page asks for a device's sensors, camera, microphone, location or payment; nor may a page framing us.
+PERMISSIONS_POLICY = ("accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
+                      "magnetometer=(), microphone=(), payment=(), usb=()")
 
 
 class Labels(labels.Labels):
@@ -72,10 +78,14 @@ def _current_pack() -> packs.Current | None:
 
 
 def _secure_headers(response: Response) -> Response:
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("Content-Security-Policy", DATA_SECURITY_POLICY if response.is_json
+                                else CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+    if request.is_secure:  # over HTTPS (directly, or as a trusted proxy says): browsers keep to HTTPS a year
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     if request.path.startswith("/api/"):
         response.headers.setdefault("Access-Control-Allow-Origin", "*")
     if viewer().is_authenticated or request.path.startswith(("/login", "/account",
