@@ -6,6 +6,7 @@ import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from exchange.harvesting import harvests
 from exchange.jobs import queue
 from exchange.jobs.runner import Context
 from exchange.jobs.runner import Kind
@@ -34,6 +35,14 @@ def _rebuild_index(context: Context, _payload: dict) -> None:
         pass  # another rebuild (exchange reindex) is under way: it leaves a fresh index too
 
 
+def _harvest_due(context: Context, _payload: dict) -> None:
+    harvests.run_due(context.instance)
+
+
+def _harvest_now(context: Context, payload: dict) -> None:
+    harvests.harvest(context.instance, int(payload["source"]), "harvest:admin")
+
+
 def _sweep_exports(context: Context, _payload: dict) -> None:
     exports.sweep(context.instance)
 
@@ -53,6 +62,10 @@ KINDS: dict[str, Kind] = {
     indexing.CATCH_UP: Kind(run=_catch_up, every_seconds=indexing.CATCH_UP_EVERY_SECONDS),
     # A new index built beside the unusable one and swapped in; searches answer from the catalogue meanwhile.
     indexing.REBUILD: Kind(run=_rebuild_index, max_attempts=3, backoff_seconds=60),
+    # Scheduled harvests of other nodes that are due (each source keeps its own interval), one at a time.
+    harvests.DUE: Kind(run=_harvest_due, every_seconds=harvests.DUE_EVERY_SECONDS),
+    # A harvest an administrator started from the admin page; its report is kept on the source.
+    harvests.NOW: Kind(run=_harvest_now, max_attempts=1),
     # Settled jobs are kept a while to be looked into, then deleted.
     "jobs.purge": Kind(run=_purge, every_seconds=3600),
 }
