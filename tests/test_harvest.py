@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from exchange.accounts import people
 from exchange.errors import Invalid
 from exchange.harvesting import harvests
 from exchange.models import HarvestedPractice
@@ -22,6 +23,11 @@ from exchange.models import HarvestSource
 from exchange.models import PracticeRecord
 from exchange.policy import Viewer
 from tests.conftest import practice_text
+from tests.test_accounts import HTTPS
+from tests.test_accounts import PASSWORD
+from tests.test_accounts import csrf_token
+from tests.test_accounts import post
+from tests.test_accounts import sign_in
 
 ADMIN = Viewer(id=1, email="admin@tokyo.example", name="Admin", roles=("admin",))
 
@@ -105,9 +111,9 @@ def practices(instance: Any) -> dict[str, PracticeRecord]:
 GOOD = practice_text(title="Gauge relay", body="## Steps\n\n[Gauges](https://example.org/gauges) are read.\n")
 
 
-def test_hostile_records_import_nothing_of_them_and_say_why(node, runner, instance) -> None:  # type: ignore[no-untyped-def]
-    """Broken, hostile and oversized records are refused one by one, with why; the good one lands, with
-    its provenance, and shows it on its page."""
+def test_hostile_records_import_nothing_of_them_and_say_why(node, runner, instance, client) -> None:  # type: ignore[no-untyped-def]
+    """Broken, hostile and oversized records are refused one by one, with why, on the command line and the
+    admin page; the good one lands, with its provenance."""
     big = practice_text(title="Huge", body="word " * (2 * 2**20))  # a 10 MB record
     served = node(lambda _arguments: page(
         record("gauge-relay", GOOD, version=4),
@@ -140,6 +146,23 @@ def test_hostile_records_import_nothing_of_them_and_say_why(node, runner, instan
         assert source.last_datestamp == "2026-12-01T08:00:00Z"
         assert [line["practice"] for line in source.last_report["lines"] if line["status"] == "failed"] == [
             "jakarta/no-title", "jakarta/scripted", "jakarta/linked", "jakarta/huge", "jakarta/broken"]
+    # the practice's page says where it came from, with a link back
+    practice_page = client.get(HTTPS + "/practices/jakarta/gauge-relay").get_data(as_text=True)
+    assert ('From <a href="https://jakarta.node/practices/jakarta/gauge-relay" rel="external">Jakarta&#39;s '
+            "library</a>") in practice_page
+    # the admin page shows the last run's report, in the reader's language
+    people.create_user(instance, "admin@tokyo.example", "Admin", ["admin"], [], "test", PASSWORD)
+    sign_in(client, "admin@tokyo.example")
+    shown = client.get(HTTPS + "/admin/harvests?lang=ja").get_data(as_text=True)
+    assert "Jakarta&#39;s library" in shown
+    assert shown.count('class="failed"') == 5
+    assert "jakarta/scripted" in shown and "&lt;script&gt;" in shown
+    refused = post(client, "/admin/harvests?lang=en", {"base_url": "ftp://elsewhere/oai", "sets": "region:java",
+                                                       "csrf_token": csrf_token(client, "/admin/harvests")})
+    assert refused.status_code == 400
+    assert ("&#39;ftp://elsewhere/oai&#39; is not an http(s) address; &#39;region:java&#39; is not a set"
+            in refused.get_data(as_text=True))
+    assert len(harvests.sources(instance)) == 1
     # the next harvest asks only for what changed since
     runner.invoke(args=["harvest", served.url])
     assert served.requests[-1] == {"verb": "ListRecords", "metadataPrefix": "px_markdown",

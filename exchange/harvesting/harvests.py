@@ -175,7 +175,10 @@ def _checked(base_url: str, sets: list[str], interval_hours: int | None) -> tupl
     if interval_hours is not None and not 1 <= interval_hours <= MAX_INTERVAL_HOURS:
         problems.append(Message(N_("the interval must be 1 to %(hours)s hours"), hours=MAX_INTERVAL_HOURS))
     if problems:
-        raise Invalid(Message(N_("%(problems)s"), problems="; ".join(problems)))
+        said = problems[0]
+        for problem in problems[1:]:  # each stays a catalog message, said in its reader's language
+            said = Message(N_("%(one)s; %(other)s"), one=said, other=problem)
+        raise Invalid(said)
     return base_url, sets
 
 
