@@ -148,7 +148,7 @@ def test_hostile_records_import_nothing_of_them_and_say_why(node, runner, instan
             "jakarta/no-title", "jakarta/scripted", "jakarta/linked", "jakarta/huge", "jakarta/broken"]
     # the practice's page says where it came from, with a link back
     practice_page = client.get(HTTPS + "/practices/jakarta/gauge-relay").get_data(as_text=True)
-    assert ('From <a href="https://jakarta.node/practices/jakarta/gauge-relay" rel="external">Jakarta&#39;s '
+    assert ('From <a href="https://jakarta.node/practices/jakarta/gauge-relay" rel="external">Jakarta\'s '
             "library</a>") in practice_page
     # the admin page shows the last run's report, in the reader's language
     people.create_user(instance, "admin@tokyo.example", "Admin", ["admin"], [], "test", PASSWORD)

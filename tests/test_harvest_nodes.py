@@ -96,7 +96,7 @@ def test_tokyo_harvests_jakarta(nodes: tuple[Node, Node]) -> None:
     assert status == 200
     assert "Ciliwung early warning" in page
     original = f"{jakarta.url}/practices/jakarta/ciliwung-warning"
-    assert f'From <a href="{original}" rel="external">Jakarta&#39;s library</a>' in page
+    assert f"From <a href=\"{original}\" rel=\"external\">Jakarta's library</a>" in page
 
     # A practice Jakarta publishes appears on Tokyo's after the next harvest, with its provenance.
     jakarta.publish("pump-rota", title="Pump station rota")
