@@ -28,6 +28,7 @@ from exchange.web import contribute
 from exchange.web import errors
 from exchange.web import i18n
 from exchange.web import inputs
+from exchange.web import oai
 from exchange.web import packs_pages
 from exchange.web import page_cache
 from exchange.web import pages
@@ -95,6 +96,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(packs_pages.bp)
     app.register_blueprint(comparison_pages.bp)
+    app.register_blueprint(oai.bp)
+    csrf.exempt(oai.bp)  # harvesters POST their arguments; the endpoint reads public versions only
     return app
 
 

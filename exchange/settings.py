@@ -41,6 +41,11 @@ SETTINGS: dict[str, tuple[Any, Callable[[str], Any]]] = {
     "SMTP_PASSWORD": (None, str),
     "SMTP_CA_FILE": (None, str),
     "MAIL_FROM": (None, str),
+    # OAI-PMH (/oai): the repositoryIdentifier in record identifiers (default: EXCHANGE_BASE_URL's host
+    # name), the address Identify gives harvesters (default: MAIL_FROM), and records per page.
+    "OAI_REPOSITORY_ID": (None, str),
+    "OAI_ADMIN_EMAIL": (None, str),
+    "OAI_PAGE_SIZE": (100, int),
 }
 
 CONFIG_TEMPLATE = '''"""Settings of this Practice Exchange instance (Python; upper-case names only).
