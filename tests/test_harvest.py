@@ -205,7 +205,7 @@ def test_endless_resumption_tokens_are_cut_off_and_what_came_before_lands(node, 
 
     assert sorted(practices(instance)) == ["jakarta/page-0", "jakarta/page-1", "jakarta/page-2"]
     assert report.lines[-1].status == "stopped"
-    assert str(report.lines[-1].problems[0]) == "the node sent more than 3 pages; stopped there"
+    assert str(report.lines[-1].problems[0]) == "the node kept sending pages past 3; the harvest stopped there"
     assert served.requests[1] == {"verb": "ListRecords", "metadataPrefix": "px_markdown", "set": "city:jakarta"}
     assert served.requests[2] == {"verb": "ListRecords", "resumptionToken": "1"}
 
@@ -224,7 +224,7 @@ def test_an_unknown_city_is_added_from_the_record(node, instance) -> None:  # ty
 @pytest.mark.parametrize(("address", "sets", "interval", "problem"), [
     ("ftp://node/oai", [], 24, "'ftp://node/oai' is not an http(s) address"),
     ("https://node/oai", ["city:jakarta", "region:java"], 24, "'region:java' is not a set of a Practice Exchange"),
-    ("https://node/oai", [], 0, "the interval must be 1 to 8760 hours"),
+    ("https://node/oai", [], 0, "the interval in hours must be 1 to 8760"),
 ])
 def test_bad_sources_are_refused_naming_the_problem(instance, address, sets, interval, problem) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(Invalid) as refused:

@@ -38,8 +38,8 @@ class _SameOrigin(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str,
                          headers: Any, newurl: str) -> urllib.request.Request | None:
         if _origin(newurl) != _origin(req.full_url):
-            raise FetchRefused(Message(N_("the node redirected to another address (%(url)s); not followed"),
-                                       url=newurl[:200]))
+            raise FetchRefused(Message(
+                N_("the node redirected to another address, which was not followed: %(url)s"), url=newurl[:200]))
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
@@ -64,7 +64,7 @@ def get(url: str, max_bytes: int, timeout: float = TIMEOUT_SECONDS) -> bytes:
     except urllib.error.HTTPError as error:
         raise FetchRefused(Message(N_("the node answered HTTP %(status)s"), status=error.code)) from None
     except TimeoutError:
-        raise FetchRefused(Message(N_("the node did not answer within %(seconds)s seconds"),
+        raise FetchRefused(Message(N_("the node did not answer within the time limit (%(seconds)s s)"),
                                    seconds=int(timeout))) from None
     except (urllib.error.URLError, http.client.HTTPException, OSError) as error:
         reason = getattr(error, "reason", error)
@@ -76,5 +76,5 @@ def get(url: str, max_bytes: int, timeout: float = TIMEOUT_SECONDS) -> bytes:
 
 
 def _too_large(max_bytes: int) -> FetchRefused:
-    return FetchRefused(Message(N_("the response is larger than %(limit)s MB; not read"),
+    return FetchRefused(Message(N_("the response is larger than %(limit)s MB, so it was not read"),
                                 limit=max_bytes // 2**20))

@@ -171,9 +171,9 @@ def _checked(base_url: str, sets: list[str], interval_hours: int | None) -> tupl
     sets = list(dict.fromkeys(s.strip() for s in sets if s.strip()))
     problems += [p for p in (oai.check_set(s) for s in sets) if p]
     if len(sets) > MAX_SETS:
-        problems.append(Message(N_("at most %(count)s sets"), count=MAX_SETS))
+        problems.append(Message(N_("no more than %(count)s sets may be chosen"), count=MAX_SETS))
     if interval_hours is not None and not 1 <= interval_hours <= MAX_INTERVAL_HOURS:
-        problems.append(Message(N_("the interval must be 1 to %(hours)s hours"), hours=MAX_INTERVAL_HOURS))
+        problems.append(Message(N_("the interval in hours must be 1 to %(hours)s"), hours=MAX_INTERVAL_HOURS))
     if problems:
         said = problems[0]
         for problem in problems[1:]:  # each stays a catalog message, said in its reader's language
@@ -313,7 +313,8 @@ def _harvest_set(instance: Instance, report: Report, set_spec: str | None, since
             raise oai.BadResponse(Message(N_("the node sent the same resumption token twice; stopped")))
         seen.add(page.token)
         token = page.token
-    raise oai.BadResponse(Message(N_("the node sent more than %(pages)s pages; stopped there"), pages=max_pages))
+    raise oai.BadResponse(Message(N_("the node kept sending pages past %(pages)s; the harvest stopped there"),
+                                  pages=max_pages))
 
 
 def _keep_report(instance: Instance, report: Report, newest: str | None, actor: str, now: datetime.datetime) -> None:
@@ -483,8 +484,8 @@ def _propose(instance: Instance, report: Report, record: oai.Record, actor: str)
     assert record.practice_id is not None and record.markdown is not None and record.version is not None
     with instance.db.writing() as session:
         local = session.get(PracticeRecord, record.practice_id)
-        note = (f"Harvest conflict: version {record.version} of {record.practice_id} from {report.name} "
-                f"({record.url}) arrived while this library's copy has a local edit; the local version stays "
+        note = (f"Harvest conflict: {report.name} ({record.url}) sent version {record.version} of "
+                f"{record.practice_id}, but this library's copy has a local edit; the local version stays "
                 "published unless this is approved.")
         submission_id, changed = submissions.propose_harvested(
             session, _harvester(session), record.practice_id, record.markdown, local.version if local else None,
