@@ -42,8 +42,9 @@ SETTINGS: dict[str, tuple[Any, Callable[[str], Any]]] = {
     "SMTP_CA_FILE": (None, str),
     "MAIL_FROM": (None, str),
     # OAI-PMH (/oai): the repositoryIdentifier in record identifiers (default: EXCHANGE_BASE_URL's host
-    # name), the address Identify gives harvesters (default: MAIL_FROM), and records per page.
+    # name), the name and address Identify gives harvesters (default: MAIL_FROM), and records per page.
     "OAI_REPOSITORY_ID": (None, str),
+    "OAI_REPOSITORY_NAME": ("Practice Exchange", str),
     "OAI_ADMIN_EMAIL": (None, str),
     "OAI_PAGE_SIZE": (100, int),
 }
@@ -65,6 +66,10 @@ The secret key is kept in the file secret_key beside this one; do not copy it an
 # SMTP_USER = "practice-exchange"
 # SMTP_PASSWORD = "…"
 # MAIL_FROM = "practice-exchange@example.org"
+
+# OAI-PMH (/oai): how harvesters name this library and whom they write to (see README, "OAI-PMH").
+# OAI_REPOSITORY_NAME = "Jakarta's practice library"
+# OAI_ADMIN_EMAIL = "library@example.org"
 '''
 
 

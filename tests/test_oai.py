@@ -1,6 +1,6 @@
 """The OAI-PMH provider at /oai as harvesters use it: each verb, each error, deleted records, tokens.
 
-The module's library is the bundled practices with their versions dated one day apart from 2024-01-01,
+The module's library is the bundled practices of three cities, their versions dated two a day from 2024-01-01,
 one of them (Bangkok's PM2.5 plan) made partners-only on 2025-06-01 and one practice never public.
 """
 
@@ -10,6 +10,7 @@ import datetime
 import threading
 import xml.etree.ElementTree as ET  # noqa: N817
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -34,20 +35,27 @@ NEVER_PUBLIC = "jakarta/rahasia-posko"
 NEVER_SECRET = "Never public code word REDKITE"
 FIRST_DAY = datetime.datetime(2024, 1, 1)
 HIDDEN_AT = datetime.datetime(2025, 6, 1, 12, 0, 0)
-PAGE = 7
+PAGE = 5
+PRACTICES = Path(__file__).resolve().parent.parent / "practices"
+CITIES = ("bangkok", "jakarta", "kobe")  # thirteen practices: enough for three pages, quicker than all
+HOSTILE = "Steps</px:markdown><evil/>]]> &amp; <![CDATA[x]]> \x0b tab\n"
 
 
 @pytest.fixture(scope="module")
 def oai_app(tmp_path_factory, database):  # type: ignore[no-untyped-def]
     with database.fresh() as url:
         app = create_app({"INSTANCE": tmp_path_factory.mktemp("oai"), "TESTING": True, "DATABASE_URL": url,
-                          "EXCHANGE_BASE_URL": BASE, "OAI_PAGE_SIZE": PAGE, "SECRET_KEY": "oai test key"})
+                          "EXCHANGE_BASE_URL": BASE, "OAI_PAGE_SIZE": PAGE, "SECRET_KEY": "oai test key",
+                          "OAI_REPOSITORY_NAME": "Jakarta's library", "OAI_ADMIN_EMAIL": "pusdatin@example.org"})
         instance = app.extensions["exchange"]
-        initialise(instance, "test", seed=True)
+        initialise(instance, "test", seed=False)
+        outcomes = list(publishing.import_paths(instance, [PRACTICES / city for city in CITIES], "cli:test"))
+        assert len(outcomes) == 13 and not [outcome for outcome in outcomes if outcome.failed]
         with instance.db.writing() as session:
             rows = session.scalars(sa.select(PracticeVersion).order_by(PracticeVersion.practice_id)).all()
             for number, row in enumerate(rows):
-                row.published_at = FIRST_DAY + datetime.timedelta(days=number, seconds=0.5)
+                # two by two at the same moment: a page may end between two records dated alike
+                row.published_at = FIRST_DAY + datetime.timedelta(days=number // 2, seconds=0.5)
         for slug, city, country, secret in (("pm25-response-plan", "bangkok", "TH", SECRET),
                                             ("rahasia-posko", "jakarta", "ID", NEVER_SECRET)):
             outcome = publishing.publish(instance, practice_text(body=f"{secret}.\n", city=city, country=country,
@@ -105,11 +113,11 @@ def test_a_harvester_harvests_exactly_the_public_practices(served, public_ids): 
     from oaipmh_scythe import Scythe
 
     with Scythe(served) as scythe:
-        assert scythe.identify().repositoryName == "Practice Exchange"
+        assert scythe.identify().repositoryName == "Jakarta's library"
         records = list(scythe.list_records(metadata_prefix="px_markdown", ignore_deleted=True))
         dc_records = list(scythe.list_records(metadata_prefix="oai_dc"))
         headers = list(scythe.list_identifiers(metadata_prefix="oai_dc"))
-    assert len(public_ids) == 44 - 1
+    assert len(public_ids) == 13 - 1
     assert sorted(record.header.identifier for record in records) == sorted(map(oai_id, public_ids))
     assert all(SECRET not in record.raw and NEVER_SECRET not in record.raw for record in records + dc_records)
     deleted = [header.identifier for header in headers if header.deleted]
@@ -126,7 +134,7 @@ def test_identify_describes_the_repository(oai_app):  # type: ignore[no-untyped-
     assert identify.findtext("oai:deletedRecord", namespaces=NS) == "persistent"
     assert identify.findtext("oai:granularity", namespaces=NS) == "YYYY-MM-DDThh:mm:ssZ"
     assert identify.findtext("oai:earliestDatestamp", namespaces=NS) == "2024-01-01T00:00:00Z"
-    assert identify.findtext("oai:adminEmail", namespaces=NS)
+    assert identify.findtext("oai:adminEmail", namespaces=NS) == "pusdatin@example.org"
     assert root.find("oai:request", NS).attrib == {"verb": "Identify"}  # type: ignore[union-attr]
 
 
@@ -187,7 +195,8 @@ def test_a_practice_made_public_again_reappears(app, make_practice):  # type: ig
     for visibility, deleted in (("public", False), ("partners", True), ("public", False)):
         text = make_practice(visibility=visibility, body=f"Text while {visibility}.\n")
         if deleted is False and visibility == "public" and instance.store.versions("jakarta/flood-warning"):
-            text = text.replace(b"\n", b"\r\n")  # the file's line ends reach the harvester as they are
+            # the file's line ends reach the harvester as they are; markup in it stays text
+            text = make_practice(visibility=visibility, body=HOSTILE).replace(b"\n", b"\r\n")
         publishing.publish(instance, text, "flood-warning", "cli:test")
         root = ask(app, verb="ListRecords", metadataPrefix="px_markdown")
         assert identifiers(root) == expected
@@ -195,11 +204,16 @@ def test_a_practice_made_public_again_reappears(app, make_practice):  # type: ig
         assert "Text while partners" not in ET.tostring(root, encoding="unicode")
     practice = root.find(".//px:practice", NS)
     assert practice is not None and practice.get("version") == "3"
-    assert practice.findtext("px:markdown", namespaces=NS) == text.decode()
+    # a character XML cannot carry (a vertical tab) is the one change
+    assert practice.findtext("px:markdown", namespaces=NS) == text.decode().replace("\x0b", "\ufffd")
+    assert root.find(".//evil") is None and root.find(".//{*}evil") is None
+    instance.store.version_path("jakarta/flood-warning", 3).unlink()  # drift, for `exchange check` to find
+    lost = ask(app, verb="GetRecord", metadataPrefix="oai_dc", identifier=expected[0])
+    assert error_code(lost) == "idDoesNotExist" and len(lost) == 3
 
 
 @pytest.mark.parametrize(("window", "expected"), [
-    ({"from_": "2024-01-01", "until": "2024-01-04"}, 3),  # day 3's practice is dated when it was hidden
+    ({"from_": "2024-01-01", "until": "2024-01-04"}, 7),  # and the eighth is dated when it was hidden
     ({"from_": "2024-01-02T00:00:00Z", "until": "2024-01-02T00:00:00Z"}, 1),
     ({"from_": "2024-01-02T00:00:01Z", "until": "2024-01-02T23:59:59Z"}, 0),
     ({"from_": "2025-06-01"}, 1),
@@ -211,7 +225,14 @@ def test_from_and_until_select_by_datestamp(oai_app, window, expected):  # type:
         assert error_code(root) == "noRecordsMatch"
         return
     stamps = [element.text for element in root.iterfind(".//oai:datestamp", NS)]
-    assert len(stamps) == expected
+    token = root.find(".//oai:resumptionToken", NS)
+    while token is not None and token.text:
+        root = ask(oai_app, verb="ListIdentifiers", resumptionToken=token.text)
+        stamps += [element.text for element in root.iterfind(".//oai:datestamp", NS)]
+        token = root.find(".//oai:resumptionToken", NS)
+    assert len(stamps) == expected and stamps == sorted(stamps)
+    start, end = window.get("from_", "0000"), window.get("until", "9999")
+    assert all(start <= stamp[:len(start)] and stamp[:len(end)] <= end for stamp in stamps)
     if window.get("from_") == "2025-06-01":
         assert identifiers(root) == [oai_id(HIDDEN)]
 
@@ -225,6 +246,14 @@ def test_list_sets_and_selective_harvesting(oai_app):  # type: ignore[no-untyped
     kobe = ask(oai_app, verb="ListIdentifiers", metadataPrefix="oai_dc", set="city:kobe")
     assert sorted(identifiers(kobe)) == sorted(oai_id(f"kobe/{slug}") for slug in (
         "bokomi-bousai-kunren-kyozai", "hanshin-awaji-kyokun", "hinanjo-unei-tejun", "shelter-operation-procedure"))
+    with oai_app.extensions["exchange"].db.session() as session:
+        smoky = {record.id for record in session.scalars(sa.select(PracticeRecord))
+                 if record.visibility == "public" and "air-pollution" in record.hazards}
+    air = ask(oai_app, verb="ListIdentifiers", metadataPrefix="oai_dc", set="hazard:air-pollution")
+    assert smoky and sorted(identifiers(air)) == sorted(map(oai_id, smoky | {HIDDEN}))
+    assert error_code(ask(oai_app, verb="ListIdentifiers", metadataPrefix="oai_dc", set="kind")) is None
+    with oai_app.test_client().get("/static/px_markdown.xsd") as schema:  # the schema named below
+        assert schema.status_code == 200 and ET.fromstring(schema.data).get("targetNamespace") == NS["px"]
     formats = ask(oai_app, verb="ListMetadataFormats", identifier=oai_id("kobe/hinanjo-unei-tejun"))
     assert [e.text for e in formats.iterfind(".//oai:metadataPrefix", NS)] == ["oai_dc", "px_markdown"]
 
@@ -268,12 +297,15 @@ def test_resumption_tokens_round_trip_and_refuse_forgeries(oai_app, public_ids):
     ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "from_": "2024-01-01",
       "until": "2024-02-01T00:00:00Z"}, "badArgument"),
     ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "resumptionToken": "x"}, "badArgument"),
+    ({"verb": "ListRecords", "metadataPrefix": "oai dc"}, "badArgument"),
+    ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "set": "city::jakarta"}, "badArgument"),
     ({"verb": "ListRecords", "metadataPrefix": "marc21"}, "cannotDisseminateFormat"),
     ({"verb": "GetRecord", "metadataPrefix": "marc21", "identifier": oai_id("kobe/hinanjo-unei-tejun")},
      "cannotDisseminateFormat"),
     ({"verb": "GetRecord", "metadataPrefix": "oai_dc", "identifier": "oai:elsewhere.org:kobe/hinanjo-unei-tejun"},
      "idDoesNotExist"),
     ({"verb": "ListMetadataFormats", "identifier": oai_id("kobe/no-such-practice")}, "idDoesNotExist"),
+    ({"verb": "GetRecord", "metadataPrefix": "oai_dc", "identifier": "oai:x:\x01<&\"\ufffe"}, "idDoesNotExist"),
     ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "set": "city:atlantis"}, "noRecordsMatch"),
     ({"verb": "ListSets", "resumptionToken": "anything"}, "badResumptionToken"),
 ])

@@ -8,6 +8,8 @@ The whole language (OAI-PMH 2.0, section 3.1 and 4):
   is exclusive: nothing but ``verb`` may come with it.
 - ``from`` and ``until``: ``YYYY-MM-DD`` or ``YYYY-MM-DDThh:mm:ssZ`` (UTC), both of the same granularity,
   ``from`` not after ``until``; a day stands for its first (``from``) or last (``until``) second.
+- ``metadataPrefix`` and ``set`` are written as the protocol's schema allows (unreserved URI characters,
+  a set's levels joined by colons), ``identifier`` has no white space; else ``badArgument``.
 - Values are at most :data:`MAX_VALUE` characters; at most :data:`MAX_ARGUMENTS` arguments are read.
 
 It knows nothing of the library, the web or XML.
@@ -37,6 +39,13 @@ ARGUMENTS: dict[str, tuple[frozenset[str], frozenset[str], frozenset[str]]] = {
 MAX_VALUE = 2000
 MAX_ARGUMENTS = 20
 
+_UNRESERVED = r"[A-Za-z0-9\-_.!~*'()]+"
+#: what each argument may look like (the protocol's XML schema: metadataPrefixType, setSpecType, anyURI)
+_SYNTAX = {
+    "metadataPrefix": re.compile(_UNRESERVED + r"\Z"),
+    "set": re.compile(f"{_UNRESERVED}(:{_UNRESERVED})*\\Z"),
+    "identifier": re.compile(r"\S+\Z"),
+}
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 _SECOND = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z\Z")
 
@@ -108,6 +117,8 @@ def parse(pairs: Iterable[tuple[str, str]]) -> OaiRequest:
             raise OaiError("badArgument", f"the argument {name!r} is longer than {MAX_VALUE} characters")
         if not value:
             raise OaiError("badArgument", f"the argument {name!r} is empty")
+        if name in _SYNTAX and not _SYNTAX[name].match(value):
+            raise OaiError("badArgument", f"{value[:100]!r} is not a well-formed {name}")
     if exclusive & given.keys():
         if len(given) > 1:
             raise OaiError("badArgument", "resumptionToken is exclusive: give it alone with the verb")

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from exchange import policy
 from exchange.library.practice import InvalidPractice
 from exchange.library.practice import Practice
 from exchange.library.practice import parse
@@ -73,7 +74,7 @@ def respond(instance: Instance, repository: Repository, pairs: Iterable[tuple[st
     try:
         request = parse_arguments(pairs)
         for name, value in request.arguments.items():
-            request_element.set(name, value)
+            request_element.set(name, formats.xml_text(value))
         request_element.set("verb", request.verb)
         _VERBS[request.verb](_Answer(instance, repository, request, now), root)
     except OaiError as error:
@@ -97,6 +98,8 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attributes: st
 
 @dataclass(frozen=True)
 class _Answer:
+    """One request being answered, with what every verb needs."""
+
     instance: Instance
     repository: Repository
     request: OaiRequest
@@ -163,6 +166,8 @@ def _get_record(answer: _Answer, root: ET.Element) -> None:
     answer.metadata_format(answer.request.metadata_prefix or "")
     element = _sub(root, "GetRecord")
     _records(answer, element, [header], answer.request.metadata_prefix or "")
+    if not len(element):  # its file could not be read as a public version (logged)
+        raise OaiError("idDoesNotExist", f"{answer.request.identifier!r} cannot be disseminated now")
 
 
 def _list(answer: _Answer, root: ET.Element) -> None:
@@ -175,23 +180,21 @@ def _list(answer: _Answer, root: ET.Element) -> None:
         prefix, set_spec, start, end = request.metadata_prefix or "", request.set_spec, request.start, request.end
         cursor, after = 0, None
     answer.metadata_format(prefix)
-    matching = catalogue.headers(answer.instance, catalogue.Selection(start, end, set_spec))
-    remaining = [header for header in matching if after is None or header.key > after]
-    if not remaining:
+    found = catalogue.page(answer.instance, catalogue.Selection(start, end, set_spec), after, repository.page_size)
+    if not found.headers:
         raise OaiError("noRecordsMatch", "no records match the request")
-    page = remaining[:repository.page_size]
     element = _sub(root, request.verb)
     if request.verb == "ListRecords":
-        _records(answer, element, page, prefix)
+        _records(answer, element, found.headers, prefix)
     else:
-        for header in page:
+        for header in found.headers:
             _header(answer, element, header)
-    if len(remaining) > len(page) or request.resumption_token is not None:
-        attributes = {"completeListSize": str(len(matching)), "cursor": str(cursor)}
+    if found.more or request.resumption_token is not None:
+        attributes = {"completeListSize": str(max(found.complete_size, 1)), "cursor": str(cursor)}
         token = ""
-        if len(remaining) > len(page):
-            position = tokens.Position(request.verb, prefix, set_spec, start, end, cursor + len(page),
-                                       page[-1].key, answer.now)
+        if found.more:
+            position = tokens.Position(request.verb, prefix, set_spec, start, end, cursor + len(found.headers),
+                                       found.headers[-1].key, answer.now)
             token = tokens.issue(position, repository.secret)
             attributes["expirationDate"] = datestamp(position.expires)
         _sub(element, "resumptionToken", token, **attributes)
@@ -233,7 +236,7 @@ def _described(answer: _Answer, headers: list[catalogue.Header]) -> dict[str, fo
         except (OSError, UnsafePath, InvalidPractice, ValueError) as error:
             log.warning("OAI-PMH cannot read %r v%d: %s", header.practice_id, header.version, error)
             continue
-        if practice.visibility != catalogue.PUBLIC:
+        if not policy.may_read(policy.ANONYMOUS, practice):
             log.warning("OAI-PMH: %r v%d is not public in its file", header.practice_id, header.version)
             continue
         found[header.practice_id] = (header.version, raw.decode("utf-8").removeprefix("\ufeff"), practice)
@@ -243,7 +246,7 @@ def _described(answer: _Answer, headers: list[catalogue.Header]) -> dict[str, fo
     with instance.db.session() as session:
         cities = {city.slug: city for city in session.scalars(sa.select(City))}
         family = list(session.execute(sa.select(PracticeRecord.id, PracticeRecord.translation_of).where(
-            PracticeRecord.visibility == catalogue.PUBLIC,
+            PracticeRecord.visibility.in_(catalogue.PUBLIC),
             sa.or_(PracticeRecord.id.in_(originals), PracticeRecord.translation_of.in_(originals)))))
     described = {}
     for practice_id, (version, text, practice) in found.items():

@@ -1,10 +1,11 @@
 """Resumption tokens: where a list stopped and what it was asked for, signed so no one can forge one.
 
 A token is ``<payload>.<signature>``: the payload is the list's query (verb, metadataPrefix, set, from,
-until), how many records were already sent (the cursor) and the last (datestamp, id) sent, as compact
-JSON in URL-safe base64; the signature is an HMAC-SHA256 of it under a key derived from the instance's
-secret key. The next page starts after that (datestamp, id), so a record published meanwhile is not
-skipped. A token is good for :data:`LIFETIME`; anything else is ``badResumptionToken``.
+until), how many records were already sent (the cursor) and the key of the last one sent (the moment
+it is dated, to the microsecond, and its id), as compact JSON in URL-safe base64; the signature is an
+HMAC-SHA256 of it under a key derived from the instance's secret key. The next page starts after that
+key, so a record dated meanwhile is not skipped. A token is good for :data:`LIFETIME`; anything else is
+``badResumptionToken``.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class Position:
     end: datetime.datetime | None
     #: records already sent
     cursor: int
-    #: the (datestamp, practice id) of the last record sent
+    #: the key (moment, practice id) of the last record sent
     after: tuple[datetime.datetime, str]
     issued: datetime.datetime
 
@@ -49,11 +50,11 @@ def _key(secret: str | bytes) -> bytes:
 
 
 def _when(moment: datetime.datetime | None) -> str | None:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S") if moment is not None else None
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f") if moment is not None else None
 
 
 def _moment(text: Any) -> datetime.datetime | None:
-    return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S") if text is not None else None
+    return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f") if text is not None else None
 
 
 def issue(position: Position, secret: str | bytes) -> str:

@@ -37,4 +37,5 @@ def repository() -> provider.Repository:
         admin_email=config.get("OAI_ADMIN_EMAIL") or config.get("MAIL_FROM") or f"admin@{identifier}",
         secret=config["SECRET_KEY"], practice_url=practice_url,
         px_schema=base + url_for("static", filename="px_markdown.xsd"),
-        page_size=int(config.get("OAI_PAGE_SIZE") or provider.PAGE_SIZE))
+        name=str(config.get("OAI_REPOSITORY_NAME") or "Practice Exchange"),
+        page_size=max(1, int(config.get("OAI_PAGE_SIZE") or provider.PAGE_SIZE)))
