@@ -33,13 +33,14 @@ ADMIN = Viewer(id=1, email="admin@tokyo.example", name="Admin", roles=("admin",)
 class Node:
     """A library served on 127.0.0.1 by werkzeug in a thread: its app, instance and address."""
 
-    def __init__(self, folder: Path, database_url: str | None) -> None:
+    def __init__(self, folder: Path, database_url: str | None, name: str) -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
         self.app = create_app({"INSTANCE": folder, "TESTING": True, "DATABASE_URL": database_url,
                                "EXCHANGE_BASE_URL": self.url, "OAI_REPOSITORY_ID": f"node-{port}",
+                               "OAI_REPOSITORY_NAME": name,
                                "WTF_CSRF_ENABLED": False})
         self.instance = self.app.extensions["exchange"]
         initialise(self.instance, "test", seed=False)
@@ -66,8 +67,8 @@ class Node:
 
 @pytest.fixture
 def nodes(tmp_path: Path, new_database: Callable[[], str | None]) -> Iterator[tuple[Node, Node]]:
-    jakarta = Node(tmp_path / "jakarta", new_database())
-    tokyo = Node(tmp_path / "tokyo", new_database())
+    jakarta = Node(tmp_path / "jakarta", new_database(), "Jakarta's library")
+    tokyo = Node(tmp_path / "tokyo", new_database(), "Tokyo's library")
     yield jakarta, tokyo
     tokyo.stop()
     jakarta.stop()
@@ -103,7 +104,7 @@ def test_tokyo_harvests_jakarta(nodes: tuple[Node, Node]) -> None:
     harvest_now(tokyo, source_id)
     assert current(tokyo, "jakarta/pump-rota") is not None
     provenance = harvests.provenance(tokyo.instance, "jakarta/pump-rota")
-    assert provenance is not None and provenance.original_version == 1
+    assert provenance is not None and (provenance.source_name, provenance.original_version) == ("Jakarta's library", 1)
     assert provenance.original_url == f"{jakarta.url}/practices/jakarta/pump-rota"
 
     # An edit on Tokyo's copy is never lost: Jakarta's next version goes to review instead.
