@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.serving import make_server
 
+from exchange.accounts import people
 from exchange.app import create_app
 from exchange.background import run_pending
 from exchange.harvesting import harvests
@@ -24,6 +25,7 @@ from exchange.library import publishing
 from exchange.models import PracticeRecord
 from exchange.models import Submission
 from exchange.policy import Viewer
+from exchange.review import submissions
 from tests.conftest import close
 from tests.conftest import practice_text
 
@@ -114,10 +116,21 @@ def test_tokyo_harvests_jakarta(nodes: tuple[Node, Node]) -> None:
     local = current(tokyo, "jakarta/ciliwung-warning")
     assert local is not None and local.title == "Ciliwung early warning (Tokyo's notes)"
     with tokyo.instance.db.session() as session:
-        waiting = session.scalars(sa.select(Submission).where(Submission.practice_id == "jakarta/ciliwung-warning"))
+        waiting = list(session.scalars(sa.select(Submission).where(
+            Submission.practice_id == "jakarta/ciliwung-warning")))
+        waiting_id = waiting[0].id
         assert [(s.status, "Ciliwung early warning, revised" in s.text, s.base_version,
                  "sent version 2 of jakarta/ciliwung-warning, but" in s.note) for s in waiting] == [
             ("submitted", True, local.version, True)]
+
+    # Once a reviewer approves the incoming text, the copy is the harvest's again: the next version lands.
+    people.create_user(tokyo.instance, "kenji@tokyo.example", "Kenji", ["reviewer"], [], "test", "rainy season levee")
+    reviewer = people.by_id(tokyo.instance, people.ids_for_emails(tokyo.instance, ["kenji@tokyo.example"])[0][0])
+    submissions.review(tokyo.instance, reviewer, waiting_id, "approve")
+    jakarta.publish("ciliwung-warning", title="Ciliwung early warning, third edition")
+    harvest_now(tokyo, source_id)
+    local = current(tokyo, "jakarta/ciliwung-warning")
+    assert local is not None and local.title == "Ciliwung early warning, third edition"
 
     # A practice Jakarta restricts disappears from Tokyo's public library on the next harvest (history kept).
     jakarta.publish("pump-rota", title="Pump station rota", visibility="partners")
