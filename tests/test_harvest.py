@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import http.server
+import socket
 import threading
 import urllib.parse
 from collections.abc import Callable
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 
 from exchange.accounts import people
 from exchange.errors import Invalid
+from exchange.harvesting import fetch
 from exchange.harvesting import harvests
 from exchange.models import HarvestedPractice
 from exchange.models import HarvestSource
@@ -231,3 +233,18 @@ def test_bad_sources_are_refused_naming_the_problem(instance, address, sets, int
         harvests.save_source(instance, ADMIN, address, sets, interval)
     assert problem in str(refused.value)
     assert harvests.sources(instance) == []
+
+
+def test_a_silent_node_and_an_oversized_answer_are_refused_saying_why(node) -> None:  # type: ignore[no-untyped-def]
+    """The bounds of one fetch: a node that accepts and never answers hits the read timeout; an answer past
+    the size cap is not read (tested with small bounds; the harvest uses 30 s and 16 MB)."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        with pytest.raises(fetch.FetchRefused) as refused:
+            fetch.get(f"http://127.0.0.1:{silent.getsockname()[1]}/oai?verb=Identify", 2**20, timeout=0.2)
+    assert str(refused.value.args[0]).startswith("the node did not answer within the time limit")
+    served = node(lambda _arguments: page(record("long", practice_text(body="word " * 2**20))))
+    with pytest.raises(fetch.FetchRefused) as refused:
+        fetch.get(served.url + "?verb=ListRecords", 2**20)
+    assert str(refused.value.args[0]) == "the response is larger than 1 MB, so it was not read"
