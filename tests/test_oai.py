@@ -324,3 +324,13 @@ def test_repeated_arguments_are_refused(oai_app):  # type: ignore[no-untyped-def
     assert error_code(ET.fromstring(repeated.data)) == "badArgument"
     twice = client.get("/oai?verb=Identify&verb=Identify")
     assert error_code(ET.fromstring(twice.data)) == "badVerb"
+
+
+def test_a_day_stands_for_its_first_second_from_and_its_last_until():
+    from exchange.oai import arguments
+
+    request = arguments.parse([("verb", "ListIdentifiers"), ("metadataPrefix", "oai_dc"), ("from", "2024-02-28"),
+                               ("until", "2024-02-29")])
+    assert (request.start, request.end) == (datetime.datetime(2024, 2, 28), datetime.datetime(2024, 2, 29, 23, 59, 59))
+    with pytest.raises(arguments.OaiError, match="badArgument"):
+        arguments.parse([("verb", "ListIdentifiers"), ("metadataPrefix", "oai_dc"), ("until", "2023-02-29")])
