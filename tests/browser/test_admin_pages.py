@@ -1,4 +1,4 @@
-"""Admin pages on a phone and a desktop: the people list, a person's page and the audit log fit the window
+"""Admin pages on a phone and a desktop: the people list, a person's page, the audit log and the harvests fit the window
 (no sideways scrolling, stacked cards on a phone), their targets are big enough to tap, in en, id and ja."""
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def test_admin_pages_fit_the_window(admin_at, live_server, accounts, screen, lan
     page = admin_at(screen)
     colleague = accounts[COLLEAGUE]
     for name, path in (("people", "/admin/people"), ("person", f"/admin/people/{colleague}"),
-                       ("audit", "/admin/audit")):
+                       ("audit", "/admin/audit"), ("harvests", "/admin/harvests")):
         page.goto(live_server + f"{path}?lang={language}")
         expect(page.locator("html")).to_have_attribute("lang", language)
         shoot(page, f"admin-{name}-{screen['width']}-{language}")
