@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 #: each action's name for people (catalog messages: the audit page says them in the reader's language)
 ACTION_NAMES = {
     "city.add": N_("city added"),
+    "harvest.run": N_("node harvested"),
+    "harvest.source": N_("harvest source saved"),
     "library.export": N_("library exported"),
     "login.failure": N_("sign-in failed"),
     "login.success": N_("signed in"),
@@ -40,6 +42,7 @@ ACTION_NAMES = {
     "submission.approve": N_("submission approved"),
     "submission.close-published": N_("submission closed as published"),
     "submission.comment": N_("submission commented on"),
+    "submission.harvest": N_("harvested version sent for review"),
     "submission.reject": N_("submission rejected"),
     "submission.request_changes": N_("changes requested"),
     "submission.save": N_("submission saved"),

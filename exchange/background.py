@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from exchange.alerts import sending as alerts
+from exchange.harvesting import harvests
 from exchange.insight import links
 from exchange.jobs import queue
 from exchange.jobs.runner import Context
@@ -38,6 +39,14 @@ def _rebuild_index(context: Context, _payload: dict) -> None:
         indexing.rebuild(context.instance, wait=False)
     except ReindexRunning:
         pass  # another rebuild (exchange reindex) is under way: it leaves a fresh index too
+
+
+def _harvest_due(context: Context, _payload: dict) -> None:
+    harvests.run_due(context.instance)
+
+
+def _harvest_now(context: Context, payload: dict) -> None:
+    harvests.harvest(context.instance, int(payload["source"]), "harvest:admin")
 
 
 def _sweep_exports(context: Context, _payload: dict) -> None:
@@ -80,6 +89,10 @@ KINDS: dict[str, Kind] = {
     publishing.ALERTS: Kind(run=_alert_published, max_attempts=5, backoff_seconds=60),
     # The daily and weekly alerts of saved searches that are due.
     alerts.DIGESTS: Kind(run=_alert_digests, every_seconds=alerts.DIGESTS_EVERY_SECONDS),
+    # Scheduled harvests of other nodes that are due (each source keeps its own interval), one at a time.
+    harvests.DUE: Kind(run=_harvest_due, every_seconds=harvests.DUE_EVERY_SECONDS),
+    # A harvest an administrator started from the admin page; its report is kept on the source.
+    harvests.NOW: Kind(run=_harvest_now, max_attempts=1),
     # Settled jobs are kept a while to be looked into, then deleted.
     "jobs.purge": Kind(run=_purge, every_seconds=3600),
 }

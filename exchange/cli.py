@@ -31,7 +31,9 @@ from exchange.accounts import passwords
 from exchange.accounts import people
 from exchange.background import KINDS
 from exchange.catalogs import N_
+from exchange.errors import Invalid
 from exchange.errors import InvalidCity
+from exchange.harvesting import harvests
 from exchange.initialise import initialise
 from exchange.initialise import prepare_search
 from exchange.initialise import warm_up
@@ -178,7 +180,7 @@ def init_app(app: Flask) -> None:
     """Add our commands to the app's command group (so the test runner and ``exchange`` both see them)."""
     for command in (init_command, import_command, export_command, backup_command, restore_command, cities_group,
                     serve_command, reindex_command, check_command, users_group, notify_due_command, packs_group,
-                    worker_command):
+                    worker_command, harvest_command):
         app.cli.add_command(speaking(command))
 
 
@@ -217,6 +219,35 @@ def _report(outcomes: Iterable[publishing.Outcome], quiet: bool = False) -> None
         click.echo(_("%(created)s created, %(updated)s updated, %(unchanged)s unchanged, %(failed)s failed",
                      failed=failed, **counts))
     if failed:
+        sys.exit(1)
+
+
+@click.command("harvest", help=N_("Harvest the public practices of another Practice Exchange from its OAI-PMH address "
+                                   "URL (e.g. https://jakarta.example/oai): one line per record; exit 1 if any "
+                                   "failed. Each later run asks only for what changed since."))
+@click.argument("url")
+@click.option("--set", "sets", multiple=True, metavar="SET",
+              help=N_("Only this set (city:SLUG, country:CC, hazard:KEY, kind:KIND); repeat for several."))
+@with_appcontext
+def harvest_command(url: str, sets: tuple[str, ...]) -> None:
+    try:
+        report = harvests.harvest_url(library.instance, url, list(sets), _actor())
+    except Invalid as error:
+        raise click.ClickException(_told(error)) from None
+    language = catalogs.environment_language()
+    for line in report.lines:
+        if line.status == "unchanged":
+            continue
+        words = [_(harvests.STATUSES.get(line.status, line.status)), line.identifier or line.practice_id or ""]
+        if line.problems:
+            words.append("— " + "; ".join(str(catalogs.said(p, language)) for p in line.problems))
+        click.echo(" ".join(w for w in words if w), err=line.failed)
+    counts = report.counts
+    click.echo(_("%(name)s: %(created)s created, %(updated)s updated, %(unchanged)s unchanged, %(conflict)s sent "
+                 "for review, %(withdrawn)s withdrawn, %(failed)s failed", name=report.name or report.base_url,
+                 created=counts["created"], updated=counts["updated"], unchanged=counts["unchanged"],
+                 conflict=counts["conflict"], withdrawn=counts["withdrawn"], failed=counts["failed"]))
+    if report.failed:
         sys.exit(1)
 
 

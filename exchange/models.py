@@ -445,3 +445,44 @@ class SentAlert(Base):
     practice_id: Mapped[str] = mapped_column(sa.String(161), primary_key=True)
     version: Mapped[int] = mapped_column(primary_key=True)
     sent_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+class HarvestSource(Base):
+    """Another Practice Exchange whose public practices this library harvests over OAI-PMH."""
+
+    __tablename__ = "harvest_sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the node's OAI-PMH base URL (its ``/oai``)
+    base_url: Mapped[str] = mapped_column(sa.String(500), unique=True)
+    #: the node's repositoryName, as its Identify last said it ("" before the first harvest)
+    name: Mapped[str] = mapped_column(sa.String(200), default="")
+    #: OAI-PMH sets to harvest (``city:jakarta``, ``hazard:riverine-flood`` …); empty: the whole library
+    sets: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    #: hours between scheduled harvests; None: harvested only by hand (``exchange harvest``)
+    interval_hours: Mapped[int | None]
+    #: the newest datestamp harvested (``YYYY-MM-DDThh:mm:ssZ``): the next harvest asks ``from`` it
+    last_datestamp: Mapped[str | None] = mapped_column(sa.String(20))
+    last_run_at: Mapped[datetime.datetime | None]
+    next_run_at: Mapped[datetime.datetime | None] = mapped_column(index=True)
+    #: the last run's report: {"status": …, "lines": [{"status", "identifier", "practice", "problems"}, …]}
+    last_report: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+
+
+class HarvestedPractice(Base):
+    """Where a harvested practice came from: its node, its original identifier and version, and when."""
+
+    __tablename__ = "harvested_practices"
+
+    practice_id: Mapped[str] = mapped_column(sa.String(161), primary_key=True)
+    source_id: Mapped[int] = mapped_column(sa.ForeignKey("harvest_sources.id"), index=True)
+    #: the node's name (Identify's repositoryName) when it was harvested
+    source_name: Mapped[str] = mapped_column(sa.String(200))
+    identifier: Mapped[str] = mapped_column(sa.String(300))
+    original_version: Mapped[int]
+    #: the practice's page on the node it came from
+    original_url: Mapped[str] = mapped_column(sa.String(500))
+    #: the local version the last harvest published: a newer local version is a local edit
+    local_version: Mapped[int]
+    harvested_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+    #: the submission an incoming version went to review as, when it met a local edit
+    conflict_submission_id: Mapped[int | None]

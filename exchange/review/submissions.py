@@ -491,3 +491,29 @@ def upload(instance: Instance, viewer: Viewer, files: list[tuple[str, bytes]]) -
         draft = save(instance, viewer, practice.city, slug, data.decode("utf-8"), base, note=f"uploaded {name}")
         results.append(UploadResult(name, draft))
     return results
+
+
+def propose_harvested(session: Session, author_id: int, practice_id: str, text: str, base_version: int | None,
+                      note: str, sender: str) -> tuple[int, bool]:
+    """Send a harvested text that met a local edit to the reviewers, in ``session``'s transaction: the
+    harvester's open submission of ``practice_id`` takes the new text, or a new one is made; its id, and
+    whether anything changed (False: the same text is already waiting)."""
+    submission = session.scalar(sa.select(Submission).where(
+        Submission.practice_id == practice_id, Submission.author_id == author_id,
+        Submission.status == "submitted").order_by(Submission.id.desc()).limit(1).with_for_update())
+    if submission is not None and submission.text == text and submission.base_version == base_version:
+        return submission.id, False
+    if submission is None:
+        submission = Submission(practice_id=practice_id, city=practice_id.partition("/")[0], author_id=author_id,
+                                text=text, base_version=base_version, status="submitted", note=note[:2000])
+        session.add(submission)
+        session.flush()
+    else:
+        submission.text, submission.base_version, submission.note = text, base_version, note[:2000]
+        submission.updated_at = utcnow()
+    session.add(SubmissionEvent(submission_id=submission.id, actor=sender[:254], action="harvest"))
+    audit.record(session, sender[:200], "submission.harvest", practice_id, submission=submission.id)
+    notifications.add(session, notifications.reviewers(session), "submitted", SUBMITTED,
+                      f"/submissions/{submission.id}",
+                      {"name": sender, "title": _title_and_language(submission)[0], "practice": practice_id})
+    return submission.id, True

@@ -1,5 +1,5 @@
-"""Administration: people (invitations, roles and cities, disabling and re-enabling) and the audit log
-(readable, paged, filtered, downloadable as CSV)."""
+"""Administration: people (invitations, roles and cities, disabling and re-enabling), the audit log
+(readable, paged, filtered, downloadable as CSV) and the nodes this library harvests."""
 
 from __future__ import annotations
 
@@ -18,11 +18,13 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from wtforms import EmailField
+from wtforms import IntegerField
 from wtforms import SelectMultipleField
 from wtforms import StringField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3; stubs are 3.2
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
+from wtforms.validators import Optional
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput
 from wtforms.widgets import ListWidget
@@ -30,6 +32,8 @@ from wtforms.widgets import ListWidget
 from exchange import audit
 from exchange import policy
 from exchange.accounts import people
+from exchange.errors import Invalid
+from exchange.harvesting import harvests
 from exchange.library import cities as city_service
 from exchange.library import reading
 from exchange.web import audit_view
@@ -187,3 +191,47 @@ def audit_log() -> ResponseReturnValue:
                              reading.titles(library.instance, [row.target for row in shown], viewer()))
     return render_template("audit.html", lines=lines, filters=filters, page=page_number,
                            more=len(rows) > AUDIT_PAGE, per_page=AUDIT_PAGE, actions=audit_view.action_choices())
+
+
+class SourceForm(FlaskForm):
+    base_url = StringField(_l("OAI-PMH address"), validators=[DataRequired(), Length(max=500)])
+    sets = StringField(_l("Sets (optional, separated by spaces)"), validators=[Length(max=2000)])
+    interval_hours = IntegerField(_l("Harvest every (hours; empty: only by hand)"), validators=[Optional()])
+
+
+def _harvests_page(form: SourceForm, error: str | None = None) -> ResponseReturnValue:
+    return render_template("harvests.html", form=form, sources=harvests.sources(library.instance), error=error,
+                           statuses=harvests.STATUSES,
+                           said=lambda kept: str(i18n.said(harvests.restored(kept)))), 400 if error else 200
+
+
+@bp.route("/harvests", methods=["GET", "POST"])
+@login_required
+def harvest_sources() -> ResponseReturnValue:
+    """The nodes this library harvests, their last run and its report; a form to add one."""
+    _admin_only()
+    form = SourceForm()
+    if not form.is_submitted():
+        return _harvests_page(form)
+    if not form.validate():
+        return _harvests_page(form, " ".join(str(m) for ms in form.errors.values() for m in ms))
+    try:
+        harvests.save_source(library.instance, viewer(), form.base_url.data or "", (form.sets.data or "").split(),
+                             form.interval_hours.data)
+    except Invalid as problem:
+        return _harvests_page(form, i18n.told(problem))
+    flash(_("Saved. A scheduled source is harvested within a few minutes."))
+    return redirect(url_for("admin.harvest_sources"))
+
+
+@bp.post("/harvests/<int:source_id>/harvest")
+@login_required
+def harvest_now(source_id: int) -> ResponseReturnValue:
+    """Ask the job runner to harvest a source now."""
+    _admin_only()
+    try:
+        harvests.harvest_soon(library.instance, viewer(), source_id)
+    except Invalid:
+        abort(404)
+    flash(_("The harvest is queued; its report appears here when it is done."))
+    return redirect(url_for("admin.harvest_sources"))

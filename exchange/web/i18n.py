@@ -50,6 +50,12 @@ NOTES = {"imported": _l("imported"), "recorded by exchange check": _l("recorded 
          "no file and no kept version": _l("no file and no kept version")}
 RESTORED = re.compile(r"restored version (\d+)")
 FROM_SUBMISSION = re.compile(r"submission (\d+)")
+#: the notes of versions a harvest published (``harvesting/harvests.py``)
+HARVESTED = re.compile(r"harvested from (?P<name>.+) \(version (?P<version>\d+)\)", re.DOTALL)
+HARVEST_CONFLICT = re.compile(r"Harvest conflict: (?P<name>.+) \((?P<url>\S+)\) sent version (?P<version>\d+) of "
+                              r"(?P<practice>\S+), but this library's copy has a local edit; the local version stays "
+                              r"published unless this is approved\.", re.DOTALL)
+NO_LONGER_PUBLIC = re.compile(r"no longer public on (?P<name>.+): withdrawn from the public library", re.DOTALL)
 #: the credit of a version published from someone else's submission, as the review service writes it
 APPROVED = re.compile(r"(?P<author>.*) \(approved by (?P<reviewer>.+)\)", re.DOTALL)
 
@@ -198,6 +204,17 @@ def note(text: str) -> str:
     submission = FROM_SUBMISSION.fullmatch(text)
     if submission:
         return str(gettext("from submission %(number)s", number=submission.group(1)))
+    harvested = HARVESTED.fullmatch(text)
+    if harvested:
+        return str(gettext("harvested from %(name)s (version %(version)s)", **harvested.groupdict()))
+    conflict = HARVEST_CONFLICT.fullmatch(text)
+    if conflict:
+        return str(gettext("Harvest conflict: %(name)s (%(url)s) sent version %(version)s of %(practice)s, but "
+                           "this library's copy has a local edit; the local version stays published unless this is "
+                           "approved.", **conflict.groupdict()))
+    withdrawn = NO_LONGER_PUBLIC.fullmatch(text)
+    if withdrawn:
+        return str(gettext("no longer public on %(name)s: withdrawn from the public library", **withdrawn.groupdict()))
     return str(NOTES.get(text, text))
 
 

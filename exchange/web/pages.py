@@ -22,6 +22,7 @@ from exchange import diffs
 from exchange import policy
 from exchange import practice_pdf
 from exchange import related as related_practices
+from exchange.harvesting import harvests
 from exchange.library import cities
 from exchange.library import publishing
 from exchange.library import reading
@@ -177,4 +178,5 @@ def _render_practice(practice_id: str, version: int | None) -> str:
                            related=related_practices.related(library.instance, practice_id, view.version, viewer()),
                            may_edit=policy.may_contribute(viewer(), view.practice.city),
                            may_restore=policy.may_review(viewer()), may_administer=policy.may_administer(viewer()),
-                           may_translate=policy.may_translate(viewer()))
+                           may_translate=policy.may_translate(viewer()),
+                           provenance=harvests.provenance(library.instance, practice_id))

@@ -1,5 +1,5 @@
-"""Admin pages on a phone and a desktop: the people list, a person's page, the audit log and webhooks fit the window
-(no sideways scrolling, stacked cards on a phone), their targets are big enough to tap, in en, id and ja."""
+"""Admin pages on a phone and a desktop: the people list, a person's page, the audit log, webhooks and harvests fit
+the window (no sideways scrolling, stacked cards on a phone), their targets are big enough to tap, in en, id and ja."""
 
 from __future__ import annotations
 
@@ -97,7 +97,7 @@ def test_admin_pages_fit_the_window(admin_at, live_server, accounts, webhook, sc
     colleague = accounts[COLLEAGUE]
     for name, path in (("people", "/admin/people"), ("person", f"/admin/people/{colleague}"),
                        ("audit", "/admin/audit"), ("webhooks", "/admin/webhooks"),
-                       ("webhook", f"/admin/webhooks/{webhook}")):
+                       ("webhook", f"/admin/webhooks/{webhook}"), ("harvests", "/admin/harvests")):
         page.goto(live_server + f"{path}?lang={language}")
         expect(page.locator("html")).to_have_attribute("lang", language)
         shoot(page, f"admin-{name}-{screen['width']}-{language}")

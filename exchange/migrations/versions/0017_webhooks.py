@@ -2,7 +2,7 @@
 updated or withdrawn, and the log of every attempt
 
 Revision ID: 0017
-Revises: 0013
+Revises: 0016
 Create Date: 2026-12-07
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0017'
-down_revision = '0013'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
