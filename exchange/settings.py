@@ -41,6 +41,9 @@ SETTINGS: dict[str, tuple[Any, Callable[[str], Any]]] = {
     "SMTP_PASSWORD": (None, str),
     "SMTP_CA_FILE": (None, str),
     "MAIL_FROM": (None, str),
+    # API calls a minute per personal token, and per address without one (beyond them: 429, web/api.py).
+    "API_CALLS_PER_MINUTE": (120, int),
+    "API_ANONYMOUS_CALLS_PER_MINUTE": (60, int),
 }
 
 CONFIG_TEMPLATE = '''"""Settings of this Practice Exchange instance (Python; upper-case names only).

@@ -212,7 +212,7 @@ PUBLIC_PAGES = ["/", "/practices", "/practices?q=banjir", "/practices?q=qqxqqzz+
                 "/compare?p=kobe/hinanjo-unei-tejun&p=../kobe"]
 STAFF_PAGES = ["/dashboard", "/contribute", "/contribute?template=case-study", "/contribute/upload",
                "/submissions/{submission}", "/notifications", "/packs", "/packs/{pack}", "/admin/people",
-               "/admin/people/{person}", "/admin/audit", "/account/password",
+               "/admin/people/{person}", "/admin/audit", "/account/password", "/account/tokens",
                "/practices/jakarta/peringatan-dini-banjir-ciliwung", "/practices?q=banjir",
                "/practices/jakarta/siren-test/versions/1/restore"]
 

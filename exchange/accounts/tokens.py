@@ -41,8 +41,7 @@ READ = "read"
 SUBMIT = "submit"
 SCOPES = (READ, SUBMIT)
 #: what each scope allows, for people (catalog messages: the account page says them in the reader's language)
-SCOPE_NAMES = {READ: N_("read practices, including partners-only ones you may read"),
-               SUBMIT: N_("submit practices for review")}
+SCOPE_NAMES = {READ: N_("read practices"), SUBMIT: N_("submit practices for review")}
 DEFAULT_DAYS = 90
 MAX_DAYS = 365
 MAX_NAME = 100

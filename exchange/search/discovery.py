@@ -59,6 +59,8 @@ def related(instance: Instance, practice_id: str, viewer: policy.Viewer | None, 
 
 #: With a query, the API's list pages through at most this many of the best matches.
 MAX_LISTED_MATCHES = 1000
+#: catalogue rows read at a time while filling a page
+_CHUNK = 200
 
 
 @dataclass(frozen=True)
@@ -83,18 +85,19 @@ def practice_page(instance: Instance, request: SearchRequest, viewer: policy.Vie
     filters = request.facet_filters()
     matches = _matching_ids(instance, request, viewer) if request.q.strip() else None
     visibilities = policy.readable_visibilities(viewer)
-    query = sa.select(PracticeRecord).where(PracticeRecord.visibility.in_(visibilities)).order_by(PracticeRecord.id)
-    if after is not None:
-        query = query.where(PracticeRecord.id > after)
+    query = (sa.select(PracticeRecord).where(PracticeRecord.visibility.in_(visibilities))
+             .order_by(PracticeRecord.id).limit(_CHUNK))
     if matches is not None:
         query = query.where(PracticeRecord.id.in_(sorted(matches)))
     found: list[PracticeRecord] = []
     with instance.db.session() as session:
-        for record in session.scalars(query.execution_options(yield_per=200)):
-            if all(set(values) & set(listing.values(record, facet)) for facet, values in filters.items()):
-                found.append(record)
-                if len(found) > limit:
-                    break
+        while len(found) <= limit:  # read in chunks: the filters on lists of values are checked here
+            chunk = list(session.scalars(query.where(PracticeRecord.id > after) if after is not None else query))
+            found += [record for record in chunk
+                      if all(set(values) & set(listing.values(record, facet)) for facet, values in filters.items())]
+            if len(chunk) < _CHUNK:
+                break
+            after = chunk[-1].id
     more = len(found) > limit
     return PracticePage(found[:limit], found[limit - 1].id if more else None)
 

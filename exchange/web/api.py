@@ -42,9 +42,6 @@ from exchange.web.extensions import library
 from exchange.web.viewer import current as viewer
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-#: calls a minute, per token and per address without one (settings may change them)
-CALLS_PER_MINUTE = 120
-ANONYMOUS_CALLS_PER_MINUTE = 60
 #: GETs that need no scope: the description of the API itself
 UNSCOPED = ("api.openapi",)
 
@@ -80,13 +77,13 @@ def _caller() -> ResponseReturnValue | None:
         scope = tokens.SUBMIT if request.method == "POST" else tokens.READ
         if request.endpoint not in UNSCOPED and scope not in use.scopes:
             return _refuse(403, f"this token lacks the {scope!r} scope")
-        caller, limit = f"token:{use.token_id}", current_app.config.get("API_CALLS_PER_MINUTE", CALLS_PER_MINUTE)
+        caller, limit = f"token:{use.token_id}", current_app.config["API_CALLS_PER_MINUTE"]
     else:
         if request.method == "POST":
             return _refuse(401, "submitting needs a personal API token with the 'submit' scope "
                                 "(Authorization: Bearer <token>)")
         caller = f"address:{request.remote_addr or 'unknown'}"
-        limit = current_app.config.get("API_ANONYMOUS_CALLS_PER_MINUTE", ANONYMOUS_CALLS_PER_MINUTE)
+        limit = current_app.config["API_ANONYMOUS_CALLS_PER_MINUTE"]
     wait = tokens.count_call(instance, caller, limit)
     if wait:
         return _refuse(429, f"more than {limit} calls a minute; try again in {wait} s", {"Retry-After": str(wait)})

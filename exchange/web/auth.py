@@ -58,8 +58,8 @@ class NewPasswordForm(FlaskForm):
 
 
 class TokenForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=tokens.MAX_NAME)])
-    scopes = SelectMultipleField(_l("May"), choices=[SelectChoice(scope, scope) for scope in tokens.SCOPES],
+    name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=tokens.MAX_NAME)])
+    scopes = SelectMultipleField(_l("Scopes"), choices=[SelectChoice(scope, scope) for scope in tokens.SCOPES],
                                  widget=widgets.ListWidget(prefix_label=False), option_widget=widgets.CheckboxInput(),
                                  validators=[DataRequired()])
     expires = DateField(_l("Expires on"), validators=[DataRequired()])
@@ -200,7 +200,8 @@ def api_tokens() -> ResponseReturnValue:
                                   for name, problems in form.errors.items()), 400
     return render_template("api_tokens.html", form=form, created=created, error=error,
                            tokens=tokens.mine(library.instance, current_user.id), now=tokens.utcnow(),
-                           latest=tokens.latest_expiry(), scope_names=tokens.SCOPE_NAMES), status
+                           latest=tokens.latest_expiry(),
+                           scope_names={scope: _(name) for scope, name in tokens.SCOPE_NAMES.items()}), status
 
 
 @bp.post("/account/tokens/<int:token_id>/revoke")
