@@ -195,7 +195,7 @@ def authenticate(instance: Instance, secret: str) -> TokenUse:
 
 
 def count_call(instance: Instance, caller: str, limit: int) -> int:
-    """Count a call of ``caller`` ("token:7", "address:192.0.2.1"); 0 when within ``limit`` calls a minute,
+    """Count a call of ``caller`` ("token:7"); 0 when within ``limit`` calls a minute,
     else the seconds until its window ends (the call is refused; refused calls count too, so hammering
     does not shorten the wait)."""
     now = utcnow()

@@ -3,8 +3,9 @@
 Anonymous callers read what the public reads. A call with ``Authorization: Bearer <token>`` (a personal
 API token, ``accounts/tokens.py``) acts as the token's person, within its scopes: ``read`` for every GET,
 ``submit`` for POST. A token that does not work is a 401 and nothing is done; a missing scope a 403.
-Every call with a token is audited by the token's id. Calls are rate-limited per token, and per address
-without one (429 with Retry-After). Writes need a token, so the API is exempt from CSRF: no browser sends
+Every call with a token is audited by the token's id. Calls are rate-limited per token (counted in the
+database), and per address without one (counted in each process, so that reading never writes); past the
+limit: 429 with Retry-After. Writes need a token, so the API is exempt from CSRF: no browser sends
 a token on its own.
 """
 
@@ -37,6 +38,7 @@ from exchange.review import submissions
 from exchange.search import discovery
 from exchange.search.backend import FACETS
 from exchange.web import api_document
+from exchange.web import request_limits
 from exchange.web import search_params
 from exchange.web.extensions import library
 from exchange.web.viewer import current as viewer
@@ -77,14 +79,14 @@ def _caller() -> ResponseReturnValue | None:
         scope = tokens.SUBMIT if request.method == "POST" else tokens.READ
         if request.endpoint not in UNSCOPED and scope not in use.scopes:
             return _refuse(403, f"this token lacks the {scope!r} scope")
-        caller, limit = f"token:{use.token_id}", current_app.config["API_CALLS_PER_MINUTE"]
+        limit = current_app.config["API_CALLS_PER_MINUTE"]
+        wait = tokens.count_call(instance, f"token:{use.token_id}", limit)
     else:
         if request.method == "POST":
             return _refuse(401, "submitting needs a personal API token with the 'submit' scope "
                                 "(Authorization: Bearer <token>)")
-        caller = f"address:{request.remote_addr or 'unknown'}"
         limit = current_app.config["API_ANONYMOUS_CALLS_PER_MINUTE"]
-    wait = tokens.count_call(instance, caller, limit)
+        wait = request_limits.anonymous_calls.count((str(instance.path), request.remote_addr), limit)
     if wait:
         return _refuse(429, f"more than {limit} calls a minute; try again in {wait} s", {"Retry-After": str(wait)})
     return None
