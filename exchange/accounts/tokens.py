@@ -101,11 +101,13 @@ class TokenInfo:
 
 @dataclass(frozen=True)
 class TokenUse:
-    """A working token: whose it is and what it may do."""
+    """A working token: whose it is, what it may do, and how long to wait when past its calls a minute."""
 
     token_id: int
     user_id: int
     scopes: tuple[str, ...]
+    #: 0 within the limit; else the seconds until the window ends (the call is refused)
+    wait: int = 0
 
 
 def _info(row: ApiToken) -> TokenInfo:
@@ -171,8 +173,9 @@ def revoke(instance: Instance, user_id: int, token_id: int) -> None:
             audit.record(session, owner.email, "token.revoke", f"token:{row.id}", name=row.name)
 
 
-def authenticate(instance: Instance, secret: str) -> TokenUse:
-    """The use ``secret`` gives, with its last use noted; TokenRefused when it does not work.
+def authenticate(instance: Instance, secret: str, limit: int) -> TokenUse:
+    """The use ``secret`` gives, with its last use noted and the call counted against ``limit`` calls a
+    minute (in one transaction); TokenRefused when it does not work.
 
     Nothing is written for a refused token (an unknown one is not even looked up when it cannot be one).
     """
@@ -191,20 +194,16 @@ def authenticate(instance: Instance, secret: str) -> TokenUse:
         if user is None or not user.active:
             raise TokenRefused("account disabled", row.id)
         row.last_used_at = now
-        return TokenUse(row.id, row.user_id, tuple(row.scopes))
+        return TokenUse(row.id, row.user_id, tuple(row.scopes), _count_call(session, f"token:{row.id}", limit, now))
 
 
-def count_call(instance: Instance, caller: str, limit: int) -> int:
-    """Count a call of ``caller`` ("token:7"); 0 when within ``limit`` calls a minute,
-    else the seconds until its window ends (the call is refused; refused calls count too, so hammering
-    does not shorten the wait)."""
-    now = utcnow()
+def _count_call(session: Session, caller: str, limit: int, now: datetime.datetime) -> int:
+    """Count a call of ``caller``; 0 when within ``limit`` calls a minute, else the seconds until its window
+    ends (the call is refused; refused calls count too, so hammering does not shorten the wait)."""
     window = now.replace(second=0, microsecond=0)
-    with instance.db.claiming() as session:
-        calls = _increment(session, caller[:200], window)
-        if calls == 1:  # a new window: forget this caller's old ones, so the table stays small
-            session.execute(sa.delete(ApiCallCount).where(ApiCallCount.key == caller[:200],
-                                                          ApiCallCount.window < window))
+    calls = _increment(session, caller, window)
+    if calls == 1:  # a new window: forget this caller's old ones, so the table stays small
+        session.execute(sa.delete(ApiCallCount).where(ApiCallCount.key == caller, ApiCallCount.window < window))
     if calls <= limit:
         return 0
     return max(1, int((window + WINDOW - now).total_seconds() + 0.999))

@@ -67,7 +67,7 @@ def _caller() -> ResponseReturnValue | None:
         if scheme.lower() != "bearer" or not secret.strip():
             return _refuse(401, "the Authorization header must be 'Bearer <token>'")
         try:
-            use = tokens.authenticate(instance, secret.strip())
+            use = tokens.authenticate(instance, secret.strip(), current_app.config["API_CALLS_PER_MINUTE"])
         except tokens.TokenRefused as refused:
             if refused.token_id is not None:
                 tokens.record_call(instance, refused.token_id, request.method, request.path, 401)
@@ -79,8 +79,7 @@ def _caller() -> ResponseReturnValue | None:
         scope = tokens.SUBMIT if request.method == "POST" else tokens.READ
         if request.endpoint not in UNSCOPED and scope not in use.scopes:
             return _refuse(403, f"this token lacks the {scope!r} scope")
-        limit = current_app.config["API_CALLS_PER_MINUTE"]
-        wait = tokens.count_call(instance, f"token:{use.token_id}", limit)
+        limit, wait = current_app.config["API_CALLS_PER_MINUTE"], use.wait
     else:
         if request.method == "POST":
             return _refuse(401, "submitting needs a personal API token with the 'submit' scope "
@@ -206,10 +205,12 @@ def practice(city: str, slug: str) -> ResponseReturnValue:
         "translations": [{"id": r.id, "language": r.language, "title": r.title, "url": _url(r.id)}
                          for r in ([view.original] if view.original else []) + list(view.translations)],
         "url": _url(document.id),
+        # Of a version the caller may not read, only that it exists and when (as the page's history shows it).
         "versions": [{
             "version": entry.version, "published_at": entry.published_at.isoformat(timespec="seconds") + "Z",
-            "credit": entry.credit, "note": entry.note, "readable": text is not None,
-            **({"metadata": text.json_meta(), "markdown": text.body} if text is not None else {}),
+            "readable": text is not None,
+            **({"credit": entry.credit, "note": entry.note, "metadata": text.json_meta(), "markdown": text.body}
+               if text is not None else {}),
         } for entry, text in reading.versions_as_read(library.instance, view, viewer())],
     })
 

@@ -89,8 +89,10 @@ SCHEMAS: dict[str, Any] = {
     "Version": _object({
         "version": {"type": "integer"}, "published_at": {"type": "string", "format": "date-time"},
         "credit": _STRING, "note": _STRING,
-        "readable": {"type": "boolean", "description": "Whether the caller may read this version's text"},
-        "metadata": _object(_FRONT_MATTER), "markdown": _STRING}, optional=("metadata", "markdown")),
+        "readable": {"type": "boolean", "description": "Whether the caller may read this version: only then "
+                                                      "its credit, note, metadata and text are given"},
+        "metadata": _object(_FRONT_MATTER), "markdown": _STRING},
+        optional=("credit", "note", "metadata", "markdown")),
     "Practice": _object({
         "id": _STRING, **_FRONT_MATTER, "markdown": _STRING,
         "html": {"type": "string", "description": "The body as rendered on the practice's page (safe HTML)"},
