@@ -91,6 +91,7 @@ def test_a_token_is_made_on_the_account_page_shown_once_used_and_revoked(app, in
     assert caller.get("/api/v1/practices/jakarta/flood-warning").status_code == 404  # anonymous: public only
     found = caller.get("/api/v1/practices/jakarta/flood-warning", headers=bearer(secret))
     assert found.status_code == 200 and found.get_json()["visibility"] == "partners"  # as Siti, a partner
+    assert found.headers["Cache-Control"] == "private, no-store" and "Authorization" in found.headers["Vary"]
     assert "never" not in browser.get(HTTPS + "/account/tokens").get_data(as_text=True)  # its last use shown
 
     page = browser.get(HTTPS + "/account/tokens").get_data(as_text=True)

@@ -93,8 +93,10 @@ def _caller() -> ResponseReturnValue | None:
 
 @bp.after_request
 def _audit(response: Response) -> Response:
+    response.vary.add("Authorization")
     use = g.get("api_token")
     if use is not None:
+        response.headers["Cache-Control"] = "private, no-store"  # what a token reads is its person's alone
         tokens.record_call(library.instance, use.token_id, request.method, request.path, response.status_code)
     return response
 
