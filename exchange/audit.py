@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 
 #: each action's name for people (catalog messages: the audit page says them in the reader's language)
 ACTION_NAMES = {
+    "api.call": N_("API call with a token"),
+    "api.refused": N_("API call with a token refused"),
     "city.add": N_("city added"),
     "harvest.run": N_("node harvested"),
     "harvest.source": N_("harvest source saved"),
@@ -49,6 +51,8 @@ ACTION_NAMES = {
     "submission.stale": N_("submission out of date"),
     "submission.submit": N_("submission submitted"),
     "submission.withdraw": N_("submission withdrawn"),
+    "token.create": N_("API token created"),
+    "token.revoke": N_("API token revoked"),
     "user.accept-invitation": N_("invitation accepted"),
     "user.cities": N_("cities changed"),
     "user.create": N_("account created"),

@@ -486,3 +486,31 @@ class HarvestedPractice(Base):
     harvested_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
     #: the submission an incoming version went to review as, when it met a local edit
     conflict_submission_id: Mapped[int | None]
+class ApiToken(Base):
+    """A personal API token: acts with its person's permissions, within its scopes, until it expires or is revoked.
+
+    Only a hash of the token is kept, so a leaked database does not leak working tokens.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    #: what it may do: "read", "submit"
+    scopes: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime.datetime]
+    last_used_at: Mapped[datetime.datetime | None]
+    revoked_at: Mapped[datetime.datetime | None]
+
+
+class ApiCallCount(Base):
+    """How many API calls one caller (a token, or an address) made in one rate-limit window."""
+
+    __tablename__ = "api_call_counts"
+
+    key: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    window: Mapped[datetime.datetime] = mapped_column(primary_key=True)
+    calls: Mapped[int] = mapped_column(default=0)

@@ -62,6 +62,9 @@ SETTINGS: dict[str, tuple[Any, Callable[[str], Any]]] = {
     "OAI_PAGE_SIZE": (100, int),
     # Webhooks may go to private, loopback and link-local addresses (a receiver on this network); off by default.
     "WEBHOOKS_ALLOW_PRIVATE": (False, boolean),
+    # API calls a minute per personal token, and per address without one (beyond them: 429, web/api.py).
+    "API_CALLS_PER_MINUTE": (120, int),
+    "API_ANONYMOUS_CALLS_PER_MINUTE": (60, int),
 }
 
 CONFIG_TEMPLATE = '''"""Settings of this Practice Exchange instance (Python; upper-case names only).

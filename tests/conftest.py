@@ -41,6 +41,10 @@ os.environ.pop("EXCHANGE_DATABASE_URL", None)
 # things take is for bench/.
 os.environ.setdefault("EXCHANGE_SEARCH_SECONDS", "600")
 os.environ.setdefault("EXCHANGE_PREVIEW_SECONDS", "600")
+# Likewise the API's calls a minute: a module's tests call it from one address far more often than a script
+# would. The limits are tested with their own settings (tests/test_api.py).
+os.environ.setdefault("EXCHANGE_API_CALLS_PER_MINUTE", "1000000")
+os.environ.setdefault("EXCHANGE_API_ANONYMOUS_CALLS_PER_MINUTE", "1000000")
 
 DEFAULTS: dict[str, Any] = {
     "title": "Community flood early warning",

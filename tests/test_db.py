@@ -29,7 +29,7 @@ def test_migrations_are_at_head_and_create_the_tables(instance):
             "invitations", "login_failures", "submissions", "submission_events", "notifications", "packs",
             "pack_items", "pack_shares", "export_jobs", "known_devices", "jobs", "search_gaps", "link_checks",
             "webhooks", "webhook_deliveries", "saved_searches", "sent_alerts", "harvest_sources",
-            "harvested_practices"} <= tables
+            "harvested_practices", "api_tokens", "api_call_counts"} <= tables
     assert "language" in user_columns  # the interface language a person chose (0011)
     instance.db.migrate()  # running again changes nothing and does not fail
 

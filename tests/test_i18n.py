@@ -217,7 +217,7 @@ PUBLIC_PAGES = ["/", "/practices", "/practices?q=banjir", "/practices?q=qqxqqzz+
                 "/compare?p=kobe/hinanjo-unei-tejun&p=../kobe"]
 STAFF_PAGES = ["/dashboard", "/contribute", "/contribute?template=case-study", "/contribute/upload",
                "/submissions/{submission}", "/notifications", "/packs", "/packs/{pack}", "/admin/people",
-               "/admin/people/{person}", "/admin/audit", "/admin/harvests", "/account/password",
+               "/admin/people/{person}", "/admin/audit", "/admin/harvests", "/account/password", "/account/tokens",
                "/account/saved-searches", "/admin/webhooks", "/admin/webhooks/{webhook}",
                "/practices/jakarta/peringatan-dini-banjir-ciliwung", "/practices?q=banjir",
                "/practices/jakarta/siren-test/versions/1/restore", "/admin/health", "/admin/gaps", "/admin/coverage",

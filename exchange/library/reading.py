@@ -87,6 +87,16 @@ def get(instance: Instance, practice_id: str, viewer: policy.Viewer | None, vers
         return _view(instance, session, practice_id, viewer, version)
 
 
+def versions_as_read(instance: Instance, view: PracticeView,
+                     viewer: policy.Viewer | None) -> list[tuple[VersionEntry, Practice | None]]:
+    """Each version of ``view``'s practice, newest first, with its text where ``viewer`` may read that version.
+
+    A version published partners-only stays unreadable to the public after a later version is made public.
+    """
+    return [(entry, readable_version(instance, view.record, entry.version, viewer) if entry.readable else None)
+            for entry in view.versions]
+
+
 def titles(instance: Instance, practice_ids: Collection[str],
            viewer: policy.Viewer | None) -> dict[str, tuple[str, str]]:
     """The current title and its language of those of ``practice_ids`` that ``viewer`` may read, by id

@@ -129,3 +129,23 @@ def native_language_name(code: str) -> str:
     """A language's name in that language, for "also in: 日本語" links."""
     term = languages().terms.get(code)
     return term.labels.get("native", term.label()) if term else code
+
+
+#: the vocabularies of front matter, by the key they fill
+FRONT_MATTER_VOCABULARIES = {"kind": "kind", "hazards": "hazard", "phases": "phase",
+                             "sendai_priorities": "sendai_priority", "visibility": "visibility",
+                             "language": "language"}
+
+
+def described() -> dict[str, Any]:
+    """Every vocabulary as plain data: its terms in order with their labels (and hazards' HIPs codes), and
+    the accepted licences."""
+    out: dict[str, Any] = {}
+    for field, name in FRONT_MATTER_VOCABULARIES.items():
+        out[name] = {"field": field, "terms": [
+            {"key": term.key, "labels": dict(term.labels), **({"code": term.code} if name == "hazard" else {})}
+            for term in get(name).terms.values()]}
+    out["license"] = {"field": "license", "terms": [
+        {"key": key, "labels": {"en": str(about.get("name", key))}, **({"url": about["url"]} if "url" in about else {})}
+        for key, about in licences().items()]}
+    return out

@@ -435,11 +435,42 @@ class UploadResult:
     problems: tuple[str, ...] = ()
 
 
+#: the largest file an upload may hold (a .md or a .zip); a reader reads one byte more to know it is larger
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+#: the most files one upload may hold; more are not read
+MAX_UPLOAD_FILES = 50
+TOO_LARGE = N_("larger than the 10 MB upload limit")
+
+
 def upload(instance: Instance, viewer: Viewer, files: list[tuple[str, bytes]]) -> list[UploadResult]:
     """Check each uploaded ``.md`` (or every ``.md`` of a ``.zip``) and keep the valid ones as drafts.
 
-    Nothing is submitted: the person sees the per-file report first and submits from there.
+    Nothing is submitted: the person sees the per-file report first and submits from there. Of ``files``
+    (each read to at most ``MAX_UPLOAD_BYTES`` + 1 bytes), the first ``MAX_UPLOAD_FILES`` are taken, and
+    one larger than ``MAX_UPLOAD_BYTES`` is refused unread.
     """
+    files = files[:MAX_UPLOAD_FILES]
+    too_large = [name for name, content in files if len(content) > MAX_UPLOAD_BYTES]
+    results = _upload(instance, viewer, [(n, c) for n, c in files if len(c) <= MAX_UPLOAD_BYTES])
+    return results + [UploadResult(name, None, (Message(TOO_LARGE),)) for name in too_large]
+
+
+def upload_for_review(instance: Instance, viewer: Viewer, files: list[tuple[str, bytes]]) -> list[UploadResult]:
+    """:func:`upload`, then each valid file's draft submitted for review at once (for the API, which has no
+    second step); a draft that cannot be submitted stays a draft, its report saying why."""
+    results = []
+    for result in upload(instance, viewer, files):
+        if result.draft is not None:
+            try:
+                submit(instance, viewer, result.draft.id)
+                result = UploadResult(result.name, Draft(result.draft.id, result.draft.practice_id, "submitted"))
+            except (NotAllowed, WrongState, StaleEdit) as error:
+                result = UploadResult(result.name, result.draft, (str(error),))
+        results.append(result)
+    return results
+
+
+def _upload(instance: Instance, viewer: Viewer, files: list[tuple[str, bytes]]) -> list[UploadResult]:
     from pathlib import Path
     from tempfile import TemporaryDirectory
 

@@ -10,10 +10,17 @@ and says so, and asks the job runner to rebuild the index: a broken index never 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
+
 from exchange import policy
+from exchange.models import PracticeRecord
 from exchange.search import indexing
+from exchange.search import listing
+from exchange.search.backend import MAX_PER_PAGE
 from exchange.search.backend import Hit
 from exchange.search.backend import IndexUnavailable
 from exchange.search.backend import SearchRequest
@@ -48,3 +55,62 @@ def related(instance: Instance, practice_id: str, viewer: policy.Viewer | None, 
     except Exception as error:  # related practices are a courtesy: never fail a page for them
         log.warning("related practices unavailable for %s: %r", practice_id, error)
         return []
+
+
+#: With a query, the API's list pages through at most this many of the best matches.
+MAX_LISTED_MATCHES = 1000
+#: catalogue rows read at a time while filling a page
+_CHUNK = 200
+
+
+@dataclass(frozen=True)
+class PracticePage:
+    """One page of the practices a viewer may read, in the order of their ids, and where the next page starts."""
+
+    records: list[PracticeRecord]
+    #: the id of the last practice on this page when more follow (the next page starts after it), else None
+    after: str | None
+
+
+def practice_page(instance: Instance, request: SearchRequest, viewer: policy.Viewer | None, after: str | None,
+                  limit: int) -> PracticePage:
+    """The practices ``viewer`` may read that match ``request``'s filters (and its query, if any), ordered by
+    id, the first ``limit`` of those whose id comes after ``after``.
+
+    Ordered by id, a page never moves: a practice published while someone pages through comes on a later
+    page if its id sorts after where they are, and no practice is skipped or listed twice. A query
+    keeps the best ``MAX_LISTED_MATCHES`` matches; each group of translations counts once, by the member
+    that matched best, as in search.
+    """
+    filters = request.facet_filters()
+    matches = _matching_ids(instance, request, viewer) if request.q.strip() else None
+    visibilities = policy.readable_visibilities(viewer)
+    query = (sa.select(PracticeRecord).where(PracticeRecord.visibility.in_(visibilities))
+             .order_by(PracticeRecord.id).limit(_CHUNK))
+    if matches is not None:
+        query = query.where(PracticeRecord.id.in_(sorted(matches)))
+    found: list[PracticeRecord] = []
+    with instance.db.session() as session:
+        while len(found) <= limit:  # read in chunks: the filters on lists of values are checked here
+            chunk = list(session.scalars(query.where(PracticeRecord.id > after) if after is not None else query))
+            found += [record for record in chunk
+                      if all(set(values) & set(listing.values(record, facet)) for facet, values in filters.items())]
+            if len(chunk) < _CHUNK:
+                break
+            after = chunk[-1].id
+    more = len(found) > limit
+    return PracticePage(found[:limit], found[limit - 1].id if more else None)
+
+
+def _matching_ids(instance: Instance, request: SearchRequest, viewer: policy.Viewer | None) -> set[str]:
+    """The ids of the best ``MAX_LISTED_MATCHES`` matches of ``request``'s query and filters."""
+    ids: set[str] = set()
+    page = 1
+    while len(ids) < MAX_LISTED_MATCHES:
+        results = find(instance, replace(request, sort="relevance", page=page, per_page=MAX_PER_PAGE, reads=()),
+                       viewer)
+        ids.update(hit.id for hit in results.hits)
+        if not results.hits or page * MAX_PER_PAGE >= results.total:
+            break
+        page += 1
+    return ids

@@ -33,7 +33,8 @@ class Listing:
         return max(1, math.ceil(self.total / self.per_page))
 
 
-def _values(record: PracticeRecord, facet: str) -> list[str]:
+def values(record: PracticeRecord, facet: str) -> list[str]:
+    """The values ``record`` has of ``facet`` (its hazards, its city, its year…), as they are filtered on."""
     if facet == "hazard":
         return list(record.hazards)
     if facet == "phase":
@@ -69,9 +70,9 @@ def listing(session: Session, visibilities: frozenset[str], filters: dict[str, l
     of ``text`` in their title or summary, with facet counts."""
     words = text.casefold().split()
     records = [r for r in readable(session, visibilities)
-               if all(not wanted or set(wanted) & set(_values(r, facet)) for facet, wanted in filters.items())
+               if all(not wanted or set(wanted) & set(values(r, facet)) for facet, wanted in filters.items())
                and all(w in f"{r.title} {r.summary}".casefold() for w in words)]
-    facets = {facet: dict(Counter(v for r in records for v in _values(r, facet)).most_common())
+    facets = {facet: dict(Counter(v for r in records for v in values(r, facet)).most_common())
               for facet in FACETS}
     start = (page - 1) * per_page
     return Listing(records=records[start:start + per_page], total=len(records), page=page,

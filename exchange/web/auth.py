@@ -1,4 +1,4 @@
-"""Signing in and out, accepting an invitation, changing one's password."""
+"""Signing in and out, accepting an invitation, changing one's password, one's personal API tokens."""
 
 from __future__ import annotations
 
@@ -23,14 +23,21 @@ from flask_login import login_user
 from flask_login import logout_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
+from wtforms import DateField
 from wtforms import EmailField
 from wtforms import PasswordField
+from wtforms import SelectMultipleField
+from wtforms import StringField
+from wtforms import widgets
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3; stubs are 3.2
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
 
 from exchange.accounts import devices
 from exchange.accounts import passwords
 from exchange.accounts import people
+from exchange.accounts import tokens
+from exchange.errors import NotFound
 from exchange.web import i18n
 from exchange.web.extensions import library
 
@@ -48,6 +55,14 @@ class LoginForm(FlaskForm):
 
 class NewPasswordForm(FlaskForm):
     password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=passwords.MAX_LENGTH)])
+
+
+class TokenForm(FlaskForm):
+    name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=tokens.MAX_NAME)])
+    scopes = SelectMultipleField(_l("Scopes"), choices=[SelectChoice(scope, scope) for scope in tokens.SCOPES],
+                                 widget=widgets.ListWidget(prefix_label=False), option_widget=widgets.CheckboxInput(),
+                                 validators=[DataRequired()])
+    expires = DateField(_l("Expires on"), validators=[DataRequired()])
 
 
 class ChangePasswordForm(NewPasswordForm):
@@ -164,3 +179,38 @@ def choose_language() -> ResponseReturnValue:
     response = redirect(back.path + (f"?{query}" if query else ""))
     i18n.remember(response, code)
     return response
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+@login_required
+def api_tokens() -> ResponseReturnValue:
+    """The person's API tokens; a new one's secret is shown on this answer only (a signed-in page: never cached)."""
+    form = TokenForm(scopes=[tokens.READ], expires=tokens.default_expiry())
+    created, error, status = None, None, 200
+    if form.validate_on_submit():
+        assert form.name.data and form.expires.data  # DataRequired
+        try:
+            created = tokens.create(library.instance, current_user.id, form.name.data, form.scopes.data or [],
+                                    form.expires.data)
+            form = TokenForm(formdata=None, scopes=[tokens.READ], expires=tokens.default_expiry())
+        except tokens.InvalidToken as refused:
+            error, status = i18n.told(refused), 400
+    elif form.is_submitted():
+        error, status = "; ".join(f"{form[name].label.text}: {'; '.join(problems)}"
+                                  for name, problems in form.errors.items()), 400
+    return render_template("api_tokens.html", form=form, created=created, error=error,
+                           tokens=tokens.mine(library.instance, current_user.id), now=tokens.utcnow(),
+                           latest=tokens.latest_expiry(),
+                           scope_names={scope: _(name) for scope, name in tokens.SCOPE_NAMES.items()}), status
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_api_token(token_id: int) -> ResponseReturnValue:
+    FlaskForm().validate_on_submit() or abort(400)
+    try:
+        tokens.revoke(library.instance, current_user.id, token_id)
+    except NotFound:
+        abort(404)
+    flash(_("The token was revoked; calls with it are refused from now on."))
+    return redirect(url_for("auth.api_tokens"))

@@ -53,7 +53,6 @@ from exchange.web.viewer import current as viewer
 from exchange.web.viewer import current_id
 
 bp = Blueprint("contribute", __name__)
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 
 class MultiCheckbox(SelectMultipleField):
@@ -327,11 +326,9 @@ def upload() -> ResponseReturnValue:
     form = FlaskForm()
     results = None
     if form.validate_on_submit():
-        files = [(f.filename or "unnamed", f.read(MAX_UPLOAD_BYTES + 1)) for f in request.files.getlist("files")][:50]
-        too_big = [name for name, data in files if len(data) > MAX_UPLOAD_BYTES]
-        results = submissions.upload(library.instance, viewer(),
-                                       [(n, d) for n, d in files if n not in too_big])
-        results += [submissions.UploadResult(n, None, (_("larger than the 10 MB upload limit"),)) for n in too_big]
+        files = [(f.filename or "unnamed", f.read(submissions.MAX_UPLOAD_BYTES + 1))
+                 for f in request.files.getlist("files")[:submissions.MAX_UPLOAD_FILES]]
+        results = submissions.upload(library.instance, viewer(), files)
     return render_template("upload.html", form=form, results=results)
 
 

@@ -25,5 +25,6 @@ def refuse_nul_characters() -> None:
     if NUL in request.path:
         abort(404)
     fields = [*request.args.items(multi=True), *request.form.items(multi=True)]
-    if any(NUL in name or NUL in value for name, value in fields):
+    # A multipart part whose name Werkzeug cannot read comes with the name None.
+    if any(NUL in (name or "") or NUL in (value or "") for name, value in fields):
         abort(400, _("A field of this request holds a NUL character, which no field accepts."))

@@ -1,0 +1,335 @@
+"""API v1 beyond search: personal tokens, scopes, audit, rate limits, cursor paging, versions, submissions,
+and the OpenAPI document checked against the routes and by schemathesis."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import re
+import zipfile
+
+import pytest
+import sqlalchemy as sa
+from werkzeug.datastructures import FileStorage
+from werkzeug.datastructures import MultiDict
+from werkzeug.test import stream_encode_multipart
+
+from exchange.accounts import people
+from exchange.accounts import tokens
+from exchange.library import publishing
+from exchange.models import ApiToken
+from exchange.models import AuditEntry
+from exchange.models import PracticeRecord
+from exchange.models import Submission
+from exchange.review import submissions
+from tests.test_accounts import HTTPS
+from tests.test_accounts import PASSWORD
+from tests.test_accounts import _token_in
+from tests.test_accounts import post
+from tests.test_accounts import sign_in
+
+IN_A_MONTH = datetime.date.today() + datetime.timedelta(days=30)
+
+
+def add_people(instance):  # type: ignore[no-untyped-def]
+    people.create_user(instance, "siti@jakarta.example", "Siti", ["contributor"], ["jakarta"], "t", PASSWORD)
+    people.create_user(instance, "rina@network.example", "Rina", ["reviewer"], [], "t", PASSWORD)
+    return people.by_id(instance, 1), people.by_id(instance, 2)
+
+
+def bearer(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def token(instance, user_id: int = 1, scopes=("read", "submit")) -> str:  # type: ignore[no-untyped-def]
+    return tokens.create(instance, user_id, "script", list(scopes), IN_A_MONTH)[1]
+
+
+def files(*named: tuple[str, bytes]) -> dict:
+    return {"files": [(io.BytesIO(content), name) for name, content in named]}
+
+
+def zipped(entries: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in entries.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def submitted(instance) -> list[Submission]:  # type: ignore[no-untyped-def]
+    with instance.db.session() as session:
+        return list(session.scalars(sa.select(Submission).order_by(Submission.id)))
+
+
+def audit_rows(instance) -> list[AuditEntry]:  # type: ignore[no-untyped-def]
+    with instance.db.session() as session:
+        return list(session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id)))
+
+
+# Tokens
+
+
+def test_a_token_is_made_on_the_account_page_shown_once_used_and_revoked(app, instance, make_practice):
+    add_people(instance)
+    publishing.publish(instance, make_practice(visibility="partners"), "flood-warning", "t")
+    browser = app.test_client()
+    sign_in(browser, "siti@jakarta.example")
+    page = browser.get(HTTPS + "/account/tokens").get_data(as_text=True)
+    assert IN_A_MONTH.isoformat() not in page and 'max="' in page  # a default (90 days) and a maximum
+    made = post(browser, "/account/tokens", {"csrf_token": _token_in(page), "name": "Nightly sync",
+                                              "scopes": ["read"], "expires": IN_A_MONTH.isoformat()})
+    assert made.status_code == 200 and "no-store" in made.headers["Cache-Control"]
+    secret = re.search(r'id="new-token">(pxt_[^<]+)<', made.get_data(as_text=True)).group(1)
+    again = browser.get(HTTPS + "/account/tokens").get_data(as_text=True)
+    assert secret not in again and "Nightly sync" in again
+    with instance.db.session() as session:
+        row = session.scalars(sa.select(ApiToken)).one()
+    assert row.token_hash == tokens.digest(secret) and secret not in repr(vars(row))  # stored hashed only
+
+    caller = app.test_client()
+    assert caller.get("/api/v1/practices/jakarta/flood-warning").status_code == 404  # anonymous: public only
+    found = caller.get("/api/v1/practices/jakarta/flood-warning", headers=bearer(secret))
+    assert found.status_code == 200 and found.get_json()["visibility"] == "partners"  # as Siti, a partner
+    assert found.headers["Cache-Control"] == "private, no-store" and "Authorization" in found.headers["Vary"]
+    assert "never" not in browser.get(HTTPS + "/account/tokens").get_data(as_text=True)  # its last use shown
+
+    page = browser.get(HTTPS + "/account/tokens").get_data(as_text=True)
+    post(browser, f"/account/tokens/{row.id}/revoke", {"csrf_token": _token_in(page)})
+    refused = caller.get("/api/v1/practices/jakarta/flood-warning", headers=bearer(secret))
+    assert refused.status_code == 401 and refused.get_json() == {"error": "this token does not work: revoked"}
+    assert "revoked" in browser.get(HTTPS + "/account/tokens").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("expires, problem", [
+    (datetime.date.today(), "expiry"),
+    (datetime.date.today() + datetime.timedelta(days=366), "expiry"),
+])
+def test_a_token_past_the_longest_expiry_is_refused(app, instance, expires, problem):
+    add_people(instance)
+    with pytest.raises(tokens.InvalidToken, match=problem):
+        tokens.create(instance, 1, "script", ["read"], expires)
+    with pytest.raises(tokens.InvalidToken, match="scopes"):
+        tokens.create(instance, 1, "script", ["write"], IN_A_MONTH)
+    assert tokens.mine(instance, 1) == []
+
+
+def test_expired_revoked_unknown_and_disabled_tokens_get_401_and_nothing_is_written(app, instance, make_practice):
+    add_people(instance)
+    client = app.test_client()
+    expired, revoked, disabled = token(instance), token(instance), token(instance)
+    with instance.db.writing() as session:
+        session.execute(sa.update(ApiToken).where(ApiToken.token_hash == tokens.digest(expired))
+                        .values(expires_at=datetime.datetime(2020, 1, 1)))
+    tokens.revoke(instance, 1, 2)
+    practice = files(("posko.md", make_practice(title="Posko")))
+    for secret, reason in ((expired, "expired"), (revoked, "revoked"), ("pxt_" + "x" * 43, "unknown"),
+                           ("not a token", "unknown")):
+        response = client.post("/api/v1/submissions", data=files(("posko.md", make_practice())),
+                               headers=bearer(secret))
+        assert response.status_code == 401 and response.get_json()["error"].endswith(reason)
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert client.post("/api/v1/submissions", data=practice, headers={"Authorization": "Basic eDp5"}).status_code == 401
+    people.disable(instance, "siti@jakarta.example", "rina@network.example")
+    response = client.post("/api/v1/submissions", data=files(("posko.md", make_practice())), headers=bearer(disabled))
+    assert response.status_code == 401 and response.get_json()["error"].endswith("account disabled")
+    assert submitted(instance) == []
+    # the refusals of known tokens are audited, by id
+    assert [(r.action, r.detail["token"]) for r in audit_rows(instance) if r.action.startswith("api.")] == [
+        ("api.refused", 1), ("api.refused", 2), ("api.refused", 3)]
+
+
+def test_scopes_and_csrf(app, instance, make_practice):
+    add_people(instance)
+    client = app.test_client()
+    reader, submitter = token(instance, scopes=["read"]), token(instance, scopes=["submit"])
+    refused = client.post("/api/v1/submissions", data=files(("a.md", make_practice())), headers=bearer(reader))
+    assert refused.status_code == 403 and "'submit'" in refused.get_json()["error"]
+    assert client.get("/api/v1/practices", headers=bearer(submitter)).status_code == 403
+    assert client.get("/api/v1/openapi.json", headers=bearer(submitter)).status_code == 200
+    assert client.post("/api/v1/submissions", data=files(("a.md", make_practice()))).status_code == 401
+    # A signed-in browser cannot submit through the API without a token (so the API needs no CSRF token) ...
+    browser = app.test_client()
+    sign_in(browser, "siti@jakarta.example")
+    assert post(browser, "/api/v1/submissions", files(("a.md", make_practice()))).status_code == 401
+    # ... and the web's own forms still need theirs.
+    assert post(browser, "/contribute/upload", files(("a.md", make_practice()))).status_code == 400
+    assert submitted(instance) == []
+    reviewer_token = token(instance, user_id=2, scopes=["submit"])  # a reviewer who writes for no city
+    assert client.post("/api/v1/submissions", data=files(("a.md", make_practice())),
+                       headers=bearer(reviewer_token)).status_code == 403
+
+
+# Submitting
+
+
+def test_a_submission_through_the_api_lands_in_the_review_queue_with_a_report_per_file(app, instance, make_practice):
+    _siti, rina = add_people(instance)
+    secret = token(instance)
+    # The body encoded here: the test client spools a large one to a file that it never closes.
+    body, _length, boundary = stream_encode_multipart(MultiDict([("files", FileStorage(io.BytesIO(c), n)) for n, c in (
+        ("posko.md", make_practice(title="Posko banjir")),
+        ("tokyo.md", make_practice(city="tokyo", country="JP")),
+        ("notes.txt", b"hello"),
+        ("bundle.zip", zipped({"jakarta/a.md": make_practice(title="A"), "jakarta/b.md": make_practice(kind="memo")})),
+        ("evil.zip", zipped({"../../app.md": make_practice()})),
+        ("huge.md", b"x" * (submissions.MAX_UPLOAD_BYTES + 1)),
+    )]), use_tempfile=False)
+    response = app.test_client().post("/api/v1/submissions", headers=bearer(secret), data=body.getvalue(),
+                                      content_type=f"multipart/form-data; boundary={boundary}")
+    assert response.status_code == 200
+    report = {entry["file"]: entry for entry in response.get_json()["files"]}
+    assert report["posko.md"]["status"] == "submitted" and report["posko.md"]["practice"] == "jakarta/posko"
+    assert report["posko.md"]["url"] == f"http://px.test/submissions/{report['posko.md']['submission']}"
+    assert report["bundle.zip: jakarta/a.md"]["status"] == "submitted"
+    assert report["tokyo.md"] == {"file": "tokyo.md", "status": "refused", "practice": None, "submission": None,
+                                  "url": None, "problems": ["city: you do not write for 'tokyo'"]}
+    assert "only Markdown (.md) files" in report["notes.txt"]["problems"][0]
+    assert "'memo' is not a known kind" in " ".join(report["bundle.zip: jakarta/b.md"]["problems"])
+    assert report["huge.md"]["problems"] == ["larger than the 10 MB upload limit"]
+    assert "would be written outside the library" in str([e["problems"] for f, e in report.items() if "evil" in f])
+    queue = submissions.queue(instance, rina)
+    assert sorted(waiting.practice_id for waiting in queue) == ["jakarta/a", "jakarta/posko"]
+    assert {s.status for s in submitted(instance)} == {"submitted"}
+    nothing = app.test_client().post("/api/v1/submissions", headers=bearer(secret), data={})
+    assert nothing.status_code == 400 and "files" in nothing.get_json()["error"]
+
+
+# Audit and rate limits
+
+
+def test_every_call_with_a_token_is_audited_by_its_id_never_its_secret(app, instance):
+    add_people(instance)
+    secret = token(instance)
+    client = app.test_client()
+    client.get("/api/v1/cities", headers=bearer(secret))
+    client.get("/api/v1/practices/jakarta/nothing", headers=bearer(secret))
+    client.get("/api/v1/cities")  # anonymous: not audited
+    calls = [(r.actor, r.action, r.target, r.detail) for r in audit_rows(instance) if r.action.startswith("api.")]
+    assert calls == [
+        ("siti@jakarta.example", "api.call", "/api/v1/cities", {"token": 1, "method": "GET", "status": 200}),
+        ("siti@jakarta.example", "api.refused", "/api/v1/practices/jakarta/nothing",
+         {"token": 1, "method": "GET", "status": 404})]
+    assert all(secret not in f"{r.target} {r.detail}" for r in audit_rows(instance))
+    assert ("siti@jakarta.example", "token.create", "token:1") in [(r.actor, r.action, r.target)
+                                                                     for r in audit_rows(instance)]
+
+
+def test_calls_are_limited_per_token_and_per_address(app, instance):
+    add_people(instance)
+    app.config.update(API_CALLS_PER_MINUTE=3, API_ANONYMOUS_CALLS_PER_MINUTE=2)
+    client = app.test_client()
+
+    def calls(attempt: int) -> tuple[list[int], int, int, str]:
+        first, second = token(instance), token(instance)  # fresh counts for each attempt
+        address = {"REMOTE_ADDR": f"192.0.2.{attempt}"}
+        statuses = [client.get("/api/v1/cities", headers=bearer(first)).status_code for _ in range(4)]
+        statuses += [client.get("/api/v1/cities", headers=bearer(second)).status_code]  # each token its own count
+        statuses += [client.get("/api/v1/cities", environ_base=address).status_code for _ in range(3)]
+        statuses += [client.get("/api/v1/cities", environ_base={"REMOTE_ADDR": f"198.51.100.{attempt}"}).status_code]
+        limited = client.get("/api/v1/cities", headers=bearer(first))
+        return statuses, limited.status_code, int(limited.headers.get("Retry-After", 0)), limited.get_json()["error"]
+
+    # Counts are kept per minute: what a minute's turn cut in two is asked again.
+    for attempt in range(1, 10):
+        minute = datetime.datetime.now().minute
+        statuses, status, retry_after, error = calls(attempt)
+        if datetime.datetime.now().minute == minute:
+            break
+    assert statuses == [200, 200, 200, 429, 200, 200, 200, 429, 200]
+    assert status == 429 and 1 <= retry_after <= 60 and "3 calls a minute" in error
+
+
+# Reading
+
+
+def test_cursor_paging_lists_every_public_practice_once_while_others_publish(app, instance, make_practice):
+    for slug in ("a", "c", "e", "g", "i"):
+        publishing.publish(instance, make_practice(title=slug.upper()), slug, "t")
+    publishing.publish(instance, make_practice(visibility="partners"), "b-restricted", "t")
+    client = app.test_client()
+    seen: list[str] = []
+    page = client.get("/api/v1/practices?per_page=2&hazard=riverine-flood").get_json()
+    while True:
+        seen += [practice["id"] for practice in page["practices"]]
+        if len(seen) == 2:  # meanwhile: a new version of a listed practice, and new practices before and after
+            publishing.publish(instance, make_practice(title="A again"), "a", "t")
+            publishing.publish(instance, make_practice(), "b", "t")
+            publishing.publish(instance, make_practice(), "z", "t")
+        if page["next"] is None:
+            assert page["cursor"] is None
+            break
+        assert page["next"].startswith("http://px.test/api/v1/practices?") and "hazard=riverine-flood" in page["next"]
+        page = client.get(page["next"]).get_json()
+    assert seen == ["jakarta/a", "jakarta/c", "jakarta/e", "jakarta/g", "jakarta/i", "jakarta/z"]
+    tokyo = client.get("/api/v1/practices?city=tokyo").get_json()
+    assert tokyo == {"practices": [], "per_page": 20, "cursor": None, "next": None}
+
+
+def test_the_list_covers_every_public_practice_and_refuses_a_bad_cursor(library_app, library_client):
+    listed: list[str] = []
+    url = "/api/v1/practices?per_page=7"
+    while url:
+        page = library_client.get(url).get_json()
+        listed += [practice["id"] for practice in page["practices"]]
+        url = page["next"]
+    found = library_client.get("/api/v1/search?per_page=100").get_json()["results"]
+    with library_app.extensions["exchange"].db.session() as session:
+        public = list(session.scalars(sa.select(PracticeRecord.id).where(PracticeRecord.visibility == "public")
+                                      .order_by(PracticeRecord.id)))
+    assert listed == public and len(public) == 44  # each translation too: search shows them grouped, as 35
+    assert {r["id"] for r in found} < set(listed)
+    tsunami = library_client.get("/api/v1/practices?q=tsunami&language=en").get_json()["practices"]
+    searched = library_client.get("/api/v1/search?q=tsunami&language=en&per_page=100").get_json()["results"]
+    assert [p["id"] for p in tsunami] == sorted(r["id"] for r in searched)
+    assert tsunami and all(p["language"] == "en" for p in tsunami)
+    for cursor in ("nonsense", "eyJhZnRlciI6IDF9", "eyJhZnRlciI6ICIuLi8uLi9ldGMifQ"):  # {"after": 1}, "../../etc"
+        bad = library_client.get(f"/api/v1/practices?cursor={cursor}")
+        assert bad.status_code == 400 and bad.get_json()["error"].startswith("cursor is not one this API gave out")
+    assert library_client.get("/api/v1/practices?hazard=lava").status_code == 400
+
+
+def test_a_practice_with_its_versions_keeps_a_restricted_version_unreadable(app, instance, make_practice):
+    add_people(instance)
+    publishing.publish(instance, make_practice(title="Public one"), "flood-warning", "t", note="first")
+    publishing.publish(instance, make_practice(title="Partners only", visibility="partners",
+                                               body="Secret steps.\n"), "flood-warning", "t")
+    publishing.publish(instance, make_practice(title="Public again"), "flood-warning", "t")
+    anonymous = app.test_client().get("/api/v1/practices/jakarta/flood-warning").get_json()
+    assert anonymous["title"] == "Public again" and anonymous["version"] == 3
+    assert [(v["version"], v["readable"]) for v in anonymous["versions"]] == [(3, True), (2, False), (1, True)]
+    assert set(anonymous["versions"][1]) == {"version", "published_at", "readable"}
+    assert "Secret" not in str(anonymous) and "Partners only" not in str(anonymous)
+    assert anonymous["versions"][2]["metadata"]["title"] == "Public one" and anonymous["versions"][2]["note"] == "first"
+    partner = app.test_client().get("/api/v1/practices/jakarta/flood-warning", headers=bearer(token(instance)))
+    restricted = partner.get_json()["versions"][1]
+    assert restricted["readable"] and restricted["markdown"] == "Secret steps.\n"
+
+
+def test_cities_and_vocabularies(library_client):
+    cities = library_client.get("/api/v1/cities").get_json()["cities"]
+    jakarta = next(city for city in cities if city["slug"] == "jakarta")
+    assert jakarta["country"] == "ID" and set(jakarta["names"]) == {"en", "id", "ja"}
+    assert jakarta["url"] == "http://px.test/cities/jakarta"
+    vocabularies = library_client.get("/api/v1/vocabularies").get_json()
+    assert {"hazard", "kind", "phase", "sendai_priority", "visibility", "language", "license"} <= set(vocabularies)
+    flood = next(t for t in vocabularies["hazard"]["terms"] if t["key"] == "riverine-flood")
+    assert flood["code"] == "MH0604" and flood["labels"]["ja"] == "河川洪水"
+    assert vocabularies["hazard"]["field"] == "hazards"
+
+
+# The OpenAPI document
+
+
+def test_every_api_route_is_in_the_openapi_document(library_app, library_client):
+    document = library_client.get("/api/v1/openapi.json").get_json()
+    assert document["openapi"] == "3.1.0" and document["servers"] == [{"url": "http://px.test"}]
+    routes = {re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule): rule.methods - {"HEAD", "OPTIONS"}
+              for rule in library_app.url_map.iter_rules() if rule.rule.startswith("/api/v1/")}
+    documented = {path: {method.upper() for method in operations} for path, operations in document["paths"].items()}
+    assert routes == documented
+    for path, operations in document["paths"].items():
+        for operation in operations.values():
+            in_path = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
+            assert in_path == set(re.findall(r"{(\w+)}", path))
+            assert {"401", "403", "429"} <= set(operation["responses"])
