@@ -44,6 +44,7 @@ from exchange.web import webhook_pages
 from exchange.web.extensions import csrf
 from exchange.web.extensions import library
 from exchange.web.extensions import login_manager
+from exchange.web.request_limits import BoundedInteger
 from exchange.web.request_limits import LimitedRequest
 
 #: the folder that holds the package, the templates and the bundled practices
@@ -105,6 +106,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     page_cache.init_app(app)
     search_log.init_app(app)
     compression.init_app(app)
+    app.url_map.converters["int"] = BoundedInteger  # before the routes that use it are added
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # its writes need a personal token, which no browser sends on its own

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import logging
 import re
 import subprocess
 import threading
@@ -336,6 +337,9 @@ def test_forms_need_a_csrf_token_and_logout_is_post_only(client, staff):
     assert post(client, "/login", {"email": staff, "password": PASSWORD}).status_code == 400
     sign_in(client, staff)
     assert client.post(HTTPS + "/logout").status_code == 400
+    cross_site = post(client, "/logout", {"csrf_token": csrf_token(client, "/")},
+                      headers={"Referer": "https://evil.example/"})  # a valid token, posted from another site
+    assert cross_site.status_code == 400
     assert client.get(HTTPS + "/logout").status_code == 405
     assert signed_in(client)
 
@@ -376,6 +380,25 @@ def test_sign_ins_are_audited(client, instance, staff):
     with instance.db.session() as session:
         actions = list(session.scalars(sa.select(AuditEntry.action).where(AuditEntry.action.like("login.%"))))
     assert actions == ["login.failure", "login.success"]
+
+
+def test_sign_ins_are_logged_one_line_each_with_who_where_and_outcome_but_no_secret(instance, staff, caplog):
+    """Threats L-1 (a forged log line in the e-mail stays on its line) and L-2 (no password or token logged)."""
+    caplog.set_level(logging.INFO, logger="exchange")
+    forged = "x@example.org\n2026-01-01 INFO admin logged in\x1b[2J"
+    assert people.authenticate(instance, forged, "guessed secret one", "198.51.100.7") is None
+    assert people.authenticate(instance, staff, "guessed secret two", "198.51.100.8") is None
+    signed = people.authenticate(instance, staff, PASSWORD, "198.51.100.9")
+    assert signed is not None
+    lines = [record.getMessage() for record in caplog.records if record.name.startswith("exchange")]
+    assert all("\n" not in line and "\x1b" not in line for line in lines), lines
+    failures = [line for line in lines if "login.failure" in line]
+    assert "198.51.100.7" in failures[0] and "\\n2026-01-01 info admin logged in\\x1b[2j" in failures[0]
+    assert "198.51.100.8" in failures[1] and repr(staff) in failures[1]
+    assert any("login.success" in line and "198.51.100.9" in line for line in lines)
+    logged = "\n".join(lines)
+    for secret in ("guessed secret", PASSWORD, signed.device_cookie):
+        assert secret not in logged
 
 
 def test_cli_creates_users_with_a_password_or_an_invitation(tmp_path, database_url):

@@ -139,6 +139,7 @@ def _zip(path: Path, entries: dict[str, bytes], symlink: str | None = None) -> P
         ({"jakarta/a.md": b"x"}, "jakarta/link.md", "is a symbolic link"),
         ({"jakarta/inner.zip": b"PK"}, None, "is not a Markdown (.md) file"),
         ({"jakarta/bomb.md": b"0" * (600 * 1024)}, None, "is larger than 512 KB"),
+        ({f"jakarta/e{n}.md": b"" for n in range(5001)}, None, "5002 entries; at most 5000 are allowed"),
     ],
 )
 def test_unsafe_zip_bundles_are_refused_whole(runner, instance, tmp_path, make_practice, entries, symlink, problem):

@@ -17,6 +17,7 @@ from exchange.models import Submission
 from exchange.review import submissions
 from exchange.search.backend import SearchRequest
 from tests import changes_html
+from tests.conftest import practice_text
 from tests.test_accounts import HTTPS
 from tests.test_accounts import PASSWORD
 from tests.test_accounts import _token_in
@@ -614,3 +615,64 @@ def test_comparing_and_reading_an_earlier_version_name_the_practice_by_its_title
     assert "@@" not in page and changes_html.fields(page) == {}
     assert changes_html.marked(page, "del") == ["Katulampa"] and changes_html.marked(page, "ins") == ["Depok"]
     assert "第1版から第2版への変更点" in page and 'lang="id"' in page.split('<div class="diff-inline"', 1)[1][:80]
+
+
+def test_a_practice_in_review_is_shown_only_to_its_author_and_reviewers(app, instance, make_practice):
+    """Threats A-9: not in search, suggestions, listings, related practices, the API or a pack until published."""
+    from exchange.errors import PracticeNotFound
+    from exchange.packs import packs
+
+    add_people(instance)
+    publishing.publish(instance, make_practice(title="Posko banjir kota", body="Posko banjir RW kebanjiran.\n",
+                                               language="id", hazards="[urban-flood]"), "posko-kota", "t")
+    author, reviewer, other, visitor = (app.test_client() for _ in range(4))
+    sign_in(author, "siti@jakarta.example")
+    sign_in(reviewer, "rev@network.example")
+    sign_in(other, "kenji@tokyo.example")
+    submit_form(author, "/contribute", title="Posko zebrawarga RW", body="## Langkah\n\nPosko banjir zebrawarga.\n")
+    assert latest(instance).status == "submitted"
+    for client in (visitor, other, reviewer):
+        for path in ("/", "/practices", "/practices?q=zebrawarga", "/practices?q=zebrawarg", "/cities/jakarta",
+                     "/practices/jakarta/posko-kota"):
+            page = client.get(HTTPS + path).get_data(as_text=True)
+            assert "Posko zebrawarga RW" not in page and "posko-banjir-rw" not in page, path
+            assert path.endswith("zebrawarga") or "zebrawarga" not in page, path  # nor offered as a correction
+        for path in ("/practices/jakarta/posko-banjir-rw", "/api/v1/practices/jakarta/posko-banjir-rw"):
+            assert client.get(HTTPS + path).status_code == 404
+        for q in ("zebrawarga", "zebrawarg"):
+            answer = client.get(HTTPS + f"/api/v1/search?q={q}").get_json()
+            assert answer["total"] == 0 and answer["suggestion"] is None
+    kenji = people.load(instance, "2:1")
+    pack = packs.create(instance, kenji, "Flood workshop")  # type: ignore[arg-type]
+    try:
+        packs.add_practice(instance, kenji, pack, "jakarta/posko-banjir-rw")  # type: ignore[arg-type]
+        raise AssertionError("a practice in review was added to a pack")
+    except PracticeNotFound:
+        pass
+    assert other.get(f"{HTTPS}/submissions/{latest(instance).id}").status_code == 404
+    for client in (author, reviewer):
+        assert "Posko zebrawarga RW" in client.get(HTTPS + "/dashboard").get_data(as_text=True)
+
+
+def test_submitting_several_drafts_submits_none_of_another_persons(app, instance):
+    """Threats A-7: a draft of someone else's slipped into the bulk submit is refused and left as it was."""
+    add_people(instance)
+    kenji = people.load(instance, "2:1")
+    text = practice_text(city="tokyo", country="JP").decode()
+    theirs = submissions.save(instance, kenji, "tokyo", "drill", text, None)  # type: ignore[arg-type]
+    client = app.test_client()
+    sign_in(client, "siti@jakarta.example")
+    submit_form(client, "/contribute", action="save")
+    own = latest(instance)
+    assert own.status == "draft" and own.id != theirs.id
+    token = _token_in(client.get(HTTPS + "/dashboard").get_data(as_text=True))
+    answer = post(client, "/contribute/submit-drafts", {"csrf_token": token,
+                                                        "submission": [str(theirs.id), str(own.id)]})
+    page = client.get(HTTPS + answer.headers["Location"]).get_data(as_text=True)
+    assert f"Submission {theirs.id} not submitted" in page
+    with instance.db.session() as session:
+        assert session.get(Submission, theirs.id).status == "draft"
+        assert session.get(Submission, own.id).status == "submitted"
+        events = session.scalars(sa.text("SELECT action FROM submission_events WHERE submission_id = :s"),
+                                 {"s": theirs.id}).all()
+    assert events == ["save"]

@@ -206,3 +206,28 @@ def test_a_text_too_complex_to_render_within_the_budget_is_refused_and_nothing_i
         publishing.publish(instance, make_practice(body="*a **a " * 100), "flood-warning", "t")
     assert instance.store.versions("jakarta/flood-warning") == [1]
     assert consistency.check(instance) == []
+
+
+def test_an_approval_publishes_only_the_text_the_submission_still_holds(instance, make_practice, monkeypatch):
+    """K-5: the author revises (after another reviewer asked for changes) while an approval is under way."""
+    siti, _ayu, rina, budi = add_people(instance)
+    publishing.publish(instance, make_practice(), "flood-warning", "t")
+    submission = submitted(instance, siti, make_practice, "Siti's first text.\n")
+    publish = publishing.publish
+
+    def revised_meanwhile(*args, **kwargs):  # type: ignore[no-untyped-def]
+        monkeypatch.setattr(publishing, "publish", publish)  # once: Rina read the first text, then this
+        submissions.review(instance, budi, submission, "request_changes")
+        text = make_practice(body="Siti's second text.\n").decode()
+        submissions.save(instance, siti, "jakarta", "flood-warning", text, 1, submission_id=submission)
+        submissions.submit(instance, siti, submission)
+        return publish(*args, **kwargs)
+
+    monkeypatch.setattr(publishing, "publish", revised_meanwhile)
+    with pytest.raises((submissions.WrongState, submissions.StaleEdit)):
+        submissions.review(instance, rina, submission, "approve")
+    assert instance.store.versions("jakarta/flood-warning") == [1]  # the first text was never published
+    assert consistency.check(instance) == []
+    assert status(instance, submission) == "submitted"  # the second text waits for a reviewer to read it
+    assert submissions.review(instance, rina, submission, "approve") == 2
+    assert b"Siti's second text." in instance.store.read_version("jakarta/flood-warning", 2)

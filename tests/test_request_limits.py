@@ -88,3 +88,22 @@ def test_a_body_over_the_request_limit_is_refused_before_it_is_read(app, writer)
     assert response.status_code == 413
     assert stream.tell() == 0
     assert TOO_LARGE in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("number", ["9" * 30, str(2**63)], ids=["thirty-digits", "two-to-the-63"])
+def test_numbers_no_database_row_can_have_are_refused_not_a_server_error(instance, writer, number):
+    """Past the largest integer the database holds, a lookup fails rather than finds nothing (threats R-9)."""
+    from exchange.packs import packs
+
+    client, token = writer
+    pack = packs.create(instance, people.load(instance, "1:1"), "Flood workshop")  # type: ignore[arg-type]
+    for path in (f"/packs/{number}", f"/packs/{pack}/exports/{number}", f"/submissions/{number}/edit",
+                 f"/notifications/{number}"):
+        assert client.get(HTTPS + path).status_code == 404, path
+    for path, fields in [(f"/packs/{pack}/notes", {"item": number, "trainer_notes": "x"}),
+                         ("/packs/add", {"pack": number, "practice_id": "jakarta/x"}),
+                         ("/contribute/submit-drafts", {"submission": number}),
+                         (f"/packs/{pack}/notes", {"items[999999999]": "x", "item[0][a][b][c]": "y"})]:
+        response = client.post(HTTPS + path, data={**fields, "csrf_token": token}, headers={"Referer": HTTPS + "/"})
+        assert response.status_code in (302, 400), (path, fields)
+    assert packs.read(instance, people.load(instance, "1:1"), pack)[0].title == "Flood workshop"  # type: ignore[arg-type]

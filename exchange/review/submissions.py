@@ -230,6 +230,9 @@ def review(instance: Instance, reviewer: Viewer, submission_id: int, decision: s
     def close(session: Session, version: int | None) -> None:
         submission = session.get_one(Submission, submission_id, with_for_update=True)  # submissions stay
         _check_reviewable(submission, decision)  # again, under the lock: another reviewer may have decided
+        if decision == "approve" and (submission.text, submission.base_version) != (text, base):
+            # sent back and revised since it was read: approve the text the submission holds now, not that one
+            raise WrongState(Message(N_("the submission was revised while it was being approved; read it again")))
         if status:
             submission.status, submission.updated_at = status, utcnow()
         if version:

@@ -49,6 +49,7 @@ from exchange.web import errors
 from exchange.web import i18n
 from exchange.web import presentation
 from exchange.web.extensions import library
+from exchange.web.request_limits import form_number
 from exchange.web.viewer import current as viewer
 from exchange.web.viewer import current_id
 
@@ -288,10 +289,9 @@ def edit(city: str, slug: str) -> ResponseReturnValue:
         abort(404)
     base = None
     if request.method == "POST":
-        raw = request.form.get("base_version", "")
-        if not (raw.isascii() and raw.isdigit()):
+        base = form_number(request.form.get("base_version", ""))
+        if base is None:
             abort(428)  # an edit must say which version it was written against (threats K-2)
-        base = int(raw)
     view = reading.get(library.instance, f"{city}/{slug}", viewer(), base)
     form = PracticeForm([city])
     text = view.practice.text.decode("utf-8")
@@ -309,9 +309,9 @@ def edit_draft(submission_id: int) -> ResponseReturnValue:
     form = PracticeForm([submission.city])
     since = submissions.published_since(library.instance, submission)  # a newer version came out meanwhile
     base = since[0] if since else submission.base_version  # saving brings the draft forward to it
-    raw = request.form.get("base_version", "")
-    if request.method == "POST" and submission.base_version is not None and raw.isascii() and raw.isdigit():
-        base = int(raw)  # the version the form showed
+    shown = form_number(request.form.get("base_version", ""))
+    if request.method == "POST" and submission.base_version is not None and shown is not None:
+        base = shown  # the version the form showed
     if request.method == "GET":
         form.fill(submission.text, submission.practice_id.split("/")[1])
         form.note.data = submission.note
@@ -338,9 +338,10 @@ def submit_drafts() -> ResponseReturnValue:
     FlaskForm().validate_on_submit() or abort(400)
     done = 0
     for raw in request.form.getlist("submission")[:200]:
-        if raw.isascii() and raw.isdigit():
+        number = form_number(raw)
+        if number is not None:
             try:
-                submissions.submit(library.instance, viewer(), int(raw))
+                submissions.submit(library.instance, viewer(), number)
                 done += 1
             except (submissions.NotAllowed, submissions.WrongState, submissions.StaleEdit) as error:
                 flash(_("Submission %(number)s not submitted: %(reason)s.", number=raw, reason=i18n.told(error)))

@@ -40,6 +40,7 @@ from exchange.packs.exports import jobs
 from exchange.packs.exports import markdown_zip
 from exchange.web import i18n
 from exchange.web.extensions import library
+from exchange.web.request_limits import form_number
 from exchange.web.viewer import current as viewer
 
 bp = Blueprint("packs", __name__, url_prefix="/packs")
@@ -53,10 +54,10 @@ def _valid() -> None:
 
 
 def _number(name: str) -> int:
-    raw = request.form.get(name, "")
-    if not (raw.isascii() and raw.isdigit()):
+    number = form_number(request.form.get(name, ""))
+    if number is None:
         abort(400)
-    return int(raw)
+    return number
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -304,9 +305,10 @@ def reorder(pack_id: int) -> ResponseReturnValue:
     raw = request.form.get("order", "")[:20_000].split(",")
 
     def change() -> None:
-        if not all(part.isascii() and part.isdigit() for part in raw):
+        numbers = [number for number in map(form_number, raw) if number is not None]
+        if len(numbers) != len(raw):
             raise ValueError(_("The new order must list the entries' numbers, separated by commas."))
-        packs.reorder(library.instance, viewer(), pack_id, [int(part) for part in raw])
+        packs.reorder(library.instance, viewer(), pack_id, numbers)
 
     return _change(pack_id, change, _("New order saved."))
 

@@ -12,6 +12,9 @@ stream instead, so that for both encodings:
 - the body is read up to ``MAX_CONTENT_LENGTH`` bytes, and refused unread when it announces more.
 
 Every refusal is a 413 whose description says which limit was passed.
+
+Numbers in addresses and forms name rows of the database: one past the largest integer it holds names
+nothing, and is refused as such before any lookup (which would fail on it: threats R-9).
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
+from werkzeug.routing import IntegerConverter
+from werkzeug.routing import ValidationError
 
 #: bytes read from the body at a time
 CHUNK = 64 * 1024
@@ -36,6 +41,24 @@ CHUNK = 64 * 1024
 ENCODED_PER_BYTE = 3
 #: longer field names are not worth reading (the app's longest is 20 characters)
 MAX_NAME = 1024
+#: the largest integer the database holds (SQLite's INTEGER, PostgreSQL's bigint): the largest id there is
+MAX_NUMBER = 2**63 - 1
+
+
+class BoundedInteger(IntegerConverter):
+    """``<int:…>`` in a route: a number past MAX_NUMBER names nothing (404), never a database overflow."""
+
+    def to_python(self, value: str) -> int:
+        if len(value) > len(str(MAX_NUMBER)) or int(value) > MAX_NUMBER:
+            raise ValidationError()
+        return int(super().to_python(value))
+
+
+def form_number(raw: str) -> int | None:
+    """``raw`` as the number of a row (decimal digits, at most MAX_NUMBER), or None when it cannot be one."""
+    if raw.isascii() and raw.isdigit() and len(raw) <= len(str(MAX_NUMBER)) and int(raw) <= MAX_NUMBER:
+        return int(raw)
+    return None
 
 
 def limits_message(field_bytes: int | None, parts: int | None, body_bytes: int | None) -> str:

@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import textwrap
 import threading
 import time
 from pathlib import Path
@@ -365,6 +366,28 @@ def test_repair_after_editing_a_file_records_a_new_version(app, instance, make_p
 
 def exchange_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "exchange", *args]
+
+
+def test_lock_files_left_by_a_writer_killed_mid_write_do_not_block_the_next(instance, make_practice):
+    """C-6: a lock file's existence is not a lock (Whoosh's and ours are advisory locks the kernel drops)."""
+    publishing.publish(instance, make_practice(title="Dam plan", body="Open the sluice.\n"), "dam", "test")
+    killed = textwrap.dedent(f"""
+        import os
+        from exchange.instance import Instance
+        instance = Instance.open({str(instance.path)!r}, {instance.db.url!r})
+        with instance.search.index.writing() as index:
+            writer = index.writer()  # Whoosh's own write lock, beside ours
+            writer.add_document(id="jakarta/never-committed")
+            os.kill(os.getpid(), 9)
+    """)
+    result = subprocess.run([sys.executable, "-c", killed], env=exchange_environment(instance.path, instance.db.url))
+    assert result.returncode == -signal.SIGKILL
+    live = instance.search.index.live_folder()
+    assert (instance.search.index.root / "writer.lock").exists() and list(live.glob("*WRITELOCK*"))
+    publishing.publish(instance, make_practice(title="Levee patrol", body="Walk the quokkaline levee.\n"), "levee",
+                       "test")
+    assert found(instance, "quokkaline") == ["jakarta/levee"] and pending(instance) == []
+    assert found(instance, "sluice") == ["jakarta/dam"]
 
 
 def test_a_reindex_killed_midway_leaves_the_old_index_serving(library_app):
