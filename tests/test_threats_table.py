@@ -1,15 +1,15 @@
 """The threats table of tests/README.md: a row for every threat of reference/threats.md, naming tests that exist.
 
-The catalogue lives in the shared folder beside the repository (``../shared/reference/threats.md``);
-``EXCHANGE_THREATS`` may name it elsewhere; without it the tests skip (and fail under CI=true). Test
-names are read from the test files with ``ast``, so a renamed or deleted test fails here, not silently
-in the table.
+The catalogue is kept in tests/data/threats.md, a copy of the shared folder's
+``../shared/reference/threats.md`` (a clone of the repository alone, as CI has, has no shared folder);
+where the shared folder is beside the repository the copy must be the same, so a changed catalogue is
+taken in knowingly. Test names are read from the test files with ``ast``, so a renamed or deleted test
+fails here, not silently in the table.
 """
 
 from __future__ import annotations
 
 import ast
-import os
 import re
 from pathlib import Path
 
@@ -23,15 +23,20 @@ CITED_TEST = re.compile(r"(tests/[\w/]+\.py)::(\w+)")
 IN_PROGRESS = re.compile(r"issue 1[45] parts? [\d ,and]+, in progress")
 
 
+CATALOGUE = ROOT / "tests" / "data" / "threats.md"
+SHARED = ROOT.parent / "shared" / "reference" / "threats.md"
+
+
 def catalogue() -> str:
-    """The text of reference/threats.md."""
-    path = Path(os.environ.get("EXCHANGE_THREATS") or ROOT.parent / "shared" / "reference" / "threats.md")
-    if not path.is_file():
-        missing = f"the threats catalogue is not at {path} (set EXCHANGE_THREATS)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(missing)
-        pytest.skip(missing)
-    return path.read_text("utf-8")
+    """The text of reference/threats.md (our copy of it)."""
+    return CATALOGUE.read_text("utf-8")
+
+
+def test_the_copy_of_the_catalogue_is_the_shared_one() -> None:
+    if not SHARED.is_file():
+        pytest.skip(f"no shared folder beside the repository ({SHARED}): the copy is what there is")
+    assert CATALOGUE.read_text("utf-8") == SHARED.read_text("utf-8"), \
+        "reference/threats.md changed: copy it to tests/data/threats.md and map its new rows in tests/README.md"
 
 
 def table_ids(markdown: str) -> list[str]:
