@@ -14,11 +14,14 @@ Invalid        400     the error's message
 =============  ======  ===============================================================
 
 A refused rendering (``bounded_rendering.RenderRefused``) answers with the status in :data:`REFUSALS`,
-its message, and when to try again.
+its message, and when to try again. A disk that is full or failing (``STORAGE_FAILURES``) answers 503
+saying so, with when to try again: services change nothing when a write fails, so the request may simply
+be sent again once an administrator has made room (it is logged as an error for them).
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 
 from flask import Flask
@@ -27,6 +30,7 @@ from flask import render_template
 from flask import request
 from flask.typing import ResponseReturnValue
 from flask.wrappers import Response
+from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -51,6 +55,11 @@ REFUSALS: dict[type[bounded_rendering.RenderRefused], tuple[int, int | None]] = 
     bounded_rendering.RenderingAllowanceUsed: (429, int(bounded_rendering.ALLOWANCE_PERIOD_SECONDS)),
     bounded_rendering.RenderersBusy: (503, 5),
 }
+
+#: errors of the disk itself, not of our code: the server's disk is full, read-only or failing
+STORAGE_FAILURES = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS})
+#: when to try again after a storage failure (seconds)
+STORAGE_RETRY_SECONDS = 60
 
 
 def refusal_status(error: bounded_rendering.RenderRefused) -> int:
@@ -93,6 +102,17 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException) -> ResponseReturnValue:
         # A description given when raising (not the class's stock sentence) is meant for the reader.
         return _http_error(error.code or 500, error.name, error.description, told="description" in vars(error))
+
+    @app.errorhandler(OSError)
+    def storage_failure(error: OSError) -> ResponseReturnValue:
+        if error.errno not in STORAGE_FAILURES:
+            return unexpected(error)
+        log.error("storage failure on %s %r: %r", request.method, request.path, error)
+        body, status = _http_error(503, HTTP_STATUS_CODES[503], _(
+            "The library could not save or read its files: the server's disk is full or failing. Nothing was "
+            "changed. Go back to keep what you wrote, and try again later; the administrators can see this in "
+            "the server's log."), told=True)
+        return body, status, {"Retry-After": str(STORAGE_RETRY_SECONDS)}
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> ResponseReturnValue:
