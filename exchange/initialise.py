@@ -54,12 +54,15 @@ def initialise(instance: Instance, actor: str, seed: bool = True,
 
 
 def prepare_search(instance: Instance) -> int:
-    """Make the search index ready: rebuilt when missing or unusable, else caught up with the outbox."""
+    """Make the search index ready: rebuilt when missing or unusable or when it missed outbox rows since
+    pruned (``indexing.behind``), else caught up with the outbox."""
     indexing.sweep_abandoned(instance)
     prepare()
     try:
         instance.search.verify()
     except IndexUnavailable:
+        return indexing.rebuild(instance)
+    if indexing.behind(instance):
         return indexing.rebuild(instance)
     return indexing.drain(instance)
 

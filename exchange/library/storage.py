@@ -69,11 +69,13 @@ def read_file(path: Path) -> bytes:
 
 
 class LibraryStore:
-    """Practice files of one instance: ``library/<city>/<slug>.md`` and ``history/<city>/<slug>/<n>.md``."""
+    """Practice files of one library: ``library/<city>/<slug>.md`` and ``history/<city>/<slug>/<n>.md`` in
+    ``root`` (the instance folder, or a folder several nodes share: ``LIBRARY_STORE``)."""
 
-    def __init__(self, instance: Path) -> None:
-        self.library = instance / "library"
-        self.history = instance / "history"
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.library = root / "library"
+        self.history = root / "history"
 
     def _inside(self, root: Path, *parts: str) -> Path:
         path = root.joinpath(*parts)

@@ -143,6 +143,8 @@ def run(context: Context, payload: dict) -> None:
             raise Later(LOOK_AGAIN_SECONDS, "left running by a job runner that stopped; its worker may finish it")
         return  # done, failed, expired or deleted with its pack: nothing left to do
     environment = worker_environment(str(instance.path), instance.db.url, instance.base_url)
+    environment["EXCHANGE_LIBRARY_STORE"] = str(instance.store.root)
+    environment["EXCHANGE_NODE"] = instance.node
     try:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, a number as argument
             [sys.executable, "-m", "exchange.packs.exports.worker", str(job_id)], env=environment,
