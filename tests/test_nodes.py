@@ -114,34 +114,46 @@ def wait_until(condition, what: str) -> None:  # type: ignore[no-untyped-def]
 
 
 @contextlib.contextmanager
-def serving(env: dict[str, str]) -> Iterator[int]:
-    """``exchange serve --port 0`` (one worker, its job runner beside it) for the block; its port."""
-    server = subprocess.Popen(["exchange", "serve", "--port", "0", "--workers", "1", "--threads", "2"], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    assert server.stdout is not None
+def serving(*envs: dict[str, str]) -> Iterator[list[int]]:
+    """``exchange serve --port 0`` (one worker, its job runner beside it) for each environment, started and
+    stopped side by side; their ports."""
+    servers = [subprocess.Popen(["exchange", "serve", "--port", "0", "--workers", "1", "--threads", "2"], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) for env in envs]
     try:
-        said = server.stdout.readline()  # once the socket listens
-        match = re.search(r" on http://127\.0\.0\.1:(\d+)/$", said.strip())
-        assert match, said
-        yield int(match.group(1))
+        ports = []
+        for server in servers:
+            assert server.stdout is not None
+            said = server.stdout.readline()  # once the socket listens
+            match = re.search(r" on http://127\.0\.0\.1:(\d+)/$", said.strip())
+            assert match, said
+            ports.append(int(match.group(1)))
+        yield ports
     finally:
-        server.send_signal(signal.SIGTERM)
-        assert server.wait(60) == 0
-        server.stdout.close()
+        for server in servers:
+            server.send_signal(signal.SIGTERM)
+        for server in servers:
+            assert server.wait(60) == 0
+            assert server.stdout is not None
+            server.stdout.close()
+
+
+def run_side_by_side(command: list[str], *envs: dict[str, str]) -> list[tuple[int, str]]:
+    """``command`` run in each environment at the same time; each one's exit status and output."""
+    processes = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                 for env in envs]
+    return [(process.wait(120), process.communicate()[0]) for process in processes]
 
 
 def test_two_nodes_on_one_database_and_one_library_store(tmp_path, postgresql_server):
     url = postgresql_server.create_database()
     store = tmp_path / "shared"
-    envs = {}
-    for node in ("a", "b"):
-        envs[node] = {**exchange_environment(tmp_path / f"node-{node}", url), "EXCHANGE_LIBRARY_STORE": str(store),
-                      "EXCHANGE_SECRET_KEY": "shared by every node 4f1e"}
-        init = subprocess.run(["exchange", "init", "--empty"], env=envs[node], capture_output=True, text=True)
-        assert init.returncode == 0, init.stderr
-    assert not (tmp_path / "node-a" / "library").exists() and not (tmp_path / "node-b" / "history").exists()
+    env_a, env_b = ({**exchange_environment(tmp_path / f"node-{node}", url), "EXCHANGE_LIBRARY_STORE": str(store),
+                     "EXCHANGE_SECRET_KEY": "shared by every node 4f1e"} for node in ("a", "b"))
     try:
-        with serving(envs["a"]) as port_a, serving(envs["b"]) as port_b:
+        init = subprocess.run(["exchange", "init", "--empty"], env=env_a, capture_output=True, text=True)
+        assert init.returncode == 0, init.stderr
+        # node B joins by starting: the database is ready; its index is built from the shared library
+        with serving(env_a, env_b) as (port_a, port_b):
             # Published on node A (by a process of node A, as an import or a reviewer's approval would be)
             app = create_app({"INSTANCE": tmp_path / "node-a", "DATABASE_URL": url, "LIBRARY_STORE": str(store),
                               "TESTING": True})
@@ -162,8 +174,8 @@ def test_two_nodes_on_one_database_and_one_library_store(tmp_path, postgresql_se
             wait_until(lambda: ids(port_b, "xylophonic") == [], "node B drops the restricted practice")
             assert get_json(port_b, "/api/v1/search?q=siren")["facets"]["city"] == {}
             close(app)
-        for node in ("a", "b"):
-            check = subprocess.run(["exchange", "check"], env=envs[node], capture_output=True, text=True)
-            assert (check.returncode, check.stdout.strip()) == (0, "Library, database and search index agree.")
+        assert not (tmp_path / "node-a" / "library").exists() and not (tmp_path / "node-b" / "history").exists()
+        agree = (0, "Library, database and search index agree.\n")
+        assert run_side_by_side(["exchange", "check"], env_a, env_b) == [agree, agree]
     finally:
         postgresql_server.drop_database(url)

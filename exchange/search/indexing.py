@@ -54,6 +54,8 @@ CATCH_UP_EVERY_SECONDS = 5.0
 KEEP_DONE_ROWS = datetime.timedelta(days=7)
 #: how long a row is kept for a node that has not applied it (one stopped, or gone for good)
 RETENTION = datetime.timedelta(days=7)
+#: rows marked applied per statement (SQLite takes at most 32,766 values in one)
+MARKS_AT_ONCE = 1000
 
 
 def enqueue(session: Session, practice_id: str) -> None:
@@ -135,9 +137,9 @@ def pending_condition(node: str) -> sa.ColumnElement[bool]:
 def _record_applied(session: Session, node: str, outbox_ids: list[int]) -> None:
     """Mark ``outbox_ids`` applied by ``node`` and say the node was seen (registering it if new)."""
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    if outbox_ids:
+    for start in range(0, len(outbox_ids), MARKS_AT_ONCE):
         session.execute(insert(OutboxApplied).values([{"node": node, "outbox_id": outbox_id}
-                                                      for outbox_id in outbox_ids])
+                                                      for outbox_id in outbox_ids[start:start + MARKS_AT_ONCE]])
                         .on_conflict_do_nothing(index_elements=["node", "outbox_id"]))
     session.execute(insert(IndexNode).values(node=node, seen_at=utcnow(), behind=False)
                     .on_conflict_do_update(index_elements=["node"], set_={"seen_at": utcnow()}))
@@ -163,9 +165,10 @@ def _settle(session: Session) -> None:
     gone = sa.select(IndexOutbox.id).where(sa.or_(IndexOutbox.done_at < now - KEEP_DONE_ROWS,
                                                   IndexOutbox.enqueued_at < now - RETENTION))
     gone_ids = list(session.scalars(gone))
-    if gone_ids:
-        session.execute(sa.delete(OutboxApplied).where(OutboxApplied.outbox_id.in_(gone_ids)))
-        session.execute(sa.delete(IndexOutbox).where(IndexOutbox.id.in_(gone_ids)))
+    for start in range(0, len(gone_ids), MARKS_AT_ONCE):
+        some = gone_ids[start:start + MARKS_AT_ONCE]
+        session.execute(sa.delete(OutboxApplied).where(OutboxApplied.outbox_id.in_(some)))
+        session.execute(sa.delete(IndexOutbox).where(IndexOutbox.id.in_(some)))
 
 
 def rebuild(instance: Instance, wait: bool = True) -> int:

@@ -4,8 +4,9 @@ A request records the export and a job for the job runner in one transaction, an
 runner starts a worker process for it (``run``), at most :data:`MAX_RUNNING` at a time in the whole
 library; the rest wait as "queued" (threats R-8). Each worker is a separate process that caps its own
 memory and wall clock (R-7), reports progress in the database, and writes the file into ``exports/`` of
-the instance; the runner turns its exit status into the message the person waiting reads. A recurring
-job (``sweep``) fails exports whose worker vanished and deletes files after :data:`KEEP`.
+the library store (the instance folder unless LIBRARY_STORE names a shared one); the runner turns its
+exit status into the message the person waiting reads. A recurring job (``sweep``) fails exports whose
+worker vanished and deletes files after :data:`KEEP`.
 """
 
 from __future__ import annotations
@@ -66,7 +67,9 @@ class JobNotFound(NotFound):
 
 
 def folder(instance: Instance) -> Path:
-    return instance.path / "exports"
+    """Where finished exports wait to be downloaded: beside the library, so that with several nodes sharing
+    one library store, a file made by one node's runner is served by whichever node the download reaches."""
+    return instance.store.root / "exports"
 
 
 def file_path(instance: Instance, job: ExportJob) -> Path:
