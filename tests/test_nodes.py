@@ -89,12 +89,12 @@ def test_a_node_that_missed_pruned_rows_rebuilds_its_index(instance, second_node
 
 # Two real nodes: two servers, one PostgreSQL, one shared library folder ---------------------------
 
-def get_json(port: int, path: str) -> dict:
+def get_json(port: int, path: str, status: int = 200) -> dict:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
         connection.request("GET", path)
         response = connection.getresponse()
-        assert response.status == 200, path
+        assert response.status == status, path
         answer: dict = json.loads(response.read())
         return answer
     finally:
@@ -173,6 +173,7 @@ def test_two_nodes_on_one_database_and_one_library_store(tmp_path, postgresql_se
             assert ids(port_a, "xylophonic") == []
             wait_until(lambda: ids(port_b, "xylophonic") == [], "node B drops the restricted practice")
             assert get_json(port_b, "/api/v1/search?q=siren")["facets"]["city"] == {}
+            get_json(port_b, "/api/v1/practices/jakarta/xylophonic-sirens", status=404)
             close(app)
         assert not (tmp_path / "node-a" / "library").exists() and not (tmp_path / "node-b" / "history").exists()
         agree = (0, "Library, database and search index agree.\n")
