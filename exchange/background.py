@@ -75,11 +75,11 @@ KINDS: dict[str, Kind] = {
     exports.KIND: Kind(run=exports.run, at_once=exports.MAX_RUNNING, max_attempts=3, backoff_seconds=10),
     # Fail exports whose worker vanished (past the time limit), delete files older than a week.
     exports.SWEEP: Kind(run=_sweep_exports, every_seconds=60),
-    # Publishes not yet in the search index, applied from the outbox (or a rebuild asked for when the
-    # index is unusable); publishing itself indexes at once, this catches up with the rest.
-    indexing.CATCH_UP: Kind(run=_catch_up, every_seconds=indexing.CATCH_UP_EVERY_SECONDS),
+    # Publishes not yet in this node's search index, applied from the outbox (or a rebuild asked for when
+    # the index is unusable); publishing itself indexes at once on its node, this catches up with the rest.
+    indexing.CATCH_UP: Kind(run=_catch_up, every_seconds=indexing.CATCH_UP_EVERY_SECONDS, per_node=True),
     # A new index built beside the unusable one and swapped in; searches answer from the catalogue meanwhile.
-    indexing.REBUILD: Kind(run=_rebuild_index, max_attempts=3, backoff_seconds=60),
+    indexing.REBUILD: Kind(run=_rebuild_index, max_attempts=3, backoff_seconds=60, per_node=True),
     # A webhook delivery: six attempts, 1, 2, 4, 8 and 16 minutes apart, each logged for the admin page.
     webhooks.DELIVER: webhook_delivery.RETRIES,
     # Links to other sites in practices, checked when an administrator asks (bounded: links.MAX_LINKS a run).

@@ -20,6 +20,7 @@ from exchange.jobs import queue
 from exchange.models import IndexOutbox
 from exchange.models import Job
 from exchange.models import utcnow
+from exchange.search import indexing
 from exchange.search.backend import IndexUnavailable
 
 if TYPE_CHECKING:
@@ -82,8 +83,8 @@ def check(instance: Instance) -> Health:
             session.execute(sa.select(1)).one()
             checks["database"] = Check(True)
             now = utcnow()
-            checks["outbox"] = _outbox(session, now)
-            checks["jobs"] = _jobs(session, now)
+            checks["outbox"] = _outbox(session, now, instance.node)
+            checks["jobs"] = _jobs(session, now, instance.node)
     except sa.exc.SQLAlchemyError as error:
         log.warning("health check: the database cannot be read: %r", error)
         checks["database"] = Check(False, problem="the database cannot be read")
@@ -96,8 +97,9 @@ def check(instance: Instance) -> Health:
     return Health(checks)
 
 
-def _outbox(session: sa.orm.Session, now: datetime.datetime) -> Check:
-    pending = IndexOutbox.done_at.is_(None)
+def _outbox(session: sa.orm.Session, now: datetime.datetime, node: str) -> Check:
+    """This node's lag: the outbox rows its own index has yet to apply (another node's lag is its own health)."""
+    pending = indexing.pending_condition(node)
     count, oldest = session.execute(sa.select(sa.func.count(), sa.func.min(IndexOutbox.enqueued_at))
                                     .where(pending)).one()
     age = _age(oldest, now)
@@ -107,8 +109,11 @@ def _outbox(session: sa.orm.Session, now: datetime.datetime) -> Check:
     return Check(True, figures)
 
 
-def _jobs(session: sa.orm.Session, now: datetime.datetime) -> Check:
-    due = (Job.state == queue.QUEUED) & (Job.run_after <= now)
+def _jobs(session: sa.orm.Session, now: datetime.datetime, node: str) -> Check:
+    """Jobs waiting past their time that this node's runner would take: shared jobs and its own (``@node``);
+    another node's own jobs wait for that node."""
+    mine = ~Job.kind.contains("@") | Job.kind.endswith(queue.for_node("", node))
+    due = (Job.state == queue.QUEUED) & (Job.run_after <= now) & mine
     count, oldest = session.execute(sa.select(sa.func.count(), sa.func.min(Job.run_after)).where(due)).one()
     failed = session.scalar(sa.select(sa.func.count()).select_from(Job)
                             .where(Job.state == queue.FAILED, Job.finished_at >= now - FAILED_WINDOW))

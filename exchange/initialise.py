@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BUNDLED_PRACTICES = Path(__file__).resolve().parent.parent / "practices"
+#: a temporary file in the library store this old was left by an interrupted write, not one under way
+#: (on another node sharing the store, say): only those are swept
+SWEEP_AFTER_SECONDS = 3600.0
 
 
 @dataclass
@@ -44,7 +47,7 @@ def initialise(instance: Instance, actor: str, seed: bool = True,
     instance.db.migrate()
     settings.secret_key(instance.path)
     settings.write_config_template(instance.path)
-    report.temporary_files_removed = instance.store.sweep_temporary_files()
+    report.temporary_files_removed = instance.store.sweep_temporary_files(SWEEP_AFTER_SECONDS)
     publishing.record_version_visibility(instance)
     report.cities_added = [spec.slug for spec in cities.bundled() if cities.add(instance, spec, actor)]
     if seed and not any(instance.store.practice_ids()):
@@ -54,12 +57,15 @@ def initialise(instance: Instance, actor: str, seed: bool = True,
 
 
 def prepare_search(instance: Instance) -> int:
-    """Make the search index ready: rebuilt when missing or unusable, else caught up with the outbox."""
+    """Make the search index ready: rebuilt when missing or unusable or when it missed outbox rows since
+    pruned (``indexing.behind``), else caught up with the outbox."""
     indexing.sweep_abandoned(instance)
     prepare()
     try:
         instance.search.verify()
     except IndexUnavailable:
+        return indexing.rebuild(instance)
+    if indexing.behind(instance):
         return indexing.rebuild(instance)
     return indexing.drain(instance)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from exchange import settings
 from exchange.db import Database
 from exchange.library.storage import LibraryStore
 from exchange.mail import MailSettings
@@ -31,6 +32,8 @@ class Instance:
     base_url: str = DEFAULT_BASE_URL
     #: whether webhooks may go to private, loopback and link-local addresses (WEBHOOKS_ALLOW_PRIVATE)
     webhooks_allow_private: bool = False
+    #: this node's name (``settings.node_name``): whose search index ``search`` is, among the library's nodes
+    node: str = "node"
 
     def index_published(self) -> None:
         """Make what was just published searchable now (publishing calls this after its commit); if the
@@ -39,10 +42,14 @@ class Instance:
 
     @classmethod
     def open(cls, path: Path, database_url: str | None = None, mail: MailSettings | None = None,
-             search_seconds: float = TIME_LIMIT_SECONDS, base_url: str = DEFAULT_BASE_URL) -> Instance:
-        """The instance in ``path`` (its database defaults to ``exchange.db`` inside it)."""
+             search_seconds: float = TIME_LIMIT_SECONDS, base_url: str = DEFAULT_BASE_URL,
+             library_store: Path | str | None = None, node: str | None = None) -> Instance:
+        """The instance in ``path`` (its database defaults to ``exchange.db`` inside it, its practice files to
+        ``library/`` and ``history/`` inside it unless ``library_store`` names the folder that holds them)."""
         path = Path(path).resolve()
         path.mkdir(parents=True, exist_ok=True)
         url = database_url or f"sqlite:///{path / 'exchange.db'}"
-        return cls(path=path, db=Database(url), store=LibraryStore(path), search=WhooshBackend(path / "index"),
-                   mail=mail, search_seconds=search_seconds, base_url=base_url)
+        store = LibraryStore(Path(library_store).resolve() if library_store else path)
+        return cls(path=path, db=Database(url), store=store, search=WhooshBackend(path / "index"),
+                   mail=mail, search_seconds=search_seconds, base_url=base_url,
+                   node=node or settings.node_name(path))

@@ -110,7 +110,10 @@ class AuditEntry(Base):
 
 
 class IndexOutbox(Base):
-    """A practice whose index entry must be brought up to date (written in the same transaction)."""
+    """A practice whose index entry must be brought up to date (written in the same transaction).
+
+    Every node's index applies every row (``OutboxApplied``); ``done_at`` is when the last known node did.
+    """
 
     __tablename__ = "index_outbox"
 
@@ -514,3 +517,22 @@ class ApiCallCount(Base):
     key: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
     window: Mapped[datetime.datetime] = mapped_column(primary_key=True)
     calls: Mapped[int] = mapped_column(default=0)
+class IndexNode(Base):
+    """A node of the library with a search index of its own, following the index outbox."""
+
+    __tablename__ = "index_nodes"
+
+    node: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    #: when the node last applied the outbox
+    seen_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+    #: outbox rows it had not applied were pruned (after the retention period): its index must be rebuilt
+    behind: Mapped[bool] = mapped_column(default=False)
+
+
+class OutboxApplied(Base):
+    """An outbox row one node has applied to its index (a row is pruned once every known node has)."""
+
+    __tablename__ = "index_outbox_applied"
+
+    node: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(primary_key=True, index=True)

@@ -4,13 +4,17 @@ Flask's convention: the instance folder holds a ``config.py`` of upper-case name
 "mail.example.org"``); an environment variable ``EXCHANGE_<NAME>`` overrides it (``EXCHANGE_SMTP_HOST``;
 names that already start with ``EXCHANGE_`` are read as they are). The secret key is created once,
 in the instance (``secret_key``), and read from there by every process: sessions and signed links
-survive restarts and are the same in every worker.
+survive restarts and are the same in every worker. Several nodes of one library share the database and
+the library store (``LIBRARY_STORE``) and each keeps its own instance folder; they share the secret key
+by ``EXCHANGE_SECRET_KEY`` or by copying the file, and each has its own node name (``node_name``).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
+import socket
 import tempfile
 from collections.abc import Callable
 from collections.abc import Mapping
@@ -24,6 +28,9 @@ from exchange.search.backend import TIME_LIMIT_SECONDS
 DEFAULT_INSTANCE = "instance"
 CONFIG_FILE = "config.py"
 SECRET_KEY_FILE = "secret_key"
+NODE_FILE = "node"
+#: a node's name: it names the node's own jobs (``search.catch_up@<node>``) and its place in the index outbox
+NODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
 
 
 def boolean(text: str) -> bool:
@@ -39,6 +46,12 @@ def boolean(text: str) -> bool:
 #: Settings an administrator may set, with their defaults and how an environment variable's text is read.
 SETTINGS: dict[str, tuple[Any, Callable[[str], Any]]] = {
     "DATABASE_URL": (None, str),
+    # The folder that holds library/ and history/ (the practice files), when not the instance folder:
+    # a folder that several nodes share (NFS or similar), each node keeping its own instance folder.
+    "LIBRARY_STORE": (None, str),
+    # This node's name among the nodes of one library (each its own search index); default: a name made
+    # once and kept in the instance folder's file ``node``.
+    "NODE": (None, str),
     # Links sent to people (invitations, e-mail) use this, never the request's Host (threats AU-7).
     "EXCHANGE_BASE_URL": ("http://127.0.0.1:5000", str),
     # Seconds a search may spend matching before it stops and answers with no results (threats R-5).
@@ -83,6 +96,9 @@ The secret key is kept in the file secret_key beside this one; do not copy it an
 # redirects use the address and scheme (https) people asked for. 0 (the default): none, headers ignored.
 # TRUSTED_PROXIES = 1
 
+# Several nodes: the folder they share for library/ and history/ (see README, "Running several nodes").
+# LIBRARY_STORE = "/shared/practice-exchange"
+
 # E-mail: a relay that takes STARTTLS and a sign-in (see README, "Accounts and contributions").
 # SMTP_HOST = "mail.example.org"
 # SMTP_USER = "practice-exchange"
@@ -122,6 +138,11 @@ def load(instance_path: Path, environ: Mapping[str, str]) -> dict[str, Any]:
             except ValueError:
                 raise ValueError(f"{environment_name(name)} is {text!r}, which is not a {read.__name__}") from None
     values["SECRET_KEY"] = environ.get("EXCHANGE_SECRET_KEY") or values.get("SECRET_KEY") or secret_key(instance_path)
+    if values["NODE"] and not NODE_PATTERN.match(values["NODE"]):
+        raise ValueError(f"NODE is {values['NODE']!r}: a node's name is 1 to 40 letters, digits, '.', '_' or '-', "
+                         "starting with a letter or digit")
+    if values["LIBRARY_STORE"] and not Path(values["LIBRARY_STORE"]).is_absolute():
+        raise ValueError(f"LIBRARY_STORE is {values['LIBRARY_STORE']!r}, which is not an absolute path")
     return values
 
 
@@ -135,23 +156,38 @@ def _config_file(path: Path) -> dict[str, Any]:
 
 
 def secret_key(instance_path: Path) -> str:
-    """The instance's secret key, created once: written whole to a temporary file, then linked into place
-    only if no other process got there first (a link never replaces a file), so every process reads the same."""
-    key_file = instance_path / SECRET_KEY_FILE
-    if not key_file.exists():
-        instance_path.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=".tmp-key-", dir=instance_path)
+    """The instance's secret key, created once (``SECRET_KEY_FILE``), the same for every process."""
+    return _made_once(instance_path / SECRET_KEY_FILE, lambda: secrets.token_hex(32))
+
+
+def node_name(instance_path: Path) -> str:
+    """The name of the node this instance folder is, made once (``NODE_FILE``): the host's name and a few
+    random characters, so two nodes never share one unless a folder is copied with its file."""
+    def new_name() -> str:
+        host = re.sub(r"[^A-Za-z0-9-]+", "-", socket.gethostname().split(".")[0]).strip("-")[:28] or "node"
+        return f"{host}-{secrets.token_hex(4)}"
+
+    return _made_once(instance_path / NODE_FILE, new_name)
+
+
+def _made_once(path: Path, make: Callable[[], str]) -> str:
+    """The text of ``path``, made by ``make`` if absent: written whole to a temporary file, then linked into
+    place only if no other process got there first (a link never replaces a file), so every process reads
+    the same."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=".tmp-key-", dir=path.parent)
         try:
             with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_hex(32))
+                handle.write(make())
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.link(temp, key_file)
+            os.link(temp, path)
         except FileExistsError:
-            pass  # another process created it meanwhile: theirs is the key
+            pass  # another process created it meanwhile: theirs is the one
         finally:
             os.unlink(temp)
-    return key_file.read_text().strip()
+    return path.read_text().strip()
 
 
 def write_config_template(instance_path: Path) -> bool:

@@ -22,14 +22,14 @@ def test_sqlite_runs_in_wal_with_full_sync_and_a_busy_timeout(instance):
 
 def test_migrations_are_at_head_and_create_the_tables(instance):
     with instance.db.session() as session:
-        assert session.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0019"
+        assert session.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0021"
         tables = set(sa.inspect(session.connection()).get_table_names())
         user_columns = {column["name"] for column in sa.inspect(session.connection()).get_columns("users")}
     assert {"cities", "practices", "practice_versions", "audit_log", "index_outbox", "users", "memberships",
             "invitations", "login_failures", "submissions", "submission_events", "notifications", "packs",
             "pack_items", "pack_shares", "export_jobs", "known_devices", "jobs", "search_gaps", "link_checks",
             "webhooks", "webhook_deliveries", "saved_searches", "sent_alerts", "harvest_sources",
-            "harvested_practices", "api_tokens", "api_call_counts"} <= tables
+            "harvested_practices", "api_tokens", "api_call_counts", "index_nodes", "index_outbox_applied"} <= tables
     assert "language" in user_columns  # the interface language a person chose (0011)
     instance.db.migrate()  # running again changes nothing and does not fail
 

@@ -58,3 +58,19 @@ def test_init_writes_a_commented_config_file_once(runner, instance):
     config.write_text("SMTP_HOST = 'mine'\n")
     assert runner.invoke(args=["init", "--empty"]).exit_code == 0
     assert config.read_text() == "SMTP_HOST = 'mine'\n"
+
+
+@pytest.mark.parametrize(("variable", "value", "named"), [
+    ("EXCHANGE_NODE", "node a", "NODE is 'node a'"),
+    ("EXCHANGE_NODE", "n" * 41, "a node's name is 1 to 40"),
+    ("EXCHANGE_LIBRARY_STORE", "shared/library", "LIBRARY_STORE is 'shared/library', which is not an absolute"),
+])
+def test_a_bad_node_name_or_library_store_is_named(tmp_path, variable, value, named):
+    with pytest.raises(ValueError, match=named):
+        settings.load(tmp_path, {variable: value})
+
+
+def test_each_instance_folder_is_a_node_of_its_own_with_a_name_kept_once(tmp_path):
+    first = settings.node_name(tmp_path / "a")
+    assert settings.NODE_PATTERN.match(first) and settings.node_name(tmp_path / "a") == first
+    assert settings.node_name(tmp_path / "b") != first

@@ -105,3 +105,15 @@ def test_symlinks_planted_in_the_library_are_not_followed(tmp_path):
     (store.library / "evil").symlink_to(tmp_path)
     with pytest.raises(UnsafePath):
         store.read_current("evil/secret")
+
+
+def test_a_sweep_with_an_age_leaves_a_write_under_way_on_a_shared_store(tmp_path):
+    store = LibraryStore(tmp_path)
+    publish(store, "jakarta/flood", 1, b"version one")
+    folder = tmp_path / "history/jakarta/flood"
+    old, young = folder / ".tmp-left-by-a-crash", folder / ".tmp-another-node-writing"
+    old.write_bytes(b"half")
+    young.write_bytes(b"half")
+    os.utime(old, (1_000_000_000, 1_000_000_000))  # written in 2001
+    assert store.sweep_temporary_files(older_than_seconds=3600) == 1
+    assert sorted(os.listdir(folder)) == [young.name, "1.md"]

@@ -44,6 +44,12 @@ class Claimed:
     attempt: int
 
 
+def for_node(kind: str, node: str) -> str:
+    """The name of ``kind`` when it is one node's own (its search index's upkeep): only that node's runner
+    claims it."""
+    return f"{kind}@{node}"
+
+
 def enqueue(session: Session, kind: str, payload: Mapping | None = None, *, key: str | None = None,
             run_after: datetime.datetime | None = None) -> int | None:
     """Add a job in ``session``'s transaction, so that it exists exactly when that transaction commits; its id.

@@ -81,6 +81,8 @@ class Kind:
     max_backoff_seconds: float = 3600.0
     #: a recurring duty: one job of this kind always exists, due again this long after each run
     every_seconds: float | None = None
+    #: each node's own (its search index): queued as ``queue.for_node(name, node)``, run by that node's runner
+    per_node: bool = False
 
     def backoff(self, attempt: int) -> datetime.timedelta:
         """The wait after failed attempt number ``attempt`` (1, 2, …) before the next."""
@@ -98,7 +100,8 @@ class Runner:
     def __init__(self, instance: Instance, kinds: Mapping[str, Kind], *, name: str | None = None,
                  poll_seconds: float = POLL_SECONDS, lease_seconds: float = LEASE_SECONDS) -> None:
         self.instance = instance
-        self.kinds = dict(kinds)
+        self.kinds = {queue.for_node(name, instance.node) if kind.per_node else name: kind
+                      for name, kind in kinds.items()}
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.poll_seconds = poll_seconds
         self.lease = datetime.timedelta(seconds=lease_seconds)

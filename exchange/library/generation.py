@@ -1,10 +1,10 @@
 """How far the library has come: a token that changes whenever anything a reading page shows may have changed.
 
 Versions are never deleted (DESIGN invariant 2), so their count grows with every publish, restore and
-change of visibility (visibility belongs to a version); cities are only added. The index outbox's pending
-rows tell whether the search index has caught up with the latest publish: a page rendered from the index
-while one is pending is stored under a token that changes again once the index has it. One query, for
-any process: web workers compare the token, not a message from whoever published.
+change of visibility (visibility belongs to a version); cities are only added. The index outbox's rows
+this node has yet to apply tell whether its search index has caught up with the latest publish: a page
+rendered from the index while one is pending is stored under a token that changes again once the index
+has it. One query, for any process: web workers compare the token, not a message from whoever published.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from exchange.models import City
 from exchange.models import IndexOutbox
+from exchange.models import OutboxApplied
 from exchange.models import PracticeRecord
 from exchange.models import PracticeVersion
 
@@ -39,7 +40,7 @@ class Generation:
 
 def current(instance: Instance) -> Generation:
     """The library's generation now (one query)."""
-    pending = IndexOutbox.done_at.is_(None)
+    pending = ~sa.exists().where(OutboxApplied.node == instance.node, OutboxApplied.outbox_id == IndexOutbox.id)
     parts = (sa.select(sa.func.count()).select_from(PracticeVersion),
              sa.select(sa.func.max(PracticeVersion.published_at)),
              sa.select(sa.func.count()).select_from(City), sa.select(sa.func.max(City.created_at)),

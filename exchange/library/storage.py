@@ -10,6 +10,7 @@ import logging
 import os
 import re
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -69,11 +70,13 @@ def read_file(path: Path) -> bytes:
 
 
 class LibraryStore:
-    """Practice files of one instance: ``library/<city>/<slug>.md`` and ``history/<city>/<slug>/<n>.md``."""
+    """Practice files of one library: ``library/<city>/<slug>.md`` and ``history/<city>/<slug>/<n>.md`` in
+    ``root`` (the instance folder, or a folder several nodes share: ``LIBRARY_STORE``)."""
 
-    def __init__(self, instance: Path) -> None:
-        self.library = instance / "library"
-        self.history = instance / "history"
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.library = root / "library"
+        self.history = root / "history"
 
     def _inside(self, root: Path, *parts: str) -> Path:
         path = root.joinpath(*parts)
@@ -152,17 +155,25 @@ class LibraryStore:
                 if name.endswith(".md") and SLUG_PATTERN.match(name[:-3]):
                     yield f"{city}/{name[:-3]}"
 
-    def sweep_temporary_files(self) -> int:
-        """Remove temporary files left by interrupted writes; the number removed."""
+    def sweep_temporary_files(self, older_than_seconds: float = 0.0) -> int:
+        """Remove temporary files left by interrupted writes (last written ``older_than_seconds`` ago or
+        earlier: on a store several nodes share, a younger one may be another node's write in progress);
+        the number removed."""
         removed = 0
+        written_before = time.time() - older_than_seconds
         for root in (self.library, self.history):
             if not root.is_dir():
                 continue
             for folder, _dirs, files in os.walk(root):
-                for name in files:
-                    if name.startswith(TEMP_PREFIX):
-                        Path(folder, name).unlink()
-                        removed += 1
+                for name in (name for name in files if name.startswith(TEMP_PREFIX)):
+                    path = Path(folder, name)
+                    try:
+                        if older_than_seconds and path.stat().st_mtime >= written_before:
+                            continue
+                        path.unlink()
+                    except FileNotFoundError:
+                        continue  # renamed into place meanwhile by the write that made it
+                    removed += 1
         if removed:
             log.info("removed %d temporary files left by interrupted writes", removed)
         return removed

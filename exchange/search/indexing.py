@@ -5,6 +5,13 @@ is drained into the engine right after the publish, every few seconds by the job
 when a server starts, and after every rebuild, so a crash between saving and indexing is repaired.
 An unusable index is rebuilt by the job runner too (``rebuild_soon``), never in a web request. The
 engine is ``instance.search``, reached only through the ``SearchBackend`` protocol.
+
+Several nodes may share one database, each with an index of its own (``instance.node``): every node
+applies every outbox row and records which it applied (``OutboxApplied``: the exact rows read, never "up
+to an id", since on PostgreSQL a smaller id may commit after a larger one). A row is marked done once
+every known node (``IndexNode``) has applied it, and pruned KEEP_DONE_ROWS later; a row some node has
+not applied is pruned after RETENTION anyway, and that node, marked behind, rebuilds its index. The
+catch-up and rebuild jobs are the node's own (``queue.for_node``): only its runner takes them.
 """
 
 from __future__ import annotations
@@ -16,6 +23,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from exchange.jobs import queue as jobs
@@ -24,7 +33,9 @@ from exchange.library.practice import InvalidPractice
 from exchange.library.practice import parse
 from exchange.library.storage import UnsafePath
 from exchange.models import City
+from exchange.models import IndexNode
 from exchange.models import IndexOutbox
+from exchange.models import OutboxApplied
 from exchange.models import PracticeRecord
 from exchange.models import utcnow
 from exchange.search.backend import IndexDocument
@@ -41,6 +52,10 @@ CATCH_UP = "search.catch_up"
 REBUILD = "search.rebuild"
 CATCH_UP_EVERY_SECONDS = 5.0
 KEEP_DONE_ROWS = datetime.timedelta(days=7)
+#: how long a row is kept for a node that has not applied it (one stopped, or gone for good)
+RETENTION = datetime.timedelta(days=7)
+#: rows marked applied per statement (SQLite takes at most 32,766 values in one)
+MARKS_AT_ONCE = 1000
 
 
 def enqueue(session: Session, practice_id: str) -> None:
@@ -85,22 +100,75 @@ def index_now(instance: Instance) -> None:
 
 
 def drain(instance: Instance) -> int:
-    """Apply every pending outbox row to the live index; the number of practices updated."""
+    """Apply every outbox row this node has not applied to its index; the number of practices updated."""
     with instance.db.session() as session:
         rows = session.execute(sa.select(IndexOutbox.id, IndexOutbox.practice_id)
-                               .where(IndexOutbox.done_at.is_(None)).order_by(IndexOutbox.id)).all()
+                               .where(pending_condition(instance.node)).order_by(IndexOutbox.id)).all()
     if not rows:
         return 0
     practice_ids = list(dict.fromkeys(pid for _, pid in rows))
     with instance.db.session() as session:
         instance.search.update(practice_ids, lambda practice_id: _document(instance, session, practice_id))
-    last = rows[-1][0]
     with instance.db.writing() as session:
-        session.execute(sa.update(IndexOutbox).where(IndexOutbox.id <= last, IndexOutbox.done_at.is_(None))
-                        .values(done_at=utcnow()))
-        session.execute(sa.delete(IndexOutbox).where(IndexOutbox.done_at < utcnow() - KEEP_DONE_ROWS))
+        _record_applied(session, instance.node, [outbox_id for outbox_id, _ in rows])
+        _settle(session)
     log.info("indexed %d practices from the outbox", len(practice_ids))
     return len(practice_ids)
+
+
+def behind(instance: Instance) -> bool:
+    """Whether outbox rows this node never applied were pruned (after RETENTION): its index needs a rebuild."""
+    with instance.db.session() as session:
+        return bool(session.scalar(sa.select(IndexNode.behind).where(IndexNode.node == instance.node)))
+
+
+def pending(instance: Instance) -> int:
+    """How many outbox rows this node's index has yet to apply (its lag)."""
+    with instance.db.session() as session:
+        return session.execute(sa.select(sa.func.count()).select_from(IndexOutbox)
+                               .where(pending_condition(instance.node))).scalar_one()
+
+
+def pending_condition(node: str) -> sa.ColumnElement[bool]:
+    """Outbox rows ``node`` has yet to apply (for a query over ``IndexOutbox``)."""
+    return ~sa.exists().where(OutboxApplied.node == node, OutboxApplied.outbox_id == IndexOutbox.id)
+
+
+def _record_applied(session: Session, node: str, outbox_ids: list[int]) -> None:
+    """Mark ``outbox_ids`` applied by ``node`` and say the node was seen (registering it if new)."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    for start in range(0, len(outbox_ids), MARKS_AT_ONCE):
+        session.execute(insert(OutboxApplied).values([{"node": node, "outbox_id": outbox_id}
+                                                      for outbox_id in outbox_ids[start:start + MARKS_AT_ONCE]])
+                        .on_conflict_do_nothing(index_elements=["node", "outbox_id"]))
+    session.execute(insert(IndexNode).values(node=node, seen_at=utcnow(), behind=False)
+                    .on_conflict_do_update(index_elements=["node"], set_={"seen_at": utcnow()}))
+
+
+def _settle(session: Session) -> None:
+    """Mark done the rows every known node has applied; prune done rows after KEEP_DONE_ROWS, and rows
+    some node has not applied after RETENTION (marking that node behind, so that it rebuilds)."""
+    now = utcnow()
+    # correlated by hand: each node (IndexNode) against each row (IndexOutbox) of the enclosing statement
+    applied = (sa.select(OutboxApplied.outbox_id).where(OutboxApplied.node == IndexNode.node,
+                                                         OutboxApplied.outbox_id == IndexOutbox.id)
+               .correlate_except(OutboxApplied).exists())
+    missing = sa.select(IndexNode.node).where(~applied).correlate_except(IndexNode).exists()
+    session.execute(sa.update(IndexOutbox).where(IndexOutbox.done_at.is_(None), ~missing).values(done_at=now))
+    expired = sa.and_(IndexOutbox.done_at.is_(None), IndexOutbox.enqueued_at < now - RETENTION)
+    unapplied = sa.select(IndexOutbox.id).where(expired, ~applied).correlate_except(IndexOutbox).exists()
+    behind = list(session.scalars(sa.select(IndexNode.node).where(unapplied)))
+    if behind:
+        log.warning("outbox rows not applied by %s for %s: pruned; those nodes rebuild their index",
+                    ", ".join(behind), RETENTION)
+        session.execute(sa.update(IndexNode).where(IndexNode.node.in_(behind)).values(behind=True))
+    gone = sa.select(IndexOutbox.id).where(sa.or_(IndexOutbox.done_at < now - KEEP_DONE_ROWS,
+                                                  IndexOutbox.enqueued_at < now - RETENTION))
+    gone_ids = list(session.scalars(gone))
+    for start in range(0, len(gone_ids), MARKS_AT_ONCE):
+        some = gone_ids[start:start + MARKS_AT_ONCE]
+        session.execute(sa.delete(OutboxApplied).where(OutboxApplied.outbox_id.in_(some)))
+        session.execute(sa.delete(IndexOutbox).where(IndexOutbox.id.in_(some)))
 
 
 def rebuild(instance: Instance, wait: bool = True) -> int:
@@ -110,11 +178,11 @@ def rebuild(instance: Instance, wait: bool = True) -> int:
     replayed from the outbox after the swap, so none is lost. Raises ReindexRunning when another
     rebuild is under way and ``wait`` is false.
     """
-    replay_after: list[int] = []  # the last outbox row the rebuild's list of practices includes
+    covered: list[list[int]] = []  # the outbox rows committed before the rebuild listed the practices
 
     def documents() -> Iterator[IndexDocument]:
         with instance.db.session() as session:
-            replay_after.append(session.scalar(sa.select(sa.func.max(IndexOutbox.id))) or 0)
+            covered.append(list(session.scalars(sa.select(IndexOutbox.id))))
             practice_ids = list(session.scalars(sa.select(PracticeRecord.id).order_by(PracticeRecord.id)))
             for practice_id in practice_ids:
                 document = _document(instance, session, practice_id)
@@ -122,9 +190,12 @@ def rebuild(instance: Instance, wait: bool = True) -> int:
                     yield document
 
     count = instance.search.rebuild(documents, wait=wait)
-    if replay_after:
+    if covered:
         with instance.db.writing() as session:
-            session.execute(sa.update(IndexOutbox).where(IndexOutbox.id > replay_after[0]).values(done_at=None))
+            # The new index holds what those rows asked for; the rest (published since) is replayed below.
+            session.execute(sa.delete(OutboxApplied).where(OutboxApplied.node == instance.node))
+            _record_applied(session, instance.node, covered[0])
+            session.execute(sa.update(IndexNode).where(IndexNode.node == instance.node).values(behind=False))
     drain(instance)
     log.info("rebuilt the search index: %d practices", count)
     return count
@@ -146,6 +217,9 @@ def catch_up(instance: Instance) -> int:
     except IndexUnavailable:
         rebuild_soon(instance)
         return 0
+    if behind(instance):
+        log.warning("node %s missed outbox rows pruned after %s: its index is rebuilt", instance.node, RETENTION)
+        rebuild_soon(instance)
     return drain(instance)
 
 
@@ -155,9 +229,10 @@ def rebuild_soon(instance: Instance) -> None:
     It reads before it writes, so that searches meeting a broken index write nothing while the rebuild
     waits for the runner.
     """
+    kind = jobs.for_node(REBUILD, instance.node)
     with instance.db.session() as session:
-        if jobs.pending(session, REBUILD):
+        if jobs.pending(session, kind):
             return
-    log.warning("search index unusable: a rebuild is queued for the job runner")
+    log.warning("search index of node %s unusable: a rebuild is queued for its job runner", instance.node)
     with instance.db.writing() as session:
-        jobs.enqueue(session, REBUILD, key=REBUILD)
+        jobs.enqueue(session, kind, key=kind)

@@ -4,8 +4,9 @@ A request records the export and a job for the job runner in one transaction, an
 runner starts a worker process for it (``run``), at most :data:`MAX_RUNNING` at a time in the whole
 library; the rest wait as "queued" (threats R-8). Each worker is a separate process that caps its own
 memory and wall clock (R-7), reports progress in the database, and writes the file into ``exports/`` of
-the instance; the runner turns its exit status into the message the person waiting reads. A recurring
-job (``sweep``) fails exports whose worker vanished and deletes files after :data:`KEEP`.
+the library store (the instance folder unless LIBRARY_STORE names a shared one); the runner turns its
+exit status into the message the person waiting reads. A recurring job (``sweep``) fails exports whose
+worker vanished and deletes files after :data:`KEEP`.
 """
 
 from __future__ import annotations
@@ -66,7 +67,9 @@ class JobNotFound(NotFound):
 
 
 def folder(instance: Instance) -> Path:
-    return instance.path / "exports"
+    """Where finished exports wait to be downloaded: beside the library, so that with several nodes sharing
+    one library store, a file made by one node's runner is served by whichever node the download reaches."""
+    return instance.store.root / "exports"
 
 
 def file_path(instance: Instance, job: ExportJob) -> Path:
@@ -143,6 +146,8 @@ def run(context: Context, payload: dict) -> None:
             raise Later(LOOK_AGAIN_SECONDS, "left running by a job runner that stopped; its worker may finish it")
         return  # done, failed, expired or deleted with its pack: nothing left to do
     environment = worker_environment(str(instance.path), instance.db.url, instance.base_url)
+    environment["EXCHANGE_LIBRARY_STORE"] = str(instance.store.root)
+    environment["EXCHANGE_NODE"] = instance.node
     try:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, a number as argument
             [sys.executable, "-m", "exchange.packs.exports.worker", str(job_id)], env=environment,

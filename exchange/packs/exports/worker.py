@@ -34,7 +34,9 @@ def main(job_id: int) -> int:
     from exchange.packs.exports import pdf
     from exchange.settings import instance_path_from_environment
 
-    instance = Instance.open(instance_path_from_environment(), os.environ.get("EXCHANGE_DATABASE_URL"))
+    instance = Instance.open(instance_path_from_environment(), os.environ.get("EXCHANGE_DATABASE_URL"),
+                             library_store=os.environ.get("EXCHANGE_LIBRARY_STORE"),
+                             node=os.environ.get("EXCHANGE_NODE"))
     # The database connection too: the pool keeps it for the job, so the cap never meets libpq's
     # allocations at connect ("out of memory" while parsing the connection string, on PostgreSQL).
     with instance.db.session() as session:
