@@ -248,3 +248,41 @@ def test_a_silent_node_and_an_oversized_answer_are_refused_saying_why(node) -> N
     with pytest.raises(fetch.FetchRefused) as refused:
         fetch.get(served.url + "?verb=ListRecords", 2**20)
     assert str(refused.value.args[0]) == "the response is larger than 1 MB, so it was not read"
+
+
+def deleted(slug: str) -> str:
+    """A deleted record of the contract: the node no longer makes the practice public."""
+    return (f'<record><header status="deleted"><identifier>oai:jakarta.node:jakarta/{slug}</identifier>'
+            "<datestamp>2026-12-02T08:00:00Z</datestamp></header></record>")
+
+
+def test_this_librarys_own_copies_are_neither_sent_to_review_unchanged_nor_withdrawn_by_a_node(node, instance) -> None:  # type: ignore[no-untyped-def]
+    """Two nodes seeded with the same bundled practices: the same text is no news (nothing to review); a
+    differing text goes to review; and when the node stops making them public, this library's own copies
+    stay public (said in the report), and the text still waiting for review is withdrawn, never published."""
+    from exchange.library import publishing
+    from exchange.models import Submission
+
+    publishing.publish(instance, GOOD, "gauge", "t")
+    publishing.publish(instance, practice_text(title="Own levee plan"), "levee", "t")
+    answers = [page(record("gauge", GOOD), record("levee", practice_text(title="Their levee plan")))]
+    served = node(lambda _arguments: answers[0])
+
+    report = harvests.harvest_url(instance, served.url, [], "test")
+
+    assert {line.practice_id: line.status for line in report.lines} == {"jakarta/gauge": "unchanged",
+                                                                        "jakarta/levee": "conflict"}
+    with instance.db.session() as session:
+        waiting = session.scalars(sa.select(Submission).where(Submission.status == "submitted")).all()
+        assert [s.practice_id for s in waiting] == ["jakarta/levee"]
+        submission_id = waiting[0].id
+
+    answers[0] = page(deleted("gauge"), deleted("levee"))
+    report = harvests.harvest_url(instance, served.url, [], "test")
+
+    lines = {line.practice_id: line for line in report.lines}
+    assert {key: line.status for key, line in lines.items()} == {"jakarta/gauge": "kept", "jakarta/levee": "kept"}
+    assert "its text waiting for review here was withdrawn" in [str(p) for p in lines["jakarta/levee"].problems]
+    assert {p.visibility for p in practices(instance).values()} == {"public"}
+    with instance.db.session() as session:
+        assert session.get(Submission, submission_id).status == "withdrawn"

@@ -87,6 +87,7 @@ STATUSES = {
     "updated": N_("updated"),
     "unchanged": N_("unchanged"),
     "withdrawn": N_("withdrawn"),
+    "kept": N_("kept as this library has it"),
     "conflict": N_("sent for review"),
     "city added": N_("city added"),
     "failed": N_("failed"),
@@ -451,6 +452,10 @@ def _publish_or_propose(instance: Instance, report: Report, record: oai.Record, 
         if row is not None and row.source_id == report.source_id and row.original_version >= record.version:
             return Line("unchanged", record.identifier, practice_id)  # already harvested (or sent for review)
         expected = local.version if local is not None else None
+        if not clean and local is not None and local.sha256 == publishing.sha256(data):
+            # the same text is already published here (a node seeded with the same bundled practices, or an
+            # edit that came to the same): nothing to review
+            return Line("unchanged", record.identifier, practice_id)
 
     def keep_provenance(session: Session, outcome: publishing.Outcome) -> None:
         assert outcome.version is not None and record.version is not None and record.url is not None
@@ -503,11 +508,20 @@ def _withdraw(instance: Instance, report: Report, record: oai.Record, actor: str
     """The node no longer makes the practice public: its harvested copy becomes partners-only here."""
     if record.practice_id is None:
         return []
+    said: tuple[str, ...] = ()
+    with instance.db.writing() as session:  # a text of it still waiting for review here must not be published
+        if submissions.withdraw_harvested(session, _harvester(session), record.practice_id,
+                                          report.name or report.base_url) is not None:
+            said = (Message(N_("its text waiting for review here was withdrawn")),)
     with instance.db.session() as session:
         row = session.get(HarvestedPractice, record.practice_id)
         local = session.get(PracticeRecord, record.practice_id)
-        if row is None or row.source_id != report.source_id or local is None or local.visibility != "public":
-            return []  # not harvested from this node, or no longer public here: nothing to do
+        if local is None or local.visibility != "public":  # not here, or no longer public here: nothing more
+            return [Line("withdrawn", record.identifier, record.practice_id, said)] if said else []
+        if row is None or row.source_id != report.source_id:
+            return [Line("kept", record.identifier, record.practice_id, said + (Message(N_(
+                "no longer public on that node, but this library's copy was not harvested from it (it is this "
+                "library's own, or another node's): it stays as this library publishes it")),))]
         version = local.version
     practice = parse(instance.store.read_version(record.practice_id, version), record.practice_id.split("/")[1])
     data = compose({**practice.meta, "visibility": "partners"}, practice.body).encode("utf-8")
@@ -523,4 +537,4 @@ def _withdraw(instance: Instance, report: Report, record: oai.Record, actor: str
                            source=record.identifier)
     except (publishing.VersionConflict, InvalidPractice) as error:
         return [Line("failed", record.identifier, record.practice_id, (str(error),))]
-    return [Line("withdrawn", record.identifier, record.practice_id)]
+    return [Line("withdrawn", record.identifier, record.practice_id, said)]

@@ -527,6 +527,20 @@ def _upload(instance: Instance, viewer: Viewer, files: list[tuple[str, bytes]]) 
     return results
 
 
+def withdraw_harvested(session: Session, author_id: int, practice_id: str, sender: str) -> int | None:
+    """The harvester's open submission of ``practice_id`` withdrawn, in ``session``'s transaction, because its
+    node no longer makes the practice public (a reviewer must not publish that text here); its id, or None."""
+    submission = session.scalar(sa.select(Submission).where(
+        Submission.practice_id == practice_id, Submission.author_id == author_id,
+        Submission.status == "submitted").order_by(Submission.id.desc()).limit(1).with_for_update())
+    if submission is None:
+        return None
+    submission.status, submission.updated_at = "withdrawn", utcnow()
+    session.add(SubmissionEvent(submission_id=submission.id, actor=sender[:254], action="withdraw"))
+    audit.record(session, sender[:200], "submission.withdraw", practice_id, submission=submission.id)
+    return submission.id
+
+
 def propose_harvested(session: Session, author_id: int, practice_id: str, text: str, base_version: int | None,
                       note: str, sender: str) -> tuple[int, bool]:
     """Send a harvested text that met a local edit to the reviewers, in ``session``'s transaction: the
