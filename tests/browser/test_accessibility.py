@@ -180,7 +180,7 @@ def focused(page: Page) -> dict:
     return state
 
 
-def tab_to(page: Page, target, limit: int = 80, key: str = "Tab") -> dict:  # type: ignore[no-untyped-def]
+def tab_to(page: Page, target, limit: int = 120, key: str = "Tab") -> dict:  # type: ignore[no-untyped-def]
     """Press Tab (or Shift+Tab) until ``target`` (a locator) has the focus; every stop shows its focus."""
     target.wait_for(state="attached")
     if target.evaluate("e => e === document.activeElement"):
