@@ -114,7 +114,7 @@ def login() -> ResponseReturnValue:
         assert form.email.data and form.password.data  # DataRequired
         try:
             signed_in = people.authenticate(library.instance, form.email.data, form.password.data, _client(),
-                                              _device_cookie())
+                                              _device_cookie(), language=i18n.browser_language())
         except people.Throttled as error:
             refusal = _("Too many failed attempts. Try again in %(wait)s.", wait=_wait(error.retry_after))
             response = current_app.make_response((render_template("login.html", form=form, error=refusal), 429))
@@ -144,7 +144,7 @@ def invitation(token: str) -> ResponseReturnValue:
         assert form.password.data  # DataRequired
         try:
             return _sign_in(people.accept_invitation(library.instance, token, form.password.data,
-                                                       _device_cookie()))
+                                                       _device_cookie(), i18n.browser_language()))
         except (people.AccountError, passwords.WeakPassword) as error:
             return render_template("password.html", form=form, error=i18n.told(error), invitation=True), 400
     return render_template("password.html", form=form, error=None, invitation=True)

@@ -85,6 +85,15 @@ def interface_language() -> str | None:
             or _usable(request.cookies.get(COOKIE)) or request.accept_languages.best_match(LANGUAGES) or "en")
 
 
+def browser_language() -> str | None:
+    """The language this browser asked for (``?lang=``, the switcher's cookie, ``Accept-Language``), if any.
+
+    Not the account's setting and not the English fallback: what an account without a language should adopt.
+    """
+    return (_usable(request.args.get("lang")) or _usable(request.cookies.get(COOKIE))
+            or request.accept_languages.best_match(LANGUAGES))
+
+
 def language() -> str:
     """The interface language's code (``en``, ``id``, ``ja``), for ``<html lang>`` and labels."""
     return str(get_locale() or "en")
