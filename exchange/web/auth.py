@@ -60,8 +60,9 @@ class NewPasswordForm(FlaskForm):
 class TokenForm(FlaskForm):
     name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=tokens.MAX_NAME)])
     scopes = SelectMultipleField(_l("Scopes"), choices=[SelectChoice(scope, scope) for scope in tokens.SCOPES],
-                                 widget=widgets.ListWidget(prefix_label=False), option_widget=widgets.CheckboxInput(),
-                                 validators=[DataRequired()])
+                                 widget=widgets.ListWidget(prefix_label=False), option_widget=widgets.CheckboxInput())
+    # no DataRequired: it puts `required` on every checkbox, so a browser would demand both scopes;
+    # tokens.create refuses a token without any scope, saying so
     expires = DateField(_l("Expires on"), validators=[DataRequired()])
 
 
