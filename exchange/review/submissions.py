@@ -301,6 +301,7 @@ class Step:
     """One step of a submission's review as people see it: what was done, by whom (their name), when."""
 
     action: str
+    #: the person's name; empty when no account did it (the command line, a harvest: its node is the actor)
     who: str
     #: the address of who did it: for administrators only
     actor: str
@@ -354,7 +355,7 @@ def events(instance: Instance, submission_id: int) -> list[Step]:
                                .outerjoin(User, User.email == SubmissionEvent.actor)
                                .where(SubmissionEvent.submission_id == submission_id)
                                .order_by(SubmissionEvent.at, SubmissionEvent.id))
-        return [Step(event.action, name or "the library", event.actor, event.comment, event.at)
+        return [Step(event.action, name or "", event.actor, event.comment, event.at)
                 for event, name in rows]
 
 
