@@ -207,6 +207,10 @@ def test_a_submission_through_the_api_lands_in_the_review_queue_with_a_report_pe
     queue = submissions.queue(instance, rina)
     assert sorted(waiting.practice_id for waiting in queue) == ["jakarta/a", "jakarta/posko"]
     assert {s.status for s in submitted(instance)} == {"submitted"}
+    reviewer = app.test_client()  # the reviewer reads how the text came, in their language
+    sign_in(reviewer, "rina@network.example")
+    page = reviewer.get(HTTPS + f"/submissions/{report['posko.md']['submission']}?lang=ja").get_data(as_text=True)
+    assert "API 経由で投稿(posko.md)" in page and "uploaded" not in page
     nothing = app.test_client().post("/api/v1/submissions", headers=bearer(secret), data={})
     assert nothing.status_code == 400 and "files" in nothing.get_json()["error"]
 

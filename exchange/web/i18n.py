@@ -53,6 +53,9 @@ NOTES = {"imported": _l("imported"), "recorded by exchange check": _l("recorded 
 PUBLISHERS = {"harvest:admin": _l("a harvest an administrator started"), "harvest:scheduled": _l("a scheduled harvest"),
               "cli": _l("the command line")}
 ON_THE_COMMAND_LINE = re.compile(r"cli:(?P<user>.+)", re.DOTALL)
+#: the notes of drafts made from files (``review/submissions.UPLOAD_NOTES``)
+UPLOADED = re.compile(r"uploaded (?P<name>.+)", re.DOTALL)
+THROUGH_THE_API = re.compile(r"submitted through the API \((?P<name>.+)\)", re.DOTALL)
 RESTORED = re.compile(r"restored version (\d+)")
 FROM_SUBMISSION = re.compile(r"submission (\d+)")
 #: the notes of versions a harvest published (``harvesting/harvests.py``)
@@ -219,6 +222,12 @@ def note(text: str) -> str:
     submission = FROM_SUBMISSION.fullmatch(text)
     if submission:
         return str(gettext("from submission %(number)s", number=submission.group(1)))
+    uploaded = UPLOADED.fullmatch(text)
+    if uploaded:
+        return str(gettext("uploaded %(name)s", name=uploaded.group("name")))
+    through_the_api = THROUGH_THE_API.fullmatch(text)
+    if through_the_api:
+        return str(gettext("submitted through the API (%(name)s)", name=through_the_api.group("name")))
     harvested = HARVESTED.fullmatch(text)
     if harvested:
         return str(gettext("harvested from %(name)s (version %(version)s)", **harvested.groupdict()))
