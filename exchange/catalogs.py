@@ -9,6 +9,7 @@ export worker) names the language itself and gets it here. Messages are marked f
 from __future__ import annotations
 
 import functools
+import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -52,6 +53,40 @@ class Message(str):
         text = super().__new__(cls, template % values if values else template)
         text.template, text.values = template, values
         return text
+
+
+def stored(text: str) -> str:
+    """``text`` as a text column keeps it: a :class:`Message` as JSON of its template and values (so
+    :func:`restored` gives it back, to be said in each reader's language), other text as it is."""
+    return json.dumps(_encoded(text), ensure_ascii=False) if isinstance(text, Message) else text
+
+
+def restored(text: str | None) -> str | None:
+    """What :func:`stored` kept: the :class:`Message` again, or the text as it is (text stored before, or plain)."""
+    if not text or not text.startswith('{"template": '):
+        return text
+    try:
+        kept = json.loads(text)
+    except ValueError:
+        return text
+    return _decoded(kept) if _is_message(kept) else text
+
+
+def _encoded(value: Any) -> Any:
+    if isinstance(value, Message):
+        return {"template": value.template, "values": {name: _encoded(v) for name, v in value.values.items()}}
+    return value if isinstance(value, (int, float)) else str(value)
+
+
+def _is_message(kept: Any) -> bool:
+    return (isinstance(kept, dict) and set(kept) == {"template", "values"} and isinstance(kept["template"], str)
+            and isinstance(kept["values"], dict))
+
+
+def _decoded(kept: Any) -> Any:
+    if not _is_message(kept):
+        return kept
+    return Message(kept["template"], **{name: _decoded(value) for name, value in kept["values"].items()})
 
 
 def said(text: Any, language: str | None) -> Any:

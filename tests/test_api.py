@@ -101,6 +101,22 @@ def test_a_token_is_made_on_the_account_page_shown_once_used_and_revoked(app, in
     assert "revoked" in browser.get(HTTPS + "/account/tokens").get_data(as_text=True)
 
 
+def test_a_read_only_token_can_be_made_through_the_form_and_one_without_scopes_is_refused(app, instance):
+    add_people(instance)
+    browser = app.test_client()
+    sign_in(browser, "siti@jakarta.example")
+    page = browser.get(HTTPS + "/account/tokens?lang=id").get_data(as_text=True)
+    checkboxes = re.findall(r'<input[^>]*name="scopes"[^>]*>', page)
+    assert len(checkboxes) == 2 and not any("required" in box for box in checkboxes)  # a browser asks for neither
+    refused = post(browser, "/account/tokens?lang=id", {"csrf_token": _token_in(page), "name": "Nothing",
+                                                        "expires": IN_A_MONTH.isoformat()})
+    assert refused.status_code == 400 and "pilih sekurang-kurangnya satu" in refused.get_data(as_text=True).lower()
+    assert tokens.mine(instance, 1) == []
+    made = post(browser, "/account/tokens", {"csrf_token": _token_in(page), "name": "Reader",
+                                              "scopes": ["read"], "expires": IN_A_MONTH.isoformat()})
+    assert made.status_code == 200 and [t.scopes for t in tokens.mine(instance, 1)] == [("read",)]
+
+
 @pytest.mark.parametrize("expires, problem", [
     (datetime.date.today(), "expiry"),
     (datetime.date.today() + datetime.timedelta(days=366), "expiry"),
@@ -191,6 +207,10 @@ def test_a_submission_through_the_api_lands_in_the_review_queue_with_a_report_pe
     queue = submissions.queue(instance, rina)
     assert sorted(waiting.practice_id for waiting in queue) == ["jakarta/a", "jakarta/posko"]
     assert {s.status for s in submitted(instance)} == {"submitted"}
+    reviewer = app.test_client()  # the reviewer reads how the text came, in their language
+    sign_in(reviewer, "rina@network.example")
+    page = reviewer.get(HTTPS + f"/submissions/{report['posko.md']['submission']}?lang=ja").get_data(as_text=True)
+    assert "API 経由で投稿(posko.md)" in page and "uploaded" not in page
     nothing = app.test_client().post("/api/v1/submissions", headers=bearer(secret), data={})
     assert nothing.status_code == 400 and "files" in nothing.get_json()["error"]
 

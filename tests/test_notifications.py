@@ -235,3 +235,29 @@ def test_a_notification_stored_in_the_earlier_wording_is_said_in_todays_in_the_r
     sign_in(client, "siti@jakarta.example")
     [said] = items(client.get(HTTPS + "/notifications?lang=id").get_data(as_text=True))
     assert said.startswith("Baru Rina menyetujui “jakarta/posko”; kini sudah terbit.")
+
+
+def test_mail_is_written_in_the_language_the_browser_read_the_site_in(tmp_path, smtp_inbox, database_url):
+    from tests.test_accounts import csrf_token
+    from tests.test_accounts import post
+
+    app = create_app({"INSTANCE": tmp_path / "instance", "TESTING": True, "SMTP_HOST": "127.0.0.1",
+                      "SMTP_PORT": smtp_inbox.port, "SMTP_TLS": "off", "MAIL_FROM": "exchange@px.test",
+                      "EXCHANGE_BASE_URL": "https://exchange.example.org", "DATABASE_URL": database_url})
+    instance = app.extensions["exchange"]
+    initialise(instance, "test", seed=False)
+    people.create_user(instance, "siti@jakarta.example", "Siti", ["contributor"], ["jakarta"], "t", PASSWORD)
+    people.create_user(instance, "kenji@tokyo.example", "Kenji", ["contributor"], ["tokyo"], "t", PASSWORD)
+    people.set_language(instance, 2, "ja")  # Kenji chose Japanese with the switcher
+    for email in ("siti@jakarta.example", "kenji@tokyo.example"):
+        client = app.test_client()  # a browser set to Indonesian that never touched the switcher
+        form = {"email": email, "password": PASSWORD, "csrf_token": csrf_token(client)}
+        assert post(client, "/login", form, headers={"Accept-Language": "id-ID,id;q=0.9,en;q=0.5"}).status_code == 302
+    with instance.db.writing() as session:
+        notifications.add(session, [1, 2], "approved", "Published.", "/submissions/1")
+    run_pending(instance)
+    assert sorted((m["To"], m["Subject"]) for m in smtp_inbox.messages) == [
+        ("kenji@tokyo.example", "投稿が承認され、公開されました"),  # a chosen language is never overridden
+        ("siti@jakarta.example", "Usulan Anda disetujui dan diterbitkan")]
+    instance.search.close()
+    instance.db.dispose()

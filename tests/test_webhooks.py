@@ -246,6 +246,34 @@ def test_the_guard_refuses_when_saving_and_again_at_each_delivery(app, receiver)
     assert "loopback" in delivery.attempts[0].error and delivery.attempts[0].status is None
 
 
+def test_the_delivery_log_says_why_attempts_failed_in_the_readers_language(private_app):
+    import socket
+
+    from exchange.accounts import people
+    from tests.test_accounts import HTTPS
+    from tests.test_accounts import PASSWORD
+    from tests.test_accounts import sign_in
+    from tests.test_i18n import english_in
+
+    instance = private_app.extensions["exchange"]
+    people.create_user(instance, ADMIN.email, "Admin", ["admin"], [], "test", PASSWORD)
+    with socket.socket() as closed:  # a port on loopback that nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    hook_id, _secret = hooks.create(instance, ADMIN, f"http://127.0.0.1:{port}/hook", [hooks.PUBLISHED])
+    hooks.send_test(instance, ADMIN, hook_id)
+    run_pending(instance)  # refused: nothing listens there
+    instance.webhooks_allow_private = False
+    hooks.send_test(instance, ADMIN, hook_id)
+    run_pending(instance)  # refused by the guard: a loopback address
+    errors = [delivery.attempts[0].error for delivery in hooks.deliveries(instance, ADMIN, hook_id)]
+    assert "loopback" in errors[0] and "refused the connection" in errors[1]  # English where no reader is known
+    admin = private_app.test_client()
+    sign_in(admin, ADMIN.email)
+    page = admin.get(HTTPS + f"/admin/webhooks/{hook_id}?lang=ja").get_data(as_text=True)
+    assert english_in(page, "ja") == [] and "ループバック" in page and "接続を拒否" in page
+
+
 def test_administrators_manage_webhooks_on_their_page_and_see_each_secret_once(private_app, receiver):
     from exchange.accounts import people
     from tests.test_accounts import HTTPS

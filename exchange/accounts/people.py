@@ -155,10 +155,12 @@ def create_user(instance: Instance, email: str, name: str, roles: list[str], cit
     return token
 
 
-def accept_invitation(instance: Instance, token: str, password: str, device_cookie: str | None = None) -> SignIn:
+def accept_invitation(instance: Instance, token: str, password: str, device_cookie: str | None = None,
+                      language: str | None = None) -> SignIn:
     """The sign-in of the invited user, whose password is now set (once, before the invitation expires).
 
     The invitation link proves who is at this browser, so it becomes a known device of the account.
+    ``language`` is the interface language this browser reads, kept if the account has none yet.
     """
     with instance.db.writing() as session:
         invitation = session.scalar(sa.select(Invitation).where(Invitation.token_hash == tokens.digest(token)))
@@ -171,6 +173,7 @@ def accept_invitation(instance: Instance, token: str, password: str, device_cook
         user.password_hash = passwords.hash_password(password)
         invitation.used_at = utcnow()
         audit.record(session, user.email, "user.accept-invitation", user.email)
+        _adopt_language(session, user, language)
         return SignIn(_account(session, user), devices.remember(session, user.id, device_cookie, utcnow()))
 
 
@@ -181,12 +184,13 @@ def invitation_is_valid(instance: Instance, token: str) -> bool:
 
 
 def authenticate(instance: Instance, email: str, password: str, client: str, device_cookie: str | None = None,
-                 now: datetime.datetime | None = None) -> SignIn | None:
+                 now: datetime.datetime | None = None, language: str | None = None) -> SignIn | None:
     """The sign-in for these credentials, or None (the same for an unknown e-mail and a wrong password).
 
     Raises Throttled, before any password is hashed, when this attempt has to wait (the rule is in the
     module's docstring). ``client`` is the address the request came from; ``device_cookie`` the value
-    of the browser's device cookie, if it sent one.
+    of the browser's device cookie, if it sent one; ``language`` the interface language this browser
+    reads, kept on the account if it has none yet (so its mail is written in it).
     """
     email = email.strip().lower()[:254]
     now = now or utcnow()
@@ -209,8 +213,20 @@ def authenticate(instance: Instance, email: str, password: str, client: str, dev
         if device is not None:  # its owner is back: the device starts afresh (the account's count stays)
             session.execute(sa.delete(LoginFailure).where(LoginFailure.key == keys[0]))
         audit.record(session, email, "login.success", email, client=client, known_device=device is not None)
+        _adopt_language(session, session.get_one(User, user.id), language)
         return SignIn(_account(session, session.get_one(User, user.id)),
                       devices.remember(session, user.id, device_cookie, now))
+
+
+def _adopt_language(session: Session, user: User, language: str | None) -> None:
+    """Keep the language this person's browser reads as theirs, unless they have one (chosen or kept before).
+
+    People who never touch the switcher still read the site in their browser's language; without this their
+    alerts and notifications (written outside any request) would reach them in English.
+    """
+    if user.language is None and language is not None and re.fullmatch(r"[a-z]{2,3}", language):
+        user.language = language
+        audit.record(session, user.email, "user.language", user.email, language=language, negotiated=True)
 
 
 def _throttle(session: Session, email: str, client: str, device: int | None, now: datetime.datetime) -> list[str]:

@@ -301,6 +301,7 @@ class Step:
     """One step of a submission's review as people see it: what was done, by whom (their name), when."""
 
     action: str
+    #: the person's name; empty when no account did it (the command line, a harvest: its node is the actor)
     who: str
     #: the address of who did it: for administrators only
     actor: str
@@ -354,7 +355,7 @@ def events(instance: Instance, submission_id: int) -> list[Step]:
                                .outerjoin(User, User.email == SubmissionEvent.actor)
                                .where(SubmissionEvent.submission_id == submission_id)
                                .order_by(SubmissionEvent.at, SubmissionEvent.id))
-        return [Step(event.action, name or "the library", event.actor, event.comment, event.at)
+        return [Step(event.action, name or "", event.actor, event.comment, event.at)
                 for event, name in rows]
 
 
@@ -445,16 +446,23 @@ MAX_UPLOAD_FILES = 50
 TOO_LARGE = N_("larger than the 10 MB upload limit")
 
 
-def upload(instance: Instance, viewer: Viewer, files: list[tuple[str, bytes]]) -> list[UploadResult]:
+#: the note a draft keeps of how its text came, by the way it came (``web/i18n.note`` says it in the reader's language)
+UPLOAD_NOTES = {"upload": "uploaded {name}", "api": "submitted through the API ({name})"}
+
+
+def upload(instance: Instance, viewer: Viewer, files: list[tuple[str, bytes]],
+           via: str = "upload") -> list[UploadResult]:
     """Check each uploaded ``.md`` (or every ``.md`` of a ``.zip``) and keep the valid ones as drafts.
 
     Nothing is submitted: the person sees the per-file report first and submits from there. Of ``files``
     (each read to at most ``MAX_UPLOAD_BYTES`` + 1 bytes), the first ``MAX_UPLOAD_FILES`` are taken, and
-    one larger than ``MAX_UPLOAD_BYTES`` is refused unread.
+    one larger than ``MAX_UPLOAD_BYTES`` is refused unread. ``via`` (a key of ``UPLOAD_NOTES``) is how the
+    files came, noted on each draft for its reviewers.
     """
     files = files[:MAX_UPLOAD_FILES]
     too_large = [name for name, content in files if len(content) > MAX_UPLOAD_BYTES]
-    results = _upload(instance, viewer, [(n, c) for n, c in files if len(c) <= MAX_UPLOAD_BYTES])
+    results = _upload(instance, viewer, [(n, c) for n, c in files if len(c) <= MAX_UPLOAD_BYTES],
+                      UPLOAD_NOTES[via])
     return results + [UploadResult(name, None, (Message(TOO_LARGE),)) for name in too_large]
 
 
@@ -462,7 +470,7 @@ def upload_for_review(instance: Instance, viewer: Viewer, files: list[tuple[str,
     """:func:`upload`, then each valid file's draft submitted for review at once (for the API, which has no
     second step); a draft that cannot be submitted stays a draft, its report saying why."""
     results = []
-    for result in upload(instance, viewer, files):
+    for result in upload(instance, viewer, files, via="api"):
         if result.draft is not None:
             try:
                 submit(instance, viewer, result.draft.id)
@@ -473,7 +481,7 @@ def upload_for_review(instance: Instance, viewer: Viewer, files: list[tuple[str,
     return results
 
 
-def _upload(instance: Instance, viewer: Viewer, files: list[tuple[str, bytes]]) -> list[UploadResult]:
+def _upload(instance: Instance, viewer: Viewer, files: list[tuple[str, bytes]], note: str) -> list[UploadResult]:
     from pathlib import Path
     from tempfile import TemporaryDirectory
 
@@ -522,7 +530,8 @@ def _upload(instance: Instance, viewer: Viewer, files: list[tuple[str, bytes]]) 
             continue
         with instance.db.session() as session:
             base = _current_version(session, practice.id)
-        draft = save(instance, viewer, practice.city, slug, data.decode("utf-8"), base, note=f"uploaded {name}")
+        draft = save(instance, viewer, practice.city, slug, data.decode("utf-8"), base,
+                     note=note.format(name=name))
         results.append(UploadResult(name, draft))
     return results
 

@@ -60,8 +60,9 @@ class NewPasswordForm(FlaskForm):
 class TokenForm(FlaskForm):
     name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=tokens.MAX_NAME)])
     scopes = SelectMultipleField(_l("Scopes"), choices=[SelectChoice(scope, scope) for scope in tokens.SCOPES],
-                                 widget=widgets.ListWidget(prefix_label=False), option_widget=widgets.CheckboxInput(),
-                                 validators=[DataRequired()])
+                                 widget=widgets.ListWidget(prefix_label=False), option_widget=widgets.CheckboxInput())
+    # no DataRequired: it puts `required` on every checkbox, so a browser would demand both scopes;
+    # tokens.create refuses a token without any scope, saying so
     expires = DateField(_l("Expires on"), validators=[DataRequired()])
 
 
@@ -114,7 +115,7 @@ def login() -> ResponseReturnValue:
         assert form.email.data and form.password.data  # DataRequired
         try:
             signed_in = people.authenticate(library.instance, form.email.data, form.password.data, _client(),
-                                              _device_cookie())
+                                              _device_cookie(), language=i18n.browser_language())
         except people.Throttled as error:
             refusal = _("Too many failed attempts. Try again in %(wait)s.", wait=_wait(error.retry_after))
             response = current_app.make_response((render_template("login.html", form=form, error=refusal), 429))
@@ -144,7 +145,7 @@ def invitation(token: str) -> ResponseReturnValue:
         assert form.password.data  # DataRequired
         try:
             return _sign_in(people.accept_invitation(library.instance, token, form.password.data,
-                                                       _device_cookie()))
+                                                       _device_cookie(), i18n.browser_language()))
         except (people.AccountError, passwords.WeakPassword) as error:
             return render_template("password.html", form=form, error=i18n.told(error), invitation=True), 400
     return render_template("password.html", form=form, error=None, invitation=True)

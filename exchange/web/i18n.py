@@ -48,6 +48,14 @@ LIST_SEPARATORS = {"ja": "、"}
 #: the fixed notes services write on a version or in the audit log (a note may also be someone's own words)
 NOTES = {"imported": _l("imported"), "recorded by exchange check": _l("recorded by exchange check"),
          "no file and no kept version": _l("no file and no kept version")}
+#: who published a version or acted on a submission when no person did: the harvests (``exchange/background.py``,
+#: ``harvesting/harvests.harvest_due``) and the command line (``cli.py``: ``cli:<user>``)
+PUBLISHERS = {"harvest:admin": _l("a harvest an administrator started"), "harvest:scheduled": _l("a scheduled harvest"),
+              "cli": _l("the command line")}
+ON_THE_COMMAND_LINE = re.compile(r"cli:(?P<user>.+)", re.DOTALL)
+#: the notes of drafts made from files (``review/submissions.UPLOAD_NOTES``)
+UPLOADED = re.compile(r"uploaded (?P<name>.+)", re.DOTALL)
+THROUGH_THE_API = re.compile(r"submitted through the API \((?P<name>.+)\)", re.DOTALL)
 RESTORED = re.compile(r"restored version (\d+)")
 FROM_SUBMISSION = re.compile(r"submission (\d+)")
 #: the notes of versions a harvest published (``harvesting/harvests.py``)
@@ -66,7 +74,8 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, default_locale="en", locale_selector=interface_language)
     app.jinja_env.filters.update(date=local_date, datetime=local_datetime, number=local_number,
                                  percent=local_percent, waited=waited, notice=search_notices.translated,
-                                 said=said, told=told, listed=listed, note=note, credit=credit)
+                                 said=said, told=told, listed=listed, note=note, credit=credit,
+                                 publisher=publisher)
     app.context_processor(lambda: {"interface_language": language, "language_choices": choices,
                                    "notification_text": notification_text,
                                    "notification_parts": notification_parts, "list_separator": list_separator})
@@ -83,6 +92,15 @@ def interface_language() -> str | None:
         return None
     return (_usable(request.args.get("lang")) or _usable(getattr(viewer(), "language", None))
             or _usable(request.cookies.get(COOKIE)) or request.accept_languages.best_match(LANGUAGES) or "en")
+
+
+def browser_language() -> str | None:
+    """The language this browser asked for (``?lang=``, the switcher's cookie, ``Accept-Language``), if any.
+
+    Not the account's setting and not the English fallback: what an account without a language should adopt.
+    """
+    return (_usable(request.args.get("lang")) or _usable(request.cookies.get(COOKIE))
+            or request.accept_languages.best_match(LANGUAGES))
 
 
 def language() -> str:
@@ -204,6 +222,12 @@ def note(text: str) -> str:
     submission = FROM_SUBMISSION.fullmatch(text)
     if submission:
         return str(gettext("from submission %(number)s", number=submission.group(1)))
+    uploaded = UPLOADED.fullmatch(text)
+    if uploaded:
+        return str(gettext("uploaded %(name)s", name=uploaded.group("name")))
+    through_the_api = THROUGH_THE_API.fullmatch(text)
+    if through_the_api:
+        return str(gettext("submitted through the API (%(name)s)", name=through_the_api.group("name")))
     harvested = HARVESTED.fullmatch(text)
     if harvested:
         return str(gettext("harvested from %(name)s (version %(version)s)", **harvested.groupdict()))
@@ -216,6 +240,16 @@ def note(text: str) -> str:
     if withdrawn:
         return str(gettext("no longer public on %(name)s: withdrawn from the public library", **withdrawn.groupdict()))
     return str(NOTES.get(text, text))
+
+
+def publisher(actor: str) -> str:
+    """Who acted, as administrators read it: an account's address as it is, a harvest or the command line in words."""
+    if actor in PUBLISHERS:
+        return str(PUBLISHERS[actor])
+    command_line = ON_THE_COMMAND_LINE.fullmatch(actor)
+    if command_line:
+        return str(gettext("the command line (%(user)s)", user=command_line.group("user")))
+    return actor
 
 
 def credit(text: str) -> str:

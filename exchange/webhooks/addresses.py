@@ -14,6 +14,7 @@ same network; multicast, unspecified and reserved addresses are never a receiver
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
 import urllib.parse
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ from dataclasses import dataclass
 from exchange.catalogs import N_
 from exchange.catalogs import Message
 from exchange.errors import Invalid
+
+log = logging.getLogger(__name__)
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -102,9 +105,9 @@ def resolve(host: str, port: int) -> list[IPAddress]:
         pass
     try:
         found = socket.getaddrinfo(literal, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as error:
-        raise RefusedTarget(Message(N_("The host %(host)s could not be found (%(error)s)."), host=repr(host),
-                                    error=str(error))) from None
+    except (OSError, UnicodeError) as error:  # the resolver's own words ("[Errno -2] …") are English only
+        log.info("webhook host %r could not be resolved: %s", host, error)
+        raise RefusedTarget(Message(N_("The host %(host)s could not be found."), host=repr(host))) from None
     addresses: list[IPAddress] = []
     for _family, _type, _proto, _name, sockaddr in found:
         address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])

@@ -13,6 +13,7 @@ from __future__ import annotations
 import calendar
 import logging
 
+from exchange import catalogs
 from exchange.jobs.runner import Context
 from exchange.jobs.runner import Kind
 from exchange.models import Webhook
@@ -56,7 +57,8 @@ def run(context: Context, payload: dict) -> None:
             log.info("webhook delivery %s: its webhook was deleted during the attempt", uid)
             return  # nothing left to log it in, nor to try again for
         session.add(WebhookAttempt(delivery_id=stored.id, attempt=attempt, at=at, status=answer.status,
-                                   error=answer.error, next_retry_at=next_retry))
+                                   error=catalogs.stored(answer.error) if answer.error else None,
+                                   next_retry_at=next_retry))
         stored.state = hooks.DELIVERED if answer.delivered else hooks.FAILED if last else hooks.QUEUED
     if answer.delivered:
         log.info("webhook delivery %s (%s) to %r delivered on attempt %d: %s", uid, event, url, attempt, answer.status)
@@ -69,7 +71,8 @@ def _attempt(url: str, allow_private: bool, secret: str, body: bytes, event: str
     try:
         target = addresses.check(url, allow_private)
     except addresses.RefusedTarget as refused:
-        return sending.Answer(None, str(refused))
+        said = refused.args[0] if refused.args else str(refused)
+        return sending.Answer(None, said if isinstance(said, catalogs.Message) else str(refused))
     timestamp = calendar.timegm(utcnow().timetuple())
     return sending.post(target, body, {signing.SIGNATURE_HEADER: signing.signature(secret, timestamp, body),
                                        signing.EVENT_HEADER: event, signing.DELIVERY_HEADER: uid})

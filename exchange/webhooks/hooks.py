@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from exchange import audit
+from exchange import catalogs
 from exchange import policy
 from exchange.catalogs import N_
 from exchange.catalogs import Message
@@ -91,6 +92,7 @@ class AttemptView:
     attempt: int
     at: datetime.datetime
     status: int | None
+    #: why it failed: a catalogs.Message (said in the reader's language), or plain text logged before
     error: str | None
     next_retry_at: datetime.datetime | None
 
@@ -282,7 +284,8 @@ def deliveries(instance: Instance, viewer: policy.Viewer, webhook_id: int,
                     WebhookAttempt.delivery_id.in_([row.id for row in rows]))
                     .order_by(WebhookAttempt.delivery_id, WebhookAttempt.attempt)):
                 attempts.setdefault(attempt.delivery_id, []).append(AttemptView(
-                    attempt.attempt, attempt.at, attempt.status, attempt.error, attempt.next_retry_at))
+                    attempt.attempt, attempt.at, attempt.status, catalogs.restored(attempt.error),
+                    attempt.next_retry_at))
         return [DeliveryView(row.id, row.uid, row.event, row.practice_id, row.state, row.created_at,
                              row.redelivery_of, tuple(attempts.get(row.id, ()))) for row in rows]
 

@@ -14,6 +14,8 @@ import ssl
 import time
 from dataclasses import dataclass
 
+from exchange.catalogs import N_
+from exchange.catalogs import Message
 from exchange.webhooks.addresses import Target
 
 #: how long connecting, sending and reading the answer may take, all together
@@ -75,15 +77,38 @@ def post(target: Target, body: bytes, headers: dict[str, str], timeout: float = 
         kept = _read_bounded(response, deadline)
         status = response.status
     except (OSError, http.client.HTTPException, TimeoutError) as error:
-        return Answer(None, f"{type(error).__name__}: {error}"[:500])
+        return Answer(None, _failure(error, target, timeout))
     finally:
         connection.close()
     if 200 <= status < 300:
         return Answer(status, None)
     if 300 <= status < 400:
-        return Answer(status, f"HTTP {status}: redirected to {response.getheader('Location', '?')[:300]!r}; "
-                              "redirects are not followed")
-    return Answer(status, f"HTTP {status} {response.reason[:100]}: {kept[:KEPT_RESPONSE_CHARS]}".rstrip(": "))
+        return Answer(status, Message(N_("HTTP %(status)s: redirected to %(location)s; redirects are not followed."),
+                                      status=status, location=repr(response.getheader("Location", "?")[:300])))
+    said = f"HTTP {status} {response.reason[:100]}".rstrip()
+    if not kept.strip():
+        return Answer(status, Message(N_("The receiver answered %(status)s."), status=said))
+    return Answer(status, Message(N_("The receiver answered %(status)s: %(answer)s"), status=said,
+                                  answer=kept[:KEPT_RESPONSE_CHARS].strip()))
+
+
+def _failure(error: Exception, target: Target, timeout: float) -> Message:
+    """Why no answer came, as a sentence in the catalogs (the OS's and the ssl module's words are English only)."""
+    if isinstance(error, (TimeoutError, socket.timeout)):
+        return Message(N_("The receiver did not answer within %(seconds)s seconds."), seconds=int(timeout))
+    if isinstance(error, ConnectionRefusedError):
+        return Message(N_("%(address)s refused the connection: nothing listens on port %(port)s there."),
+                       address=target.address, port=target.port)
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return Message(N_("The receiver's TLS certificate is not valid for %(host)s."), host=target.host)
+    if isinstance(error, ssl.SSLError):
+        return Message(N_("The secure (TLS) connection to the receiver could not be made."))
+    if isinstance(error, http.client.HTTPException):
+        return Message(N_("The receiver's answer was not valid HTTP."))
+    if isinstance(error, ConnectionError):
+        return Message(N_("The receiver broke off the connection."))
+    return Message(N_("The connection to %(address)s failed (%(error)s)."), address=target.address,
+                   error=f"{type(error).__name__}: {error}"[:300])
 
 
 def _read_bounded(response: http.client.HTTPResponse, deadline: float) -> str:

@@ -33,3 +33,22 @@ def test_a_search_is_saved_with_its_feed_then_changed_and_deleted(page: Page, li
     page.locator(".saved-searches > li").filter(has_text="banjir").get_by_role("button", name="Delete").click()
     expect(page.get_by_text("No saved searches yet.")).to_be_visible()
     assert page.request.get(address).status == 404  # its feed went with it
+
+
+def test_the_alert_frequency_is_tall_enough_to_tap_on_a_phone(page: Page, live_server, live_instance, screenshot):
+    people.create_user(live_instance, "ayu@bpbd.example", "Ayu Lestari", ["reader"], [], "test",
+                       "river gauge at manggarai")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server + "/login?lang=id")
+    page.locator("#email").fill("ayu@bpbd.example")
+    page.locator("#password").fill("river gauge at manggarai")
+    page.locator("main form button[type=submit]").click()
+    page.goto(live_server + "/practices?q=banjir&lang=id")
+    frequency = page.locator(".save-search select[name=frequency]")
+    assert frequency.bounding_box()["height"] >= 44
+    screenshot("saved-search-frequency-390-id")
+    page.locator(".save-search button[type=submit]").click()
+    saved = page.locator(".saved-actions select[name=frequency]")
+    expect(saved).to_be_visible()
+    assert saved.bounding_box()["height"] >= 44
+    screenshot("saved-searches-390-id")
