@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask import current_app
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from exchange import cli
@@ -98,7 +99,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"
-    login_manager.user_loader(lambda key: people.load(instance, key))
+    # The login manager is one object for every app of the process: each request loads its person from
+    # its own app's instance (a closure over this instance would serve every app from the last one made).
+    login_manager.user_loader(lambda key: people.load(current_app.extensions["exchange"], key))
     errors.init_app(app)
     i18n.init_app(app)
     cli.init_app(app)
