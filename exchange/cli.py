@@ -271,9 +271,7 @@ def export_command(dest: Path) -> None:
 def backup_command(dest: Path, verify_only: bool) -> None:
     try:
         if verify_only:
-            manifest = backup.verify(dest)
-            click.echo(_("%(dest)s is a complete backup: %(files)s files match the manifest (made %(created)s).",
-                         dest=dest, files=len(manifest["files"]) + 1, created=manifest.get("created_at")))
+            _verify(dest)
             return
         summary = backup.backup(library.instance, dest, _actor())
     except backup.BackupError as error:
@@ -281,6 +279,13 @@ def backup_command(dest: Path, verify_only: bool) -> None:
     click.echo(_("Backed up %(practices)s practices (%(versions)s versions) and the %(database)s database to "
                  "%(dest)s.", practices=summary.practices, versions=summary.versions, database=summary.database,
                  dest=summary.path))
+
+
+def _verify(folder: Path) -> None:
+    """Check the backup in ``folder`` against its manifest, and say so (BackupError names what is wrong)."""
+    manifest = backup.verify(folder)
+    click.echo(_("%(dest)s is a complete backup: %(files)s files match the manifest (made %(created)s).",
+                 dest=folder, files=len(manifest["files"]) + 1, created=manifest.get("created_at")))
 
 
 @click.command("restore", help=N_("Restore the backup in SRC into this instance, which must be empty ('exchange init "
@@ -292,9 +297,7 @@ def backup_command(dest: Path, verify_only: bool) -> None:
 def restore_command(src: Path, check_only: bool) -> None:
     try:
         if check_only:
-            manifest = backup.verify(src)
-            click.echo(_("%(dest)s is a complete backup: %(files)s files match the manifest (made %(created)s).",
-                         dest=src, files=len(manifest["files"]) + 1, created=manifest.get("created_at")))
+            _verify(src)
             return
         summary = backup.restore(library.instance, src, _actor())
     except backup.BackupError as error:
