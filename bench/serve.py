@@ -90,6 +90,16 @@ def make_instance(folder: Path, n: int) -> None:
     print(f"made an instance of {n:,} practices in {time.perf_counter() - started:.0f} s", flush=True)
 
 
+def upgrade(folder: Path) -> None:
+    """The kept instance's database brought to this code's schema (as ``exchange init`` would)."""
+    from exchange.instance import Instance
+
+    instance = Instance.open(folder)
+    instance.db.migrate()
+    instance.search.close()
+    instance.db.dispose()
+
+
 def public_practices(n: int) -> list[str]:
     """Paths of the practice pages an anonymous reader may open."""
     corpus = Corpus()
@@ -170,9 +180,13 @@ def publisher(number: int, folder: Path, port: int, until: float, n: int, result
         started = time.perf_counter()
         outcome = publishing.publish(instance, data, slug, "bench")
         while time.perf_counter() - started < 10:
-            connection.request("GET", "/api/v1/search?" + urlencode({"q": marker}))
-            response = connection.getresponse()
-            answer = response.read()
+            try:
+                connection.request("GET", "/api/v1/search?" + urlencode({"q": marker}))
+                response = connection.getresponse()
+                answer = response.read()
+            except (OSError, http.client.HTTPException):  # the server closed an idle keep-alive connection
+                connection.close()
+                continue
             if response.status == 200 and json.loads(answer)["total"]:
                 break
             time.sleep(0.02)
@@ -312,6 +326,7 @@ def main() -> None:
     arguments = parser.parse_args()
     folder = arguments.cache / f"instance-{arguments.practices}"
     make_instance(folder, arguments.practices)
+    upgrade(folder)
     practices = public_practices(arguments.practices)
     cities = sorted({p.split("/")[2] for p in practices})
     print(f"Practice Exchange serving benchmark — {os.cpu_count()} cores, {arguments.practices:,} practices, "
