@@ -410,9 +410,7 @@ def test_sign_in_and_password_refusals_are_told_in_the_reader_s_language(app, in
     assert weak.status_code == 400
     assert "パスワードに氏名やメールアドレスを含めることはできません。" in weak.get_data(as_text=True)
     wrong = post(client, "/account/password", {"csrf_token": token, "current": "not it at all", "password": "x" * 12})
-    # ?lang= said one page in Japanese; the account took Indonesian, its browser's language, at sign-in, and an
-    # account's language comes before the cookie ?lang= left (as one chosen with the switcher always did)
-    assert "Kata sandi saat ini tidak benar." in wrong.get_data(as_text=True)
+    assert "現在のパスワードが正しくありません。" in wrong.get_data(as_text=True)  # ?lang= above left its cookie
 
 
 def test_a_refused_preview_says_why_in_the_writer_s_language(app, instance):

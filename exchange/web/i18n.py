@@ -90,8 +90,11 @@ def interface_language() -> str | None:
     """The language this request's interface is shown in (None outside a request: English)."""
     if not has_request_context():
         return None
-    return (_usable(request.args.get("lang")) or _usable(getattr(viewer(), "language", None))
-            or _usable(request.cookies.get(COOKIE)) or request.accept_languages.best_match(LANGUAGES) or "en")
+    # this browser's own choice (?lang=, then the switcher's cookie) before the account's: the account's
+    # language (chosen with the switcher, or taken from the browser at sign-in) speaks on a browser that
+    # chose none, and is what e-mail is written in
+    return (_usable(request.args.get("lang")) or _usable(request.cookies.get(COOKIE))
+            or _usable(getattr(viewer(), "language", None)) or request.accept_languages.best_match(LANGUAGES) or "en")
 
 
 def browser_language() -> str | None:
