@@ -36,11 +36,11 @@ def test_a_search_is_saved_with_its_feed_then_changed_and_deleted(page: Page, li
 
 
 def test_the_alert_frequency_is_tall_enough_to_tap_on_a_phone(page: Page, live_server, live_instance, screenshot):
-    people.create_user(live_instance, "ayu@bpbd.example", "Ayu Lestari", ["reader"], [], "test",
+    people.create_user(live_instance, "wulan@bpbd.example", "Wulan Sari", ["reader"], [], "test",
                        "river gauge at manggarai")
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(live_server + "/login?lang=id")
-    page.locator("#email").fill("ayu@bpbd.example")
+    page.locator("#email").fill("wulan@bpbd.example")
     page.locator("#password").fill("river gauge at manggarai")
     page.locator("main form button[type=submit]").click()
     page.goto(live_server + "/practices?q=banjir&lang=id")
