@@ -31,8 +31,9 @@ from tests.conftest import exchange_environment
 from tests.conftest import practice_text
 
 PUBLIC = frozenset({"public"})
-#: how long a node's job runner may take to catch up (it looks every CATCH_UP_EVERY_SECONDS)
-CATCH_UP_BOUND_SECONDS = 60.0
+#: not a speed expectation: only a guard against waiting forever when a node never catches up (its job runner
+#: looks every CATCH_UP_EVERY_SECONDS; how fast it does is bench/serve.py's business), far past any load
+HANG_GUARD_SECONDS = 900.0
 
 
 def found(instance: Instance, q: str) -> list[str]:
@@ -106,10 +107,11 @@ def ids(port: int, q: str) -> list[str]:
 
 
 def wait_until(condition, what: str) -> None:  # type: ignore[no-untyped-def]
-    """Return once ``condition()`` holds; fail naming ``what`` if it does not within the bound."""
-    deadline = time.monotonic() + CATCH_UP_BOUND_SECONDS
+    """Return once ``condition()`` holds; fail naming ``what`` only if it never does (the hang guard)."""
+    deadline = time.monotonic() + HANG_GUARD_SECONDS
     while not condition():
-        assert time.monotonic() < deadline, f"not within {CATCH_UP_BOUND_SECONDS} s: {what}"
+        if time.monotonic() > deadline:
+            pytest.fail(f"never happened (gave up after {HANG_GUARD_SECONDS:.0f} s): {what}")
         time.sleep(0.2)
 
 
