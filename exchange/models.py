@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
@@ -330,3 +331,41 @@ class Job(Base):
     created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime.datetime | None]
     finished_at: Mapped[datetime.datetime | None]
+
+
+class SearchDocument(Base):
+    """A practice as the PostgreSQL search engine indexes it (``exchange/search/postgres``): one row per
+    published practice, its words as a tsvector of our own analysers' terms. The table exists only on
+    PostgreSQL (migration 0020); SQLite instances search with Whoosh."""
+
+    __tablename__ = "search_documents"
+
+    id: Mapped[str] = mapped_column(sa.String(161), primary_key=True)
+    #: the id of the original it translates, or its own: a translation group shows as one result
+    group_id: Mapped[str] = mapped_column(sa.String(161), index=True)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    visibility: Mapped[str] = mapped_column(sa.String(20))
+    language: Mapped[str] = mapped_column(sa.String(20))
+    published: Mapped[datetime.date]
+    city: Mapped[str] = mapped_column(sa.String(80))
+    country: Mapped[str] = mapped_column(sa.String(2))
+    kind: Mapped[str] = mapped_column(sa.String(60))
+    year: Mapped[str] = mapped_column(sa.String(4))
+    hazards: Mapped[list[str]] = mapped_column(sa.ARRAY(sa.Text))
+    phases: Mapped[list[str]] = mapped_column(sa.ARRAY(sa.Text))
+    card: Mapped[dict] = mapped_column(sa.JSON)
+    #: the body as plain text, for snippets
+    content: Mapped[str] = mapped_column(sa.Text)
+    #: every term: title (A), summary (B), tags (C), body (D), glossary concepts, places, organisation
+    terms: Mapped[str] = mapped_column(TSVECTOR)
+
+
+class SearchEngineState(Base):
+    """Which analysis the PostgreSQL search engine's rows were built with, and when: a table built with
+    another ``SCHEMA_VERSION`` (or never built) is unusable until it is rebuilt."""
+
+    __tablename__ = "search_engine_state"
+
+    engine: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    schema_version: Mapped[int]
+    built_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
