@@ -74,7 +74,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config)
     mail = settings_from(app.config, {})
     instance = Instance.open(instance_path, app.config["DATABASE_URL"], mail, app.config["SEARCH_SECONDS"],
-                             app.config["EXCHANGE_BASE_URL"])
+                             app.config["EXCHANGE_BASE_URL"], app.config["SEARCH_ENGINE"])
     library.init_app(app, instance)
     inputs.init_app(app)
     csrf.init_app(app)

@@ -11,9 +11,12 @@ from exchange.mail import MailSettings
 from exchange.search import indexing
 from exchange.search.backend import TIME_LIMIT_SECONDS
 from exchange.search.backend import SearchBackend
+from exchange.search.postgres.backend import PostgresBackend
 from exchange.search.whoosh.backend import WhooshBackend
 
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
+#: The search engines an instance may use (the SEARCH_ENGINE setting).
+SEARCH_ENGINES = ("whoosh", "postgres")
 
 
 @dataclass
@@ -37,10 +40,16 @@ class Instance:
 
     @classmethod
     def open(cls, path: Path, database_url: str | None = None, mail: MailSettings | None = None,
-             search_seconds: float = TIME_LIMIT_SECONDS, base_url: str = DEFAULT_BASE_URL) -> Instance:
-        """The instance in ``path`` (its database defaults to ``exchange.db`` inside it)."""
+             search_seconds: float = TIME_LIMIT_SECONDS, base_url: str = DEFAULT_BASE_URL,
+             search_engine: str = "whoosh") -> Instance:
+        """The instance in ``path`` (its database defaults to ``exchange.db`` inside it), searching with
+        ``search_engine`` (one of ``SEARCH_ENGINES``; ValueError names the setting otherwise)."""
+        if search_engine not in SEARCH_ENGINES:
+            raise ValueError(f"SEARCH_ENGINE is {search_engine!r}; it must be one of {', '.join(SEARCH_ENGINES)}")
         path = Path(path).resolve()
         path.mkdir(parents=True, exist_ok=True)
         url = database_url or f"sqlite:///{path / 'exchange.db'}"
-        return cls(path=path, db=Database(url), store=LibraryStore(path), search=WhooshBackend(path / "index"),
+        db = Database(url)
+        search: SearchBackend = PostgresBackend(db) if search_engine == "postgres" else WhooshBackend(path / "index")
+        return cls(path=path, db=db, store=LibraryStore(path), search=search,
                    mail=mail, search_seconds=search_seconds, base_url=base_url)

@@ -72,6 +72,8 @@ WEIGHTS = "{0.33, 0.67, 0.67, 1.0}"
 NORMALISATION = 1
 #: How much more a practice of a city or country the query names scores (as in the Whoosh engine).
 PLACE_PREFERENCE = 4.0
+#: How much covering less of a question's concepts costs (the Whoosh engine's ``Coordinated``).
+COVERAGE_EXPONENT = 1.0
 #: Advisory locks (any fixed 64-bit numbers): the single writer of the rows, and one rebuild at a time.
 WRITE_LOCK = 0x50582D7365617263  # "PX-searc"
 REBUILD_LOCK = 0x50582D7265627569  # "PX-rebui"
@@ -186,7 +188,7 @@ class PostgresBackend:
         """Every indexed practice id with the checksum of the text it was indexed from."""
         self._usable()
         with self.db.session() as session:
-            return dict(session.execute(sa.select(TABLE.c.id, TABLE.c.sha256)).tuples())
+            return {found.id: found.sha256 for found in session.execute(sa.select(TABLE.c.id, TABLE.c.sha256))}
 
     def verify(self) -> None:
         """Raise IndexUnavailable unless the rows were built, with this version of the analysis, on PostgreSQL."""
@@ -280,6 +282,8 @@ class _Search:
             return sa.literal(0.0)
         score: sa.ColumnElement[Any] = sa.func.ts_rank_cd(sa.literal(WEIGHTS).cast(sa.ARRAY(sa.REAL)), TABLE.c.terms,
                                                           sa.cast(sa.literal(rank_query), TSQUERY), NORMALISATION)
+        for share in translated.coverage:  # covering more of a question ranks higher, as in the Whoosh engine
+            score = score * sa.func.power(share, COVERAGE_EXPONENT)
         places = places_tsquery(parsed.words())
         countries = sorted(countries_named(parsed.words()))
         named = [self.translator.matches(places)] if places else []

@@ -58,6 +58,8 @@ class Translated:
     condition: Condition
     ranked: list[str] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
+    #: For each group of which a practice need cover only some concepts: the share it covers (0 to 1).
+    coverage: list[ColumnElement[Any]] = field(default_factory=list)
 
     def rank_query(self) -> str | None:
         """One tsquery of every wanted word: what ``ts_rank_cd`` scores a matched row by."""
@@ -129,7 +131,7 @@ class Translator:
         """Rows with any of ``values`` (in their indexed form) of ``facet``."""
         column = self.c[FACET_COLUMNS[facet]]
         if facet in MULTI_VALUED_FACETS:
-            return sa.or_(*(column.any(value) for value in values))
+            return column.bool_op("&&")(sa.cast(sa.literal(list(values)), sa.ARRAY(sa.Text)))
         return column.in_(values)
 
     def _condition(self, node: ql.Node, into: Translated) -> Condition:
@@ -186,6 +188,7 @@ class Translator:
         if minimum < len(concepts):
             covered: Any = sum((sa.cast(c.matched, sa.Integer) for c in concepts[1:]),
                                sa.cast(concepts[0].matched, sa.Integer))
+            into.coverage.append(sa.cast(covered, sa.Float) / len(concepts))
             return Condition(sa.and_(covered >= minimum, *(c.matched for c in rest)),
                              sa.and_(*(c.complete for c in concepts + rest)))
         every = concepts + rest
