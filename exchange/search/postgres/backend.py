@@ -8,13 +8,14 @@ visibilities are a condition of that SQL, so totals, facet counts, ranks, snippe
 ever come from practices they may read. Ranks are ``ts_rank_cd`` with the weights of title, summary,
 tags and body, which depends on each practice alone: no restricted practice moves a score.
 
-It offers neither spelling suggestions nor related practices yet. On SQLite it is unavailable, and says so.
+It offers no spelling suggestions yet. On SQLite it is unavailable, and says so.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Sequence
@@ -22,6 +23,7 @@ from typing import Any
 from typing import cast
 
 import sqlalchemy as sa
+from markupsafe import escape
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import Session
 
@@ -31,6 +33,7 @@ from exchange.models import SearchEngineState
 from exchange.models import utcnow
 from exchange.search import query as ql
 from exchange.search.analysis import analysis_language
+from exchange.search.analysis import tokens
 from exchange.search.backend import ALL_WORDS_NOTICE
 from exchange.search.backend import CROSS_LANGUAGE
 from exchange.search.backend import FACETS
@@ -39,6 +42,7 @@ from exchange.search.backend import MULTI_VALUED_FACETS
 from exchange.search.backend import OWN_INDEX
 from exchange.search.backend import QUERY_LANGUAGE
 from exchange.search.backend import RANKING
+from exchange.search.backend import RELATED
 from exchange.search.backend import SNIPPETS
 from exchange.search.backend import STEMMING
 from exchange.search.backend import STOPPED_NOTICE
@@ -55,6 +59,7 @@ from exchange.search.backend import sorted_counts
 from exchange.search.lexicon import query_languages
 from exchange.search.places import countries_named
 from exchange.search.postgres.documents import SCHEMA_VERSION
+from exchange.search.postgres.documents import quoted
 from exchange.search.postgres.documents import row
 from exchange.search.postgres.queries import FACET_COLUMNS
 from exchange.search.postgres.queries import Translated
@@ -88,7 +93,7 @@ TABLE = cast(sa.Table, SearchDocument.__table__)
 class PostgresBackend:
     """Search over the ``search_documents`` table of ``db`` (a PostgreSQL database)."""
 
-    capabilities = frozenset({RANKING, FULL_TEXT, STEMMING, CROSS_LANGUAGE, SNIPPETS, QUERY_LANGUAGE,
+    capabilities = frozenset({RANKING, FULL_TEXT, STEMMING, CROSS_LANGUAGE, SNIPPETS, RELATED, QUERY_LANGUAGE,
                               TRANSLATIONS_AS_ONE, OWN_INDEX})
 
     def __init__(self, db: Database) -> None:
@@ -114,8 +119,23 @@ class PostgresBackend:
 
     def related(self, practice_id: str, visibilities: frozenset[str], limit: int = 5,
                 seconds: float = TIME_LIMIT_SECONDS) -> list[Hit]:
-        """None yet: this engine does not offer related practices (``capabilities``)."""
-        return []
+        """Practices like ``practice_id`` (its key words, hazards, kind and first phase), never its own
+        translations; none when the viewer may not read it, or once a statement has taken ``seconds``.
+
+        Its key words are the body words it uses most, weighed by how rare they are among the practices
+        the viewer may read (tf-idf): what a viewer may not read moves no key word, score or rank of theirs.
+        """
+        self._usable()
+        if seconds <= 0:
+            return []
+        with self.db.session() as session:
+            session.execute(sa.text(f"SET LOCAL statement_timeout = {max(1, int(seconds * 1000))}"))
+            try:
+                return _related(session, practice_id, visibilities, limit)
+            except sa.exc.OperationalError as error:
+                if type(error.orig).__name__ != "QueryCanceled":
+                    raise
+                return []
 
     def suggest(self, request: SearchRequest, visibilities: frozenset[str],
                 seconds: float = TIME_LIMIT_SECONDS) -> str | None:
@@ -216,6 +236,64 @@ class PostgresBackend:
         if version != SCHEMA_VERSION:
             raise IndexUnavailable(f"the PostgreSQL search index was built by version {version} of the "
                                    f"analysis, not {SCHEMA_VERSION}")
+
+
+#: How many of a practice's most used body words are weighed for its key words, and how many are kept.
+KEY_TERM_CANDIDATES = 30
+KEY_TERMS = 8
+
+
+def _related(session: Session, practice_id: str, visibilities: frozenset[str], limit: int) -> list[Hit]:
+    readable = TABLE.c.visibility.in_(sorted(visibilities))
+    practice = session.execute(sa.select(TABLE.c.group_id, TABLE.c.kind, TABLE.c.hazards, TABLE.c.phases,
+                                         TABLE.c.card).where(TABLE.c.id == practice_id, readable)).one_or_none()
+    if practice is None:
+        return []
+    words = session.execute(sa.text(
+        "SELECT lexeme, coalesce(array_length(positions, 1), 1) AS tf FROM search_documents, unnest(terms) "
+        "WHERE id = :id AND 'D' = ANY(weights) AND length(lexeme) > 1 AND left(lexeme, 1) NOT IN ('~', '@', '%') "
+        "ORDER BY tf DESC, lexeme LIMIT :n"), {"id": practice_id, "n": KEY_TERM_CANDIDATES}).all()
+    readable_count = session.scalar(sa.select(sa.func.count()).where(readable)) or 1
+
+    def rarity(term: str) -> float:  # Whoosh's BM25 idf, among the practices the viewer may read
+        frequency = session.scalar(sa.select(sa.func.count()).where(
+            readable, TABLE.c.terms.bool_op("@@")(sa.cast(sa.literal(quoted(term)), TSQUERY)))) or 0
+        return math.log(readable_count / (frequency + 1)) + 1
+
+    rarities = {word.lexeme: rarity(word.lexeme) for word in words}
+    weighed = sorted(((word.tf * rarities[word.lexeme], word.lexeme) for word in words), key=lambda p: (-p[0], p[1]))
+    likeness = {lexeme: rarities[lexeme] for _weight, lexeme in weighed[:KEY_TERMS]}
+    language = analysis_language(practice.card["language"])
+    for term in tokens(practice.card["title"], language):
+        if len(term) > 1 and term not in likeness:
+            likeness[term] = 0.5 * rarity(term)
+    text_score: sa.ColumnElement[Any] = sa.literal(0.0)
+    for term, weight in likeness.items():  # each word's rank counts as much as the word is rare
+        text_score = text_score + weight * sa.func.ts_rank_cd(
+            sa.literal(WEIGHTS).cast(sa.ARRAY(sa.REAL)), TABLE.c.terms, sa.cast(sa.literal(quoted(term)), TSQUERY),
+            NORMALISATION)
+    shared_hazards = sa.func.cardinality(sa.func.array(
+        sa.select(sa.func.unnest(TABLE.c.hazards)).intersect(
+            sa.select(sa.func.unnest(sa.cast(sa.literal(list(practice.hazards)), sa.ARRAY(sa.Text)))))
+        .scalar_subquery()))
+    score = (text_score + 2.0 * shared_hazards + sa.case((TABLE.c.kind == practice.kind, 1.0), else_=0.0)
+             + sa.case((TABLE.c.phases.bool_op("@>")(sa.cast(sa.literal([practice.phases[0]]), sa.ARRAY(sa.Text))),
+                        0.5), else_=0.0)).label("score")
+    candidates = sa.select(TABLE.c.id, TABLE.c.group_id, score).where(
+        readable, TABLE.c.group_id != practice.group_id).subquery()
+    leaders = sa.select(candidates, sa.func.row_number().over(
+        partition_by=candidates.c.group_id, order_by=[candidates.c.score.desc(), candidates.c.id]).label("leads")
+    ).subquery()
+    rows = session.execute(sa.select(leaders.c.id, leaders.c.group_id, leaders.c.score)
+                           .where(leaders.c.leads == 1, leaders.c.score > 0)
+                           .order_by(leaders.c.score.desc(), leaders.c.id).limit(limit)).all()
+    cards = dict(session.execute(sa.select(TABLE.c.id, TABLE.c.card).where(TABLE.c.id.in_([r.id for r in rows]))).all())
+    members: dict[str, list[Translation]] = {}
+    for member in session.execute(sa.select(TABLE.c.group_id, TABLE.c.id, TABLE.c.language, TABLE.c.card)
+                                  .where(readable, TABLE.c.group_id.in_([r.group_id for r in rows]))):
+        members.setdefault(member.group_id, []).append(Translation(member.id, member.language, member.card["title"]))
+    return [Hit(id=r.id, card=cards[r.id], snippet=escape(cards[r.id]["summary"]), score=round(float(r.score), 4),
+                translations=sorted(t for t in members.get(r.group_id, []) if t.id != r.id)) for r in rows]
 
 
 def _parameters(document: IndexDocument) -> dict:
