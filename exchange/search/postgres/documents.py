@@ -30,7 +30,10 @@ PLACE = "@"
 ORGANISATION = "%"
 #: Bumped whenever analysis or the row's terms change: rows of another version are rebuilt.
 SCHEMA_VERSION = 1
-#: PostgreSQL keeps word positions up to 16,383 and at most 256 positions of one lexeme.
+#: PostgreSQL keeps word positions up to 16,383 and at most 256 positions of one lexeme, and refuses a
+#: lexeme of 2 KB or more (a whole row would then fail, and the outbox retry it for ever): longer terms
+#: (a pasted hash, a run of letters) are left out, as no one searches for them.
+MAX_LEXEME_BYTES = 2_046
 MAX_POSITION = 16_383
 MAX_POSITIONS_PER_TERM = 255
 #: Positions left empty between two texts, so a phrase never runs from one into the next.
@@ -45,6 +48,8 @@ class _Vector:
         self.next = 1
 
     def add(self, term: str, position: int, weight: str) -> None:
+        if len(term.encode("utf-8")) > MAX_LEXEME_BYTES:
+            return
         kept = self.positions[term]
         if position <= MAX_POSITION and len(kept) < MAX_POSITIONS_PER_TERM:
             kept.append(f"{position}{weight}")

@@ -41,14 +41,14 @@ def terms(instance: Instance, practice_id: str) -> set[str]:
 
 def test_rows_hold_the_terms_our_analysers_give(instance, make_practice):
     texts = {"title": "Banjir di kampung", "summary": "Warga kebanjiran setiap musim hujan.",
-             "body": "Relawan membanjiri posko dengan bantuan.\n"}
+             "body": f"Relawan membanjiri posko dengan bantuan. {'z' * 3000}\n"}  # a word too long for a lexeme
     publishing.publish(instance, make_practice(language="id", **texts), "banjir-kampung", "test")
     publishing.publish(instance, make_practice(
         title="避難所運営の手順", summary="地域の避難所を開く。", language="ja", city="kobe", country="JP",
         body="避難所運営委員会が開設する。\n"), "hinanjo", "test")
     indonesian = terms(instance, "jakarta/banjir-kampung")
     # exactly the Whoosh engine's terms: Sastrawi's stems, stop words left out
-    assert {term for text in texts.values() for term in tokens(text, "id", "index")} <= indonesian
+    assert {term for text in texts.values() for term in tokens(text, "id", "index") if len(term) < 2000} <= indonesian
     assert {"banjir", "kampung", "posko", "bantu"} <= indonesian and "di" not in indonesian
     assert "kebanjiran" not in indonesian and "membanjiri" not in indonesian
     assert {"~flood", "@jakarta"} <= indonesian  # the glossary concept and the city, in any language
