@@ -43,12 +43,16 @@ class Instance:
              search_seconds: float = TIME_LIMIT_SECONDS, base_url: str = DEFAULT_BASE_URL,
              search_engine: str = "whoosh") -> Instance:
         """The instance in ``path`` (its database defaults to ``exchange.db`` inside it), searching with
-        ``search_engine`` (one of ``SEARCH_ENGINES``; ValueError names the setting otherwise)."""
+        ``search_engine`` (one of ``SEARCH_ENGINES``; ValueError names the setting otherwise, and when the
+        postgres engine is asked for on SQLite)."""
         if search_engine not in SEARCH_ENGINES:
             raise ValueError(f"SEARCH_ENGINE is {search_engine!r}; it must be one of {', '.join(SEARCH_ENGINES)}")
         path = Path(path).resolve()
         path.mkdir(parents=True, exist_ok=True)
         url = database_url or f"sqlite:///{path / 'exchange.db'}"
+        if search_engine == "postgres" and url.startswith("sqlite"):
+            raise ValueError("SEARCH_ENGINE is 'postgres', which needs a PostgreSQL DATABASE_URL; "
+                             "this instance's database is SQLite (use 'whoosh' there)")
         db = Database(url)
         search: SearchBackend = PostgresBackend(db) if search_engine == "postgres" else WhooshBackend(path / "index")
         return cls(path=path, db=db, store=LibraryStore(path), search=search,

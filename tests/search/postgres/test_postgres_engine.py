@@ -126,13 +126,19 @@ def test_a_practice_published_on_one_node_is_found_on_another(instance, make_pra
 
 
 def test_on_sqlite_the_engine_is_unavailable_and_says_so(tmp_path):
-    sqlite = Instance.open(tmp_path / "instance", search_engine="postgres")
+    with pytest.raises(ValueError, match="SEARCH_ENGINE is 'postgres', which needs a PostgreSQL DATABASE_URL"):
+        Instance.open(tmp_path / "instance", search_engine="postgres")
+    with pytest.raises(ValueError, match="SEARCH_ENGINE is 'solr'; it must be one of whoosh, postgres"):
+        Instance.open(tmp_path / "instance", search_engine="solr")
+    sqlite = Instance.open(tmp_path / "instance")
     try:
         sqlite.db.migrate()
+        engine = PostgresBackend(sqlite.db)  # made by hand, past the setting's check
         with pytest.raises(IndexUnavailable, match="needs a PostgreSQL database; this instance's database is sqlite"):
-            sqlite.search.verify()
+            engine.verify()
+        with pytest.raises(IndexUnavailable):
+            engine.rebuild(lambda: iter(()))
+        sqlite.search = engine
         assert discovery.find(sqlite, SearchRequest(q="flood"), None).degraded
     finally:
         sqlite.db.dispose()
-    with pytest.raises(ValueError, match="SEARCH_ENGINE is 'solr'; it must be one of whoosh, postgres"):
-        Instance.open(tmp_path / "other", search_engine="solr")
