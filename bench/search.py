@@ -2,6 +2,11 @@
 
     python bench/search.py                 # N = 1,000, 10,000 and 50,000 (takes a long while)
     python bench/search.py 1000 10000      # chosen sizes
+    python bench/search.py --postgres 10000 100000   # and our PostgreSQL engine beside them
+
+With ``--postgres``, a throwaway PostgreSQL 15 server (tests/postgresql.py) holds a second instance of
+the same corpus searched by the postgres engine (``SEARCH_ENGINE=postgres``); its bulk indexing, table
+and index size, publish-to-searchable and repeated-query latencies are printed beside Whoosh's.
 
 For each N it prints bulk index throughput, index size, peak memory of the indexing process,
 publish-to-searchable latency (p50/p95 over 20 publishes) and query latency p50/p95 for plain,
@@ -32,6 +37,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -68,9 +75,10 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
-def make_instance(folder: Path, n: int, corpus: Corpus) -> Instance:
+def make_instance(folder: Path, n: int, corpus: Corpus, database_url: str | None = None,
+                  search_engine: str = "whoosh") -> Instance:
     """An instance holding n synthetic practices (files and catalogue written directly, not indexed)."""
-    instance = Instance.open(folder)
+    instance = Instance.open(folder, database_url, search_engine=search_engine)
     initialise(instance, "bench", seed=False)
     for slug, country in corpus.cities:
         cities.add(instance, cities.CitySpec(slug=slug, country=country, name=slug), "bench")
@@ -285,7 +293,27 @@ class Fts5:
         return statistics.median(times), percentile(times, 0.95)
 
 
-def run(n: int, corpus: Corpus) -> None:
+def postgres_run(folder: Path, n: int, corpus: Corpus, server) -> dict:  # type: ignore[no-untyped-def]
+    """The postgres engine over the same corpus, in a database of ``server``: what ``run`` prints beside Whoosh."""
+    from exchange.search import indexing
+
+    url = server.create_database()
+    try:
+        instance = make_instance(folder, n, corpus, url, "postgres")
+        started = time.perf_counter()
+        indexed = indexing.rebuild(instance)
+        seconds = time.perf_counter() - started
+        with instance.db.session() as session:
+            size = session.execute(sa.text("SELECT pg_total_relation_size('search_documents')")).scalar() or 0
+        result = {"per_second": indexed / seconds, "mb": size / 2**20, "queries": our_queries(instance),
+                  "publish": our_publish_latency(instance, corpus, n)}
+        instance.db.dispose()
+        return result
+    finally:
+        server.drop_database(url)
+
+
+def run(n: int, corpus: Corpus, server=None) -> None:  # type: ignore[no-untyped-def]
     folder = Path(tempfile.mkdtemp(prefix=f"px-bench-{n}-"))
     try:
         started = time.perf_counter()
@@ -307,6 +335,19 @@ def run(n: int, corpus: Corpus) -> None:
         fts_distinct = fts_distinct_queries(folder, queries)
         fts_queries = fts.timings()
         fts_publish = fts.publish_latency(corpus, n)
+        pg = postgres_run(folder / "postgres", n, corpus, server) if server else None
+        if pg:
+            print(f"{'':34}{'Whoosh (ours)':>18}{'SQLite FTS5':>18}{'PostgreSQL (ours)':>20}")
+            print(f"{'bulk index, practices/s':34}{rebuild['n'] / rebuild['seconds']:>18.1f}{n / fts_seconds:>18.1f}"
+                  f"{pg['per_second']:>20.1f}")
+            print(f"{'index size, MB':34}{size:>18.1f}{fts_size:>18.1f}{pg['mb']:>20.1f}")
+            print(f"{'publish→searchable p50/p95, ms':34}{publish[0]:>10.0f} /{publish[1]:>6.0f}"
+                  f"{fts_publish[0]:>10.1f} /{fts_publish[1]:>6.1f}{pg['publish'][0]:>12.1f} /{pg['publish'][1]:>6.1f}")
+            for kind in QUERIES:
+                a, b, c = ours[kind], fts_queries[kind], pg["queries"][kind]
+                print(f"{kind + ' p50/p95, ms':34}{a[0]:>10.1f} /{a[1]:>6.1f}{b[0]:>10.1f} /{b[1]:>6.1f}"
+                      f"{c[0]:>12.1f} /{c[1]:>6.1f}", flush=True)
+            print()
         print(f"{'':34}{'Whoosh (ours)':>18}{'SQLite FTS5':>18}")
         print(f"{'bulk index, practices/s':34}{rebuild['n'] / rebuild['seconds']:>18.1f}{n / fts_seconds:>18.1f}")
         print(f"{'index size, MB':34}{size:>18.1f}{fts_size:>18.1f}")
@@ -335,11 +376,22 @@ def run(n: int, corpus: Corpus) -> None:
 
 
 def main() -> None:
-    sizes = [int(a) for a in sys.argv[1:]] or [1000, 10000, 50000]
+    arguments = sys.argv[1:]
+    postgres = "--postgres" in arguments
+    sizes = [int(a) for a in arguments if a != "--postgres"] or [1000, 10000, 50000]
     corpus = Corpus()
     print(f"Practice Exchange search benchmark — {os.cpu_count()} cores, Python {sys.version.split()[0]}")
-    for n in sizes:
-        run(n, corpus)
+    server = None
+    if postgres:
+        from tests.postgresql import PostgreSQLServer
+
+        server = PostgreSQLServer.start()
+    try:
+        for n in sizes:
+            run(n, corpus, server)
+    finally:
+        if server:
+            server.stop()
 
 
 if __name__ == "__main__":

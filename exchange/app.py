@@ -85,7 +85,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config)
     mail = settings_from(app.config, {})
     instance = Instance.open(instance_path, app.config["DATABASE_URL"], mail, app.config["SEARCH_SECONDS"],
-                             app.config["EXCHANGE_BASE_URL"], app.config["LIBRARY_STORE"], app.config["NODE"])
+                             app.config["EXCHANGE_BASE_URL"], app.config["LIBRARY_STORE"], app.config["NODE"],
+                             app.config["SEARCH_ENGINE"])
     instance.webhooks_allow_private = settings.boolean(str(app.config["WEBHOOKS_ALLOW_PRIVATE"]))
     library.init_app(app, instance)
     if app.config["TRUSTED_PROXIES"]:

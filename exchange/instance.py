@@ -12,9 +12,12 @@ from exchange.mail import MailSettings
 from exchange.search import indexing
 from exchange.search.backend import TIME_LIMIT_SECONDS
 from exchange.search.backend import SearchBackend
+from exchange.search.postgres.backend import PostgresBackend
 from exchange.search.whoosh.backend import WhooshBackend
 
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
+#: The search engines an instance may use (the SEARCH_ENGINE setting).
+SEARCH_ENGINES = ("whoosh", "postgres")
 
 
 @dataclass
@@ -43,13 +46,22 @@ class Instance:
     @classmethod
     def open(cls, path: Path, database_url: str | None = None, mail: MailSettings | None = None,
              search_seconds: float = TIME_LIMIT_SECONDS, base_url: str = DEFAULT_BASE_URL,
-             library_store: Path | str | None = None, node: str | None = None) -> Instance:
+             library_store: Path | str | None = None, node: str | None = None,
+             search_engine: str = "whoosh") -> Instance:
         """The instance in ``path`` (its database defaults to ``exchange.db`` inside it, its practice files to
-        ``library/`` and ``history/`` inside it unless ``library_store`` names the folder that holds them)."""
+        ``library/`` and ``history/`` inside it unless ``library_store`` names the folder that holds them),
+        searching with ``search_engine`` (one of ``SEARCH_ENGINES``; ValueError names the setting otherwise,
+        and when the postgres engine is asked for on SQLite)."""
+        if search_engine not in SEARCH_ENGINES:
+            raise ValueError(f"SEARCH_ENGINE is {search_engine!r}; it must be one of {', '.join(SEARCH_ENGINES)}")
         path = Path(path).resolve()
         path.mkdir(parents=True, exist_ok=True)
         url = database_url or f"sqlite:///{path / 'exchange.db'}"
+        if search_engine == "postgres" and url.startswith("sqlite"):
+            raise ValueError("SEARCH_ENGINE is 'postgres', which needs a PostgreSQL DATABASE_URL; "
+                             "this instance's database is SQLite (use 'whoosh' there)")
+        db = Database(url)
+        search: SearchBackend = PostgresBackend(db) if search_engine == "postgres" else WhooshBackend(path / "index")
         store = LibraryStore(Path(library_store).resolve() if library_store else path)
-        return cls(path=path, db=Database(url), store=store, search=WhooshBackend(path / "index"),
-                   mail=mail, search_seconds=search_seconds, base_url=base_url,
-                   node=node or settings.node_name(path))
+        return cls(path=path, db=db, store=store, search=search, mail=mail, search_seconds=search_seconds,
+                   base_url=base_url, node=node or settings.node_name(path))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
@@ -385,6 +386,8 @@ class WebhookAttempt(Base):
     status: Mapped[int | None]
     error: Mapped[str | None] = mapped_column(sa.Text)
     next_retry_at: Mapped[datetime.datetime | None]
+
+
 class SearchGap(Base):
     """How often a query was searched for on a day in a language, how often it found nothing, and how
     often a result was opened from it: the content-gap report's counts (``exchange/insight/gaps.py``).
@@ -417,6 +420,8 @@ class LinkCheck(Base):
     #: "" when the link works; else why not, in a few words (a status, a refused address, a network error)
     problem: Mapped[str] = mapped_column(sa.String(200), default="")
     checked_at: Mapped[datetime.datetime] = mapped_column(default=utcnow, index=True)
+
+
 class SavedSearch(Base):
     """A person's saved search (query and filters): how often they are alerted of new and updated matches,
     and the digest of its private feed's token."""
@@ -448,6 +453,8 @@ class SentAlert(Base):
     practice_id: Mapped[str] = mapped_column(sa.String(161), primary_key=True)
     version: Mapped[int] = mapped_column(primary_key=True)
     sent_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+
+
 class HarvestSource(Base):
     """Another Practice Exchange whose public practices this library harvests over OAI-PMH."""
 
@@ -489,6 +496,8 @@ class HarvestedPractice(Base):
     harvested_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
     #: the submission an incoming version went to review as, when it met a local edit
     conflict_submission_id: Mapped[int | None]
+
+
 class ApiToken(Base):
     """A personal API token: acts with its person's permissions, within its scopes, until it expires or is revoked.
 
@@ -517,6 +526,8 @@ class ApiCallCount(Base):
     key: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
     window: Mapped[datetime.datetime] = mapped_column(primary_key=True)
     calls: Mapped[int] = mapped_column(default=0)
+
+
 class IndexNode(Base):
     """A node of the library with a search index of its own, following the index outbox."""
 
@@ -536,3 +547,41 @@ class OutboxApplied(Base):
 
     node: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
     outbox_id: Mapped[int] = mapped_column(primary_key=True, index=True)
+
+
+class SearchDocument(Base):
+    """A practice as the PostgreSQL search engine indexes it (``exchange/search/postgres``): one row per
+    published practice, its words as a tsvector of our own analysers' terms. The table exists only on
+    PostgreSQL (migration 0022); SQLite instances search with Whoosh."""
+
+    __tablename__ = "search_documents"
+
+    id: Mapped[str] = mapped_column(sa.String(161), primary_key=True)
+    #: the id of the original it translates, or its own: a translation group shows as one result
+    group_id: Mapped[str] = mapped_column(sa.String(161), index=True)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    visibility: Mapped[str] = mapped_column(sa.String(20))
+    language: Mapped[str] = mapped_column(sa.String(20))
+    published: Mapped[datetime.date]
+    city: Mapped[str] = mapped_column(sa.String(80))
+    country: Mapped[str] = mapped_column(sa.String(2))
+    kind: Mapped[str] = mapped_column(sa.String(60))
+    year: Mapped[str] = mapped_column(sa.String(4))
+    hazards: Mapped[list[str]] = mapped_column(sa.ARRAY(sa.Text))
+    phases: Mapped[list[str]] = mapped_column(sa.ARRAY(sa.Text))
+    card: Mapped[dict] = mapped_column(sa.JSON)
+    #: the body as plain text, for snippets
+    content: Mapped[str] = mapped_column(sa.Text)
+    #: every term: title (A), summary (B), tags (C), body (D), glossary concepts, places, organisation
+    terms: Mapped[str] = mapped_column(TSVECTOR)
+
+
+class SearchEngineState(Base):
+    """Which analysis the PostgreSQL search engine's rows were built with, and when: a table built with
+    another ``SCHEMA_VERSION`` (or never built) is unusable until it is rebuilt."""
+
+    __tablename__ = "search_engine_state"
+
+    engine: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    schema_version: Mapped[int]
+    built_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)

@@ -56,6 +56,9 @@ SETTINGS: dict[str, tuple[Any, Callable[[str], Any]]] = {
     "EXCHANGE_BASE_URL": ("http://127.0.0.1:5000", str),
     # Seconds a search may spend matching before it stops and answers with no results (threats R-5).
     "SEARCH_SECONDS": (TIME_LIMIT_SECONDS, float),
+    # The search engine: "whoosh" (an index in the instance folder) or "postgres" (a table of the PostgreSQL
+    # database, which every node of a network shares; see README, "Search on PostgreSQL").
+    "SEARCH_ENGINE": ("whoosh", str),
     # Seconds of wall clock one preview may take (exchange/library/bounded_rendering.py).
     "PREVIEW_SECONDS": (RENDER_SECONDS, float),
     # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0: none, reached directly).

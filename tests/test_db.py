@@ -22,7 +22,7 @@ def test_sqlite_runs_in_wal_with_full_sync_and_a_busy_timeout(instance):
 
 def test_migrations_are_at_head_and_create_the_tables(instance):
     with instance.db.session() as session:
-        assert session.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0021"
+        assert session.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0022"
         tables = set(sa.inspect(session.connection()).get_table_names())
         user_columns = {column["name"] for column in sa.inspect(session.connection()).get_columns("users")}
     assert {"cities", "practices", "practice_versions", "audit_log", "index_outbox", "users", "memberships",
@@ -31,6 +31,9 @@ def test_migrations_are_at_head_and_create_the_tables(instance):
             "webhooks", "webhook_deliveries", "saved_searches", "sent_alerts", "harvest_sources",
             "harvested_practices", "api_tokens", "api_call_counts", "index_nodes", "index_outbox_applied"} <= tables
     assert "language" in user_columns  # the interface language a person chose (0011)
+    # the postgres search engine's index (0022), on PostgreSQL only
+    postgresql = instance.db.engine.dialect.name == "postgresql"
+    assert ({"search_documents", "search_engine_state"} <= tables) == postgresql
     instance.db.migrate()  # running again changes nothing and does not fail
 
 

@@ -18,16 +18,36 @@ import pytest
 from flask import Flask
 
 from exchange.instance import Instance
+from exchange.search import indexing
 from exchange.search.backend import SearchBackend
 from exchange.search.catalogue import CatalogueBackend
+from exchange.search.postgres.backend import PostgresBackend
 from exchange.search.whoosh.backend import WhooshBackend
+
+
+def built_in_database(instance: Instance) -> PostgresBackend:
+    """The PostgreSQL engine of ``instance``'s database, built from its library (as ``exchange reindex`` does)."""
+    if instance.db.engine.dialect.name != "postgresql":
+        pytest.skip("the postgres engine runs only on PostgreSQL: this is the SQLite run")
+    engine, own = PostgresBackend(instance.db), instance.search
+    instance.search = engine
+    try:
+        indexing.rebuild(instance)
+    finally:
+        instance.search = own
+    return engine
+
 
 #: Each engine: its class, and how it is made for an instance (None: the one ``Instance.open`` makes,
 #: Whoosh). tests/search/test_engines.py checks each class against the SearchBackend protocol.
 ENGINES: dict[str, tuple[type[SearchBackend], Callable[[Instance], SearchBackend] | None]] = {
     "whoosh": (WhooshBackend, None),
     "catalogue": (CatalogueBackend, lambda instance: CatalogueBackend(instance.db)),
+    # Only on the PostgreSQL test server: its index is a table of the instance's database.
+    "postgres": (PostgresBackend, built_in_database),
 }
+#: Engines that need the instance's database to be PostgreSQL (skipped, saying so, on SQLite).
+POSTGRESQL_ONLY = frozenset({"postgres"})
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -52,6 +72,9 @@ def _engine_offers_what_the_test_needs(request: pytest.FixtureRequest) -> None:
     only = request.node.get_closest_marker("engine")
     if only is not None and engine not in only.args:
         pytest.skip(f"tests the {'/'.join(only.args)} engine's own workings")
+    if engine in POSTGRESQL_ONLY and "database" in request.fixturenames \
+            and request.getfixturevalue("database").server is None:
+        pytest.skip(f"the {engine} engine runs only on PostgreSQL: this is the SQLite run")
     needs = request.node.get_closest_marker("needs")
     missing = sorted(set(needs.args if needs else ()) - engine_class.capabilities)
     if missing:

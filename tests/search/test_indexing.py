@@ -39,6 +39,11 @@ pytestmark = pytest.mark.needs(OWN_INDEX)
 PUBLIC = frozenset({"public"})
 
 
+#: Tests that damage, copy or watch the Whoosh engine's folders and segments (the postgres engine's
+#: own damage, drift and rebuild tests are in tests/search/postgres/).
+WHOOSH_FOLDERS = pytest.mark.engine("whoosh")
+
+
 def found(instance, q: str) -> list[str]:  # type: ignore[no-untyped-def]
     """The ids an anonymous visitor finds for ``q`` in ``instance``'s live index."""
     return [hit.id for hit in instance.search.search(SearchRequest(q=q, per_page=100), PUBLIC).hits]
@@ -123,6 +128,7 @@ def test_words_removed_by_an_update_no_longer_find_the_practice(instance, make_p
 
 # Rebuilds --------------------------------------------------------------------------------------
 
+@WHOOSH_FOLDERS
 def test_rebuild_swaps_in_a_new_folder_while_an_open_searcher_keeps_answering(instance, make_practice):
     publishing.publish(instance, make_practice(title="Levee patrol", body="Walk the levee.\n"), "levee", "test")
     before = live_name(instance)
@@ -233,6 +239,7 @@ LEAVES_FILES_OPEN = pytest.mark.filterwarnings("ignore::ResourceWarning",
                                                "ignore::pytest.PytestUnraisableExceptionWarning")
 
 
+@WHOOSH_FOLDERS
 @LEAVES_FILES_OPEN
 @pytest.mark.parametrize("damage", DAMAGE)
 def test_a_damaged_index_degrades_search_instead_of_failing(app, instance, make_practice, damage):
@@ -250,6 +257,7 @@ def test_a_damaged_index_degrades_search_instead_of_failing(app, instance, make_
     gc.collect()
 
 
+@WHOOSH_FOLDERS
 @LEAVES_FILES_OPEN
 @pytest.mark.parametrize("damage", [delete_everything, truncate_the_segments])
 def test_check_reports_an_unusable_index_and_repair_rebuilds_it(app, instance, make_practice, damage):
@@ -266,6 +274,7 @@ def test_check_reports_an_unusable_index_and_repair_rebuilds_it(app, instance, m
     gc.collect()
 
 
+@WHOOSH_FOLDERS
 def test_a_damaged_index_is_rebuilt_by_the_job_runner(app, instance, make_practice):
     damaged(instance, make_practice, delete_everything)
     client = app.test_client()
@@ -282,6 +291,7 @@ def test_a_damaged_index_is_rebuilt_by_the_job_runner(app, instance, make_practi
     assert DEGRADED_NOTICE.split(";")[0] not in client.get("/practices?q=levee").get_data(as_text=True)
 
 
+@WHOOSH_FOLDERS
 def test_the_job_runners_catch_up_asks_for_a_rebuild_of_an_unusable_index(instance, make_practice):
     damaged(instance, make_practice, delete_everything)
     assert indexing.catch_up(instance) == 0
@@ -290,6 +300,7 @@ def test_the_job_runners_catch_up_asks_for_a_rebuild_of_an_unusable_index(instan
     assert sorted(found(instance, "plan")) == ["jakarta/dam", "jakarta/levee"]
 
 
+@WHOOSH_FOLDERS
 def test_a_missing_index_is_rebuilt_on_start(instance, make_practice):
     damaged(instance, make_practice, delete_everything)
     with pytest.raises(IndexUnavailable):
@@ -331,7 +342,7 @@ def leave_an_orphan_in_the_index(instance, make_practice) -> str:  # type: ignor
 
 
 @pytest.mark.parametrize("drift", [
-    edit_a_file, delete_a_file, restore_an_old_index,
+    edit_a_file, delete_a_file, pytest.param(restore_an_old_index, marks=WHOOSH_FOLDERS),
     leave_an_orphan_in_the_index,
 ])
 def test_check_finds_drift_and_repair_fixes_it(app, instance, make_practice, drift):
@@ -372,6 +383,7 @@ def exchange_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "exchange", *args]
 
 
+@WHOOSH_FOLDERS
 def test_lock_files_left_by_a_writer_killed_mid_write_do_not_block_the_next(instance, make_practice):
     """C-6: a lock file's existence is not a lock (Whoosh's and ours are advisory locks the kernel drops)."""
     publishing.publish(instance, make_practice(title="Dam plan", body="Open the sluice.\n"), "dam", "test")
@@ -394,6 +406,7 @@ def test_lock_files_left_by_a_writer_killed_mid_write_do_not_block_the_next(inst
     assert found(instance, "sluice") == ["jakarta/dam"]
 
 
+@WHOOSH_FOLDERS
 def test_a_reindex_killed_midway_leaves_the_old_index_serving(library_app):
     instance = library_app.extensions["exchange"]
     env = exchange_environment(instance.path, instance.db.url)
@@ -442,6 +455,7 @@ def test_a_reindex_killed_midway_leaves_the_old_index_serving(library_app):
         opened.db.dispose()
 
 
+@WHOOSH_FOLDERS
 def test_an_abandoned_build_folder_is_swept_on_start(instance, make_practice):
     publishing.publish(instance, make_practice(title="Levee patrol", body="Walk the levee.\n"), "levee", "test")
     live = live_name(instance)
@@ -454,6 +468,7 @@ def test_an_abandoned_build_folder_is_swept_on_start(instance, make_practice):
     restarted.extensions["exchange"].db.dispose()
 
 
+@WHOOSH_FOLDERS
 def test_a_new_process_reads_segments_that_have_deletions(instance, make_practice):
     """Postings of a segment with deleted documents come wrapped in a filter; a fresh reader must cope."""
     publishing.publish(instance, make_practice(title="Levee patrol", body="Walk the zebraword levee.\n"),

@@ -1,0 +1,207 @@
+"""A parsed query (``exchange/search/query.py``) as SQL conditions over ``search_documents``.
+
+Each word or phrase becomes a tsquery of the terms our analysers give it in every language (a phrase
+as ``<->``), OR its organisation and place terms, OR the glossary concepts it names
+(``documents.py`` says how those are marked), matched with ``terms @@ tsquery`` on the GIN index;
+filters are conditions on the facet columns; AND, OR and NOT are SQL's. An all-of group is read as
+the Whoosh engine reads it (``interpretation.py``): common words are not required, runs of words naming
+a glossary concept also match as that concept, and a question needs only ``minimum_to_match`` of its
+concepts, while ``complete`` says which practices have them all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy.sql.elements import ColumnElement
+
+from exchange.search import query as ql
+from exchange.search.analysis import LANGUAGES
+from exchange.search.analysis import analysis_language
+from exchange.search.analysis import katakana
+from exchange.search.analysis import tokens
+from exchange.search.backend import MULTI_VALUED_FACETS
+from exchange.search.backend import normal_value
+from exchange.search.concepts import concept_words
+from exchange.search.expansion import concept_parts
+from exchange.search.interpretation import ConceptRun
+from exchange.search.interpretation import join_concept_words
+from exchange.search.interpretation import minimum_to_match
+from exchange.search.interpretation import required
+from exchange.search.postgres.documents import CONCEPT
+from exchange.search.postgres.documents import ORGANISATION
+from exchange.search.postgres.documents import PLACE
+from exchange.search.postgres.documents import quoted
+
+#: The facet columns of ``search_documents``: multi-valued facets are arrays.
+FACET_COLUMNS = {"hazard": "hazards", "phase": "phases", "city": "city", "country": "country", "kind": "kind",
+                 "language": "language", "year": "year"}
+
+
+@dataclass
+class Condition:
+    """Which rows a query matches, and which of them cover every concept it asks for."""
+
+    matched: ColumnElement[bool]
+    complete: ColumnElement[bool]
+
+
+@dataclass
+class Translated:
+    """A query tree as SQL: its condition, the tsqueries its wanted words make (to rank and highlight by),
+    and those words' texts (for snippets)."""
+
+    condition: Condition
+    ranked: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    #: For each group of which a practice need cover only some concepts: the share it covers (0 to 1).
+    coverage: list[ColumnElement[Any]] = field(default_factory=list)
+
+    def rank_query(self) -> str | None:
+        """One tsquery of every wanted word: what ``ts_rank_cd`` scores a matched row by."""
+        return " | ".join(f"({q})" for q in self.ranked) or None
+
+
+def text_tsquery(text: str) -> str | None:
+    """``text`` in every language, its organisation and place terms, or the glossary concepts it names."""
+    alternatives = []
+    for language in LANGUAGES:
+        analysed = tokens(text, language)
+        if analysed:
+            alternatives.append(" <-> ".join(quoted(term) for term in analysed))
+    if text.strip():
+        alternatives.append(quoted(ORGANISATION + text.lower()))
+    alternatives += [quoted(PLACE + term) for term in place_tokens(text)]
+    parts = concept_parts(text)
+    if parts:
+        alternatives.append(" & ".join("(" + " | ".join(quoted(CONCEPT + key) for key in keys) + ")"
+                                       for keys in parts))
+    return " | ".join(f"({a})" for a in dict.fromkeys(alternatives)) or None
+
+
+def place_tokens(text: str) -> list[str]:
+    """The terms ``text`` would be as a city's or country's name (hiragana read as katakana)."""
+    return tokens(katakana(text), "xx")
+
+
+def places_tsquery(words: list[str]) -> str | None:
+    """The place terms of ``words``, any of them."""
+    terms = dict.fromkeys(quoted(PLACE + t) for word in words for t in place_tokens(word))
+    return " | ".join(terms) or None
+
+
+def snippet_terms(texts: list[str], language: str) -> set[str]:
+    """The index terms of a practice in ``language`` that ``texts`` (a query's wanted words) match: their
+    analysed words and the words the practice may name their glossary concepts with."""
+    language = analysis_language(language)
+    found: set[str] = set()
+    for text in texts:
+        found.update(tokens(text, language))
+        for keys in concept_parts(text):
+            for key in keys:
+                found.update(concept_words(key, language))
+    return found
+
+
+class Translator:
+    """Translates query trees against the columns of one table."""
+
+    def __init__(self, table: sa.Table) -> None:
+        self.c = table.c
+
+    def translate(self, node: ql.Node | None, any_word: bool = False) -> Translated:
+        """The SQL of ``node`` (everything, for None); ``any_word``: a plain all-of group matches on any word."""
+        translated = Translated(Condition(sa.true(), sa.true()))
+        if node is None:
+            return translated
+        if any_word and isinstance(node, ql.All):
+            translated.condition = self._all_of(node, True, translated)
+        else:
+            translated.condition = self._condition(node, translated)
+        return translated
+
+    def matches(self, tsquery: str) -> ColumnElement[bool]:
+        return self.c.terms.bool_op("@@")(sa.cast(sa.literal(tsquery), TSQUERY))
+
+    def filter(self, facet: str, values: list[str]) -> ColumnElement[bool]:
+        """Rows with any of ``values`` (in their indexed form) of ``facet``."""
+        column = self.c[FACET_COLUMNS[facet]]
+        if facet in MULTI_VALUED_FACETS:
+            return column.bool_op("&&")(sa.cast(sa.literal(list(values)), sa.ARRAY(sa.Text)))
+        return column.in_(values)
+
+    def _condition(self, node: ql.Node, into: Translated) -> Condition:
+        if isinstance(node, ql.Word | ql.Phrase):
+            tsquery = text_tsquery(node.text)
+            if tsquery is None:
+                return Condition(sa.false(), sa.false())
+            into.ranked.append(tsquery)
+            into.texts.append(node.text)
+            return _same(self.matches(tsquery))
+        if isinstance(node, ql.Prefix):
+            start = node.text.lower()
+            tsquery = quoted(start) + ":*"
+            into.ranked.append(tsquery)
+            return _same(self.matches(tsquery))
+        if isinstance(node, ql.Filter):
+            if node.name not in FACET_COLUMNS:
+                return _same(sa.false())
+            return _same(self.filter(node.name, [normal_value(node.name, node.value)]))
+        if isinstance(node, ql.Not):  # words left out are neither ranked nor highlighted
+            inner = self._condition(node.node, Translated(Condition(sa.true(), sa.true())))
+            return _same(sa.not_(inner.matched))
+        if isinstance(node, ql.All):
+            return self._all_of(node, False, into)
+        children = [self._condition(child, into) for child in node.nodes]
+        return Condition(sa.or_(*(c.matched for c in children)), sa.or_(*(c.complete for c in children)))
+
+    def _all_of(self, node: ql.All, any_word: bool, into: Translated) -> Condition:
+        """An all-of group, as the Whoosh engine's ``queries.all_of`` reads it: its plain words and concepts
+        coordinated (at least ``minimum_to_match``, or one when ``any_word``), the rest required and its
+        negations excluded."""
+        nodes = required(_words_of(node) if any_word else node.nodes)
+        items = nodes if any_word else join_concept_words(nodes)
+        words = sum(len(required(item.words)) if isinstance(item, ConceptRun) else 1
+                    for item in items if not isinstance(item, ql.Not))
+        question = not any_word and minimum_to_match(words) < words
+        concepts: list[Condition] = []
+        positives: list[Condition] = []
+        for item in items:
+            if isinstance(item, ConceptRun):
+                run = self._condition(ql.Word(item.text), into)
+                each = [self._condition(word, into) for word in item.words]
+                concepts.append(Condition(sa.or_(run.matched, sa.and_(*(c.matched for c in each))),
+                                          sa.or_(run.complete, sa.and_(*(c.complete for c in each)))))
+                if question:
+                    concepts.extend(self._condition(word, into) for word in required(item.words))
+            elif isinstance(item, ql.Word):
+                concepts.append(self._condition(item, into))
+            elif not isinstance(item, ql.Not):
+                positives.append(self._condition(item, into))
+        negatives = [self._condition(n, into) for n in nodes if isinstance(n, ql.Not)]
+        minimum = 1 if any_word or question else len(concepts)
+        rest = positives + negatives
+        if minimum < len(concepts):
+            covered: Any = sum((sa.cast(c.matched, sa.Integer) for c in concepts[1:]),
+                               sa.cast(concepts[0].matched, sa.Integer))
+            into.coverage.append(sa.cast(covered, sa.Float) / len(concepts))
+            return Condition(sa.and_(covered >= minimum, *(c.matched for c in rest)),
+                             sa.and_(*(c.complete for c in concepts + rest)))
+        every = concepts + rest
+        if not every:
+            return Condition(sa.true(), sa.true())
+        return Condition(sa.and_(*(c.matched for c in every)), sa.and_(*(c.complete for c in every)))
+
+
+def _same(condition: ColumnElement[bool]) -> Condition:
+    return Condition(condition, condition)
+
+
+def _words_of(node: ql.All) -> tuple[ql.Node, ...]:
+    """A plain query's nodes, its groups of words opened into their words."""
+    return tuple(word for child in node.nodes
+                 for word in (_words_of(child) if isinstance(child, ql.All) else (child,)))

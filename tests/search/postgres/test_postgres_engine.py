@@ -1,0 +1,144 @@
+"""The postgres engine's own workings: its terms are our analysers', its rows are kept and rebuilt as the
+Whoosh engine's folders are, several nodes share them, and on SQLite it says it is unavailable.
+
+What it answers is checked by the shared suite (tests/search/); these are the parts no other engine has.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from exchange import consistency
+from exchange.app import create_app
+from exchange.instance import Instance
+from exchange.library import publishing
+from exchange.models import SearchDocument
+from exchange.models import SearchEngineState
+from exchange.search import discovery
+from exchange.search import indexing
+from exchange.search.analysis import tokens
+from exchange.search.backend import IndexUnavailable
+from exchange.search.backend import SearchRequest
+from exchange.search.catalogue import DEGRADED_NOTICE
+from exchange.search.postgres.backend import PostgresBackend
+
+pytestmark = pytest.mark.engine("postgres")
+PUBLIC = frozenset({"public"})
+
+
+def found(instance: Instance, q: str) -> list[str]:
+    """The ids an anonymous visitor finds for ``q`` through the instance's engine."""
+    return [hit.id for hit in instance.search.search(SearchRequest(q=q, per_page=100), PUBLIC).hits]
+
+
+def terms(instance: Instance, practice_id: str) -> set[str]:
+    """The lexemes of a practice's row."""
+    with instance.db.session() as session:
+        return set(session.scalars(sa.select(sa.func.unnest(sa.func.tsvector_to_array(SearchDocument.terms)))
+                                   .where(SearchDocument.id == practice_id)))
+
+
+def test_rows_hold_the_terms_our_analysers_give(instance, make_practice):
+    texts = {"title": "Banjir di kampung", "summary": "Warga kebanjiran setiap musim hujan.",
+             "body": f"Relawan membanjiri posko dengan bantuan. {'z' * 3000}\n"}  # a word too long for a lexeme
+    publishing.publish(instance, make_practice(language="id", **texts), "banjir-kampung", "test")
+    publishing.publish(instance, make_practice(
+        title="避難所運営の手順", summary="地域の避難所を開く。", language="ja", city="kobe", country="JP",
+        body="避難所運営委員会が開設する。\n"), "hinanjo", "test")
+    indonesian = terms(instance, "jakarta/banjir-kampung")
+    # exactly the Whoosh engine's terms: Sastrawi's stems, stop words left out
+    assert {term for text in texts.values() for term in tokens(text, "id", "index") if len(term) < 2000} <= indonesian
+    assert {"banjir", "kampung", "posko", "bantu"} <= indonesian and "di" not in indonesian
+    assert "kebanjiran" not in indonesian and "membanjiri" not in indonesian
+    assert {"~flood", "@jakarta"} <= indonesian  # the glossary concept and the city, in any language
+    assert {"避難", "所", "運営", "委員"} <= terms(instance, "kobe/hinanjo")  # MeCab's morphemes
+    assert found(instance, "membanjiri") == ["jakarta/banjir-kampung"]
+    assert found(instance, "避難所運営") == ["kobe/hinanjo"]
+    assert found(instance, "flood") == ["jakarta/banjir-kampung"]  # the concept: English meets Indonesian
+
+
+def test_an_unbuilt_index_degrades_search_until_the_rebuild(instance, make_practice):
+    publishing.publish(instance, make_practice(title="Levee patrol plan", body="Walk the levee.\n"), "levee", "test")
+    with instance.db.writing() as session:
+        session.execute(sa.delete(SearchEngineState))
+    with pytest.raises(IndexUnavailable, match="not been built"):
+        instance.search.verify()
+    results = discovery.find(instance, SearchRequest(q="levee"), None)
+    assert results.degraded and DEGRADED_NOTICE in results.notices
+    assert [drift.kind for drift in consistency.check(instance)] == ["index unusable"]
+    assert indexing.rebuild(instance) == 1
+    assert found(instance, "levee") == ["jakarta/levee"] and consistency.check(instance) == []
+
+
+def test_check_finds_a_stale_row_and_repair_fixes_it(instance, make_practice):
+    publishing.publish(instance, make_practice(title="Levee patrol", body="Walk the levee.\n"), "levee", "test")
+    with instance.db.session() as session:
+        old = session.execute(sa.select(SearchDocument.sha256, SearchDocument.terms)
+                              .where(SearchDocument.id == "jakarta/levee")).one()
+    publishing.publish(instance, make_practice(title="Levee patrol", body="Walk the quokkaline levee.\n"),
+                       "levee", "test")
+    with instance.db.writing() as session:  # a backup of the rows from before the second version
+        session.execute(sa.update(SearchDocument).where(SearchDocument.id == "jakarta/levee")
+                        .values(sha256=old.sha256, terms=old.terms))
+    assert found(instance, "quokkaline") == []
+    assert [(drift.kind, drift.practice_id) for drift in consistency.check(instance)] == [
+        ("stale in index", "jakarta/levee")]
+    consistency.repair(instance, consistency.check(instance), "test")
+    assert consistency.check(instance) == [] and found(instance, "quokkaline") == ["jakarta/levee"]
+
+
+def test_a_rebuild_answers_from_the_old_rows_until_its_swap_and_a_failed_one_changes_nothing(
+        instance, make_practice):
+    publishing.publish(instance, make_practice(title="Levee patrol", body="Walk the levee.\n"), "levee", "test")
+    elsewhere = PostgresBackend(instance.db)  # another node, searching during the rebuild
+    seen_during: list[list[str]] = []
+
+    def documents_then_fail():  # type: ignore[no-untyped-def]
+        yield from ()
+        seen_during.append([hit.id for hit in elsewhere.search(SearchRequest(q="levee"), PUBLIC).hits])
+        raise OSError("the library folder went away")
+
+    with pytest.raises(OSError):
+        instance.search.rebuild(documents_then_fail)
+    assert seen_during == [["jakarta/levee"]] and found(instance, "levee") == ["jakarta/levee"]
+
+    def no_documents():  # type: ignore[no-untyped-def]
+        seen_during.append([hit.id for hit in elsewhere.search(SearchRequest(q="levee"), PUBLIC).hits])
+        return iter(())
+
+    assert instance.search.rebuild(no_documents, wait=False) == 0  # the failed rebuild let go of its lock
+    assert seen_during[-1] == ["jakarta/levee"] and found(instance, "levee") == []
+
+
+def test_a_practice_published_on_one_node_is_found_on_another(instance, make_practice, tmp_path):
+    other = create_app({"INSTANCE": tmp_path / "node-2", "TESTING": True, "SERVER_NAME": "px.test",
+                        "DATABASE_URL": instance.db.url, "SEARCH_ENGINE": "postgres"})
+    node = other.extensions["exchange"]
+    try:
+        assert isinstance(node.search, PostgresBackend)
+        publishing.publish(instance, make_practice(title="Dam plan", body="Open the zebraword sluice.\n"),
+                           "dam", "test")
+        assert found(node, "zebraword") == ["jakarta/dam"]
+        assert "jakarta/dam" in other.test_client().get("/practices?q=zebraword").get_data(as_text=True)
+    finally:
+        node.db.dispose()
+
+
+def test_on_sqlite_the_engine_is_unavailable_and_says_so(tmp_path):
+    with pytest.raises(ValueError, match="SEARCH_ENGINE is 'postgres', which needs a PostgreSQL DATABASE_URL"):
+        Instance.open(tmp_path / "instance", search_engine="postgres")
+    with pytest.raises(ValueError, match="SEARCH_ENGINE is 'solr'; it must be one of whoosh, postgres"):
+        Instance.open(tmp_path / "instance", search_engine="solr")
+    sqlite = Instance.open(tmp_path / "instance")
+    try:
+        sqlite.db.migrate()
+        engine = PostgresBackend(sqlite.db)  # made by hand, past the setting's check
+        with pytest.raises(IndexUnavailable, match="needs a PostgreSQL database; this instance's database is sqlite"):
+            engine.verify()
+        with pytest.raises(IndexUnavailable):
+            engine.rebuild(lambda: iter(()))
+        sqlite.search = engine
+        assert discovery.find(sqlite, SearchRequest(q="flood"), None).degraded
+    finally:
+        sqlite.db.dispose()
