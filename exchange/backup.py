@@ -44,6 +44,7 @@ from exchange import audit
 from exchange.catalogs import N_
 from exchange.catalogs import Message
 from exchange.library.practice import SLUG_PATTERN
+from exchange.library.storage import fsync_folder
 from exchange.library.storage import write_durably
 from exchange.search import indexing
 
@@ -55,6 +56,8 @@ log = logging.getLogger(__name__)
 FORMAT = "practice-exchange-backup"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+#: Where a restore stages the files, in the library store, before they take their places.
+STAGING = ".restoring"
 SQLITE_FILE = "database.sqlite3"
 POSTGRESQL_FILE = "database.pgdump"
 #: where pg_dump and pg_restore are looked for when they are not on PATH (Debian's postgresql packages)
@@ -327,7 +330,10 @@ def restore(instance: Instance, source: Path, actor: str) -> Summary:
     """Restore the backup in ``source`` into the empty ``instance``, then rebuild its search index.
 
     Checks everything first and changes nothing when the backup is damaged (BackupError naming the
-    file), the instance is not empty, or its database is of another kind than the backup's.
+    file), the instance is not empty, or its database is of another kind than the backup's. The files are
+    staged in the library store (``STAGING``) and take their places only once the database is in, so a
+    restore stopped before then (a full disk, a failed ``pg_restore``) leaves the instance empty, to be
+    restored again.
     """
     source = Path(source).resolve()
     manifest = verify(source)
@@ -339,18 +345,30 @@ def restore(instance: Instance, source: Path, actor: str) -> Summary:
         raise BackupError(Message(N_("the backup holds a %(backup)s database but this instance uses %(instance)s; "
                                      "restore it into an instance with a %(backup)s database"),
                                   backup=kind, instance=_kind(instance)))
-    database_file = source / manifest["database"]["path"]
-    if kind == "sqlite":
-        _restore_sqlite(instance, database_file)
-    else:
-        _restore_postgresql(instance, database_file)
+    # The files are staged beside the library first, so that a restore stopped before the database is in
+    # (a full disk, a refused pg_restore) leaves the instance as empty as it was, and may simply be run again.
+    staging = instance.store.root / STAGING
+    shutil.rmtree(staging, ignore_errors=True)  # what a restore stopped midway left
+    try:
+        for entry in manifest["files"]:
+            _copy_in(instance, source, entry["path"], staging)
+        database_file = source / manifest["database"]["path"]
+        if kind == "sqlite":
+            _restore_sqlite(instance, database_file)
+        else:
+            _restore_postgresql(instance, database_file)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     instance.db.migrate()  # a backup made by an earlier version is brought up to this one's schema
-    for entry in manifest["files"]:  # history first: a current file always has its version beside it
-        if entry["path"].startswith("history/"):
-            _copy_in(instance, source, entry["path"])
-    for entry in manifest["files"]:
-        if entry["path"].startswith("library/"):
-            _copy_in(instance, source, entry["path"])
+    for folder in ("history", "library"):  # history first: a current file always has its version beside it
+        target = instance.store.root / folder
+        if target.is_dir():
+            shutil.rmtree(target)  # holds no file (``is_empty``): at most empty folders
+        if (staging / folder).is_dir():
+            os.replace(staging / folder, target)
+    fsync_folder(instance.store.root)
+    shutil.rmtree(staging)
     indexing.rebuild(instance)
     with instance.db.writing() as session:
         audit.record(session, actor, "instance.restore", str(source), created_at=manifest.get("created_at"),
@@ -360,14 +378,16 @@ def restore(instance: Instance, source: Path, actor: str) -> Summary:
                    len(manifest["files"]), kind)
 
 
-def _copy_in(instance: Instance, source: Path, path: str) -> None:
+def _copy_in(instance: Instance, source: Path, path: str, staging: Path) -> None:
+    """Copy the backup's file ``path`` to where it goes in the library, inside ``staging`` (checked as the
+    library's own paths are: nothing lands outside it)."""
     root, _, rest = path.partition("/")
     if root == "history":
         practice, _, name = rest.rpartition("/")
         target = instance.store.version_path(practice, int(name[:-3]))
     else:
         target = instance.store.current_path(rest[:-3])
-    write_durably(target, (source / path).read_bytes())
+    write_durably(staging / target.relative_to(instance.store.root), (source / path).read_bytes())
 
 
 def _restore_sqlite(instance: Instance, database_file: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import sqlite3
@@ -16,6 +17,7 @@ from exchange.accounts import people
 from exchange.app import create_app
 from exchange.initialise import initialise
 from exchange.library import publishing
+from exchange.library.storage import write_durably
 from exchange.packs import packs
 from exchange.review import submissions
 from exchange.search.backend import SearchRequest
@@ -172,6 +174,46 @@ def test_a_damaged_backup_is_refused_naming_the_file_and_restores_nothing(instan
     (tmp_path / "backup" / backup.MANIFEST).unlink()
     with pytest.raises(backup.BackupError, match="not a finished backup"):
         backup.verify(tmp_path / "backup")
+
+
+@pytest.mark.parametrize("step", ["the files", "the database"])
+def test_a_restore_stopped_by_a_full_disk_leaves_the_instance_empty_to_restore_again(
+        instance, empty_instance, tmp_path, make_practice, monkeypatch, step):
+    publishing.publish(instance, make_practice(summary="First."), "flood-warning", "t")
+    publishing.publish(instance, make_practice(summary="Second."), "flood-warning", "t")
+    backup.backup(instance, tmp_path / "backup", "t")
+    written: list[Path] = []
+
+    def disk_full(*_args: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def full_at_the_third_file(path: Path, data: bytes) -> None:
+        if len(written) == 2:
+            disk_full()
+        written.append(path)
+        write_durably(path, data)
+
+    with monkeypatch.context() as patched:
+        if step == "the files":
+            patched.setattr(backup, "write_durably", full_at_the_third_file)
+        else:
+            patched.setattr(backup, "_restore_sqlite", disk_full)
+            patched.setattr(backup, "_restore_postgresql", disk_full)
+        with pytest.raises(OSError, match="No space left"):
+            backup.restore(empty_instance, tmp_path / "backup", "t")
+    staging = empty_instance.store.root / backup.STAGING
+    assert backup.is_empty(empty_instance) and not staging.exists()
+    assert not empty_instance.store.history.exists() or not any(empty_instance.store.history.rglob("*.md"))
+    (staging / "library" / "jakarta").mkdir(parents=True)  # as a restore killed while staging leaves it
+    (staging / "library" / "jakarta" / "half-written.md").write_bytes(b"---\ntitle: Half")
+    restored = backup.restore(empty_instance, tmp_path / "backup", "t")
+    assert (restored.practices, restored.versions) == (1, 2) and not staging.exists()
+    for version in (1, 2):
+        assert empty_instance.store.read_version("jakarta/flood-warning", version) == \
+            instance.store.read_version("jakarta/flood-warning", version)
+    assert empty_instance.store.read_current("jakarta/flood-warning") == \
+        instance.store.read_current("jakarta/flood-warning")
+    assert list(empty_instance.store.practice_ids()) == ["jakarta/flood-warning"]
 
 
 def test_restore_refuses_an_instance_that_is_not_empty(instance, tmp_path, make_practice):

@@ -41,7 +41,7 @@ def write_durably(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
-    _fsync_folder(path.parent)
+    fsync_folder(path.parent)
 
 
 def _make_folder(folder: Path) -> None:
@@ -51,10 +51,10 @@ def _make_folder(folder: Path) -> None:
         folder = folder.parent
     for created in reversed(missing):
         created.mkdir(exist_ok=True)
-        _fsync_folder(created.parent)
+        fsync_folder(created.parent)
 
 
-def _fsync_folder(folder: Path) -> None:
+def fsync_folder(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
@@ -136,7 +136,7 @@ class LibraryStore:
         aside = history_file.with_name(f"{version}.md.interrupted-{os.getpid()}-{os.urandom(3).hex()}")
         log.warning("setting aside an unacknowledged version file %s", history_file)
         os.replace(history_file, aside)
-        _fsync_folder(history_file.parent)
+        fsync_folder(history_file.parent)
         return aside
 
     def set_current(self, practice_id: str, text: bytes) -> None:
