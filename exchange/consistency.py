@@ -20,6 +20,7 @@ from exchange.models import PracticeRecord
 from exchange.models import PracticeVersion
 from exchange.models import Submission
 from exchange.review import submissions
+from exchange.search.indexing import behind
 from exchange.search.indexing import drain
 from exchange.search.indexing import enqueue
 from exchange.search.indexing import rebuild
@@ -76,6 +77,9 @@ def check(instance: Instance) -> list[Drift]:
         newer = [v for v in instance.store.versions(practice_id) if v > record.version]
         if newer:
             drifts.append(Drift("unacknowledged version", practice_id, f"history has v{newer}"))
+    if behind(instance):
+        drifts.append(Drift("index behind", "-", f"node {instance.node} missed index updates that were pruned "
+                                                 "before it applied them: its index must be rebuilt"))
     try:
         indexed = instance.search.check()
     except Exception as error:  # missing, of another version, or damaged files
@@ -94,9 +98,9 @@ def check(instance: Instance) -> list[Drift]:
 def repair(instance: Instance, drifts: list[Drift], actor: str) -> list[str]:
     """Fix what ``check`` found (files are the truth for content); one line per action taken."""
     done: list[str] = []
-    if any(d.kind == "index unusable" for d in drifts):
+    if any(d.kind in ("index unusable", "index behind") for d in drifts):
         done.append(f"rebuilt the search index ({rebuild(instance)} practices)")
-        drifts = [d for d in drifts if d.kind != "index unusable"]
+        drifts = [d for d in drifts if d.kind not in ("index unusable", "index behind")]
     for drift in drifts:
         if drift.kind in ("file not in catalogue", "file changed on disk"):
             city, _, slug = drift.practice_id.partition("/")

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from exchange import consistency
 from exchange.app import create_app
 from exchange.background import run_pending
 from exchange.instance import Instance
@@ -81,11 +82,26 @@ def test_a_node_that_missed_pruned_rows_rebuilds_its_index(instance, second_node
     assert outbox(instance) == [("jakarta/dam", False)]  # the old row is pruned though node-b never applied it
     with instance.db.session() as session:
         assert session.scalar(sa.select(IndexNode.behind).where(IndexNode.node == "node-b")) is True
+    assert [d.kind for d in consistency.check(second_node)][:1] == ["index behind"]  # exchange check says so
+    assert [d.kind for d in consistency.check(instance)] == []  # of node-b only
     assert run_pending(second_node) >= 2  # its catch-up sees it is behind and asks its runner for a rebuild
     assert found(second_node, "quokkaline") == ["jakarta/levee"]
     assert found(second_node, "zebraword") == ["jakarta/dam"]
     with instance.db.session() as session:
         assert session.scalar(sa.select(IndexNode.behind).where(IndexNode.node == "node-b")) is False
+
+
+def test_exchange_check_repair_rebuilds_a_node_that_is_behind(instance, second_node, make_practice):
+    publishing.publish(instance, make_practice(title="Levee patrol", body="Walk the quokkaline levee.\n"),
+                       "levee", "test")
+    with instance.db.writing() as session:
+        session.execute(sa.update(IndexOutbox).values(enqueued_at=utcnow() - indexing.RETENTION
+                                                      - datetime.timedelta(hours=1)))
+    publishing.publish(instance, make_practice(title="Dam plan", body="Open the sluice.\n"), "dam", "test")
+    drifts = consistency.check(second_node)
+    assert "index behind" in [d.kind for d in drifts]
+    assert consistency.repair(second_node, drifts, "test")[0] == "rebuilt the search index (2 practices)"
+    assert consistency.check(second_node) == [] and found(second_node, "quokkaline") == ["jakarta/levee"]
 
 
 # Two real nodes: two servers, one PostgreSQL, one shared library folder ---------------------------
