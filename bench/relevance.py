@@ -1,8 +1,11 @@
 """Print nDCG@10 and recall@10 per query group: our search beside plain SQLite FTS5 on the same data, for the
 development sets (tests/relevance/queries.yaml and the blind tests/relevance/devblind/, tuned on) and the held-out set
-(tests/relevance/heldout/, only measured). ``--dev`` prints the development sets only (while tuning).
+(tests/relevance/heldout/, only measured). ``--dev`` prints the development sets only (while tuning);
+``--postgres`` measures the PostgreSQL engine (``SEARCH_ENGINE=postgres``, on a throwaway PostgreSQL 15
+server from tests/postgresql.py) in place of Whoosh.
 
     python bench/relevance.py
+    python bench/relevance.py --postgres
 """
 
 from __future__ import annotations
@@ -41,8 +44,22 @@ def library_documents(instance) -> list[dict]:  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
+    if "--postgres" not in sys.argv:
+        measure({})
+        return
+    from tests.postgresql import PostgreSQLServer
+
+    server = PostgreSQLServer.start()
+    try:
+        measure({"DATABASE_URL": server.create_database(), "SEARCH_ENGINE": "postgres"})
+    finally:
+        server.stop()
+
+
+def measure(settings: dict) -> None:
+    print(f"engine: {settings.get('SEARCH_ENGINE', 'whoosh')}")
     with tempfile.TemporaryDirectory() as folder:
-        app = create_app({"INSTANCE": Path(folder) / "instance"})
+        app = create_app({"INSTANCE": Path(folder) / "instance", **settings})
         instance = app.extensions["exchange"]
         initialise(instance, "bench", seed=True)
         documents = library_documents(instance)

@@ -165,12 +165,14 @@ def distinct_queries(corpus: Corpus, count: int = DISTINCT, seed: int = 11) -> l
     return queries
 
 
-def our_distinct_queries(folder: Path, queries: list[dict], warm: bool = False) -> dict[str, list[float]]:
+def our_distinct_queries(folder: Path, queries: list[dict], warm: bool = False, database_url: str | None = None,
+                         search_engine: str = "whoosh") -> dict[str, list[float]]:
     """The milliseconds of each query once in a fresh process (nothing cached; with ``warm``, after the
     warm-up a server runs before it listens, ``initialise.warm_up``), then of all again in it."""
     code = ("import json, sys, time, pathlib; from exchange.instance import Instance;"
             "from exchange.search.backend import SearchRequest; from exchange.initialise import warm_up;"
-            f"i = Instance.open(pathlib.Path({str(folder)!r})); queries = json.load(sys.stdin); out = {{}}\n"
+            f"i = Instance.open(pathlib.Path({str(folder)!r}), {database_url!r}, search_engine={search_engine!r});"
+            " queries = json.load(sys.stdin); out = {}\n"
             f"if {warm}: warm_up(i)\n"
             "for name in ('fresh', 'repeated'):\n"
             "    times = []\n"
@@ -293,7 +295,8 @@ class Fts5:
         return statistics.median(times), percentile(times, 0.95)
 
 
-def postgres_run(folder: Path, n: int, corpus: Corpus, server) -> dict:  # type: ignore[no-untyped-def]
+def postgres_run(folder: Path, n: int, corpus: Corpus, server,  # type: ignore[no-untyped-def]
+                 queries: list[dict]) -> dict:
     """The postgres engine over the same corpus, in a database of ``server``: what ``run`` prints beside Whoosh."""
     from exchange.search import indexing
 
@@ -305,7 +308,11 @@ def postgres_run(folder: Path, n: int, corpus: Corpus, server) -> dict:  # type:
         seconds = time.perf_counter() - started
         with instance.db.session() as session:
             size = session.execute(sa.text("SELECT pg_total_relation_size('search_documents')")).scalar() or 0
+        with instance.db.engine.connect() as connection:  # the planner's statistics, as autovacuum gathers them
+            connection.execute(sa.text("ANALYZE search_documents"))
+            connection.commit()
         result = {"per_second": indexed / seconds, "mb": size / 2**20, "queries": our_queries(instance),
+                  "distinct": our_distinct_queries(folder, queries, database_url=url, search_engine="postgres"),
                   "publish": our_publish_latency(instance, corpus, n)}
         instance.db.dispose()
         return result
@@ -335,7 +342,7 @@ def run(n: int, corpus: Corpus, server=None) -> None:  # type: ignore[no-untyped
         fts_distinct = fts_distinct_queries(folder, queries)
         fts_queries = fts.timings()
         fts_publish = fts.publish_latency(corpus, n)
-        pg = postgres_run(folder / "postgres", n, corpus, server) if server else None
+        pg = postgres_run(folder / "postgres", n, corpus, server, queries) if server else None
         if pg:
             print(f"{'':34}{'Whoosh (ours)':>18}{'SQLite FTS5':>18}{'PostgreSQL (ours)':>20}")
             print(f"{'bulk index, practices/s':34}{rebuild['n'] / rebuild['seconds']:>18.1f}{n / fts_seconds:>18.1f}"
@@ -347,6 +354,11 @@ def run(n: int, corpus: Corpus, server=None) -> None:  # type: ignore[no-untyped
                 a, b, c = ours[kind], fts_queries[kind], pg["queries"][kind]
                 print(f"{kind + ' p50/p95, ms':34}{a[0]:>10.1f} /{a[1]:>6.1f}{b[0]:>10.1f} /{b[1]:>6.1f}"
                       f"{c[0]:>12.1f} /{c[1]:>6.1f}", flush=True)
+            for label, name, mine in (("distinct p50/p95, fresh process", "fresh", distinct),
+                                      ("distinct p50/p95, the same again", "repeated", distinct)):
+                a, b, c = spread(mine[name]), spread(fts_distinct[name]), spread(pg["distinct"][name])
+                print(f"{label:34}{a[0]:>10.1f} /{a[1]:>6.1f}{b[0]:>10.1f} /{b[1]:>6.1f}{c[0]:>12.1f} /{c[1]:>6.1f}",
+                      flush=True)
             print()
         print(f"{'':34}{'Whoosh (ours)':>18}{'SQLite FTS5':>18}")
         print(f"{'bulk index, practices/s':34}{rebuild['n'] / rebuild['seconds']:>18.1f}{n / fts_seconds:>18.1f}")
