@@ -76,6 +76,19 @@ def record(session: Session, actor: str, action: str, target: str = "", **detail
     log.info("audit %s %s %r %r", actor, action, target, detail)
 
 
+#: Routine, high-volume entries (each API call a token answered) are kept this long; every other entry
+#: (writes, sign-ins, refusals) is kept for good.
+ROUTINE = ("api.call",)
+KEEP_ROUTINE = datetime.timedelta(days=90)
+
+
+def purge_routine(session: Session, now: datetime.datetime) -> int:
+    """Delete ``ROUTINE`` entries older than ``KEEP_ROUTINE``; how many."""
+    result = session.execute(sa.delete(AuditEntry).where(AuditEntry.action.in_(ROUTINE),
+                                                         AuditEntry.at < now - KEEP_ROUTINE))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def entries(instance: Instance, actor: str = "", action: str = "", target: str = "", since: str = "",
             until: str = "", limit: int = 500, offset: int = 0) -> list[AuditEntry]:
     """Audit entries matching every given filter (substring for actor/action/target, ISO dates), newest first:

@@ -6,6 +6,7 @@ import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from exchange import audit
 from exchange.alerts import sending as alerts
 from exchange.harvesting import harvests
 from exchange.insight import links
@@ -15,6 +16,7 @@ from exchange.jobs.runner import Kind
 from exchange.jobs.runner import Later
 from exchange.jobs.runner import Runner
 from exchange.library import publishing
+from exchange.models import utcnow
 from exchange.packs.exports import jobs as exports
 from exchange.review import notifications
 from exchange.search import indexing
@@ -28,6 +30,10 @@ if TYPE_CHECKING:
 
 def _purge(context: Context, _payload: dict) -> None:
     queue.purge(context.instance.db)
+    now = utcnow()
+    with context.instance.db.claiming() as session:
+        audit.purge_routine(session, now)
+        webhooks.purge_deliveries(session, now)
 
 
 def _catch_up(context: Context, _payload: dict) -> None:
@@ -93,7 +99,8 @@ KINDS: dict[str, Kind] = {
     harvests.DUE: Kind(run=_harvest_due, every_seconds=harvests.DUE_EVERY_SECONDS),
     # A harvest an administrator started from the admin page; its report is kept on the source.
     harvests.NOW: Kind(run=_harvest_now, max_attempts=1),
-    # Settled jobs are kept a while to be looked into, then deleted.
+    # Settled jobs are kept a while to be looked into, then deleted; so are settled webhook deliveries
+    # and the audit log's routine entries (API calls answered), after 90 days.
     "jobs.purge": Kind(run=_purge, every_seconds=3600),
 }
 

@@ -26,6 +26,9 @@ from exchange.library import publishing
 from exchange.models import AuditEntry
 from exchange.models import Job
 from exchange.models import Webhook
+from exchange.models import WebhookAttempt
+from exchange.models import WebhookDelivery
+from exchange.models import utcnow
 from exchange.webhooks import addresses
 from exchange.webhooks import hooks
 from exchange.webhooks import sending
@@ -138,6 +141,35 @@ def test_publishing_queues_and_the_runner_delivers_signed_payloads_of_public_ver
     assert [(d.event, d.state, [(a.attempt, a.status) for a in d.attempts]) for d in log] == [
         ("practice.withdrawn", "delivered", [(1, 200)]), ("practice.updated", "delivered", [(1, 200)]),
         ("practice.published", "delivered", [(1, 200)])]
+
+
+def test_the_hourly_purge_forgets_settled_deliveries_and_api_calls_after_90_days_and_keeps_the_rest(private_app,
+                                                                                                     receiver):
+    instance = private_app.extensions["exchange"]
+    hook_id, _secret = hooks.create(instance, ADMIN, receiver.url, list(hooks.EVENTS), secret=SECRET)
+    publishing.publish(instance, practice_text(title="Old relay"), "old-relay", "test")
+    run_pending(instance)  # delivered: a delivery with its attempt
+    long_ago = utcnow() - datetime.timedelta(days=91)
+    with instance.db.writing() as session:
+        session.execute(sa.update(WebhookDelivery).values(created_at=long_ago))
+        for action in ("api.call", "api.refused", "practice.publish"):
+            session.add(AuditEntry(actor="siti@jakarta.example", action=action, target="/api/v1/practices",
+                                   at=long_ago, detail={}))
+        session.add(AuditEntry(actor="siti@jakarta.example", action="api.call", target="/api/v1/search", detail={}))
+    receiver.status = 500
+    publishing.publish(instance, practice_text(title="New relay"), "new-relay", "test")
+    run_pending(instance)  # its first attempt failed: queued for a retry, never purged however old
+    with instance.db.writing() as session:
+        session.execute(sa.update(WebhookDelivery).where(WebhookDelivery.state == "queued").values(created_at=long_ago))
+    run_pending(instance, now=utcnow() + datetime.timedelta(hours=2))  # the hourly purge is due
+    left = hooks.deliveries(instance, ADMIN, hook_id)
+    assert [(d.event, d.state) for d in left] == [("practice.published", "queued")]
+    with instance.db.session() as session:  # the purged delivery's attempt went with it
+        assert set(session.scalars(sa.select(WebhookAttempt.delivery_id))) == {left[0].id}
+        kept = sorted((e.action, e.target) for e in session.scalars(
+            sa.select(AuditEntry).where(AuditEntry.actor == "siti@jakarta.example")))
+    assert kept == [("api.call", "/api/v1/search"), ("api.refused", "/api/v1/practices"),
+                    ("practice.publish", "/api/v1/practices")]
 
 
 def test_a_failing_receiver_is_retried_with_backoff_and_every_attempt_is_logged(private_app, receiver):

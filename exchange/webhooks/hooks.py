@@ -290,6 +290,19 @@ def deliveries(instance: Instance, viewer: policy.Viewer, webhook_id: int,
                              row.redelivery_of, tuple(attempts.get(row.id, ()))) for row in rows]
 
 
+#: settled deliveries (delivered, failed, cancelled) are kept this long, with their attempts
+KEEP_DELIVERIES = datetime.timedelta(days=90)
+
+
+def purge_deliveries(session: Session, now: datetime.datetime) -> int:
+    """Delete settled deliveries older than ``KEEP_DELIVERIES`` and their attempts; how many deliveries."""
+    old = sa.select(WebhookDelivery.id).where(WebhookDelivery.state.in_((DELIVERED, FAILED, CANCELLED)),
+                                              WebhookDelivery.created_at < now - KEEP_DELIVERIES)
+    session.execute(sa.delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(old)))
+    result = session.execute(sa.delete(WebhookDelivery).where(WebhookDelivery.id.in_(old.scalar_subquery())))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def _timestamp(at: datetime.datetime) -> str:
     return at.replace(microsecond=0).isoformat() + "Z"
 
