@@ -33,6 +33,7 @@ from exchange.background import KINDS
 from exchange.catalogs import N_
 from exchange.errors import Invalid
 from exchange.errors import InvalidCity
+from exchange.errors import SettingError
 from exchange.harvesting import harvests
 from exchange.initialise import initialise
 from exchange.initialise import prepare_search
@@ -105,7 +106,11 @@ class Main(Command, FlaskGroup):
     def main(self, *args: Any, **kwargs: Any) -> Any:
         # click says its own words through gettext's default domain, "messages": ours is named so too
         gettext.bindtextdomain("messages", str(catalogs.DIRECTORY))
-        return super().main(*args, **kwargs)
+        try:
+            return super().main(*args, **kwargs)
+        except SettingError as error:  # raised while the app is made, outside any command's own handling
+            click.ClickException(_told(error)).show()  # "Error: …", as click says it, in the environment's language
+            sys.exit(1)
 
 
 class Option(click.Option):

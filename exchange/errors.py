@@ -37,6 +37,10 @@ class Invalid(DomainError, ValueError):
     """What was given is not acceptable; the message names the field and the problem."""
 
 
+class SettingError(Invalid):
+    """A setting (the instance's config.py or an ``EXCHANGE_*`` variable) cannot be used; the message names it."""
+
+
 class PracticeNotFound(NotFound):
     """No such practice, or one the viewer may not see (the two look the same outside)."""
 

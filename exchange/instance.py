@@ -16,8 +16,7 @@ from exchange.search.postgres.backend import PostgresBackend
 from exchange.search.whoosh.backend import WhooshBackend
 
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
-#: The search engines an instance may use (the SEARCH_ENGINE setting).
-SEARCH_ENGINES = ("whoosh", "postgres")
+SEARCH_ENGINES = settings.SEARCH_ENGINES
 
 
 @dataclass

@@ -21,9 +21,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from exchange.catalogs import N_
+from exchange.catalogs import Message
+from exchange.errors import SettingError
 from exchange.library.bounded_rendering import RENDER_SECONDS
 from exchange.search.backend import TIME_LIMIT_SECONDS
 
+#: The search engines an instance may use (SEARCH_ENGINE).
+SEARCH_ENGINES = ("whoosh", "postgres")
+#: SMTP_TLS's modes (``exchange.mail.STANDARD_PORTS``)
+SMTP_TLS_MODES = ("starttls", "ssl", "off")
 #: the instance folder when EXCHANGE_INSTANCE does not name one
 DEFAULT_INSTANCE = "instance"
 CONFIG_FILE = "config.py"
@@ -86,7 +93,8 @@ SETTINGS: dict[str, tuple[Any, Callable[[str], Any]]] = {
 CONFIG_TEMPLATE = '''"""Settings of this Practice Exchange instance (Python; upper-case names only).
 
 Each can also be set by an environment variable, which wins: EXCHANGE_<NAME> (e.g. EXCHANGE_SMTP_HOST).
-The secret key is kept in the file secret_key beside this one; do not copy it anywhere else.
+The secret key is kept in the file secret_key beside this one: keep it private (the other nodes of this
+library, and only they, get a copy of it; see README, "Running several nodes").
 """
 
 # The address people use to reach this library: links in e-mails and citations start with it.
@@ -139,14 +147,41 @@ def load(instance_path: Path, environ: Mapping[str, str]) -> dict[str, Any]:
             try:
                 values[name] = read(text)
             except ValueError:
-                raise ValueError(f"{environment_name(name)} is {text!r}, which is not a {read.__name__}") from None
+                raise SettingError(Message(N_("%(name)s is %(value)s, which is not %(kind)s"),
+                                           name=environment_name(name), value=repr(text),
+                                           kind=_KINDS.get(read.__name__, read.__name__))) from None
+    _check(values)  # before anything is written in the instance folder (its secret key)
     values["SECRET_KEY"] = environ.get("EXCHANGE_SECRET_KEY") or values.get("SECRET_KEY") or secret_key(instance_path)
-    if values["NODE"] and not NODE_PATTERN.match(values["NODE"]):
-        raise ValueError(f"NODE is {values['NODE']!r}: a node's name is 1 to 40 letters, digits, '.', '_' or '-', "
-                         "starting with a letter or digit")
-    if values["LIBRARY_STORE"] and not Path(values["LIBRARY_STORE"]).is_absolute():
-        raise ValueError(f"LIBRARY_STORE is {values['LIBRARY_STORE']!r}, which is not an absolute path")
     return values
+
+
+#: how a setting's value must be written, by how it is read
+_KINDS = {"int": N_("a whole number"), "float": N_("a number")}
+
+
+def _check(values: Mapping[str, Any]) -> None:
+    """SettingError naming the first setting whose value cannot be used (a library that starts with a setting
+    it ignores would fail later, and less clearly: the first e-mail, the first node's job)."""
+    if values["NODE"] and not NODE_PATTERN.match(values["NODE"]):
+        raise SettingError(Message(N_("NODE is %(value)s: a node's name is 1 to 40 letters, digits, '.', '_' or '-', "
+                                      "starting with a letter or digit"), value=repr(values["NODE"])))
+    if values["LIBRARY_STORE"] and not Path(values["LIBRARY_STORE"]).is_absolute():
+        raise SettingError(Message(N_("LIBRARY_STORE is %(value)s, which is not an absolute path"),
+                                   value=repr(values["LIBRARY_STORE"])))
+    if values["SEARCH_ENGINE"] not in SEARCH_ENGINES:
+        raise SettingError(Message(N_("SEARCH_ENGINE is %(value)s; it must be one of %(choices)s"),
+                                   value=repr(values["SEARCH_ENGINE"]), choices=", ".join(SEARCH_ENGINES)))
+    url = str(values["DATABASE_URL"] or "sqlite:")
+    if values["SEARCH_ENGINE"] == "postgres" and not url.startswith("postgresql"):
+        raise SettingError(Message(N_("SEARCH_ENGINE is 'postgres', which needs a PostgreSQL DATABASE_URL; this "
+                                      "instance's database is SQLite (use 'whoosh' there)")))
+    port = values["SMTP_PORT"]
+    if port not in (None, "") and not str(port).isdigit():
+        raise SettingError(Message(N_("SMTP_PORT is %(value)s; it must be a port number"), value=repr(port)))
+    tls = values["SMTP_TLS"]
+    if tls not in (None, "") and str(tls).strip().lower() not in SMTP_TLS_MODES:
+        raise SettingError(Message(N_("SMTP_TLS is %(value)s; it must be one of %(choices)s"), value=repr(tls),
+                                   choices=", ".join(SMTP_TLS_MODES)))
 
 
 def _config_file(path: Path) -> dict[str, Any]:

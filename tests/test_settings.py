@@ -11,6 +11,7 @@ import pytest
 
 from exchange import settings
 from exchange.app import create_app
+from exchange.errors import SettingError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,10 +65,33 @@ def test_init_writes_a_commented_config_file_once(runner, instance):
     ("EXCHANGE_NODE", "node a", "NODE is 'node a'"),
     ("EXCHANGE_NODE", "n" * 41, "a node's name is 1 to 40"),
     ("EXCHANGE_LIBRARY_STORE", "shared/library", "LIBRARY_STORE is 'shared/library', which is not an absolute"),
+    ("EXCHANGE_SEARCH_ENGINE", "solr", "SEARCH_ENGINE is 'solr'; it must be one of whoosh, postgres"),
+    ("EXCHANGE_SEARCH_ENGINE", "postgres", "needs a PostgreSQL DATABASE_URL"),
+    ("EXCHANGE_SMTP_PORT", "abc", "SMTP_PORT is 'abc'; it must be a port number"),
+    ("EXCHANGE_SMTP_TLS", "bogus", "SMTP_TLS is 'bogus'; it must be one of starttls, ssl, off"),
 ])
-def test_a_bad_node_name_or_library_store_is_named(tmp_path, variable, value, named):
-    with pytest.raises(ValueError, match=named):
-        settings.load(tmp_path, {variable: value})
+def test_a_setting_that_cannot_be_used_is_named_and_nothing_is_written(tmp_path, variable, value, named):
+    with pytest.raises(SettingError, match=named):
+        settings.load(tmp_path / "instance", {variable: value})
+    assert not (tmp_path / "instance").exists()  # not even its secret key
+
+
+@pytest.mark.parametrize(("language", "error"), [("en_US.UTF-8", "Error: "), ("ja_JP.UTF-8", "エラー: "),
+                                                 ("id_ID.UTF-8", "Kesalahan: ")])
+def test_the_command_says_a_bad_setting_in_one_line_of_the_environments_language(tmp_path, language, error):
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), "EXCHANGE_INSTANCE": str(tmp_path / "instance"),
+                   "EXCHANGE_LIBRARY_STORE": "relative/store", "LANG": language, "LC_ALL": ""}
+    done = subprocess.run([sys.executable, "-m", "exchange", "init", "--empty"], cwd=tmp_path, env=environment,
+                          capture_output=True, text=True)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    said = done.stderr.strip().splitlines()
+    assert len(said) == 1 and said[0].startswith(error), said
+    assert "LIBRARY_STORE" in said[0] and "'relative/store'" in said[0]
+    if language.startswith("en"):
+        assert said[0] == "Error: LIBRARY_STORE is 'relative/store', which is not an absolute path"
+    else:  # the sentence too, not only click's "Error:"
+        assert "which is not an absolute path" not in said[0]
+    assert not (tmp_path / "instance").exists()
 
 
 def test_each_instance_folder_is_a_node_of_its_own_with_a_name_kept_once(tmp_path):
