@@ -3,6 +3,7 @@
     python bench/search.py                 # N = 1,000, 10,000 and 50,000 (takes a long while)
     python bench/search.py 1000 10000      # chosen sizes
     python bench/search.py --postgres 10000 100000   # and our PostgreSQL engine beside them
+    python bench/search.py --no-whoosh 100000        # FTS5 and PostgreSQL only
 
 With ``--postgres``, a throwaway PostgreSQL 15 server (tests/postgresql.py) holds a second instance of
 the same corpus searched by the postgres engine (``SEARCH_ENGINE=postgres``); its bulk indexing, table
@@ -387,10 +388,43 @@ def run(n: int, corpus: Corpus, server=None) -> None:  # type: ignore[no-untyped
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def run_without_whoosh(n: int, corpus: Corpus, server) -> None:  # type: ignore[no-untyped-def]
+    """FTS5 and the postgres engine only (``--no-whoosh``: Whoosh's own rebuild takes most of an hour at 100,000)."""
+    folder = Path(tempfile.mkdtemp(prefix=f"px-bench-{n}-"))
+    try:
+        print(f"\n== N = {n:,}  (Whoosh not run)", flush=True)
+        queries = distinct_queries(corpus)
+        fts = Fts5(folder)
+        fts_seconds = fts.load(corpus, n)
+        fts.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        fts_size = (folder / "fts.db").stat().st_size / 2**20
+        fts_distinct = fts_distinct_queries(folder, queries)
+        fts_queries = fts.timings()
+        fts_publish = fts.publish_latency(corpus, n)
+        pg = postgres_run(folder / "postgres", n, corpus, server, queries)
+        print(f"{'':34}{'SQLite FTS5':>18}{'PostgreSQL (ours)':>20}")
+        print(f"{'bulk index, practices/s':34}{n / fts_seconds:>18.1f}{pg['per_second']:>20.1f}")
+        print(f"{'index size, MB':34}{fts_size:>18.1f}{pg['mb']:>20.1f}")
+        print(f"{'publish→searchable p50/p95, ms':34}{fts_publish[0]:>10.1f} /{fts_publish[1]:>6.1f}"
+              f"{pg['publish'][0]:>12.1f} /{pg['publish'][1]:>6.1f}")
+        for kind in QUERIES:
+            b, c = fts_queries[kind], pg["queries"][kind]
+            print(f"{kind + ' p50/p95, ms':34}{b[0]:>10.1f} /{b[1]:>6.1f}{c[0]:>12.1f} /{c[1]:>6.1f}", flush=True)
+        for label, name in (("distinct p50/p95/p99, fresh process", "fresh"),
+                            ("distinct p50/p95/p99, the same again", "repeated")):
+            b, c = spread(fts_distinct[name]), spread(pg["distinct"][name])
+            print(f"{label:38}{b[0]:>7.1f} /{b[1]:>6.1f} /{b[2]:>6.1f}{c[0]:>9.1f} /{c[1]:>6.1f} /{c[2]:>6.1f}"
+                  f"   ratio p95 {c[1] / b[1]:.1f}×", flush=True)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def main() -> None:
     arguments = sys.argv[1:]
     postgres = "--postgres" in arguments
-    sizes = [int(a) for a in arguments if a != "--postgres"] or [1000, 10000, 50000]
+    without_whoosh = "--no-whoosh" in arguments
+    postgres = postgres or without_whoosh
+    sizes = [int(a) for a in arguments if not a.startswith("--")] or [1000, 10000, 50000]
     corpus = Corpus()
     print(f"Practice Exchange search benchmark — {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     server = None
@@ -400,7 +434,10 @@ def main() -> None:
         server = PostgreSQLServer.start()
     try:
         for n in sizes:
-            run(n, corpus, server)
+            if without_whoosh:
+                run_without_whoosh(n, corpus, server)
+            else:
+                run(n, corpus, server)
     finally:
         if server:
             server.stop()

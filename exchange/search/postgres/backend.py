@@ -307,6 +307,10 @@ def _stopped(request: SearchRequest) -> SearchResults:
                          facets={facet: {} for facet in FACETS}, notices=[STOPPED_NOTICE])
 
 
+#: the facet name of the totals' rows in ``_Search.tally``'s answer (no facet is so named)
+_TOTALS = "·totals"
+
+
 class _Search:
     """One search's statements, in one session."""
 
@@ -324,32 +328,60 @@ class _Search:
         return sa.and_(self.readable, translated.condition.matched,
                        *(condition for facet, condition in self.filters.items() if facet != skip))
 
-    def counts(self, translated: Translated) -> tuple[int, int, int]:
-        """(practices matched, of them covering every concept, documents matched): translations count once."""
-        found = self.session.execute(sa.select(
-            sa.func.count(sa.distinct(TABLE.c.group_id)),
-            sa.func.count(sa.distinct(TABLE.c.group_id)).filter(translated.condition.complete),
-            sa.func.count()).where(self.where(translated))).one()
-        return int(found[0]), int(found[1]), int(found[2])
+    def tally(self, translated: Translated) -> tuple[tuple[int, int, int], dict[str, dict[str, int]]]:
+        """(practices matched, of them covering every concept, documents matched), translations counting
+        once, and each facet's counts among what the query and every *other* facet's filter select: one
+        statement, matching the query once (a materialised CTE of the readable matches, each facet filter a
+        flag on it) rather than once per facet."""
+        flags = {facet: condition.label(f"f_{facet}") for facet, condition in self.filters.items()}
+        matched = sa.select(TABLE.c.group_id, *(TABLE.c[FACET_COLUMNS[facet]] for facet in FACETS),
+                            translated.condition.complete.label("complete"), *flags.values()).where(
+            self.readable, translated.condition.matched).cte("matched").prefix_with("MATERIALIZED")
+
+        def filtered(skip: str | None = None) -> sa.ColumnElement[bool]:
+            return sa.and_(sa.true(), *(matched.c[f"f_{facet}"] for facet in flags if facet != skip))
+
+        everything = filtered()
+        group = sa.func.count(sa.distinct(matched.c.group_id))
+        parts: list[Any] = [sa.select(sa.literal(_TOTALS).label("facet"), sa.literal(name).label("value"),
+                                      counted.label("practices")).where(sa.true())
+                            for name, counted in (("practices", group.filter(everything)),
+                                                  ("complete", group.filter(sa.and_(everything, matched.c.complete))),
+                                                  ("documents", sa.func.count().filter(everything)))]
+        for facet in FACETS:
+            column = matched.c[FACET_COLUMNS[facet]]
+            value = sa.func.unnest(column) if facet in MULTI_VALUED_FACETS else column
+            inner = sa.select(value.label("value"), matched.c.group_id).where(filtered(skip=facet)).subquery()
+            parts.append(sa.select(sa.literal(facet).label("facet"), sa.cast(inner.c.value, sa.Text).label("value"),
+                                   sa.func.count(sa.distinct(inner.c.group_id)).label("practices"))
+                         .group_by(inner.c.value))
+        totals: dict[str, int] = {}
+        found: dict[str, dict[str, int]] = {facet: {} for facet in FACETS}
+        for facet, value, practices in self.session.execute(sa.union_all(*parts)):
+            if facet == _TOTALS:
+                totals[value] = int(practices)
+            else:
+                found[facet][str(value)] = int(practices)
+        return ((totals["practices"], totals["complete"], totals["documents"]),
+                {facet: sorted_counts(values) for facet, values in found.items()})
 
     def results(self) -> SearchResults:
         request = self.request
         parsed = ql.parse(request.q)
         notices = list(parsed.notices)
         translated = self.translator.translate(parsed.tree)
-        total, complete, documents = self.counts(translated)
+        (total, complete, documents), facets = self.tally(translated)
         if not total and parsed.plain and isinstance(parsed.tree, ql.All):
             any_word = self.translator.translate(parsed.tree, any_word=True)
-            found = self.counts(any_word)
+            found, any_facets = self.tally(any_word)
             if found[0]:
-                translated, (total, complete, documents) = any_word, found
+                translated, (total, complete, documents), facets = any_word, found, any_facets
                 notices.append(ALL_WORDS_NOTICE)
         elif total and not complete:
             notices.append(ALL_WORDS_NOTICE)
         newest = request.sort == "newest" or parsed.tree is None
         reads = tuple(dict.fromkeys(query_languages(parsed.words()) + request.reads)) if request.reads else ()
         hits = self.page(translated, parsed, newest, reads)
-        facets = self.facet_counts(translated)
         return SearchResults(query=request.q, total=total, page=request.page, per_page=request.per_page,
                              hits=hits, facets=facets, notices=notices, documents=documents)
 
@@ -424,20 +456,3 @@ class _Search:
                 .where(self.readable, TABLE.c.group_id.in_(groups))):
             found.setdefault(member.group_id, []).append(Translation(member.id, member.language, member.card["title"]))
         return found
-
-    def facet_counts(self, translated: Translated) -> dict[str, dict[str, int]]:
-        """For each facet, how many practices (translations counting once) have each of its values, among
-        those the query and every other facet's filter select: one statement for all the facets."""
-        counts: list[Any] = []
-        for facet in FACETS:
-            column = TABLE.c[FACET_COLUMNS[facet]]
-            value = sa.func.unnest(column) if facet in MULTI_VALUED_FACETS else column
-            inner = sa.select(value.label("value"), TABLE.c.group_id).where(
-                self.where(translated, skip=facet)).subquery()
-            counts.append(sa.select(sa.literal(facet).label("facet"), sa.cast(inner.c.value, sa.Text).label("value"),
-                                    sa.func.count(sa.distinct(inner.c.group_id)).label("practices"))
-                          .group_by(inner.c.value))
-        found: dict[str, dict[str, int]] = {facet: {} for facet in FACETS}
-        for facet, value, practices in self.session.execute(sa.union_all(*counts)):
-            found[facet][str(value)] = int(practices)
-        return {facet: sorted_counts(values) for facet, values in found.items()}
