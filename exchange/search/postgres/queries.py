@@ -44,10 +44,13 @@ FACET_COLUMNS = {"hazard": "hazards", "phase": "phases", "city": "city", "countr
 
 @dataclass
 class Condition:
-    """Which rows a query matches, and which of them cover every concept it asks for."""
+    """Which rows a query matches, and which of them cover every concept it asks for; ``needs``: a tsquery
+    every matched row matches (None: no such words), which the GIN index can answer while ``matched``
+    (a question's count of concepts covered, say) may be one it cannot."""
 
     matched: ColumnElement[bool]
     complete: ColumnElement[bool]
+    needs: str | None = None
 
 
 @dataclass
@@ -119,9 +122,13 @@ class Translator:
         if node is None:
             return translated
         if any_word and isinstance(node, ql.All):
-            translated.condition = self._all_of(node, True, translated)
+            condition = self._all_of(node, True, translated)
         else:
-            translated.condition = self._condition(node, translated)
+            condition = self._condition(node, translated)
+        if condition.needs:  # first the rows the index finds, then the rest of the condition on those alone
+            condition = Condition(sa.and_(self.matches(condition.needs), condition.matched), condition.complete,
+                                  condition.needs)
+        translated.condition = condition
         return translated
 
     def matches(self, tsquery: str) -> ColumnElement[bool]:
@@ -141,12 +148,12 @@ class Translator:
                 return Condition(sa.false(), sa.false())
             into.ranked.append(tsquery)
             into.texts.append(node.text)
-            return _same(self.matches(tsquery))
+            return _same(self.matches(tsquery), tsquery)
         if isinstance(node, ql.Prefix):
             start = node.text.lower()
             tsquery = quoted(start) + ":*"
             into.ranked.append(tsquery)
-            return _same(self.matches(tsquery))
+            return _same(self.matches(tsquery), tsquery)
         if isinstance(node, ql.Filter):
             if node.name not in FACET_COLUMNS:
                 return _same(sa.false())
@@ -157,7 +164,8 @@ class Translator:
         if isinstance(node, ql.All):
             return self._all_of(node, False, into)
         children = [self._condition(child, into) for child in node.nodes]
-        return Condition(sa.or_(*(c.matched for c in children)), sa.or_(*(c.complete for c in children)))
+        return Condition(sa.or_(*(c.matched for c in children)), sa.or_(*(c.complete for c in children)),
+                         any_of([c.needs for c in children]))
 
     def _all_of(self, node: ql.All, any_word: bool, into: Translated) -> Condition:
         """An all-of group, as the Whoosh engine's ``queries.all_of`` reads it: its plain words and concepts
@@ -175,7 +183,8 @@ class Translator:
                 run = self._condition(ql.Word(item.text), into)
                 each = [self._condition(word, into) for word in item.words]
                 concepts.append(Condition(sa.or_(run.matched, sa.and_(*(c.matched for c in each))),
-                                          sa.or_(run.complete, sa.and_(*(c.complete for c in each)))))
+                                          sa.or_(run.complete, sa.and_(*(c.complete for c in each))),
+                                          any_of([run.needs, all_of([c.needs for c in each])])))
                 if question:
                     concepts.extend(self._condition(word, into) for word in required(item.words))
             elif isinstance(item, ql.Word):
@@ -189,16 +198,32 @@ class Translator:
             covered: Any = sum((sa.cast(c.matched, sa.Integer) for c in concepts[1:]),
                                sa.cast(concepts[0].matched, sa.Integer))
             into.coverage.append(sa.cast(covered, sa.Float) / len(concepts))
+            # a row covering at least one concept matches one of their tsqueries: what the index can find
             return Condition(sa.and_(covered >= minimum, *(c.matched for c in rest)),
-                             sa.and_(*(c.complete for c in concepts + rest)))
+                             sa.and_(*(c.complete for c in concepts + rest)),
+                             all_of([any_of([c.needs for c in concepts])] + [c.needs for c in positives]))
         every = concepts + rest
         if not every:
             return Condition(sa.true(), sa.true())
-        return Condition(sa.and_(*(c.matched for c in every)), sa.and_(*(c.complete for c in every)))
+        return Condition(sa.and_(*(c.matched for c in every)), sa.and_(*(c.complete for c in every)),
+                         all_of([c.needs for c in concepts + positives]))
 
 
-def _same(condition: ColumnElement[bool]) -> Condition:
-    return Condition(condition, condition)
+def _same(condition: ColumnElement[bool], needs: str | None = None) -> Condition:
+    return Condition(condition, condition, needs)
+
+
+def any_of(needs: list[str | None]) -> str | None:
+    """A tsquery of rows matching any of ``needs`` (None when one of them is None: that one needs no words)."""
+    if not needs or any(need is None for need in needs):
+        return None
+    return " | ".join(f"({need})" for need in dict.fromkeys(needs))
+
+
+def all_of(needs: list[str | None]) -> str | None:
+    """A tsquery of rows matching every one of ``needs`` that is a tsquery (None when none is)."""
+    known = [need for need in dict.fromkeys(needs) if need]
+    return " & ".join(f"({need})" for need in known) or None
 
 
 def _words_of(node: ql.All) -> tuple[ql.Node, ...]:
