@@ -120,6 +120,22 @@ def test_the_gap_report_counts_an_indonesian_search_that_found_nothing_and_a_cli
     assert "banjir" not in not_opened  # a result was opened
 
 
+def test_opening_a_search_from_the_gap_report_is_not_counted(site, admin):
+    reader = site.test_client()
+    assert closed(reader, "/practices?q=Zzyqqv&lang=ja").status_code == 200
+    assert closed(reader, "/practices?q=Neighbourhood+post&lang=en").status_code == 200
+    report = admin.get(HTTPS + "/admin/gaps?days=90").get_data(as_text=True)
+    for language, query in (("ja", "zzyqqv"), ("en", "neighbourhood+post")):
+        rows = report.split(f'id="gaps-{language}"', 1)[1].split("</section>", 1)[0]
+        link = re.search(r'href="([^"]*q=' + re.escape(query) + r'[^"]*)"', rows).group(1).replace("&amp;", "&")
+        assert f"language={language}" in link and "from=gaps" in link  # the row's language, as a filter
+        page = closed(admin, link).get_data(as_text=True)
+        assert "?ref=" not in page  # its result links are not counted either
+    assert "/practices/jakarta/flood-post" in page
+    assert [(r.searches, r.zero_results) for r in _rows(site, "zzyqqv")] == [(1, 1)]
+    assert [(r.searches, r.zero_results) for r in _rows(site, "neighbourhood post")] == [(1, 0)]
+
+
 def test_no_personal_data_is_kept(site, admin):
     inspector = sa.inspect(site.extensions["exchange"].db.engine)
     columns = {column["name"] for column in inspector.get_columns("search_gaps")}
