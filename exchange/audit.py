@@ -18,13 +18,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: each action's name for people (catalog messages: the audit page says them in the reader's language)
+#: each action's name for people (catalog messages: the audit page says them in the reader's language, and
+#: its filter offers them); every action recorded anywhere has one (``tests/test_accounts.py`` reads the code)
 ACTION_NAMES = {
     "api.call": N_("API call with a token"),
     "api.refused": N_("API call with a token refused"),
     "city.add": N_("city added"),
     "harvest.run": N_("node harvested"),
     "harvest.source": N_("harvest source saved"),
+    "instance.backup": N_("instance backed up"),
+    "instance.restore": N_("instance restored from a backup"),
     "library.export": N_("library exported"),
     "login.failure": N_("sign-in failed"),
     "login.success": N_("signed in"),
@@ -40,6 +43,10 @@ ACTION_NAMES = {
     "practice.restore-file": N_("practice file restored"),
     "practice.set-aside": N_("practice versions set aside"),
     "practice.unlist": N_("practice unlisted"),
+    "saved-search.create": N_("search saved"),
+    "saved-search.delete": N_("saved search deleted"),
+    "saved-search.frequency": N_("saved search's alerts changed"),
+    "saved-search.new-address": N_("saved search's feed given a new address"),
     "search-log.clear": N_("content-gap log cleared"),
     "submission.approve": N_("submission approved"),
     "submission.close-published": N_("submission closed as published"),

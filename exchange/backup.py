@@ -42,6 +42,7 @@ import sqlalchemy as sa
 
 from exchange import audit
 from exchange.catalogs import N_
+from exchange.catalogs import Lines
 from exchange.catalogs import Message
 from exchange.library.practice import SLUG_PATTERN
 from exchange.library.storage import fsync_folder
@@ -65,6 +66,8 @@ PG_BIN = Path(os.environ.get("EXCHANGE_PG_BIN") or "/usr/lib/postgresql/15/bin")
 #: tables whose rows make an instance not empty (cities and the audit of adding them come with 'init')
 CONTENT_TABLES = ("practices", "practice_versions", "users", "submissions", "packs")
 _CHUNK = 1 << 20
+#: the most problems a check of a backup names (then how many more there are)
+MAX_PROBLEMS = 20
 
 
 class BackupError(Exception):
@@ -250,8 +253,8 @@ def _copy_version(instance: Instance, version: _Version, target: Path) -> dict[s
 
 
 def verify(source: Path) -> dict[str, Any]:
-    """The manifest of the backup in ``source``, once every file in it is checked; BackupError naming the
-    first file that is missing, altered, unexpected or not where a backup may put it."""
+    """The manifest of the backup in ``source``, once every file in it is checked; BackupError naming every
+    file that is missing, altered, unexpected or not where a backup may put it (the first ``MAX_PROBLEMS``)."""
     source = Path(source).resolve()
     try:
         manifest = json.loads((source / MANIFEST).read_bytes())
@@ -269,23 +272,35 @@ def verify(source: Path) -> dict[str, Any]:
     database = manifest.get("database") or {}
     entries = [database, *manifest.get("files", [])]
     listed = set()
+    problems: list[Message] = []
     for entry in entries:
         path = str(entry.get("path", ""))
-        if not _allowed(path, database.get("kind")):
-            raise BackupError(Message(N_("%(path)s: the manifest names a file a backup never holds"), path=path))
+        if not _allowed(path, database.get("kind")):  # never opened: it may point outside the backup
+            problems.append(Message(N_("%(path)s: the manifest names a file a backup never holds"), path=path))
+            continue
         listed.add(path)
         if (source / path).is_symlink():
-            raise BackupError(Message(N_("%(path)s is a symbolic link; a backup holds only plain files"), path=path))
+            problems.append(Message(N_("%(path)s is a symbolic link; a backup holds only plain files"), path=path))
+            continue
         try:
             size, digest = _digest(source / path)
         except (FileNotFoundError, IsADirectoryError):
-            raise BackupError(Message(N_("%(path)s is missing from the backup"), path=path)) from None
+            problems.append(Message(N_("%(path)s is missing from the backup"), path=path))
+            continue
         if (size, digest) != (entry.get("size"), entry.get("sha256")):
-            raise BackupError(Message(N_("%(path)s is damaged: its size or checksum differs from the manifest"),
-                                      path=path))
-    for path in _files(source):
+            problems.append(Message(N_("%(path)s is damaged: its size or checksum differs from the manifest"),
+                                    path=path))
+    for path in sorted(_files(source)):
         if path not in listed and path != MANIFEST:
-            raise BackupError(Message(N_("%(path)s is in the backup but not in its manifest"), path=path))
+            problems.append(Message(N_("%(path)s is in the backup but not in its manifest"), path=path))
+    if len(problems) == 1:
+        raise BackupError(problems[0])
+    if problems:
+        named: list[str] = list(problems[:MAX_PROBLEMS])
+        if len(problems) > MAX_PROBLEMS:
+            named.append(Message(N_("and %(count)s more"), count=len(problems) - MAX_PROBLEMS))
+        raise BackupError(Message(N_("the backup has %(count)s problems:\n%(problems)s"), count=len(problems),
+                                  problems=Lines(named)))
     return dict(manifest)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+from collections.abc import Iterable
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,19 @@ class Message(str):
         return text
 
 
+class Lines(str):
+    """Several sentences, one a line after a dash, that keeps them to be said again (as a :class:`Message`'s
+    value: a refusal that names every problem)."""
+
+    parts: tuple[str, ...]
+
+    def __new__(cls, parts: Iterable[str]) -> Lines:
+        kept = tuple(parts)
+        text = super().__new__(cls, "\n".join(f"- {part}" for part in kept))
+        text.parts = kept
+        return text
+
+
 def stored(text: str) -> str:
     """``text`` as a text column keeps it: a :class:`Message` as JSON of its template and values (so
     :func:`restored` gives it back, to be said in each reader's language), other text as it is."""
@@ -90,7 +104,10 @@ def _decoded(kept: Any) -> Any:
 
 
 def said(text: Any, language: str | None) -> Any:
-    """``text`` in ``language`` when it is a :class:`Message` (and its values that are); as it is otherwise."""
+    """``text`` in ``language`` when it is a :class:`Message` or :class:`Lines` (and its values that are); as it
+    is otherwise."""
+    if isinstance(text, Lines):
+        return Lines(said(part, language) for part in text.parts)
     if not isinstance(text, Message):
         return text
     return gettext(language, text.template, **{name: said(value, language) for name, value in text.values.items()})

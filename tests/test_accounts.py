@@ -637,3 +637,62 @@ def test_the_audit_log_pages(admin, instance):
     second = client.get(HTTPS + "/admin/audit?action=city.add&page=2").get_data(as_text=True)
     assert "city-049" in second and "city-000" in second and "city-050" not in second
     assert 'rel="prev"' in second and 'rel="next"' not in second
+
+
+def _recorded() -> list[tuple[str, str, set[str]]]:
+    """Every ``audit.record(session, actor, action, …)`` call in exchange/: (where, its action, its detail keys);
+    an action built at run time (``f"user.{reason}"``) is given as each value its callers pass."""
+    import ast
+    import pathlib
+
+    import exchange
+    built = {"submission.": ("approve", "request_changes", "reject", "comment"), "user.": ("logout",)}
+    found = []
+    for path in pathlib.Path(exchange.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "record"
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "audit"):
+                continue
+            where, keys = f"{path.name}:{node.lineno}", {k.arg for k in node.keywords if k.arg}
+            action = node.args[2]
+            if isinstance(action, ast.JoinedStr):
+                prefix = action.values[0].value  # type: ignore[attr-defined]
+                assert prefix in built, f"{where}: say which actions f{ast.unparse(action)!r} records"
+                found += [(where, prefix + value, keys) for value in built[prefix]]
+            else:
+                values = [n.value for n in ast.walk(action) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+                assert values, f"{where}: the action is neither a string nor an f-string"
+                found += [(where, value, keys) for value in values]
+    return found
+
+
+def test_every_recorded_action_and_detail_has_a_name():
+    from exchange import audit
+    from exchange.web import audit_view
+    recorded = _recorded()
+    assert len(recorded) > 40 and any(action == "instance.restore" for _w, action, _k in recorded)
+    unnamed = [(where, action) for where, action, _keys in recorded if action not in audit.ACTION_NAMES]
+    assert not unnamed, "name these actions in exchange/audit.py ACTION_NAMES"
+    unnamed_keys = [(where, key) for where, _action, keys in recorded for key in keys
+                    if key not in audit_view.FIELD_NAMES]
+    assert not unnamed_keys, "name these detail fields in exchange/web/audit_view.py FIELD_NAMES"
+
+
+def test_backups_languages_and_cities_read_in_japanese_in_the_audit_log(admin, instance):
+    from exchange import audit
+    client, _token = admin
+    with instance.db.writing() as session:  # as backup.restore, people.adopt_language and cities.add write them
+        audit.record(session, "cli:aiko", "instance.restore", "/srv/backup", created_at="2026-12-01T02:00:00+00:00",
+                     practices=3, versions=5)
+        audit.record(session, "aiko@tokyo.example", "user.language", "aiko@tokyo.example", language="ja",
+                     negotiated=True)
+        audit.record(session, "cli:aiko", "city.add", "sendai", country="JP", name="仙台")
+    page = client.get(HTTPS + "/admin/audit?lang=ja").get_data(as_text=True)
+    entries = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    for phrase in ("バックアップからの復元", "バックアップの作成日時</span>: 2026-12-01",
+                   "ブラウザーの設定から</span>: はい", "都市名</span>: 仙台"):
+        assert phrase in entries, phrase
+    for raw in (">instance.restore<", ">created_at<", ">negotiated<", ">氏名<"):
+        assert raw not in entries, raw
+    choices = page.split('name="action"', 1)[1].split("</select>", 1)[0]
+    assert 'value="instance.backup"' in choices and 'value="instance.restore"' in choices

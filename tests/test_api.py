@@ -248,7 +248,8 @@ def test_calls_are_limited_per_token_and_per_address(app, instance):
         statuses += [client.get("/api/v1/cities", environ_base=address).status_code for _ in range(3)]
         statuses += [client.get("/api/v1/cities", environ_base={"REMOTE_ADDR": f"198.51.100.{attempt}"}).status_code]
         limited = client.get("/api/v1/cities", headers=bearer(first))
-        return statuses, limited.status_code, int(limited.headers.get("Retry-After", 0)), limited.get_json().get("error", "")
+        error = limited.get_json().get("error", "")
+        return statuses, limited.status_code, int(limited.headers.get("Retry-After", 0)), error
 
     # Counts are kept per minute: what a minute's turn cut in two is asked again (its last call may then pass).
     for attempt in range(1, 10):

@@ -176,6 +176,34 @@ def test_a_damaged_backup_is_refused_naming_the_file_and_restores_nothing(instan
         backup.verify(tmp_path / "backup")
 
 
+def test_a_check_of_a_backup_names_every_problem_at_once(instance, empty_app, empty_instance, tmp_path,
+                                                         make_practice):
+    for slug in ("flood-warning", "siren-test"):
+        publishing.publish(instance, make_practice(summary="First."), slug, "t")
+    backup.backup(instance, tmp_path / "backup", "t")
+    folder = tmp_path / "backup"
+    damaged, missing = folder / "history/jakarta/flood-warning/1.md", folder / "library/jakarta/siren-test.md"
+    damaged.write_bytes(damaged.read_bytes().replace(b"First.", b"Fir5t."))
+    missing.unlink()
+    (folder / "library" / "jakarta" / "extra.md").write_bytes(b"---\ntitle: Extra")
+    runner = empty_app.test_cli_runner()
+    refused = runner.invoke(args=["restore", str(folder)], env={"LANG": "ja_JP.UTF-8"})
+    checked = runner.invoke(args=["restore", "--check", str(folder)], env={"LANG": "C.UTF-8"})
+    for result in (refused, checked):
+        assert result.exit_code == 1, result.output
+        for path in ("history/jakarta/flood-warning/1.md", "library/jakarta/siren-test.md", "library/jakarta/extra.md"):
+            assert path in result.output, (path, result.output)
+    assert "バックアップに 3 件の問題があります" in refused.output and "is damaged" not in refused.output
+    assert "the backup has 3 problems" in checked.output
+    assert backup.is_empty(empty_instance)
+    for number in range(25):  # bounded: the first twenty, then how many more
+        (folder / "library" / "jakarta" / f"extra-{number:02d}.md").write_bytes(b"x")
+    with pytest.raises(backup.BackupError) as refused:
+        backup.verify(folder)
+    said = str(refused.value)
+    assert said.count("\n- ") == backup.MAX_PROBLEMS + 1 and said.endswith("- and 8 more"), said
+
+
 @pytest.mark.parametrize("step", ["the files", "the database"])
 def test_a_restore_stopped_by_a_full_disk_leaves_the_instance_empty_to_restore_again(
         instance, empty_instance, tmp_path, make_practice, monkeypatch, step):

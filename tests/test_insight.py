@@ -120,6 +120,22 @@ def test_the_gap_report_counts_an_indonesian_search_that_found_nothing_and_a_cli
     assert "banjir" not in not_opened  # a result was opened
 
 
+def test_opening_a_search_from_the_gap_report_is_not_counted(site, admin):
+    reader = site.test_client()
+    assert closed(reader, "/practices?q=Zzyqqv&lang=ja").status_code == 200
+    assert closed(reader, "/practices?q=Neighbourhood+post&lang=en").status_code == 200
+    report = admin.get(HTTPS + "/admin/gaps?days=90").get_data(as_text=True)
+    for language, query in (("ja", "zzyqqv"), ("en", "neighbourhood+post")):
+        rows = report.split(f'id="gaps-{language}"', 1)[1].split("</section>", 1)[0]
+        link = re.search(r'href="([^"]*q=' + re.escape(query) + r'[^"]*)"', rows).group(1).replace("&amp;", "&")
+        assert f"language={language}" in link and "from=gaps" in link  # the row's language, as a filter
+        page = closed(admin, link).get_data(as_text=True)
+        assert "?ref=" not in page  # its result links are not counted either
+    assert "/practices/jakarta/flood-post" in page
+    assert [(r.searches, r.zero_results) for r in _rows(site, "zzyqqv")] == [(1, 1)]
+    assert [(r.searches, r.zero_results) for r in _rows(site, "neighbourhood post")] == [(1, 0)]
+
+
 def test_no_personal_data_is_kept(site, admin):
     inspector = sa.inspect(site.extensions["exchange"].db.engine)
     columns = {column["name"] for column in inspector.get_columns("search_gaps")}
@@ -161,6 +177,10 @@ def test_the_coverage_matrix_counts_the_public_practices_of_the_catalogue(site, 
     assert coverage.matrix(instance, "response").count("jakarta", "earthquake") == 0
     page = admin.get(HTTPS + "/admin/coverage?phase=response").get_data(as_text=True)
     assert 'href="/practices?city=kobe&amp;hazard=tsunami&amp;phase=response"' in page
+    # a gap is a blank cell (as the page says), with no link to a search that finds nothing
+    assert 'href="/practices?city=jakarta&amp;hazard=earthquake&amp;phase=response"' not in page
+    assert re.search(r'<td class="gap"><span class="visually-hidden">[^<]*</span></td>', page)
+    assert not re.search(r">0</a></td>", page)
     assert admin.get(HTTPS + "/admin/coverage?phase=typhoon").status_code == 400
 
 
@@ -179,6 +199,23 @@ def test_content_health_lists_what_needs_attention(site, admin):
     kobe = admin.get(HTTPS + "/admin/health?city=kobe").get_data(as_text=True)
     assert "jakarta/" not in kobe.split('id="overdue"', 1)[1] and "kobe/hinanjo" in kobe
     assert admin.get(HTTPS + "/admin/health?city=atlantis").status_code == 400
+
+
+def test_content_health_shows_the_first_rows_of_each_list_and_folds_the_rest(site, monkeypatch):
+    from exchange.web import insight_pages
+    monkeypatch.setattr(insight_pages, "SHOWN", 1)
+    aiko = site.test_client()  # ?lang= stays in a cookie: not the shared administrator's
+    sign_in(aiko, ADMIN)
+    page = aiko.get(HTTPS + "/admin/health?lang=ja").get_data(as_text=True)
+    untranslated = page.split('id="untranslated"', 1)[1]
+    heading = untranslated.split("</h2>", 1)[0]
+    count = int(re.search(r'<span class="count">(\d+)</span>', heading).group(1))
+    assert count >= 3
+    shown, folded = untranslated.split('<details class="more-rows">', 1)
+    assert shown.count("<tr><td>") == 1 and folded.count("<tr><td>") == count - 1
+    assert f"すべて表示(全 {count} 件、残り {count - 1} 件)" in folded
+    behind = page.split('id="behind"', 1)[1].split('id="links"', 1)[0]
+    assert '<span class="count">1</span>' in behind and "<details" not in behind  # one row: nothing to fold
 
 
 @pytest.mark.parametrize("email", [SITI, GONE])
@@ -204,6 +241,21 @@ def test_who_sees_what_agrees_with_the_app(site, admin, email):
     else:
         assert "May read version 1: no" in page and "May read version 2: yes" in page and "disabled" in page
     assert admin.get(HTTPS + "/admin/access?person=99999").status_code == 400
+
+
+def test_who_sees_what_shows_the_public_when_nobody_is_chosen(site, admin):
+    instance = site.extensions["exchange"]
+    sight = access.sight(instance, None, "jakarta/siren-test")
+    assert sight.reads == ("public",) and sight.signs_in
+    assert [(a.version, a.readable, a.reason) for a in sight.check.versions] == [
+        (2, True, access.READABLE), (1, False, access.VERSION_RESTRICTED)]
+    assert sight.by_visibility["partners"] == access.Tally(0, 1)
+    page = admin.get(HTTPS + "/admin/access?person=&practice=jakarta/siren-test").get_data(as_text=True)
+    assert "The public (not signed in)</option>" in page and "<h2>The public" in page
+    assert "May read version 1: no" in page and "May read version 2: yes" in page and "disabled" not in page
+    anonymous = site.test_client()
+    assert anonymous.get(HTTPS + "/practices/jakarta/siren-test/versions/1").status_code == 404
+    assert anonymous.get(HTTPS + "/practices/jakarta/siren-test/versions/2").status_code == 200
 
 
 def test_a_search_never_fails_for_the_gap_report(app, instance, caplog):

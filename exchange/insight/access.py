@@ -69,10 +69,11 @@ class Tally:
 
 @dataclass(frozen=True)
 class Sight:
-    """What ``person`` sees: their roles and cities, what they read, and the counts behind it."""
+    """What ``person`` sees (None: the public, a visitor not signed in): their roles and cities, what they
+    read, and the counts behind it."""
 
-    person: people.Person
-    #: False for a disabled account: it cannot sign in, so it sees what the public sees
+    person: people.Person | None
+    #: False for a disabled account: it cannot sign in, so it sees what the public sees (True for the public)
     signs_in: bool
     #: the visibilities the person's practices may have (policy.readable_visibilities)
     reads: tuple[str, ...]
@@ -81,14 +82,16 @@ class Sight:
     check: PracticeCheck | None
 
 
-def viewer_for(instance: Instance, person: people.Person) -> policy.Viewer:
-    """The viewer the app makes for ``person`` when they sign in (the public's when they cannot)."""
-    account = people.by_id(instance, person.id) if person.active else None
+def viewer_for(instance: Instance, person: people.Person | None) -> policy.Viewer:
+    """The viewer the app makes for ``person`` when they sign in (the public's when they cannot, or for None:
+    a visitor not signed in)."""
+    account = people.by_id(instance, person.id) if person is not None and person.active else None
     return account if account is not None else policy.ANONYMOUS
 
 
-def sight(instance: Instance, person: people.Person, practice_id: str = "") -> Sight:
-    """What ``person`` may read now, with the versions of ``practice_id`` checked when one is given."""
+def sight(instance: Instance, person: people.Person | None, practice_id: str = "") -> Sight:
+    """What ``person`` may read now (None: the public), with the versions of ``practice_id`` checked when one
+    is given."""
     viewer = viewer_for(instance, person)
     with instance.db.session() as session:
         records = list(session.scalars(sa.select(PracticeRecord)))
@@ -99,13 +102,15 @@ def sight(instance: Instance, person: people.Person, practice_id: str = "") -> S
         for tallies, key in ((by_visibility, record.visibility), (by_city, record.city)):
             before = tallies.get(key, Tally())
             tallies[key] = Tally(before.readable + readable, before.total + 1)
-    check = _check(instance, viewer, person.active, practice_id.strip().strip("/")) if practice_id.strip() else None
-    return Sight(person=person, signs_in=person.active,
+    # a disabled account is told apart from the public: it could read more, were it enabled
+    disabled = person is not None and not person.active
+    check = _check(instance, viewer, disabled, practice_id.strip().strip("/")) if practice_id.strip() else None
+    return Sight(person=person, signs_in=not disabled,
                  reads=tuple(sorted(policy.readable_visibilities(viewer), key=["public", "partners"].index)),
                  by_visibility=by_visibility, by_city=dict(sorted(by_city.items())), check=check)
 
 
-def _check(instance: Instance, viewer: policy.Viewer, active: bool, practice_id: str) -> PracticeCheck:
+def _check(instance: Instance, viewer: policy.Viewer, disabled: bool, practice_id: str) -> PracticeCheck:
     with instance.db.session() as session:
         record = session.get(PracticeRecord, practice_id[:161])
         if record is None:
@@ -121,9 +126,9 @@ def _check(instance: Instance, viewer: policy.Viewer, active: bool, practice_id:
         elif visibility is None:
             reason = FILE_MISSING
         elif not policy.may_read(viewer, record):
-            reason = PRACTICE_RESTRICTED if active else DISABLED
+            reason = DISABLED if disabled else PRACTICE_RESTRICTED
         else:
-            reason = VERSION_RESTRICTED if active else DISABLED
+            reason = DISABLED if disabled else VERSION_RESTRICTED
         answers.append(VersionAnswer(number, readable, reason, visibility))
     return PracticeCheck(record.id, True, record.title, record.language, record.city, record.visibility,
                          record.version, tuple(answers))

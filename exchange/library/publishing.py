@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from exchange import audit
 from exchange import policy
+from exchange.catalogs import N_
+from exchange.catalogs import Message
 from exchange.errors import Conflict
 from exchange.errors import InvalidCity
 from exchange.errors import NotAllowed
@@ -319,12 +321,12 @@ def record_version_visibility(instance: Instance) -> int:
     return done
 
 
-def restore_missing_file(instance: Instance, practice_id: str, actor: str) -> str:
+def restore_missing_file(instance: Instance, practice_id: str, actor: str) -> Message:
     """Put back a current file that vanished from disk or fell behind, from its kept version; what was done."""
     with instance.db.writing() as session:
         record = session.get(PracticeRecord, practice_id)
         if record is None:
-            return f"{practice_id}: nothing to restore"
+            return Message(N_("%(practice)s: nothing to restore"), practice=practice_id)
         try:
             data = instance.store.read_version(practice_id, record.version)
         except FileNotFoundError:
@@ -332,14 +334,16 @@ def restore_missing_file(instance: Instance, practice_id: str, actor: str) -> st
             _ask_to_index(session, practice_id)
             webhooks.announce(session, instance.base_url, practice_id, record.visibility, None)
             audit.record(session, actor, "practice.unlist", practice_id, reason="no file and no kept version")
-            return f"{practice_id}: no file and no kept version; removed from the catalogue"
+            return Message(N_("%(practice)s: no file and no kept version; removed from the catalogue"),
+                           practice=practice_id)
         instance.store.set_current(practice_id, data)
         audit.record(session, actor, "practice.restore-file", practice_id, version=record.version)
         _ask_to_index(session, practice_id)
-    return f"{practice_id}: restored v{record.version} from history"
+    return Message(N_("%(practice)s: restored v%(version)s from history"), practice=practice_id,
+                   version=record.version)
 
 
-def set_aside_unacknowledged(instance: Instance, practice_id: str, actor: str) -> str:
+def set_aside_unacknowledged(instance: Instance, practice_id: str, actor: str) -> Message:
     """Rename version files newer than the catalogue knows (left by a crash); what was done."""
     with instance.db.writing() as session:
         record = session.get(PracticeRecord, practice_id)
@@ -349,7 +353,8 @@ def set_aside_unacknowledged(instance: Instance, practice_id: str, actor: str) -
         if record is not None:
             instance.store.set_current(practice_id, instance.store.read_version(practice_id, record.version))
         audit.record(session, actor, "practice.set-aside", practice_id, versions=newer)
-    return f"{practice_id}: set aside unacknowledged versions {newer}"
+    return Message(N_("%(practice)s: set aside unacknowledged versions %(versions)s"), practice=practice_id,
+                   versions=", ".join(map(str, newer)))
 
 
 def restore(instance: Instance, reviewer: policy.Viewer, practice_id: str, version: int) -> Outcome:

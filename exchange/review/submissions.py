@@ -309,7 +309,7 @@ class Step:
     at: datetime.datetime
 
 
-def close_published(instance: Instance, practice_id: str, actor: str) -> list[str]:
+def close_published(instance: Instance, practice_id: str, actor: str) -> list[Message]:
     """Mark approved the submissions of ``practice_id`` whose text was published but which were left
     open (by a crash from before publishing and closing shared one transaction); what was done."""
     done = []
@@ -323,7 +323,8 @@ def close_published(instance: Instance, practice_id: str, actor: str) -> list[st
                                         comment=f"closed by exchange check: published as version {version}"))
             audit.record(session, actor, "submission.close-published", practice_id, submission=submission.id,
                          version=version)
-            done.append(f"{practice_id}: submission {submission.id} marked approved (published as v{version})")
+            done.append(Message(N_("%(practice)s: submission %(submission)s marked approved (published as "
+                                   "v%(version)s)"), practice=practice_id, submission=submission.id, version=version))
     return done
 
 

@@ -13,6 +13,8 @@ from flask_babel import lazy_gettext as _l
 
 from exchange import audit
 from exchange.accounts import people
+from exchange.accounts import tokens
+from exchange.harvesting import harvests
 from exchange.library import labels
 from exchange.models import AuditEntry
 from exchange.packs import exports
@@ -32,6 +34,18 @@ FIELD_NAMES = {
     "practices": _l("Practices"),
     "url": _l("Target address"), "events": _l("Events"), "active": _l("Active"), "secret": _l("Secret"),
     "delivery": _l("Delivery"), "of": _l("Sent again from"),
+    "created_at": _l("Backup made"), "negotiated": _l("Taken from the browser"), "complete": _l("Complete"),
+    "expires": _l("Expires"), "scopes": _l("Scopes"), "frequency": _l("Alerts"), "sets": _l("Sets"),
+    "interval_hours": _l("Every (hours)"), "token": _l("Token"), "method": _l("Method"), "status": _l("Status"),
+    "current": _l("Version published meanwhile"),
+    # a harvest's counts, by the statuses of its records (``harvest.run``)
+    **{status.replace(" ", "_"): _l(name) for status, name in harvests.STATUSES.items()},
+}
+#: names of fields that mean something else in one action's entries (a city's name is not a person's)
+ACTION_FIELD_NAMES = {
+    ("city.add", "name"): _l("City name"),
+    ("token.create", "name"): _l("Token name"),
+    ("token.revoke", "name"): _l("Token name"),
 }
 #: fields whose values are city slugs, role keys or language codes (shown by their names)
 CITY_FIELDS = {"cities", "city"}
@@ -44,6 +58,8 @@ VALUE_NAMES: dict[str, Mapping[str, Any]] = {
     "format": {key: export_format.label for key, export_format in exports.FORMATS.items()},
     "events": {key: _l(name) for key, name in hooks.EVENTS.items()},  # messages marked in hooks.EVENTS
     "secret": {"made": _l("made by the library"), "chosen": _l("set by hand"), "replaced": _l("replaced")},
+    "scopes": {key: _l(name) for key, name in tokens.SCOPE_NAMES.items()},  # messages marked in SCOPE_NAMES
+    "frequency": {"immediate": _l("Immediately"), "daily": _l("Once a day"), "weekly": _l("Once a week")},
 }
 #: a version's text fingerprint is shown by its first characters (enough to tell versions apart)
 FINGERPRINT_LENGTH = 12
@@ -93,13 +109,13 @@ def lines(rows: list[AuditEntry], everyone: list[people.Person], names: labels.L
                  action_name=action_name(row.action), target=row.target,
                  target_name=by_email.get(row.target) or practice_titles.get(row.target, (None, None))[0],
                  target_language=None if row.target in by_email else practice_titles.get(row.target, (None, None))[1],
-                 details=[Detail(_field(key), _change(key, value, names)) for key, value in
+                 details=[Detail(_field(key, row.action), _change(key, value, names)) for key, value in
                           sorted((row.detail or {}).items())])
             for row in rows]
 
 
-def _field(key: str) -> str:
-    name = FIELD_NAMES.get(key)
+def _field(key: str, action: str = "") -> str:
+    name = ACTION_FIELD_NAMES.get((action, key)) or FIELD_NAMES.get(key)
     return str(name) if name is not None else key
 
 

@@ -32,6 +32,10 @@ from exchange.web.viewer import current as viewer
 
 bp = Blueprint("insight", __name__, url_prefix="/admin")
 
+#: rows of each list of the content-health page shown at first (the rest behind "show all"), so that every
+#: list's heading is within the first screens, on a phone too
+SHOWN = 5
+
 
 @bp.before_request
 @login_required
@@ -54,7 +58,7 @@ def content_health() -> ResponseReturnValue:
     if city is not None and city not in dict(partner_cities):
         error, city = _("There is no partner city “%(city)s”: showing every city.", city=city), None
     found = health.health(library.instance, current_app.config["EXCHANGE_BASE_URL"], city)
-    return render_template("admin_health.html", health=found, cities=partner_cities, city=city,
+    return render_template("admin_health.html", health=found, cities=partner_cities, city=city, shown=SHOWN,
                            error=error), 400 if error else 200
 
 
@@ -106,7 +110,7 @@ def person_access() -> ResponseReturnValue:
     practice_id = request.args.get("practice", "")[:200]
     person = next((p for p in everyone if chosen.isascii() and chosen.isdigit() and p.id == int(chosen)), None)
     error = _("There is no person with this id: choose one from the list.") if chosen and person is None else None
-    sight = access.sight(library.instance, person, practice_id) if person is not None else None
+    sight = access.sight(library.instance, person, practice_id) if error is None else None  # None: the public
     return render_template("admin_access.html", everyone=everyone, person=person, sight=sight,
                            practice_id=practice_id, city_names=dict(_partner_cities()),
                            role_names={role: _(name) for role, name in people.ROLE_NAMES.items()},

@@ -7,6 +7,10 @@ may be served. A conditional request answered 304 is the same browser showing th
 is not counted. A result link carries ``ref`` (the counted query and its language); opening it counts
 a click and redirects to the practice's own address, so the link stays a plain link and the address
 that is shared or bookmarked has no ``ref``.
+
+A link from the content-gap report itself carries ``from=gaps``: an administrator reading the report
+opens the search to see what it finds, which is neither counted nor gives its result links a ``ref``
+(else reading the report would inflate it).
 """
 
 from __future__ import annotations
@@ -57,9 +61,17 @@ def init_app(app: Flask) -> None:
     app.extensions["exchange.search_outcomes"] = Outcomes()
 
 
+#: the argument (and its value) of a search address that is not counted: the content-gap report's links
+NOT_COUNTED = ("from", "gaps")
+
+
+def _counted() -> bool:
+    return request.args.get(NOT_COUNTED[0]) != NOT_COUNTED[1]
+
+
 def ref(search: SearchRequest) -> str | None:
     """The ``ref`` the result links of this search page carry (None when it is not counted)."""
-    if search.page != 1:
+    if search.page != 1 or not _counted():
         return None
     return gaps.click_ref(search.q, gaps.searcher_language(search.filters, i18n.language()))
 
@@ -72,7 +84,7 @@ def found(total: int) -> None:
 
 def count_page(response: Response, search: SearchRequest) -> Response:
     """Count the search page ``response`` answers, once it is sent."""
-    if response.status_code != 200 or search.page != 1 or not search.q.strip():
+    if response.status_code != 200 or search.page != 1 or not search.q.strip() or not _counted():
         return response
     total = g.get("search_found")
     if total is None:

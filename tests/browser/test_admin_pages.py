@@ -174,8 +174,20 @@ def test_administrators_views_fit_the_window(admin_at, live_server, accounts, sc
                 assert height >= 44, f"a target on {path} in {language} is {height:.0f} px tall"
     page.goto(live_server + f"/admin/coverage?lang={language}")
     box = page.locator(".matrix-scroll")
-    header = page.locator(".coverage-matrix thead th").nth(1)
-    top = header.bounding_box()["y"]
-    box.evaluate("element => element.scrollBy(0, 400)")  # the matrix scrolls in its own box, its headers stay
-    assert abs(header.bounding_box()["y"] - top) < 1
+    # the page scrolls down the matrix to its last hazard and totals: no box of its own to scroll in it
+    assert box.evaluate("element => element.scrollHeight <= element.clientHeight + 1")
     assert box.bounding_box()["width"] <= screen["width"]
+    totals = page.locator(".coverage-matrix tfoot th")
+    totals.scroll_into_view_if_needed()
+    expect(totals).to_be_in_viewport()
+    assert page.locator(".coverage-matrix td.gap").count() and not page.locator(".coverage-matrix td.gap a").count()
+    assert not page.locator(".coverage-matrix td.gap").first.evaluate(  # blank, but for words a screen reader says
+        "cell => [...cell.childNodes].filter(n => !n.classList?.contains('visually-hidden'))"
+        ".map(n => n.textContent).join('').trim()")
+    page.goto(live_server + f"/admin/health?lang={language}")
+    city, button = page.locator(".audit-filters select"), page.locator(".audit-filters button")
+    assert abs(city.bounding_box()["height"] - button.bounding_box()["height"]) <= 2
+    last = page.locator("h2#untranslated")  # every list's heading within the first screens, its rows folded
+    assert last.bounding_box()["y"] < 6 * screen["height"], last.bounding_box()
+    page.goto(live_server + f"/admin/gaps?lang={language}")
+    assert page.locator(".clear-log input[type=checkbox]").bounding_box()["height"] >= 20  # as other checkboxes

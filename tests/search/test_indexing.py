@@ -377,6 +377,29 @@ def test_repair_after_editing_a_file_records_a_new_version(app, instance, make_p
     assert "quokkaline" in page
 
 
+def test_check_and_repair_speak_the_language_of_the_environment(app, instance, make_practice):
+    publishing.publish(instance, make_practice(title="Levee patrol", body="Walk the levee.\n"), "levee", "test")
+    edit_a_file(instance, make_practice)
+    runner = app.test_cli_runner()
+    found = runner.invoke(args=["check"], env={"LANG": "ja_JP.UTF-8"}).output
+    assert "ディスク上のファイルが変更された  jakarta/levee  (目録では第1版)" in found, found
+    repaired = runner.invoke(args=["check", "--repair"], env={"LANG": "ja_JP.UTF-8"}).output
+    assert "修復済み: jakarta/levee を第2版として公開しました" in repaired, repaired
+    for english in ("file changed", "catalogue", "published", " as v"):
+        assert english not in found + repaired, english
+    delete_a_file(instance, make_practice)
+    assert "katalog tanpa berkas  jakarta/levee" in runner.invoke(args=["check"], env={"LANG": "id_ID.UTF-8"}).output
+
+
+def test_every_kind_of_drift_has_a_name():
+    import ast
+    import inspect
+
+    made = {node.args[0].value for node in ast.walk(ast.parse(inspect.getsource(consistency)))
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Drift"}
+    assert "index behind" in made and made <= set(consistency.KINDS)
+
+
 # A reindex killed midway (C-5) -----------------------------------------------------------------
 
 def exchange_command(*args: str) -> list[str]:
