@@ -16,12 +16,14 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Iterator
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from typing import NamedTuple
 from typing import Protocol
+from typing import runtime_checkable
 
 from markupsafe import Markup
 
@@ -98,6 +100,27 @@ class IndexDocument:
     def values(self, facet: str) -> list[str]:
         """The practice's values of ``facet``."""
         return [value for name, value in self.facets if name == facet]
+
+
+@runtime_checkable
+class DocumentParts(Protocol):
+    """Documents a rebuild may make in parts, each part in a process of its own (what ``indexing.rebuild``
+    hands an engine: it is picklable and reads no database).
+
+    Iterating gives every document; ``part(start, stop)`` gives those of sources ``start`` to ``stop`` of
+    ``len()`` (some sources give none: a file that cannot be read), so parts taken in order give the
+    whole, in the same order.
+    """
+
+    def __len__(self) -> int:
+        ...
+
+    def __iter__(self) -> Iterator[IndexDocument]:
+        ...
+
+    def part(self, start: int, stop: int) -> Iterator[IndexDocument]:
+        """The documents of sources ``start`` to ``stop`` (not included), in order."""
+        ...
 
 
 @dataclass

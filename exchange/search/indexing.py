@@ -20,7 +20,9 @@ import datetime
 import hashlib
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -31,6 +33,7 @@ from exchange.jobs import queue as jobs
 from exchange.library import vocabularies
 from exchange.library.practice import InvalidPractice
 from exchange.library.practice import parse
+from exchange.library.storage import LibraryStore
 from exchange.library.storage import UnsafePath
 from exchange.models import City
 from exchange.models import IndexNode
@@ -68,23 +71,71 @@ def _document(instance: Instance, session: Session, practice_id: str) -> IndexDo
     record = session.get(PracticeRecord, practice_id)
     if record is None:
         return None
+    places = _places(session.get(City, record.city), record.city, record.country)
+    return _read(instance.store, _Source(practice_id, record.slug, record.version, places))
+
+
+class _Source(NamedTuple):
+    """What a practice's index document is made from besides its file."""
+
+    practice_id: str
+    slug: str
+    version: int
+    places: tuple[str, ...]
+
+
+def _read(store: LibraryStore, source: _Source) -> IndexDocument | None:
+    """The index document of ``source``'s published version, or None (logged) when its file cannot be indexed."""
     try:
-        data = instance.store.read_version(practice_id, record.version)
-        return index_document(parse(data, record.slug), hashlib.sha256(data).hexdigest(),
-                              _places(session, record.city, record.country))
+        data = store.read_version(source.practice_id, source.version)
+        return index_document(parse(data, source.slug), hashlib.sha256(data).hexdigest(), source.places)
     except (FileNotFoundError, UnsafePath, InvalidPractice) as error:
-        log.warning("cannot index %s: %s", practice_id, error)
+        log.warning("cannot index %s: %s", source.practice_id, error)
         return None
 
 
-def _places(session: Session, city_slug: str, country: str) -> tuple[str, ...]:
+def _places(city: City | None, city_slug: str, country: str) -> tuple[str, ...]:
     """A city's and its country's names in our languages, for the index's place field."""
     names = [city_slug]
-    city = session.get(City, city_slug)
     if city is not None:
         names += [city.name, city.name_en or "", city.name_id or "", city.name_ja or ""]
     names += [vocabularies.country_name(country, language) for language in vocabularies.UI_LANGUAGES]
     return tuple(dict.fromkeys(n for n in names if n))
+
+
+@dataclass
+class PracticeDocuments:
+    """The index documents of every published practice, made from their files as they are asked for.
+
+    The catalogue is read once, up front (``listed``); making the documents reads only files, so an
+    engine may make them in parts in other processes (``DocumentParts``).
+    """
+
+    store: LibraryStore
+    sources: list[_Source]
+
+    @classmethod
+    def listed(cls, store: LibraryStore, session: Session) -> PracticeDocuments:
+        """The published practices of the catalogue, in id order, with their cities' names."""
+        cities = {city.slug: city for city in session.scalars(sa.select(City))}
+        rows = session.execute(sa.select(PracticeRecord.id, PracticeRecord.slug, PracticeRecord.version,
+                                         PracticeRecord.city, PracticeRecord.country)
+                               .order_by(PracticeRecord.id)).all()
+        return cls(store, [_Source(row.id, row.slug, row.version, _places(cities.get(row.city), row.city, row.country))
+                           for row in rows])
+
+    def __len__(self) -> int:
+        return len(self.sources)
+
+    def __iter__(self) -> Iterator[IndexDocument]:
+        return self.part(0, len(self.sources))
+
+    def part(self, start: int, stop: int) -> Iterator[IndexDocument]:
+        """The documents of sources ``start`` to ``stop``, in order (none for a file that cannot be indexed)."""
+        for source in self.sources[start:stop]:
+            document = _read(self.store, source)
+            if document is not None:
+                yield document
 
 
 def index_now(instance: Instance) -> None:
@@ -180,14 +231,10 @@ def rebuild(instance: Instance, wait: bool = True) -> int:
     """
     covered: list[list[int]] = []  # the outbox rows committed before the rebuild listed the practices
 
-    def documents() -> Iterator[IndexDocument]:
+    def documents() -> PracticeDocuments:
         with instance.db.session() as session:
             covered.append(list(session.scalars(sa.select(IndexOutbox.id))))
-            practice_ids = list(session.scalars(sa.select(PracticeRecord.id).order_by(PracticeRecord.id)))
-            for practice_id in practice_ids:
-                document = _document(instance, session, practice_id)
-                if document is not None:
-                    yield document
+            return PracticeDocuments.listed(instance.store, session)
 
     count = instance.search.rebuild(documents, wait=wait)
     if covered:

@@ -56,6 +56,7 @@ from exchange.search.lexicon import is_word
 from exchange.search.lexicon import query_languages
 from exchange.search.places import countries_named
 from exchange.search.snippets import snippet
+from exchange.search.whoosh import bulk
 from exchange.search.whoosh.documents import fields
 from exchange.search.whoosh.evaluation import Deadline
 from exchange.search.whoosh.evaluation import Evaluation
@@ -146,16 +147,7 @@ class WhooshBackend:
         with self._rebuild_lock(wait):
             self.index.sweep()
             folder = self.index.new_folder()
-            count = 0
-            writer = self.index.building(folder).writer(limitmb=256, compound=False)
-            try:
-                for document in documents():
-                    writer.add_document(**fields(document))
-                    count += 1
-                writer.commit()
-            except BaseException:
-                writer.cancel()
-                raise
+            count = bulk.write(self.index.building(folder), documents())
             with self.index.writing(folder):
                 self.index.swap(folder)
         return count
