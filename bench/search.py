@@ -307,6 +307,7 @@ def postgres_run(folder: Path, n: int, corpus: Corpus, server,  # type: ignore[n
         started = time.perf_counter()
         indexed = indexing.rebuild(instance)
         seconds = time.perf_counter() - started
+        print(f"postgres engine: {indexed:,} practices indexed in {seconds:.0f} s", flush=True)
         with instance.db.session() as session:
             size = session.execute(sa.text("SELECT pg_total_relation_size('search_documents')")).scalar() or 0
         with instance.db.engine.connect() as connection:  # the planner's statistics, as autovacuum gathers them
@@ -343,6 +344,7 @@ def run(n: int, corpus: Corpus, server=None) -> None:  # type: ignore[no-untyped
         fts_distinct = fts_distinct_queries(folder, queries)
         fts_queries = fts.timings()
         fts_publish = fts.publish_latency(corpus, n)
+        print(f"FTS5: {n:,} practices loaded in {fts_seconds:.0f} s", flush=True)
         pg = postgres_run(folder / "postgres", n, corpus, server, queries) if server else None
         if pg:
             print(f"{'':34}{'Whoosh (ours)':>18}{'SQLite FTS5':>18}{'PostgreSQL (ours)':>20}")
@@ -401,6 +403,7 @@ def run_without_whoosh(n: int, corpus: Corpus, server) -> None:  # type: ignore[
         fts_distinct = fts_distinct_queries(folder, queries)
         fts_queries = fts.timings()
         fts_publish = fts.publish_latency(corpus, n)
+        print(f"FTS5: {n:,} practices loaded in {fts_seconds:.0f} s", flush=True)
         pg = postgres_run(folder / "postgres", n, corpus, server, queries)
         print(f"{'':34}{'SQLite FTS5':>18}{'PostgreSQL (ours)':>20}")
         print(f"{'bulk index, practices/s':34}{n / fts_seconds:>18.1f}{pg['per_second']:>20.1f}")
