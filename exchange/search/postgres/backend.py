@@ -411,28 +411,29 @@ class _Search:
                              complete).where(self.where(translated)).cte("selected")
         original = selected.c.group_id == selected.c.id
         best: list[Any]
-        order: list[Any]
         if newest:
             best = [selected.c.published.desc(), original.desc(), selected.c.id.desc()]
         else:
             best = [selected.c.complete.desc(), selected.c.score.desc(), selected.c.id]
         preference = sa.func.coalesce(sa.func.array_position(sa.literal(list(reads), sa.ARRAY(sa.Text)),
                                                              selected.c.language), len(reads) + 1)
-        ranked = sa.select(selected, sa.func.row_number().over(partition_by=selected.c.group_id, order_by=best)
-                           .label("leads"),
+        # Each group's leader (its best member) orders the page; the member shown is the one in the reader's
+        # language. Both in one pass of window functions (a self-join of the groups was quadratic).
+        leader_keys = ([selected.c.published, original, selected.c.id] if newest
+                       else [selected.c.complete, selected.c.score, selected.c.id])
+        ranked = sa.select(selected.c.id, selected.c.group_id, selected.c.score,
+                           *(sa.func.first_value(key).over(partition_by=selected.c.group_id, order_by=best)
+                             .label(f"lead_{n}")
+                             for n, key in enumerate(leader_keys)),
                            sa.func.row_number().over(partition_by=selected.c.group_id,
                                                      order_by=[preference, *best]).label("shows")).cte("ranked")
-        leader = ranked.alias("leader")
-        shown = ranked.alias("shown")
-        if newest:
-            order = [leader.c.published.desc(), (leader.c.group_id == leader.c.id).desc(), leader.c.id.desc()]
-        else:
-            order = [leader.c.complete.desc(), leader.c.score.desc(), leader.c.id]
+        lead = [ranked.c[f"lead_{n}"] for n in range(3)]
+        order = ([lead[0].desc(), lead[1].desc(), lead[2].desc()] if newest
+                 else [lead[0].desc(), lead[1].desc(), lead[2]])
         start = (self.request.page - 1) * self.request.per_page
         rows = self.session.execute(
-            sa.select(shown.c.id, shown.c.group_id, shown.c.score)
-            .select_from(leader.join(shown, sa.and_(shown.c.group_id == leader.c.group_id, shown.c.shows == 1)))
-            .where(leader.c.leads == 1).order_by(*order).offset(start).limit(self.request.per_page)).all()
+            sa.select(ranked.c.id, ranked.c.group_id, ranked.c.score).where(ranked.c.shows == 1)
+            .order_by(*order).offset(start).limit(self.request.per_page)).all()
         if not rows:
             return []
         stored = {found.id: found for found in self.session.execute(

@@ -51,6 +51,8 @@ class Condition:
     matched: ColumnElement[bool]
     complete: ColumnElement[bool]
     needs: str | None = None
+    #: ``matched`` is ``terms @@ needs`` itself (nothing to add before it)
+    indexed: bool = False
 
 
 @dataclass
@@ -125,7 +127,7 @@ class Translator:
             condition = self._all_of(node, True, translated)
         else:
             condition = self._condition(node, translated)
-        if condition.needs:  # first the rows the index finds, then the rest of the condition on those alone
+        if condition.needs and not condition.indexed:  # the rows the index finds, then the rest of the condition
             condition = Condition(sa.and_(self.matches(condition.needs), condition.matched), condition.complete,
                                   condition.needs)
         translated.condition = condition
@@ -148,12 +150,12 @@ class Translator:
                 return Condition(sa.false(), sa.false())
             into.ranked.append(tsquery)
             into.texts.append(node.text)
-            return _same(self.matches(tsquery), tsquery)
+            return Condition(self.matches(tsquery), self.matches(tsquery), tsquery, indexed=True)
         if isinstance(node, ql.Prefix):
             start = node.text.lower()
             tsquery = quoted(start) + ":*"
             into.ranked.append(tsquery)
-            return _same(self.matches(tsquery), tsquery)
+            return Condition(self.matches(tsquery), self.matches(tsquery), tsquery, indexed=True)
         if isinstance(node, ql.Filter):
             if node.name not in FACET_COLUMNS:
                 return _same(sa.false())
