@@ -16,7 +16,6 @@ from exchange.search.postgres.backend import PostgresBackend
 from exchange.search.whoosh.backend import WhooshBackend
 
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
-SEARCH_ENGINES = settings.SEARCH_ENGINES
 
 
 @dataclass
@@ -49,16 +48,12 @@ class Instance:
              search_engine: str = "whoosh") -> Instance:
         """The instance in ``path`` (its database defaults to ``exchange.db`` inside it, its practice files to
         ``library/`` and ``history/`` inside it unless ``library_store`` names the folder that holds them),
-        searching with ``search_engine`` (one of ``SEARCH_ENGINES``; ValueError names the setting otherwise,
-        and when the postgres engine is asked for on SQLite)."""
-        if search_engine not in SEARCH_ENGINES:
-            raise ValueError(f"SEARCH_ENGINE is {search_engine!r}; it must be one of {', '.join(SEARCH_ENGINES)}")
+        searching with ``search_engine`` (``settings.check_search_engine``: SettingError, a ValueError, names the
+        setting when it is no engine or the postgres engine on SQLite)."""
+        settings.check_search_engine(search_engine, database_url)
         path = Path(path).resolve()
         path.mkdir(parents=True, exist_ok=True)
         url = database_url or f"sqlite:///{path / 'exchange.db'}"
-        if search_engine == "postgres" and url.startswith("sqlite"):
-            raise ValueError("SEARCH_ENGINE is 'postgres', which needs a PostgreSQL DATABASE_URL; "
-                             "this instance's database is SQLite (use 'whoosh' there)")
         db = Database(url)
         search: SearchBackend = PostgresBackend(db) if search_engine == "postgres" else WhooshBackend(path / "index")
         store = LibraryStore(Path(library_store).resolve() if library_store else path)

@@ -25,12 +25,13 @@ from exchange.catalogs import N_
 from exchange.catalogs import Message
 from exchange.errors import SettingError
 from exchange.library.bounded_rendering import RENDER_SECONDS
+from exchange.mail import STANDARD_PORTS
 from exchange.search.backend import TIME_LIMIT_SECONDS
 
 #: The search engines an instance may use (SEARCH_ENGINE).
 SEARCH_ENGINES = ("whoosh", "postgres")
-#: SMTP_TLS's modes (``exchange.mail.STANDARD_PORTS``)
-SMTP_TLS_MODES = ("starttls", "ssl", "off")
+#: SMTP_TLS's modes
+SMTP_TLS_MODES = tuple(STANDARD_PORTS)
 #: the instance folder when EXCHANGE_INSTANCE does not name one
 DEFAULT_INSTANCE = "instance"
 CONFIG_FILE = "config.py"
@@ -168,13 +169,7 @@ def _check(values: Mapping[str, Any]) -> None:
     if values["LIBRARY_STORE"] and not Path(values["LIBRARY_STORE"]).is_absolute():
         raise SettingError(Message(N_("LIBRARY_STORE is %(value)s, which is not an absolute path"),
                                    value=repr(values["LIBRARY_STORE"])))
-    if values["SEARCH_ENGINE"] not in SEARCH_ENGINES:
-        raise SettingError(Message(N_("SEARCH_ENGINE is %(value)s; it must be one of %(choices)s"),
-                                   value=repr(values["SEARCH_ENGINE"]), choices=", ".join(SEARCH_ENGINES)))
-    url = str(values["DATABASE_URL"] or "sqlite:")
-    if values["SEARCH_ENGINE"] == "postgres" and not url.startswith("postgresql"):
-        raise SettingError(Message(N_("SEARCH_ENGINE is 'postgres', which needs a PostgreSQL DATABASE_URL; this "
-                                      "instance's database is SQLite (use 'whoosh' there)")))
+    check_search_engine(values["SEARCH_ENGINE"], values["DATABASE_URL"])
     port = values["SMTP_PORT"]
     if port not in (None, "") and not str(port).isdigit():
         raise SettingError(Message(N_("SMTP_PORT is %(value)s; it must be a port number"), value=repr(port)))
@@ -237,3 +232,14 @@ def write_config_template(instance_path: Path) -> bool:
     except FileExistsError:
         return False
     return True
+
+
+def check_search_engine(engine: str, database_url: str | None) -> None:
+    """SettingError unless ``engine`` is one of ``SEARCH_ENGINES`` and can search the database at
+    ``database_url`` (None: the instance's SQLite file): the postgres engine needs PostgreSQL."""
+    if engine not in SEARCH_ENGINES:
+        raise SettingError(Message(N_("SEARCH_ENGINE is %(value)s; it must be one of %(choices)s"),
+                                   value=repr(engine), choices=", ".join(SEARCH_ENGINES)))
+    if engine == "postgres" and not str(database_url or "sqlite:").startswith("postgresql"):
+        raise SettingError(Message(N_("SEARCH_ENGINE is 'postgres', which needs a PostgreSQL DATABASE_URL; this "
+                                      "instance's database is SQLite (use 'whoosh' there)")))
