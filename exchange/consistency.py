@@ -128,13 +128,17 @@ def check(instance: Instance) -> list[Drift]:
     return drifts
 
 
+#: drifts that only a rebuild of the search index mends
+REBUILT = ("index unusable", "index behind")
+
+
 def repair(instance: Instance, drifts: list[Drift], actor: str, language: str | None = None) -> list[str]:
     """Fix what ``check`` found (files are the truth for content); one line per action taken, in
     ``language`` (the command's environment's when None)."""
     done: list[str] = []
-    if any(d.kind in ("index unusable", "index behind") for d in drifts):
+    if any(d.kind in REBUILT for d in drifts):
         done.append(Message(N_("rebuilt the search index (%(count)s practices)"), count=rebuild(instance)))
-        drifts = [d for d in drifts if d.kind not in ("index unusable", "index behind")]
+        drifts = [d for d in drifts if d.kind not in REBUILT]
     for drift in drifts:
         if drift.kind in ("file not in catalogue", "file changed on disk"):
             city, _, slug = drift.practice_id.partition("/")

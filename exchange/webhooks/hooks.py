@@ -158,13 +158,19 @@ def all_webhooks(instance: Instance, viewer: policy.Viewer) -> list[WebhookView]
         return [_view(hook, states.get(hook.id)) for hook in hooks]
 
 
+def _hook(session: Session, webhook_id: int, lock: bool = False) -> Webhook:
+    """The webhook ``webhook_id`` (locked for this transaction with ``lock``); WebhookNotFound when there is none."""
+    hook = session.get(Webhook, webhook_id, with_for_update=lock)
+    if hook is None:
+        raise WebhookNotFound(f"no webhook {webhook_id}")
+    return hook
+
+
 def webhook(instance: Instance, viewer: policy.Viewer, webhook_id: int) -> WebhookView:
     """One webhook; WebhookNotFound when there is none."""
     _administering(viewer)
     with instance.db.session() as session:
-        hook = session.get(Webhook, webhook_id)
-        if hook is None:
-            raise WebhookNotFound(f"no webhook {webhook_id}")
+        hook = _hook(session, webhook_id)
         return _view(hook)
 
 
@@ -193,9 +199,7 @@ def update(instance: Instance, admin: policy.Viewer, webhook_id: int, url: str, 
     chosen, url = _events(events), _checked_url(instance, url)
     replaced = _secret(secret) if secret else signing.new_secret() if new_secret else None
     with instance.db.writing() as session:
-        hook = session.get(Webhook, webhook_id, with_for_update=True)
-        if hook is None:
-            raise WebhookNotFound(f"no webhook {webhook_id}")
+        hook = _hook(session, webhook_id, lock=True)
         changes: dict[str, object] = {}
         for name, value in (("url", url), ("events", chosen), ("active", active)):
             if getattr(hook, name) != value:
@@ -214,9 +218,7 @@ def delete(instance: Instance, admin: policy.Viewer, webhook_id: int) -> None:
     """Remove a webhook with its deliveries and their log (deliveries still queued are not sent)."""
     _administering(admin)
     with instance.db.writing() as session:
-        hook = session.get(Webhook, webhook_id, with_for_update=True)
-        if hook is None:
-            raise WebhookNotFound(f"no webhook {webhook_id}")
+        hook = _hook(session, webhook_id, lock=True)
         deliveries = sa.select(WebhookDelivery.id).where(WebhookDelivery.webhook_id == webhook_id)
         session.execute(sa.delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(deliveries)))
         session.execute(sa.delete(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook_id))
@@ -243,9 +245,7 @@ def send_test(instance: Instance, admin: policy.Viewer, webhook_id: int) -> str:
     """Queue a test event to an active webhook; its delivery id."""
     _administering(admin)
     with instance.db.writing() as session:
-        hook = session.get(Webhook, webhook_id)
-        if hook is None:
-            raise WebhookNotFound(f"no webhook {webhook_id}")
+        hook = _hook(session, webhook_id)
         if not hook.active:
             raise Conflict(Message(N_("This webhook is inactive: make it active to send it a test event.")))
         content = {"event": TEST, "occurred_at": _timestamp(utcnow()), "webhook": {"id": hook.id}, "practice": None}

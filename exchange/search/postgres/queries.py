@@ -136,6 +136,10 @@ class Translator:
     def matches(self, tsquery: str) -> ColumnElement[bool]:
         return self.c.terms.bool_op("@@")(sa.cast(sa.literal(tsquery), TSQUERY))
 
+    def indexed(self, tsquery: str) -> Condition:
+        """Rows matching ``tsquery``: a condition the GIN index answers whole."""
+        return Condition(self.matches(tsquery), self.matches(tsquery), tsquery, indexed=True)
+
     def filter(self, facet: str, values: list[str]) -> ColumnElement[bool]:
         """Rows with any of ``values`` (in their indexed form) of ``facet``."""
         column = self.c[FACET_COLUMNS[facet]]
@@ -150,12 +154,12 @@ class Translator:
                 return Condition(sa.false(), sa.false())
             into.ranked.append(tsquery)
             into.texts.append(node.text)
-            return Condition(self.matches(tsquery), self.matches(tsquery), tsquery, indexed=True)
+            return self.indexed(tsquery)
         if isinstance(node, ql.Prefix):
             start = node.text.lower()
             tsquery = quoted(start) + ":*"
             into.ranked.append(tsquery)
-            return Condition(self.matches(tsquery), self.matches(tsquery), tsquery, indexed=True)
+            return self.indexed(tsquery)
         if isinstance(node, ql.Filter):
             if node.name not in FACET_COLUMNS:
                 return _same(sa.false())
