@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from exchange.catalogs import N_
+from exchange.db import rowcount
 from exchange.models import AuditEntry
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ def purge_routine(session: Session, now: datetime.datetime) -> int:
     """Delete ``ROUTINE`` entries older than ``KEEP_ROUTINE``; how many."""
     result = session.execute(sa.delete(AuditEntry).where(AuditEntry.action.in_(ROUTINE),
                                                          AuditEntry.at < now - KEEP_ROUTINE))
-    return int(getattr(result, "rowcount", 0) or 0)
+    return rowcount(result)
 
 
 def entries(instance: Instance, actor: str = "", action: str = "", target: str = "", since: str = "",

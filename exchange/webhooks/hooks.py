@@ -26,6 +26,7 @@ from exchange import catalogs
 from exchange import policy
 from exchange.catalogs import N_
 from exchange.catalogs import Message
+from exchange.db import rowcount
 from exchange.errors import Conflict
 from exchange.errors import Invalid
 from exchange.errors import NotAllowed
@@ -300,7 +301,7 @@ def purge_deliveries(session: Session, now: datetime.datetime) -> int:
                                               WebhookDelivery.created_at < now - KEEP_DELIVERIES)
     session.execute(sa.delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(old)))
     result = session.execute(sa.delete(WebhookDelivery).where(WebhookDelivery.id.in_(old.scalar_subquery())))
-    return int(getattr(result, "rowcount", 0) or 0)
+    return rowcount(result)
 
 
 def _timestamp(at: datetime.datetime) -> str:
