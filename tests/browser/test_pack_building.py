@@ -176,7 +176,9 @@ def test_without_javascript_add_and_up_come_back_to_their_place(browser: Browser
     assert page.url.endswith(f"/practices?q=banjir#practice-{practice_id}")
     added = page.locator(f'[id="practice-{practice_id}"]')
     expect(added.locator(".in-pack-mark")).to_be_visible()
-    assert page.evaluate("window.scrollY") > 0 and added.bounding_box()["y"] < PHONE["height"]
+    page.wait_for_load_state("load")  # the browser scrolls to the fragment once the stylesheets are in
+    page.wait_for_function("window.scrollY > 0", polling=100)
+    assert added.bounding_box()["y"] < PHONE["height"]
     shoot(page, "pack-add-without-javascript-390")
     packs.add_section(live_instance, trainer, pack, "Sebelum banjir")
     page.goto(live_server + f"/packs/{pack}")
