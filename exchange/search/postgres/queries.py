@@ -53,6 +53,13 @@ class Condition:
     needs: str | None = None
     #: ``matched`` is ``terms @@ needs`` itself (nothing to add before it)
     indexed: bool = False
+    #: every matched row is complete (no need to test each row's terms again)
+    exact: bool = False
+
+    @property
+    def completes(self) -> ColumnElement[bool]:
+        """``complete`` as a column of the matched rows: a constant when every one of them is."""
+        return sa.true() if self.exact else self.complete
 
 
 @dataclass
@@ -117,28 +124,38 @@ class Translator:
 
     def __init__(self, table: sa.Table) -> None:
         self.c = table.c
+        self._matching = table.alias("matching")
 
     def translate(self, node: ql.Node | None, any_word: bool = False) -> Translated:
         """The SQL of ``node`` (everything, for None); ``any_word``: a plain all-of group matches on any word."""
-        translated = Translated(Condition(sa.true(), sa.true()))
+        translated = Translated(Condition(sa.true(), sa.true(), exact=True))
         if node is None:
             return translated
         if any_word and isinstance(node, ql.All):
             condition = self._all_of(node, True, translated)
         else:
             condition = self._condition(node, translated)
-        if condition.needs and not condition.indexed:  # the rows the index finds, then the rest of the condition
-            condition = Condition(sa.and_(self.matches(condition.needs), condition.matched), condition.complete,
-                                  condition.needs)
+        if condition.needs:  # the rows the index finds, then the rest of the condition
+            found = self.matches(condition.needs)
+            condition = Condition(found if condition.indexed else sa.and_(found, condition.matched),
+                                  condition.complete, condition.needs, condition.indexed, condition.exact)
         translated.condition = condition
         return translated
 
     def matches(self, tsquery: str) -> ColumnElement[bool]:
+        """``terms @@ tsquery``: what the GIN index answers as a condition of the statement's rows."""
         return self.c.terms.bool_op("@@")(sa.cast(sa.literal(tsquery), TSQUERY))
+
+    def contains(self, tsquery: str) -> ColumnElement[bool]:
+        """Whether a row matches ``tsquery``, as a part of an expression (a concept covered, say): its id among
+        those the GIN index finds, a set built once per statement, rather than ``terms @@`` row by row, which
+        reads each row's tsvector out of TOAST once for every such part."""
+        return self.c.id.in_(sa.select(self._matching.c.id).where(
+            self._matching.c.terms.bool_op("@@")(sa.cast(sa.literal(tsquery), TSQUERY))))
 
     def indexed(self, tsquery: str) -> Condition:
         """Rows matching ``tsquery``: a condition the GIN index answers whole."""
-        return Condition(self.matches(tsquery), self.matches(tsquery), tsquery, indexed=True)
+        return Condition(self.contains(tsquery), self.contains(tsquery), tsquery, indexed=True, exact=True)
 
     def filter(self, facet: str, values: list[str]) -> ColumnElement[bool]:
         """Rows with any of ``values`` (in their indexed form) of ``facet``."""
@@ -151,7 +168,7 @@ class Translator:
         if isinstance(node, ql.Word | ql.Phrase):
             tsquery = text_tsquery(node.text)
             if tsquery is None:
-                return Condition(sa.false(), sa.false())
+                return _same(sa.false())
             into.ranked.append(tsquery)
             into.texts.append(node.text)
             return self.indexed(tsquery)
@@ -171,7 +188,8 @@ class Translator:
             return self._all_of(node, False, into)
         children = [self._condition(child, into) for child in node.nodes]
         return Condition(sa.or_(*(c.matched for c in children)), sa.or_(*(c.complete for c in children)),
-                         any_of([c.needs for c in children]))
+                         any_of([c.needs for c in children]), indexed=all(c.indexed for c in children),
+                         exact=all(c.exact for c in children))
 
     def _all_of(self, node: ql.All, any_word: bool, into: Translated) -> Condition:
         """An all-of group, as the Whoosh engine's ``queries.all_of`` reads it: its plain words and concepts
@@ -190,7 +208,9 @@ class Translator:
                 each = [self._condition(word, into) for word in item.words]
                 concepts.append(Condition(sa.or_(run.matched, sa.and_(*(c.matched for c in each))),
                                           sa.or_(run.complete, sa.and_(*(c.complete for c in each))),
-                                          any_of([run.needs, all_of([c.needs for c in each])])))
+                                          any_of([run.needs, all_of([c.needs for c in each])]),
+                                          indexed=run.indexed and all(c.indexed for c in each),
+                                          exact=run.exact and all(c.exact for c in each)))
                 if question:
                     concepts.extend(self._condition(word, into) for word in required(item.words))
             elif isinstance(item, ql.Word):
@@ -210,13 +230,14 @@ class Translator:
                              all_of([any_of([c.needs for c in concepts])] + [c.needs for c in positives]))
         every = concepts + rest
         if not every:
-            return Condition(sa.true(), sa.true())
+            return _same(sa.true())
         return Condition(sa.and_(*(c.matched for c in every)), sa.and_(*(c.complete for c in every)),
-                         all_of([c.needs for c in concepts + positives]))
+                         all_of([c.needs for c in concepts + positives]), indexed=all(c.indexed for c in every),
+                         exact=all(c.exact for c in every))
 
 
 def _same(condition: ColumnElement[bool], needs: str | None = None) -> Condition:
-    return Condition(condition, condition, needs)
+    return Condition(condition, condition, needs, exact=True)
 
 
 def any_of(needs: list[str | None]) -> str | None:

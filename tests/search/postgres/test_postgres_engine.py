@@ -142,3 +142,25 @@ def test_on_sqlite_the_engine_is_unavailable_and_says_so(tmp_path):
         assert discovery.find(sqlite, SearchRequest(q="flood"), None).degraded
     finally:
         sqlite.db.dispose()
+
+
+def test_a_question_reads_no_practice_s_terms_but_to_rank_it(instance, make_practice):
+    """A row's tsvector lives in TOAST: reading it for every row a common word matches cost more than the
+    rest of a search. Which rows match, and which concepts each covers, come from the GIN index."""
+    bodies = ["Inspect the levee and the pump.", "Test the pump.", "Walk the levee with the community."]
+    for n, body in enumerate(bodies):
+        publishing.publish(instance, make_practice(title=f"Drill {n}", body=body + "\n"), f"drill-{n}", "test")
+    plans: list[str] = []
+
+    def explain(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if "search_documents" in statement and statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            cursor.execute("EXPLAIN " + statement, parameters)  # in the search's own transaction and settings
+            plans.extend(line for (line,) in cursor.fetchall())
+
+    sa.event.listen(instance.db.engine, "before_cursor_execute", explain)
+    try:
+        assert set(found(instance, "levee pump community")) == {f"jakarta/drill-{n}" for n in range(3)}
+    finally:
+        sa.event.remove(instance.db.engine, "before_cursor_execute", explain)
+    assert plans and not [line for line in plans if "Seq Scan on search_documents" in line]
+    assert not [line for line in plans if "Filter:" in line and "terms @@" in line]  # no row-by-row match
