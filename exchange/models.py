@@ -574,6 +574,9 @@ class SearchDocument(Base):
     content: Mapped[str] = mapped_column(sa.Text)
     #: every term: title (A), summary (B), tags (C), body (D), glossary concepts, places, organisation
     terms: Mapped[str] = mapped_column(TSVECTOR)
+    #: the title, summary and tags' terms alone (A, B, C): small enough to stay in the row, what every match
+    #: is ranked by before the best are ranked by their whole text
+    head: Mapped[str | None] = mapped_column(TSVECTOR, sa.Computed("ts_filter(terms, '{a,b,c}')", persisted=True))
 
 
 class SearchEngineState(Base):

@@ -6,7 +6,10 @@ of a network searches the same rows, kept up to date through the same outbox as 
 (``exchange/search/indexing.py``). A query is translated to SQL (``queries.py``); the viewer's
 visibilities are a condition of that SQL, so totals, facet counts, ranks, snippets and translations only
 ever come from practices they may read. Ranks are ``ts_rank_cd`` with the weights of title, summary,
-tags and body, which depends on each practice alone: no restricted practice moves a score.
+tags and body, which depends on each practice alone: no restricted practice moves a score. Only the best
+``RESCORED`` matches by their title, summary and tags (``ts_rank`` of the ``head`` column) are so ranked,
+as a search engine's rescoring window: a common word's thousands of matches would otherwise each be read
+whole out of TOAST to rank a page of twenty.
 
 It offers no spelling suggestions yet. On SQLite it is unavailable, and says so.
 """
@@ -79,6 +82,8 @@ NORMALISATION = 1
 PLACE_PREFERENCE = 4.0
 #: How much covering less of a question's concepts costs (the Whoosh engine's ``Coordinated``).
 COVERAGE_EXPONENT = 1.0
+#: How many of the best matches by their title, summary and tags are ranked again by their whole text.
+RESCORED = 500
 #: Advisory locks (any fixed 64-bit numbers): the single writer of the rows, and one rebuild at a time.
 WRITE_LOCK = 0x50582D7365617263  # "PX-searc"
 REBUILD_LOCK = 0x50582D7265627569  # "PX-rebui"
@@ -201,7 +206,8 @@ class PostgresBackend:
             connection.execute(insert, batch)
         connection.execute(sa.select(sa.func.pg_advisory_xact_lock(WRITE_LOCK)))
         connection.execute(sa.text("DELETE FROM search_documents"))
-        connection.execute(sa.text("INSERT INTO search_documents SELECT * FROM search_build"))
+        connection.execute(sa.text(f"INSERT INTO search_documents ({', '.join(COLUMNS)}) "
+                                   f"SELECT {', '.join(COLUMNS)} FROM search_build"))
         connection.execute(sa.text("INSERT INTO search_engine_state (engine, schema_version, built_at) "
                                    "VALUES (:engine, :version, :now) ON CONFLICT (engine) DO UPDATE SET "
                                    "schema_version = EXCLUDED.schema_version, built_at = EXCLUDED.built_at"),
@@ -390,51 +396,68 @@ class _Search:
         return SearchResults(query=request.q, total=total, page=request.page, per_page=request.per_page,
                              hits=hits, facets=facets, notices=notices, documents=documents)
 
-    def score(self, translated: Translated, parsed: ql.Parsed) -> sa.ColumnElement[Any]:
-        """ts_rank_cd of the query's wanted words, raised for practices of the places the query names."""
-        rank_query = translated.rank_query()
-        if rank_query is None:
-            return sa.literal(0.0)
-        score: sa.ColumnElement[Any] = sa.func.ts_rank_cd(sa.literal(WEIGHTS).cast(sa.ARRAY(sa.REAL)), TABLE.c.terms,
-                                                          sa.cast(sa.literal(rank_query), TSQUERY), NORMALISATION)
-        for share in translated.coverage:  # covering more of a question ranks higher, as in the Whoosh engine
-            score = score * sa.func.power(share, COVERAGE_EXPONENT)
+    def factor(self, translated: Translated, parsed: ql.Parsed) -> sa.ColumnElement[Any]:
+        """What a practice's rank is multiplied by: the share of a question's concepts it covers (as the
+        Whoosh engine's ``Coordinated``), raised for practices of the places the query names."""
+        factor: sa.ColumnElement[Any] = sa.literal(1.0)
+        for share in translated.coverage:
+            factor = factor * sa.func.power(share, COVERAGE_EXPONENT)
         places = places_tsquery(parsed.words())
         countries = sorted(countries_named(parsed.words()))
         named = [self.translator.contains(places)] if places else []
         named += [TABLE.c.country.in_(countries)] if countries else []
         if named:
-            score = score * sa.case((sa.or_(*named), 1 + PLACE_PREFERENCE), else_=1.0)
-        return score
+            factor = factor * sa.case((sa.or_(*named), 1 + PLACE_PREFERENCE), else_=1.0)
+        return factor
+
+    def selected(self, translated: Translated, parsed: ql.Parsed, newest: bool) -> sa.CTE:
+        """The readable matches with their ``score`` and whether it is ``windowed``: every match is first
+        ranked by ``ts_rank`` of its title, summary and tags (``head``, kept in the row), and the best
+        ``RESCORED`` of them again by ``ts_rank_cd`` of their whole text, which must be read out of TOAST;
+        the rest keep the first rank, after those. With fewer matches than that, all are ranked whole."""
+        complete = translated.condition.completes.label("complete")
+        rank_query = translated.rank_query()
+        columns = [TABLE.c.id, TABLE.c.group_id, TABLE.c.language, TABLE.c.published, complete]
+        if newest or rank_query is None:
+            return sa.select(*columns, sa.true().label("windowed"), sa.literal(0.0).label("score")).where(
+                self.where(translated)).cte("selected").prefix_with("MATERIALIZED")
+        ranked_by = sa.cast(sa.literal(rank_query), TSQUERY)
+        weights = sa.literal(WEIGHTS).cast(sa.ARRAY(sa.REAL))
+        factor = self.factor(translated, parsed)
+        matched = sa.select(*columns, factor.label("factor"),
+                            (sa.func.ts_rank(weights, TABLE.c.head, ranked_by, NORMALISATION) * factor).label("quick")
+                            ).where(self.where(translated)).cte("matched").prefix_with("MATERIALIZED")
+        positioned = sa.select(matched, sa.func.row_number().over(
+            order_by=[matched.c.complete.desc(), matched.c.quick.desc(), matched.c.id]).label("position")).subquery()
+        whole = TABLE.alias("whole")
+        rank = sa.select(sa.func.ts_rank_cd(weights, whole.c.terms, ranked_by, NORMALISATION)).where(
+            whole.c.id == positioned.c.id).scalar_subquery()
+        windowed = positioned.c.position <= RESCORED
+        return sa.select(positioned.c.id, positioned.c.group_id, positioned.c.language, positioned.c.published,
+                         positioned.c.complete, windowed.label("windowed"),
+                         sa.case((windowed, rank * positioned.c.factor), else_=positioned.c.quick).label("score")
+                         ).cte("selected").prefix_with("MATERIALIZED")
 
     def page(self, translated: Translated, parsed: ql.Parsed, newest: bool, reads: tuple[str, ...]) -> list[Hit]:
         """The request's page: each translation group once, ranked by its best member, shown in the
         reader's language where it has a matching version."""
-        score = self.score(translated, parsed).label("score")
-        complete = translated.condition.completes.label("complete")
-        selected = sa.select(TABLE.c.id, TABLE.c.group_id, TABLE.c.language, TABLE.c.published, score,
-                             complete).where(self.where(translated)).cte("selected").prefix_with("MATERIALIZED")
+        selected = self.selected(translated, parsed, newest)
         original = selected.c.group_id == selected.c.id
-        best: list[Any]
-        if newest:
-            best = [selected.c.published.desc(), original.desc(), selected.c.id.desc()]
-        else:
-            best = [selected.c.complete.desc(), selected.c.score.desc(), selected.c.id]
-        preference = sa.func.coalesce(sa.func.array_position(sa.literal(list(reads), sa.ARRAY(sa.Text)),
-                                                             selected.c.language), len(reads) + 1)
         # Each group's leader (its best member) orders the page; the member shown is the one in the reader's
         # language. Both in one pass of window functions (a self-join of the groups was quadratic).
         leader_keys = ([selected.c.published, original, selected.c.id] if newest
-                       else [selected.c.complete, selected.c.score, selected.c.id])
+                       else [selected.c.complete, selected.c.windowed, selected.c.score, selected.c.id])
+        descending = [True] * len(leader_keys) if newest else [True, True, True, False]
+        best = [key.desc() if down else key for key, down in zip(leader_keys, descending, strict=True)]
+        preference = sa.func.coalesce(sa.func.array_position(sa.literal(list(reads), sa.ARRAY(sa.Text)),
+                                                             selected.c.language), len(reads) + 1)
         ranked = sa.select(selected.c.id, selected.c.group_id, selected.c.score,
                            *(sa.func.first_value(key).over(partition_by=selected.c.group_id, order_by=best)
                              .label(f"lead_{n}")
                              for n, key in enumerate(leader_keys)),
                            sa.func.row_number().over(partition_by=selected.c.group_id,
                                                      order_by=[preference, *best]).label("shows")).cte("ranked")
-        lead = [ranked.c[f"lead_{n}"] for n in range(3)]
-        order = ([lead[0].desc(), lead[1].desc(), lead[2].desc()] if newest
-                 else [lead[0].desc(), lead[1].desc(), lead[2]])
+        order = [ranked.c[f"lead_{n}"].desc() if down else ranked.c[f"lead_{n}"] for n, down in enumerate(descending)]
         start = (self.request.page - 1) * self.request.per_page
         rows = self.session.execute(
             sa.select(ranked.c.id, ranked.c.group_id, ranked.c.score).where(ranked.c.shows == 1)

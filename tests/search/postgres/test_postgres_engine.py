@@ -21,6 +21,7 @@ from exchange.search.analysis import tokens
 from exchange.search.backend import IndexUnavailable
 from exchange.search.backend import SearchRequest
 from exchange.search.catalogue import DEGRADED_NOTICE
+from exchange.search.postgres import backend as postgres_backend
 from exchange.search.postgres.backend import PostgresBackend
 
 pytestmark = pytest.mark.engine("postgres")
@@ -164,3 +165,22 @@ def test_a_question_reads_no_practice_s_terms_but_to_rank_it(instance, make_prac
         sa.event.remove(instance.db.engine, "before_cursor_execute", explain)
     assert plans and not [line for line in plans if "Seq Scan on search_documents" in line]
     assert not [line for line in plans if "Filter:" in line and "terms @@" in line]  # no row-by-row match
+
+
+def test_past_the_rescoring_window_matches_follow_by_their_title_summary_and_tags(instance, make_practice,
+                                                                                  monkeypatch):
+    monkeypatch.setattr(postgres_backend, "RESCORED", 2)
+    texts = {"title": {"title": "Zebraword drill"}, "summary": {"summary": "A zebraword exercise."},
+             "dense": {"body": "Zebraword zebraword zebraword, then zebraword.\n"},
+             "once": {"body": "One zebraword among many other words of a long body.\n"}}
+    for slug, fields in texts.items():
+        publishing.publish(instance, make_practice(**{"title": f"Drill {slug}", **fields}), slug, "test")
+    ranked = found(instance, "zebraword")
+    # the two matching in their title or summary are ranked whole, first; the body-only ones after them
+    assert ranked[:2] == ["jakarta/title", "jakarta/summary"] and set(ranked[2:]) == {"jakarta/dense", "jakarta/once"}
+    pages = [hit.id for page in (1, 2) for hit in instance.search.search(
+        SearchRequest(q="zebraword", page=page, per_page=2), PUBLIC).hits]
+    assert pages == ranked  # pages neither repeat nor skip a practice across the window's edge
+    monkeypatch.setattr(postgres_backend, "RESCORED", 10)
+    # with every match in the window, the whole text counts: four times in the body outranks once in the title
+    assert found(instance, "zebraword") == ["jakarta/dense", "jakarta/title", "jakarta/summary", "jakarta/once"]
