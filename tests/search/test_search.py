@@ -737,7 +737,7 @@ def test_anonymous_search_is_as_if_restricted_practices_did_not_exist(twins, q):
         seen, baseline = (find(app.extensions["exchange"], q, filters=filters) for app in twins)
         assert not RESTRICTED_IDS & set(ids(seen)), filters
         assert not any(other in RESTRICTED_IDS for hit in seen.hits for other, _ in hit.also_in), filters
-        assert seen.total == baseline.total, filters
+        assert seen.total == baseline.total, (filters, seen.notices, baseline.notices)
         assert seen.facets == baseline.facets, filters
         assert seen.suggestion == baseline.suggestion, filters
         assert seen.notices == baseline.notices, filters

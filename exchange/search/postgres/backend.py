@@ -117,6 +117,9 @@ class PostgresBackend:
             # The planner prices a row's ``terms @@`` as cheap and scans the whole table when a word is common,
             # reading every row's tsvector out of TOAST; the GIN index's bitmap answers without reading one.
             session.execute(sa.text("SET LOCAL enable_seqscan = off"))
+            # nor compile a search to machine code: that takes a second, and the price of a plan without a
+            # seqscan (where no index serves, the table is scanned anyway) is always past JIT's threshold
+            session.execute(sa.text("SET LOCAL jit = off"))
             # room to hash the ids of a common word's rows (queries.Translator.contains) at 100,000 practices
             session.execute(sa.text("SET LOCAL work_mem = '64MB'"))
             try:
@@ -140,6 +143,7 @@ class PostgresBackend:
             return []
         with self.db.session() as session:
             session.execute(sa.text(f"SET LOCAL statement_timeout = {max(1, int(seconds * 1000))}"))
+            session.execute(sa.text("SET LOCAL jit = off"))  # as in search
             try:
                 return _related(session, practice_id, visibilities, limit)
             except sa.exc.OperationalError as error:

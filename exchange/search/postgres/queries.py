@@ -225,8 +225,11 @@ class Translator:
                                sa.cast(concepts[0].matched, sa.Integer))
             into.coverage.append(sa.cast(covered, sa.Float) / len(concepts))
             # a row covering at least one concept matches one of their tsqueries: what the index can find
+            # covering them all is one set of the index's (their tsqueries and-ed), not one per concept
+            every_concept = (self.contains(all_of([c.needs for c in concepts]) or "")
+                             if all(c.indexed for c in concepts) else sa.and_(*(c.complete for c in concepts)))
             return Condition(sa.and_(covered >= minimum, *(c.matched for c in rest)),
-                             sa.and_(*(c.complete for c in concepts + rest)),
+                             sa.and_(every_concept, *(c.complete for c in rest)),
                              all_of([any_of([c.needs for c in concepts])] + [c.needs for c in positives]))
         every = concepts + rest
         if not every:

@@ -161,10 +161,15 @@ def test_a_question_reads_no_practice_s_terms_but_to_rank_it(instance, make_prac
     sa.event.listen(instance.db.engine, "before_cursor_execute", explain)
     try:
         assert set(found(instance, "levee pump community")) == {f"jakarta/drill-{n}" for n in range(3)}
+        text_plans = list(plans)
+        # with no words the table is read (no index serves), and no search is compiled by JIT for a second
+        browsed = instance.search.search(SearchRequest(q="", filters={"city": ["jakarta"]}), PUBLIC)
+        assert browsed.total == 3 and not browsed.notices
     finally:
         sa.event.remove(instance.db.engine, "before_cursor_execute", explain)
-    assert plans and not [line for line in plans if "Seq Scan on search_documents" in line]
-    assert not [line for line in plans if "Filter:" in line and "terms @@" in line]  # no row-by-row match
+    assert text_plans and not [line for line in text_plans if "Seq Scan on search_documents" in line]
+    assert not [line for line in text_plans if "Filter:" in line and "terms @@" in line]  # no row-by-row match
+    assert len(plans) > len(text_plans) and not [line for line in plans if "JIT" in line]
 
 
 def test_past_the_rescoring_window_matches_follow_by_their_title_summary_and_tags(instance, make_practice,
