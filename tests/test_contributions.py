@@ -17,6 +17,7 @@ from exchange.models import Submission
 from exchange.review import submissions
 from exchange.search.backend import SearchRequest
 from tests import changes_html
+from tests.conftest import SEARCH_SECONDS
 from tests.conftest import practice_text
 from tests.test_accounts import HTTPS
 from tests.test_accounts import PASSWORD
@@ -58,7 +59,8 @@ def test_write_submit_request_changes_revise_approve_publish(app, instance):
     assert response.status_code == 302
     submission = latest(instance)
     assert submission.status == "submitted" and submission.practice_id == "jakarta/posko-banjir-rw"
-    assert instance.search.search(SearchRequest(q="posko"), frozenset({"public"})).total == 0  # not yet public
+    not_yet = instance.search.search(SearchRequest(q="posko"), frozenset({"public"}), seconds=SEARCH_SECONDS)
+    assert not_yet.total == 0  # not yet public
     assert "Posko banjir tingkat RW" in reviewer.get(HTTPS + "/dashboard").get_data(as_text=True)
     page = reviewer.get(f"{HTTPS}/submissions/{submission.id}").get_data(as_text=True)
     token = _token_in(page)
@@ -71,7 +73,7 @@ def test_write_submit_request_changes_revise_approve_publish(app, instance):
     assert latest(instance).status == "submitted"
     post(reviewer, f"/submissions/{submission.id}/approve", {"comment": "Bagus.", "csrf_token": token})
     assert latest(instance).status == "approved" and latest(instance).published_version == 1
-    hits = instance.search.search(SearchRequest(q="kebanjiran"), frozenset({"public"})).hits
+    hits = instance.search.search(SearchRequest(q="kebanjiran"), frozenset({"public"}), seconds=SEARCH_SECONDS).hits
     assert [h.id for h in hits] == ["jakarta/posko-banjir-rw"]
     events = [e.action for e in submissions.events(instance, submission.id)]
     assert events == ["save", "submit", "request_changes", "save", "submit", "approve"]
