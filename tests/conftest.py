@@ -41,6 +41,9 @@ os.environ.pop("EXCHANGE_DATABASE_URL", None)
 # things take is for bench/.
 os.environ.setdefault("EXCHANGE_SEARCH_SECONDS", "600")
 os.environ.setdefault("EXCHANGE_PREVIEW_SECONDS", "600")
+#: the budget a test gives a search engine it calls directly (the engines' own default is the production 2 s,
+#: which a loaded machine's pauses can spend, leaving a search with no results)
+SEARCH_SECONDS = float(os.environ["EXCHANGE_SEARCH_SECONDS"])
 # Likewise the API's calls a minute: a module's tests call it from one address far more often than a script
 # would. The limits are tested with their own settings (tests/test_api.py).
 os.environ.setdefault("EXCHANGE_API_CALLS_PER_MINUTE", "1000000")

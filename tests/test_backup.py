@@ -21,6 +21,7 @@ from exchange.library.storage import write_durably
 from exchange.packs import packs
 from exchange.review import submissions
 from exchange.search.backend import SearchRequest
+from tests.conftest import SEARCH_SECONDS
 from tests.conftest import close
 from tests.conftest import practice_text
 from tests.test_accounts import PASSWORD
@@ -153,7 +154,7 @@ def test_a_backup_taken_during_writes_restores_to_the_same_library(instance, emp
     assert f"jakarta/drill-{title_round}" in current
     # Accounts work as they did (their password hashes came along), and the index was rebuilt
     assert people.authenticate(empty_instance, "siti@jakarta.example", PASSWORD, "198.51.100.7") is not None
-    found = empty_instance.search.search(SearchRequest(q="Drill"), frozenset({"public"}))
+    found = empty_instance.search.search(SearchRequest(q="Drill"), frozenset({"public"}), seconds=SEARCH_SECONDS)
     assert found.total == sum(1 for pid in current if pid.startswith("jakarta/drill-"))
 
 

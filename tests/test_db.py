@@ -51,7 +51,8 @@ def test_writes_take_the_lock_up_front_so_a_second_writer_waits(instance):
 
     thread = threading.Thread(target=first)
     thread.start()
-    first_has_lock.wait(5)
+    # Waited for, not assumed: had the thread not begun within a few seconds, this writer took the lock first.
+    assert first_has_lock.wait(120), "the first writer never began"
     timer = threading.Timer(0.3, release.set)
     timer.start()
     with instance.db.writing() as session:  # blocks on BEGIN IMMEDIATE / the advisory lock until then

@@ -29,6 +29,7 @@ from exchange.models import PracticeVersion
 from exchange.models import Submission
 from exchange.review import submissions
 from exchange.search.backend import SearchRequest
+from tests.conftest import SEARCH_SECONDS
 from tests.test_publishing import add_people
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,7 +76,8 @@ def versions(instance: Instance) -> list[int]:
 
 
 def found(instance: Instance, word: str) -> list[str]:
-    return [hit.id for hit in instance.search.search(SearchRequest(q=word), frozenset({"public"})).hits]
+    results = instance.search.search(SearchRequest(q=word), frozenset({"public"}), seconds=SEARCH_SECONDS)
+    return [hit.id for hit in results.hits]
 
 
 def repaired(instance: Instance) -> None:

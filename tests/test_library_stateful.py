@@ -45,6 +45,7 @@ from exchange.library import reading
 from exchange.review import submissions
 from exchange.search import discovery
 from exchange.search.backend import SearchRequest
+from tests.conftest import SEARCH_SECONDS
 from tests.conftest import Databases
 from tests.conftest import practice_text
 from tests.test_accounts import PASSWORD
@@ -103,7 +104,7 @@ class Library(RuleBasedStateMachine):
         shutil.copytree(self.template, self.folder / "instance")
         self.database = contextlib.ExitStack()
         url = self.database.enter_context(self.databases.fresh(like=self.template_url))
-        self.instance = Instance.open(self.folder / "instance", url)
+        self.instance = Instance.open(self.folder / "instance", url, search_seconds=SEARCH_SECONDS)
         self.people = [people.load(self.instance, f"{n}:1") for n in range(1, len(PEOPLE) + 1)]
         self.practices: dict[str, Practice] = {}
         self.counter = 0

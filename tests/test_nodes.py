@@ -27,6 +27,7 @@ from exchange.models import IndexOutbox
 from exchange.models import utcnow
 from exchange.search import indexing
 from exchange.search.backend import SearchRequest
+from tests.conftest import SEARCH_SECONDS
 from tests.conftest import close
 from tests.conftest import exchange_environment
 from tests.conftest import practice_text
@@ -38,7 +39,8 @@ HANG_GUARD_SECONDS = 900.0
 
 
 def found(instance: Instance, q: str) -> list[str]:
-    return [hit.id for hit in instance.search.search(SearchRequest(q=q, per_page=100), PUBLIC).hits]
+    results = instance.search.search(SearchRequest(q=q, per_page=100), PUBLIC, seconds=SEARCH_SECONDS)
+    return [hit.id for hit in results.hits]
 
 
 # Two nodes in one process: the outbox's bookkeeping ----------------------------------------------

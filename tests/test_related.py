@@ -40,7 +40,8 @@ FROM_ANOTHER_PROCESS = """
 import json, os, pathlib
 from exchange import related
 from exchange.instance import Instance
-instance = Instance.open(pathlib.Path(os.environ["EXCHANGE_INSTANCE"]), os.environ.get("EXCHANGE_DATABASE_URL"))
+instance = Instance.open(pathlib.Path(os.environ["EXCHANGE_INSTANCE"]), os.environ.get("EXCHANGE_DATABASE_URL"),
+                         search_seconds=float(os.environ["EXCHANGE_SEARCH_SECONDS"]))  # the suite's lifted budget
 print(json.dumps(sorted(hit.card["title"] for hit in related.related(instance, "jakarta/sirens", 1, None))))
 """
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from exchange.search.backend import SearchRequest
+from tests.conftest import SEARCH_SECONDS
 from tests.relevance.evaluate import evaluate
 
 # nDCG@10 reached when last tuned (bench/relevance.py), less 0.02 so unrelated changes do not flap.
@@ -18,7 +19,7 @@ MINIMUM_NDCG = {"all": 0.84, "english": 0.88, "indonesian": 0.82, "japanese": 0.
 
 def ranked_ids(index, query) -> list[str]:  # type: ignore[no-untyped-def]
     results = index.search(SearchRequest(q=query.q, filters=query.filters, per_page=10),
-                     frozenset({"public"}))
+                     frozenset({"public"}), seconds=SEARCH_SECONDS)
     ranked: list[str] = []
     for hit in results.hits:  # a result stands for its whole translation group ("also in: …")
         ranked.append(hit.id)

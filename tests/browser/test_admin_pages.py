@@ -146,6 +146,7 @@ def test_disabling_asks_first_and_re_enabling_works_without_javascript(browser, 
     page.goto(live_server + f"/admin/people/{accounts[COLLEAGUE]}")
     page.get_by_role("button", name="Disable the account…").click()
     expect(page.get_by_text("Disable the account of Bambang Setyo Nugroho Wicaksono?")).to_be_visible()
+    page.wait_for_load_state("load")  # its width only once the stylesheets are in (the text shows before)
     shoot(page, "admin-person-390-confirm-disable")
     no_sideways_scrolling(page, PHONE)
     page.get_by_role("button", name="Yes, disable the account").click()

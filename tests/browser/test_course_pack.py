@@ -75,6 +75,7 @@ def test_search_add_three_reorder_add_notes_and_export_pdf_and_epub(browser: Bro
     for _ in range(3):  # the new section comes last: move it to the top
         page.locator(".pack-section").get_by_role("button", name="↑ Up").click()
     expect(page.locator(".pack-entries > li").first).to_contain_text("Peringatan dini")
+    page.wait_for_load_state("load")  # its width only once the stylesheets are in ('Add section' reloaded it)
     shot(page, "pack-built")
     page.set_viewport_size({"width": 390, "height": 844})
     shot(page, "pack-built-phone")

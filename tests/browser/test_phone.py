@@ -92,6 +92,7 @@ def test_filters_are_folded_on_a_phone_and_work_without_javascript(open_at, live
     expect(page.locator(".active-filters a")).to_have_count(1)
     expect(page.locator("details.filters > summary")).to_contain_text("1")
     expect(page.locator("article.practice-card").first).to_be_visible()
+    page.wait_for_load_state("load")  # positions only once the stylesheets are in (the URL changes before)
     assert top_of(page, "article.practice-card") < PHONE["height"]
 
 

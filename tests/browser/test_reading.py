@@ -20,6 +20,7 @@ def test_home_browse_open_a_practice(page: Page, live_server, screenshot, langua
     expect(page).to_have_url(re.compile(rf"/practices\?language={language}$"))
     cards = page.locator("article.practice-card")
     expect(cards.first).to_be_visible()
+    page.wait_for_load_state("domcontentloaded")  # every card, not only those parsed when the first showed
     for lang in cards.evaluate_all("cards => cards.map(c => c.lang)"):
         assert lang == language
     screenshot(f"browse-{language}")

@@ -50,5 +50,6 @@ def test_the_alert_frequency_is_tall_enough_to_tap_on_a_phone(page: Page, live_s
     page.locator(".save-search button[type=submit]").click()
     saved = page.locator(".saved-actions select[name=frequency]")
     expect(saved).to_be_visible()
+    page.wait_for_load_state("load")  # its height only once the stylesheets are in (it shows before)
     assert saved.bounding_box()["height"] >= 44
     screenshot("saved-searches-390-id")

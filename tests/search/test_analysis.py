@@ -9,6 +9,7 @@ from exchange.search.analysis import is_query_stopword
 from exchange.search.analysis import tokens
 from exchange.search.backend import STEMMING
 from exchange.search.backend import SearchRequest
+from tests.conftest import SEARCH_SECONDS
 
 pytestmark = pytest.mark.needs(STEMMING)
 
@@ -17,7 +18,8 @@ PUBLIC = frozenset({"public"})
 
 def found(instance, q: str) -> set[str]:  # type: ignore[no-untyped-def]
     """The ids an anonymous visitor finds for ``q``."""
-    return {hit.id for hit in instance.search.search(SearchRequest(q=q, per_page=100), PUBLIC).hits}
+    results = instance.search.search(SearchRequest(q=q, per_page=100), PUBLIC, seconds=SEARCH_SECONDS)
+    return {hit.id for hit in results.hits}
 
 
 @pytest.mark.parametrize(("language", "words"), [

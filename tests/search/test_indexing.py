@@ -32,6 +32,7 @@ from exchange.search.backend import SearchRequest
 from exchange.search.catalogue import DEGRADED_NOTICE
 from exchange.search.documents import index_document
 from exchange.search.whoosh.backend import WhooshBackend
+from tests.conftest import SEARCH_SECONDS
 from tests.conftest import exchange_environment
 
 pytestmark = pytest.mark.needs(OWN_INDEX)
@@ -46,7 +47,8 @@ WHOOSH_FOLDERS = pytest.mark.engine("whoosh")
 
 def found(instance, q: str) -> list[str]:  # type: ignore[no-untyped-def]
     """The ids an anonymous visitor finds for ``q`` in ``instance``'s live index."""
-    return [hit.id for hit in instance.search.search(SearchRequest(q=q, per_page=100), PUBLIC).hits]
+    results = instance.search.search(SearchRequest(q=q, per_page=100), PUBLIC, seconds=SEARCH_SECONDS)
+    return [hit.id for hit in results.hits]
 
 
 def pending(instance) -> list[str]:  # type: ignore[no-untyped-def]
@@ -122,7 +124,7 @@ def test_words_removed_by_an_update_no_longer_find_the_practice(instance, make_p
                                             hazards="[drought]"), "levee", "test")
     assert found(instance, "quokkaline") == ["jakarta/levee"]
     assert found(instance, "zebraword") == []
-    facets = instance.search.search(SearchRequest(), PUBLIC).facets
+    facets = instance.search.search(SearchRequest(), PUBLIC, seconds=SEARCH_SECONDS).facets
     assert facets["hazard"] == {"drought": 1}
 
 
@@ -141,7 +143,8 @@ def test_rebuild_swaps_in_a_new_folder_while_an_open_searcher_keeps_answering(in
     assert docnum is not None and old.stored_fields(docnum)["card"]["title"] == "Levee patrol"
     publishing.publish(instance, make_practice(title="Dam plan", body="Open the quokkaline sluice.\n"),
                     "dam", "test")
-    assert [hit.id for hit in elsewhere.search(SearchRequest(q="quokkaline"), PUBLIC).hits] == ["jakarta/dam"]
+    results = elsewhere.search(SearchRequest(q="quokkaline"), PUBLIC, seconds=SEARCH_SECONDS)
+    assert [hit.id for hit in results.hits] == ["jakarta/dam"]
     assert found(instance, "levee") == ["jakarta/levee"]
     old.close()
     elsewhere.close()
@@ -458,7 +461,7 @@ def test_a_reindex_killed_midway_leaves_the_old_index_serving(library_app):
     restarted = same_instance(instance)
     started = restarted.extensions["exchange"]
     assert started.search.index.live_folder().name == before
-    assert started.search.search(SearchRequest(), PUBLIC).total == 35
+    assert started.search.search(SearchRequest(), PUBLIC, seconds=SEARCH_SECONDS).total == 35
     assert restarted.test_client().get("/practices?q=tsunami").status_code == 200
     assert "津波" in restarted.test_client().get("/practices?q=tsunami").get_data(as_text=True)
 
@@ -472,7 +475,7 @@ def test_a_reindex_killed_midway_leaves_the_old_index_serving(library_app):
     assert live_name(started) != before
     assert not abandoned & index_folders(started)
     fresh = same_instance(instance).extensions["exchange"]
-    assert fresh.search.search(SearchRequest(), PUBLIC).total == 35
+    assert fresh.search.search(SearchRequest(), PUBLIC, seconds=SEARCH_SECONDS).total == 35
     assert consistency.check(fresh) == []
     for opened in (started, fresh):
         opened.db.dispose()
@@ -503,8 +506,9 @@ def test_a_new_process_reads_segments_that_have_deletions(instance, make_practic
     publishing.publish(instance, make_practice(title="Levee patrol", body="Walk the quokkaline levee.\n"),
                        "levee", "test")
     fresh = WhooshBackend(instance.search.index.root)  # another worker, starting after the update
-    levee = fresh.search(SearchRequest(q="levee"), PUBLIC).hits
+    levee = fresh.search(SearchRequest(q="levee"), PUBLIC, seconds=SEARCH_SECONDS).hits
     assert sorted(h.id for h in levee) == ["jakarta/dam", "jakarta/levee"]
-    assert fresh.search(SearchRequest(q="zebraword"), PUBLIC).total == 0
-    assert [h.id for h in fresh.search(SearchRequest(q="quokkaline"), PUBLIC).hits] == ["jakarta/levee"]
+    assert fresh.search(SearchRequest(q="zebraword"), PUBLIC, seconds=SEARCH_SECONDS).total == 0
+    quokkaline = fresh.search(SearchRequest(q="quokkaline"), PUBLIC, seconds=SEARCH_SECONDS).hits
+    assert [h.id for h in quokkaline] == ["jakarta/levee"]
     fresh.close()

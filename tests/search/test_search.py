@@ -28,6 +28,7 @@ from exchange.search.backend import SearchRequest
 from exchange.search.backend import SearchResults
 from exchange.search.whoosh.evaluation import MAX_PREFIX_TERMS
 from exchange.search.whoosh.queries import to_whoosh
+from tests.conftest import SEARCH_SECONDS
 from tests.conftest import practice_text
 from tests.search.conftest import searching_with
 
@@ -140,7 +141,7 @@ def publish_all(instance, practices: dict[str, dict[str, str]]) -> None:  # type
 
 def find(instance, q: str = "", visibilities: frozenset[str] = PUBLIC, **options) -> SearchResults:  # type: ignore[no-untyped-def]
     options.setdefault("per_page", 100)
-    return instance.search.search(SearchRequest(q=q, **options), visibilities)
+    return instance.search.search(SearchRequest(q=q, **options), visibilities, seconds=SEARCH_SECONDS)
 
 
 def ids(results: SearchResults) -> list[str]:
@@ -546,7 +547,8 @@ def test_a_slip_in_an_affixed_indonesian_word_is_corrected_in_its_root(corpus):
 @pytest.mark.needs(SUGGESTIONS)
 def test_the_wrong_kanji_is_mended_though_part_of_the_compound_matches(library_app):
     # 防災訓連 finds practices through 防災 alone; 防災訓練 (disaster drill) reads the same and was meant
-    results = library_app.extensions["exchange"].search.search(SearchRequest(q="防災訓連"), PUBLIC)
+    results = library_app.extensions["exchange"].search.search(SearchRequest(q="防災訓連"), PUBLIC,
+                                                               seconds=SEARCH_SECONDS)
     assert results.corrected == "防災訓練"
     assert results.notices == ["Showing results for “防災訓練” instead of “防災訓連”."]
 
@@ -563,7 +565,7 @@ def test_a_misspelt_word_is_corrected_where_no_practice_has_both_words(corpus):
 @pytest.mark.parametrize("q", ["soal", "phrase", "tsunami phrase"])
 def test_a_real_word_no_practice_uses_is_never_mended_into_another(library_app, q):
     # "soal" (about) is not "soil", "phrase" is not "phase", though the bundled practices use only the latter
-    results = library_app.extensions["exchange"].search.search(SearchRequest(q=q), PUBLIC)
+    results = library_app.extensions["exchange"].search.search(SearchRequest(q=q), PUBLIC, seconds=SEARCH_SECONDS)
     assert results.corrected is None and results.suggestion is None
 
 
@@ -571,9 +573,9 @@ def test_a_real_word_no_practice_uses_is_never_mended_into_another(library_app, 
 def test_a_slip_is_mended_into_the_word_that_makes_a_term_with_its_neighbour(library_app):
     # "bumu" is one letter from bumi and from buku (book), which practices use more; gempa bumi is a term
     search = library_app.extensions["exchange"].search
-    assert search.search(SearchRequest(q="gempa bumu"), PUBLIC).corrected == "gempa bumi"
+    assert search.search(SearchRequest(q="gempa bumu"), PUBLIC, seconds=SEARCH_SECONDS).corrected == "gempa bumi"
     # three letters, and an English word (an asp is a snake), but beside kabut it is asap: kabut asap, haze
-    assert search.search(SearchRequest(q="kabut asp"), PUBLIC).corrected == "kabut asap"
+    assert search.search(SearchRequest(q="kabut asp"), PUBLIC, seconds=SEARCH_SECONDS).corrected == "kabut asap"
 
 
 @pytest.mark.needs(SUGGESTIONS)
@@ -670,10 +672,11 @@ def test_no_suggestion_when_the_word_is_fine(corpus):
 
 @pytest.mark.needs(RELATED)
 def test_related_practices_leave_out_the_practices_own_translations(corpus):
-    found = [hit.id for hit in corpus.search.related(ID["heat-health-plan"], PUBLIC)]
+    found = [hit.id for hit in corpus.search.related(ID["heat-health-plan"], PUBLIC, seconds=SEARCH_SECONDS)]
     assert found and ID["heatstroke-alert"] in found
     assert not HEAT_GROUP & set(found)
-    from_translation = [hit.id for hit in corpus.search.related(ID["rencana-kesehatan-panas"], PUBLIC)]
+    from_translation = [hit.id for hit in corpus.search.related(ID["rencana-kesehatan-panas"], PUBLIC,
+                                                                seconds=SEARCH_SECONDS)]
     assert not HEAT_GROUP & set(from_translation)
 
 
@@ -878,11 +881,12 @@ def test_partner_staff_counts_include_restricted_practices(twins):
 def test_related_practices_never_show_restricted_ones_to_anonymous_visitors(twins):
     instance = twins[0].extensions["exchange"]
     for practice_id in ID.values():
-        found = {hit.id for hit in instance.search.related(practice_id, PUBLIC, limit=20)}
+        found = {hit.id for hit in instance.search.related(practice_id, PUBLIC, limit=20, seconds=SEARCH_SECONDS)}
         assert not found & RESTRICTED_IDS, practice_id
         with instance.db.session():
             assert not {h.id for h in discovery.related(instance, practice_id, policy.ANONYMOUS, 20)} & RESTRICTED_IDS
-    staff = {hit.id for hit in instance.search.related(ID["river-early-warning"], STAFF, limit=20)}
+    staff = {hit.id for hit in instance.search.related(ID["river-early-warning"], STAFF, limit=20,
+                                                       seconds=SEARCH_SECONDS)}
     assert "melbourne/levee-inspection" in staff  # the restricted practice is related, and staff see it
 
 
@@ -897,7 +901,8 @@ def test_related_order_and_scores_for_anonymous_visitors_do_not_depend_on_restri
     with_restricted, without = (app.extensions["exchange"].search for app in twins)
 
     def listed(index, practice_id: str, visibilities: frozenset[str] = PUBLIC) -> list:  # type: ignore[no-untyped-def]
-        return [(hit.id, hit.score, hit.also_in) for hit in index.related(practice_id, visibilities, limit=20)]
+        return [(hit.id, hit.score, hit.also_in)
+                for hit in index.related(practice_id, visibilities, limit=20, seconds=SEARCH_SECONDS)]
 
     for practice_id in ID.values():
         assert listed(with_restricted, practice_id) == listed(without, practice_id), practice_id
@@ -1069,7 +1074,7 @@ def test_an_empty_library_answers_every_search_page(client, path):
 @pytest.mark.parametrize("visibilities", [PUBLIC, STAFF])
 def test_an_empty_library_answers_every_search_from_its_own_engine(instance, q, visibilities):
     # an empty index once weighed a concept by log(0), and search fell back to the catalogue
-    results = instance.search.search(SearchRequest(q=q), visibilities)
+    results = instance.search.search(SearchRequest(q=q), visibilities, seconds=SEARCH_SECONDS)
     assert results.total == 0 and not results.degraded
 
 

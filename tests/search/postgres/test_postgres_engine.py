@@ -23,6 +23,7 @@ from exchange.search.backend import SearchRequest
 from exchange.search.catalogue import DEGRADED_NOTICE
 from exchange.search.postgres import backend as postgres_backend
 from exchange.search.postgres.backend import PostgresBackend
+from tests.conftest import SEARCH_SECONDS
 
 pytestmark = pytest.mark.engine("postgres")
 PUBLIC = frozenset({"public"})
@@ -30,7 +31,8 @@ PUBLIC = frozenset({"public"})
 
 def found(instance: Instance, q: str) -> list[str]:
     """The ids an anonymous visitor finds for ``q`` through the instance's engine."""
-    return [hit.id for hit in instance.search.search(SearchRequest(q=q, per_page=100), PUBLIC).hits]
+    results = instance.search.search(SearchRequest(q=q, per_page=100), PUBLIC, seconds=SEARCH_SECONDS)
+    return [hit.id for hit in results.hits]
 
 
 def terms(instance: Instance, practice_id: str) -> set[str]:
@@ -97,7 +99,8 @@ def test_a_rebuild_answers_from_the_old_rows_until_its_swap_and_a_failed_one_cha
 
     def documents_then_fail():  # type: ignore[no-untyped-def]
         yield from ()
-        seen_during.append([hit.id for hit in elsewhere.search(SearchRequest(q="levee"), PUBLIC).hits])
+        seen_during.append([hit.id for hit in elsewhere.search(SearchRequest(q="levee"), PUBLIC,
+                                                              seconds=SEARCH_SECONDS).hits])
         raise OSError("the library folder went away")
 
     with pytest.raises(OSError):
@@ -105,7 +108,8 @@ def test_a_rebuild_answers_from_the_old_rows_until_its_swap_and_a_failed_one_cha
     assert seen_during == [["jakarta/levee"]] and found(instance, "levee") == ["jakarta/levee"]
 
     def no_documents():  # type: ignore[no-untyped-def]
-        seen_during.append([hit.id for hit in elsewhere.search(SearchRequest(q="levee"), PUBLIC).hits])
+        seen_during.append([hit.id for hit in elsewhere.search(SearchRequest(q="levee"), PUBLIC,
+                                                              seconds=SEARCH_SECONDS).hits])
         return iter(())
 
     assert instance.search.rebuild(no_documents, wait=False) == 0  # the failed rebuild let go of its lock

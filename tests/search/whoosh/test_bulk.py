@@ -14,6 +14,7 @@ from exchange.library import vocabularies
 from exchange.search import indexing
 from exchange.search.backend import SearchRequest
 from exchange.search.whoosh import bulk
+from tests.conftest import SEARCH_SECONDS
 
 PUBLIC = frozenset({"public"})
 #: Words, phrases, other languages, filters, a misspelling and an empty query (newest first).
@@ -29,7 +30,7 @@ def answers(app: Flask) -> list[tuple]:
     everyone = frozenset(vocabularies.visibilities().keys())
     return [(r.total, [(h.id, h.score, h.snippet) for h in r.hits], r.facets, r.suggestion)
             for request in QUERIES for viewer in (PUBLIC, everyone)
-            for r in [search.search(request, viewer)]]
+            for r in [search.search(request, viewer, seconds=SEARCH_SECONDS)]]
 
 
 def contents(folder: Path) -> tuple[int, str]:
@@ -95,6 +96,6 @@ def test_a_part_that_fails_fails_the_rebuild_and_the_old_index_keeps_serving(
         indexing.rebuild(instance)
 
     assert instance.search.index.live_folder() == old
-    hits = instance.search.search(SearchRequest(q="quokkaline", per_page=10), PUBLIC).hits
+    hits = instance.search.search(SearchRequest(q="quokkaline", per_page=10), PUBLIC, seconds=SEARCH_SECONDS).hits
     assert len(hits) == 4
     assert instance.search.sweep()  # the failed build's folder, never live, is removed
