@@ -167,7 +167,8 @@ def test_a_question_reads_no_practice_s_terms_but_to_rank_it(instance, make_prac
         assert set(found(instance, "levee pump community")) == {f"jakarta/drill-{n}" for n in range(3)}
         text_plans = list(plans)
         # with no words the table is read (no index serves), and no search is compiled by JIT for a second
-        browsed = instance.search.search(SearchRequest(q="", filters={"city": ["jakarta"]}), PUBLIC)
+        browsed = instance.search.search(SearchRequest(q="", filters={"city": ["jakarta"]}), PUBLIC,
+                                         seconds=SEARCH_SECONDS)
         assert browsed.total == 3 and not browsed.notices
     finally:
         sa.event.remove(instance.db.engine, "before_cursor_execute", explain)
@@ -188,7 +189,7 @@ def test_past_the_rescoring_window_matches_follow_by_their_title_summary_and_tag
     # the two matching in their title or summary are ranked whole, first; the body-only ones after them
     assert ranked[:2] == ["jakarta/title", "jakarta/summary"] and set(ranked[2:]) == {"jakarta/dense", "jakarta/once"}
     pages = [hit.id for page in (1, 2) for hit in instance.search.search(
-        SearchRequest(q="zebraword", page=page, per_page=2), PUBLIC).hits]
+        SearchRequest(q="zebraword", page=page, per_page=2), PUBLIC, seconds=SEARCH_SECONDS).hits]
     assert pages == ranked  # pages neither repeat nor skip a practice across the window's edge
     monkeypatch.setattr(postgres_backend, "RESCORED", 10)
     # with every match in the window, the whole text counts: four times in the body outranks once in the title
