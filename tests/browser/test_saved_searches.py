@@ -52,4 +52,6 @@ def test_the_alert_frequency_is_tall_enough_to_tap_on_a_phone(page: Page, live_s
     expect(saved).to_be_visible()
     page.wait_for_load_state("load")  # its height only once the stylesheets are in (it shows before)
     assert saved.bounding_box()["height"] >= 44
+    buttons = page.locator(".saved-actions button")  # Simpan, Alamat feed baru, Hapus
+    assert buttons.count() >= 3 and all(buttons.nth(n).bounding_box()["height"] >= 44 for n in range(buttons.count()))
     screenshot("saved-searches-390-id")
