@@ -72,8 +72,12 @@ def prepare_search(instance: Instance) -> int:
 
 #: what each kind of reader may read: the search caches are kept per set
 READERS = (frozenset({"public"}), frozenset({"public", "partners"}))
-#: a few words in each language, so that the first search reads the glossary and analysers of all three
-WARM_UP_QUERIES = ("flood warning", "banjir evakuasi", "避難")
+#: a few words in each language, so that the first search reads the glossary and analysers of all three;
+#: misspelt ones (a slip in English and in Indonesian, a word two letters off, a word beside the one it
+#: makes a term with, the wrong kanji of the same sound), so that spelling's tables are built and its
+#: vocabulary read; and a city's name, for the places
+WARM_UP_QUERIES = ("flood warning", "banjir evakuasi", "避難", "evacuaton sheltr", "pengungsain", "evakuasion",
+                   "gempa bumu", "非難所", "jakarta")
 
 
 def warm_up(instance: Instance) -> None:

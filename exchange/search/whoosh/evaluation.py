@@ -154,6 +154,16 @@ class PostingsCache:
                 segment = self._segments[key] = _Segment(key, reader.doc_count_all())
             return segment
 
+    def read_field_lengths(self, searcher: Searcher) -> None:
+        """Read the lengths of every scorable field in each segment of ``searcher`` now, rather than a field
+        at a time as queries first find a term in it (a warm-up's work: a publish's new segment is small)."""
+        for sub, _offset in _leaves(searcher):
+            reader = sub.reader()
+            segment = self.segment(reader)
+            for fieldname, field in searcher.schema.items():
+                if field.scorable and reader.field_length(fieldname):
+                    segment.field_lengths(reader, fieldname)
+
     def forget_segments_except(self, keep: set[str]) -> None:
         """Drop what is cached for segments not in ``keep``: work only when the live segments changed
         (a publish or a merge), never a scan of every cached term on every query."""
