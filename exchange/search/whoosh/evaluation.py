@@ -109,8 +109,8 @@ def _field_lengths(reader: IndexReader, fieldname: str, size: int) -> np.ndarray
     """Every document's length of ``fieldname`` in one segment (0 without the field), as BM25 scores with.
 
     Whoosh keeps them as a column of one byte per document: read whole (Whoosh 2.7 internals, as
-    ``_blocks``), that is about a hundredth of the time of asking for each document's length, which
-    a segment of 10,000 documents and some thirty fields would otherwise take a second over.
+    ``_blocks``), that takes about a thirtieth of the time of asking for each document's length (every
+    field of 1,000 practices: 1 ms instead of 35).
     """
     perdoc = getattr(reader, "_perdoc", None)
     column = perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN) if perdoc is not None else None
