@@ -38,6 +38,7 @@ from exchange.harvesting import harvests
 from exchange.initialise import initialise
 from exchange.initialise import prepare_search
 from exchange.initialise import warm_up
+from exchange.initialise import warm_worker
 from exchange.jobs import embedded
 from exchange.jobs import runner
 from exchange.library import cities as city_service
@@ -548,7 +549,6 @@ def serve_command(host: str, port: int, workers: int, threads: int, no_worker: b
     import logging
 
     from exchange.server import Server
-    from exchange.server import close_inherited
     from exchange.web import request_log
 
     # current_app is typed as the Flask app it stands for, so its proxy's own method is unknown to mypy.
@@ -569,7 +569,15 @@ def serve_command(host: str, port: int, workers: int, threads: int, no_worker: b
 
     with contextlib.ExitStack() as stack:
         # gunicorn stops on SIGTERM and SIGINT, leaving its loop with SystemExit: the runner is stopped with it.
-        Server(app, host, port, workers, threads, ready, lambda: close_inherited(app, runner_files)).run()
+        Server(app, host, port, workers, threads, ready, lambda: _forked(app, runner_files)).run()
+
+
+def _forked(app: Flask, runner_files: list[int]) -> None:
+    """In a worker as it starts: what it inherited but must not share closed, and its own opened."""
+    from exchange.server import close_inherited
+
+    close_inherited(app, runner_files)
+    warm_worker(app.extensions["exchange"])
 
 
 def _warm_pages(app: Flask) -> None:

@@ -72,8 +72,12 @@ def prepare_search(instance: Instance) -> int:
 
 #: what each kind of reader may read: the search caches are kept per set
 READERS = (frozenset({"public"}), frozenset({"public", "partners"}))
-#: a few words in each language, so that the first search reads the glossary and analysers of all three
-WARM_UP_QUERIES = ("flood warning", "banjir evakuasi", "避難")
+#: a few words in each language, so that the first search reads the glossary and analysers of all three;
+#: misspelt ones (a slip in English and in Indonesian, a word two letters off, a word beside the one it
+#: makes a term with, the wrong kanji of the same sound), so that spelling's tables are built and its
+#: vocabulary read; and a city's name, for the places
+WARM_UP_QUERIES = ("flood warning", "banjir evakuasi", "避難", "evacuaton sheltr", "pengungsain", "evakuasion",
+                   "gempa bumu", "非難所", "jakarta")
 
 
 def warm_up(instance: Instance) -> None:
@@ -97,3 +101,14 @@ def warm_up(instance: Instance) -> None:
                 instance.search.related(newest.hits[0].id, visibilities)
     except Exception:  # a courtesy: the server starts anyway, and the pages degrade as they do for a bad index
         log.exception("warming the search index up failed")
+
+
+def warm_worker(instance: Instance) -> None:
+    """Open a freshly forked worker's own index searcher (or, for an engine in the database, connection),
+    which it may not share with the master, before it takes requests: its first search then waits for
+    nothing (opening a searcher costs ~15 ms), the caches ``warm_up`` filled in the master being
+    inherited. Answers nothing and writes nothing."""
+    try:
+        instance.search.search(SearchRequest(sort="newest", per_page=1), READERS[0])
+    except Exception:  # a courtesy, as warm_up: the worker's first search opens them instead
+        log.exception("warming a worker's searcher up failed")

@@ -24,9 +24,11 @@ from collections.abc import Sequence
 import numpy as np
 from whoosh import classify
 from whoosh import query as wq
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN
 from whoosh.reading import IndexReader
 from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
+from whoosh.util.numeric import byte_to_length
 
 B = 0.75
 K1 = 1.2
@@ -95,10 +97,31 @@ class _Segment:
     def field_lengths(self, reader: IndexReader, fieldname: str) -> np.ndarray:
         lengths = self.lengths.get(fieldname)
         if lengths is None:
-            length = reader.doc_field_length  # None, not the default, for a document without the field
-            lengths = np.fromiter((length(d, fieldname, 0) or 0 for d in range(self.size)), np.float32, self.size)
-            self.lengths[fieldname] = lengths
+            lengths = self.lengths[fieldname] = _field_lengths(reader, fieldname, self.size)
         return lengths
+
+
+#: The length each byte of Whoosh's lengths column stands for (it keeps a length to one byte of precision).
+_BYTE_LENGTHS = np.array([byte_to_length(b) for b in range(256)], np.float32)
+
+
+def _field_lengths(reader: IndexReader, fieldname: str, size: int) -> np.ndarray:
+    """Every document's length of ``fieldname`` in one segment (0 without the field), as BM25 scores with.
+
+    Whoosh keeps them as a column of one byte per document: read whole (Whoosh 2.7 internals, as
+    ``_blocks``), that takes about a thirtieth of the time of asking for each document's length (every
+    field of 1,000 practices: 1 ms instead of 35).
+    """
+    perdoc = getattr(reader, "_perdoc", None)
+    column = perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN) if perdoc is not None else None
+    if column is None or not all(hasattr(column, a) for a in ("_dbfile", "_basepos", "_count", "_fixedlen")) \
+            or column._fixedlen != 1:  # some other reader: ask it document by document
+        length = reader.doc_field_length  # None, not the default, for a document without the field
+        return np.fromiter((length(d, fieldname, 0) or 0 for d in range(size)), np.float32, size)
+    encoded = np.zeros(size, np.uint8)  # documents past the column's end have no length (Whoosh's default)
+    count = min(column._count, size)
+    encoded[:count] = np.frombuffer(column._dbfile.get(column._basepos, count), np.uint8)
+    return _BYTE_LENGTHS[encoded]
 
 
 def _blocks(reader: IndexReader, fieldname: str, text: str, values: bool) -> Iterator[tuple[Sequence, Sequence]]:
@@ -153,6 +176,16 @@ class PostingsCache:
             if segment is None:
                 segment = self._segments[key] = _Segment(key, reader.doc_count_all())
             return segment
+
+    def read_field_lengths(self, searcher: Searcher) -> None:
+        """Read the lengths of every scorable field in each segment of ``searcher`` now, rather than a field
+        at a time as queries first find a term in it (a warm-up's work: a publish's new segment is small)."""
+        for sub, _offset in _leaves(searcher):
+            reader = sub.reader()
+            segment = self.segment(reader)
+            for fieldname, field in searcher.schema.items():
+                if field.scorable and reader.field_length(fieldname):
+                    segment.field_lengths(reader, fieldname)
 
     def forget_segments_except(self, keep: set[str]) -> None:
         """Drop what is cached for segments not in ``keep``: work only when the live segments changed

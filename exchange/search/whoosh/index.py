@@ -361,8 +361,11 @@ class SearchIndex:
         with self._cache_lock:
             cache = self._postings.get(folder)
             if cache is None:
-                self._postings = {folder: PostingsCache()}
-                cache = self._postings[folder]
+                cache = PostingsCache()
+                # A folder's first query (the warm-up's, at start; the first after a rebuild) reads every
+                # field's lengths, so that later ones do not each pay for the first term found in a field.
+                cache.read_field_lengths(searcher)
+                self._postings = {folder: cache}
             live_segments = {r.segment().segment_id() for r, _ in _leaf_readers(searcher)}
             self._segments = {k: v for k, v in self._segments.items() if k in live_segments}
         cache.forget_segments_except(live_segments)

@@ -47,6 +47,7 @@ from exchange.search.whoosh.evaluation import COVERAGE_EXPONENT
 from exchange.search.whoosh.evaluation import Coordinated
 from exchange.search.whoosh.evaluation import Evaluation
 from exchange.search.whoosh.evaluation import PostingsCache
+from exchange.search.whoosh.evaluation import _field_lengths
 from exchange.search.whoosh.queries import in_language
 from exchange.search.whoosh.queries import text_query
 from exchange.search.whoosh.queries import to_whoosh
@@ -224,3 +225,17 @@ def test_the_postings_cache_forgets_segments_merged_away_and_only_those():
     cache._size += 3
     cache.forget_segments_except({"c"})
     assert not cache._terms and not cache._phrases and cache._size == 0
+
+
+def test_field_lengths_read_whole_are_those_whoosh_gives_each_document(searching):
+    searcher, _evaluate = searching
+    checked = 0
+    for sub, _offset in searcher.leaf_searchers():
+        reader = sub.reader()
+        for name, field in searcher.schema.items():
+            if field.scorable:
+                size = reader.doc_count_all()
+                expected = [reader.doc_field_length(d, name, 0) or 0 for d in range(size)]
+                assert _field_lengths(reader, name, size).tolist() == expected, name
+                checked += any(expected)
+    assert checked >= 10
