@@ -268,8 +268,10 @@ def test_filter_on_the_page_and_words_together(corpus_client):
 @pytest.mark.needs(TRANSLATIONS_AS_ONE)
 def test_empty_query_lists_every_practice_with_facets(corpus):
     results = find(corpus)
-    assert results.total == 8  # nine documents, one a translation
+    assert results.total == 8 and results.documents == 9  # nine documents, one a translation
     assert len(results.hits) == 8
+    nothing = find(corpus, "qqqzzzx")
+    assert nothing.total == 0 and not nothing.documents and not nothing.grouped  # no "(1 document)" of nothing
     assert results.facets["language"] == {"en": 5, "id": 2, "ja": 2}
     assert results.facets["city"]["kobe"] == 1 and results.facets["city"]["jakarta"] == 2
     assert results.facets["hazard"]["tsunami"] == 2 and results.facets["year"]["2022"] == 2

@@ -362,7 +362,7 @@ class _Search:
                                       counted.label("practices")).where(sa.true())
                             for name, counted in (("practices", group.filter(everything)),
                                                   ("complete", group.filter(sa.and_(everything, matched.c.complete))),
-                                                  ("documents", sa.func.count().filter(everything)))]
+                                                  ("documents", sa.func.count(matched.c.group_id).filter(everything)))]
         for facet in FACETS:
             column = matched.c[FACET_COLUMNS[facet]]
             value = sa.func.unnest(column) if facet in MULTI_VALUED_FACETS else column
