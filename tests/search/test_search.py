@@ -258,6 +258,14 @@ def test_filters_in_the_request(corpus, filters, expected):
     assert results.total == len(expected)
 
 
+def test_a_page_past_the_last_one_says_so_and_leads_back(corpus_client):
+    page = corpus_client.get("/practices?q=flood&language=en&page=99").get_data(as_text=True)
+    last = re.search(r'href="([^"]*page=(\d+)[^"]*)">Go to the last page</a>', page)
+    assert "There is no page 99: the results end on page" in page and last and "Nothing found" not in page
+    assert "language=en" in last.group(1) and "q=flood" in last.group(1)
+    assert "Nothing found" not in corpus_client.get(last.group(1).replace("&amp;", "&")).get_data(as_text=True)
+
+
 def test_filter_on_the_page_and_words_together(corpus_client):
     page = corpus_client.get("/practices?q=evacuation&hazard=tsunami&language=en").get_data(as_text=True)
     assert re.search(r"<strong>1</strong> practice\s", page) and "Tsunami evacuation drill" in page
