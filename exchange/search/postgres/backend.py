@@ -16,11 +16,13 @@ It offers no spelling suggestions yet. On SQLite it is unavailable, and says so.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
 from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Iterator
 from collections.abc import Sequence
 from typing import Any
 from typing import cast
@@ -112,20 +114,16 @@ class PostgresBackend:
         self._usable()
         if seconds <= 0:
             return _stopped(request)
-        with self.db.session() as session:
-            session.execute(sa.text(f"SET LOCAL statement_timeout = {max(1, int(seconds * 1000))}"))
+        with self._limited(seconds) as session:
             # The planner prices a row's ``terms @@`` as cheap and scans the whole table when a word is common,
             # reading every row's tsvector out of TOAST; the GIN index's bitmap answers without reading one.
             session.execute(sa.text("SET LOCAL enable_seqscan = off"))
-            # nor compile a search to machine code: that takes a second, and the price of a plan without a
-            # seqscan (where no index serves, the table is scanned anyway) is always past JIT's threshold
-            session.execute(sa.text("SET LOCAL jit = off"))
             # room to hash the ids of a common word's rows (queries.Translator.contains) at 100,000 practices
             session.execute(sa.text("SET LOCAL work_mem = '64MB'"))
             try:
                 return _Search(session, self.translator, request, visibilities).results()
             except sa.exc.OperationalError as error:
-                if type(error.orig).__name__ != "QueryCanceled":
+                if not _cancelled(error):
                     raise
                 session.rollback()
                 return _stopped(request)
@@ -141,15 +139,23 @@ class PostgresBackend:
         self._usable()
         if seconds <= 0:
             return []
-        with self.db.session() as session:
-            session.execute(sa.text(f"SET LOCAL statement_timeout = {max(1, int(seconds * 1000))}"))
-            session.execute(sa.text("SET LOCAL jit = off"))  # as in search
+        with self._limited(seconds) as session:
             try:
                 return _related(session, practice_id, visibilities, limit)
             except sa.exc.OperationalError as error:
-                if type(error.orig).__name__ != "QueryCanceled":
+                if not _cancelled(error):
                     raise
                 return []
+
+    @contextlib.contextmanager
+    def _limited(self, seconds: float) -> Iterator[Session]:
+        """A session whose statements are each cut off after ``seconds`` (QueryCanceled, ``_cancelled``) and
+        never compiled to machine code: JIT takes about a second, and a search's plan is priced past its
+        threshold whenever no index serves (seqscans are off in a search, the table is read anyway)."""
+        with self.db.session() as session:
+            session.execute(sa.text(f"SET LOCAL statement_timeout = {max(1, int(seconds * 1000))}"))
+            session.execute(sa.text("SET LOCAL jit = off"))
+            yield session
 
     def suggest(self, request: SearchRequest, visibilities: frozenset[str],
                 seconds: float = TIME_LIMIT_SECONDS) -> str | None:
@@ -315,6 +321,11 @@ def _parameters(document: IndexDocument) -> dict:
     values = row(document)
     values["card"] = json.dumps(values["card"])
     return values
+
+
+def _cancelled(error: sa.exc.OperationalError) -> bool:
+    """Whether ``error`` is a statement cut off by its ``statement_timeout``."""
+    return type(error.orig).__name__ == "QueryCanceled"
 
 
 def _stopped(request: SearchRequest) -> SearchResults:
