@@ -155,7 +155,8 @@ class Translator:
 
     def indexed(self, tsquery: str) -> Condition:
         """Rows matching ``tsquery``: a condition the GIN index answers whole."""
-        return Condition(self.contains(tsquery), self.contains(tsquery), tsquery, indexed=True, exact=True)
+        found = self.contains(tsquery)
+        return Condition(found, found, tsquery, indexed=True, exact=True)
 
     def filter(self, facet: str, values: list[str]) -> ColumnElement[bool]:
         """Rows with any of ``values`` (in their indexed form) of ``facet``."""
