@@ -6,6 +6,7 @@ import math
 import random
 import re
 import string
+import time
 from pathlib import Path
 
 import pytest
@@ -941,6 +942,30 @@ def test_prefix_expansion_is_limited_among_words_the_visitor_may_read(instance, 
     publishing.publish(instance, make_practice(title="Secret pump", body="The zqxa pump.\n", visibility="partners"),
                     "secret", "test")
     assert shown(find(instance, "zqx*")) == before
+
+
+@pytest.mark.engine("whoosh")
+def test_word_counts_kept_between_searches_follow_a_practice_made_partners_only(instance, make_practice):
+    # Key terms and spelling weigh words by how often the viewer's documents use them, counts kept across
+    # searcher generations: a practice made partners-only must leave the visitor's count at once.
+    from exchange.search.whoosh.backend import _evaluation
+
+    def visitors_count() -> float:
+        index = instance.search.index
+        with index.searching() as searcher:
+            statistics = index.facet_cache(searcher).statistics(PUBLIC)
+            return _evaluation(index, searcher, statistics, time.monotonic() + SEARCH_SECONDS).frequency(
+                "body_en", "zqxc")
+
+    publishing.publish(instance, make_practice(title="Pump", body="The zqxc pump.\n"), "pump", "test")
+    publishing.publish(instance, make_practice(title="Levee", body="The zqxc levee, zqxc.\n"), "levee", "test")
+    assert visitors_count() == 3
+    assert visitors_count() == 3  # (kept)
+    publishing.publish(instance, make_practice(title="Levee", body="The zqxc levee, zqxc.\n", visibility="partners"),
+                       "levee", "test")
+    assert visitors_count() == 1
+    publishing.publish(instance, make_practice(title="Levee", body="The zqxc levee, zqxc.\n"), "levee", "test")
+    assert visitors_count() == 3
 
 
 @pytest.mark.needs(FULL_TEXT)

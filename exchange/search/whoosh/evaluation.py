@@ -12,6 +12,7 @@ viewer's (``Statistics``): what a visitor sees ranked cannot reveal what they ma
 
 from __future__ import annotations
 
+import hashlib
 import math
 import threading
 import time
@@ -34,6 +35,8 @@ B = 0.75
 K1 = 1.2
 #: Postings kept in memory per index folder (entries; 8 bytes each).
 MAX_CACHED_POSTINGS = 12_000_000
+#: Viewer term frequencies kept per index folder (entries: a segment, who may read it, a field and a word).
+MAX_CACHED_FREQUENCIES = 200_000
 #: Index words a prefix (``evacu*``) stands for, at most, in each field.
 MAX_PREFIX_TERMS = 512
 #: How much covering less of a coordinated group's concepts costs (``Coordinated``); 1 is Lucene's classic coord.
@@ -165,6 +168,7 @@ class PostingsCache:
         self._segments: dict[str, _Segment] = {}
         self._terms: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._phrases: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._frequencies: OrderedDict[tuple, float] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
         self._live: frozenset[str] = frozenset()
@@ -200,6 +204,8 @@ class PostingsCache:
                 self._size -= len(self._terms.pop(term)[0])
             for phrase in [k for k in self._phrases if k[0] not in keep]:
                 del self._phrases[phrase]
+            for counted in [k for k in self._frequencies if isinstance(k[0], tuple) or k[0] not in keep]:
+                del self._frequencies[counted]  # a total over other segments, or one segment's count
 
     def postings(self, segment: _Segment, reader: IndexReader, fieldname: str, text: str
                  ) -> tuple[np.ndarray, np.ndarray]:
@@ -211,6 +217,38 @@ class PostingsCache:
         """One term's (local docnum, position) pairs, read once and kept."""
         return self._kept((segment.id, fieldname, text, "positions"),
                           lambda: segment.positions(reader, fieldname, text))
+
+    def frequency(self, segment: _Segment, readers: bytes, fieldname: str, text: str, count: Callable[[], float]
+                  ) -> float:
+        """How often one word occurs in ``fieldname`` of the documents of ``segment`` that the viewer may read
+        (``readers`` names which: ``Statistics.fingerprint``), ``count()`` once and then kept.
+
+        A segment never changes once written and which of its documents a viewer may read changes only
+        with a deletion, which changes the fingerprint: so a kept count holds across searcher generations,
+        and related practices' key terms and spelling's candidates, weighed by hundreds of such counts, are
+        not weighed again after every publish.
+        """
+        return self._counted((segment.id, readers, fieldname, text), count)
+
+    def total_frequency(self, readers: tuple[tuple[str, bytes], ...], fieldname: str, text: str,
+                        count: Callable[[], float]) -> float:
+        """How often one word occurs in ``fieldname`` of the documents the viewer may read in the segments
+        ``readers`` names (each with its ``Statistics.fingerprint``), ``count()`` once and then kept while
+        those segments are live: one lookup instead of one per segment."""
+        return self._counted((readers, fieldname, text), count)
+
+    def _counted(self, key: tuple, count: Callable[[], float]) -> float:
+        with self._lock:
+            found = self._frequencies.get(key)
+            if found is not None:
+                self._frequencies.move_to_end(key)
+                return found
+        found = count()
+        with self._lock:
+            self._frequencies[key] = found
+            while len(self._frequencies) > MAX_CACHED_FREQUENCIES:
+                self._frequencies.popitem(last=False)
+        return found
 
     def _kept(self, key: tuple, read: Callable[[], tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
         """The two arrays kept under ``key``, or ``read()`` and kept (the least recently used go first
@@ -283,6 +321,7 @@ class Statistics:
         self.doc_count = max(1, int(np.count_nonzero(readable)))
         self._totals: dict[str, float] = {}
         self._covered: dict[tuple[str, str], bool] = {}
+        self._fingerprints: dict[str, bytes] = {}
 
     def total_length(self, fieldname: str, leaves: list[tuple[_Segment, Searcher, int]]) -> float:
         """The summed length of ``fieldname`` over readable documents."""
@@ -296,6 +335,14 @@ class Statistics:
                     total += float(lengths[self.readable[offset:offset + segment.size]].sum(dtype=np.float64))
             self._totals[fieldname] = total
         return total
+
+    def fingerprint(self, segment: _Segment, offset: int) -> bytes:
+        """Which documents of ``segment`` the viewer may read, as a short digest (``PostingsCache.frequency``)."""
+        found = self._fingerprints.get(segment.id)
+        if found is None:
+            local = np.packbits(self.readable[offset:offset + segment.size])
+            found = self._fingerprints[segment.id] = hashlib.blake2b(local.tobytes(), digest_size=16).digest()
+        return found
 
     def covers(self, segment: _Segment, reader: IndexReader, offset: int, fieldname: str) -> bool:
         """True when every document of ``segment`` with words in ``fieldname`` (a scorable field) is readable,
@@ -325,6 +372,8 @@ class Evaluation:
         self.leaves = [(cache.segment(sub.reader()), sub, offset) for sub, offset in _leaves(searcher)]
         # (at least one: an empty index has nothing to weigh terms by, and idf must not take log(0))
         self.doc_count = max(1, self.size if statistics.whole_index else statistics.doc_count)
+        #: the segments and which of their documents the viewer may read (``PostingsCache.total_frequency``)
+        self._readers: tuple[tuple[str, bytes], ...] | None = None
         #: Documents some coordinated group matched on fewer than all of its concepts.
         self.incomplete = np.zeros(self.size, bool)
 
@@ -468,16 +517,26 @@ class Evaluation:
         if self.statistics.whole_index:
             return float(self.searcher.reader().frequency(fieldname, text))
         scorable = schema[fieldname].scorable
-        total = 0.0
-        for segment, sub, offset in self.leaves:
-            self._check_time()
-            reader = sub.reader()
+
+        def in_segment(segment: _Segment, reader: IndexReader, offset: int) -> float:
             if scorable and self.statistics.covers(segment, reader, offset, fieldname):
-                total += reader.frequency(fieldname, text)  # the same sum, without reading the postings
-            else:
-                ids, tf = self.cache.postings(segment, reader, fieldname, text)
-                total += float(tf[self.statistics.readable[ids + offset]].sum(dtype=np.float64))
-        return total
+                return float(reader.frequency(fieldname, text))  # the same sum, without reading the postings
+            ids, tf = self.cache.postings(segment, reader, fieldname, text)
+            return float(tf[self.statistics.readable[ids + offset]].sum(dtype=np.float64))
+
+        def in_every_segment() -> float:
+            total = 0.0
+            for segment, sub, offset in self.leaves:
+                self._check_time()
+                reader = sub.reader()
+                total += self.cache.frequency(segment, self.statistics.fingerprint(segment, offset), fieldname,
+                                              text, lambda: in_segment(segment, reader, offset))  # noqa: B023
+            return total
+
+        if self._readers is None:
+            self._readers = tuple((segment.id, self.statistics.fingerprint(segment, offset))
+                                  for segment, _sub, offset in self.leaves)
+        return self.cache.total_frequency(self._readers, fieldname, text, in_every_segment)
 
     def key_terms(self, fieldname: str, text: str, number: int) -> list[str]:
         """The ``number`` words of ``text`` that most set it apart from the viewer's documents.
