@@ -3,6 +3,7 @@
     python bench/serve.py                                  # 1,000 practices, 16 clients, 20 s
     python bench/serve.py --practices 10000 --clients 16 --seconds 30 --server-args "--workers 2"
     python bench/serve.py --skew 1                         # practice pages read as a Zipf law, not uniformly
+    python bench/serve.py --only practice --skew 1         # one endpoint alone, as wrk measures one address
     python bench/serve.py --practices 10000 --seconds 600 --contributors 3   # the soak run (10 minutes)
 
 It generates an instance of synthetic practices (``bench/corpus.py``; kept in ``--cache`` between runs,
@@ -11,6 +12,9 @@ prints the port it got), warms nothing, and lets ``--clients`` client processes 
 requests, each over its own keep-alive connection and with a browser's ``Accept-Encoding``:
 
     practice page 40 %, search page 20 %, /api/v1/search 15 %, home 10 %, city page 5 %, a CSS file 10 %
+
+``--only NAME`` sends that endpoint alone (``practice``, ``search-page``, ``api-search``, ``home``,
+``city`` or ``static``): what it serves when nothing else queues beside it.
 
 Practice pages are chosen uniformly among the public ones (the worst case for any cache), or with
 ``--skew s`` by a Zipf law (the n-th most read page read in proportion to 1/n^s, as reading usually is).
@@ -121,9 +125,9 @@ def query(rng: random.Random) -> dict[str, str]:
 
 
 def pick(rng: random.Random, practices: list[str], popularity: list[float] | None,
-         cities: list[str]) -> tuple[str, str]:
-    """(endpoint name, path) of one request of the mix."""
-    name = rng.choices([m[0] for m in MIX], weights=[m[1] for m in MIX])[0]
+         cities: list[str], only: str | None = None) -> tuple[str, str]:
+    """(endpoint name, path) of one request of the mix (of endpoint ``only``, when given)."""
+    name = only or rng.choices([m[0] for m in MIX], weights=[m[1] for m in MIX])[0]
     if name == "practice":
         return name, rng.choices(practices, cum_weights=popularity)[0] if popularity else rng.choice(practices)
     if name == "search page":
@@ -138,14 +142,14 @@ def pick(rng: random.Random, practices: list[str], popularity: list[float] | Non
 
 
 def client(number: int, port: int, until: float, practices: list[str], skew: float, cities: list[str],
-           results: multiprocessing.Queue) -> None:
+           only: str | None, results: multiprocessing.Queue) -> None:
     """One client: requests one after another over a keep-alive connection until ``until``."""
     rng = random.Random(number)
     popularity = list(itertools.accumulate(1 / rank ** skew for rank in range(1, len(practices) + 1))) if skew else None
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     timings: list[tuple[str, float, bool]] = []
     while time.monotonic() < until:
-        name, path = pick(rng, practices, popularity, cities)
+        name, path = pick(rng, practices, popularity, cities, only)
         started = time.perf_counter()
         try:
             connection.request("GET", path, headers={"Accept-Encoding": ACCEPT_ENCODING})
@@ -323,6 +327,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--skew", type=float, default=0.0,
                         help="practice pages' popularity: 0 = uniform, s = Zipf (the n-th most read ∝ 1/n^s)")
+    parser.add_argument("--only", choices=[m[0].replace(" ", "-") for m in MIX],
+                        help="send this endpoint alone instead of the mix")
     parser.add_argument("--contributors", type=int, default=1, help="processes publishing while the load runs")
     parser.add_argument("--server-args", default="", help='passed to exchange serve, e.g. "--workers 2"')
     parser.add_argument("--cache", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "px-serve-bench")
@@ -334,6 +340,7 @@ def main() -> None:
     cities = sorted({p.split("/")[2] for p in practices})
     print(f"Practice Exchange serving benchmark — {os.cpu_count()} cores, {arguments.practices:,} practices, "
           f"{arguments.clients} clients, {arguments.seconds:.0f} s, skew {arguments.skew}, "
+          f"{'only ' + arguments.only if arguments.only else 'the mix'}, "
           f"serve {arguments.server_args or '(defaults)'}",
           flush=True)
     process, port = start_server(folder, shlex.split(arguments.server_args))
@@ -342,8 +349,9 @@ def main() -> None:
         cpu_before = tree_cpu_seconds(process.pid)
         results: multiprocessing.Queue = multiprocessing.Queue()
         until = time.monotonic() + arguments.seconds
+        only = arguments.only.replace("-", " ") if arguments.only else None
         clients = [multiprocessing.Process(target=client, args=(n, port, until, practices, arguments.skew, cities,
-                                                                results)) for n in range(arguments.clients)]
+                                                                only, results)) for n in range(arguments.clients)]
         published: multiprocessing.Queue = multiprocessing.Queue()
         contributors = [multiprocessing.Process(target=publisher, args=(n, folder, port, until, arguments.practices,
                                                                         published))

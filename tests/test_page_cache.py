@@ -4,12 +4,18 @@ ever stored for, or given to, anyone else (exchange/web/page_cache.py, exchange/
 from __future__ import annotations
 
 import gzip
+import os
+import time
 
 import brotli
 import pytest
 
 from exchange.accounts import people
+from exchange.app import create_app
 from exchange.library import publishing
+from exchange.web import page_cache
+from exchange.web import pages
+from tests.conftest import close
 from tests.test_accounts import HTTPS
 from tests.test_accounts import PASSWORD
 from tests.test_accounts import sign_in
@@ -148,3 +154,55 @@ def test_a_response_that_sets_a_cookie_is_never_public(app, sirens):
     page = app.test_client().get("/practices/jakarta/sirens")
     assert page.status_code == 200 and page.headers["Cache-Control"] == "private, no-cache"
     assert "ETag" not in page.headers
+
+
+@pytest.fixture
+def second_worker(app, database_url):  # type: ignore[no-untyped-def]
+    """Another app on the same instance: what another worker process of ``exchange serve`` is."""
+    other = create_app({"INSTANCE": app.extensions["exchange"].path, "TESTING": True, "SERVER_NAME": "px.test",
+                        "DATABASE_URL": database_url})
+    yield other
+    close(other)
+
+
+def _counting_renders(monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
+    rendered: list[str] = []
+    render = pages._render_practice
+
+    def counted(practice_id, version):  # type: ignore[no-untyped-def]
+        rendered.append(practice_id)
+        return render(practice_id, version)
+
+    monkeypatch.setattr(pages, "_render_practice", counted)
+    return rendered
+
+
+@pytest.mark.parametrize("encoding", [None, "br", "gzip"])
+def test_a_page_one_worker_rendered_another_serves_without_rendering_it(client, second_worker, sirens,
+                                                                      monkeypatch, encoding):
+    headers = {"Accept-Encoding": encoding} if encoding else {}
+    first = client.get("/practices/jakarta/sirens", headers=headers)
+    rendered = _counting_renders(monkeypatch)
+    other = second_worker.test_client().get("/practices/jakarta/sirens", headers=headers)
+    assert rendered == [] and other.status_code == 200
+    assert other.get_data() == first.get_data() and other.headers["ETag"] == first.headers["ETag"]
+    assert other.headers.get("Content-Encoding") == encoding
+
+
+def test_a_shared_page_is_served_only_while_young_and_then_swept(client, instance, second_worker, sirens,
+                                                                monkeypatch):
+    client.get("/practices/jakarta/sirens")
+    folder = instance.path.joinpath(*page_cache.FOLDER)
+    shared = [path for path in folder.glob("*/*")]
+    assert shared
+    old = time.time() - page_cache.MAX_AGE_SECONDS - 1
+    for path in shared:
+        os.utime(path, (old, old))
+    rendered = _counting_renders(monkeypatch)
+    assert second_worker.test_client().get("/practices/jakarta/sirens").status_code == 200
+    assert rendered == ["jakarta/sirens"]  # too old to serve: rendered again, and shared anew
+    assert [path for path in folder.glob("*/*") if path.stat().st_mtime > old] and len(list(folder.glob("*/*"))) == 1
+    for path in folder.glob("*/*"):
+        os.utime(path, (old, old))
+    page_cache.sweep(folder)
+    assert list(folder.glob("*/*")) == []

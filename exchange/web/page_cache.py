@@ -15,14 +15,23 @@ The ETag hashes that key with the app's secret key and build, so it is the same 
 cannot be computed outside: a conditional request that matches gets 304 before anything is rendered. A
 response that touched the session (a form's CSRF token, say) is not stored. Compressed forms of a stored
 page are kept with it (``compression.py``).
+
+Each worker keeps its pages in memory, and shares them with the others (and with itself after a restart)
+as files in ``<instance>/cache/pages/`` named by that ETag: a page one worker rendered, another serves
+without rendering it again. A file is written beside and renamed (readers see all or nothing), never
+synced (derived: deleting the folder only costs rendering again), served while younger than
+``MAX_AGE_SECONDS`` as the memory's pages are, and swept once older.
 """
 
 from __future__ import annotations
 
 import datetime
 import hashlib
+import itertools
+import os
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,6 +61,10 @@ PUBLIC = "public, no-cache"
 PRIVATE = "private, no-cache"
 #: what in a request may make another page of the same address
 VARY = ("Cookie", "Accept-Encoding", "Accept-Language")
+#: where the instance's processes share the pages they rendered, under its folder
+FOLDER = ("cache", "pages")
+#: pages written by this process between two sweeps of the shared folder's expired pages
+SWEEP_EVERY = 500
 
 
 @dataclass
@@ -132,7 +145,12 @@ def page(render: Callable[[], str], practice_id: str | None = None, mimetype: st
     if _matches(etag):
         return _headers(Response(status=304), etag, encoding, now.last_modified)
     cache: PageCache = current_app.extensions["exchange.pages"]
+    shared = _shared(etag)
     stored = cache.get(key)
+    if stored is None:
+        stored = _read(shared, etag, now.last_modified)
+        if stored is not None:  # another process rendered it
+            cache.put(key, stored)
     if stored is None:
         html = render()
         if g.get("page_not_kept"):  # a page made in a degraded state (the index being rebuilt, say)
@@ -142,17 +160,73 @@ def page(render: Callable[[], str], practice_id: str | None = None, mimetype: st
             response.headers["Cache-Control"] = PRIVATE
             return response
         stored = Page(html.encode("utf-8"), etag, now.last_modified, time.monotonic())
+        _write(shared, stored.body)
         cache.put(key, stored)
     body = stored.body
     if encoding is not None:
         body = stored.encoded.get(encoding) or b""
         if not body:
-            body = stored.encoded.setdefault(encoding, compression.encode(stored.body, encoding))
+            path = shared.with_name(f"{shared.name}.{encoding}")
+            body = _read_bytes(path) or compression.encode(stored.body, encoding)
+            body = stored.encoded.setdefault(encoding, body)
             cache.grew(stored, len(body))
+            if not path.exists():
+                _write(path, body)
     response = Response(body, mimetype=mimetype)
     if encoding is not None:
         response.headers["Content-Encoding"] = encoding
     return _headers(response, etag, encoding, stored.last_modified)
+
+
+def _shared(etag: str) -> Path:
+    """Where the page tagged ``etag`` is shared with the instance's other processes."""
+    return library.instance.path.joinpath(*FOLDER, etag[:2], etag)
+
+
+def _read(path: Path, etag: str, last_modified: datetime.datetime) -> Page | None:
+    """The page another process (or this one before a restart) shared at ``path``, while young enough."""
+    try:
+        age = time.time() - path.stat().st_mtime
+    except OSError:  # none yet
+        return None
+    body = _read_bytes(path) if 0 <= age < MAX_AGE_SECONDS else None
+    return Page(body, etag, last_modified, time.monotonic() - age) if body else None
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+#: counts the pages this process wrote, to sweep the shared folder every ``SWEEP_EVERY``
+_writes = itertools.count(1)
+
+
+def _write(path: Path, body: bytes) -> None:
+    """Share ``body`` at ``path``: written beside, then renamed. A full disk only leaves it unshared."""
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_bytes(body)
+        os.replace(temporary, path)
+    except OSError:
+        temporary.unlink(missing_ok=True)
+        return
+    if next(_writes) % SWEEP_EVERY == 0:
+        sweep(path.parent.parent)
+
+
+def sweep(folder: Path) -> None:
+    """Remove the shared pages (and any torn temporary files) older than ``MAX_AGE_SECONDS``."""
+    oldest = time.time() - MAX_AGE_SECONDS
+    for path in folder.glob("*/*"):
+        try:
+            if path.stat().st_mtime < oldest:
+                path.unlink()
+        except OSError:  # swept by another process meanwhile
+            continue
 
 
 def _reader_choices() -> tuple[str, ...]:
