@@ -137,6 +137,8 @@ def choosing(ids: Sequence[str]) -> tuple[str, ...]:
 def picked(instance: Instance, ids: Sequence[str], viewer: policy.Viewer | None, language: str) -> list[Compared]:
     """Those of ``ids`` (already ``chosen``) that ``viewer`` may read, named; the others left out silently
     (for a list still being chosen, where a stale or foreign id must not stop the page)."""
+    if not ids:  # (most search pages)
+        return []
     names = _city_names(instance, language)
     found = []
     for practice_id in ids:

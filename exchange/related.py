@@ -73,18 +73,22 @@ def related(instance: Instance, practice_id: str, version: int, viewer: policy.V
         if kept is not None:
             _kept.move_to_end(key)
     kept = kept or _read(instance, key)
-    now = generation.current(instance).token if kept is None or kept.generation is not None else None
+    now = generation.current(instance).token if kept is not None and kept.generation is not None else None
     if kept is not None and time.time() - kept.found_at < MAX_AGE_SECONDS \
             and kept.generation in (None, now) and _holds(instance, kept, viewer):
         _keep(key, kept)
         return kept.hits
-    now = now or generation.current(instance).token
     hits = discovery.related(instance, practice_id, viewer, LIMIT)
+    if len(hits) < LIMIT:  # kept only until the next publish: found again after reading which that is
+        now = now or generation.current(instance).token
+        hits = discovery.related(instance, practice_id, viewer, LIMIT)
+    else:
+        now = None
     named = {hit.id for hit in hits} | {other for hit in hits for other, _language in hit.also_in}
     with instance.db.session() as session:
         rows = session.execute(sa.select(PracticeRecord.id, PracticeRecord.version).where(PracticeRecord.id.in_(named)))
         versions = {practice_id: number for practice_id, number in rows}
-    found = _Kept(hits, versions, time.time(), now if len(hits) < LIMIT else None)
+    found = _Kept(hits, versions, time.time(), now)
     _keep(key, found)
     _write(instance, key, found)
     return hits

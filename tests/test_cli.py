@@ -108,6 +108,15 @@ def test_export_carries_cities_so_a_new_instance_can_take_them(runner, instance,
     assert "surabaya" in (tmp_path / "out" / "cities.yaml").read_text()
 
 
+def test_a_city_added_is_in_every_list_of_cities_at_once(runner, instance):
+    from exchange.library import cities
+
+    before = [city.slug for city in cities.all_cities(instance)]
+    assert before == [city.slug for city in cities.all_cities(instance)]  # (the list kept)
+    assert runner.invoke(args=["cities", "add", "surabaya", "--country", "ID", "--name", "Surabaya"]).exit_code == 0
+    assert sorted([city.slug for city in cities.all_cities(instance)]) == sorted([*before, "surabaya"])
+
+
 def test_cities_add_validates_and_does_not_duplicate(runner):
     assert runner.invoke(args=["cities", "add", "Bad Slug", "--country", "ID", "--name", "X"]).exit_code == 1
     bad_country = runner.invoke(args=["cities", "add", "surabaya", "--country", "XX", "--name", "Surabaya"])

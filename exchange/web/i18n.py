@@ -10,17 +10,18 @@ with ``lang`` on the element that holds it.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 import urllib.parse
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
 
+from babel import numbers
 from flask import Flask
 from flask import has_request_context
 from flask import request
 from flask_babel import format_date
-from flask_babel import format_decimal
 from flask_babel import format_percent
 from flask_babel import format_time
 from flask_babel import format_timedelta
@@ -165,7 +166,13 @@ def waited(since: datetime.datetime, now: datetime.datetime | None = None) -> st
 
 def local_number(value: float) -> str:
     """A number with the interface language's digit grouping (1,234 · 1.234)."""
-    return str(format_decimal(value))
+    return _number(value, str(get_locale()))
+
+
+@functools.lru_cache(maxsize=4096)
+def _number(value: float, locale: str) -> str:
+    """(A search page writes ~170 facet counts: Babel's formatting was a tenth of its rendering.)"""
+    return str(numbers.format_decimal(value, locale=locale))
 
 
 def local_percent(value: float) -> str:
