@@ -7,7 +7,8 @@
     python bench/serve.py --practices 10000 --seconds 600 --contributors 3   # the soak run (10 minutes)
 
 It generates an instance of synthetic practices (``bench/corpus.py``; kept in ``--cache`` between runs,
-so the same instance serves every run), starts ``python -m exchange serve --port 0`` on it (the server
+so the same instance serves every run, but without the pages and related lists an earlier run cached),
+starts ``python -m exchange serve --port 0`` on it (the server
 prints the port it got), warms nothing, and lets ``--clients`` client processes send a realistic mix of
 requests, each over its own keep-alive connection and with a browser's ``Accept-Encoding``:
 
@@ -42,6 +43,7 @@ import os
 import random
 import re
 import shlex
+import shutil
 import signal
 import statistics
 import subprocess
@@ -176,7 +178,9 @@ def publisher(number: int, folder: Path, port: int, until: float, n: int, result
     corpus = Corpus()
     accepted: list[tuple[float, str, int, str]] = []
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    rng = random.Random(99 + number)
+    # Words of their own in every run: a word an earlier run published makes no new version (the text is
+    # the same), and would leave the library, and every page cached under its generation, unchanged.
+    rng = random.Random(f"{number} {time.time_ns()} {os.getpid()}")
     public = [i for i in range(n) if b"visibility: public" in corpus.practice(i)[2]]
     while time.monotonic() + 2 < until:
         marker = f"benchpublish{rng.randrange(10**9):09d}zz"
@@ -335,6 +339,9 @@ def main() -> None:
     arguments = parser.parse_args()
     folder = arguments.cache / f"instance-{arguments.practices}"
     make_instance(folder, arguments.practices)
+    # Pages and related lists an earlier run left (clients ask the same addresses in every run) would be
+    # served as they were: each run starts from none, as after a deploy (a new build's pages are new).
+    shutil.rmtree(folder / "cache", ignore_errors=True)
     upgrade(folder)
     practices = public_practices(arguments.practices)
     cities = sorted({p.split("/")[2] for p in practices})
