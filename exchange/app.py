@@ -40,7 +40,6 @@ from exchange.web import pages
 from exchange.web import presentation
 from exchange.web import request_log
 from exchange.web import saved_searches
-from exchange.web import search_log
 from exchange.web import webhook_pages
 from exchange.web.extensions import csrf
 from exchange.web.extensions import library
@@ -108,7 +107,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     presentation.init_app(app)
     page_cache.init_app(app)
-    search_log.init_app(app)
     compression.init_app(app)
     app.url_map.converters["int"] = BoundedInteger  # before the routes that use it are added
     app.register_blueprint(pages.bp)

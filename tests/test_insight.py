@@ -127,6 +127,25 @@ def test_the_gap_report_counts_an_indonesian_search_that_found_nothing_and_a_cli
     assert "banjir" not in not_opened  # a result was opened
 
 
+def test_a_search_another_worker_answers_from_the_shared_page_cache_counts_too(site, monkeypatch):
+    from exchange.app import create_app
+    from exchange.search import discovery
+
+    instance = site.extensions["exchange"]
+    worker = create_app({"INSTANCE": instance.path, "TESTING": True, "SERVER_NAME": "px.test",
+                         "DATABASE_URL": instance.db.url, "EXCHANGE_BASE_URL": "https://px.test"})
+    paths = ("/practices?q=Zzqvv+Kkxw&lang=id", "/api/v1/search?q=Zzqvv+Kkxw&language=id")
+    try:
+        for path in paths:
+            assert closed(site.test_client(), path).status_code == 200
+        monkeypatch.setattr(discovery, "find", lambda *_args, **_kwargs: pytest.fail("searched again"))
+        for path in paths:  # served by the other worker without searching: what it found is kept with it
+            assert closed(worker.test_client(), path).status_code == 200
+        assert _counted(site, "zzqvv kkxw") == ("id", 4, 4, 0)
+    finally:
+        close(worker)
+
+
 def test_opening_a_search_from_the_gap_report_is_not_counted(site, admin):
     reader = site.test_client()
     assert closed(reader, "/practices?q=Zzyqqv&lang=ja").status_code == 200

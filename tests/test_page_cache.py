@@ -21,7 +21,7 @@ from tests.test_accounts import PASSWORD
 from tests.test_accounts import sign_in
 
 PAGES = ["/", "/practices", "/practices?q=flood", "/cities/jakarta", "/practices/jakarta/sirens",
-         "/practices/jakarta/sirens/versions/1"]
+         "/practices/jakarta/sirens/versions/1", "/api/v1/search?q=flood"]
 
 
 @pytest.fixture

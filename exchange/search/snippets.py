@@ -35,11 +35,15 @@ def snippet(content: str, summary: str, terms: set[str], language: str) -> Marku
     spans = _term_spans(content, terms, language)
     if not spans:
         return escape(summary if len(summary) <= SNIPPET_CHARS else summary[:SNIPPET_CHARS - 1] + "…")
-    best_start, best_count = spans[0][0], 0
-    for start, _end in spans:
-        count = sum(1 for s, e in spans if start <= s and e <= start + SNIPPET_CHARS - LEAD_CHARS)
-        if count > best_count:
-            best_start, best_count = start, count
+    # The passage starting at a mark that holds most marks whole (marks are in order and never overlap, so
+    # those it holds run from it to the first that ends too far: one pass, not one per mark).
+    best_start, best_count, last = spans[0][0], 0, 0
+    for first, (start, _end) in enumerate(spans):
+        last = max(last, first)
+        while last < len(spans) and spans[last][1] <= start + SNIPPET_CHARS - LEAD_CHARS:
+            last += 1
+        if last - first > best_count:
+            best_start, best_count = start, last - first
     window_start = _passage_start(content, best_start, language)
     window_end = _passage_end(content, window_start, max(e for s, e in spans if s == best_start), language)
     pieces, cursor = [], window_start

@@ -37,7 +37,9 @@ from exchange.models import PracticeRecord
 from exchange.review import submissions
 from exchange.search import discovery
 from exchange.search.backend import FACETS
+from exchange.search.backend import SearchRequest
 from exchange.web import api_document
+from exchange.web import page_cache
 from exchange.web import request_limits
 from exchange.web import search_log
 from exchange.web import search_params
@@ -113,8 +115,16 @@ def search() -> ResponseReturnValue:
         wanted = search_params.from_args(request.args, strict=True)
     except search_params.BadSearch as error:
         return jsonify(error=str(error)), 400
+    return search_log.count_api(page_cache.page(lambda: _search_answer(wanted), mimetype="application/json"), wanted)
+
+
+def _search_answer(wanted: SearchRequest) -> str:
+    """The JSON of what the caller may find for ``wanted`` (the page cache keeps it for the public)."""
     results = discovery.find(library.instance, wanted, viewer())
-    return search_log.count_api(jsonify({
+    search_log.found(results.total)
+    if results.degraded:
+        page_cache.not_to_keep()
+    return current_app.json.dumps({
         "query": results.query, "corrected": results.corrected,
         "total": results.total, "page": results.page, "per_page": results.per_page,
         "results": [{
@@ -127,7 +137,7 @@ def search() -> ResponseReturnValue:
         "facets": {name: results.facets.get(name, {}) for name in FACETS},
         "suggestion": results.suggestion,
         "notices": results.notices,
-    }), wanted, results.total)
+    }) + "\n"
 
 
 def _url(practice_id: str) -> str:

@@ -76,6 +76,8 @@ class Page:
     last_modified: datetime.datetime
     stored_at: float
     encoded: dict[str, bytes] = field(default_factory=dict)
+    #: what the view said of the page as it rendered it (``note``), given back whenever it is served
+    note: str | None = None
 
     @property
     def size(self) -> int:
@@ -159,9 +161,13 @@ def page(render: Callable[[], str], practice_id: str | None = None, mimetype: st
             response = Response(html, mimetype=mimetype)
             response.headers["Cache-Control"] = PRIVATE
             return response
-        stored = Page(html.encode("utf-8"), etag, now.last_modified, time.monotonic())
+        stored = Page(html.encode("utf-8"), etag, now.last_modified, time.monotonic(), note=g.get("page_note"))
+        if stored.note is not None:  # (first: a page shared without its note would be served without it)
+            _write(shared.with_name(f"{shared.name}.note"), stored.note.encode("utf-8"))
         _write(shared, stored.body)
         cache.put(key, stored)
+    else:
+        g.page_note = stored.note
     body = stored.body
     if encoding is not None:
         body = stored.encoded.get(encoding) or b""
@@ -190,7 +196,10 @@ def _read(path: Path, etag: str, last_modified: datetime.datetime) -> Page | Non
     except OSError:  # none yet
         return None
     body = _read_bytes(path) if 0 <= age < MAX_AGE_SECONDS else None
-    return Page(body, etag, last_modified, time.monotonic() - age) if body else None
+    if not body:
+        return None
+    note = _read_bytes(path.with_name(f"{path.name}.note"))
+    return Page(body, etag, last_modified, time.monotonic() - age, note=note.decode("utf-8") if note else None)
 
 
 def _read_bytes(path: Path) -> bytes | None:
@@ -235,6 +244,18 @@ def _reader_choices() -> tuple[str, ...]:
     language switcher's."""
     cookies = sorted(f"{name}={value}" for name, value in request.cookies.items() if name != DEVICE_COOKIE)
     return (request.headers.get("Accept-Language", ""), *cookies)
+
+
+def note(text: str) -> None:
+    """Keep ``text`` with the page being rendered: whenever the stored page is served, ``noted()`` gives it
+    back (what a search page found, say, for a count made as it is sent)."""
+    g.page_note = text
+
+
+def noted() -> str | None:
+    """What the view noted of this request's page, as it rendered it now or earlier (``note``)."""
+    found: str | None = g.get("page_note")
+    return found
 
 
 def not_to_keep() -> None:

@@ -1,12 +1,12 @@
 """Counting searches and the results opened from them for the content-gap report (``insight/gaps.py``).
 
 The count is written after the response has been sent (``call_on_close``), so a search never waits
-for it or fails because of it. A public search page may come from the page cache without being
-rendered again: what it found then is remembered here by its address, for as long as a cached page
-may be served. A conditional request answered 304 is the same browser showing the page again, and
-is not counted. A result link carries ``ref`` (the counted query and its language); opening it counts
-a click and redirects to the practice's own address, so the link stays a plain link and the address
-that is shared or bookmarked has no ``ref``.
+for it or fails because of it. A public search page (or API answer) may come from the page cache
+without being rendered again, in this worker or another: what it found is kept with the page
+(``page_cache.note``) and counted each time it is served. A conditional request answered 304 is the
+same browser showing the page again, and is not counted. A result link carries ``ref`` (the counted
+query and its language); opening it counts a click and redirects to the practice's own address, so the
+link stays a plain link and the address that is shared or bookmarked has no ``ref``.
 
 A link from the content-gap report itself carries ``from=gaps``: an administrator reading the report
 opens the search to see what it finds, which is neither counted nor gives its result links a ``ref``
@@ -15,14 +15,9 @@ opens the search to see what it finds, which is neither counted nor gives its re
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from typing import Any
 
-from flask import Flask
 from flask import Response
-from flask import current_app
-from flask import g
 from flask import redirect
 from flask import request
 from flask import url_for
@@ -32,34 +27,8 @@ from exchange.insight import gaps
 from exchange.library import vocabularies
 from exchange.search.backend import SearchRequest
 from exchange.web import i18n
+from exchange.web import page_cache
 from exchange.web.extensions import library
-
-#: searches whose outcome is remembered for cached pages, at most
-REMEMBERED = 4096
-
-
-class Outcomes:
-    """How many practices the pages of recent search addresses found (the newest ``REMEMBERED``)."""
-
-    def __init__(self) -> None:
-        self._found: OrderedDict[str, int] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def put(self, address: str, found: int) -> None:
-        with self._lock:
-            self._found[address] = found
-            self._found.move_to_end(address)
-            while len(self._found) > REMEMBERED:
-                self._found.popitem(last=False)
-
-    def get(self, address: str) -> int | None:
-        with self._lock:
-            return self._found.get(address)
-
-
-def init_app(app: Flask) -> None:
-    app.extensions["exchange.search_outcomes"] = Outcomes()
-
 
 #: the argument (and its value) of a search address that is not counted: the content-gap report's links
 NOT_COUNTED = ("from", "gaps")
@@ -77,27 +46,30 @@ def ref(search: SearchRequest) -> str | None:
 
 
 def found(total: int) -> None:
-    """Note what the search page being rendered found."""
-    g.search_found = total
-    current_app.extensions["exchange.search_outcomes"].put(request.full_path, total)
+    """Note what the search page being rendered found: kept with the page, for every time it is served."""
+    page_cache.note(str(total))
+
+
+def _found() -> int | None:
+    noted = page_cache.noted()
+    return int(noted) if noted and noted.isdigit() else None
 
 
 def count_page(response: Response, search: SearchRequest) -> Response:
     """Count the search page ``response`` answers, once it is sent."""
     if response.status_code != 200 or search.page != 1 or not search.q.strip() or not _counted():
         return response
-    total = g.get("search_found")
-    if total is None:
-        total = current_app.extensions["exchange.search_outcomes"].get(request.full_path)
+    total = _found()
     if total is not None:
         _count_after(response, search.q, gaps.searcher_language(search.filters, i18n.language()), total)
     return response
 
 
-def count_api(response: Response, search: SearchRequest, total: int) -> Response:
+def count_api(response: Response, search: SearchRequest) -> Response:
     """Count the API search ``response`` answers, once it is sent (under its language filter, else the
     language the caller's Accept-Language prefers)."""
-    if search.page == 1 and search.q.strip():
+    total = _found()
+    if response.status_code == 200 and search.page == 1 and search.q.strip() and total is not None:
         asked = request.accept_languages.best_match(vocabularies.UI_LANGUAGES) or "en"
         _count_after(response, search.q, gaps.searcher_language(search.filters, asked), total)
     return response
