@@ -45,7 +45,8 @@ def initialise(instance: Instance, actor: str, seed: bool = True,
     """
     report = Report()
     instance.db.migrate()
-    settings.secret_key(instance.path)
+    # (the secret key's file is made by the settings when they are read, only if neither the environment
+    # nor config.py gives the key: a node given its key never writes one)
     settings.write_config_template(instance.path)
     report.temporary_files_removed = instance.store.sweep_temporary_files(SWEEP_AFTER_SECONDS)
     publishing.record_version_visibility(instance)

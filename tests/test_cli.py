@@ -31,6 +31,13 @@ def test_init_seeds_the_bundled_library_once(tmp_path, database_url):
     assert again.returncode == 0 and "0 partner cities added" in again.stdout and "Seeded" not in again.stdout
 
 
+def test_init_writes_no_secret_key_file_when_the_environment_gives_the_key(tmp_path, database_url):
+    env = {**exchange_environment(tmp_path / "inst", database_url), "EXCHANGE_SECRET_KEY": "a node's own 7c2a"}
+    init = subprocess.run(["exchange", "init", "--empty"], env=env, capture_output=True, text=True)
+    assert init.returncode == 0, init.stderr
+    assert (tmp_path / "inst").is_dir() and not (tmp_path / "inst/secret_key").exists()
+
+
 def test_init_empty_creates_no_practices(tmp_path, database_url):
     env = exchange_environment(tmp_path / "inst", database_url)
     assert subprocess.run(["exchange", "init", "--empty"], env=env, capture_output=True).returncode == 0
