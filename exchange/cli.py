@@ -22,6 +22,7 @@ from flask.cli import FlaskGroup
 from flask.cli import ScriptInfo
 from flask.cli import run_command as flask_run_command
 from flask.cli import with_appcontext
+from sqlalchemy import exc as sa_exc
 from werkzeug.serving import is_running_from_reloader
 
 from exchange import backup
@@ -111,6 +112,11 @@ class Main(Command, FlaskGroup):
             return super().main(*args, **kwargs)
         except SettingError as error:  # raised while the app is made, outside any command's own handling
             click.ClickException(_told(error)).show()  # "Error: …", as click says it, in the environment's language
+            sys.exit(1)
+        except sa_exc.DBAPIError as error:  # no server there, no such role or database, no rights: not our bug
+            said = str(error.orig or error).strip().splitlines()
+            click.ClickException(_("the database could not be used: %(reason)s",
+                                   reason=said[0] if said else type(error).__name__)).show()
             sys.exit(1)
 
 

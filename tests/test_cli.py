@@ -38,6 +38,14 @@ def test_init_writes_no_secret_key_file_when_the_environment_gives_the_key(tmp_p
     assert (tmp_path / "inst").is_dir() and not (tmp_path / "inst/secret_key").exists()
 
 
+def test_init_says_what_the_database_refused_without_a_traceback(tmp_path, postgresql_server):
+    url = postgresql_server.create_database().replace("@127.0.0.1", "x@127.0.0.1")  # a role nobody made
+    init = subprocess.run(["exchange", "init", "--empty"], env=exchange_environment(tmp_path / "inst", url),
+                          capture_output=True, text=True)
+    assert init.returncode == 1 and "Traceback" not in init.stderr, init.stderr
+    assert init.stderr.startswith("Error: the database could not be used:") and "does not exist" in init.stderr
+
+
 def test_init_empty_creates_no_practices(tmp_path, database_url):
     env = exchange_environment(tmp_path / "inst", database_url)
     assert subprocess.run(["exchange", "init", "--empty"], env=env, capture_output=True).returncode == 0
