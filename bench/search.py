@@ -187,6 +187,7 @@ def our_distinct_queries(folder: Path, queries: list[dict], warm: bool = False, 
             "        t = time.perf_counter(); i.search.search(SearchRequest(q=item['q'], filters=item['filters']),"
             " frozenset({'public'})); times.append((time.perf_counter() - t) * 1000)\n"
             "    out[name] = times\n"
+            "import resource; out['peak_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
             "print(json.dumps(out))")
     return _times_from(code, queries)
 
@@ -412,6 +413,8 @@ def run(n: int, corpus: Corpus, server=None) -> None:  # type: ignore[no-untyped
               f"{max(first) / median:.1f}× the median after warm-up, {median:.1f} ms); the same queries later "
               f"in a warmed process {statistics.median(later):.1f} / {max(later):.1f} ms; warm-up "
               f"{statistics.median(f['warm_up'] for f in firsts):.1f} s", flush=True)
+        print(f"memory of a searching process (peak resident, after the warm-up and twice the 300 queries): "
+              f"{warmed['peak_mb']:.0f} MB", flush=True)
         instance.search.close()
         instance.db.dispose()
     finally:

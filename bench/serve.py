@@ -267,29 +267,55 @@ def stop_server(process: subprocess.Popen) -> None:
         process.wait()
 
 
+def tree_memory(pid: int) -> list[tuple[str, float]]:
+    """(what it is, resident MB) of process ``pid`` and every process below it (Linux /proc): what each
+    server process holds (the workers share the master's pages until they write them, so the sum overstates)."""
+    found = []
+    for each in _tree(pid):
+        try:
+            status = Path(f"/proc/{each}/status").read_text()
+            command = Path(f"/proc/{each}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        resident = re.search(r"VmRSS:\s+(\d+) kB", status)
+        if resident:
+            role = "master" if each == pid else "job runner" if " worker" in command else "web worker"
+            found.append((role, int(resident.group(1)) / 1024))
+    return sorted(found)
+
+
 def tree_cpu_seconds(pid: int) -> float:
     """CPU seconds (user + system) used so far by process ``pid`` and every process below it (Linux /proc).
 
     On a machine shared with other work, requests per second say as much about the neighbours as about the
     server; the server's CPU time per request does not.
     """
-    parents: dict[int, int] = {}
     used: dict[int, float] = {}
+    for each in _tree(pid):
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[each] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return sum(used.values())
+
+
+def _tree(pid: int) -> set[int]:
+    """Process ``pid`` and every process below it (Linux /proc)."""
+    parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
             except OSError:
                 continue
-            parents[int(entry.name)] = int(fields[1])
-            used[int(entry.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     tree, frontier = {pid}, [pid]
     while frontier:
         parent = frontier.pop()
         children = [child for child, of in parents.items() if of == parent and child not in tree]
         tree.update(children)
         frontier.extend(children)
-    return sum(used.get(each, 0.0) for each in tree)
+    return tree
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -374,9 +400,11 @@ def main() -> None:
         for each in [*clients, *contributors]:
             each.join()
         cpu = tree_cpu_seconds(process.pid) - cpu_before
+        memory = tree_memory(process.pid)
     finally:
         stop_server(process)
     report(timings, arguments.seconds, cpu, [(p[0], p[4]) for p in publishes])
+    print("server processes' resident memory at the end: " + ", ".join(f"{role} {mb:.0f} MB" for role, mb in memory))
     problems = missing_publishes(folder, publishes)
     print(f"every accepted publish checked in the database, the history, the current files and the index: "
           f"{len(publishes)} publishes, {len(problems)} missing", flush=True)

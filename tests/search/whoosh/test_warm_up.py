@@ -11,6 +11,7 @@ import dataclasses
 
 import pytest
 
+from exchange import initialise
 from exchange.initialise import READERS
 from exchange.initialise import warm_up
 from exchange.search.backend import SearchRequest
@@ -31,7 +32,9 @@ def warmed(library_app):  # type: ignore[no-untyped-def]
     fresh = dataclasses.replace(instance, search=WhooshBackend(instance.search.index.root))
     for table in SPELLING_TABLES:
         table.cache_clear()
-    warm_up(fresh)
+    with pytest.MonkeyPatch.context() as patch:  # the related practices it finds are bounded by time, not here
+        patch.setattr(initialise, "WARM_UP_RELATED_SECONDS", 3600.0)
+        warm_up(fresh)
     yield fresh.search
     fresh.search.close()
 
@@ -59,3 +62,19 @@ def test_searches_after_the_warm_up_read_no_field_and_build_no_table(warmed):
             warmed.search(SearchRequest(q=q), visibilities)
     assert field_lengths_read(warmed) == lengths
     assert [table.cache_info().misses for table in SPELLING_TABLES] == tables
+
+
+
+def counts_made(engine: WhooshBackend) -> int:
+    """How many word counts (``PostingsCache.frequency``) the engine has made and kept."""
+    return sum(len(cache._frequencies) for cache in engine.index._postings.values())
+
+
+def test_the_newest_practices_related_practices_count_no_word_after_the_warm_up(warmed):
+    # Related practices weigh a practice's words by how often visitors' documents use them: the warm-up
+    # finds the newest practices' (the first pages people read), so those words are counted already.
+    made = counts_made(warmed)
+    assert made
+    for hit in warmed.search(SearchRequest(sort="newest", per_page=3), READERS[0]).hits:
+        assert warmed.related(hit.id, READERS[0])
+    assert counts_made(warmed) == made
