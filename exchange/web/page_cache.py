@@ -17,10 +17,11 @@ response that touched the session (a form's CSRF token, say) is not stored. Comp
 page are kept with it (``compression.py``).
 
 Each worker keeps its pages in memory, and shares them with the others (and with itself after a restart)
-as files in ``<instance>/cache/pages/`` named by that ETag: a page one worker rendered, another serves
-without rendering it again. A file is written beside and renamed (readers see all or nothing), never
-synced (derived: deleting the folder only costs rendering again), served while younger than
-``MAX_AGE_SECONDS`` as the memory's pages are, and swept once older.
+as files in ``<instance>/cache/pages/`` named by that ETag (the page's note, a line, then the page): a
+page one worker rendered, another serves without rendering it again (compressing it as it needs). A
+file is written beside and renamed (readers see all or nothing), never synced (derived: deleting the
+folder only costs rendering again), served while younger than ``MAX_AGE_SECONDS`` as the memory's
+pages are, and swept once older.
 """
 
 from __future__ import annotations
@@ -162,9 +163,7 @@ def page(render: Callable[[], str], practice_id: str | None = None, mimetype: st
             response.headers["Cache-Control"] = PRIVATE
             return response
         stored = Page(html.encode("utf-8"), etag, now.last_modified, time.monotonic(), note=g.get("page_note"))
-        if stored.note is not None:  # (first: a page shared without its note would be served without it)
-            _write(shared.with_name(f"{shared.name}.note"), stored.note.encode("utf-8"))
-        _write(shared, stored.body)
+        _write(shared, (stored.note or "").encode("utf-8") + b"\n" + stored.body)  # its note, then the page
         cache.put(key, stored)
     else:
         g.page_note = stored.note
@@ -172,12 +171,8 @@ def page(render: Callable[[], str], practice_id: str | None = None, mimetype: st
     if encoding is not None:
         body = stored.encoded.get(encoding) or b""
         if not body:
-            path = shared.with_name(f"{shared.name}.{encoding}")
-            body = _read_bytes(path) or compression.encode(stored.body, encoding)
-            body = stored.encoded.setdefault(encoding, body)
+            body = stored.encoded.setdefault(encoding, compression.encode(stored.body, encoding))
             cache.grew(stored, len(body))
-            if not path.exists():
-                _write(path, body)
     response = Response(body, mimetype=mimetype)
     if encoding is not None:
         response.headers["Content-Encoding"] = encoding
@@ -195,18 +190,14 @@ def _read(path: Path, etag: str, last_modified: datetime.datetime) -> Page | Non
         age = time.time() - path.stat().st_mtime
     except OSError:  # none yet
         return None
-    body = _read_bytes(path) if 0 <= age < MAX_AGE_SECONDS else None
+    try:
+        shared = path.read_bytes() if 0 <= age < MAX_AGE_SECONDS else b""
+    except OSError:  # swept meanwhile
+        return None
+    note, _, body = shared.partition(b"\n")
     if not body:
         return None
-    note = _read_bytes(path.with_name(f"{path.name}.note"))
-    return Page(body, etag, last_modified, time.monotonic() - age, note=note.decode("utf-8") if note else None)
-
-
-def _read_bytes(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except OSError:
-        return None
+    return Page(body, etag, last_modified, time.monotonic() - age, note=note.decode("utf-8") or None)
 
 
 #: counts the pages this process wrote, to sweep the shared folder every ``SWEEP_EVERY``
