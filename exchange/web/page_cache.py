@@ -238,9 +238,9 @@ def _reader_choices() -> tuple[str, ...]:
 
 
 def note(text: str) -> None:
-    """Keep ``text`` with the page being rendered: whenever the stored page is served, ``noted()`` gives it
-    back (what a search page found, say, for a count made as it is sent)."""
-    g.page_note = text
+    """Keep ``text`` (a line) with the page being rendered: whenever the stored page is served, ``noted()``
+    gives it back (what a search page found, say, for a count made as it is sent)."""
+    g.page_note = " ".join(text.splitlines())  # the shared file holds it on the page's first line
 
 
 def noted() -> str | None:
