@@ -206,3 +206,19 @@ def test_a_shared_page_is_served_only_while_young_and_then_swept(client, instanc
         os.utime(path, (old, old))
     page_cache.sweep(folder)
     assert list(folder.glob("*/*")) == []
+
+
+@pytest.mark.parametrize("path", ["/api/v1/search?q=flood", "/practices/jakarta/sirens"])
+def test_a_page_asked_with_a_forged_host_is_never_served_to_anyone_else(instance, database_url, sirens, path):
+    # A page names its links from the address it was asked at: kept under the path alone, one request with
+    # a forged Host would put that host's links on the page every later reader gets.
+    open_app = create_app({"INSTANCE": instance.path, "TESTING": True, "DATABASE_URL": database_url})
+    try:
+        client = open_app.test_client()
+        forged = client.get(path, headers={"Host": "evil.example"})
+        assert forged.status_code == 200 and "evil.example" in forged.get_data(as_text=True)
+        honest = client.get(path, headers={"Host": "px.example"})
+        assert honest.status_code == 200 and "evil.example" not in honest.get_data(as_text=True)
+        assert honest.headers["ETag"] != forged.headers["ETag"]
+    finally:
+        close(open_app)

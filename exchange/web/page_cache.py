@@ -3,7 +3,7 @@
 A page differs by viewer (restricted practices, the signed-in frame), so only the **public** request is
 cached: no session cookie and no remember-me cookie, hence an anonymous reader with nothing pending in a
 session. Everyone else gets the page rendered for them, ``private``. A public page is stored under
-(address, the library's generation, today's date, the Accept-Language header and any other cookie, such
+(address with its host, the library's generation, today's date, the Accept-Language header and any other cookie, such
 as a language switcher's): any publish, restore, change of visibility, new city
 or index catch-up makes a new generation (``library/generation.py``), so a page is never served after what
 it shows has changed, and each worker process decides that from the database, not from its own memory.
@@ -142,7 +142,9 @@ def page(render: Callable[[], str], practice_id: str | None = None, mimetype: st
         response.headers["Cache-Control"] = PRIVATE  # a signed-in person's pages get no-store after the request
         return response
     now = generation.of_practice(library.instance, practice_id) if practice_id else generation.current(library.instance)
-    key = (request.full_path, now.token, datetime.date.today().isoformat(), *_reader_choices())
+    # The address it was asked at too (host and scheme): pages and API answers name their own links from
+    # it, and one asked with a forged Host must never be served to anyone else.
+    key = (request.host_url, request.full_path, now.token, datetime.date.today().isoformat(), *_reader_choices())
     etag = _etag(key)
     encoding = compression.chosen()
     if _matches(etag):
