@@ -296,6 +296,14 @@ def test_the_address_then_the_cookie_then_the_browser_choose(library_app, site):
     assert answer.headers["Content-Language"] == "ja"
 
 
+def test_the_language_chosen_is_kept_over_plain_http_too(library_app):
+    # (a workshop on a laptop's LAN address: a Secure cookie sent over HTTP is dropped by the browser)
+    plain = library_app.test_client().get("http://px.test/practices?q=banjir&lang=ja")
+    secure = library_app.test_client().get(HTTPS + "/practices?q=banjir&lang=ja")
+    assert "px-lang=ja" in plain.headers["Set-Cookie"] and "Secure" not in plain.headers["Set-Cookie"]
+    assert "px-lang=ja" in secure.headers["Set-Cookie"] and "Secure" in secure.headers["Set-Cookie"]
+
+
 def test_the_switcher_links_to_this_page_in_each_language(library_client, site):
     page = library_client.get(HTTPS + "/practices?q=banjir&hazard=riverine-flood").get_data(as_text=True)
     assert 'href="/practices?q=banjir&amp;hazard=riverine-flood&amp;lang=id" hreflang="id" lang="id"' in page

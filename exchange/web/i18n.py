@@ -135,8 +135,11 @@ def _remember(response: Response) -> Response:
 
 
 def remember(response: Response, code: str) -> None:
-    """Set the switcher's cookie to ``code`` on ``response``."""
-    response.set_cookie(COOKIE, code, max_age=COOKIE_SECONDS, path="/", secure=True, httponly=True, samesite="Lax")
+    """Set the switcher's cookie to ``code`` on ``response``: ``Secure`` when the page came over HTTPS. It holds
+    no secret, and a workshop served over plain HTTP on a laptop's LAN address would otherwise lose each
+    reader's language at the next page (browsers keep no Secure cookie sent over HTTP but for localhost)."""
+    response.set_cookie(COOKIE, code, max_age=COOKIE_SECONDS, path="/", secure=request.is_secure, httponly=True,
+                        samesite="Lax")
 
 
 def _parsed(value: datetime.date | str) -> datetime.date:
