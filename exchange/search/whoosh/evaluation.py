@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from whoosh import classify
@@ -35,6 +36,8 @@ B = 0.75
 K1 = 1.2
 #: Postings kept in memory per index folder (entries; 8 bytes each).
 MAX_CACHED_POSTINGS = 12_000_000
+#: Phrases' matching documents kept per index folder (entries: a segment's, for one phrase).
+MAX_CACHED_PHRASES = 20_000
 #: Viewer term frequencies kept per index folder (entries: a segment, who may read it, a field and a word).
 MAX_CACHED_FREQUENCIES = 200_000
 #: Index words a prefix (``evacu*``) stands for, at most, in each field.
@@ -238,16 +241,22 @@ class PostingsCache:
         return self._counted((readers, fieldname, text), count)
 
     def _counted(self, key: tuple, count: Callable[[], float]) -> float:
+        found: float = self._remembered(self._frequencies, key, count, MAX_CACHED_FREQUENCIES)
+        return found
+
+    def _remembered(self, store: OrderedDict, key: tuple, make: Callable[[], Any], limit: int) -> Any:
+        """What ``store`` keeps under ``key``, or ``make()`` and kept (the least recently used go first once
+        ``store`` holds more than ``limit``)."""
         with self._lock:
-            found = self._frequencies.get(key)
+            found = store.get(key)
             if found is not None:
-                self._frequencies.move_to_end(key)
+                store.move_to_end(key)
                 return found
-        found = count()
+        found = make()
         with self._lock:
-            self._frequencies[key] = found
-            while len(self._frequencies) > MAX_CACHED_FREQUENCIES:
-                self._frequencies.popitem(last=False)
+            store[key] = found
+            while len(store) > limit:
+                store.popitem(last=False)
         return found
 
     def _kept(self, key: tuple, read: Callable[[], tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
@@ -271,20 +280,13 @@ class PostingsCache:
         """Local docnums where the words stand together: for words side by side, from the words' positions
         (read once per term and kept, so one common word serves every phrase it is in); otherwise (a
         slop) by Whoosh's span matcher."""
-        key = (segment.id, query.fieldname, tuple(query.words), query.slop)
-        with self._lock:
-            found = self._phrases.get(key)
-            if found is not None:
-                return found
-        if query.slop == 1:
-            found = self._adjacent(segment, subsearcher.reader(), query.fieldname, list(query.words))
-        else:
-            found = np.fromiter(wq.Phrase(query.fieldname, query.words, slop=query.slop).docs(subsearcher),
-                                np.int32)
-        with self._lock:
-            self._phrases[key] = found
-            while len(self._phrases) > 20_000:
-                self._phrases.popitem(last=False)
+        def find() -> np.ndarray:
+            if query.slop == 1:
+                return self._adjacent(segment, subsearcher.reader(), query.fieldname, list(query.words))
+            return np.fromiter(wq.Phrase(query.fieldname, query.words, slop=query.slop).docs(subsearcher), np.int32)
+
+        found: np.ndarray = self._remembered(self._phrases, (segment.id, query.fieldname, tuple(query.words),
+                                                             query.slop), find, MAX_CACHED_PHRASES)
         return found
 
 
