@@ -9,6 +9,7 @@ import re
 import pytest
 
 from exchange.library import publishing
+from exchange.web import pages
 
 
 def lead_count(page: str) -> int:
@@ -109,3 +110,49 @@ def test_a_chip_names_a_language_as_the_filter_list_does(library_client, languag
     assert label == expected and text == "日本語 ×"
     filter_list = page.split('<details class="filters">')[1].split("</details>")[0]
     assert re.search(r'value="ja" checked>\s*<span lang="ja">日本語</span>', filter_list)
+
+
+def checkboxes(page: str, facet: str) -> list[tuple[str, bool, int]]:
+    """(value, checked, count) of each of a filter's checkboxes on a page, in page order."""
+    box = (rf'<input type="checkbox" name="{facet}" value="([^"]+)" (checked)?>\s*'
+           r'<span[^>]*>[^<]*</span> <span class="count">(\d+)</span>')
+    return [(value, bool(checked), int(count)) for value, checked, count in re.findall(box, page)]
+
+
+def test_the_filter_panel_names_the_most_frequent_values_and_links_to_a_page_of_all(library_client):
+    counts = library_client.get("/api/v1/search?per_page=1").get_json()["facets"]["city"]
+    assert len(counts) > pages.FILTER_VALUES_SHOWN  # else there is nothing to fold
+    page = library_client.get("/practices?sort=newest").get_data(as_text=True)
+    shown = checkboxes(page, "city")
+    assert len(shown) == pages.FILTER_VALUES_SHOWN
+    assert [count for _, _, count in shown] == sorted(counts.values(), reverse=True)[:pages.FILTER_VALUES_SHOWN]
+    link = re.search(r'<a class="more-values" href="([^"]+)">All cities \((\d+)\)</a>', page)
+    assert link and int(link.group(2)) == len(counts)
+
+    every = library_client.get(html.unescape(link.group(1))).get_data(as_text=True)
+    listed = checkboxes(every, "city")
+    assert {value: count for value, _, count in listed} == counts
+    names = re.findall(r'name="city" value="[^"]+" >\s*<span >([^<]*)</span>', every)
+    assert names == sorted(names, key=str.casefold) and len(names) == len(counts)  # by name, to be scanned
+    assert '<input type="hidden" name="sort" value="newest">' in every  # applying keeps the search
+    assert "Filter by city" in every
+
+
+def test_a_chosen_value_outside_the_most_frequent_stays_in_the_panel_ticked(library_client):
+    counts = library_client.get("/api/v1/search?per_page=1").get_json()["facets"]["city"]
+    rare = list(counts)[-1]  # the least frequent city
+    page = library_client.get(f"/practices?city={rare}").get_data(as_text=True)
+    shown = checkboxes(page, "city")
+    assert (rare, True, counts[rare]) in shown and len(shown) == pages.FILTER_VALUES_SHOWN + 1
+    every = library_client.get(f"/practices/filter/city?city={rare}").get_data(as_text=True)
+    assert (rare, True, counts[rare]) in checkboxes(every, "city")
+    assert f'name="city" value="{rare}"' not in every.split("<fieldset>")[0]  # not also a hidden input
+
+
+def test_the_page_of_all_values_counts_only_what_the_reader_may_read(client, instance, make_practice):
+    publishing.publish(instance, make_practice(title="Sirens", city="tokyo", country="JP"), "sirens", "t")
+    publishing.publish(instance, make_practice(title="Radio", visibility="partners"),
+                       "radio", "t")
+    every = client.get("/practices/filter/city").get_data(as_text=True)
+    assert [value for value, _, _ in checkboxes(every, "city")] == ["tokyo"]
+    assert client.get("/practices/filter/nothing").status_code == 404

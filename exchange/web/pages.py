@@ -27,6 +27,7 @@ from exchange.library import cities
 from exchange.library import publishing
 from exchange.library import reading
 from exchange.search import discovery
+from exchange.search.backend import FACETS
 from exchange.search.backend import SearchRequest
 from exchange.search.backend import SearchResults
 from exchange.web import i18n
@@ -38,6 +39,9 @@ from exchange.web.extensions import library
 from exchange.web.viewer import current as viewer
 
 bp = Blueprint("pages", __name__)
+
+#: the values of each filter the search page shows, the most frequent first (all of them: ``filter_values``)
+FILTER_VALUES_SHOWN = 8
 
 
 @bp.get("/favicon.ico")
@@ -60,10 +64,31 @@ def browse() -> ResponseReturnValue:
     feed, feed_arguments = search_params.feed(search)
     return search_log.count_page(page_cache.page(lambda: render_template(
         "search.html", results=_found(search), search=search, removals=search_params.removals(request.args, search),
+        facets_shown=FILTER_VALUES_SHOWN,
         comparing=comparison.picked(library.instance, comparing, viewer(), i18n.language()),
         click_ref=search_log.ref(search), feed_url=url_for(feed, **feed_arguments),
         save_name=search_params.describe(search, presentation.Labels(i18n.language()).filter_value)
         or _("All practices"))), search)
+
+
+@bp.get("/practices/filter/<facet>")
+def filter_values(facet: str) -> ResponseReturnValue:
+    """Every value of one filter for a search, by name, with its count: the search page shows only the
+    ``FILTER_VALUES_SHOWN`` most frequent (a network of a hundred cities would otherwise list them all on
+    every page, and a phone reader scroll past them all)."""
+    if facet not in FACETS:
+        abort(404)
+    search = search_params.from_args(request.args, strict=False, per_page=1,
+                                     reads=search_params.reader_languages(i18n.language(), request.accept_languages))
+    name = presentation.Labels(i18n.language()).filter_value
+
+    def render() -> str:
+        counts = _find(search).facets.get(facet, {})
+        chosen = search.filters.get(facet, [])
+        values = sorted(dict.fromkeys([*chosen, *counts]), key=lambda key: name(facet, key).casefold())
+        return render_template("filter_values.html", facet=facet, search=search, values=values, counts=counts,
+                               chosen=chosen, back=url_for("pages.browse", **request.args.to_dict(flat=False)))
+    return page_cache.page(render)
 
 
 @bp.get("/search")
