@@ -87,7 +87,8 @@ def filter_values(facet: str) -> ResponseReturnValue:
         chosen = search.filters.get(facet, [])
         values = sorted(dict.fromkeys([*chosen, *counts]), key=lambda key: name(facet, key).casefold())
         return render_template("filter_values.html", facet=facet, search=search, values=values, counts=counts,
-                               chosen=chosen, back=url_for("pages.browse", **request.args.to_dict(flat=False)))
+                               chosen=chosen, back=url_for("pages.browse", **arguments))
+    arguments: dict[str, Any] = request.args.to_dict(flat=False)
     return page_cache.page(render)
 
 
