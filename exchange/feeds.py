@@ -110,7 +110,10 @@ def library(instance: Instance, viewer: policy.Viewer | None, *, city: str | Non
     query = (sa.select(PracticeRecord, PracticeVersion)
              .join(PracticeVersion, sa.and_(PracticeVersion.practice_id == PracticeRecord.id,
                                             PracticeVersion.version == PracticeRecord.version))
-             .where(PracticeRecord.visibility.in_(policy.readable_visibilities(viewer)))
+             # the visibility as an expression, not a column: SQLite (which keeps no statistics) takes a test
+             # of a column as selective, so it sorted every public practice to give the newest 50 (24 ms at
+             # 10,000); asked so, it walks the versions' published_at index and stops at the 50th (0.3 ms)
+             .where((PracticeRecord.visibility + "").in_(policy.readable_visibilities(viewer)))
              .order_by(PracticeVersion.published_at.desc(), PracticeRecord.id))
     if kind is not None:
         query = query.where(PracticeRecord.kind == kind)

@@ -55,7 +55,8 @@ class PracticeRecord(Base):
     hazards: Mapped[list[str]] = mapped_column(sa.JSON)
     phases: Mapped[list[str]] = mapped_column(sa.JSON)
     published: Mapped[datetime.date] = mapped_column(index=True)
-    visibility: Mapped[str] = mapped_column(sa.String(20), index=True)
+    #: not indexed: nine practices in ten are public, and SQLite's planner preferred it to better indexes
+    visibility: Mapped[str] = mapped_column(sa.String(20))
     translation_of: Mapped[str | None] = mapped_column(sa.String(161), index=True)
     meta: Mapped[dict] = mapped_column(sa.JSON)
     updated_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
