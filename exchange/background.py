@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from exchange import audit
+from exchange import related
 from exchange.alerts import sending as alerts
 from exchange.harvesting import harvests
 from exchange.insight import links
@@ -45,6 +46,10 @@ def _rebuild_index(context: Context, _payload: dict) -> None:
         indexing.rebuild(context.instance, wait=False)
     except ReindexRunning:
         pass  # another rebuild (exchange reindex) is under way: it leaves a fresh index too
+
+
+def _fill_related(context: Context, _payload: dict) -> None:
+    related.fill(context.instance, stopping=context.stopping)
 
 
 def _harvest_due(context: Context, _payload: dict) -> None:
@@ -86,6 +91,9 @@ KINDS: dict[str, Kind] = {
     indexing.CATCH_UP: Kind(run=_catch_up, every_seconds=indexing.CATCH_UP_EVERY_SECONDS, per_node=True),
     # A new index built beside the unusable one and swapped in; searches answer from the catalogue meanwhile.
     indexing.REBUILD: Kind(run=_rebuild_index, max_attempts=3, backoff_seconds=60, per_node=True),
+    # The public's related practices of the newest practices that have none kept (or one soon to expire),
+    # a few seconds at a time: a practice page's first reader finds them ready (related.py).
+    related.FILL: Kind(run=_fill_related, every_seconds=related.FILL_EVERY_SECONDS, per_node=True),
     # A webhook delivery: six attempts, 1, 2, 4, 8 and 16 minutes apart, each logged for the admin page.
     webhooks.DELIVER: webhook_delivery.RETRIES,
     # Links to other sites in practices, checked when an administrator asks (bounded: links.MAX_LINKS a run).

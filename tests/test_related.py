@@ -77,3 +77,41 @@ def test_a_list_found_by_one_process_is_used_by_the_next_and_still_checked(insta
     assert titles_in_another_process(instance, database_url) == ["Gauge sirens"]  # checked, and found again
     kept.write_text("{torn")  # as a crash mid-write might leave it (it cannot: files are renamed into place)
     assert titles_in_another_process(instance, database_url) == ["Gauge sirens"]
+
+
+def test_the_job_runner_finds_the_public_s_lists_ahead_of_the_first_reader(instance, make_practice, monkeypatch):
+    from exchange import background
+    from exchange.search import discovery
+
+    for slug, title in (("sirens", "River sirens"), ("gauges", "Gauge sirens"), ("horns", "Horn sirens")):
+        publishing.publish(instance, make_practice(title=title, body=SIRENS), slug, "t")
+    publishing.publish(instance, make_practice(title="Staff radio", body=SIRENS, visibility="partners"), "radio", "t")
+    related._kept.clear()  # as a web worker that has found none yet
+    assert not list(instance.path.joinpath(*related.FOLDER).glob("*.json"))
+
+    background.run_pending(instance)  # the runner's recurring job, as `exchange serve` runs it
+    kept = sorted(instance.path.joinpath(*related.FOLDER).glob("*.json"))
+    assert len(kept) == 3  # one per public practice; the partners-only one is found for its readers alone
+
+    related._kept.clear()
+    found = []
+    monkeypatch.setattr(discovery, "related", lambda *arguments: found.append(arguments) or [])
+    assert ids(related.related(instance, "jakarta/sirens", 1, None)) == ["jakarta/gauges", "jakarta/horns"]
+    assert not found  # read from what the runner kept, nothing searched
+    assert "jakarta/radio" not in str([path.read_text() for path in kept])
+
+
+def test_the_job_runner_finds_a_list_again_before_it_expires_and_stops_in_time(instance, make_practice):
+    import os
+    import time
+
+    publishing.publish(instance, make_practice(title="River sirens", body=SIRENS), "sirens", "t")
+    publishing.publish(instance, make_practice(title="Gauge sirens", body=SIRENS), "gauges", "t")
+    assert related.fill(instance) == 2
+    assert related.fill(instance) == 0  # all fresh
+    path = next(instance.path.joinpath(*related.FOLDER).glob("*.json"))
+    old = time.time() - related.REFRESH_AFTER_SECONDS - 1
+    os.utime(path, (old, old))
+    assert related.fill(instance) == 1 and path.stat().st_mtime > old
+    os.utime(path, (old, old))
+    assert related.fill(instance, seconds=0) == 0  # its time is up before it starts
