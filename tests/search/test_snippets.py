@@ -91,3 +91,13 @@ def test_snippets_on_the_results_page(client, instance, make_practice, language,
     page = client.get("/practices", query_string={"q": q}).get_data(as_text=True)
     [shown] = re.findall(r'<p class="snippet" translate="no">(.*?)</p>', page, re.S)
     assert re.sub(r'<mark[^>]*>', "<mark>", shown).strip() == expected
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    ("EVACUATION drills: the Evacuation centre opens.", ["EVACUATION", "Evacuation"]),
+    # lowering İ gives two characters: positions in the lowered text would be off by one after it
+    ("İzmir's evacuation centre (İİİ) opens; evacuation drills follow.", ["evacuation", "evacuation"]),
+])
+def test_marks_are_found_whatever_the_case_and_land_on_the_words(content, expected):
+    shown = str(snippet(content, "summary", {"evacu"}, "en"))
+    assert marked(shown) == expected

@@ -93,6 +93,8 @@ class FacetCache:
     single: dict[str, np.ndarray]
     multi: dict[str, np.ndarray]
     vocabularies: dict[str, Vocabulary]
+    #: documents whose translation group has no other document (counted as they are)
+    alone: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     _masks: dict[frozenset[str], np.ndarray] = field(default_factory=dict)
     _statistics: dict[frozenset[str], Statistics] = field(default_factory=dict)
 
@@ -127,18 +129,20 @@ class FacetCache:
     def group_counts(self, facet: str, docs: np.ndarray) -> dict[str, int]:
         """For each value of ``facet``: how many translation groups among ``docs`` (a mask) have it."""
         values = self.vocabularies[facet].values
+        # A practice with no translation is a group of its own: its values are counted as they are, in one
+        # pass; only the few with translations are counted by group.
+        alone, grouped = docs & self.alone, docs & ~self.alone
         if facet in self.multi:
             matrix = self.multi[facet]
-            counts = {}
-            for code in range(matrix.shape[1]):
-                groups = self.group_codes[docs & matrix[:, code]]
-                if len(groups):
-                    counts[values[code]] = len(np.unique(groups))
-            return counts
-        codes = self.single[facet][docs]
-        pairs = np.unique(self.group_codes[docs].astype(np.int64) * (len(values) + 1) + codes)
-        found = np.bincount(pairs % (len(values) + 1), minlength=len(values))
-        return {values[c]: int(n) for c, n in enumerate(found[:len(values)]) if n}
+            found = matrix[alone].sum(axis=0)
+            for code in np.flatnonzero(matrix[grouped].any(axis=0)).tolist():
+                found[code] += len(np.unique(self.group_codes[grouped & matrix[:, code]]))
+        else:
+            codes = self.single[facet]
+            found = np.bincount(codes[alone], minlength=len(values))
+            pairs = np.unique(self.group_codes[grouped].astype(np.int64) * (len(values) + 1) + codes[grouped])
+            found[:len(values)] += np.bincount(pairs % (len(values) + 1), minlength=len(values))[:len(values)]
+        return {values[c]: int(n) for c, n in enumerate(found[:len(values)].tolist()) if n}
 
 
 class SearchIndex:
@@ -320,7 +324,8 @@ class SearchIndex:
             visibility_codes=dict(self._vocabularies["visibility"].codes),
             published=joined([p.published for p in parts], np.int32),
             single={f: joined([p.single[f] for p in parts], np.int32) for f in SINGLE_FACETS},
-            multi=multi, vocabularies=self._vocabularies)
+            multi=multi, vocabularies=self._vocabularies,
+            alone=np.bincount(group_codes, minlength=len(group_index))[group_codes] == 1 if size else np.zeros(0, bool))
 
     def _segment_values(self, reader: IndexReader) -> _SegmentValues:
         key = reader.segment().segment_id()
