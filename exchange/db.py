@@ -69,8 +69,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        #: SQLite's connections for ``counting`` (made when first needed)
+        #: SQLite's connections for ``counting`` and their sessions (made when first needed)
         self._counting_engine: sa.Engine | None = None
+        self._counting_sessions: sessionmaker[Session] | None = None
 
     def session(self) -> Session:
         """A new session for reading; close it when done."""
@@ -100,10 +101,10 @@ class Database:
         """
         if self.engine.dialect.name != "sqlite":
             return self._transaction(behind_every_writer=False, durable=False)
-        if self._counting_engine is None:
+        if self._counting_sessions is None:
             self._counting_engine = make_engine(self.url, synchronous="NORMAL")
-        return self._transaction(behind_every_writer=False,
-                                 sessions=sessionmaker(self._counting_engine, expire_on_commit=False))
+            self._counting_sessions = sessionmaker(self._counting_engine, expire_on_commit=False)
+        return self._transaction(behind_every_writer=False, sessions=self._counting_sessions)
 
     @contextlib.contextmanager
     def _transaction(self, behind_every_writer: bool, durable: bool = True,

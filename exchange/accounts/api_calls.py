@@ -17,10 +17,12 @@ starts a new one, and the windows of callers gone quiet by ``purge`` (the job ru
 from __future__ import annotations
 
 import datetime
+import functools
 import ipaddress
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -108,14 +110,22 @@ def count(session: Session, caller: str, limit: int, now: datetime.datetime) -> 
 
 def _increment(session: Session, caller: str, window: datetime.datetime) -> int:
     """The caller's count in ``window`` after adding one, in one statement (safe when calls race)."""
-    if session.get_bind().dialect.name == "postgresql":
+    upsert = _upsert(session.get_bind().dialect.name)
+    return int(session.execute(upsert, {"key": caller, "window": window}).scalar_one())
+
+
+@functools.cache
+def _upsert(dialect: str) -> sa.Executable:
+    """The statement that adds a call to a (caller, window) in ``dialect``, made once: it runs on every API call."""
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    statement = insert(ApiCallCount).values(key=caller, window=window, calls=1)
-    statement = statement.on_conflict_do_update(index_elements=["key", "window"],
-                                                set_={"calls": ApiCallCount.calls + 1})
-    return int(session.execute(statement.returning(ApiCallCount.calls)).scalar_one())
+    table = cast(sa.Table, ApiCallCount.__table__)
+    statement = insert(table).values(key=sa.bindparam("key", type_=table.c.key.type),
+                                     window=sa.bindparam("window", type_=table.c.window.type), calls=1)
+    return statement.on_conflict_do_update(index_elements=["key", "window"], set_={"calls": table.c.calls + 1}
+                                           ).returning(table.c.calls)
 
 
 def purge(session: Session, now: datetime.datetime) -> int:
