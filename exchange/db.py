@@ -134,6 +134,13 @@ class Database:
             command.upgrade(config, "head")
             connection.commit()
 
+    def leave_inherited(self) -> None:
+        """In a freshly forked process: leave the parent's pooled connections (of every engine) to it, so that
+        this process opens its own."""
+        self.engine.dispose(close=False)
+        if self._counting_engine is not None:
+            self._counting_engine.dispose(close=False)
+
     def dispose(self) -> None:
         self.engine.dispose()
         if self._counting_engine is not None:

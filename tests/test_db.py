@@ -39,6 +39,22 @@ def test_only_counts_commit_without_waiting_for_the_disk(instance):
     assert [durability(instance.db.writing), durability(instance.db.claiming)] == [("on" if postgresql else 2)] * 2
 
 
+def test_a_forked_worker_leaves_the_masters_connections_for_counts_too(instance):
+    def connections() -> list[object]:
+        found = []
+        for transaction in (instance.db.claiming, instance.db.counting):
+            with transaction() as session:
+                found.append(session.connection().connection.dbapi_connection)
+        return found
+
+    masters = connections()
+    assert all(a is b for a, b in zip(connections(), masters, strict=True))  # pooled: the same ones again
+    instance.db.leave_inherited()  # as server.close_inherited does in a new worker
+    assert not any(a is b for a in connections() for b in masters)
+    for connection in masters:  # in a real fork they stay the master's
+        connection.close()  # type: ignore[attr-defined]
+
+
 def test_migrations_are_at_head_and_create_the_tables(instance):
     with instance.db.session() as session:
         assert session.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0024"
