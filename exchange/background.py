@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from exchange import audit
 from exchange import related
+from exchange.accounts import api_calls
 from exchange.alerts import sending as alerts
 from exchange.harvesting import harvests
 from exchange.insight import links
@@ -35,6 +36,7 @@ def _purge(context: Context, _payload: dict) -> None:
     with context.instance.db.claiming() as session:
         audit.purge_routine(session, now)
         webhooks.purge_deliveries(session, now)
+        api_calls.purge(session, now)
 
 
 def _catch_up(context: Context, _payload: dict) -> None:
@@ -108,7 +110,8 @@ KINDS: dict[str, Kind] = {
     # A harvest an administrator started from the admin page; its report is kept on the source.
     harvests.NOW: Kind(run=_harvest_now, max_attempts=1),
     # Settled jobs are kept a while to be looked into, then deleted; so are settled webhook deliveries
-    # and the audit log's routine entries (API calls answered), after 90 days.
+    # and the audit log's routine entries (API calls answered), after 90 days; and the API's calls a
+    # minute of callers gone quiet.
     "jobs.purge": Kind(run=_purge, every_seconds=3600),
 }
 

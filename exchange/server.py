@@ -67,7 +67,7 @@ def close_inherited(app: Flask, files: list[int]) -> None:
     """In a freshly forked worker: leave the master's database connections and index searchers to it,
     and close ``files`` (descriptors only the master should hold, such as the job runner's pipe)."""
     instance = app.extensions["exchange"]
-    instance.db.engine.dispose(close=False)  # the master's connections are its own; open new ones
+    instance.db.leave_inherited()  # the master's connections are its own; open new ones
     instance.search.close()
     for descriptor in files:
         with contextlib.suppress(OSError):

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import datetime
 import io
+import json
 import re
+import subprocess
+import sys
 import zipfile
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -14,15 +18,21 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.datastructures import MultiDict
 from werkzeug.test import stream_encode_multipart
 
+from exchange.accounts import api_calls
 from exchange.accounts import people
 from exchange.accounts import tokens
+from exchange.app import create_app
+from exchange.background import run_pending
 from exchange.library import publishing
+from exchange.models import ApiCallCount
 from exchange.models import ApiToken
 from exchange.models import AuditEntry
 from exchange.models import PracticeRecord
 from exchange.models import Submission
 from exchange.models import utcnow
 from exchange.review import submissions
+from tests.conftest import close
+from tests.conftest import exchange_environment
 from tests.test_accounts import HTTPS
 from tests.test_accounts import PASSWORD
 from tests.test_accounts import _token_in
@@ -30,6 +40,7 @@ from tests.test_accounts import post
 from tests.test_accounts import sign_in
 
 IN_A_MONTH = datetime.date.today() + datetime.timedelta(days=30)
+HOUR = datetime.timedelta(hours=1)
 
 
 def add_people(instance):  # type: ignore[no-untyped-def]
@@ -261,6 +272,123 @@ def test_calls_are_limited_per_token_and_per_address(app, instance):
             break
     assert statuses == [200, 200, 200, 429, 200, 200, 200, 429, 200]
     assert status == 429 and 1 <= retry_after <= 60 and "3 calls a minute" in error
+
+
+@pytest.fixture
+def workers(app, instance, database_url, monkeypatch):  # type: ignore[no-untyped-def]
+    """Two app objects on one instance, as two workers of ``exchange serve`` are, with the API's limits low
+    and a clock the test moves (10 s into a minute)."""
+    second = create_app({"INSTANCE": instance.path, "TESTING": True, "SERVER_NAME": "px.test",
+                         "DATABASE_URL": database_url})
+    clock = [utcnow().replace(second=10, microsecond=0)]
+    monkeypatch.setattr(api_calls, "utcnow", lambda: clock[0])
+    monkeypatch.setattr(tokens, "utcnow", lambda: clock[0])
+    for each in (app, second):
+        each.config.update(API_CALLS_PER_MINUTE=4, API_ANONYMOUS_CALLS_PER_MINUTE=3)
+    yield app.test_client(), second.test_client(), clock
+    close(second)
+
+
+def limits(response) -> tuple[int, ...]:  # type: ignore[no-untyped-def]
+    """The status and what X-RateLimit-Limit, -Remaining, -Used and -Reset say."""
+    return (response.status_code, *(int(response.headers[f"X-RateLimit-{name}"])
+                                    for name in ("Limit", "Remaining", "Used", "Reset")))
+
+
+def test_workers_share_one_count_per_address_and_a_new_minute_admits_again(workers):
+    first, second, clock = workers
+    office = {"REMOTE_ADDR": "192.0.2.7"}
+    reset = int((clock[0].replace(second=0) + datetime.timedelta(minutes=1) - datetime.datetime(1970, 1, 1))
+                .total_seconds())
+    assert limits(first.get("/api/v1/cities", environ_base=office)) == (200, 3, 2, 1, reset)
+    assert limits(second.get("/api/v1/search?q=flood", environ_base=office)) == (200, 3, 1, 2, reset)
+    assert limits(first.get("/api/v1/vocabularies", environ_base=office)) == (200, 3, 0, 3, reset)
+    for client in (second, first):  # the limit is spent: refused by either worker
+        refused = client.get("/api/v1/cities", environ_base=office)
+        assert limits(refused)[:3] == (429, 3, 0) and refused.headers["Retry-After"] == "50"
+    error = refused.get_json()["error"]
+    assert error.startswith("more than 3 calls a minute from this address; try again in 50 s.")
+    assert "counted per token, 4 a minute each" in error and "http://px.test/account/tokens" in error
+    assert "API_ANONYMOUS_CALLS_PER_MINUTE" in error
+    assert limits(second.get("/api/v1/cities", environ_base={"REMOTE_ADDR": "198.51.100.1"}))[:3] == (200, 3, 2)
+    clock[0] += datetime.timedelta(seconds=49)  # still this minute
+    assert second.get("/api/v1/cities", environ_base=office).headers["Retry-After"] == "1"
+    clock[0] += datetime.timedelta(seconds=1)  # the next minute starts the count again
+    assert limits(second.get("/api/v1/cities", environ_base=office)) == (200, 3, 2, 1, reset + 60)
+
+
+def test_a_tokens_count_is_shared_by_workers_and_its_refusal_says_so(workers, instance):
+    first, second, _clock = workers
+    add_people(instance)
+    secret = token(instance)
+    statuses = [limits(client.get("/api/v1/cities", headers=bearer(secret)))[:4]
+                for client in (first, second, first, second, first)]
+    assert statuses == [(200, 4, 3, 1), (200, 4, 2, 2), (200, 4, 1, 3), (200, 4, 0, 4), (429, 4, 0, 5)]
+    error = second.get("/api/v1/cities", headers=bearer(secret)).get_json()["error"]
+    assert error.startswith("more than 4 calls a minute with this token; try again in 50 s.")
+    assert "counted per token" in error and "API_CALLS_PER_MINUTE" in error
+    lacking = first.get("/api/v1/cities", headers=bearer(token(instance, scopes=("submit",))))
+    assert limits(lacking)[:4] == (403, 4, 3, 1)  # a counted call, even refused, says where it stands
+    assert "X-RateLimit-Limit" not in first.get("/api/v1/cities", headers=bearer("pxt_" + "x" * 43)).headers
+
+
+def test_an_ipv6_caller_is_counted_by_its_64_block(workers):
+    first, second, _clock = workers
+    block = [{"REMOTE_ADDR": f"2001:db8:7:1::{n:x}"} for n in range(1, 5)]
+    assert [first.get("/api/v1/cities", environ_base=address).status_code for address in block] == [
+        200, 200, 200, 429]
+    assert second.get("/api/v1/cities", environ_base={"REMOTE_ADDR": "2001:db8:7:2::1"}).status_code == 200
+
+
+def test_a_callers_old_minutes_go_at_once_and_those_of_callers_gone_quiet_with_the_hourly_purge(workers, instance):
+    first, _second, clock = workers
+    with instance.db.writing() as session:  # a caller gone quiet an hour ago
+        session.add(ApiCallCount(key="address:192.0.2.9", window=clock[0].replace(second=0) - HOUR, calls=5))
+    first.get("/api/v1/cities", environ_base={"REMOTE_ADDR": "192.0.2.1"})
+    clock[0] += datetime.timedelta(minutes=1)
+    first.get("/api/v1/cities", environ_base={"REMOTE_ADDR": "192.0.2.1"})  # a new minute: its last one goes
+    first.get("/api/v1/cities", environ_base={"REMOTE_ADDR": "192.0.2.2"})
+
+    def kept() -> list[tuple[str, datetime.datetime]]:
+        with instance.db.session() as session:
+            return [(row.key, row.window) for row in session.scalars(
+                sa.select(ApiCallCount).order_by(ApiCallCount.key, ApiCallCount.window))]
+
+    minute = clock[0].replace(second=0)
+    assert kept() == [("address:192.0.2.1", minute), ("address:192.0.2.2", minute),
+                      ("address:192.0.2.9", minute - datetime.timedelta(minutes=1) - HOUR)]
+    run_pending(instance)
+    run_pending(instance, now=utcnow() + 2 * HOUR)  # the hourly purge is due
+    assert kept() == [("address:192.0.2.1", minute), ("address:192.0.2.2", minute)]
+
+
+#: a call to the API in a process of its own, as another worker or node of the instance makes it
+ANOTHER_PROCESS = """
+import json, sys
+from exchange.app import create_app
+from exchange.background import run_pending
+app = create_app()
+app.config.update(SERVER_NAME="px.test")
+answer = app.test_client().get("/api/v1/cities", environ_base={"REMOTE_ADDR": sys.argv[1]})
+print(json.dumps([answer.status_code, answer.headers.get("X-RateLimit-Remaining")]))
+"""
+
+
+def test_a_client_that_spent_its_limit_in_one_process_is_refused_by_another(app, instance, database_url):
+    app.config.update(API_ANONYMOUS_CALLS_PER_MINUTE=2)
+    environment = {**exchange_environment(instance.path, database_url), "EXCHANGE_API_ANONYMOUS_CALLS_PER_MINUTE": "2"}
+    client = app.test_client()
+    # Counts are kept per minute: what a minute's turn cut in two is asked again.
+    for attempt in range(1, 10):
+        minute, address = utcnow().minute, f"192.0.2.{attempt}"
+        here = [client.get("/api/v1/cities", environ_base={"REMOTE_ADDR": address}).status_code for _ in range(2)]
+        there = json.loads(subprocess.run([sys.executable, "-c", ANOTHER_PROCESS, address], env=environment,
+                                          cwd=Path(__file__).parent.parent, capture_output=True, text=True,
+                                          check=True).stdout)
+        again = client.get("/api/v1/cities", environ_base={"REMOTE_ADDR": address}).status_code
+        if utcnow().minute == minute:
+            break
+    assert (here, there, again) == ([200, 200], [429, "0"], 429)
 
 
 # Reading

@@ -20,6 +20,41 @@ def test_sqlite_runs_in_wal_with_full_sync_and_a_busy_timeout(instance):
         assert session.execute(sa.text("PRAGMA busy_timeout")).scalar() >= 5000
 
 
+def test_only_counts_commit_without_waiting_for_the_disk(instance):
+    postgresql = instance.db.engine.dialect.name == "postgresql"
+    setting = sa.text("SHOW synchronous_commit" if postgresql else "PRAGMA synchronous")
+    if postgresql:  # the throwaway server runs with it off; this database asks for it on, as a real server has it
+        with instance.db.engine.connect() as connection:
+            name = instance.db.engine.url.database
+            connection.execute(sa.text(f'ALTER DATABASE "{name}" SET synchronous_commit = on'))
+            connection.commit()
+        instance.db.dispose()
+
+    def durability(transaction):  # type: ignore[no-untyped-def]
+        with transaction() as session:
+            return session.execute(setting).scalar()
+
+    assert durability(instance.db.counting) == ("off" if postgresql else 1)  # SQLite's NORMAL: no fsync a commit
+    # every other write after it (on the same pooled connection, on PostgreSQL) waits for the disk
+    assert [durability(instance.db.writing), durability(instance.db.claiming)] == [("on" if postgresql else 2)] * 2
+
+
+def test_a_forked_worker_leaves_the_masters_connections_for_counts_too(instance):
+    def connections() -> list[object]:
+        found = []
+        for transaction in (instance.db.claiming, instance.db.counting):
+            with transaction() as session:
+                found.append(session.connection().connection.dbapi_connection)
+        return found
+
+    masters = connections()
+    assert all(a is b for a, b in zip(connections(), masters, strict=True))  # pooled: the same ones again
+    instance.db.leave_inherited()  # as server.close_inherited does in a new worker
+    assert not any(a is b for a in connections() for b in masters)
+    for connection in masters:  # in a real fork they stay the master's
+        connection.close()  # type: ignore[attr-defined]
+
+
 def test_migrations_are_at_head_and_create_the_tables(instance):
     with instance.db.session() as session:
         assert session.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0025"

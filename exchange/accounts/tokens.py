@@ -5,8 +5,7 @@ it expires (at most ``MAX_DAYS`` after it was made) or is revoked; a disabled ac
 working with it. Its secret is shown once, when it is made: only its SHA-256 digest is kept, so a leaked
 database does not leak working tokens. Every token made or revoked is audited, by its id (never its secret).
 
-The API's rate limit is kept here too, as counts per caller and minute in the database, so every web
-process shares them.
+A token's calls a minute are counted as it is authenticated, in the same transaction (``api_calls``).
 """
 
 from __future__ import annotations
@@ -20,14 +19,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from exchange import audit
+from exchange.accounts import api_calls
 from exchange.catalogs import N_
 from exchange.catalogs import Message
 from exchange.errors import Invalid
 from exchange.errors import NotFound
-from exchange.models import ApiCallCount
 from exchange.models import ApiToken
 from exchange.models import User
 from exchange.models import utcnow
@@ -48,8 +46,6 @@ MAX_NAME = 100
 #: every API token starts so, so a leaked one is easy to recognise (in logs, in a repository)
 PREFIX = "pxt_"
 _TOKEN = re.compile(r"^pxt_[A-Za-z0-9_-]{43}$")
-#: the length of a rate-limit window
-WINDOW = datetime.timedelta(minutes=1)
 
 
 def new() -> str:
@@ -101,13 +97,13 @@ class TokenInfo:
 
 @dataclass(frozen=True)
 class TokenUse:
-    """A working token: whose it is, what it may do, and how long to wait when past its calls a minute."""
+    """A working token: whose it is, what it may do, and where it stands against its calls a minute."""
 
     token_id: int
     user_id: int
     scopes: tuple[str, ...]
-    #: 0 within the limit; else the seconds until the window ends (the call is refused)
-    wait: int = 0
+    #: this call counted (refused when past the limit)
+    allowance: api_calls.Allowance
 
 
 def _info(row: ApiToken) -> TokenInfo:
@@ -194,31 +190,8 @@ def authenticate(instance: Instance, secret: str, limit: int) -> TokenUse:
         if user is None or not user.active:
             raise TokenRefused("account disabled", row.id)
         row.last_used_at = now
-        return TokenUse(row.id, row.user_id, tuple(row.scopes), _count_call(session, f"token:{row.id}", limit, now))
-
-
-def _count_call(session: Session, caller: str, limit: int, now: datetime.datetime) -> int:
-    """Count a call of ``caller``; 0 when within ``limit`` calls a minute, else the seconds until its window
-    ends (the call is refused; refused calls count too, so hammering does not shorten the wait)."""
-    window = now.replace(second=0, microsecond=0)
-    calls = _increment(session, caller, window)
-    if calls == 1:  # a new window: forget this caller's old ones, so the table stays small
-        session.execute(sa.delete(ApiCallCount).where(ApiCallCount.key == caller, ApiCallCount.window < window))
-    if calls <= limit:
-        return 0
-    return max(1, int((window + WINDOW - now).total_seconds() + 0.999))
-
-
-def _increment(session: Session, key: str, window: datetime.datetime) -> int:
-    """The caller's count in ``window`` after adding one, in one statement (safe when calls race)."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    statement = insert(ApiCallCount).values(key=key, window=window, calls=1)
-    statement = statement.on_conflict_do_update(index_elements=["key", "window"],
-                                                set_={"calls": ApiCallCount.calls + 1})
-    return int(session.execute(statement.returning(ApiCallCount.calls)).scalar_one())
+        return TokenUse(row.id, row.user_id, tuple(row.scopes),
+                        api_calls.count(session, api_calls.token_caller(row.id), limit, now))
 
 
 def record_call(instance: Instance, token_id: int, method: str, path: str, status: int) -> None:

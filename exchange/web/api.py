@@ -3,10 +3,12 @@
 Anonymous callers read what the public reads. A call with ``Authorization: Bearer <token>`` (a personal
 API token, ``accounts/tokens.py``) acts as the token's person, within its scopes: ``read`` for every GET,
 ``submit`` for POST. A token that does not work is a 401 and nothing is done; a missing scope a 403.
-Every call with a token is audited by the token's id. Calls are rate-limited per token (counted in the
-database), and per address without one (counted in each process, so that reading never writes); past the
-limit: 429 with Retry-After. Writes need a token, so the API is exempt from CSRF: no browser sends
-a token on its own.
+Every call with a token is audited by the token's id. Calls are limited per minute, per token and per
+address without one, counted in the database so that every process of the instance shares one count
+(``accounts/api_calls.py``); every counted answer says where the caller stands (X-RateLimit-Limit,
+-Remaining, -Used, -Reset, as GitHub's API does), and past the limit the answer is 429 with Retry-After and
+a message saying how calls are counted and where the limits are set. Writes need a token, so the API is
+exempt from CSRF: no browser sends a token on its own.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from flask.typing import ResponseReturnValue
 from flask.wrappers import Response
 
 from exchange import policy
+from exchange.accounts import api_calls
 from exchange.accounts import people
 from exchange.accounts import tokens
 from exchange.errors import PracticeNotFound
@@ -40,7 +43,6 @@ from exchange.search.backend import FACETS
 from exchange.search.backend import SearchRequest
 from exchange.web import api_document
 from exchange.web import page_cache
-from exchange.web import request_limits
 from exchange.web import search_log
 from exchange.web import search_params
 from exchange.web.extensions import library
@@ -78,25 +80,50 @@ def _caller() -> ResponseReturnValue | None:
         account = people.by_id(instance, use.user_id)
         if account is None:
             return _refuse(401, "this token does not work: account disabled")
-        g.api_token, g.token_account = use, account
+        g.api_token, g.token_account, g.api_allowance = use, account, use.allowance
         scope = tokens.SUBMIT if request.method == "POST" else tokens.READ
         if request.endpoint not in UNSCOPED and scope not in use.scopes:
             return _refuse(403, f"this token lacks the {scope!r} scope")
-        limit, wait = current_app.config["API_CALLS_PER_MINUTE"], use.wait
-    else:
-        if request.method == "POST":
-            return _refuse(401, "submitting needs a personal API token with the 'submit' scope "
-                                "(Authorization: Bearer <token>)")
-        limit = current_app.config["API_ANONYMOUS_CALLS_PER_MINUTE"]
-        wait = request_limits.anonymous_calls.count((str(instance.path), request.remote_addr), limit)
-    if wait:
-        return _refuse(429, f"more than {limit} calls a minute; try again in {wait} s", {"Retry-After": str(wait)})
-    return None
+        return _too_many(use.allowance, _TOKEN_LIMIT) if use.allowance.refused else None
+    if request.method == "POST":
+        return _refuse(401, "submitting needs a personal API token with the 'submit' scope "
+                            "(Authorization: Bearer <token>)")
+    g.api_allowance = allowance = api_calls.count_address(
+        instance, request.remote_addr, current_app.config["API_ANONYMOUS_CALLS_PER_MINUTE"])
+    return _too_many(allowance, _ADDRESS_LIMIT) if allowance.refused else None
+
+
+#: a 429's message to a token's caller, and to a caller without one: how calls are counted, where limits are set
+_TOKEN_LIMIT = (
+    "more than {limit} calls a minute with this token; try again in {wait} s. Calls with a token are counted per "
+    "token, by every server of this library together. The library's administrator sets the limit (setting "
+    "API_CALLS_PER_MINUTE).")
+_ADDRESS_LIMIT = (
+    "more than {limit} calls a minute from this address; try again in {wait} s. Calls without a token are counted "
+    "per address, however many people share it (an office, a classroom behind one router). Calls with a personal "
+    "API token (Authorization: Bearer <token>; make one at {tokens_page}) are counted per token, {token_limit} a "
+    "minute each. The library's administrator sets both limits (settings API_ANONYMOUS_CALLS_PER_MINUTE and "
+    "API_CALLS_PER_MINUTE).")
+
+
+def _too_many(allowance: api_calls.Allowance, message: str) -> Response:
+    error = message.format(limit=allowance.limit, wait=allowance.wait, token_limit=current_app.config[
+        "API_CALLS_PER_MINUTE"], tokens_page=url_for("auth.api_tokens", _external=True))
+    return _refuse(429, error, {"Retry-After": str(allowance.wait)})
+
+
+def _limit_headers(allowance: api_calls.Allowance) -> dict[str, str]:
+    """Where the caller stands, as GitHub's API says it: the limit, what is left and used, when it resets."""
+    return {"X-RateLimit-Limit": str(allowance.limit), "X-RateLimit-Remaining": str(allowance.remaining),
+            "X-RateLimit-Used": str(allowance.used), "X-RateLimit-Reset": str(allowance.reset)}
 
 
 @bp.after_request
 def _audit(response: Response) -> Response:
     response.vary.add("Authorization")
+    allowance = g.get("api_allowance")
+    if allowance is not None:
+        response.headers.update(_limit_headers(allowance))
     use = g.get("api_token")
     if use is not None:
         response.headers["Cache-Control"] = "private, no-store"  # what a token reads is its person's alone

@@ -15,7 +15,7 @@ from exchange.search.backend import MAX_PER_PAGE
 from exchange.search.backend import SORTS
 from exchange.search.query import MAX_QUERY_CHARS
 
-VERSION = "1.1.0"
+VERSION = "1.2.0"
 
 _STRING = {"type": "string"}
 _TEXT_OR_NULL = {"type": ["string", "null"]}
@@ -29,11 +29,22 @@ def _object(properties: dict[str, Any], optional: tuple[str, ...] = ()) -> dict[
             "required": [name for name in properties if name not in optional]}
 
 
+_INTEGER = {"type": "integer"}
+#: where the caller stands against its calls a minute, on every answer to a call that was counted (as GitHub's)
+_LIMIT_HEADERS = {
+    "X-RateLimit-Limit": {"description": "Calls a minute this caller may make (per token, or per address "
+                                         "without one; every server of the library counts together)",
+                          "schema": _INTEGER},
+    "X-RateLimit-Remaining": {"description": "Calls left in this minute", "schema": _INTEGER},
+    "X-RateLimit-Used": {"description": "Calls made in this minute, this one included", "schema": _INTEGER},
+    "X-RateLimit-Reset": {"description": "When the count starts again: the minute's end, in seconds since "
+                                         "1970-01-01 UTC", "schema": _INTEGER},
+}
+
+
 def _answer(description: str, schema: dict[str, Any], headers: dict[str, Any] | None = None) -> dict[str, Any]:
-    answer: dict[str, Any] = {"description": description, "content": {"application/json": {"schema": schema}}}
-    if headers:
-        answer["headers"] = headers
-    return answer
+    return {"description": description, "headers": {**_LIMIT_HEADERS, **(headers or {})},
+            "content": {"application/json": {"schema": schema}}}
 
 
 #: the refusals every operation may answer with
@@ -41,8 +52,9 @@ _REFUSALS = {
     "401": _answer("The token does not work (unknown, expired, revoked, or its account disabled), or the "
                    "Authorization header is not 'Bearer <token>'. Nothing was done.", _ERROR),
     "403": _answer("The token lacks the scope this call needs.", _ERROR),
-    "429": _answer("Too many calls this minute (per token, or per address without one).", _ERROR,
-                   {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}}),
+    "429": _answer("Too many calls this minute (per token, or per address without one); the error says how "
+                   "calls are counted and which setting sets the limit.", _ERROR,
+                   {"Retry-After": {"description": "Seconds until the count starts again", "schema": _INTEGER}}),
 }
 
 _FRONT_MATTER: dict[str, Any] = {
@@ -168,7 +180,7 @@ def document(server: str) -> dict[str, Any]:
         },
         "paths": {
             "/api/v1/openapi.json": {"get": {"summary": "This document", "responses": {
-                "200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}},
+                "200": _answer("OpenAPI 3.1", {"type": "object"}),
                 **_REFUSALS}}},
             "/api/v1/search": _get("Search practices, ranked, with facet counts", "SearchResults", [
                 _q(), *_filters(), {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(SORTS)}},

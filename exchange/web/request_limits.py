@@ -19,12 +19,7 @@ nothing, and is refused as such before any lookup (which would fail on it: threa
 
 from __future__ import annotations
 
-import threading
-import time
 import urllib.parse
-from collections import Counter
-from collections.abc import Callable
-from collections.abc import Hashable
 from typing import IO
 
 import flask
@@ -135,34 +130,3 @@ class LimitedRequest(flask.Request):
             # MAX_CONTENT_LENGTH) come without a word of which limit was passed.
             raise FormTooLarge(limits_message(self.max_form_memory_size, self.max_form_parts,
                                               self.max_content_length)) from None
-
-
-class CallsPerMinute:
-    """How many calls each caller made in the current minute, in this process: the API's limit for callers
-    without a token (``web/api.py``), who are known only by their address.
-
-    Counted in the process rather than the database, so an anonymous read never writes: with several web
-    processes a caller may make up to that many times the limit. Calls with a token are counted in the
-    database instead (``accounts/tokens.py``), shared by every process.
-    """
-
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
-        self.clock = clock
-        self._lock = threading.Lock()
-        self._minute = -1
-        self._calls: Counter[Hashable] = Counter()
-
-    def count(self, caller: Hashable, limit: int) -> int:
-        """Count a call of ``caller``: 0 when within ``limit`` calls this minute, else the seconds until the
-        next minute (refused calls count too, so hammering does not shorten the wait)."""
-        now = self.clock()
-        with self._lock:
-            if int(now // 60) != self._minute:
-                self._minute, self._calls = int(now // 60), Counter()  # a new minute forgets the last
-            self._calls[caller] += 1
-            calls = self._calls[caller]
-        return 0 if calls <= limit else max(1, int(60 - now % 60 + 0.999))
-
-
-#: the API's per-address counts in this process
-anonymous_calls = CallsPerMinute()
