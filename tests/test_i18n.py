@@ -616,3 +616,33 @@ def test_harvests_and_the_command_line_are_named_in_words_in_histories(app, lang
     history = client.get(HTTPS + f"/submissions/{submission}?lang={language}").get_data(as_text=True)
     events = history[history.index('<ol class="events">'):]
     assert harvested in events and "harvest" not in events and "the library" not in events
+
+
+# -- page titles ----------------------------------------------------------------------------------------
+
+def title_of(page: str) -> str:
+    found = re.search(r"<title>([^<]*)</title>", page)
+    assert found is not None
+    from html import unescape
+    return unescape(found.group(1))
+
+
+@pytest.mark.parametrize("language, words", [("en", "Search results"), ("id", "Hasil pencarian"), ("ja", "検索結果")])
+def test_a_search_s_title_names_the_query_then_the_page_then_the_site(library_client, language, words):
+    # it read "避難所 – search · Practice Exchange": another separator, and a word in lower case
+    page = library_client.get(HTTPS + f"/practices?q=避難所&lang={language}").get_data(as_text=True)
+    assert title_of(page) == f"避難所 · {words} · Practice Exchange"
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_every_page_s_title_reads_from_the_particular_to_the_site_each_part_capitalised(library_app, site, language):
+    client = library_app.test_client()
+    sign_in(client, ADMIN)
+    for path in [*PUBLIC_PAGES, *STAFF_PAGES]:
+        response = client.get(HTTPS + path.format(**site) + ("&" if "?" in path else "?") + f"lang={language}")
+        title = title_of(response.get_data(as_text=True))
+        parts = title.split(" · ")
+        assert parts[-1] == "Practice Exchange" and len(parts) >= 2, (path, title)
+        assert not re.search(r" [–—] ", title), (path, title)  # one separator: the middle dot
+        typed = "?q=" in path or "{webhook}" in path  # the first part as someone typed it: a query, an address
+        assert not [part for part in parts[typed:] if part[:1].islower()], (path, title)
