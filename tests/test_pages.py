@@ -28,7 +28,40 @@ def test_browse_filters_combine_and_count(library_client):
     page = library_client.get("/practices?hazard=tsunami&hazard=heatwave").get_data(as_text=True)
     assert "<strong>7</strong> practices" in page  # 11 documents, 4 of them translations of others
     empty = library_client.get("/practices?hazard=tsunami&city=melbourne").get_data(as_text=True)
-    assert "Nothing found" in empty and "Remove a filter" in empty
+    assert "Nothing found" in empty and "The filters left nothing" in empty
+
+
+#: what a search page offers to narrow or follow what it found: nothing to offer for an empty result
+FILTER_PANEL, FEED_LINKS = '<details class="filters">', ('class="feed"', 'type="application/atom+xml"')
+ALERTS = ("Sign in to save this search and be alerted", "Skip to the results")
+
+
+def test_a_search_that_finds_something_offers_filters_a_feed_and_alerts(library_client):
+    page = library_client.get("/practices?q=banjir&hazard=riverine-flood").get_data(as_text=True)
+    assert FILTER_PANEL in page and all(link in page for link in FEED_LINKS + ALERTS)
+
+
+def test_an_empty_result_blamed_on_its_filters_says_so_and_offers_each_way_out(library_client):
+    page = library_client.get("/practices?q=tsunami&hazard=tsunami&city=melbourne").get_data(as_text=True)
+    tsunami = library_client.get("/practices?q=tsunami").get_data(as_text=True)
+    found = re.search(r"<strong>(\d+)</strong> practices", tsunami)
+    assert found is not None
+    assert "Nothing found for <q>tsunami</q>" in page
+    assert (f"The filters left nothing. Without them this search finds <strong>{found.group(1)}</strong> practices: "
+            '<a href="/practices?q=tsunami">search without filters</a>.') in page
+    # each filter removable on its own, the other kept
+    assert 'href="/practices?q=tsunami&amp;city=melbourne" aria-label="Remove filter: Hazard: Tsunami"' in page
+    assert 'href="/practices?q=tsunami&amp;hazard=tsunami" aria-label="Remove filter: City: Melbourne"' in page
+    assert FILTER_PANEL not in page and not [link for link in FEED_LINKS + ALERTS if link in page]
+
+
+@pytest.mark.parametrize("path", ["/practices?q=qqxqqzz+wwkk", "/practices?q=qqxqqzz+wwkk&hazard=tsunami"])
+def test_an_empty_result_not_caused_by_filters_offers_other_words_and_languages(library_client, path):
+    page = library_client.get(path).get_data(as_text=True)
+    assert "Nothing found for <q>qqxqqzz wwkk</q>" in page
+    assert "The filters left nothing" not in page  # without them it finds nothing either
+    assert "Search in another of our languages" in page and "Use fewer or more general words" in page
+    assert FILTER_PANEL not in page and not [link for link in FEED_LINKS + ALERTS if link in page]
 
 
 def test_browse_paginates(library_client):
