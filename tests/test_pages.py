@@ -216,3 +216,31 @@ def test_the_japanese_result_count_names_the_query_without_stray_brackets(librar
     page = library_client.get("/practices", query_string={"q": "避難所", "lang": "ja"}).get_data(as_text=True)
     [count] = re.findall(r'<p class="result-count">(.*?)</p>', page, re.S)
     assert "：<q>避難所</q>" in count and "(" not in count
+
+
+def test_version_times_say_they_are_in_utc_and_carry_the_moment_for_the_reader_s_zone(library_client):
+    # a Tokyo reader saw times 9 hours off, not told they were UTC; the page is cached for every reader, so the
+    # server writes UTC, says so, and local_times.js rewrites each in the reader's own zone
+    page = library_client.get("/practices/kobe/hinanjo-unei-tejun?lang=ja").get_data(as_text=True)
+    history = page[page.index('<ol class="versions"'):page.index("</ol>", page.index('<ol class="versions"'))]
+    times = re.findall(r'<time datetime="(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)" data-local-time>([^<]+)</time>', history)
+    assert times and all(text.endswith(" UTC") for _moment, text in times), history
+    assert '<script src="/static/local_times.js" defer></script>' in page
+    assert not re.search(r"<script(?![^>]*\bsrc=)", page), "an inline script, which the CSP refuses"
+    assert "script-src 'self'" in library_client.get("/").headers["Content-Security-Policy"]
+
+
+def test_a_moment_is_written_in_utc_whatever_zone_it_comes_in(app):
+    import datetime
+
+    from exchange.web import i18n
+
+    tokyo = datetime.timezone(datetime.timedelta(hours=9))
+    with app.test_request_context("/?lang=en"):
+        naive = i18n.moment(datetime.datetime(2024, 3, 1, 23, 5, 7, 999))
+        aware = i18n.moment(datetime.datetime(2024, 3, 2, 8, 5, 7, tzinfo=tokyo))
+        ago = i18n.moment(datetime.datetime(2024, 3, 1, 23, 5, 7), "3 days <ago>")
+    in_utc = "Mar 1, 2024 11:05\u202fPM UTC"
+    assert naive == aware == f'<time datetime="2024-03-01T23:05:07Z" data-local-time>{in_utc}</time>'
+    assert ago == (f'<time datetime="2024-03-01T23:05:07Z" title="{in_utc}" data-local-time="title">'
+                   "3 days &lt;ago&gt;</time>")
