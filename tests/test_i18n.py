@@ -109,6 +109,19 @@ def messages(found: Catalog) -> dict:
     return {plain(m.id): plain(m.string) for m in found if m.id}
 
 
+
+#: the placeholders that hold a name in Japanese text: a person, a city, an organisation, a hazard, a language
+SPACED_NAME = re.compile(r"%\((?:who|hazard|language)\)s (?=[\u3040-\u30ff\u4e00-\u9fff])|%\(name\)s (?=さん)"
+                         r"|%\(city\)s (?=の)")
+
+
+def test_japanese_runs_a_name_into_the_particle_after_it():
+    """Japanese puts no space between a name and its particle: 神戸市の名称, not 神戸市 の名称."""
+    spaced = [(m.id, m.string) for m in catalog("ja") if m.id and isinstance(m.string, str)
+              and SPACED_NAME.search(m.string)]
+    assert not spaced, spaced
+
+
 # -- pages in the language asked for ------------------------------------------------------------------
 
 ADMIN = "admin@network.example"
@@ -344,6 +357,19 @@ def test_dates_and_numbers_are_written_as_each_language_writes_them(library_clie
     assert f'<time datetime="{year}-{month}-{day}">{year}/{month}/{day}</time>' in pages["ja"]
 
 
+
+@pytest.mark.parametrize("language, sentence", [
+    ("en", "Attribute 神戸市 and link to this page when you reuse it."),
+    ("id", "Saat menggunakan kembali, cantumkan 神戸市 sebagai sumber"),
+    ("ja", "再利用する際は、神戸市の名称を表示し、"),
+])
+def test_the_licence_line_names_who_to_attribute_as_each_language_writes_it(library_client, language, sentence):
+    # a Tokyo trainer read "神戸市 の名称を表示": a space Japanese does not write between a name and its particle
+    page = library_client.get(HTTPS + f"/practices/kobe/hinanjo-unei-tejun?lang={language}").get_data(as_text=True)
+    footer = re.sub(r"\s+", " ", page[page.index('<section class="citation"'):page.index("</section>")])
+    assert sentence in footer
+
+
 # -- words written outside a request --------------------------------------------------------------------
 
 def test_notifications_and_their_mail_reach_each_person_in_their_language(app, instance):
@@ -364,7 +390,7 @@ def test_notifications_and_their_mail_reach_each_person_in_their_language(app, i
     submissions.submit(instance, author, draft.id)
     submissions.review(instance, reviewer, draft.id, "request_changes", "Tambahkan peran RT — 役割も")
     [to_reviewer] = notifications.recent(instance, reviewer.id)
-    assert to_reviewer.message == "Siti Rahma さんが「Community flood early warning」の審査を依頼しました。"
+    assert to_reviewer.message == "Siti Rahmaさんが「Community flood early warning」の審査を依頼しました。"
     [to_author] = notifications.recent(instance, author.id)
     assert to_author.message == ("Kenji meminta perbaikan pada “Community flood early warning”."
                                  "\n\nTambahkan peran RT — 役割も")
@@ -616,3 +642,33 @@ def test_harvests_and_the_command_line_are_named_in_words_in_histories(app, lang
     history = client.get(HTTPS + f"/submissions/{submission}?lang={language}").get_data(as_text=True)
     events = history[history.index('<ol class="events">'):]
     assert harvested in events and "harvest" not in events and "the library" not in events
+
+
+# -- page titles ----------------------------------------------------------------------------------------
+
+def title_of(page: str) -> str:
+    found = re.search(r"<title>([^<]*)</title>", page)
+    assert found is not None
+    from html import unescape
+    return unescape(found.group(1))
+
+
+@pytest.mark.parametrize("language, words", [("en", "Search results"), ("id", "Hasil pencarian"), ("ja", "検索結果")])
+def test_a_search_s_title_names_the_query_then_the_page_then_the_site(library_client, language, words):
+    # it read "避難所 – search · Practice Exchange": another separator, and a word in lower case
+    page = library_client.get(HTTPS + f"/practices?q=避難所&lang={language}").get_data(as_text=True)
+    assert title_of(page) == f"避難所 · {words} · Practice Exchange"
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_every_page_s_title_reads_from_the_particular_to_the_site_each_part_capitalised(library_app, site, language):
+    client = library_app.test_client()
+    sign_in(client, ADMIN)
+    for path in [*PUBLIC_PAGES, *STAFF_PAGES]:
+        response = client.get(HTTPS + path.format(**site) + ("&" if "?" in path else "?") + f"lang={language}")
+        title = title_of(response.get_data(as_text=True))
+        parts = title.split(" · ")
+        assert parts[-1] == "Practice Exchange" and len(parts) >= 2, (path, title)
+        assert not re.search(r" [–—] ", title), (path, title)  # one separator: the middle dot
+        typed = "?q=" in path or "{webhook}" in path  # the first part as someone typed it: a query, an address
+        assert not [part for part in parts[typed:] if part[:1].islower()], (path, title)

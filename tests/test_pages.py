@@ -28,7 +28,40 @@ def test_browse_filters_combine_and_count(library_client):
     page = library_client.get("/practices?hazard=tsunami&hazard=heatwave").get_data(as_text=True)
     assert "<strong>7</strong> practices" in page  # 11 documents, 4 of them translations of others
     empty = library_client.get("/practices?hazard=tsunami&city=melbourne").get_data(as_text=True)
-    assert "Nothing found" in empty and "Remove a filter" in empty
+    assert "Nothing found" in empty and "The filters left nothing" in empty
+
+
+#: what a search page offers to narrow or follow what it found: nothing to offer for an empty result
+FILTER_PANEL, FEED_LINKS = '<details class="filters">', ('class="feed"', 'type="application/atom+xml"')
+ALERTS = ("Sign in to save this search and be alerted", "Skip to the results")
+
+
+def test_a_search_that_finds_something_offers_filters_a_feed_and_alerts(library_client):
+    page = library_client.get("/practices?q=banjir&hazard=riverine-flood").get_data(as_text=True)
+    assert FILTER_PANEL in page and all(link in page for link in FEED_LINKS + ALERTS)
+
+
+def test_an_empty_result_blamed_on_its_filters_says_so_and_offers_each_way_out(library_client):
+    page = library_client.get("/practices?q=tsunami&hazard=tsunami&city=melbourne").get_data(as_text=True)
+    tsunami = library_client.get("/practices?q=tsunami").get_data(as_text=True)
+    found = re.search(r"<strong>(\d+)</strong> practices", tsunami)
+    assert found is not None
+    assert "Nothing found for <q>tsunami</q>" in page
+    assert (f"The filters left nothing. Without them this search finds <strong>{found.group(1)}</strong> practices: "
+            '<a href="/practices?q=tsunami">search without filters</a>.') in page
+    # each filter removable on its own, the other kept
+    assert 'href="/practices?q=tsunami&amp;city=melbourne" aria-label="Remove filter: Hazard: Tsunami"' in page
+    assert 'href="/practices?q=tsunami&amp;hazard=tsunami" aria-label="Remove filter: City: Melbourne"' in page
+    assert FILTER_PANEL not in page and not [link for link in FEED_LINKS + ALERTS if link in page]
+
+
+@pytest.mark.parametrize("path", ["/practices?q=qqxqqzz+wwkk", "/practices?q=qqxqqzz+wwkk&hazard=tsunami"])
+def test_an_empty_result_not_caused_by_filters_offers_other_words_and_languages(library_client, path):
+    page = library_client.get(path).get_data(as_text=True)
+    assert "Nothing found for <q>qqxqqzz wwkk</q>" in page
+    assert "The filters left nothing" not in page  # without them it finds nothing either
+    assert "Search in another of our languages" in page and "Use fewer or more general words" in page
+    assert FILTER_PANEL not in page and not [link for link in FEED_LINKS + ALERTS if link in page]
 
 
 def test_browse_paginates(library_client):
@@ -183,3 +216,31 @@ def test_the_japanese_result_count_names_the_query_without_stray_brackets(librar
     page = library_client.get("/practices", query_string={"q": "避難所", "lang": "ja"}).get_data(as_text=True)
     [count] = re.findall(r'<p class="result-count">(.*?)</p>', page, re.S)
     assert "：<q>避難所</q>" in count and "(" not in count
+
+
+def test_version_times_say_they_are_in_utc_and_carry_the_moment_for_the_reader_s_zone(library_client):
+    # a Tokyo reader saw times 9 hours off, not told they were UTC; the page is cached for every reader, so the
+    # server writes UTC, says so, and local_times.js rewrites each in the reader's own zone
+    page = library_client.get("/practices/kobe/hinanjo-unei-tejun?lang=ja").get_data(as_text=True)
+    history = page[page.index('<ol class="versions"'):page.index("</ol>", page.index('<ol class="versions"'))]
+    times = re.findall(r'<time datetime="(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)" data-local-time>([^<]+)</time>', history)
+    assert times and all(text.endswith(" UTC") for _moment, text in times), history
+    assert '<script src="/static/local_times.js" defer></script>' in page
+    assert not re.search(r"<script(?![^>]*\bsrc=)", page), "an inline script, which the CSP refuses"
+    assert "script-src 'self'" in library_client.get("/").headers["Content-Security-Policy"]
+
+
+def test_a_moment_is_written_in_utc_whatever_zone_it_comes_in(app):
+    import datetime
+
+    from exchange.web import i18n
+
+    tokyo = datetime.timezone(datetime.timedelta(hours=9))
+    with app.test_request_context("/?lang=en"):
+        naive = i18n.moment(datetime.datetime(2024, 3, 1, 23, 5, 7, 999))
+        aware = i18n.moment(datetime.datetime(2024, 3, 2, 8, 5, 7, tzinfo=tokyo))
+        ago = i18n.moment(datetime.datetime(2024, 3, 1, 23, 5, 7), "3 days <ago>")
+    in_utc = "Mar 1, 2024 11:05\u202fPM UTC"
+    assert naive == aware == f'<time datetime="2024-03-01T23:05:07Z" data-local-time>{in_utc}</time>'
+    assert ago == (f'<time datetime="2024-03-01T23:05:07Z" title="{in_utc}" data-local-time="title">'
+                   "3 days &lt;ago&gt;</time>")

@@ -28,6 +28,7 @@ from flask_babel import format_timedelta
 from flask_babel import get_locale
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from exchange import catalogs
@@ -73,7 +74,7 @@ def init_app(app: Flask) -> None:
     """Choose each request's language, give templates the switcher and the formatting filters."""
     app.jinja_env.policies["ext.i18n.trimmed"] = True  # {% trans %} blocks as one line, as babel.cfg extracts them
     babel.init_app(app, default_locale="en", locale_selector=interface_language)
-    app.jinja_env.filters.update(date=local_date, datetime=local_datetime, number=local_number,
+    app.jinja_env.filters.update(date=local_date, datetime=local_datetime, moment=moment, number=local_number,
                                  percent=local_percent, waited=waited, notice=search_notices.translated,
                                  said=said, told=told, listed=listed, note=note, credit=credit,
                                  publisher=publisher)
@@ -156,6 +157,24 @@ def local_date(value: datetime.date | str | None, format: str = "medium") -> str
 def local_datetime(value: datetime.datetime | None, format: str = "medium") -> str:
     """A moment (naive ones are UTC) as the interface language writes it, in UTC: its date, then hours and minutes."""
     return "" if value is None else f"{format_date(value, format)} {format_time(value, 'short')}"
+
+
+def moment(value: datetime.datetime | None, shown: str | None = None) -> Markup:
+    """A moment as a ``<time>`` element that says it is in UTC, for ``static/local_times.js`` to rewrite in the
+    reader's own time zone: a page is cached for every reader, so only the reader's browser knows their zone.
+
+    Its text is the interface language's date and time in UTC, marked "UTC" (what a reader without scripts
+    sees); given ``shown`` ("3 days"), the text is that and the time in UTC is its title instead.
+    """
+    if value is None:
+        return Markup("")
+    if value.tzinfo is not None:  # naive ones are UTC already
+        value = value.astimezone(datetime.UTC).replace(tzinfo=None)
+    instant = value.replace(microsecond=0).isoformat() + "Z"
+    in_utc = f"{local_datetime(value)} UTC"
+    if shown is None:
+        return Markup('<time datetime="{}" data-local-time>{}</time>').format(instant, in_utc)
+    return Markup('<time datetime="{}" title="{}" data-local-time="title">{}</time>').format(instant, in_utc, shown)
 
 
 def waited(since: datetime.datetime, now: datetime.datetime | None = None) -> str:

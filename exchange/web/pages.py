@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from typing import Any
 
@@ -61,14 +62,23 @@ def browse() -> ResponseReturnValue:
     search = search_params.from_args(request.args, strict=False, per_page=current_app.config["PER_PAGE"],
                                      reads=search_params.reader_languages(i18n.language(), request.accept_languages))
     comparing = comparison.choosing(request.args.getlist("compare"))
+    return search_log.count_page(page_cache.page(lambda: _search_page(search, comparing)), search)
+
+
+def _search_page(search: SearchRequest, comparing: tuple[str, ...]) -> str:
+    """The search page for ``search``; when its filters left nothing, how many the query finds without them."""
+    results = _found(search)
     feed, feed_arguments = search_params.feed(search)
-    return search_log.count_page(page_cache.page(lambda: render_template(
-        "search.html", results=_found(search), search=search, removals=search_params.removals(request.args, search),
+    without_filters = None
+    if not results.total and search.facet_filters():
+        without_filters = _find(dataclasses.replace(search, filters={}, page=1)).total
+    return render_template(
+        "search.html", results=results, search=search, removals=search_params.removals(request.args, search),
         facets_shown=FILTER_VALUES_SHOWN,
         comparing=comparison.picked(library.instance, comparing, viewer(), i18n.language()),
-        click_ref=search_log.ref(search), feed_url=url_for(feed, **feed_arguments),
+        click_ref=search_log.ref(search), feed_url=url_for(feed, **feed_arguments), without_filters=without_filters,
         save_name=search_params.describe(search, presentation.Labels(i18n.language()).filter_value)
-        or _("All practices"))), search)
+        or _("All practices"))
 
 
 @bp.get("/practices/filter/<facet>")

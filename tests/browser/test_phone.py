@@ -311,3 +311,30 @@ def test_print_shows_only_where_its_script_runs(open_at, live_server):
     expect(without.get_by_role("link", name="Save as PDF")).to_be_visible()
     with_script = open_at(PHONE, live_server + PRACTICE)
     expect(with_script.locator("[data-print]")).to_be_visible()
+
+
+def inside(inner: dict[str, float], outer: dict[str, float]) -> bool:
+    return (inner["x"] >= outer["x"] and inner["y"] >= outer["y"]
+            and inner["x"] + inner["width"] <= outer["x"] + outer["width"]
+            and inner["y"] + inner["height"] <= outer["y"] + outer["height"])
+
+
+@SCREENS
+def test_each_result_s_compare_box_is_inside_its_card_and_easy_to_hit(open_at, live_server, screen):
+    # at 390 px the box once sat below its card's border, where it seemed to belong to the next result
+    page = open_at(screen, live_server + "/practices?q=banjir")
+    results = page.locator(".result")
+    assert results.count() > 2
+    for index in range(results.count()):
+        card = results.nth(index).locator("article.practice-card").bounding_box()
+        pick = results.nth(index).locator("label.compare-pick").bounding_box()
+        assert card is not None and pick is not None
+        assert inside(pick, card), f"result {index + 1}: the compare box {pick} is outside its card {card}"
+        assert pick["height"] >= (44 if screen is PHONE else 24), f"result {index + 1}: {pick['height']:.0f} px tall"
+    first = results.first.locator("label.compare-pick input")
+    title = results.first.locator("h3").inner_text()
+    expect(page.get_by_role("checkbox", name=re.compile(rf"^Compare ?: {re.escape(title)}$"))).to_have_count(1)
+    first.focus()
+    assert first.evaluate("e => getComputedStyle(e).outlineStyle") != "none", "no focus ring"
+    results.first.screenshot(path=str(SCREENSHOTS / f"search-result-card-{screen['width']}.png"))
+    no_sideways_scrolling(page, screen)

@@ -100,3 +100,27 @@ def test_misspelt_search_is_corrected(page: Page, live_server, screenshot):
     page.goto(live_server + "/practices?q=zzqxv")
     expect(page.get_by_role("heading", name=re.compile("Nothing found"))).to_be_visible()
     screenshot("search-nothing-found")
+
+
+@pytest.mark.parametrize(("zone", "hours", "language", "named"), [
+    ("Asia/Tokyo", 9, "ja", "JST"), ("Asia/Jakarta", 7, "id", "WIB"), ("UTC", 0, "en", "UTC")])
+def test_version_times_are_shown_in_the_reader_s_own_time_zone(browser, live_server, zone, hours, language, named):
+    # the page comes from a cache shared by every reader, in UTC: the reader's browser moves it to their zone
+    import datetime
+
+    from tests.browser.conftest import SCREENSHOTS
+
+    context = browser.new_context(timezone_id=zone, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(live_server + f"/practices/kobe/hinanjo-unei-tejun?lang={language}")
+    time = page.locator(".versions time").first
+    utc = datetime.datetime.fromisoformat(time.get_attribute("datetime").replace("Z", "+00:00"))
+    there = utc + datetime.timedelta(hours=hours)
+    hour = there.hour % 12 or 12 if language == "en" else there.hour  # 2:45 AM · 09.45 · 11:45
+    expect(time).to_contain_text(re.compile(rf"(?<!\d)0?{hour}[:.]{there:%M}(?!\d)"))
+    expect(time).to_contain_text(re.compile(rf"{named}|GMT\+{hours}" if hours else named))
+    expect(time).to_have_attribute("title", re.compile(r" UTC$"))  # the time in UTC, on hover
+    assert str(there.year) in time.inner_text()
+    time.scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENSHOTS / f"versions-{language}-{zone.replace('/', '-')}.png"))
+    context.close()
