@@ -22,9 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from exchange.search.porter import stem as porter_stem
-from exchange.search.romaji import MIN_MORAE
-from exchange.search.romaji import morae
-from exchange.search.romaji import reading_key
+from exchange.search.romaji import searchable_key
 
 if TYPE_CHECKING:
     from fugashi import Tagger
@@ -109,14 +107,23 @@ def japanese_words(text: str) -> list[str]:
 
 
 _KATAKANA_READING = re.compile(r"[\u30a1-\u30fa\u30fc]+")
+#: Where UniDic's reading in kana (``feature.kana``) stands among a known word's 26 features: read from the
+#: raw features, as building fugashi's named features for every morpheme tripled the time a text took.
+_KANA_FEATURE = 17
 
 
 def _read_morphemes(text: str) -> list[tuple[str, str | None]]:
     """The morphemes of ``text`` with how each reads in katakana (None for words the dictionary does not
-    know, and for anything but kana readings: Latin letters, digits, marks)."""
+    know, whose features are fewer, and for anything but kana readings: Latin letters, digits, marks)."""
     with _tagger_lock:
-        found = [(word.surface, word.feature.kana) for word in _tagger()(text)]
-    return [(surface, kana if kana and _KATAKANA_READING.fullmatch(kana) else None) for surface, kana in found]
+        found = [(word.surface, word.feature_raw) for word in _tagger()(text)]
+    read: list[tuple[str, str | None]] = []
+    for surface, raw in found:
+        features = raw.split(",", _KANA_FEATURE + 1)[:_KANA_FEATURE + 1]
+        # a quoted feature before it holds a comma, and shifts it: no reading then (those after do no harm)
+        kana = features[-1] if len(features) > _KANA_FEATURE and '"' not in "".join(features) else None
+        read.append((surface, kana if kana and _KATAKANA_READING.fullmatch(kana) else None))
+    return read
 
 
 @functools.cache
@@ -264,8 +271,8 @@ def reading_terms(text: str, language: str) -> list[str]:
                 break
             reading += following.reading
             end = following.end
-            key = reading_key(reading)
-            if morae(key) >= MIN_MORAE:
+            key = searchable_key(reading)
+            if key:
                 terms.append(key)
     return terms
 

@@ -139,11 +139,15 @@ def morae(key: str) -> int:
     return sum(1 for c in key if c not in _SMALL)
 
 
+@functools.lru_cache(maxsize=100_000)
+def searchable_key(kana: str) -> str | None:
+    """``reading_key(kana)`` when it is long enough to search for (``MIN_MORAE``), else None."""
+    key = reading_key(kana)
+    return key if morae(key) >= MIN_MORAE else None
+
+
 def romaji_key(word: str) -> str | None:
     """The reading key of a word typed in romaji (hinanjo, hinanjyo, hinanzyo: ヒナンショ), or None when
     it is no Japanese syllables or too short to tell a word (``MIN_MORAE``)."""
     kana = romaji_kana(word)
-    if kana is None:
-        return None
-    key = reading_key(kana)
-    return key if morae(key) >= MIN_MORAE else None
+    return searchable_key(kana) if kana is not None else None
