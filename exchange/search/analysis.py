@@ -86,7 +86,7 @@ class Token:
     position: int
     start: int
     end: int
-    #: How a Japanese morpheme reads, in katakana (indexed Japanese text only; None when unknown).
+    #: How a Japanese morpheme is pronounced, in katakana (indexed Japanese text only; None when unknown).
     reading: str | None = None
 
 
@@ -107,22 +107,28 @@ def japanese_words(text: str) -> list[str]:
 
 
 _KATAKANA_READING = re.compile(r"[\u30a1-\u30fa\u30fc]+")
-#: Where UniDic's reading in kana (``feature.kana``) stands among a known word's 26 features: read from the
-#: raw features, as building fugashi's named features for every morpheme tripled the time a text took.
-_KANA_FEATURE = 17
+
+
+@functools.cache
+def _reading_tagger() -> Tagger:
+    from fugashi import Tagger
+
+    # UniDic-lite's own output, a morpheme a line: surface, pronunciation (ヒナン, ボーサイ), … , then EOS.
+    # One string from MeCab costs what the words alone do; fugashi's features of each morpheme, four times.
+    return Tagger("")
 
 
 def _read_morphemes(text: str) -> list[tuple[str, str | None]]:
-    """The morphemes of ``text`` with how each reads in katakana (None for words the dictionary does not
-    know, whose features are fewer, and for anything but kana readings: Latin letters, digits, marks)."""
+    """The morphemes of ``text`` with how each is pronounced, in katakana (None for anything but a kana
+    pronunciation: words the dictionary does not know, Latin letters, digits, marks)."""
     with _tagger_lock:
-        found = [(word.surface, word.feature_raw) for word in _tagger()(text)]
+        lines = _reading_tagger().parse(text).split("\n")
     read: list[tuple[str, str | None]] = []
-    for surface, raw in found:
-        features = raw.split(",", _KANA_FEATURE + 1)[:_KANA_FEATURE + 1]
-        # a quoted feature before it holds a comma, and shifts it: no reading then (those after do no harm)
-        kana = features[-1] if len(features) > _KANA_FEATURE and '"' not in "".join(features) else None
-        read.append((surface, kana if kana and _KATAKANA_READING.fullmatch(kana) else None))
+    for line in lines:
+        columns = line.split("\t", 2)
+        if len(columns) > 1:  # not EOS
+            surface, said = columns[0], columns[1]
+            read.append((surface, said if _KATAKANA_READING.fullmatch(said) else None))
     return read
 
 

@@ -1,11 +1,12 @@
 """Japanese typed in Latin letters (romaji), and how a Japanese word reads, as one comparable key.
 
 Partners abroad and phones without a Japanese keyboard type 避難所 as ``hinanjo``, ``hinanjyo`` or
-``hinanzyo``, 防災 as ``bousai``, ``bosai`` or ``bōsai``. Both what they type (``romaji_key``) and the
-reading MeCab gives each Japanese word (``reading_key``) become the same key: katakana with voicing
-folded (the dictionary reads 所 ショ where 避難所 says ジョ), long vowels folded (ボウサイ, ボーサイ,
-ボサイ are one), ン before a vowel read as the n it is typed as (unei: 運営, ウンエイ), and the
-spelling systems' variants merged (shi/si, tsu/tu, chi/ti, fu/hu, ji/zi, jy/zy/j, n'/nn, m before b/p).
+``hinanzyo``, 防災 as ``bousai``, ``bosai`` or ``bōsai``. Both what they type (``romaji_key``) and how
+MeCab says each Japanese word is pronounced (``reading_key``) become the same key: katakana with
+voicing folded (the dictionary reads 所 ショ where 避難所 says ジョ), long vowels folded (ボウサイ,
+ボーサイ, ボサイ are one, and so are ケイカイ and ケーカイ), ン before a vowel read as the n it is typed as
+(unei: 運営, ウンエー), and the spelling systems' variants merged (shi/si, tsu/tu, chi/ti, fu/hu, ji/zi,
+jy/zy/j, n'/nn, m before b/p).
 A word that is no sequence of Japanese syllables (flood, banjir) has no key at all, so it never
 searches Japanese readings.
 
@@ -110,16 +111,17 @@ _SMALL = frozenset("ャュョァィゥェォ")
 
 
 def reading_key(kana: str) -> str:
-    """A reading in kana (ヒナンショ, ボウサイ, ひなんじょ) as the key ``romaji_key`` gives its romaji:
-    katakana without voicing marks or long vowels, ヂ/ヅ as ジ/ズ sound, ヲヰヱ as オイエ."""
+    """A reading in kana (ヒナンショ, ボウサイ, ボーサイ, ひなんじょ) as the key ``romaji_key`` gives its
+    romaji: katakana without voicing marks or long vowels (ei too: ケイカイ, ケーカイ), ヂ/ヅ as ジ/ズ
+    sound, ヲヰヱ as オイエ."""
     text = kana.translate(_HIRAGANA_TO_KATAKANA).translate(_OLD_KANA)
     text = "".join(c for c in unicodedata.normalize("NFD", text) if c not in "\u3099\u309aー")
     text = unicodedata.normalize("NFC", text)
     folded: list[str] = []
     vowel = ""
     for c in text:
-        # a vowel lengthening the one before (オオ, オウ, ウウ, アア, イイ, エエ) is not written again
-        if c in "アイウエオ" and vowel and (c == _VOWEL_KANA[vowel] or (vowel == "o" and c == "ウ")):
+        # a vowel lengthening the one before (オオ, オウ, ウウ, アア, イイ, エエ, エイ) is not written again
+        if c in "アイウエオ" and vowel and (c == _VOWEL_KANA[vowel] or (vowel, c) in (("o", "ウ"), ("e", "イ"))):
             continue
         folded.append(c)
         vowel = _VOWEL_OF.get(c, "")
