@@ -97,7 +97,9 @@ _tagger_lock = threading.Lock()
 def _tagger() -> Tagger:
     from fugashi import Tagger  # MeCab and its dictionary load on the first Japanese text
 
-    return Tagger("-Owakati")
+    # UniDic-lite's own output format (``parse``: a morpheme a line, its surface, its pronunciation …):
+    # what ``_read_morphemes`` reads; walking the morphemes (``__call__``) does not depend on it
+    return Tagger("")
 
 
 def japanese_words(text: str) -> list[str]:
@@ -109,20 +111,14 @@ def japanese_words(text: str) -> list[str]:
 _KATAKANA_READING = re.compile(r"[\u30a1-\u30fa\u30fc]+")
 
 
-@functools.cache
-def _reading_tagger() -> Tagger:
-    from fugashi import Tagger
-
-    # UniDic-lite's own output, a morpheme a line: surface, pronunciation (ヒナン, ボーサイ), … , then EOS.
-    # One string from MeCab costs what the words alone do; fugashi's features of each morpheme, four times.
-    return Tagger("")
-
-
 def _read_morphemes(text: str) -> list[tuple[str, str | None]]:
     """The morphemes of ``text`` with how each is pronounced, in katakana (None for anything but a kana
-    pronunciation: words the dictionary does not know, Latin letters, digits, marks)."""
+    pronunciation: words the dictionary does not know, Latin letters, digits, marks).
+
+    One string from MeCab (surface, pronunciation (ヒナン, ボーサイ) … a line, then EOS) costs twice what
+    the words alone do; fugashi's features of every morpheme cost four times."""
     with _tagger_lock:
-        lines = _reading_tagger().parse(text).split("\n")
+        lines = _tagger().parse(text).split("\n")
     read: list[tuple[str, str | None]] = []
     for line in lines:
         columns = line.split("\t", 2)
