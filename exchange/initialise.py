@@ -79,7 +79,7 @@ READERS = (frozenset({"public"}), frozenset({"public", "partners"}))
 #: makes a term with, the wrong kanji of the same sound), so that spelling's tables are built and its
 #: vocabulary read; and a city's name, for the places
 WARM_UP_QUERIES = ("flood warning", "banjir evakuasi", "避難", "evacuaton sheltr", "pengungsain", "evakuasion",
-                   "gempa bumu", "非難所", "jakarta")
+                   "gempa bumu", "非難所", "jakarta", "hinanjo")
 
 #: practices (the newest) whose related practices the public's warm-up finds, for at most
 #: ``WARM_UP_RELATED_SECONDS``: their words' counts are kept (``PostingsCache.frequency``), and the first

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from exchange.search.porter import stem as porter_stem
+from exchange.search.romaji import searchable_key
 
 if TYPE_CHECKING:
     from fugashi import Tagger
@@ -85,6 +86,8 @@ class Token:
     position: int
     start: int
     end: int
+    #: How a Japanese morpheme is pronounced, in katakana (indexed Japanese text only; None when unknown).
+    reading: str | None = None
 
 
 _tagger_lock = threading.Lock()
@@ -94,13 +97,35 @@ _tagger_lock = threading.Lock()
 def _tagger() -> Tagger:
     from fugashi import Tagger  # MeCab and its dictionary load on the first Japanese text
 
-    return Tagger("-Owakati")
+    # UniDic-lite's own output format (``parse``: a morpheme a line, its surface, its pronunciation …):
+    # what ``_read_morphemes`` reads; walking the morphemes (``__call__``) does not depend on it
+    return Tagger("")
 
 
 def japanese_words(text: str) -> list[str]:
     """The morphemes of ``text`` (MeCab is not thread-safe: one caller at a time)."""
     with _tagger_lock:
         return [word.surface for word in _tagger()(text)]
+
+
+_KATAKANA_READING = re.compile(r"[\u30a1-\u30fa\u30fc]+")
+
+
+def _read_morphemes(text: str) -> list[tuple[str, str | None]]:
+    """The morphemes of ``text`` with how each is pronounced, in katakana (None for anything but a kana
+    pronunciation: words the dictionary does not know, Latin letters, digits, marks).
+
+    One string from MeCab (surface, pronunciation (ヒナン, ボーサイ) … a line, then EOS) costs twice what
+    the words alone do; fugashi's features of every morpheme cost four times."""
+    with _tagger_lock:
+        lines = _tagger().parse(text).split("\n")
+    read: list[tuple[str, str | None]] = []
+    for line in lines:
+        columns = line.split("\t", 2)
+        if len(columns) > 1:  # not EOS
+            surface, said = columns[0], columns[1]
+            read.append((surface, said if _KATAKANA_READING.fullmatch(said) else None))
+    return read
 
 
 @functools.cache
@@ -138,14 +163,16 @@ def _regex_words(text: str, mode: str) -> Iterator[Token]:
 
 def _morphemes(text: str, mode: str) -> Iterator[Token]:
     text = unicodedata.normalize("NFKC", text) if mode == "query" else text
+    # an indexed text's readings are its romaji terms' source (``reading_terms``); a query needs none
+    words = _read_morphemes(text) if mode == "index" else [(word, None) for word in japanese_words(text)]
     position, end = 0, 0
-    for word in japanese_words(text):
+    for word, reading in words:
         index = text.find(word, end)
         if index < 0:
             continue
         end = index + len(word)
         if word.strip():
-            yield Token(word, position, index, end)
+            yield Token(word, position, index, end, reading)
             position += 1
 
 
@@ -186,7 +213,7 @@ class _Analyser:
                 position = token.position
             if self.stem is not None:
                 word = self.stem(word)
-            yield Token(word, position, token.start, token.end)
+            yield Token(word, position, token.start, token.end, token.reading)
 
 
 ANALYSERS = {
@@ -221,6 +248,35 @@ def _analysed(text: str, language: str, mode: str, split: bool) -> tuple[Token, 
 def tokens(text: str, language: str, mode: str = "query") -> list[str]:
     """The index terms ``text`` becomes in ``language``."""
     return [token.text for token in analyse(text, language, mode)]
+
+
+#: A romaji term is the reading of up to this many morphemes written together (避難 + 所: hinanjo).
+MAX_READING_MORPHEMES = 3
+
+
+def reading_terms(text: str, language: str) -> list[str]:
+    """The romaji terms of a practice's ``text``: how each Japanese word in it reads, as the key a word
+    typed in romaji becomes (``romaji.romaji_key``), once per occurrence; none for other languages.
+
+    A word someone types may be several morphemes (hinanjo is 避難 + 所, ekijouka 液状 + 化): each run
+    of up to ``MAX_READING_MORPHEMES`` morphemes written together (no particle or mark between them) is
+    a term too. Keys shorter than ``romaji.MIN_MORAE`` are left out: nobody can search for them.
+    """
+    if analysis_language(language) != "ja" or not text:
+        return []
+    analysed = _analysed(text, "ja", "index", True)
+    terms: list[str] = []
+    for first, token in enumerate(analysed):
+        reading, end = "", token.start
+        for following in analysed[first:first + MAX_READING_MORPHEMES]:
+            if following.reading is None or following.start != end:
+                break
+            reading += following.reading
+            end = following.end
+            key = searchable_key(reading)
+            if key:
+                terms.append(key)
+    return terms
 
 
 _KANA = re.compile(r"[\u3041-\u309f\u30a0-\u30ffー]+")

@@ -59,11 +59,13 @@ RELATED = "related"
 QUERY_LANGUAGE = "query language"
 #: A practice and its translations count and show as one result, naming the other languages.
 TRANSLATIONS_AS_ONE = "translations as one"
+#: A Japanese word typed in romaji (hinanjo, bousai) finds the Japanese practices whose words read so.
+ROMAJI = "romaji"
 #: The engine keeps its own copy of the library, brought up to date through the indexing outbox (so a
 #: publish is searchable once the outbox is drained, and ``check`` can find drift).
 OWN_INDEX = "own index"
 CAPABILITIES = frozenset({RANKING, FULL_TEXT, STEMMING, CROSS_LANGUAGE, SNIPPETS, SUGGESTIONS, RELATED, QUERY_LANGUAGE,
-                          TRANSLATIONS_AS_ONE, OWN_INDEX})
+                          TRANSLATIONS_AS_ONE, OWN_INDEX, ROMAJI})
 
 
 class IndexUnavailable(RuntimeError):

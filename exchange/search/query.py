@@ -5,6 +5,9 @@ parentheses, trailing wildcards (flo*, at least three letters first) and the nam
 country:, kind:, phase:, language:, year:.
 Any other ``field:`` is read as plain words, so nobody can query internal fields. Queries are bounded
 in length, terms and depth; anything malformed is read as plain words instead of failing.
+
+Words and phrases that spell Japanese syllables are marked ``romaji`` when the query reads as Japanese
+typed in Latin letters (``_mark_romaji``): engines then also look for the Japanese words that read so.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from dataclasses import field
 from exchange.library import vocabularies
 from exchange.search.analysis import japanese_chunks
 from exchange.search.backend import FACETS
+from exchange.search.lexicon import is_word
+from exchange.search.romaji import romaji_key
 
 MAX_QUERY_CHARS = 256
 MAX_TERMS = 20
@@ -31,11 +36,14 @@ MIN_PREFIX = 3
 @dataclass(frozen=True)
 class Word:
     text: str
+    #: Also Japanese typed in romaji (hinanjo: 避難所); a reading of the query, not part of what was typed.
+    romaji: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)
 class Phrase:
     text: str
+    romaji: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -126,7 +134,40 @@ def parse(text: str) -> Parsed:
     if dropped:
         notices.append(f"Only the first {MAX_TERMS} search terms were used.")
     tree = _known_filters(tree, notices)
-    return Parsed(tree, plain, notices)
+    return Parsed(_mark_romaji(tree), plain, notices)
+
+
+def _mark_romaji(tree: Node | None) -> Node | None:
+    """``tree`` with its words and phrases that spell Japanese syllables (``romaji.romaji_key``) marked
+    ``romaji`` when the query reads as romaji: it is that one word, or one of them is no English or
+    Indonesian word (jishu bosai soshiki). In an English or Indonesian query, a word that happens to spell
+    syllables (rain: ライン, desa, dan) is only itself, or every such word would find Japanese practices."""
+    found: list[str] = []
+
+    def texts(node: Node | None) -> None:
+        if isinstance(node, Word | Phrase):
+            found.append(node.text)
+        elif isinstance(node, Not):
+            texts(node.node)
+        elif isinstance(node, All | Any):
+            for child in node.nodes:
+                texts(child)
+
+    texts(tree)
+    spelled = [text for text in found if romaji_key("".join(text.split()))]
+    if not spelled or (len(found) > 1 and all(is_word(word.lower()) for text in spelled for word in text.split())):
+        return tree
+
+    def mark(node: Node) -> Node:
+        if isinstance(node, Word | Phrase):
+            return type(node)(node.text, romaji=node.text in spelled)
+        if isinstance(node, Not):
+            return Not(mark(node.node))
+        if isinstance(node, All | Any):
+            return type(node)(tuple(mark(child) for child in node.nodes))
+        return node
+
+    return mark(tree) if tree is not None else None
 
 
 #: The filters whose values come from a fixed vocabulary (``vocabularies.yaml``).
@@ -327,9 +368,11 @@ def replace_words(node: Node | None, replacement: Callable[[str], str | None]) -
     """``node`` with each of its ``Parsed.words()`` (plain words and words of phrases, never those left out
     with NOT, never prefixes) that ``replacement`` gives another word for replaced by it."""
     if isinstance(node, Word):
-        return Word(replacement(node.text) or node.text)
+        replaced = replacement(node.text)
+        return Word(replaced) if replaced and replaced != node.text else node
     if isinstance(node, Phrase):
-        return Phrase(" ".join(replacement(word) or word for word in node.text.split()))
+        text = " ".join(replacement(word) or word for word in node.text.split())
+        return Phrase(text) if text != node.text else node
     if isinstance(node, All | Any):
         return type(node)(tuple(replace_words(child, replacement) or child for child in node.nodes))
     return node

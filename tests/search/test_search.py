@@ -22,6 +22,7 @@ from exchange.search.backend import FULL_TEXT
 from exchange.search.backend import QUERY_LANGUAGE
 from exchange.search.backend import RANKING
 from exchange.search.backend import RELATED
+from exchange.search.backend import ROMAJI
 from exchange.search.backend import SNIPPETS
 from exchange.search.backend import SUGGESTIONS
 from exchange.search.backend import TRANSLATIONS_AS_ONE
@@ -727,9 +728,9 @@ def twins(tmp_path_factory, database, engine):  # type: ignore[no-untyped-def]
 ABUSE = ["visibility:partners", "status:draft", "*", "*:*", "title:[a TO z]", "city:Other", "city:melbourne",
          "visibility:partners zebraword", "partners", "zebra*", "xenokip*", "hazard:riverine-flood", "year:2024",
          "NOT flood", "-zebraword", "zebraword OR plan"]
-RESTRICTED_ONLY = ["zebraword", "quokkaline", "levee", "ヤマネコ", "xenokipas", "zebraword levee"]
+RESTRICTED_ONLY = ["zebraword", "quokkaline", "levee", "ヤマネコ", "xenokipas", "zebraword levee", "yamaneko"]
 MISSPELT = ["zebrawrd", "quokaline", "xenokipa", "zebraword flod"]
-SHARED = ["", "flood", "plan", "gauge", "heatwave", "避難所運営", "inspection", "panas",
+SHARED = ["", "flood", "plan", "gauge", "heatwave", "避難所運営", "hinanjo", "hinanjo unei", "inspection", "panas",
           "inspecting flood levees and the gauge before the wet season"]
 #: Misspellings as near to words of the restricted practice's earlier, public version ("report", "season", and
 #: "flood" twice more) as to public words ("record", "seasons", "floods").
@@ -760,7 +761,7 @@ def test_anonymous_search_is_as_if_restricted_practices_did_not_exist(twins, q):
 
 @pytest.mark.needs(RANKING)
 @pytest.mark.parametrize("q", ["flood", "plan", "gauge", "flood plan", "flood inspection", "避難所運営",
-                               "gelombang panas", "heat OR levee"])
+                               "gelombang panas", "heat OR levee", "hinanjo"])
 def test_anonymous_scores_do_not_depend_on_restricted_practices_with_the_same_words(twins, q):
     with_restricted, without = (app.extensions["exchange"] for app in twins)
     staff = find(with_restricted, q, visibilities=STAFF)
@@ -874,6 +875,19 @@ def test_partner_staff_find_restricted_practices(twins, q, expected):
     results = discovery.find(instance, SearchRequest(q=q), PartnerStaff())
     assert ids(results) == [expected]
     assert results.total == 1
+
+
+@pytest.mark.needs(ROMAJI)
+def test_romaji_finds_and_counts_a_restricted_practice_for_partner_staff_only(twins):
+    instance = twins[0].extensions["exchange"]
+    for q, filters in [("yamaneko", {}), ("hinanjo", {}), ("hinanjo", {"city": ["kobe"], "kind": ["plan"]}),
+                       ("hinanjo kind:plan", {"hazard": ["earthquake"]})]:
+        staff, anonymous = find(instance, q, STAFF, filters=filters), find(instance, q, filters=filters)
+        assert "kobe/bichiku-himitsu" in ids(staff), (q, filters)  # ヤマネコ倉庫 … 避難所運営に使う
+        assert "kobe/bichiku-himitsu" not in ids(anonymous), (q, filters)
+        assert staff.total == anonymous.total + 1, (q, filters)
+        assert staff.facets["kind"].get("plan", 0) == anonymous.facets["kind"].get("plan", 0) + 1, (q, filters)
+        assert all(hit.card["kind"] == "plan" for hit in staff.hits if "kind" in filters or "kind:" in q)
 
 
 @pytest.mark.needs(TRANSLATIONS_AS_ONE)

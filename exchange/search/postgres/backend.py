@@ -48,6 +48,7 @@ from exchange.search.backend import OWN_INDEX
 from exchange.search.backend import QUERY_LANGUAGE
 from exchange.search.backend import RANKING
 from exchange.search.backend import RELATED
+from exchange.search.backend import ROMAJI
 from exchange.search.backend import SNIPPETS
 from exchange.search.backend import STEMMING
 from exchange.search.backend import STOPPED_NOTICE
@@ -101,7 +102,7 @@ class PostgresBackend:
     """Search over the ``search_documents`` table of ``db`` (a PostgreSQL database)."""
 
     capabilities = frozenset({RANKING, FULL_TEXT, STEMMING, CROSS_LANGUAGE, SNIPPETS, RELATED, QUERY_LANGUAGE,
-                              TRANSLATIONS_AS_ONE, OWN_INDEX})
+                              TRANSLATIONS_AS_ONE, OWN_INDEX, ROMAJI})
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -272,7 +273,7 @@ def _related(session: Session, practice_id: str, visibilities: frozenset[str], l
         return []
     words = session.execute(sa.text(
         "SELECT lexeme, coalesce(array_length(positions, 1), 1) AS tf FROM search_documents, unnest(terms) "
-        "WHERE id = :id AND 'D' = ANY(weights) AND length(lexeme) > 1 AND left(lexeme, 1) NOT IN ('~', '@', '%') "
+        "WHERE id = :id AND 'D' = ANY(weights) AND length(lexeme) > 1 AND left(lexeme, 1) NOT IN ('~', '@', '%', '^') "
         "ORDER BY tf DESC, lexeme LIMIT :n"), {"id": practice_id, "n": KEY_TERM_CANDIDATES}).all()
     readable_count = session.scalar(sa.select(sa.func.count()).where(readable)) or 1
 

@@ -10,7 +10,9 @@ no analysed word can be (each begins with a character our analysers never keep a
 - ``~key``: a glossary concept the practice names (``concepts.py``): weight B in its title, summary,
   tags or metadata, D in its body, so a query meets it in any language;
 - ``@term``: a term of its city's and country's names in our languages (weight C);
-- ``%word``: a word of its organisation (weight B).
+- ``%word``: a word of its organisation (weight B);
+- ``^key``: how a Japanese practice's words read (``analysis.reading_terms``), for words typed in romaji:
+  weight C in its title, summary or tags, D in its body (below the words themselves).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections import defaultdict
 
 from exchange.search.analysis import analyse
 from exchange.search.analysis import analysis_language
+from exchange.search.analysis import reading_terms
 from exchange.search.backend import IndexDocument
 from exchange.search.concepts import concept_keys
 from exchange.search.concepts import metadata_keys
@@ -28,8 +31,9 @@ TEXT_WEIGHTS = {"title": "A", "summary": "B", "tags": "C", "body": "D"}
 CONCEPT = "~"
 PLACE = "@"
 ORGANISATION = "%"
+READING = "^"
 #: Bumped whenever analysis or the row's terms change: rows of another version are rebuilt.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: PostgreSQL keeps word positions up to 16,383 and at most 256 positions of one lexeme, and refuses a
 #: lexeme of 2 KB or more (a whole row would then fail, and the outbox retry it for ever): longer terms
 #: (a pasted hash, a run of letters) are left out, as no one searches for them.
@@ -86,6 +90,11 @@ def row(document: IndexDocument) -> dict:
     places = [t for place in document.places for t in analyse(place, "xx", "index")]
     vector.add_text([(PLACE + t.text, i) for i, t in enumerate(places)], "C")
     vector.add_text([(ORGANISATION + t.text, t.position) for t in analyse(document.organisation, "xx", "index")], "B")
+    # last: a long Japanese body's readings may run past the positions PostgreSQL keeps, and nothing after
+    # them should be lost
+    readings = [key for name in ("title", "summary", "tags") for key in reading_terms(texts[name], document.language)]
+    vector.add_text([(READING + key, i) for i, key in enumerate(readings)], "C")
+    vector.add_text([(READING + key, i) for i, key in enumerate(reading_terms(texts["body"], document.language))], "D")
     [city] = document.values("city")
     [country] = document.values("country")
     [kind] = document.values("kind")

@@ -35,7 +35,9 @@ from exchange.search.interpretation import required
 from exchange.search.postgres.documents import CONCEPT
 from exchange.search.postgres.documents import ORGANISATION
 from exchange.search.postgres.documents import PLACE
+from exchange.search.postgres.documents import READING
 from exchange.search.postgres.documents import quoted
+from exchange.search.romaji import romaji_key
 
 #: The facet columns of ``search_documents``: multi-valued facets are arrays.
 FACET_COLUMNS = {"hazard": "hazards", "phase": "phases", "city": "city", "country": "country", "kind": "kind",
@@ -78,8 +80,9 @@ class Translated:
         return " | ".join(f"({q})" for q in self.ranked) or None
 
 
-def text_tsquery(text: str) -> str | None:
-    """``text`` in every language, its organisation and place terms, or the glossary concepts it names."""
+def text_tsquery(text: str, romaji: bool = False) -> str | None:
+    """``text`` in every language, its organisation and place terms, or the glossary concepts it names; with
+    ``romaji`` (``query.Word.romaji``), text naming none also finds the Japanese words that read so."""
     alternatives = []
     for language in LANGUAGES:
         analysed = tokens(text, language)
@@ -89,6 +92,9 @@ def text_tsquery(text: str) -> str | None:
         alternatives.append(quoted(ORGANISATION + text.lower()))
     alternatives += [quoted(PLACE + term) for term in place_tokens(text)]
     parts = concept_parts(text)
+    reading = romaji_key("".join(text.split())) if romaji else None
+    if reading and not parts:  # romaji: the Japanese words that read so (hinanjo: 避難所), as in the Whoosh engine
+        alternatives.append(quoted(READING + reading))
     if parts:
         alternatives.append(" & ".join("(" + " | ".join(quoted(CONCEPT + key) for key in keys) + ")"
                                        for keys in parts))
@@ -167,7 +173,7 @@ class Translator:
 
     def _condition(self, node: ql.Node, into: Translated) -> Condition:
         if isinstance(node, ql.Word | ql.Phrase):
-            tsquery = text_tsquery(node.text)
+            tsquery = text_tsquery(node.text, node.romaji)
             if tsquery is None:
                 return _same(sa.false())
             into.ranked.append(tsquery)

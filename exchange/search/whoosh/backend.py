@@ -460,7 +460,7 @@ def _known(index: SearchIndex, searcher: Searcher, word: str, statistics: Statis
     # a Japanese compound must be used as it is written: a glossary concept among its parts (住宅 in
     # 仮説住宅) does not make it a word
     query = (wq.Or([q for language in LANGUAGES for q in in_language(word, language)]) if is_japanese(word)
-             else to_whoosh(ql.Word(word)))
+             else to_whoosh(ql.Word(word, romaji=True)))  # a word in romaji is in use where its reading is
     found = _evaluate(index, searcher, query, statistics, deadline)
     if found.partial:
         raise Deadline

@@ -6,6 +6,7 @@ import datetime
 import re
 
 from exchange.search.analysis import analysis_language
+from exchange.search.analysis import reading_terms
 from exchange.search.backend import IndexDocument
 from exchange.search.concepts import concept_keys
 from exchange.search.concepts import metadata_keys
@@ -41,6 +42,9 @@ def fields(document: IndexDocument) -> dict:
                                   + metadata_keys([value for facet in ("hazard", "kind", "phase")
                                                    for value in document.values(facet)])),
         "concepts_body": " ".join(concept_keys(texts["body"], document.language)),
+        "reading_head": " ".join(key for name in ("title", "summary", "tags")
+                                 for key in reading_terms(texts[name], document.language)),
+        "reading_body": " ".join(reading_terms(texts["body"], document.language)),
     }
     for facet in ("city", "country", "kind", "language", "year"):
         [values[facet]] = document.values(facet)

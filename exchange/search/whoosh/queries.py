@@ -15,8 +15,10 @@ from exchange.search.interpretation import ConceptRun
 from exchange.search.interpretation import join_concept_words
 from exchange.search.interpretation import minimum_to_match
 from exchange.search.interpretation import required
+from exchange.search.romaji import romaji_key
 from exchange.search.whoosh.evaluation import Coordinated
 from exchange.search.whoosh.schema import CONCEPT_BOOSTS
+from exchange.search.whoosh.schema import READING_BOOSTS
 
 #: How much naming a glossary concept of a query word counts beside the word itself.
 CONCEPT_BOOST = 1.5
@@ -41,8 +43,10 @@ def in_language(text: str, language: str, boost: float = 1.0) -> list[wq.Query]:
     return queries
 
 
-def text_query(text: str) -> wq.Query:
-    """``text`` in every language, or the glossary concepts it names wherever a practice names them.
+def text_query(text: str, romaji: bool = False) -> wq.Query:
+    """``text`` in every language, or the glossary concepts it names wherever a practice names them; with
+    ``romaji`` (``query.Word.romaji``), text naming none also finds the Japanese words that read so
+    (hinanjo: 避難所).
 
     A concept is one term per place a practice may name it (``concepts.py``), whatever the language and
     however many synonyms: a practice that names it is not scored as if it matched several query words,
@@ -54,8 +58,17 @@ def text_query(text: str) -> wq.Query:
     parts = [wq.DisjunctionMax([concept_query(key) for key in keys], tiebreak=EQUIVALENTS_TIEBREAK)
              for keys in concept_parts(text)]
     if not parts:
-        return wq.Or(direct)
+        return wq.Or(direct + (reading_queries(text) if romaji else []))
+    # a word naming a concept (tsunami: 津波) finds its Japanese practices through it already: how they
+    # read would count the same word twice
     return wq.Or(direct + [parts[0] if len(parts) == 1 else wq.And(parts)])
+
+
+def reading_queries(text: str) -> list[wq.Query]:
+    """Japanese practices whose words read as ``text`` does when it is romaji (hinanjo: 避難所), its words
+    written together; none for text that is no Japanese syllables (``romaji.romaji_key``)."""
+    key = romaji_key("".join(text.split()))
+    return [wq.Term(f"reading_{where}", key) for where in READING_BOOSTS] if key else []
 
 
 def concept_query(key: str) -> wq.Query:
@@ -79,7 +92,7 @@ def to_whoosh(node: ql.Node | None) -> wq.Query:
     if node is None:
         return wq.Every()
     if isinstance(node, ql.Word | ql.Phrase):
-        return text_query(node.text)
+        return text_query(node.text, node.romaji)
     if isinstance(node, ql.Prefix):
         return wq.Or([wq.Prefix(f"{name}_{language}", node.text.lower())
                       for language in LANGUAGES for name in TEXT_FIELDS])

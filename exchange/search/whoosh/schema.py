@@ -23,8 +23,12 @@ TEXT_BOOSTS = {"title": 3.0, "summary": 2.0, "tags": 2.0, "body": 1.0}
 #: How much a glossary concept counts where a practice names it (``concepts.py``): in its title, summary
 #: or tags ("head"), or in its body.
 CONCEPT_BOOSTS = {"head": 2.0, "body": 1.0}
+#: How much a romaji term (``analysis.reading_terms``: how a Japanese practice's words read) counts in its
+#: title, summary or tags ("head"), or in its body: less than the words themselves, so an English or
+#: Indonesian word that happens to spell Japanese syllables (dan, kami) still finds its own language first.
+READING_BOOSTS = {"head": 1.0, "body": 0.5}
 #: Bumped whenever analysis or fields change: an index of another version is rebuilt.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 def build_schema() -> Schema:
@@ -47,6 +51,9 @@ def build_schema() -> Schema:
     for where, boost in CONCEPT_BOOSTS.items():
         # The language-neutral concept keys the practice's text names, once per occurrence.
         fields[f"concepts_{where}"] = TEXT(analyzer=RegexTokenizer(r"\S+"), field_boost=boost, phrase=False)
+    for where, boost in READING_BOOSTS.items():
+        # The readings of a Japanese practice's words, as romaji typed for them is searched (``romaji.py``).
+        fields[f"reading_{where}"] = TEXT(analyzer=RegexTokenizer(r"\S+"), field_boost=boost, phrase=False)
     for name in FACETS:
         fields[name] = KEYWORD(commas=True) if name in MULTI_VALUED_FACETS else ID()
     for language in LANGUAGES:
