@@ -91,6 +91,11 @@ class IndexDocument:
     group: str
     language: str
     published: datetime.date
+    #: The number of its current version, and when the library received that version (UTC): what
+    #: "recently updated" orders by. Its ``visibility`` is that version's, so no viewer learns of a
+    #: version they may not read from it.
+    version: int
+    revised: datetime.datetime
     texts: Mapping[str, str]
     organisation: str
     places: tuple[str, ...]
