@@ -24,7 +24,7 @@ TEXT_BOOSTS = {"title": 3.0, "summary": 2.0, "tags": 2.0, "body": 1.0}
 #: or tags ("head"), or in its body.
 CONCEPT_BOOSTS = {"head": 2.0, "body": 1.0}
 #: Bumped whenever analysis or fields change: an index of another version is rebuilt.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 def build_schema() -> Schema:
@@ -35,6 +35,8 @@ def build_schema() -> Schema:
         "sha": STORED(),
         "visibility": ID(stored=True),
         "published": NUMERIC(stored=True, sortable=True, bits=32),
+        # When the library received the current version, in microseconds since 1970 (UTC): "recently updated".
+        "revised": STORED(),
         "facets": STORED(),
         "card": STORED(),
         "content": STORED(),
