@@ -90,8 +90,8 @@ RESCORED = 500
 WRITE_LOCK = 0x50582D7365617263  # "PX-searc"
 REBUILD_LOCK = 0x50582D7265627569  # "PX-rebui"
 #: A row's columns, in order, and how each is written from a parameter.
-COLUMNS = ("id", "group_id", "sha256", "visibility", "language", "published", "city", "country", "kind", "year",
-           "hazards", "phases", "card", "content", "terms")
+COLUMNS = ("id", "group_id", "sha256", "visibility", "language", "published", "revised", "city", "country", "kind",
+           "year", "hazards", "phases", "card", "content", "terms")
 _VALUES = ", ".join("CAST(:card AS json)" if name == "card" else "CAST(:terms AS tsvector)" if name == "terms"
                     else f":{name}" for name in COLUMNS)
 TABLE = cast(sa.Table, SearchDocument.__table__)
@@ -432,7 +432,7 @@ class _Search:
         the rest keep the first rank, after those. With fewer matches than that, all are ranked whole."""
         complete = translated.condition.completes.label("complete")
         rank_query = translated.rank_query()
-        columns = [TABLE.c.id, TABLE.c.group_id, TABLE.c.language, TABLE.c.published, complete]
+        columns = [TABLE.c.id, TABLE.c.group_id, TABLE.c.language, TABLE.c.published, TABLE.c.revised, complete]
         if newest or rank_query is None:
             return sa.select(*columns, sa.true().label("windowed"), sa.literal(0.0).label("score")).where(
                 self.where(translated)).cte("selected").prefix_with("MATERIALIZED")
@@ -449,7 +449,7 @@ class _Search:
             whole.c.id == positioned.c.id).scalar_subquery()
         windowed = positioned.c.position <= RESCORED
         return sa.select(positioned.c.id, positioned.c.group_id, positioned.c.language, positioned.c.published,
-                         positioned.c.complete, windowed.label("windowed"),
+                         positioned.c.revised, positioned.c.complete, windowed.label("windowed"),
                          sa.case((windowed, rank * positioned.c.factor), else_=positioned.c.quick).label("score")
                          ).cte("selected").prefix_with("MATERIALIZED")
 
