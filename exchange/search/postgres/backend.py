@@ -405,7 +405,7 @@ class _Search:
                 notices.append(ALL_WORDS_NOTICE)
         elif total and not complete:
             notices.append(ALL_WORDS_NOTICE)
-        newest = request.sort == "newest" or parsed.tree is None
+        newest = request.sort in ("newest", "updated") or parsed.tree is None  # in order of time, not scored
         reads = tuple(dict.fromkeys(query_languages(parsed.words()) + request.reads)) if request.reads else ()
         hits = self.page(translated, parsed, newest, reads)
         return SearchResults(query=request.q, total=total, page=request.page, per_page=request.per_page,
@@ -462,6 +462,8 @@ class _Search:
         # language. Both in one pass of window functions (a self-join of the groups was quadratic).
         leader_keys = ([selected.c.published, original, selected.c.id] if newest
                        else [selected.c.complete, selected.c.windowed, selected.c.score, selected.c.id])
+        if newest and self.request.sort == "updated":  # the version received last first, as in the Whoosh engine
+            leader_keys.insert(0, selected.c.revised)
         descending = [True] * len(leader_keys) if newest else [True, True, True, False]
         best = [key.desc() if down else key for key, down in zip(leader_keys, descending, strict=True)]
         preference = sa.func.coalesce(sa.func.array_position(sa.literal(list(reads), sa.ARRAY(sa.Text)),
