@@ -129,8 +129,9 @@ def library(instance: Instance, viewer: policy.Viewer | None, *, city: str | Non
 
 
 def search(instance: Instance, viewer: policy.Viewer | None, request: SearchRequest, language: str = "en") -> Feed:
-    """The newest of the practices ``request`` finds for ``viewer`` (its page and sort are not used)."""
-    found = discovery.find(instance, replace(request, sort="newest", page=1, per_page=MAX_ENTRIES), viewer)
+    """The practices ``request`` finds for ``viewer`` whose current versions were received last (its page
+    and sort are not used): a revision of an old practice comes back into the feed."""
+    found = discovery.find(instance, replace(request, sort="updated", page=1, per_page=MAX_ENTRIES), viewer)
     ids = [hit.id for hit in found.hits]
     if not ids:
         return Feed(())

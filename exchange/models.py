@@ -565,6 +565,9 @@ class SearchDocument(Base):
     visibility: Mapped[str] = mapped_column(sa.String(20))
     language: Mapped[str] = mapped_column(sa.String(20))
     published: Mapped[datetime.date]
+    #: when the library received the practice's current version (UTC): what "recently updated" orders by
+    #: (None only in rows of an older ``SCHEMA_VERSION``, which are rebuilt before they are searched)
+    revised: Mapped[datetime.datetime | None]
     city: Mapped[str] = mapped_column(sa.String(80))
     country: Mapped[str] = mapped_column(sa.String(2))
     kind: Mapped[str] = mapped_column(sa.String(60))

@@ -11,6 +11,8 @@ TOP_KEYS = {"query", "total", "page", "per_page", "results", "facets", "suggesti
 EXTRA_TOP_KEYS = {"notices", "corrected"}
 RESULT_KEYS = {"id", "title", "summary", "city", "country", "language", "kind", "hazards", "phases", "published", "url",
                "snippet", "score", "translations"}
+#: Keys each result has beyond DESIGN.md: its current version, and when the library received it.
+EXTRA_RESULT_KEYS = {"version", "revised"}
 FACET_KEYS = {"hazard", "city", "country", "kind", "phase", "language", "year"}
 
 
@@ -24,7 +26,7 @@ def test_search_answers_in_the_documented_shape(library_client):
     assert set(body["facets"]) == FACET_KEYS
     assert body["suggestion"] is None
     for result in body["results"]:
-        assert set(result) == RESULT_KEYS
+        assert set(result) == RESULT_KEYS | EXTRA_RESULT_KEYS
         city, slug = result["id"].split("/")
         assert result["city"] == city
         assert result["url"] == f"http://px.test/practices/{city}/{slug}"

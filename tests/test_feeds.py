@@ -5,6 +5,7 @@ from __future__ import annotations
 import feedparser
 import pytest
 
+from exchange import feeds
 from exchange.library import publishing
 
 FEEDS = ["/feeds/library.atom", "/feeds/city/jakarta.atom", "/feeds/hazard/riverine-flood.atom",
@@ -81,6 +82,19 @@ def test_the_search_feed_keeps_the_search_and_its_page_links_it(client, library_
     assert 'href="/feeds/city/jakarta.atom"' in client.get("/cities/jakarta").get_data(as_text=True)
     hazard = client.get("/practices?hazard=riverine-flood").get_data(as_text=True)
     assert hazard.count('href="/feeds/hazard/riverine-flood.atom"') == 2  # the page's alternate and its Feed link
+
+
+def test_a_full_search_feed_takes_in_a_revised_old_practice(client, instance, make_practice, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(feeds, "MAX_ENTRIES", 1)
+    old = make_practice(title="Flood evacuation route", published="2019-04-01")
+    publishing.publish(instance, old, "route", "t")
+    publishing.publish(instance, make_practice(title="Flood shelter list", published="2025-06-01"), "shelters", "t")
+    assert [e.title for e in read(client, "/feeds/search.atom?q=flood").entries] == ["Flood shelter list"]
+    publishing.publish(instance, make_practice(title="Flood evacuation route", published="2019-04-01",
+                                               body="The route now runs past the school.\n"), "route", "t")
+    parsed = read(client, "/feeds/search.atom?q=flood")
+    assert [e.title for e in parsed.entries] == ["Flood evacuation route"] and parsed.entries[0].px_version == "2"
+    assert parsed.feed.updated == parsed.entries[0].updated
 
 
 def test_a_feed_is_revalidated_with_its_etag_until_the_library_changes(client, instance, make_practice,

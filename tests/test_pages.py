@@ -6,7 +6,11 @@ import re
 
 import pytest
 
+from exchange.accounts import people
 from exchange.library import publishing
+from tests.test_accounts import HTTPS
+from tests.test_accounts import PASSWORD
+from tests.test_accounts import sign_in
 from tests.test_rendering import HOSTILE
 from tests.test_rendering import assert_inert
 
@@ -244,3 +248,52 @@ def test_a_moment_is_written_in_utc_whatever_zone_it_comes_in(app):
     assert naive == aware == f'<time datetime="2024-03-01T23:05:07Z" data-local-time>{in_utc}</time>'
     assert ago == (f'<time datetime="2024-03-01T23:05:07Z" title="{in_utc}" data-local-time="title">'
                    "3 days &lt;ago&gt;</time>")
+
+
+# Recently published or updated -------------------------------------------------------------------
+
+ROUTE = {"title": "Evacuation route for the river wards", "published": "2019-04-01"}
+SHELTERS = {"title": "Shelter list for the dry season", "published": "2025-06-01"}
+NEW_ROUTE = "## Route\n\nThe route now runs past the school, not over the old bridge.\n"
+
+
+def recent_cards(page: str) -> list[str]:
+    """The practice cards of the home page's recent list, each as its text."""
+    section = page.split('id="recent"')[1]
+    return [" ".join(re.sub(r"<[^>]+>", " ", card).split())
+            for card in re.findall(r'<article class="card practice-card".*?</article>', section, re.S)]
+
+
+def test_a_revised_practice_comes_back_to_the_home_page_first_and_says_when(client, instance, make_practice):
+    publishing.publish(instance, make_practice(**ROUTE), "route", "t")
+    publishing.publish(instance, make_practice(**SHELTERS), "shelters", "t")
+    publishing.publish(instance, make_practice(**ROUTE, body=NEW_ROUTE), "route", "t")
+    home = client.get("/").get_data(as_text=True)
+    assert "Recently published or updated" in home
+    cards = recent_cards(home)
+    assert ROUTE["title"] in cards[0] and SHELTERS["title"] in cards[1]
+    assert re.search(r'updated <time datetime="\d{4}-\d\d-\d\dT[\d:.]+Z">', home.split('id="recent"')[1])
+    assert "updated" in cards[0] and "updated" not in cards[1]
+    found = client.get("/api/v1/search?sort=updated").get_json()["results"]
+    assert [r["id"] for r in found] == ["jakarta/route", "jakarta/shelters"]
+    assert found[0]["version"] == 2 and found[0]["revised"] and found[1]["revised"] is None
+    newest = client.get("/api/v1/search?sort=newest").get_json()["results"]
+    assert [r["id"] for r in newest] == ["jakarta/shelters", "jakarta/route"]  # by first publication
+    browse = client.get("/practices?sort=updated").get_data(as_text=True)
+    assert '<option value="updated" selected>Recently updated</option>' in browse
+
+
+def test_a_partners_only_revision_does_not_move_a_practice_for_the_public(client, instance, make_practice):
+    publishing.publish(instance, make_practice(**ROUTE), "route", "t")
+    publishing.publish(instance, make_practice(**SHELTERS), "shelters", "t")
+    publishing.publish(instance, make_practice(**ROUTE, body=NEW_ROUTE, visibility="partners"), "route", "t")
+    home = client.get("/").get_data(as_text=True)
+    assert ROUTE["title"] not in home and "updated <time" not in home
+    assert [r["id"] for r in client.get("/api/v1/search?sort=updated").get_json()["results"]] == ["jakarta/shelters"]
+    feed = client.get("/feeds/library.atom").get_data(as_text=True)
+    assert ROUTE["title"] not in feed
+    people.create_user(instance, "siti@bpbd.example", "Siti Rahma", ["contributor"], ["jakarta"], "t", PASSWORD)
+    sign_in(client, "siti@bpbd.example")
+    staff_home = client.get(HTTPS + "/").get_data(as_text=True)
+    cards = recent_cards(staff_home)
+    assert ROUTE["title"] in cards[0] and "updated" in cards[0] and SHELTERS["title"] in cards[1]

@@ -33,14 +33,16 @@ FACETS = ("hazard", "kind", "phase", "city", "country", "language", "year")
 MULTI_VALUED_FACETS = ("hazard", "phase")
 #: A practice's texts that words are searched in, each analysed in the practice's language.
 TEXT_FIELDS = ("title", "summary", "tags", "body")
-SORTS = ("relevance", "newest")
+#: ``newest``: by the date a practice says it was first published; ``updated``: by when the library received
+#: its current version (a revision brings it forward).
+SORTS = ("relevance", "newest", "updated")
 MAX_PER_PAGE = 100
 #: How long a search may spend matching before it answers without results (threats R-5).
 TIME_LIMIT_SECONDS = 2.0
 
 
-# What an engine may offer beyond filters, facets, permissions, totals, pages and newest-first order,
-# which every engine offers.
+# What an engine may offer beyond filters, facets, permissions, totals, pages and the newest-first and
+# recently-updated orders, which every engine offers.
 #: Results ranked by relevance, with scores.
 RANKING = "ranking"
 #: Words are looked for in bodies, tags, organisations and place names too, not only titles and summaries.
@@ -93,6 +95,11 @@ class IndexDocument:
     group: str
     language: str
     published: datetime.date
+    #: The number of its current version, and when the library received that version (UTC): what
+    #: "recently updated" orders by. Its ``visibility`` is that version's, so no viewer learns of a
+    #: version they may not read from it.
+    version: int
+    revised: datetime.datetime
     texts: Mapping[str, str]
     organisation: str
     places: tuple[str, ...]

@@ -2,13 +2,14 @@
 
 It keeps no copy of its own (the catalogue is the database's, changed by publishing), so ``update``,
 ``rebuild`` and ``sweep`` have nothing to do. It matches every word of a query in titles and summaries
-only, lists the newest first, counts and shows each translation as a practice of its own, and offers
-none of ``CAPABILITIES``: no ranking, full text, stemming, cross-language words, snippets, suggestions or
-related practices. What a viewer may not read is left out in the database query itself.
+only, lists the newest (or the most recently updated) first, counts and shows each translation as a
+practice of its own, and offers none of ``CAPABILITIES``: no ranking, full text, stemming, cross-language
+words, snippets, suggestions or related practices. What a viewer may not read is left out in the database query itself.
 """
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Sequence
@@ -43,8 +44,9 @@ class CatalogueBackend:
         that search is degraded. One database query bounds the work, so ``seconds`` is not needed."""
         with self.db.session() as session:
             found = listing.listing(session, visibilities, request.filters, request.page, request.per_page,
-                                   text=request.q)
-            hits = [Hit(id=r.id, card=card(r), snippet=escape(r.summary), score=None) for r in found.records]
+                                   text=request.q, sort=request.sort)
+            hits = [Hit(id=r.id, card=card(r, found.revised.get(r.id)), snippet=escape(r.summary), score=None)
+                    for r in found.records]
         return SearchResults(query=request.q, total=found.total, page=request.page, per_page=request.per_page,
                              hits=hits, facets=found.facets, notices=[DEGRADED_NOTICE], degraded=True)
 
@@ -82,9 +84,11 @@ class CatalogueBackend:
         """Nothing is held open (sessions close after each call)."""
 
 
-def card(record: PracticeRecord) -> dict:
-    """A result card from a catalogue row (the same shape the index stores)."""
+def card(record: PracticeRecord, revised: datetime.datetime | None) -> dict:
+    """A result card from a catalogue row and when its current version was received (the same shape the
+    index stores: ``documents.card``)."""
     return {"title": record.title, "summary": record.summary, "city": record.city, "country": record.country,
             "language": record.language, "kind": record.kind, "hazards": list(record.hazards),
             "phases": list(record.phases), "published": record.published.isoformat(),
-            "visibility": record.visibility, "review_by": record.meta.get("review_by")}
+            "visibility": record.visibility, "review_by": record.meta.get("review_by"), "version": record.version,
+            "revised": revised.isoformat() if revised is not None and record.version > 1 else None}

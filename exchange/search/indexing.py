@@ -40,6 +40,7 @@ from exchange.models import IndexNode
 from exchange.models import IndexOutbox
 from exchange.models import OutboxApplied
 from exchange.models import PracticeRecord
+from exchange.models import PracticeVersion
 from exchange.models import utcnow
 from exchange.search.backend import IndexDocument
 from exchange.search.backend import IndexUnavailable
@@ -72,7 +73,11 @@ def _document(instance: Instance, session: Session, practice_id: str) -> IndexDo
     if record is None:
         return None
     places = _places(session.get(City, record.city), record.city, record.country)
-    return _read(instance.store, _Source(practice_id, record.slug, record.version, places))
+    current = session.get(PracticeVersion, (practice_id, record.version))
+    if current is None:  # a catalogue row without its version row: nothing says when it was received
+        log.warning("cannot index %s: version %d is not recorded", practice_id, record.version)
+        return None
+    return _read(instance.store, _Source(practice_id, record.slug, record.version, current.published_at, places))
 
 
 class _Source(NamedTuple):
@@ -81,6 +86,8 @@ class _Source(NamedTuple):
     practice_id: str
     slug: str
     version: int
+    #: when the library received that version
+    revised: datetime.datetime
     places: tuple[str, ...]
 
 
@@ -88,7 +95,8 @@ def _read(store: LibraryStore, source: _Source) -> IndexDocument | None:
     """The index document of ``source``'s published version, or None (logged) when its file cannot be indexed."""
     try:
         data = store.read_version(source.practice_id, source.version)
-        return index_document(parse(data, source.slug), hashlib.sha256(data).hexdigest(), source.places)
+        return index_document(parse(data, source.slug), hashlib.sha256(data).hexdigest(), source.places,
+                              version=source.version, revised=source.revised)
     except (FileNotFoundError, UnsafePath, InvalidPractice) as error:
         log.warning("cannot index %s: %s", source.practice_id, error)
         return None
@@ -119,10 +127,12 @@ class PracticeDocuments:
         """The published practices of the catalogue, in id order, with their cities' names."""
         cities = {city.slug: city for city in session.scalars(sa.select(City))}
         rows = session.execute(sa.select(PracticeRecord.id, PracticeRecord.slug, PracticeRecord.version,
-                                         PracticeRecord.city, PracticeRecord.country)
+                                         PracticeVersion.published_at, PracticeRecord.city, PracticeRecord.country)
+                               .join(PracticeVersion, sa.and_(PracticeVersion.practice_id == PracticeRecord.id,
+                                                              PracticeVersion.version == PracticeRecord.version))
                                .order_by(PracticeRecord.id)).all()
-        return cls(store, [_Source(row.id, row.slug, row.version, _places(cities.get(row.city), row.city, row.country))
-                           for row in rows])
+        return cls(store, [_Source(row.id, row.slug, row.version, row.published_at,
+                                   _places(cities.get(row.city), row.city, row.country)) for row in rows])
 
     def __len__(self) -> int:
         return len(self.sources)

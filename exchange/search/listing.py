@@ -5,6 +5,7 @@ Search normally answers from the index; this is what answers while the index is 
 
 from __future__ import annotations
 
+import datetime
 import math
 from collections import Counter
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from exchange import policy
 from exchange.models import PracticeRecord
+from exchange.models import PracticeVersion
 from exchange.search.backend import FACETS
 
 
@@ -27,6 +29,8 @@ class Listing:
     page: int
     per_page: int
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: when the library received the current version of each of ``records``, by id
+    revised: dict[str, datetime.datetime] = field(default_factory=dict)
 
     @property
     def pages(self) -> int:
@@ -49,12 +53,31 @@ def visible(session: Session, viewer: policy.Viewer | None) -> list[PracticeReco
     return readable(session, policy.readable_visibilities(viewer))
 
 
-def readable(session: Session, visibilities: frozenset[str]) -> list[PracticeRecord]:
-    """Every published practice of one of ``visibilities``, newest first."""
-    query = (sa.select(PracticeRecord)
-             .where(PracticeRecord.visibility.in_(visibilities))
-             .order_by(PracticeRecord.published.desc(), PracticeRecord.id))
-    return list(session.scalars(query))
+def readable(session: Session, visibilities: frozenset[str], sort: str = "newest") -> list[PracticeRecord]:
+    """Every published practice of one of ``visibilities``, newest first (``sort="updated"``: the one whose
+    current version the library received last first).
+
+    A practice's current version has the practice's visibility, so its time is only ever ordered by for
+    viewers who may read that version.
+    """
+    query = sa.select(PracticeRecord).where(PracticeRecord.visibility.in_(visibilities))
+    if sort == "updated":
+        query = query.join(PracticeVersion, _current_version()).order_by(PracticeVersion.published_at.desc())
+    return list(session.scalars(query.order_by(PracticeRecord.published.desc(), PracticeRecord.id)))
+
+
+def revised(session: Session, records: list[PracticeRecord]) -> dict[str, datetime.datetime]:
+    """When the library received the current version of each of ``records``, by id."""
+    if not records:
+        return {}
+    rows = session.execute(sa.select(PracticeRecord.id, PracticeVersion.published_at)
+                           .join(PracticeVersion, _current_version())
+                           .where(PracticeRecord.id.in_([record.id for record in records])))
+    return {row.id: row.published_at for row in rows}
+
+
+def _current_version() -> sa.ColumnElement[bool]:
+    return sa.and_(PracticeVersion.practice_id == PracticeRecord.id, PracticeVersion.version == PracticeRecord.version)
 
 
 def browse(session: Session, viewer: policy.Viewer | None, filters: dict[str, list[str]],
@@ -65,15 +88,16 @@ def browse(session: Session, viewer: policy.Viewer | None, filters: dict[str, li
 
 
 def listing(session: Session, visibilities: frozenset[str], filters: dict[str, list[str]],
-            page: int = 1, per_page: int = 20, text: str = "") -> Listing:
+            page: int = 1, per_page: int = 20, text: str = "", sort: str = "newest") -> Listing:
     """Practices of ``visibilities`` matching every filter (any value within one filter) and every word
-    of ``text`` in their title or summary, with facet counts."""
+    of ``text`` in their title or summary, in ``sort``'s order (see ``readable``), with facet counts."""
     words = text.casefold().split()
-    records = [r for r in readable(session, visibilities)
+    records = [r for r in readable(session, visibilities, sort)
                if all(not wanted or set(wanted) & set(values(r, facet)) for facet, wanted in filters.items())
                and all(w in f"{r.title} {r.summary}".casefold() for w in words)]
     facets = {facet: dict(Counter(v for r in records for v in values(r, facet)).most_common())
               for facet in FACETS}
     start = (page - 1) * per_page
-    return Listing(records=records[start:start + per_page], total=len(records), page=page,
-                   per_page=per_page, facets=facets)
+    shown = records[start:start + per_page]
+    return Listing(records=shown, total=len(records), page=page, per_page=per_page, facets=facets,
+                   revised=revised(session, shown))

@@ -156,7 +156,7 @@ def _search_answer(wanted: SearchRequest) -> str:
         "total": results.total, "page": results.page, "per_page": results.per_page,
         "results": [{
             "id": hit.id, **{k: hit.card[k] for k in ("title", "summary", "city", "country", "language", "kind",
-                                                      "hazards", "phases", "published")},
+                                                      "hazards", "phases", "published", "version", "revised")},
             "url": _url(hit.id), "snippet": str(hit.snippet), "score": hit.score,
             "translations": [{**translation._asdict(), "url": _url(translation.id)}
                              for translation in hit.translations],

@@ -79,6 +79,9 @@ SCHEMAS: dict[str, Any] = {
     "SearchHit": _object({
         "id": _STRING, "title": _STRING, "summary": _STRING, "city": _STRING, "country": _STRING,
         "language": _STRING, "kind": _STRING, "hazards": _STRINGS, "phases": _STRINGS, "published": _STRING,
+        "version": {"type": "integer", "description": "The number of the current version"},
+        "revised": {"type": ["string", "null"], "format": "date-time",
+                    "description": "When the library received the current version (UTC); null for a first version"},
         "url": _STRING, "snippet": {"type": "string", "description": "Safe HTML with the matched words marked"},
         "score": {"type": ["number", "null"]}, "translations": {"type": "array", "items": _TRANSLATION}}),
     "SearchResults": _object({
@@ -183,7 +186,9 @@ def document(server: str) -> dict[str, Any]:
                 "200": _answer("OpenAPI 3.1", {"type": "object"}),
                 **_REFUSALS}}},
             "/api/v1/search": _get("Search practices, ranked, with facet counts", "SearchResults", [
-                _q(), *_filters(), {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(SORTS)}},
+                _q(), *_filters(), {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(SORTS)},
+                                  "description": "newest: by the date a practice was first published; updated: by "
+                                                 "when its current version was received"},
                 {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
                 _per_page()], "400"),
             "/api/v1/practices": _get(

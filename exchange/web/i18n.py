@@ -144,7 +144,8 @@ def remember(response: Response, code: str) -> None:
 
 
 def _parsed(value: datetime.date | str) -> datetime.date:
-    return datetime.date.fromisoformat(value) if isinstance(value, str) else value
+    """The date of ``value``: an ISO date, or the date of an ISO moment (a card's ``revised``)."""
+    return datetime.datetime.fromisoformat(value).date() if isinstance(value, str) else value
 
 
 def local_date(value: datetime.date | str | None, format: str = "medium") -> str:

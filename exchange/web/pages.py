@@ -53,7 +53,9 @@ def favicon() -> ResponseReturnValue:
 
 @bp.get("/")
 def home() -> ResponseReturnValue:
-    return page_cache.page(lambda: render_template("home.html", results=_find(SearchRequest(sort="newest", per_page=8)),
+    # what the library received last: a revised practice comes back to the front page
+    recent = SearchRequest(sort="updated", per_page=8)
+    return page_cache.page(lambda: render_template("home.html", results=_find(recent),
                                                    cities=cities.all_cities(library.instance)))
 
 

@@ -24,6 +24,7 @@ from exchange.library import publishing
 from exchange.library.practice import parse
 from exchange.models import IndexOutbox
 from exchange.models import Job
+from exchange.models import utcnow
 from exchange.search import indexing
 from exchange.search.backend import OWN_INDEX
 from exchange.search.backend import IndexUnavailable
@@ -340,7 +341,7 @@ def restore_an_old_index(instance, make_practice) -> str:  # type: ignore[no-unt
 
 def leave_an_orphan_in_the_index(instance, make_practice) -> str:  # type: ignore[no-untyped-def]
     ghost = parse(make_practice(title="Ghost practice", body="Phantom quokkaline words.\n"), "ghost")
-    instance.search.update([ghost.id], lambda practice_id: index_document(ghost, "0" * 64))
+    instance.search.update([ghost.id], lambda practice_id: index_document(ghost, "0" * 64, version=1, revised=utcnow()))
     return r"orphaned in index\s+jakarta/ghost"
 
 

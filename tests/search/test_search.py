@@ -342,6 +342,62 @@ def test_newest_first(corpus):
                                                                reverse=True)
 
 
+@pytest.fixture
+def revisable(tmp_path, database, engine):  # type: ignore[no-untyped-def]
+    """A library of its own (the public corpus and the partner-only practices) that a test may publish into;
+    each publish reaches the engine through the outbox, as in a running library."""
+    with database.fresh() as url:
+        app = new_app(tmp_path, url)
+        instance = app.extensions["exchange"]
+        publish_all(instance, CORPUS)
+        publish_all(instance, RESTRICTED)
+        with searching_with(app, engine):
+            yield instance
+        instance.db.dispose()
+
+
+def revise(instance, slug: str, **changes: str) -> None:  # type: ignore[no-untyped-def]
+    """Publish a new version of ``slug`` (from CORPUS or RESTRICTED) with ``changes`` to its fields."""
+    fields = {**CORPUS, **RESTRICTED}[slug] | {"body": "A revised route: the evacuation now goes by the school.\n"}
+    publish_all(instance, {slug: fields | changes})
+
+
+def test_a_new_version_of_an_old_practice_comes_first_among_the_recently_updated(revisable):
+    old = ID["posko-banjir"]  # first published 2022-11-20, behind four practices published since
+    before = find(revisable, sort="updated")
+    assert ids(before)[0] != old and all(hit.card["revised"] is None for hit in before.hits)
+    revise(revisable, "posko-banjir")
+    updated = find(revisable, sort="updated")
+    assert ids(updated)[0] == old
+    assert updated.hits[0].card["version"] == 2 and updated.hits[0].card["revised"] is not None
+    assert [hit.id for hit in updated.hits if hit.card["revised"]] == [old]
+    assert ids(updated)[1:] == [i for i in ids(before) if i != old]  # the rest keep their order
+    assert ids(find(revisable, sort="newest"))[0] != old  # newest stays by first publication
+    if QUERY_LANGUAGE in revisable.search.capabilities:  # and among what words find
+        assert ids(find(revisable, "posko OR evacuation OR heatwave", sort="updated"))[0] == old
+
+
+def test_a_partners_only_revision_moves_nothing_for_the_public(revisable):
+    revise(revisable, "tsunami-drill")  # public: first for everyone
+    public_before = find(revisable, sort="updated")
+    staff_before = find(revisable, sort="updated", visibilities=STAFF)
+    assert ids(public_before)[0] == ids(staff_before)[0] == ID["tsunami-drill"]
+    # a partners-only translation of a public practice is revised: its group comes first for partners only
+    revise(revisable, "rencana-rahasia-panas")
+    public = find(revisable, sort="updated")
+    assert ids(public) == ids(public_before)
+    assert [hit.id for hit in public.hits if hit.card["revised"]] == [ID["tsunami-drill"]]
+    staff = find(revisable, sort="updated", visibilities=STAFF)
+    assert ids(staff)[0] in {"melbourne/rencana-rahasia-panas", *HEAT_GROUP} and ids(staff)[1] == ID["tsunami-drill"]
+    # a public practice whose new version is partners-only leaves the public's list, date and all
+    revise(revisable, "posko-banjir", visibility="partners")
+    public = find(revisable, sort="updated")
+    assert ids(public) == [i for i in ids(public_before) if i != ID["posko-banjir"]]
+    assert [hit.id for hit in public.hits if hit.card["revised"]] == [ID["tsunami-drill"]]
+    staff = find(revisable, sort="updated", visibilities=STAFF)
+    assert ids(staff)[0] == ID["posko-banjir"] and staff.hits[0].card["revised"] is not None
+
+
 @pytest.mark.needs(RANKING)
 def test_relevance_has_scores_best_first(corpus):
     scores = [hit.score for hit in find(corpus, "flood").hits]

@@ -91,8 +91,8 @@ RESCORED = 500
 WRITE_LOCK = 0x50582D7365617263  # "PX-searc"
 REBUILD_LOCK = 0x50582D7265627569  # "PX-rebui"
 #: A row's columns, in order, and how each is written from a parameter.
-COLUMNS = ("id", "group_id", "sha256", "visibility", "language", "published", "city", "country", "kind", "year",
-           "hazards", "phases", "card", "content", "terms")
+COLUMNS = ("id", "group_id", "sha256", "visibility", "language", "published", "revised", "city", "country", "kind",
+           "year", "hazards", "phases", "card", "content", "terms")
 _VALUES = ", ".join("CAST(:card AS json)" if name == "card" else "CAST(:terms AS tsvector)" if name == "terms"
                     else f":{name}" for name in COLUMNS)
 TABLE = cast(sa.Table, SearchDocument.__table__)
@@ -406,7 +406,7 @@ class _Search:
                 notices.append(ALL_WORDS_NOTICE)
         elif total and not complete:
             notices.append(ALL_WORDS_NOTICE)
-        newest = request.sort == "newest" or parsed.tree is None
+        newest = request.sort in ("newest", "updated") or parsed.tree is None  # in order of time, not scored
         reads = tuple(dict.fromkeys(query_languages(parsed.words()) + request.reads)) if request.reads else ()
         hits = self.page(translated, parsed, newest, reads)
         return SearchResults(query=request.q, total=total, page=request.page, per_page=request.per_page,
@@ -433,7 +433,7 @@ class _Search:
         the rest keep the first rank, after those. With fewer matches than that, all are ranked whole."""
         complete = translated.condition.completes.label("complete")
         rank_query = translated.rank_query()
-        columns = [TABLE.c.id, TABLE.c.group_id, TABLE.c.language, TABLE.c.published, complete]
+        columns = [TABLE.c.id, TABLE.c.group_id, TABLE.c.language, TABLE.c.published, TABLE.c.revised, complete]
         if newest or rank_query is None:
             return sa.select(*columns, sa.true().label("windowed"), sa.literal(0.0).label("score")).where(
                 self.where(translated)).cte("selected").prefix_with("MATERIALIZED")
@@ -450,7 +450,7 @@ class _Search:
             whole.c.id == positioned.c.id).scalar_subquery()
         windowed = positioned.c.position <= RESCORED
         return sa.select(positioned.c.id, positioned.c.group_id, positioned.c.language, positioned.c.published,
-                         positioned.c.complete, windowed.label("windowed"),
+                         positioned.c.revised, positioned.c.complete, windowed.label("windowed"),
                          sa.case((windowed, rank * positioned.c.factor), else_=positioned.c.quick).label("score")
                          ).cte("selected").prefix_with("MATERIALIZED")
 
@@ -463,6 +463,8 @@ class _Search:
         # language. Both in one pass of window functions (a self-join of the groups was quadratic).
         leader_keys = ([selected.c.published, original, selected.c.id] if newest
                        else [selected.c.complete, selected.c.windowed, selected.c.score, selected.c.id])
+        if newest and self.request.sort == "updated":  # the version received last first, as in the Whoosh engine
+            leader_keys.insert(0, selected.c.revised)
         descending = [True] * len(leader_keys) if newest else [True, True, True, False]
         best = [key.desc() if down else key for key, down in zip(leader_keys, descending, strict=True)]
         preference = sa.func.coalesce(sa.func.array_position(sa.literal(list(reads), sa.ARRAY(sa.Text)),

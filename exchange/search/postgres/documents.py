@@ -32,8 +32,9 @@ CONCEPT = "~"
 PLACE = "@"
 ORGANISATION = "%"
 READING = "^"
-#: Bumped whenever analysis or the row's terms change: rows of another version are rebuilt.
-SCHEMA_VERSION = 2
+#: Bumped whenever analysis or the row's terms or columns change: rows of another version are rebuilt
+#: (2: ``revised``, migration 0026; 3: romaji readings).
+SCHEMA_VERSION = 3
 #: PostgreSQL keeps word positions up to 16,383 and at most 256 positions of one lexeme, and refuses a
 #: lexeme of 2 KB or more (a whole row would then fail, and the outbox retry it for ever): longer terms
 #: (a pasted hash, a run of letters) are left out, as no one searches for them.
@@ -101,6 +102,6 @@ def row(document: IndexDocument) -> dict:
     [year] = document.values("year")
     return {"id": document.id, "group_id": document.group, "sha256": document.sha256,
             "visibility": document.visibility, "language": document.language, "published": document.published,
-            "city": city, "country": country, "kind": kind, "year": year, "hazards": document.values("hazard"),
-            "phases": document.values("phase"), "card": dict(document.card), "content": texts["body"],
-            "terms": vector.literal()}
+            "revised": document.revised, "city": city, "country": country, "kind": kind, "year": year,
+            "hazards": document.values("hazard"), "phases": document.values("phase"), "card": dict(document.card),
+            "content": texts["body"], "terms": vector.literal()}

@@ -205,7 +205,7 @@ def _search(index: SearchIndex, searcher: Searcher, request: SearchRequest,
     statistics = cache.statistics(visibilities)
     readable = statistics.readable
     masks = {facet: cache.having(facet, values) for facet, values in request.facet_filters().items()}
-    newest = request.sort == "newest" or parsed.tree is None
+    newest = request.sort in ("newest", "updated") or parsed.tree is None  # in order of time, not scored
 
     text_query = to_whoosh(parsed.tree)
     deadline = time.monotonic() + seconds
@@ -239,7 +239,9 @@ def _search(index: SearchIndex, searcher: Searcher, request: SearchRequest,
     docs = np.flatnonzero(selected)
     if newest:  # among translations published the same day, the original leads its group
         original = np.fromiter((cache.groups[d] == cache.ids[d] for d in docs), bool, len(docs))
-        order = np.lexsort((-docs, ~original, -cache.published[docs]))
+        keys = (-docs, ~original, -cache.published[docs])
+        # recently updated: the version received last first (the postgres engine orders alike)
+        order = np.lexsort((*keys, -cache.revised[docs]) if request.sort == "updated" else keys)
     else:
         order = np.lexsort((docs, -scores[docs], ~found.complete[docs]))
     total = len(np.unique(cache.group_codes[docs]))

@@ -12,12 +12,19 @@ from exchange.search.concepts import concept_keys
 from exchange.search.concepts import metadata_keys
 
 EPOCH = datetime.date(1970, 1, 1)
+_EPOCH_TIME = datetime.datetime(1970, 1, 1)
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 
 
 def days(date: datetime.date) -> int:
     """``date`` as the number the ``published`` field holds."""
     return (date - EPOCH).days
+
+
+def microseconds(moment: datetime.datetime) -> int:
+    """``moment`` (UTC, naive) as the number the ``revised`` field holds: exact, so that two versions
+    received within one second still come in the order they were received."""
+    return (moment - _EPOCH_TIME) // datetime.timedelta(microseconds=1)
 
 
 def fields(document: IndexDocument) -> dict:
@@ -30,6 +37,7 @@ def fields(document: IndexDocument) -> dict:
         "sha": document.sha256,
         "visibility": document.visibility,
         "published": days(document.published),
+        "revised": microseconds(document.revised),
         "facets": document.facets,
         "card": dict(document.card),
         "content": texts["body"],

@@ -73,6 +73,7 @@ class _SegmentValues:
     languages: list[str]
     visibility: np.ndarray
     published: np.ndarray
+    revised: np.ndarray
     single: dict[str, np.ndarray]
     multi: dict[str, list[tuple[int, ...]]]
 
@@ -90,6 +91,8 @@ class FacetCache:
     visibility: np.ndarray
     visibility_codes: dict[str, int]
     published: np.ndarray
+    #: when the library received each document's current version (``documents.microseconds``)
+    revised: np.ndarray
     single: dict[str, np.ndarray]
     multi: dict[str, np.ndarray]
     vocabularies: dict[str, Vocabulary]
@@ -323,6 +326,7 @@ class SearchIndex:
             visibility=joined([p.visibility for p in parts], np.int32),
             visibility_codes=dict(self._vocabularies["visibility"].codes),
             published=joined([p.published for p in parts], np.int32),
+            revised=joined([p.revised for p in parts], np.int64),
             single={f: joined([p.single[f] for p in parts], np.int32) for f in SINGLE_FACETS},
             multi=multi, vocabularies=self._vocabularies,
             alone=np.bincount(group_codes, minlength=len(group_index))[group_codes] == 1 if size else np.zeros(0, bool))
@@ -338,6 +342,7 @@ class SearchIndex:
         ids, groups, languages = [""] * count, [""] * count, [""] * count
         visibility = np.full(count, -1, np.int32)
         published = np.zeros(count, np.int32)
+        revised = np.zeros(count, np.int64)
         single = {f: np.full(count, -1, np.int32) for f in SINGLE_FACETS}
         multi: dict[str, list[tuple[int, ...]]] = {f: [()] * count for f in MULTI_FACETS}
         stored_fields = reader.stored_fields
@@ -348,6 +353,7 @@ class SearchIndex:
                 languages[local] = stored["card"]["language"]
                 visibility[local] = vocab["visibility"].code(stored["visibility"])
                 published[local] = stored["published"]
+                revised[local] = stored["revised"]
                 found: dict[str, list[int]] = {f: [] for f in MULTI_FACETS}
                 for facet, value in stored.get("facets", ()):
                     if facet in single:
@@ -356,7 +362,7 @@ class SearchIndex:
                         found[facet].append(vocab[facet].code(value))
                 for facet in MULTI_FACETS:
                     multi[facet][local] = tuple(found[facet])
-            values = _SegmentValues(ids, groups, languages, visibility, published, single, multi)
+            values = _SegmentValues(ids, groups, languages, visibility, published, revised, single, multi)
             self._segments[key] = values
         return values
 

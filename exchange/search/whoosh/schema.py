@@ -28,7 +28,7 @@ CONCEPT_BOOSTS = {"head": 2.0, "body": 1.0}
 #: Indonesian word that happens to spell Japanese syllables (dan, kami) still finds its own language first.
 READING_BOOSTS = {"head": 1.0, "body": 0.5}
 #: Bumped whenever analysis or fields change: an index of another version is rebuilt.
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 
 def build_schema() -> Schema:
@@ -39,6 +39,8 @@ def build_schema() -> Schema:
         "sha": STORED(),
         "visibility": ID(stored=True),
         "published": NUMERIC(stored=True, sortable=True, bits=32),
+        # When the library received the current version, in microseconds since 1970 (UTC): "recently updated".
+        "revised": STORED(),
         "facets": STORED(),
         "card": STORED(),
         "content": STORED(),
