@@ -7,6 +7,7 @@ from exchange.search import concepts
 from exchange.search import expansion
 from exchange.search import lexicon
 from exchange.search import places
+from exchange.search import spelling
 
 
 def prepare() -> None:
@@ -21,3 +22,4 @@ def prepare() -> None:
     expansion.japanese_terms_reading_as("ひなんじょ")
     lexicon.is_word("banjir")
     places.countries_named(["jakarta"])
+    spelling.prepare()
