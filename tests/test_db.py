@@ -22,7 +22,7 @@ def test_sqlite_runs_in_wal_with_full_sync_and_a_busy_timeout(instance):
 
 def test_migrations_are_at_head_and_create_the_tables(instance):
     with instance.db.session() as session:
-        assert session.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0024"
+        assert session.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0025"
         tables = set(sa.inspect(session.connection()).get_table_names())
         user_columns = {column["name"] for column in sa.inspect(session.connection()).get_columns("users")}
     assert {"cities", "practices", "practice_versions", "audit_log", "index_outbox", "users", "memberships",

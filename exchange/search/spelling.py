@@ -16,6 +16,8 @@ practice uses is never offered to someone who may not read it (threats: leaking 
 from __future__ import annotations
 
 import functools
+import re
+from collections import Counter
 from collections.abc import Collection
 from collections.abc import Mapping
 from typing import Protocol
@@ -34,6 +36,20 @@ SUGGEST_BELOW = 3
 INDONESIAN_PREFIXES = ("memper", "menge", "meng", "meny", "mem", "men", "me", "penge", "peng", "peny", "pem", "pen",
                        "pe", "ber", "ter", "di", "ke", "se", "")
 INDONESIAN_SUFFIXES = ("kannya", "annya", "kan", "nya", "an", "i", "")
+
+
+#: What spelling counts as a word of a practice's texts: three letters or more (no digits).
+_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+
+
+def text_words(text: str) -> list[str]:
+    """The words of ``text`` spelling may mend others into, as written, in small letters."""
+    return [word.lower() for word in _WORD.findall(text)]
+
+
+def word_uses(texts: Collection[str]) -> Counter[str]:
+    """How often ``texts`` use each of their words (``text_words``)."""
+    return Counter(word for text in texts for word in text_words(text))
 
 
 class OutOfTime(Exception):
@@ -124,6 +140,13 @@ def _correction(parsed: ql.Parsed, vocabulary: Vocabulary, total: int) -> str | 
     if parsed.plain and isinstance(candidate, ql.All) and not total:
         return ql.to_text(candidate) if vocabulary.matches(candidate, any_word=True) else None
     return None
+
+
+def corrected_notice(q: str, corrected: str, nothing: bool) -> str:
+    """What a page says when it shows the results of ``corrected`` for ``q`` (``nothing``: ``q`` itself
+    found nothing at all, rather than nothing with all its words)."""
+    return (f"Nothing matched “{q}”; showing results for “{corrected}”." if nothing else
+            f"Showing results for “{corrected}” instead of “{q}”.")
 
 
 def wrong_kanji(parsed: ql.Parsed, vocabulary: Vocabulary) -> bool:

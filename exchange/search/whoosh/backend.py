@@ -211,8 +211,7 @@ def _search(index: SearchIndex, searcher: Searcher, request: SearchRequest,
             parsed = ql.parse(corrected)
             text_query = to_whoosh(parsed.tree)
             found = _evaluate(index, searcher, text_query, statistics, deadline)
-            notices.append(f"Nothing matched “{request.q}”; showing results for “{corrected}”." if nothing else
-                           f"Showing results for “{corrected}” instead of “{request.q}”.")
+            notices.append(spelling.corrected_notice(request.q, corrected, nothing))
     if not _apply(found.matched, masks).any() and parsed.plain and isinstance(parsed.tree, ql.All):
         any_query = all_of(parsed.tree, any_word=True)
         any_found = _evaluate(index, searcher, any_query, statistics, deadline)
