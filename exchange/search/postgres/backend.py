@@ -264,6 +264,17 @@ class PostgresBackend:
         """Nothing is ever left behind: a killed rebuild's temporary table ended with its connection."""
         return []
 
+    def rebuilding(self) -> bool:
+        """Whether a rebuild (on any node) holds the rebuild lock now: its advisory lock, tried and let go."""
+        if self.db.engine.dialect.name != "postgresql":
+            return False
+        with self.db.engine.connect() as connection:
+            free = connection.scalar(sa.select(sa.func.pg_try_advisory_lock(REBUILD_LOCK)))
+            if free:
+                connection.execute(sa.select(sa.func.pg_advisory_unlock(REBUILD_LOCK)))
+            connection.commit()
+        return not free
+
     def close(self) -> None:
         """Nothing is held open: sessions close after each call (the database belongs to the instance)."""
 

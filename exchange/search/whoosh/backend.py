@@ -161,6 +161,14 @@ class WhooshBackend:
         except ReindexRunning:
             return []
 
+    def rebuilding(self) -> bool:
+        """Whether a rebuild (of any process) holds this index's rebuild lock now."""
+        try:
+            with self._rebuild_lock(wait=False):
+                return False
+        except ReindexRunning:
+            return True
+
     def close(self) -> None:
         """Close the pooled searchers."""
         self.index.close()

@@ -22,6 +22,7 @@ from exchange.search.analysis import tokens
 from exchange.search.backend import IndexUnavailable
 from exchange.search.backend import SearchRequest
 from exchange.search.catalogue import DEGRADED_NOTICE
+from exchange.search.catalogue import UNAVAILABLE_NOTICE
 from exchange.search.postgres import backend as postgres_backend
 from exchange.search.postgres.backend import PostgresBackend
 from tests.conftest import SEARCH_SECONDS
@@ -69,9 +70,23 @@ def test_an_unbuilt_index_degrades_search_until_the_rebuild(instance, make_pract
     with pytest.raises(IndexUnavailable, match="not been built"):
         instance.search.verify()
     results = discovery.find(instance, SearchRequest(q="levee"), None)
-    assert results.degraded and DEGRADED_NOTICE in results.notices
+    assert results.degraded and results.notices == [UNAVAILABLE_NOTICE]  # no rebuild runs: none is claimed
     assert [drift.kind for drift in consistency.check(instance)] == ["index unusable"]
+    during: list[list[str]] = []
+    elsewhere = PostgresBackend(instance.db)  # another node, meeting the unbuilt rows while this one rebuilds
+    assert not elsewhere.rebuilding()
+    original = instance.search.rebuild
+
+    def rebuild(documents, wait=True):  # type: ignore[no-untyped-def]
+        def watched():  # type: ignore[no-untyped-def]
+            during.append(discovery.find(instance, SearchRequest(q="levee"), None).notices)
+            during.append([str(elsewhere.rebuilding())])
+            return documents()
+        return original(watched, wait)
+
+    instance.search.rebuild = rebuild  # type: ignore[method-assign]
     assert indexing.rebuild(instance) == 1
+    assert during == [[DEGRADED_NOTICE], ["True"]] and not elsewhere.rebuilding()
     assert found(instance, "levee") == ["jakarta/levee"] and consistency.check(instance) == []
 
 
