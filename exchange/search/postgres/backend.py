@@ -265,15 +265,16 @@ class PostgresBackend:
         return []
 
     def rebuilding(self) -> bool:
-        """Whether a rebuild (on any node) holds the rebuild lock now: its advisory lock, tried and let go."""
+        """Whether a rebuild (on any node) holds the rebuild lock now, as ``pg_locks`` shows it: looked at, not
+        tried, so that asking never keeps a rebuild from starting."""
         if self.db.engine.dialect.name != "postgresql":
             return False
-        with self.db.engine.connect() as connection:
-            free = connection.scalar(sa.select(sa.func.pg_try_advisory_lock(REBUILD_LOCK)))
-            if free:
-                connection.execute(sa.select(sa.func.pg_advisory_unlock(REBUILD_LOCK)))
-            connection.commit()
-        return not free
+        with self.db.session() as session:
+            return bool(session.scalar(sa.text(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+                "AND classid = :high AND objid = :low)"),
+                {"high": REBUILD_LOCK >> 32, "low": REBUILD_LOCK & 0xFFFFFFFF}))
 
     def close(self) -> None:
         """Nothing is held open: sessions close after each call (the database belongs to the instance)."""
