@@ -40,6 +40,7 @@ from exchange.initialise import initialise
 from exchange.initialise import prepare_search
 from exchange.initialise import warm_up
 from exchange.initialise import warm_worker
+from exchange.instance import Instance
 from exchange.jobs import embedded
 from exchange.jobs import runner
 from exchange.library import cities as city_service
@@ -47,6 +48,7 @@ from exchange.library import publishing
 from exchange.packs import exports
 from exchange.review import notifications
 from exchange.search import indexing
+from exchange.search.backend import IndexUnavailable
 from exchange.search.backend import ReindexRunning
 from exchange.web.extensions import library
 
@@ -560,7 +562,7 @@ def serve_command(host: str, port: int, workers: int, threads: int, no_worker: b
     # current_app is typed as the Flask app it stands for, so its proxy's own method is unknown to mypy.
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     request_log.configure(logging.INFO)
-    prepare_search(library.instance)
+    _prepare_search(library.instance)
     warm_up(library.instance)
     _warm_pages(app)
     runner_files: list[int] = []
@@ -576,6 +578,21 @@ def serve_command(host: str, port: int, workers: int, threads: int, no_worker: b
     with contextlib.ExitStack() as stack:
         # gunicorn stops on SIGTERM and SIGINT, leaving its loop with SystemExit: the runner is stopped with it.
         Server(app, host, port, workers, threads, ready, lambda: _forked(app, runner_files)).run()
+
+
+def _prepare_search(instance: Instance) -> None:
+    """Make the search index ready before a server listens, saying so (on standard error) when it has to be
+    built first: a first start on an empty PostgreSQL index (or after an upgrade of its analysis) builds it
+    here rather than answering from titles and summaries until a job runner does."""
+    try:
+        instance.search.verify()
+    except IndexUnavailable as error:
+        click.echo(_("The search index cannot be used yet (%(why)s): building it before the server starts.",
+                     why=str(error)), err=True)
+        count = prepare_search(instance)
+        click.echo(_("Search index built: %(count)s practices.", count=count), err=True)
+        return
+    prepare_search(instance)
 
 
 def _forked(app: Flask, runner_files: list[int]) -> None:
@@ -614,8 +631,11 @@ def _with_runner(command: click.Command) -> click.Command:
         if is_running_from_reloader():  # the reloader's serving child: its parent started the runner
             context.invoke(serve, **options)
             return
+        app = context.ensure_object(ScriptInfo).load_app()
+        with app.app_context():
+            _prepare_search(app.extensions["exchange"])
         with contextlib.ExitStack() as stack:
-            _start_runner(stack, context.ensure_object(ScriptInfo).load_app(), no_worker)
+            _start_runner(stack, app, no_worker)
             signal.signal(signal.SIGTERM, lambda _number, _frame: sys.exit(0))  # stop the runner with the server
             context.invoke(serve, **options)
 

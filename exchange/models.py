@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
@@ -582,6 +583,25 @@ class SearchDocument(Base):
     #: the title, summary and tags' terms alone (A, B, C): small enough to stay in the row, what every match
     #: is ranked by before the best are ranked by their whole text
     head: Mapped[str | None] = mapped_column(TSVECTOR, sa.Computed("ts_filter(terms, '{a,b,c}')", persisted=True))
+    #: the words it brings to ``search_words``, by source: {source: {word: uses}}, so an update can take
+    #: back what its earlier text brought
+    vocabulary: Mapped[dict | None] = mapped_column(JSONB)
+
+
+class SearchWord(Base):
+    """A word the practices of one visibility use, and how often: what the PostgreSQL search engine
+    mends misspelt words into (``exchange/search/postgres/vocabulary.py``). ``source`` says which words:
+    ``word`` the words of the texts as written, ``id`` the Indonesian root words of Indonesian bodies.
+    Kept up to date with each row of ``search_documents`` (migration 0025; PostgreSQL only)."""
+
+    __tablename__ = "search_words"
+    __table_args__ = (sa.Index("ix_search_words_near", "source", "visibility", sa.text("left(word, 1)"),
+                               sa.text("length(word)")),)
+
+    visibility: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    source: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
+    word: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    uses: Mapped[int]
 
 
 class SearchEngineState(Base):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import select
+import shutil
 import stat
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from tests.conftest import DATA
 from tests.conftest import exchange_environment
@@ -273,6 +275,39 @@ def test_run_starts_a_job_runner_unless_told_not_to_and_stops_it_with_the_server
             server.stderr.close()
         assert code == 0
         assert runner is None or gone(int(runner.group(1)))
+
+
+def test_run_builds_an_unusable_search_index_before_it_listens_and_says_so(tmp_path, database_url):
+    env = exchange_environment(tmp_path / "inst", database_url)
+    if database_url:  # the PostgreSQL engine, whose index is a table: an instance switched to it starts empty
+        env["EXCHANGE_SEARCH_ENGINE"] = "postgres"
+    assert subprocess.run(["exchange", "init", "--empty"], env=env, capture_output=True).returncode == 0
+    if database_url:
+        engine = sa.create_engine(database_url)
+        with engine.begin() as connection:
+            connection.execute(sa.text("DELETE FROM search_engine_state"))
+        engine.dispose()
+    else:
+        shutil.rmtree(tmp_path / "inst" / "index")
+    server = subprocess.Popen(["exchange", "run", "--port", "0", "--no-worker"], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    assert server.stdout is not None and server.stderr is not None
+    said = []
+    try:
+        for line in server.stderr:  # the development server listens once it says so
+            said.append(line)
+            if "Running on http://127.0.0.1:" in line:
+                break
+    finally:
+        server.terminate()
+        code = server.wait(60)
+        server.stdout.close()
+        server.stderr.close()
+    assert code == 0
+    building = [n for n, line in enumerate(said) if "building it before the server starts" in line]
+    built = [n for n, line in enumerate(said) if line.strip() == "Search index built: 0 practices."]
+    assert building and built and building[0] < built[0] < len(said) - 1, said
+    assert subprocess.run(["exchange", "check"], env=env, capture_output=True).returncode == 0
 
 
 def test_a_file_filed_under_another_citys_folder_is_refused(runner, instance, tmp_path, make_practice):

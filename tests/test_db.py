@@ -57,7 +57,7 @@ def test_a_forked_worker_leaves_the_masters_connections_for_counts_too(instance)
 
 def test_migrations_are_at_head_and_create_the_tables(instance):
     with instance.db.session() as session:
-        assert session.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0026"
+        assert session.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0027"
         tables = set(sa.inspect(session.connection()).get_table_names())
         user_columns = {column["name"] for column in sa.inspect(session.connection()).get_columns("users")}
     assert {"cities", "practices", "practice_versions", "audit_log", "index_outbox", "users", "memberships",

@@ -286,6 +286,10 @@ class SearchBackend(Protocol):
         """Remove what rebuilds killed midway left behind (unless a rebuild is running now); what was removed."""
         ...
 
+    def rebuilding(self) -> bool:
+        """Whether a rebuild of this index is under way now, by any process (on any node that shares it)."""
+        ...
+
     def close(self) -> None:
         """Let go of what the engine holds open (searchers, files); it opens them again when used."""
         ...

@@ -26,6 +26,10 @@ from exchange.search.backend import IndexDocument
 from exchange.search.backend import SearchRequest
 from exchange.search.backend import SearchResults
 
+#: What the catalogue's results say: full text cannot be searched now (why, and for how long, it cannot tell).
+UNAVAILABLE_NOTICE = ("Full-text search is unavailable for now; only titles and summaries are searched, "
+                      "without spelling suggestions or snippets.")
+#: What they say instead while a rebuild of the index is under way (``discovery.find`` asks the engine).
 DEGRADED_NOTICE = ("Full-text search is being rebuilt; for now only titles and summaries are searched, "
                    "without spelling suggestions or snippets.")
 
@@ -48,7 +52,7 @@ class CatalogueBackend:
             hits = [Hit(id=r.id, card=card(r, found.revised.get(r.id)), snippet=escape(r.summary), score=None)
                     for r in found.records]
         return SearchResults(query=request.q, total=found.total, page=request.page, per_page=request.per_page,
-                             hits=hits, facets=found.facets, notices=[DEGRADED_NOTICE], degraded=True)
+                             hits=hits, facets=found.facets, notices=[UNAVAILABLE_NOTICE], degraded=True)
 
     def related(self, practice_id: str, visibilities: frozenset[str], limit: int = 5,
                 seconds: float = TIME_LIMIT_SECONDS) -> list[Hit]:
@@ -79,6 +83,10 @@ class CatalogueBackend:
     def sweep(self) -> list[str]:
         """Nothing is ever left behind."""
         return []
+
+    def rebuilding(self) -> bool:
+        """False: there is nothing to rebuild."""
+        return False
 
     def close(self) -> None:
         """Nothing is held open (sessions close after each call)."""

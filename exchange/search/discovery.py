@@ -5,6 +5,8 @@ every other practice where the query is evaluated, before anything is counted, s
 the Whoosh engine, a mask over document numbers), never as a filter on results afterwards. When the
 index is missing or damaged it answers from the catalogue table instead (titles and summaries only)
 and says so, and asks the job runner to rebuild the index: a broken index never becomes an error page.
+The page says the index is being rebuilt only while a rebuild is under way (the engine's rebuild lock
+is held); otherwise, that full text is unavailable for now.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from exchange.search.backend import Hit
 from exchange.search.backend import IndexUnavailable
 from exchange.search.backend import SearchRequest
 from exchange.search.backend import SearchResults
+from exchange.search.catalogue import DEGRADED_NOTICE
+from exchange.search.catalogue import UNAVAILABLE_NOTICE
 from exchange.search.catalogue import CatalogueBackend
 
 if TYPE_CHECKING:
@@ -44,7 +48,20 @@ def find(instance: Instance, request: SearchRequest, viewer: policy.Viewer | Non
     except Exception:  # a damaged index shows itself in many ways; never as an error page
         log.exception("search failed; degraded to the catalogue and rebuilding the index")
         indexing.rebuild_soon(instance)
-    return CatalogueBackend(instance.db).search(request, visibilities, instance.search_seconds)
+    results = CatalogueBackend(instance.db).search(request, visibilities, instance.search_seconds)
+    if _rebuilding(instance):  # else the catalogue's notice stands: full text is unavailable, for how long unknown
+        results.notices = [DEGRADED_NOTICE if notice == UNAVAILABLE_NOTICE else notice for notice in results.notices]
+    return results
+
+
+def _rebuilding(instance: Instance) -> bool:
+    """Whether a rebuild of the index is under way now (what the page may then say); False when that cannot
+    be told either."""
+    try:
+        return instance.search.rebuilding()
+    except Exception as error:  # the engine's own trouble: the page says only what it knows
+        log.warning("could not tell whether the search index is being rebuilt: %r", error)
+        return False
 
 
 def related(instance: Instance, practice_id: str, viewer: policy.Viewer | None, limit: int = 5) -> list[Hit]:

@@ -8,6 +8,7 @@ from exchange.search import expansion
 from exchange.search import lexicon
 from exchange.search import places
 from exchange.search import romaji
+from exchange.search import spelling
 
 
 def prepare() -> None:
@@ -23,3 +24,4 @@ def prepare() -> None:
     lexicon.is_word("banjir")
     places.countries_named(["jakarta"])
     romaji.romaji_key("hinanjo")
+    spelling.prepare()

@@ -40,6 +40,10 @@ NOTICES = [
     (re.compile(r"There is no (?P<name>\w+) “(?P<value>.*)”, so that filter was left out\. "
                 r"Did you mean (?P<meant>.*)\?"),
      N_("There is no %(name)s “%(value)s”, so that filter was left out. Did you mean %(meant)s?")),
+    (re.compile(r"Full-text search is unavailable for now; only titles and summaries are searched, "
+                r"without spelling suggestions or snippets\."),
+     N_("Full-text search is unavailable for now; only titles and summaries are searched, "
+        "without spelling suggestions or snippets.")),
     (re.compile(r"Full-text search is being rebuilt; for now only titles and summaries are searched, "
                 r"without spelling suggestions or snippets\."),
      N_("Full-text search is being rebuilt; for now only titles and summaries are searched, "

@@ -31,6 +31,7 @@ from exchange.search.backend import IndexUnavailable
 from exchange.search.backend import ReindexRunning
 from exchange.search.backend import SearchRequest
 from exchange.search.catalogue import DEGRADED_NOTICE
+from exchange.search.catalogue import UNAVAILABLE_NOTICE
 from exchange.search.documents import index_document
 from exchange.search.whoosh.backend import WhooshBackend
 from tests.conftest import SEARCH_SECONDS
@@ -252,7 +253,7 @@ def test_a_damaged_index_degrades_search_instead_of_failing(app, instance, make_
     response = client.get("/practices?q=levee")
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert DEGRADED_NOTICE.split(";")[0] in page
+    assert UNAVAILABLE_NOTICE.split(";")[0] in page and DEGRADED_NOTICE.split(";")[0] not in page  # none runs
     assert "Levee patrol plan" in page and "Dam sluice plan" not in page
     answer = client.get("/api/v1/search?q=plan")
     assert answer.status_code == 200 and answer.get_json()["total"] == 2
@@ -283,16 +284,32 @@ def test_a_damaged_index_is_rebuilt_by_the_job_runner(app, instance, make_practi
     damaged(instance, make_practice, delete_everything)
     client = app.test_client()
     threads_before = threading.active_count()
-    for _ in range(2):
+    for _ in range(2):  # queued, not yet running: the page does not say it is being rebuilt
         page = client.get("/practices?q=levee").get_data(as_text=True)
-        assert DEGRADED_NOTICE.split(";")[0] in page
+        assert UNAVAILABLE_NOTICE.split(";")[0] in page
     assert threading.active_count() == threads_before  # searches start no threads
     # asked for once, however often met
     assert rebuild_jobs(instance) == [("queued", f"search.rebuild@{instance.node}")]
     assert run_pending(instance) >= 1
     assert found(instance, "levee") == ["jakarta/levee"]
     assert rebuild_jobs(instance) == [("done", None)]
-    assert DEGRADED_NOTICE.split(";")[0] not in client.get("/practices?q=levee").get_data(as_text=True)
+    page = client.get("/practices?q=levee").get_data(as_text=True)
+    assert "only titles and summaries are searched" not in page
+
+
+@WHOOSH_FOLDERS
+def test_the_page_says_the_index_is_being_rebuilt_only_while_a_rebuild_runs(app, instance, make_practice):
+    damaged(instance, make_practice, delete_everything)
+    client = app.test_client()
+    seen: list[str] = []
+
+    def documents():  # type: ignore[no-untyped-def]
+        seen.append(client.get("/practices?q=levee").get_data(as_text=True))  # the old folder, still unusable
+        return iter(())
+
+    instance.search.rebuild(documents)
+    assert DEGRADED_NOTICE.split(";")[0] in seen[0] and "Levee patrol plan" in seen[0]
+    assert not instance.search.rebuilding()
 
 
 @WHOOSH_FOLDERS

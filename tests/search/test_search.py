@@ -36,7 +36,7 @@ from tests.search.conftest import searching_with
 
 PUBLIC = frozenset({"public"})
 ALL_WORDS_NOTICE = "No practice has all of these words; showing practices with any of them."
-DEGRADED = "Full-text search is being rebuilt"
+DEGRADED = "only titles and summaries are searched"
 
 
 class PartnerStaff:

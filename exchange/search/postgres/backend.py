@@ -11,7 +11,9 @@ tags and body, which depends on each practice alone: no restricted practice move
 as a search engine's rescoring window: a common word's thousands of matches would otherwise each be read
 whole out of TOAST to rank a page of twenty.
 
-It offers no spelling suggestions yet. On SQLite it is unavailable, and says so.
+Misspelt words are mended as the Whoosh engine mends them (``exchange/search/spelling.py``), from the
+vocabulary of the practices the viewer may read (``vocabulary.py``). On SQLite it is unavailable, and
+says so.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from exchange.models import SearchDocument
 from exchange.models import SearchEngineState
 from exchange.models import utcnow
 from exchange.search import query as ql
+from exchange.search import spelling
 from exchange.search.analysis import analysis_language
 from exchange.search.analysis import tokens
 from exchange.search.backend import ALL_WORDS_NOTICE
@@ -52,6 +55,7 @@ from exchange.search.backend import ROMAJI
 from exchange.search.backend import SNIPPETS
 from exchange.search.backend import STEMMING
 from exchange.search.backend import STOPPED_NOTICE
+from exchange.search.backend import SUGGESTIONS
 from exchange.search.backend import TIME_LIMIT_SECONDS
 from exchange.search.backend import TRANSLATIONS_AS_ONE
 from exchange.search.backend import Hit
@@ -72,6 +76,10 @@ from exchange.search.postgres.queries import Translated
 from exchange.search.postgres.queries import Translator
 from exchange.search.postgres.queries import places_tsquery
 from exchange.search.postgres.queries import snippet_terms
+from exchange.search.postgres.vocabulary import Vocabulary
+from exchange.search.postgres.vocabulary import bring
+from exchange.search.postgres.vocabulary import count_all
+from exchange.search.postgres.vocabulary import take_back
 from exchange.search.snippets import snippet
 
 log = logging.getLogger(__name__)
@@ -92,17 +100,17 @@ WRITE_LOCK = 0x50582D7365617263  # "PX-searc"
 REBUILD_LOCK = 0x50582D7265627569  # "PX-rebui"
 #: A row's columns, in order, and how each is written from a parameter.
 COLUMNS = ("id", "group_id", "sha256", "visibility", "language", "published", "revised", "city", "country", "kind",
-           "year", "hazards", "phases", "card", "content", "terms")
-_VALUES = ", ".join("CAST(:card AS json)" if name == "card" else "CAST(:terms AS tsvector)" if name == "terms"
-                    else f":{name}" for name in COLUMNS)
+           "year", "hazards", "phases", "card", "content", "terms", "vocabulary")
+_CASTS = {"card": "json", "terms": "tsvector", "vocabulary": "jsonb"}
+_VALUES = ", ".join(f"CAST(:{name} AS {_CASTS[name]})" if name in _CASTS else f":{name}" for name in COLUMNS)
 TABLE = cast(sa.Table, SearchDocument.__table__)
 
 
 class PostgresBackend:
     """Search over the ``search_documents`` table of ``db`` (a PostgreSQL database)."""
 
-    capabilities = frozenset({RANKING, FULL_TEXT, STEMMING, CROSS_LANGUAGE, SNIPPETS, RELATED, QUERY_LANGUAGE,
-                              TRANSLATIONS_AS_ONE, OWN_INDEX, ROMAJI})
+    capabilities = frozenset({RANKING, FULL_TEXT, STEMMING, CROSS_LANGUAGE, SNIPPETS, SUGGESTIONS, RELATED,
+                              QUERY_LANGUAGE, TRANSLATIONS_AS_ONE, OWN_INDEX, ROMAJI})
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -160,8 +168,22 @@ class PostgresBackend:
 
     def suggest(self, request: SearchRequest, visibilities: frozenset[str],
                 seconds: float = TIME_LIMIT_SECONDS) -> str | None:
-        """None yet: this engine does not offer spelling suggestions (``capabilities``)."""
-        return None
+        """A corrected ``request.q`` that finds more practices the viewer may read (with the request's
+        filters), built from words of practices they may read; None when there is none, or past ``seconds``."""
+        self._usable()
+        parsed = ql.parse(request.q)
+        if not parsed.words() or seconds <= 0:
+            return None
+        with self._limited(seconds) as session:
+            session.execute(sa.text("SET LOCAL enable_seqscan = off"))
+            try:
+                found = _Search(session, self.translator, request, visibilities)
+                vocabulary = found.vocabulary()
+                return spelling.correction(parsed, vocabulary, vocabulary.complete(parsed.tree) if parsed.tree else 0)
+            except sa.exc.OperationalError as error:
+                if not _cancelled(error):
+                    raise
+                return None
 
     def update(self, practice_ids: Sequence[str], document: Callable[[str], IndexDocument | None]) -> None:
         """Write ``document(id)``'s row for each of ``practice_ids`` (or delete it, for None) in one
@@ -171,6 +193,7 @@ class PostgresBackend:
             session.execute(sa.select(sa.func.pg_advisory_xact_lock(WRITE_LOCK)))
             for practice_id in practice_ids:
                 found = document(practice_id)
+                take_back(session, practice_id)
                 if found is None:
                     session.execute(sa.delete(TABLE).where(TABLE.c.id == practice_id))
                 else:
@@ -178,6 +201,7 @@ class PostgresBackend:
                                             "ON CONFLICT (id) DO UPDATE SET "
                                             + ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS[1:])),
                                     _parameters(found))
+                    bring(session, practice_id)
             session.commit()
 
     def rebuild(self, documents: Callable[[], Iterable[IndexDocument]], wait: bool = True) -> int:
@@ -219,6 +243,7 @@ class PostgresBackend:
         connection.execute(sa.text("DELETE FROM search_documents"))
         connection.execute(sa.text(f"INSERT INTO search_documents ({', '.join(COLUMNS)}) "
                                    f"SELECT {', '.join(COLUMNS)} FROM search_build"))
+        count_all(connection)
         connection.execute(sa.text("INSERT INTO search_engine_state (engine, schema_version, built_at) "
                                    "VALUES (:engine, :version, :now) ON CONFLICT (engine) DO UPDATE SET "
                                    "schema_version = EXCLUDED.schema_version, built_at = EXCLUDED.built_at"),
@@ -239,6 +264,18 @@ class PostgresBackend:
     def sweep(self) -> list[str]:
         """Nothing is ever left behind: a killed rebuild's temporary table ended with its connection."""
         return []
+
+    def rebuilding(self) -> bool:
+        """Whether a rebuild (on any node) holds the rebuild lock now, as ``pg_locks`` shows it: looked at, not
+        tried, so that asking never keeps a rebuild from starting."""
+        if self.db.engine.dialect.name != "postgresql":
+            return False
+        with self.db.session() as session:
+            return bool(session.scalar(sa.text(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+                "AND classid = :high AND objid = :low)"),
+                {"high": REBUILD_LOCK >> 32, "low": REBUILD_LOCK & 0xFFFFFFFF}))
 
     def close(self) -> None:
         """Nothing is held open: sessions close after each call (the database belongs to the instance)."""
@@ -321,6 +358,7 @@ def _related(session: Session, practice_id: str, visibilities: frozenset[str], l
 def _parameters(document: IndexDocument) -> dict:
     values = row(document)
     values["card"] = json.dumps(values["card"])
+    values["vocabulary"] = json.dumps(values["vocabulary"])
     return values
 
 
@@ -346,7 +384,8 @@ class _Search:
         self.session = session
         self.translator = translator
         self.request = request
-        self.readable = TABLE.c.visibility.in_(sorted(visibilities))
+        self.visibilities = sorted(visibilities)
+        self.readable = TABLE.c.visibility.in_(self.visibilities)
         self.filters = {facet: translator.filter(facet, values) for facet, values in request.facet_filters().items()
                         if facet in FACET_COLUMNS}
 
@@ -398,6 +437,15 @@ class _Search:
         notices = list(parsed.notices)
         translated = self.translator.translate(parsed.tree)
         (total, complete, documents), facets = self.tally(translated)
+        vocabulary = self.vocabulary()
+        corrected = None
+        if parsed.words() and (not complete or spelling.wrong_kanji(parsed, vocabulary)):
+            corrected = spelling.correction(parsed, vocabulary, 0)
+            if corrected:
+                notices.append(spelling.corrected_notice(request.q, corrected, nothing=not total))
+                parsed = ql.parse(corrected)
+                translated = self.translator.translate(parsed.tree)
+                (total, complete, documents), facets = self.tally(translated)
         if not total and parsed.plain and isinstance(parsed.tree, ql.All):
             any_word = self.translator.translate(parsed.tree, any_word=True)
             found, any_facets = self.tally(any_word)
@@ -409,8 +457,16 @@ class _Search:
         newest = request.sort in ("newest", "updated") or parsed.tree is None  # in order of time, not scored
         reads = tuple(dict.fromkeys(query_languages(parsed.words()) + request.reads)) if request.reads else ()
         hits = self.page(translated, parsed, newest, reads)
+        suggestion = None
+        if complete < spelling.SUGGEST_BELOW and parsed.words():
+            suggestion = spelling.correction(parsed, vocabulary, complete)
         return SearchResults(query=request.q, total=total, page=request.page, per_page=request.per_page,
-                             hits=hits, facets=facets, notices=notices, documents=documents)
+                             hits=hits, facets=facets, suggestion=suggestion, notices=notices, corrected=corrected,
+                             documents=documents)
+
+    def vocabulary(self) -> Vocabulary:
+        """What spelling asks about the practices the viewer may read that the request's filters select."""
+        return Vocabulary(self.session, self.translator, self.visibilities, list(self.filters.values()))
 
     def factor(self, translated: Translated, parsed: ql.Parsed) -> sa.ColumnElement[Any]:
         """What a practice's rank is multiplied by: the share of a question's concepts it covers (as the

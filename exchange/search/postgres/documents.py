@@ -13,6 +13,9 @@ no analysed word can be (each begins with a character our analysers never keep a
 - ``%word``: a word of its organisation (weight B);
 - ``^key``: how a Japanese practice's words read (``analysis.reading_terms``), for words typed in romaji:
   weight C in its title, summary or tags, D in its body (below the words themselves).
+
+Beside the terms, a row keeps the words it brings to spelling's vocabulary (``vocabulary.py``): its
+texts' words as written, and for an Indonesian practice its body's root words.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from exchange.search.analysis import reading_terms
 from exchange.search.backend import IndexDocument
 from exchange.search.concepts import concept_keys
 from exchange.search.concepts import metadata_keys
+from exchange.search.spelling import word_uses
 
 #: The tsvector weight of each of ``TEXT_FIELDS``.
 TEXT_WEIGHTS = {"title": "A", "summary": "B", "tags": "C", "body": "D"}
@@ -33,8 +37,8 @@ PLACE = "@"
 ORGANISATION = "%"
 READING = "^"
 #: Bumped whenever analysis or the row's terms or columns change: rows of another version are rebuilt
-#: (2: ``revised``, migration 0026; 3: romaji readings).
-SCHEMA_VERSION = 3
+#: (2: ``revised``, migration 0026; 3: romaji readings; 4: rows keep their spelling vocabulary).
+SCHEMA_VERSION = 4
 #: PostgreSQL keeps word positions up to 16,383 and at most 256 positions of one lexeme, and refuses a
 #: lexeme of 2 KB or more (a whole row would then fail, and the outbox retry it for ever): longer terms
 #: (a pasted hash, a run of letters) are left out, as no one searches for them.
@@ -104,4 +108,21 @@ def row(document: IndexDocument) -> dict:
             "visibility": document.visibility, "language": document.language, "published": document.published,
             "revised": document.revised, "city": city, "country": country, "kind": kind, "year": year,
             "hazards": document.values("hazard"), "phases": document.values("phase"), "card": dict(document.card),
-            "content": texts["body"], "terms": vector.literal()}
+            "content": texts["body"], "terms": vector.literal(), "vocabulary": vocabulary(document)}
+
+
+#: The sources of ``search_words``: the texts' words as written, and Indonesian bodies' root words.
+WORDS = "word"
+INDONESIAN_ROOTS = "id"
+
+
+def vocabulary(document: IndexDocument) -> dict[str, dict[str, int]]:
+    """The words ``document`` brings to spelling's vocabulary, by source, with how often it uses each."""
+    texts = document.texts
+    found = {WORDS: dict(word_uses([texts[name] for name in ("title", "summary", "tags", "body")]))}
+    if analysis_language(document.language) == "id":
+        roots: dict[str, int] = defaultdict(int)
+        for term in analyse(texts["body"], "id", "index"):
+            roots[term.text] += 1
+        found[INDONESIAN_ROOTS] = dict(roots)
+    return found

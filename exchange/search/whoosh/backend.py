@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import functools
 import logging
 import time
 from collections.abc import Callable
+from collections.abc import Collection
 from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Sequence
@@ -28,14 +28,12 @@ from markupsafe import Markup
 from markupsafe import escape
 from whoosh import query as wq
 from whoosh.searching import Searcher
-from whoosh.support.levenshtein import distance
 
-from exchange.search import glossary
 from exchange.search import query as ql
+from exchange.search import spelling
 from exchange.search.analysis import LANGUAGES
 from exchange.search.analysis import analysis_language
 from exchange.search.analysis import is_japanese
-from exchange.search.analysis import is_kana
 from exchange.search.analysis import tokens
 from exchange.search.backend import ALL_WORDS_NOTICE
 from exchange.search.backend import CAPABILITIES
@@ -50,9 +48,6 @@ from exchange.search.backend import SearchResults
 from exchange.search.backend import Translation
 from exchange.search.backend import sorted_counts
 from exchange.search.concepts import concept_words
-from exchange.search.expansion import japanese_terms_reading_as
-from exchange.search.interpretation import ALL_CONCEPTS_UP_TO
-from exchange.search.lexicon import is_word
 from exchange.search.lexicon import query_languages
 from exchange.search.places import countries_named
 from exchange.search.snippets import snippet
@@ -70,9 +65,6 @@ from exchange.search.whoosh.queries import place_tokens
 from exchange.search.whoosh.queries import to_whoosh
 
 log = logging.getLogger(__name__)
-
-#: A search finding fewer practices than this also looks for a better spelling of its words.
-SUGGEST_BELOW = 3
 
 
 class WhooshBackend:
@@ -169,6 +161,14 @@ class WhooshBackend:
         except ReindexRunning:
             return []
 
+    def rebuilding(self) -> bool:
+        """Whether a rebuild (of any process) holds this index's rebuild lock now."""
+        try:
+            with self._rebuild_lock(wait=False):
+                return False
+        except ReindexRunning:
+            return True
+
     def close(self) -> None:
         """Close the pooled searchers."""
         self.index.close()
@@ -219,8 +219,7 @@ def _search(index: SearchIndex, searcher: Searcher, request: SearchRequest,
             parsed = ql.parse(corrected)
             text_query = to_whoosh(parsed.tree)
             found = _evaluate(index, searcher, text_query, statistics, deadline)
-            notices.append(f"Nothing matched “{request.q}”; showing results for “{corrected}”." if nothing else
-                           f"Showing results for “{corrected}” instead of “{request.q}”.")
+            notices.append(spelling.corrected_notice(request.q, corrected, nothing))
     if not _apply(found.matched, masks).any() and parsed.plain and isinstance(parsed.tree, ql.All):
         any_query = all_of(parsed.tree, any_word=True)
         any_found = _evaluate(index, searcher, any_query, statistics, deadline)
@@ -258,7 +257,7 @@ def _search(index: SearchIndex, searcher: Searcher, request: SearchRequest,
                         snippet=_snippet(stored, terms), translations=_translations(searcher, cache, docnum, readable)))
     suggestion = None
     complete = len(np.unique(cache.group_codes[np.flatnonzero(_apply(found.complete, masks))]))
-    if complete < SUGGEST_BELOW and parsed.words():
+    if complete < spelling.SUGGEST_BELOW and parsed.words():
         suggestion = _suggest(index, searcher, parsed, statistics, masks, complete, cache, deadline)
     facets = {facet: sorted_counts(cache.group_counts(facet, _apply(matched, masks, skip=facet))) for facet in FACETS}
     return SearchResults(query=request.q, total=total, page=request.page, per_page=request.per_page,
@@ -388,232 +387,64 @@ def _wanted_terms(query: wq.Query) -> Iterator[tuple[str, str]]:
 
 def _suggest(index: SearchIndex, searcher: Searcher, parsed: ql.Parsed, statistics: Statistics,
              masks: dict[str, np.ndarray], total: int, cache: FacetCache, deadline: float) -> str | None:
-    """``parsed`` with its misspelt words corrected, written back as a query, when more practices have all
-    its words than ``total`` did; none past ``deadline``.
-
-    A word is misspelt when it is no word of the glossary and no practice the viewer may read uses it, in
-    any of our languages; it is replaced by the nearest word of public practices the viewer may read, or
-    of the glossary when practices they may read answer to it (``_nearest``). Only those words change, in
-    the parsed tree: phrases, OR, NOT (whose words are never corrected) and filters stay as they were. A
-    real word is never swapped for a commoner one (banjir *bandang* is not banjir *badan*).
-    """
+    """``parsed`` with its misspelt words corrected (``spelling.correction``), written back as a query, when
+    more practices the viewer may read have all its words than ``total`` did; none past ``deadline``."""
     if time.monotonic() >= deadline:
         return None
-    evaluation = _evaluation(index, searcher, statistics, deadline)
-    typed = [w.lower() for w in parsed.words()]
-    # three letters are too few to mend alone, but enough beside a word they make a term with (kabut asp)
-    words = [word for word in dict.fromkeys(typed) if _correctable(word) or is_japanese(word)
-             or (len(word) == 3 and word.isalpha() and word.isascii())]
-    corrections: dict[str, str] = {}
-    try:
-        for word in words:
-            if _known(index, searcher, word, statistics, deadline):
-                continue
-            if is_japanese(word):
-                nearest = _homophone(index, searcher, word, statistics, deadline)
-            else:  # a real word nothing uses is mended only into a term with its neighbour (kabut asp: asap)
-                nearest = _completing(word, _neighbours(typed, word)) or (
-                    _nearest(index, searcher, evaluation, word, statistics, deadline)
-                    if _correctable(word) and not is_word(word) else None)
-            if nearest:
-                corrections[word] = nearest
-    except Deadline:
-        return None
-    candidate = _corrected(parsed.tree, corrections)
-    if not corrections or candidate == parsed.tree:
-        return None
-    found = _evaluate(index, searcher, to_whoosh(candidate), statistics, deadline)
-    if found.partial:
-        return None
-    if len(np.unique(cache.group_codes[_apply(found.complete, masks)])) > total:
-        return ql.to_text(candidate)
-    # A correction of words nothing matched can only add to what is found: a question (which needs only
-    # some of its words) takes it when it finds anything at all, and so does a plain query that only its
-    # words one by one would answer.
-    if len(parsed.words()) <= ALL_CONCEPTS_UP_TO and parsed.plain and isinstance(candidate, ql.All) and not total:
-        found = _evaluate(index, searcher, all_of(candidate, any_word=True), statistics, deadline)
-    elif len(parsed.words()) <= ALL_CONCEPTS_UP_TO:
-        return None
-    return ql.to_text(candidate) if not found.partial and _apply(found.matched, masks).any() else None
-
-
-def _corrected(tree: ql.Node | None, corrections: dict[str, str]) -> ql.Node | None:
-    """``tree`` with the words ``corrections`` has (in small letters) replaced."""
-    return ql.replace_words(tree, lambda word: corrections.get(word.lower()))
-
-
-def _correctable(word: str) -> bool:
-    """Whether spelling may correct ``word``: four letters or more, of an alphabet (not kana or kanji,
-    whose misspellings are not near in letters)."""
-    return len(word) > 3 and word.isalpha() and all(letter < "\u3000" for letter in word)
-
-
-def _max_edits(word: str) -> int:
-    """How many edits away a correction of ``word`` may be: longer words may be further off."""
-    return 1 if len(word) <= 4 else 2 if len(word) <= 8 else 3
-
-
-def _known(index: SearchIndex, searcher: Searcher, word: str, statistics: Statistics, deadline: float) -> bool:
-    """Whether ``word`` is in use: one of a glossary term's words in any of our languages (banjir
-    *bandang*), or a word that finds a practice the viewer may read (raises Deadline past it). A word
-    in no use may still be a word (``lexicon.is_word``: soal is not soil)."""
-    if word in _glossary_vocabulary():
-        return True
-    # a Japanese compound must be used as it is written: a glossary concept among its parts (住宅 in
-    # 仮説住宅) does not make it a word
-    query = (wq.Or([q for language in LANGUAGES for q in in_language(word, language)]) if is_japanese(word)
-             else to_whoosh(ql.Word(word, romaji=True)))  # a word in romaji is in use where its reading is
-    found = _evaluate(index, searcher, query, statistics, deadline)
-    if found.partial:
-        raise Deadline
-    return bool(found.matched.any())
-
-
-def _swapped(evaluation: Evaluation, word: str) -> str | None:
-    """The most used word of public practices the viewer may read that is ``word`` with two neighbouring
-    letters swapped (the first letter kept), if any."""
-    candidates = {word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(1, len(word) - 1)} - {word}
-    found = [(evaluation.frequency("spell_public", c), c) for c in sorted(candidates)]
-    best = max((pair for pair in found if pair[0]), default=None)
-    return best[1] if best else None
-
-
-def _nearest(index: SearchIndex, searcher: Searcher, evaluation: Evaluation, word: str, statistics: Statistics,
-             deadline: float) -> str | None:
-    """The correction of ``word`` fewest edits away (up to ``_max_edits``, same first letter): a word of
-    public practices the viewer may read (the most used of them), else a glossary term in any of our
-    languages that finds practices the viewer may read (the one finding most). None when ``word`` is
-    itself a word of those practices (a stop word, say), or nothing is near. Two neighbouring letters
-    swapped, the commonest slip, come first (lansai is lansia before it is lantai)."""
-    swapped = _swapped(evaluation, word)
-    if swapped:
-        return swapped
-    for edits in range(1, _max_edits(word) + 1):
-        spelled = evaluation.nearest_word("spell_public", word, edits, 1)
-        if spelled == word:
-            return None
-        if spelled:
-            return spelled
-        near = [term for term in _glossary_words()
-                if term[0] == word[0] and term != word and distance(term, word, limit=edits) <= edits]
-        best = _finding_most(index, searcher, near, statistics, deadline)
-        if best:
-            return best
-    return _nearest_root(evaluation, word)
+    return spelling.correction(parsed, _Vocabulary(index, searcher, statistics, masks, cache, deadline), total)
 
 
 def _wrong_kanji(index: SearchIndex, searcher: Searcher, parsed: ql.Parsed, statistics: Statistics,
                  deadline: float) -> bool:
-    """Whether a Japanese word with kanji in it is used nowhere as written but reads as a glossary term:
-    防災訓連 matches practices through 防災 alone, yet 防災訓練 (drill) was meant. (A word in kana
-    already finds the concept of the kanji that read so.)"""
-    try:
-        return any(is_japanese(word) and not is_kana(word) and japanese_terms_reading_as(word)
-                   and not _known(index, searcher, word, statistics, deadline) for word in parsed.words())
-    except Deadline:
-        return False
+    """Whether a Japanese word of the query is written with the wrong kanji (``spelling.wrong_kanji``)."""
+    cache = index.facet_cache(searcher)
+    return spelling.wrong_kanji(parsed, _Vocabulary(index, searcher, statistics, {}, cache, deadline))
 
 
-def _neighbours(words: list[str], word: str) -> set[str]:
-    """The words typed right before and after each place ``word`` stands in ``words``."""
-    places = [i for i, w in enumerate(words) if w == word]
-    return {words[j] for i in places for j in (i - 1, i + 1) if 0 <= j < len(words)} - {word}
+class _Vocabulary:
+    """What spelling asks of the practices one viewer may read (``spelling.Vocabulary``), from this index:
+    the words of their texts are the ``spell_public`` field's (public practices' words, so a restricted
+    word is never offered), Indonesian roots the ``body_id`` field's, each counted among readable
+    documents only."""
 
+    def __init__(self, index: SearchIndex, searcher: Searcher, statistics: Statistics,
+                 masks: dict[str, np.ndarray], cache: FacetCache, deadline: float) -> None:
+        self.index, self.searcher, self.statistics = index, searcher, statistics
+        self.masks, self.cache, self.deadline = masks, cache, deadline
+        self.evaluation = _evaluation(index, searcher, statistics, deadline)
 
-def _completing(word: str, neighbours: set[str]) -> str | None:
-    """The word nearest ``word`` (within ``_max_edits``, same first letter) that makes a glossary term with
-    a word typed beside it: 'gempa bumu' is gempa *bumi* (earthquake), not gempa *buku* (book), though
-    practices say buku more often."""
-    best: tuple[int, str] | None = None
-    for neighbour in neighbours:
-        for term in _glossary_terms_with(neighbour):
-            for candidate in term:
-                if candidate[0] == word[0] and candidate not in (word, neighbour):
-                    edits = distance(candidate, word, limit=_max_edits(word))
-                    if edits <= _max_edits(word) and (best is None or (edits, candidate) < best):
-                        best = (edits, candidate)
-    return best[1] if best else None
-
-
-@functools.cache
-def _glossary_terms_by_word() -> dict[str, list[tuple[str, ...]]]:
-    """Each word of a glossary term of several words (small letters) → those terms, as their words."""
-    terms: dict[str, list[tuple[str, ...]]] = {}
-    for concept in glossary.concepts():
-        for language_terms in concept.terms.values():
-            for term in language_terms:
-                words = tuple(term.lower().split())
-                if len(words) > 1:
-                    for word in set(words):
-                        terms.setdefault(word, []).append(words)
-    return terms
-
-
-def _glossary_terms_with(word: str) -> list[tuple[str, ...]]:
-    return _glossary_terms_by_word().get(word, [])
-
-
-def _homophone(index: SearchIndex, searcher: Searcher, word: str, statistics: Statistics,
-               deadline: float) -> str | None:
-    """For a Japanese word no practice the viewer may read uses, the glossary term that reads the same
-    and finds most of their practices: the wrong kanji of the same sound (非難所, 仮説住宅) is Japanese's
-    commonest slip, and kana typed where kanji belong (避難じょ) the next."""
-    return _finding_most(index, searcher, japanese_terms_reading_as(word), statistics, deadline)
-
-
-def _finding_most(index: SearchIndex, searcher: Searcher, terms: list[str], statistics: Statistics,
-                  deadline: float) -> str | None:
-    """Of ``terms``, the one that finds most practices the viewer may read (none that finds none);
-    raises Deadline past ``deadline``."""
-    best: tuple[int, str] | None = None
-    for term in terms:
-        found = _evaluate(index, searcher, to_whoosh(ql.Word(term)), statistics, deadline)
+    def _found(self, query: wq.Query) -> Matches:
+        found = _evaluate(self.index, self.searcher, query, self.statistics, self.deadline)
         if found.partial:
             raise Deadline
-        count = int(found.matched.sum())
-        if count and (best is None or (count, term) > best):
-            best = (count, term)
-    return best[1] if best else None
+        return found
 
+    def known(self, word: str) -> bool:
+        # a Japanese compound must be used as it is written: a glossary concept among its parts (住宅 in
+        # 仮説住宅) does not make it a word
+        query = (wq.Or([q for language in LANGUAGES for q in in_language(word, language)]) if is_japanese(word)
+                 else to_whoosh(ql.Word(word, romaji=True)))  # a word in romaji is in use where its reading is
+        return bool(self._found(query).matched.any())
 
-#: Indonesian prefixes and suffixes, longest first: a slip in an affixed word is looked for in its root.
-INDONESIAN_PREFIXES = ("memper", "menge", "meng", "meny", "mem", "men", "me", "penge", "peng", "peny", "pem", "pen",
-                       "pe", "ber", "ter", "di", "ke", "se", "")
-INDONESIAN_SUFFIXES = ("kannya", "annya", "kan", "nya", "an", "i", "")
+    def finding(self, word: str) -> int:
+        return int(self._found(to_whoosh(ql.Word(word))).matched.sum())
 
+    def uses(self, words: Collection[str]) -> dict[str, float]:
+        return {word: self.evaluation.frequency("spell_public", word) for word in words}
 
-def _nearest_root(evaluation: Evaluation, word: str) -> str | None:
-    """For an Indonesian word whose affixed form no practice uses (pengevakusian), the root its affixes
-    surround, corrected (evakuasi): the nearest Indonesian index word to any affix-free remainder,
-    the one the viewer's documents use most. Searching the root finds every affixed form anyway."""
-    best: tuple[float, str] | None = None
-    for prefix in INDONESIAN_PREFIXES:
-        for suffix in INDONESIAN_SUFFIXES:
-            if not (prefix or suffix) or not word.startswith(prefix) or not word.endswith(suffix):
-                continue
-            root = word[len(prefix):len(word) - len(suffix)]
-            if len(root) < 4:
-                continue
-            found = evaluation.nearest_word("body_id", root, _max_edits(root) - 1 or 1, 1)
-            if found and found != root:
-                frequency = evaluation.frequency("body_id", found)
-                if best is None or (frequency, found) > best:
-                    best = (frequency, found)
-    return best[1] if best else None
+    def near(self, word: str, edits: int) -> dict[str, float]:
+        return self.evaluation.words_within("spell_public", word, edits, 1)
 
+    def near_root(self, root: str, edits: int) -> dict[str, float]:
+        return self.evaluation.words_within("body_id", root, edits, 1)
 
-@functools.cache
-def _glossary_vocabulary() -> frozenset[str]:
-    """Every word of every glossary term, in all our languages, in small letters."""
-    return frozenset(word.lower() for concept in glossary.concepts() for terms in concept.terms.values()
-                     for term in terms for word in term.split())
+    def complete(self, tree: ql.Node) -> int:
+        found = self._found(to_whoosh(tree))
+        return len(np.unique(self.cache.group_codes[_apply(found.complete, self.masks)]))
 
-
-@functools.cache
-def _glossary_words() -> tuple[str, ...]:
-    """The one-word glossary terms spelling may correct to, in all our languages."""
-    words = {term.lower() for concept in glossary.concepts() for terms in concept.terms.values() for term in terms}
-    return tuple(sorted(w for w in words if _correctable(w)))
+    def matches(self, tree: ql.Node, any_word: bool) -> bool:
+        query = all_of(tree, any_word=True) if any_word and isinstance(tree, ql.All) else to_whoosh(tree)
+        return bool(_apply(self._found(query).matched, self.masks).any())
 
 
 def _snippet(stored: dict, terms: dict[str, set[str]]) -> Markup:

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import datetime
-import re
 
 from exchange.search.analysis import analysis_language
 from exchange.search.analysis import reading_terms
 from exchange.search.backend import IndexDocument
 from exchange.search.concepts import concept_keys
 from exchange.search.concepts import metadata_keys
+from exchange.search.spelling import text_words
 
 EPOCH = datetime.date(1970, 1, 1)
 _EPOCH_TIME = datetime.datetime(1970, 1, 1)
-_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 
 
 def days(date: datetime.date) -> int:
@@ -58,5 +57,5 @@ def fields(document: IndexDocument) -> dict:
         [values[facet]] = document.values(facet)
     if document.visibility == "public":
         words = f"{texts['title']} {texts['summary']} {texts['tags']} {texts['body']}"
-        values["spell_public"] = " ".join(_WORD.findall(words))
+        values["spell_public"] = " ".join(text_words(words))
     return values

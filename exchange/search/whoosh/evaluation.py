@@ -32,6 +32,8 @@ from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
+from exchange.search.spelling import OutOfTime
+
 B = 0.75
 K1 = 1.2
 #: Postings kept in memory per index folder (entries; 8 bytes each).
@@ -65,7 +67,7 @@ class Coordinated(wq.Or):
         return f"Coordinated({self.subqueries!r}, minimum={self.minimum})"
 
 
-class Deadline(Exception):
+class Deadline(OutOfTime):
     """The query ran out of time: nothing it matched so far is used (the search answers with no results)."""
 
 
@@ -563,16 +565,11 @@ class Evaluation:
         ranked = sorted(((score / norm, word) for score, word in scored), key=lambda pair: (-pair[0], pair[1]))
         return [word for _score, word in ranked[:number]]
 
-    def nearest_word(self, fieldname: str, word: str, maxdist: int, prefix: int) -> str | None:
-        """The word of ``fieldname`` within ``maxdist`` edits of ``word`` (sharing its first ``prefix``
-        letters) that the viewer's documents use most, ranked as Whoosh's corrector ranks (the later
-        word of equally frequent ones); None when there is none."""
-        best: tuple[float, str] | None = None
-        for candidate in self.searcher.reader().terms_within(fieldname, word, maxdist, prefix=prefix):
-            frequency = self.frequency(fieldname, candidate)
-            if frequency and (best is None or (frequency, candidate) > best):
-                best = (frequency, candidate)
-        return best[1] if best else None
+    def words_within(self, fieldname: str, word: str, maxdist: int, prefix: int) -> dict[str, float]:
+        """The words of ``fieldname`` within ``maxdist`` edits of ``word`` (sharing its first ``prefix``
+        letters), each with how often the viewer's documents use it (0: none of them does)."""
+        return {candidate: self.frequency(fieldname, candidate)
+                for candidate in self.searcher.reader().terms_within(fieldname, word, maxdist, prefix=prefix)}
 
     def _phrase(self, query: wq.Phrase, boost: float) -> tuple[np.ndarray, np.ndarray]:
         words = list(query.words)

@@ -15,12 +15,14 @@ from exchange.instance import Instance
 from exchange.library import publishing
 from exchange.models import SearchDocument
 from exchange.models import SearchEngineState
+from exchange.models import SearchWord
 from exchange.search import discovery
 from exchange.search import indexing
 from exchange.search.analysis import tokens
 from exchange.search.backend import IndexUnavailable
 from exchange.search.backend import SearchRequest
 from exchange.search.catalogue import DEGRADED_NOTICE
+from exchange.search.catalogue import UNAVAILABLE_NOTICE
 from exchange.search.postgres import backend as postgres_backend
 from exchange.search.postgres.backend import PostgresBackend
 from tests.conftest import SEARCH_SECONDS
@@ -68,9 +70,23 @@ def test_an_unbuilt_index_degrades_search_until_the_rebuild(instance, make_pract
     with pytest.raises(IndexUnavailable, match="not been built"):
         instance.search.verify()
     results = discovery.find(instance, SearchRequest(q="levee"), None)
-    assert results.degraded and DEGRADED_NOTICE in results.notices
+    assert results.degraded and results.notices == [UNAVAILABLE_NOTICE]  # no rebuild runs: none is claimed
     assert [drift.kind for drift in consistency.check(instance)] == ["index unusable"]
+    during: list[list[str]] = []
+    elsewhere = PostgresBackend(instance.db)  # another node, meeting the unbuilt rows while this one rebuilds
+    assert not elsewhere.rebuilding()
+    original = instance.search.rebuild
+
+    def rebuild(documents, wait=True):  # type: ignore[no-untyped-def]
+        def watched():  # type: ignore[no-untyped-def]
+            during.append(discovery.find(instance, SearchRequest(q="levee"), None).notices)
+            during.append([str(elsewhere.rebuilding())])
+            return documents()
+        return original(watched, wait)
+
+    instance.search.rebuild = rebuild  # type: ignore[method-assign]
     assert indexing.rebuild(instance) == 1
+    assert during == [[DEGRADED_NOTICE], ["True"]] and not elsewhere.rebuilding()
     assert found(instance, "levee") == ["jakarta/levee"] and consistency.check(instance) == []
 
 
@@ -194,3 +210,45 @@ def test_past_the_rescoring_window_matches_follow_by_their_title_summary_and_tag
     monkeypatch.setattr(postgres_backend, "RESCORED", 10)
     # with every match in the window, the whole text counts: four times in the body outranks once in the title
     assert found(instance, "zebraword") == ["jakarta/dense", "jakarta/title", "jakarta/summary", "jakarta/once"]
+
+
+def vocabulary(instance: Instance) -> dict[tuple[str, str, str], int]:
+    """Every row of spelling's vocabulary: (visibility, source, word) → uses."""
+    with instance.db.session() as session:
+        return {(row.visibility, row.source, row.word): row.uses for row in session.scalars(sa.select(SearchWord))}
+
+
+def test_spelling_s_vocabulary_follows_each_change_as_a_rebuild_would_count_it(instance, make_practice):
+    publishing.publish(instance, make_practice(title="Dam plan", body="Open the zebraword sluice, zebraword.\n"),
+                       "dam", "test")
+    publishing.publish(instance, make_practice(title="Levee walk", body="Walk the quokkaline levee.\n",
+                                               visibility="partners"), "levee", "test")
+    words = vocabulary(instance)
+    assert words[("public", "word", "zebraword")] == 2 and ("partners", "word", "quokkaline") in words
+    assert not [key for key in words if key[0] == "public" and key[2] == "quokkaline"]
+    assert instance.search.search(SearchRequest(q="zebrawrd"), PUBLIC, seconds=SEARCH_SECONDS).corrected == "zebraword"
+
+    publishing.publish(instance, make_practice(title="Dam plan", body="Open the xenokipas sluice.\n"), "dam", "test")
+    publishing.publish(instance, make_practice(title="Pengungsian banjir", language="id",
+                                               body="Warga mengevakuasi lansia.\n"), "banjir", "test")
+    words = vocabulary(instance)
+    assert ("public", "word", "xenokipas") in words and ("public", "id", "evakuasi") in words
+    assert not [key for key in words if key[2] == "zebraword"]  # taken back, not left at 0 uses
+    assert instance.search.search(SearchRequest(q="zebrawrd"), PUBLIC, seconds=SEARCH_SECONDS).corrected is None
+    assert instance.search.search(SearchRequest(q="xenokipaz"), PUBLIC, seconds=SEARCH_SECONDS).corrected == "xenokipas"
+    indexing.rebuild(instance)
+    assert vocabulary(instance) == words
+    instance.search.update(["jakarta/levee"], lambda practice_id: None)  # a practice leaves the index
+    assert not [key for key in vocabulary(instance) if key[0] == "partners"]
+
+
+def test_a_misspelt_word_is_mended_only_into_words_the_reader_may_read(instance, make_practice):
+    publishing.publish(instance, make_practice(title="Levee walk", body="Walk the quokkaline levee.\n",
+                                               visibility="partners"), "levee", "test")
+    staff = frozenset({"public", "partners"})
+    assert instance.search.suggest(SearchRequest(q="quokaline"), staff, seconds=SEARCH_SECONDS) == "quokkaline"
+    assert instance.search.search(SearchRequest(q="quokaline"), staff, seconds=SEARCH_SECONDS).corrected \
+        == "quokkaline"
+    assert instance.search.suggest(SearchRequest(q="quokaline"), PUBLIC, seconds=SEARCH_SECONDS) is None
+    seen = instance.search.search(SearchRequest(q="quokaline"), PUBLIC, seconds=SEARCH_SECONDS)
+    assert (seen.corrected, seen.suggestion, seen.total) == (None, None, 0)

@@ -14,12 +14,12 @@ import pytest
 from exchange import initialise
 from exchange.initialise import READERS
 from exchange.initialise import warm_up
+from exchange.search import spelling
 from exchange.search.backend import SearchRequest
-from exchange.search.whoosh import backend
 from exchange.search.whoosh.backend import WhooshBackend
 
 #: What the glossary's spelling tables are built by (once per process, on first use).
-SPELLING_TABLES = (backend._glossary_vocabulary, backend._glossary_words, backend._glossary_terms_by_word)
+SPELLING_TABLES = (spelling._glossary_vocabulary, spelling._glossary_words, spelling._glossary_terms_by_word)
 #: Searches of every kind, none of them the warm-up's own.
 FIRST_SEARCHES = ["tsunamu evacuaton", "banjr rob", "kebakaran hutan", "非難訓練", "ひなんじょ", "surabaya",
                   "heatwave -drill", '"early warning"', "evacu*", "kesiapsiagaan"]
