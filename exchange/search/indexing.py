@@ -253,6 +253,9 @@ def rebuild(instance: Instance, wait: bool = True) -> int:
             session.execute(sa.delete(OutboxApplied).where(OutboxApplied.node == instance.node))
             _record_applied(session, instance.node, covered[0])
             session.execute(sa.update(IndexNode).where(IndexNode.node == instance.node).values(behind=False))
+            # rows every node has now applied are done: a first build after 'exchange init' left all of a
+            # seeded library's rows waiting until the next publish, and alerts of them waiting with them
+            _settle(session)
     drain(instance)
     log.info("rebuilt the search index: %d practices", count)
     return count

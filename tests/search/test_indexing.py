@@ -530,3 +530,19 @@ def test_a_new_process_reads_segments_that_have_deletions(instance, make_practic
     quokkaline = fresh.search(SearchRequest(q="quokkaline"), PUBLIC, seconds=SEARCH_SECONDS).hits
     assert [h.id for h in quokkaline] == ["jakarta/levee"]
     fresh.close()
+
+
+@WHOOSH_FOLDERS
+def test_a_rebuild_settles_the_outbox_so_alerts_of_what_it_covered_go_out_at_once(instance, make_practice):
+    # 'exchange init' imports the bundled practices before any index exists, then builds one: the rows the
+    # build covered stayed "not done" until some later publish, and every seeded practice's alert job was put
+    # back every ten seconds for ten minutes (a log line each time)
+    from exchange.alerts import sending
+
+    damaged(instance, make_practice, delete_everything)
+    publishing.publish(instance, make_practice(title="Pump plan", body="Start the pumps.\n"), "pumps", "test")
+    indexing.rebuild(instance)
+    with instance.db.session() as session:
+        waiting = session.scalar(sa.select(sa.func.count()).select_from(IndexOutbox).where(IndexOutbox.done_at.is_(None)))
+    assert waiting == 0
+    assert sending.searchable(instance, "jakarta/pumps")
