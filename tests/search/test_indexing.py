@@ -543,6 +543,7 @@ def test_a_rebuild_settles_the_outbox_so_alerts_of_what_it_covered_go_out_at_onc
     publishing.publish(instance, make_practice(title="Pump plan", body="Start the pumps.\n"), "pumps", "test")
     indexing.rebuild(instance)
     with instance.db.session() as session:
-        waiting = session.scalar(sa.select(sa.func.count()).select_from(IndexOutbox).where(IndexOutbox.done_at.is_(None)))
+        waiting = session.scalar(sa.select(sa.func.count()).select_from(IndexOutbox)
+                                 .where(IndexOutbox.done_at.is_(None)))
     assert waiting == 0
     assert sending.searchable(instance, "jakarta/pumps")
