@@ -297,3 +297,10 @@ def test_a_partners_only_revision_does_not_move_a_practice_for_the_public(client
     staff_home = client.get(HTTPS + "/").get_data(as_text=True)
     cards = recent_cards(staff_home)
     assert ROUTE["title"] in cards[0] and "updated" in cards[0] and SHELTERS["title"] in cards[1]
+
+
+def test_a_library_imported_at_once_lists_its_newest_practices_first(library_client):
+    # the bundled practices are imported in one go: the order they were read in is no order for a reader
+    section = library_client.get("/").get_data(as_text=True).split('id="recent"')[1]
+    dates = re.findall(r'<time datetime="(\d{4}-\d\d-\d\d)"', section)
+    assert len(dates) >= 4 and dates == sorted(dates, reverse=True)

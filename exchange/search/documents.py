@@ -34,10 +34,15 @@ def card(practice: Practice, version: int, revised: datetime.datetime) -> dict:
 def index_document(practice: Practice, sha: str, places: tuple[str, ...] = (), *, version: int,
                    revised: datetime.datetime) -> IndexDocument:
     """The search document of one practice at ``version``, which the library received at ``revised``;
-    ``places`` are its city's and country's names in our languages."""
+    ``places`` are its city's and country's names in our languages.
+
+    Recently updated comes first by the time its current version came in when it has been revised, else by
+    its own publication date: a library imported at once (a new instance's seeded practices, a bulk import)
+    lists its newest practices first, not the order they were read in."""
+    updated = revised if version > 1 else datetime.datetime.combine(practice.published, datetime.time())
     return IndexDocument(
         id=practice.id, sha256=sha, visibility=practice.visibility, group=practice.translation_of or practice.id,
-        language=practice.language, published=practice.published, version=version, revised=revised,
+        language=practice.language, published=practice.published, version=version, revised=updated,
         texts={"title": practice.title, "summary": practice.summary, "tags": " ".join(practice.tags or ()),
                "body": plain_text(practice.body, practice.language)},
         organisation=practice.organisation or "", places=places, facets=facet_values(practice),

@@ -61,9 +61,14 @@ def readable(session: Session, visibilities: frozenset[str], sort: str = "newest
     viewers who may read that version.
     """
     query = sa.select(PracticeRecord).where(PracticeRecord.visibility.in_(visibilities))
-    if sort == "updated":
-        query = query.join(PracticeVersion, _current_version()).order_by(PracticeVersion.published_at.desc())
-    return list(session.scalars(query.order_by(PracticeRecord.published.desc(), PracticeRecord.id)))
+    records = list(session.scalars(query.order_by(PracticeRecord.published.desc(), PracticeRecord.id)))
+    if sort == "updated":  # as the engines' documents order it (documents.index_document): stable, so ties
+        # keep the order above
+        received = revised(session, [record for record in records if record.version > 1])
+        records.sort(key=lambda record: received.get(record.id) or datetime.datetime.combine(record.published,
+                                                                                             datetime.time()),
+                     reverse=True)
+    return records
 
 
 def revised(session: Session, records: list[PracticeRecord]) -> dict[str, datetime.datetime]:
