@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime
 import json
 from typing import Any
 
@@ -156,7 +157,8 @@ def _search_answer(wanted: SearchRequest) -> str:
         "total": results.total, "page": results.page, "per_page": results.per_page,
         "results": [{
             "id": hit.id, **{k: hit.card[k] for k in ("title", "summary", "city", "country", "language", "kind",
-                                                      "hazards", "phases", "published", "version", "revised")},
+                                                      "hazards", "phases", "published", "version")},
+            "revised": _utc(hit.card["revised"]),
             "url": _url(hit.id), "snippet": str(hit.snippet), "score": hit.score,
             "translations": [{**translation._asdict(), "url": _url(translation.id)}
                              for translation in hit.translations],
@@ -165,6 +167,17 @@ def _search_answer(wanted: SearchRequest) -> str:
         "suggestion": results.suggestion,
         "notices": results.notices,
     }) + "\n"
+
+
+def _utc(moment: str | None) -> str | None:
+    """A card's moment (kept in UTC, without a zone, as the page's <time> is written) as every moment the API
+    gives: to the second, saying it is UTC."""
+    if not moment:
+        return None
+    value = datetime.datetime.fromisoformat(moment)
+    if value.tzinfo is not None:
+        value = value.astimezone(datetime.UTC).replace(tzinfo=None)
+    return value.isoformat(timespec="seconds") + "Z"
 
 
 def _url(practice_id: str) -> str:
