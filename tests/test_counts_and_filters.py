@@ -134,6 +134,9 @@ def test_the_filter_panel_names_the_most_frequent_values_and_links_to_a_page_of_
     assert {value: count for value, _, count in listed} == counts
     names = re.findall(r'name="city" value="[^"]+" >\s*<span >([^<]*)</span>', every)
     assert names == sorted(names, key=str.casefold) and len(names) == len(counts)  # by name, to be scanned
+    every_year = library_client.get("/practices/filter/year").get_data(as_text=True)
+    years = re.findall(r'name="year" value="(\d+)"', every_year)
+    assert len(years) > 1 and years == sorted(years, reverse=True)  # years newest first
     assert '<input type="hidden" name="sort" value="newest">' in every  # applying keeps the search
     assert "Filter by city" in every
 

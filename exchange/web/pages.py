@@ -97,7 +97,8 @@ def filter_values(facet: str) -> ResponseReturnValue:
     def render() -> str:
         counts = _find(search).facets.get(facet, {})
         chosen = search.filters.get(facet, [])
-        values = sorted(dict.fromkeys([*chosen, *counts]), key=lambda key: name(facet, key).casefold())
+        values = sorted(dict.fromkeys([*chosen, *counts]), key=lambda key: name(facet, key).casefold(),
+                        reverse=facet == "year")  # by name; years newest first
         return render_template("filter_values.html", facet=facet, search=search, values=values, counts=counts,
                                chosen=chosen, back=url_for("pages.browse", **arguments))
     arguments: dict[str, Any] = request.args.to_dict(flat=False)
