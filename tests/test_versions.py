@@ -110,7 +110,7 @@ def test_history_notes_and_credits_the_services_wrote_read_in_the_page_s_languag
     said = {
         "en": ["imported", "from submission 7", "by Siti Rahma (approved by Dewi Admin)", "restored version 1"],
         "id": ["diimpor", "dari usulan 7", "Siti Rahma (disetujui oleh Dewi Admin)", "versi 1 dipulihkan"],
-        "ja": ["取込み", "投稿 7 による", "(Siti Rahma、承認: Dewi Admin)", "第1版を復元"],
+        "ja": ["取込み", "投稿 7 による", "Siti Rahma（承認: Dewi Admin）による", "第1版を復元"],
     }
     for language, phrases in said.items():
         page = client.get(HTTPS + f"/practices/jakarta/flood-warning?lang={language}").get_data(as_text=True)
