@@ -114,7 +114,10 @@ def prepare_related(folder: Path) -> None:
     from exchange import related
     from exchange.instance import Instance
 
+    from exchange.initialise import prepare_search
+
     instance = Instance.open(folder)
+    prepare_search(instance)  # an index of an older schema is rebuilt first, as the server would
     started = time.monotonic()
     found = related.fill(instance, seconds=float("inf"))
     print(f"related practices found ahead for {found:,} practices in {time.monotonic() - started:.0f} s "

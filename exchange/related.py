@@ -33,6 +33,7 @@ from exchange.library import generation
 from exchange.models import PracticeRecord
 from exchange.search import discovery
 from exchange.search.backend import Hit
+from exchange.search.backend import IndexUnavailable
 from exchange.search.backend import Translation
 
 if TYPE_CHECKING:
@@ -95,6 +96,10 @@ def fill(instance: Instance, seconds: float = FILL_SECONDS, stopping: threading.
     ``FILL_EVERY_SECONDS``, so a page's first reader finds its list ready (finding it is half of a first
     view's cost: ~13 of ~25 ms at 10,000 practices), and after a bulk import the whole library is done
     within minutes (about 13 ms a practice)."""
+    try:
+        instance.search.verify()
+    except IndexUnavailable:  # nothing to find them with until it is rebuilt (an empty list would be kept)
+        return 0
     deadline = time.monotonic() + seconds
     readers = policy.readable_visibilities(None)
     with instance.db.session() as session:

@@ -115,3 +115,14 @@ def test_the_job_runner_finds_a_list_again_before_it_expires_and_stops_in_time(i
     assert related.fill(instance) == 1 and path.stat().st_mtime > old
     os.utime(path, (old, old))
     assert related.fill(instance, seconds=0) == 0  # its time is up before it starts
+
+
+def test_the_job_runner_keeps_no_list_while_the_index_is_unusable(instance, make_practice):
+    # an empty list found then would have been kept, and shown, until the next publish
+    publishing.publish(instance, make_practice(title="River sirens", body=SIRENS), "sirens", "t")
+    publishing.publish(instance, make_practice(title="Gauge sirens", body=SIRENS), "gauges", "t")
+    folder = instance.search.index.live_folder()
+    for entry in folder.iterdir():
+        entry.unlink()
+    assert related.fill(instance) == 0
+    assert not list(instance.path.joinpath(*related.FOLDER).glob("*.json"))
