@@ -112,9 +112,8 @@ def prepare_related(folder: Path) -> None:
     expire), as the job runner does in the background after an import (``related.fill``): timed and
     said, not hidden in the run."""
     from exchange import related
-    from exchange.instance import Instance
-
     from exchange.initialise import prepare_search
+    from exchange.instance import Instance
 
     instance = Instance.open(folder)
     prepare_search(instance)  # an index of an older schema is rebuilt first, as the server would
