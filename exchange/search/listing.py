@@ -54,8 +54,8 @@ def visible(session: Session, viewer: policy.Viewer | None) -> list[PracticeReco
 
 
 def readable(session: Session, visibilities: frozenset[str], sort: str = "newest") -> list[PracticeRecord]:
-    """Every published practice of one of ``visibilities``, newest first (``sort="updated"``: the one whose
-    current version the library received last first).
+    """Every published practice of one of ``visibilities``, newest first (``sort="updated"``: a revised one by
+    when its current version came in, any other by its publication date, latest first).
 
     A practice's current version has the practice's visibility, so its time is only ever ordered by for
     viewers who may read that version.

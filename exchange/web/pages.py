@@ -53,7 +53,7 @@ def favicon() -> ResponseReturnValue:
 
 @bp.get("/")
 def home() -> ResponseReturnValue:
-    # what the library received last: a revised practice comes back to the front page
+    # the newest practices and those revised last: a revised practice comes back to the front page
     recent = SearchRequest(sort="updated", per_page=8)
     return page_cache.page(lambda: render_template("home.html", results=_find(recent),
                                                    cities=cities.all_cities(library.instance)))
@@ -93,6 +93,7 @@ def filter_values(facet: str) -> ResponseReturnValue:
     search = search_params.from_args(request.args, strict=False, per_page=1,
                                      reads=search_params.reader_languages(i18n.language(), request.accept_languages))
     name = presentation.Labels(i18n.language()).filter_value
+    arguments: dict[str, Any] = request.args.to_dict(flat=False)  # url_for repeats a list's values
 
     def render() -> str:
         counts = _find(search).facets.get(facet, {})
@@ -101,7 +102,6 @@ def filter_values(facet: str) -> ResponseReturnValue:
                         reverse=facet == "year")  # by name; years newest first
         return render_template("filter_values.html", facet=facet, search=search, values=values, counts=counts,
                                chosen=chosen, back=url_for("pages.browse", **arguments))
-    arguments: dict[str, Any] = request.args.to_dict(flat=False)
     return page_cache.page(render)
 
 
