@@ -254,6 +254,24 @@ def test_serve_starts_a_job_runner_that_sends_the_mail_and_stops_with_the_server
     assert code == 0 and gone(int(runner.group(1)))
 
 
+def stop_once_listening(server: subprocess.Popen) -> tuple[list[str], int]:
+    """Read ``exchange run``'s log until its development server says it listens, then stop it: the lines
+    read, and how it exited."""
+    assert server.stdout is not None and server.stderr is not None
+    said = []
+    try:
+        for line in server.stderr:
+            said.append(line)
+            if "Running on http://127.0.0.1:" in line:
+                break
+    finally:
+        server.terminate()
+        code = server.wait(60)
+        server.stdout.close()
+        server.stderr.close()
+    return said, code
+
+
 def test_run_starts_a_job_runner_unless_told_not_to_and_stops_it_with_the_server(tmp_path, database_url):
     env = exchange_environment(tmp_path / "inst", database_url)
     assert subprocess.run(["exchange", "init", "--empty"], env=env, capture_output=True).returncode == 0
@@ -261,18 +279,10 @@ def test_run_starts_a_job_runner_unless_told_not_to_and_stops_it_with_the_server
         server = subprocess.Popen(["exchange", "run", "--port", "0", *options], env=env, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True)
         assert server.stdout is not None and server.stderr is not None
-        try:
-            said = server.stdout.readline()
-            runner = re.search(r"^Job runner started \(pid (\d+)\)", said)
-            assert bool(runner) == runs and (runs or "No job runner (--no-worker)" in said), said
-            for line in server.stderr:  # the development server listens once it says so
-                if "Running on http://127.0.0.1:" in line:
-                    break
-        finally:
-            server.terminate()
-            code = server.wait(60)
-            server.stdout.close()
-            server.stderr.close()
+        said = server.stdout.readline()
+        runner = re.search(r"^Job runner started \(pid (\d+)\)", said)
+        _logged, code = stop_once_listening(server)
+        assert bool(runner) == runs and (runs or "No job runner (--no-worker)" in said), said
         assert code == 0
         assert runner is None or gone(int(runner.group(1)))
 
@@ -291,18 +301,7 @@ def test_run_builds_an_unusable_search_index_before_it_listens_and_says_so(tmp_p
         shutil.rmtree(tmp_path / "inst" / "index")
     server = subprocess.Popen(["exchange", "run", "--port", "0", "--no-worker"], env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
-    assert server.stdout is not None and server.stderr is not None
-    said = []
-    try:
-        for line in server.stderr:  # the development server listens once it says so
-            said.append(line)
-            if "Running on http://127.0.0.1:" in line:
-                break
-    finally:
-        server.terminate()
-        code = server.wait(60)
-        server.stdout.close()
-        server.stderr.close()
+    said, code = stop_once_listening(server)
     assert code == 0
     building = [n for n, line in enumerate(said) if "building it before the server starts" in line]
     built = [n for n, line in enumerate(said) if line.strip() == "Search index built: 0 practices."]
